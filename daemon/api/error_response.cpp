@@ -1,0 +1,101 @@
+#include "daemon/api/error_response.hpp"
+
+#include <charconv>
+
+#include "daemon/api/json_writer.hpp"
+
+namespace ticketd::daemon::api {
+namespace {
+
+using routing::errc;
+
+bool is_numeric_detail(std::string_view name) {
+  return name == "load" || name == "max_concurrent" || name == "version";
+}
+
+std::string detail_or(const routing::error& e, std::string_view name, std::string_view fallback) {
+  return std::string{e.detail(name).value_or(fallback)};
+}
+
+}  // namespace
+
+int http_status(errc code) {
+  switch (code) {
+    case errc::invalid_argument: return 400;
+    case errc::unauthenticated: return 401;
+    case errc::forbidden: return 403;
+    case errc::not_found: return 404;
+    case errc::invalid_transition:
+    case errc::capacity_exceeded:
+    case errc::conflict:
+    case errc::stale: return 409;
+    case errc::version_mismatch: return 412;
+    case errc::payload_too_large: return 413;
+    case errc::unavailable: return 503;
+    case errc::internal: return 500;
+  }
+  return 500;
+}
+
+std::string describe(const routing::error& e) {
+  if (!e.message.empty()) return e.message;
+  switch (e.code) {
+    case errc::invalid_transition:
+      return "this action is not allowed while the ticket is " + detail_or(e, "status", "in its status");
+    case errc::capacity_exceeded:
+      return "the agent is at capacity (" + detail_or(e, "load", "?") + " of " +
+             detail_or(e, "max", "?") + " tickets)";
+    case errc::version_mismatch:
+      return "the ticket changed: its version is now " + detail_or(e, "version", "?");
+    case errc::not_found:
+      if (auto t = e.detail("ticket")) return "no ticket '" + std::string{*t} + "'";
+      if (auto a = e.detail("agent")) return "no agent '" + std::string{*a} + "'";
+      if (auto q = e.detail("queue")) return "no queue '" + std::string{*q} + "'";
+      return "not found";
+    case errc::conflict: {
+      const auto reason = detail_or(e, "reason", "");
+      if (reason == "payload") return "a ticket with this id exists with a different payload";
+      if (reason == "closed") return "the ticket is closed; a new message needs a new ticket";
+      if (reason == "reopen_window")
+        return "the reopen window has passed; a new message needs a new ticket";
+      if (reason == "assignee")
+        return "the ticket is assigned to " + detail_or(e, "assignee", "another agent");
+      if (reason == "offer")
+        return "the ticket is offered to " + detail_or(e, "offered_to", "another agent");
+      if (reason == "offer_token") return "the offer token is stale";
+      return "the request conflicts with the ticket's state";
+    }
+    case errc::stale: return "the ticket kept changing; try again";
+    case errc::unavailable: return "Redis is unavailable; try again shortly";
+    case errc::payload_too_large: return "the request body is too large";
+    case errc::unauthenticated: return "a valid bearer token is required";
+    case errc::forbidden: return "this token may not do that";
+    case errc::invalid_argument: return "invalid request";
+    case errc::internal: return "internal error";
+  }
+  return "error";
+}
+
+std::string error_body(const routing::error& e) {
+  std::string out;
+  out.reserve(128);
+  json_writer w(out);
+  w.begin_object().key("error").begin_object();
+  w.field("code", routing::code_name(e.code == errc::stale ? errc::conflict : e.code));
+  w.field("message", describe(e));
+  for (const auto& [name, value] : e.details) {
+    // Lua's `max` is the API's `max_concurrent`.
+    const std::string_view key = name == "max" ? std::string_view{"max_concurrent"} : name;
+    std::int64_t number = 0;
+    const auto r = std::from_chars(value.data(), value.data() + value.size(), number);
+    if (is_numeric_detail(key) && r.ec == std::errc{} && r.ptr == value.data() + value.size()) {
+      w.field(key, number);
+    } else {
+      w.field(key, value);
+    }
+  }
+  w.end_object().end_object();
+  return out;
+}
+
+}  // namespace ticketd::daemon::api

@@ -1,0 +1,20 @@
+// The one table from domain error codes to HTTP: status, JSON body `{"error": {...}}`, and a
+// human sentence built from the details when the function did not give one.
+#pragma once
+
+#include <string>
+
+#include "routing/errors.hpp"
+
+namespace ticketd::daemon::api {
+
+int http_status(routing::errc code);
+
+// {"error": {"code", "message", ...details}}; numeric details (load, max_concurrent, version)
+// render as numbers.
+std::string error_body(const routing::error& e);
+
+// A sentence for errors the functions report with details only.
+std::string describe(const routing::error& e);
+
+}  // namespace ticketd::daemon::api

@@ -1,0 +1,64 @@
+// A small append-only JSON writer for responses and events: no tree, no allocation beyond the
+// output string. Commas are tracked per nesting level.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ticketd::daemon::api {
+
+class json_writer {
+ public:
+  explicit json_writer(std::string& out) : out_(out) {}
+
+  json_writer& begin_object();
+  json_writer& end_object();
+  json_writer& begin_array();
+  json_writer& end_array();
+  json_writer& key(std::string_view name);
+
+  json_writer& string(std::string_view text);
+  json_writer& number(std::int64_t value);
+  json_writer& number(double value);
+  json_writer& boolean(bool value);
+  json_writer& null();
+  // Already valid JSON text (stored attributes).
+  json_writer& raw(std::string_view json);
+  json_writer& timestamp(std::int64_t epoch_ms);  // RFC 3339 string
+  json_writer& optional_timestamp(const std::optional<std::int64_t>& epoch_ms);
+  json_writer& optional_string(const std::optional<std::string>& text);
+  json_writer& strings(std::span<const std::string> items);
+
+  // key + value shorthands
+  template <class T>
+  json_writer& field(std::string_view name, const T& value) {
+    key(name);
+    return put(value);
+  }
+
+ private:
+  json_writer& put(std::string_view v) { return string(v); }
+  json_writer& put(const std::string& v) { return string(v); }
+  json_writer& put(const char* v) { return string(v); }
+  json_writer& put(std::int64_t v) { return number(v); }
+  json_writer& put(int v) { return number(static_cast<std::int64_t>(v)); }
+  json_writer& put(unsigned v) { return number(static_cast<std::int64_t>(v)); }
+  json_writer& put(std::size_t v) { return number(static_cast<std::int64_t>(v)); }
+  json_writer& put(double v) { return number(v); }
+  json_writer& put(bool v) { return boolean(v); }
+
+  void separate();
+
+  std::string& out_;
+  std::uint64_t has_items_ = 0;  // bit per nesting level: something written at this level
+  int depth_ = 0;
+  bool after_key_ = false;
+};
+
+// Appends text as a JSON string literal (quotes included).
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace ticketd::daemon::api

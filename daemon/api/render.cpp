@@ -1,0 +1,186 @@
+#include "daemon/api/render.hpp"
+
+namespace ticketd::daemon::api {
+namespace {
+
+std::string_view mode_name(config::queue_mode m) {
+  return m == config::queue_mode::push ? "push" : "pull";
+}
+
+std::optional<std::int64_t> wait_seconds(const std::optional<std::int64_t>& oldest_s,
+                                         std::int64_t now_ms) {
+  if (!oldest_s) return std::nullopt;
+  return std::max<std::int64_t>(0, now_ms / 1000 - *oldest_s);
+}
+
+void write_optional_number(json_writer& w, const std::optional<std::int64_t>& v) {
+  if (v) {
+    w.number(*v);
+  } else {
+    w.null();
+  }
+}
+
+}  // namespace
+
+void write_ticket(json_writer& w, const routing::ticket& t, const config::config& cfg) {
+  using routing::ticket_status;
+  w.begin_object();
+  w.field("id", t.id);
+  w.field("status", routing::to_string(t.status));
+  w.field("queue", t.queue);
+  w.key("queues").strings(t.queues);
+  w.key("personal_queue");
+  if (t.personal_queue.empty()) {
+    w.null();
+  } else {
+    w.string(t.personal_queue);
+  }
+  w.field("priority", t.priority);
+  w.key("channel");
+  if (t.channel.empty()) {
+    w.null();
+  } else {
+    w.string(t.channel);
+  }
+  w.key("skills").strings(t.skills);
+  w.key("attributes");
+  if (t.attributes_json.empty()) {
+    w.raw("{}");
+  } else {
+    w.raw(t.attributes_json);
+  }
+  w.key("assignee").optional_string(t.assignee);
+  w.key("last_agent").optional_string(t.last_agent);
+  w.key("rank");
+  if (t.status == ticket_status::queued) {
+    w.number(t.rank());
+  } else {
+    w.null();
+  }
+  w.key("sla").begin_object();
+  w.field("policy", t.priority);
+  w.key("first_reply_due").optional_timestamp(t.first_reply_due);
+  w.key("next_reply_due").optional_timestamp(t.next_reply_due);
+  w.key("resolution_due").optional_timestamp(t.resolution_due);
+  w.key("first_replied_at").optional_timestamp(t.first_replied_at);
+  w.key("breached").strings(t.breached);
+  w.end_object();
+  w.key("followup").begin_object();
+  w.field("attempt", t.followup_attempt);
+  w.field("of", cfg.lifecycle.followups.size());
+  w.end_object();
+  w.field("reopens", t.reopens);
+  w.field("escalated", t.escalated);
+  w.field("version", t.version);
+  w.key("created_at").timestamp(t.created_at);
+  w.key("updated_at").timestamp(t.updated_at);
+  w.key("queued_at").timestamp(t.queued_at);
+  w.key("postponed_until").optional_timestamp(
+      t.status == ticket_status::postponed ? t.postponed_until : std::nullopt);
+  w.key("resolved_at").optional_timestamp(t.resolved_at);
+  w.key("reopen_until").optional_timestamp(t.reopen_until);
+  w.key("resolution_reason");
+  if (t.resolve_reason.empty()) {
+    w.null();
+  } else {
+    w.string(t.resolve_reason);
+  }
+  w.end_object();
+}
+
+std::string ticket_json(const routing::ticket& t, const config::config& cfg) {
+  std::string out;
+  out.reserve(900);
+  json_writer w(out);
+  write_ticket(w, t, cfg);
+  return out;
+}
+
+std::string next_json(const routing::ticket& t, const config::config& cfg) {
+  std::string out;
+  out.reserve(920);
+  json_writer w(out);
+  w.begin_object().key("ticket");
+  write_ticket(w, t, cfg);
+  w.end_object();
+  return out;
+}
+
+void write_agent(json_writer& w, const routing::agent& a, const config::config& cfg) {
+  w.begin_object();
+  w.field("id", a.id);
+  w.field("name", a.name);
+  w.field("status", routing::to_string(a.status));
+  w.key("queues").strings(a.queues);
+  w.key("effective_queues").strings(a.effective_queues);
+  w.key("skills").strings(a.skills);
+  w.field("max_concurrent", a.max_concurrent.value_or(cfg.agents.max_concurrent));
+  w.field("load", a.load);
+  w.key("tickets").strings(a.tickets);
+  w.key("last_assigned_at").optional_timestamp(a.last_assigned_at);
+  w.key("status_since").timestamp(a.status_since);
+  w.end_object();
+}
+
+std::string agent_json(const routing::agent& a, const config::config& cfg) {
+  std::string out;
+  json_writer w(out);
+  write_agent(w, a, cfg);
+  return out;
+}
+
+std::string queues_json(const routing::queue_stats& stats, const config::config& cfg,
+                        std::int64_t now_ms) {
+  std::string out;
+  json_writer w(out);
+  w.begin_object().key("queues").begin_array();
+  for (const auto& q : stats.queues) {
+    const auto* qc = cfg.find_queue(q.name);
+    w.begin_object();
+    w.field("name", q.name);
+    w.field("depth", q.depth);
+    w.key("oldest_wait_s");
+    write_optional_number(w, wait_seconds(q.oldest_enqueued_s, now_ms));
+    w.key("next_rank");
+    write_optional_number(w, q.head_score ? std::optional<std::int64_t>{static_cast<std::int64_t>(
+                                                *q.head_score)}
+                                          : std::nullopt);
+    w.field("agents_online", q.agents_online);
+    w.field("agents_available", q.agents_available);
+    w.field("mode", mode_name(qc != nullptr ? qc->mode : config::queue_mode::pull));
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return out;
+}
+
+std::string queue_json(std::string_view name, const routing::queue_head& head,
+                       const config::config& cfg, std::int64_t now_ms) {
+  std::string out;
+  json_writer w(out);
+  w.begin_object();
+  w.field("name", name);
+  w.field("depth", head.depth);
+  w.key("oldest_wait_s");
+  write_optional_number(w, wait_seconds(head.oldest_enqueued_s, now_ms));
+  w.key("tickets").begin_array();
+  for (const auto& t : head.tickets) write_ticket(w, t, cfg);
+  w.end_array().end_object();
+  return out;
+}
+
+std::string verify_json(const routing::verify_report& r) {
+  std::string out;
+  json_writer w(out);
+  w.begin_object();
+  w.field("ok", r.violations.empty());
+  w.key("violations").strings(r.violations);
+  w.key("forced").strings(r.forced);
+  w.field("tickets_checked", r.tickets_checked);
+  w.field("agents_checked", r.agents_checked);
+  w.end_object();
+  return out;
+}
+
+}  // namespace ticketd::daemon::api

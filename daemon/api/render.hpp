@@ -1,0 +1,33 @@
+// JSON forms of tickets, agents and queues as API.md shows them (sans-io).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "daemon/api/json_writer.hpp"
+#include "routing/agent.hpp"
+#include "routing/functions.hpp"
+#include "routing/ticket.hpp"
+
+namespace ticketd::daemon::api {
+
+void write_ticket(json_writer& w, const routing::ticket& t, const config::config& cfg);
+std::string ticket_json(const routing::ticket& t, const config::config& cfg);
+
+// {"ticket": {...}} for "To Solve".
+std::string next_json(const routing::ticket& t, const config::config& cfg);
+
+void write_agent(json_writer& w, const routing::agent& a, const config::config& cfg);
+std::string agent_json(const routing::agent& a, const config::config& cfg);
+
+std::string queues_json(const routing::queue_stats& stats, const config::config& cfg,
+                        std::int64_t now_ms);
+std::string queue_json(std::string_view name, const routing::queue_head& head,
+                       const config::config& cfg, std::int64_t now_ms);
+
+std::string verify_json(const routing::verify_report& r);
+
+}  // namespace ticketd::daemon::api

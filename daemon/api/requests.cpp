@@ -1,0 +1,360 @@
+#include "daemon/api/requests.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include "config/units.hpp"
+#include "daemon/api/json_writer.hpp"
+#include "routing/ids.hpp"
+#include "routing/time_format.hpp"
+
+namespace ticketd::daemon::api {
+namespace json = boost::json;
+using routing::error;
+using routing::errc;
+using routing::action_request;
+using routing::agent_request;
+using routing::create_request;
+
+namespace {
+
+constexpr std::size_t max_list_items = 64;
+constexpr std::size_t max_reason_length = 256;
+constexpr std::size_t max_attributes = 64;
+constexpr std::size_t max_attribute_value = 1024;
+
+// Walks one JSON object, consuming known fields and reporting the first problem.
+class fields {
+ public:
+  explicit fields(const json::object& obj) : obj_(obj) {}
+
+  // The first field the caller never asked for, if any.
+  std::optional<std::string_view> unknown() const {
+    for (const auto& kv : obj_) {
+      if (std::find(seen_.begin(), seen_.end(), kv.key()) == seen_.end()) return kv.key();
+    }
+    return std::nullopt;
+  }
+
+  const json::value* find(std::string_view name) {
+    seen_.push_back(name);
+    const auto* v = obj_.if_contains(name);
+    return v == nullptr || v->is_null() ? nullptr : v;
+  }
+
+ private:
+  const json::object& obj_;
+  std::vector<std::string_view> seen_;
+};
+
+std::optional<error> read_string(fields& f, std::string_view name, std::string& out,
+                                 bool required = false) {
+  const auto* v = f.find(name);
+  if (v == nullptr) {
+    if (required) return invalid_argument(name, std::string{name} + " is required");
+    return std::nullopt;
+  }
+  if (!v->is_string()) return invalid_argument(name, std::string{name} + " must be a string");
+  out = v->get_string();
+  return std::nullopt;
+}
+
+std::optional<error> read_id(fields& f, std::string_view name, std::string& out,
+                             bool required = false) {
+  if (auto e = read_string(f, name, out, required)) return e;
+  if (!out.empty() || f.find(name) != nullptr) {
+    if (!routing::is_valid_id(out)) {
+      return invalid_argument(name, std::string{name} + " must match [A-Za-z0-9._:@-]{1,128}");
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<error> read_reason(fields& f, std::string& out) {
+  if (auto e = read_string(f, "reason", out)) return e;
+  if (out.size() > max_reason_length) {
+    return invalid_argument("reason", "reason must be at most 256 characters");
+  }
+  return std::nullopt;
+}
+
+std::optional<error> read_id_list(fields& f, std::string_view name, std::vector<std::string>& out) {
+  const auto* v = f.find(name);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_array()) return invalid_argument(name, std::string{name} + " must be an array of ids");
+  const auto& arr = v->get_array();
+  if (arr.size() > max_list_items) {
+    return invalid_argument(name, std::string{name} + " has more than 64 items");
+  }
+  for (const auto& item : arr) {
+    if (!item.is_string() || !routing::is_valid_id(item.get_string())) {
+      return invalid_argument(name, std::string{name} + " must be an array of ids");
+    }
+    out.emplace_back(item.get_string());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return std::nullopt;
+}
+
+std::optional<error> read_time(fields& f, std::string_view name, std::optional<std::int64_t>& out,
+                               bool required = false) {
+  std::string text;
+  if (auto e = read_string(f, name, text, required)) return e;
+  if (f.find(name) == nullptr) return std::nullopt;
+  out = routing::parse_rfc3339(text);
+  if (!out) {
+    return invalid_argument(name, std::string{name} +
+                                      " must be an RFC 3339 time such as 2026-11-22T10:00:00Z");
+  }
+  return std::nullopt;
+}
+
+// Parses the body as one JSON object (an empty body is an empty object).
+routing::outcome<json::value> parse_object(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::value(json::object{});
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return invalid_argument("body", "the body is not valid JSON: " + ec.message());
+  if (!v.is_object()) return invalid_argument("body", "the body must be a JSON object");
+  return v;
+}
+
+std::optional<error> check_unknown(const fields& f) {
+  if (auto u = f.unknown()) {
+    return invalid_argument(*u, "unknown field '" + std::string{*u} + "'");
+  }
+  return std::nullopt;
+}
+
+std::optional<error> read_attributes(fields& f, create_request& r) {
+  const auto* v = f.find("attributes");
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_object()) return invalid_argument("attributes", "attributes must be an object");
+  const auto& obj = v->get_object();
+  if (obj.size() > max_attributes) {
+    return invalid_argument("attributes", "attributes has more than 64 entries");
+  }
+  for (const auto& kv : obj) {
+    const std::string name{kv.key()};
+    if (name.empty() || name.size() > 128) {
+      return invalid_argument("attributes", "attribute names are 1 to 128 characters");
+    }
+    const auto& val = kv.value();
+    std::string text;
+    if (val.is_string()) {
+      text = val.get_string();
+    } else if (val.is_bool()) {
+      text = val.get_bool() ? "true" : "false";
+    } else if (val.is_int64() || val.is_uint64() || val.is_double()) {
+      text = json::serialize(val);
+    } else {
+      return invalid_argument("attributes." + name,
+                              "attribute values must be strings, numbers or booleans");
+    }
+    if (text.size() > max_attribute_value) {
+      return invalid_argument("attributes." + name, "attribute values are at most 1024 characters");
+    }
+    r.attributes.emplace_back(name, std::move(text));
+  }
+  std::sort(r.attributes.begin(), r.attributes.end());
+  if (r.attributes.empty()) return std::nullopt;
+  // Canonical text: sorted keys, values as given (strings stay strings, numbers numbers).
+  json_writer w(r.attributes_json);
+  w.begin_object();
+  for (const auto& [name, text] : r.attributes) {
+    w.key(name);
+    const auto& val = obj.at(name);
+    if (val.is_string()) {
+      w.string(text);
+    } else {
+      w.raw(text);
+    }
+  }
+  w.end_object();
+  return std::nullopt;
+}
+
+// FNV-1a over the canonical payload, kept to 53 bits so Redis stores it as a small integer.
+std::string fingerprint_of(const create_request& r) {
+  std::uint64_t h = 14695981039346656037ULL;
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+    h ^= 0xff;  // field separator
+    h *= 1099511628211ULL;
+  };
+  mix(r.id);
+  mix(r.queue);
+  mix(r.priority);
+  mix(r.channel);
+  for (const auto& s : r.skills) mix(s);
+  mix("|");
+  mix(r.attributes_json);
+  mix(r.created_at ? std::to_string(*r.created_at) : std::string{});
+  return std::to_string(h >> 11);
+}
+
+}  // namespace
+
+error invalid_argument(std::string_view field, std::string message) {
+  error e{errc::invalid_argument, std::move(message), {}};
+  e.details.emplace_back("field", std::string{field});
+  return e;
+}
+
+routing::outcome<create_request> parse_create(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (!parsed) return parsed.error();
+  fields f(parsed->get_object());
+  create_request r;
+  if (auto e = read_id(f, "id", r.id, true)) return *e;
+  if (auto e = read_id(f, "queue", r.queue)) return *e;
+  if (auto e = read_id(f, "priority", r.priority)) return *e;
+  if (auto e = read_id(f, "channel", r.channel)) return *e;
+  if (auto e = read_id_list(f, "skills", r.skills)) return *e;
+  if (auto e = read_attributes(f, r)) return *e;
+  if (auto e = read_time(f, "created_at", r.created_at)) return *e;
+  if (auto e = check_unknown(f)) return *e;
+  r.fingerprint = fingerprint_of(r);
+  return r;
+}
+
+routing::outcome<action_request> parse_action(routing::ticket_action action, std::string_view body) {
+  using routing::ticket_action;
+  auto parsed = parse_object(body);
+  if (!parsed) return parsed.error();
+  fields f(parsed->get_object());
+  action_request r;
+  std::optional<error> e;
+  switch (action) {
+    case ticket_action::accept:
+      if (!e) e = read_id(f, "agent", r.agent, true);
+      if (!e) e = read_string(f, "token", r.token);
+      break;
+    case ticket_action::reject:
+      if (!e) e = read_id(f, "agent", r.agent, true);
+      if (!e) e = read_reason(f, r.reason);
+      if (!e) e = read_string(f, "token", r.token);
+      break;
+    case ticket_action::reply:
+    case ticket_action::release:
+      e = read_id(f, "agent", r.agent);
+      break;
+    case ticket_action::postpone:
+      e = read_time(f, "until", r.until, true);
+      break;
+    case ticket_action::resolve:
+      e = read_reason(f, r.reason);
+      if (!e && r.reason.empty()) r.reason = "agent";
+      break;
+    case ticket_action::transfer:
+      e = read_id(f, "queue", r.queue, true);
+      break;
+    case ticket_action::escalate:
+      if (!e) e = read_id(f, "queue", r.queue);
+      if (!e) e = read_id(f, "priority", r.priority);
+      if (!e) e = read_reason(f, r.reason);
+      break;
+    case ticket_action::reassign:
+      e = read_id(f, "agent", r.agent, true);
+      if (!e) {
+        if (const auto* v = f.find("force")) {
+          if (!v->is_bool()) {
+            e = invalid_argument("force", "force must be true or false");
+          } else {
+            r.force = v->get_bool();
+          }
+        }
+      }
+      break;
+    case ticket_action::customer_reply:
+    case ticket_action::reopen:
+    case ticket_action::close:
+      break;
+  }
+  if (e) return *e;
+  if (auto u = check_unknown(f)) return *u;
+  return r;
+}
+
+routing::outcome<agent_request> parse_agent(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (!parsed) return parsed.error();
+  fields f(parsed->get_object());
+  agent_request r;
+  if (auto e = read_string(f, "name", r.name)) return *e;
+  if (r.name.size() > 256) return invalid_argument("name", "name must be at most 256 characters");
+  if (auto e = read_id_list(f, "queues", r.queues)) return *e;
+  if (auto e = read_id_list(f, "skills", r.skills)) return *e;
+  if (const auto* v = f.find("max_concurrent")) {
+    const auto n = v->is_int64() ? v->get_int64() : v->is_uint64() ? static_cast<std::int64_t>(v->get_uint64()) : -1;
+    if (n < 1 || n > 10000) {
+      return invalid_argument("max_concurrent", "max_concurrent must be an integer from 1 to 10000");
+    }
+    r.max_concurrent = static_cast<unsigned>(n);
+  }
+  std::string status;
+  if (auto e = read_string(f, "status", status)) return *e;
+  if (f.find("status") != nullptr) {
+    r.status = routing::parse_agent_status(status);
+    if (!r.status) return invalid_argument("status", "status must be online, away or offline");
+  }
+  if (auto e = check_unknown(f)) return *e;
+  return r;
+}
+
+routing::outcome<routing::agent_status> parse_status(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (!parsed) return parsed.error();
+  fields f(parsed->get_object());
+  std::string status;
+  if (auto e = read_string(f, "status", status, true)) return *e;
+  if (auto e = check_unknown(f)) return *e;
+  const auto s = routing::parse_agent_status(status);
+  if (!s) return invalid_argument("status", "status must be online, away or offline");
+  return *s;
+}
+
+routing::outcome<clock_request> parse_clock(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (!parsed) return parsed.error();
+  fields f(parsed->get_object());
+  clock_request r;
+  if (auto e = read_time(f, "now", r.set_ms)) return *e;
+  std::string advance;
+  if (auto e = read_string(f, "advance", advance)) return *e;
+  if (f.find("advance") != nullptr) {
+    auto span = config::parse_span(advance, config::sign_rule::positive_only,
+                                   config::business_rule::wall_only);
+    if (auto* failure = std::get_if<config::parse_failure>(&span)) {
+      return invalid_argument("advance", failure->message);
+    }
+    r.advance_ms = std::get<config::span>(span).length.count();
+  }
+  if (auto e = check_unknown(f)) return *e;
+  if (r.set_ms.has_value() == r.advance_ms.has_value()) {
+    return invalid_argument("body", "give exactly one of now or advance");
+  }
+  return r;
+}
+
+std::optional<std::int64_t> parse_if_match(std::string_view header) {
+  if (header.substr(0, 2) == "W/") header.remove_prefix(2);
+  if (header.size() >= 2 && header.front() == '"' && header.back() == '"') {
+    header = header.substr(1, header.size() - 2);
+  }
+  std::int64_t v = 0;
+  const auto r = std::from_chars(header.data(), header.data() + header.size(), v);
+  if (r.ec != std::errc{} || r.ptr != header.data() + header.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+}  // namespace ticketd::daemon::api

@@ -1,0 +1,36 @@
+// Request bodies of the HTTP API parsed and validated into typed values (sans-io). Every
+// failure is invalid_argument naming the field; unknown fields are refused so a typo never
+// silently changes nothing.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "routing/errors.hpp"
+#include "routing/requests.hpp"
+#include "routing/status.hpp"
+#include "routing/transitions.hpp"
+
+namespace ticketd::daemon::api {
+
+struct clock_request {
+  std::optional<std::int64_t> set_ms;
+  std::optional<std::int64_t> advance_ms;
+};
+
+routing::outcome<routing::create_request> parse_create(std::string_view body);
+routing::outcome<routing::action_request> parse_action(routing::ticket_action action, std::string_view body);
+routing::outcome<routing::agent_request> parse_agent(std::string_view body);
+routing::outcome<routing::agent_status> parse_status(std::string_view body);
+routing::outcome<clock_request> parse_clock(std::string_view body);
+
+// `3` or `"3"` or `W/"3"`.
+std::optional<std::int64_t> parse_if_match(std::string_view header);
+
+routing::error invalid_argument(std::string_view field, std::string message);
+
+}  // namespace ticketd::daemon::api

@@ -1,0 +1,57 @@
+// Maps a method and path to one of the API's routes and its path parameters. Sans-io; the
+// route is also the bounded `route` label of the HTTP metrics.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace ticketd::daemon::api {
+
+enum class http_method { get, post, put, del, other };
+
+enum class route_id {
+  healthz,
+  readyz,
+  metrics,
+  ticket_create,
+  ticket_get,
+  ticket_delete,
+  ticket_action,
+  agent_put,
+  agent_get,
+  agent_status,
+  agent_next,
+  agent_stream,
+  queues_list,
+  queue_get,
+  events,
+  admin_reload,
+  admin_verify,
+  admin_clock,
+  not_found,           // no such path
+  method_not_allowed,  // the path exists, with other methods
+};
+inline constexpr std::size_t route_count = static_cast<std::size_t>(route_id::method_not_allowed) + 1;
+
+std::string_view route_label(route_id r);
+
+struct route_match {
+  route_id route = route_id::not_found;
+  std::string_view id;      // ticket, agent or queue id from the path
+  std::string_view action;  // ticket action segment
+  std::string_view allow;   // methods allowed, for 405
+};
+
+route_match match_route(http_method method, std::string_view path);
+
+// Splits a request target into path and query (without the '?').
+struct target_parts {
+  std::string_view path;
+  std::string_view query;
+};
+target_parts split_target(std::string_view target);
+
+// The raw value of `name` in a query string, if present.
+std::optional<std::string_view> query_param(std::string_view query, std::string_view name);
+
+}  // namespace ticketd::daemon::api

@@ -1,0 +1,300 @@
+#include "daemon/api/service.hpp"
+
+#include <charconv>
+#include <chrono>
+
+#include "daemon/api/error_response.hpp"
+#include "daemon/api/render.hpp"
+#include "daemon/api/requests.hpp"
+#include "daemon/log.hpp"
+#include "routing/ids.hpp"
+#include "routing/time_format.hpp"
+
+namespace ticketd::daemon::api {
+
+using routing::errc;
+
+namespace {
+
+constexpr std::size_t default_queue_limit = 50;
+constexpr std::size_t max_queue_limit = 1000;
+
+http_response json(int status, std::string body) {
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+http_response failure(const routing::error& e) {
+  http_response r = json(http_status(e.code), error_body(e));
+  // Redis is the only thing we wait for; a second is about how long a failover or restart of
+  // the embedded server takes.
+  if (e.code == errc::unavailable) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+routing::error not_found(std::string_view kind, std::string_view id) {
+  routing::error e = routing::make_error(errc::not_found, "no " + std::string{kind} + " '" +
+                                                              std::string{id} + "'");
+  e.details.emplace_back(std::string{kind}, std::string{id});
+  return e;
+}
+
+std::optional<routing::error> check_id(std::string_view kind, std::string_view id) {
+  if (routing::is_valid_id(id)) return std::nullopt;
+  return invalid_argument(kind, std::string{kind} + " id must match [A-Za-z0-9._:@-]{1,128}");
+}
+
+void count_outcome(metrics& m, const routing::ticket& t, assignment_mode when_assigned) {
+  if (t.status == routing::ticket_status::queued && t.personal_queue.empty()) m.enqueued(t.queue);
+  if (t.status == routing::ticket_status::assigned) m.assigned(when_assigned);
+}
+
+assignment_mode mode_of(routing::ticket_action a) {
+  switch (a) {
+    case routing::ticket_action::reassign: return assignment_mode::reassign;
+    case routing::ticket_action::accept: return assignment_mode::accepted;
+    default: return assignment_mode::returned;
+  }
+}
+
+}  // namespace
+
+struct service::call {
+  const http_request& request;
+  route_match route;
+  target_parts target;
+  std::shared_ptr<const runtime> rt;
+  ticket_store& store;
+};
+
+service::service(std::vector<ticket_store*> stores, runtime_holder& runtime, metrics& m,
+                 service_hooks hooks)
+    : stores_(std::move(stores)), runtime_(runtime), metrics_(m), hooks_(std::move(hooks)) {}
+
+boost::asio::awaitable<http_response> service::handle(const http_request& request) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto target = split_target(request.target);
+  call c{request, match_route(request.method, target.path), target, runtime_.get(),
+         *stores_.at(request.worker)};
+  http_response response;
+  try {
+    response = co_await dispatch(c);
+  } catch (const std::exception& e) {
+    // Nothing on the request path throws by design; if a library does, the client gets a 500
+    // and the daemon lives on.
+    log_error("request {} failed: {}", request.target, e.what());
+    response = failure(routing::make_error(errc::internal, "internal error"));
+  }
+  metrics_.http_request(c.route.route, response.status, std::chrono::steady_clock::now() - started);
+  co_return response;
+}
+
+service::reply service::dispatch(call& c) {
+  switch (c.route.route) {
+    case route_id::healthz: co_return json(200, R"({"status":"ok"})");
+    case route_id::readyz:
+      if (hooks_.ready && hooks_.ready()) co_return json(200, R"({"ready":true})");
+      co_return failure(routing::make_error(errc::unavailable,
+                                            "Redis is unreachable or the functions are not loaded"));
+    case route_id::metrics: co_return co_await metrics_text(c);
+    case route_id::ticket_create: co_return co_await create_ticket(c);
+    case route_id::ticket_get: co_return co_await get_ticket(c);
+    case route_id::ticket_delete: co_return co_await delete_ticket(c);
+    case route_id::ticket_action: co_return co_await ticket_action(c);
+    case route_id::agent_put: co_return co_await put_agent(c);
+    case route_id::agent_get: co_return co_await get_agent(c);
+    case route_id::agent_status: co_return co_await agent_status(c);
+    case route_id::agent_next: co_return co_await agent_next(c);
+    case route_id::queues_list: co_return co_await list_queues(c);
+    case route_id::queue_get: co_return co_await get_queue(c);
+    case route_id::admin_verify: co_return co_await verify(c);
+    case route_id::admin_reload: co_return reload();
+    case route_id::admin_clock: co_return co_await move_clock(c);
+    case route_id::method_not_allowed: {
+      http_response r = json(405, error_body(routing::make_error(
+                                      errc::invalid_argument,
+                                      "method not allowed; use " + std::string{c.route.allow})));
+      r.headers.emplace_back("Allow", std::string{c.route.allow});
+      co_return r;
+    }
+    case route_id::agent_stream:
+    case route_id::events:
+    case route_id::not_found: break;
+  }
+  co_return failure(routing::make_error(errc::not_found, "no such path: " + std::string{c.target.path}));
+}
+
+service::reply service::create_ticket(call& c) {
+  auto req = parse_create(c.request.body);
+  if (!req) co_return failure(req.error());
+  auto result = co_await c.store.create(*c.rt, *req);
+  if (!result) co_return failure(result.error());
+  if (result->created) {
+    metrics_.transition("create");
+    count_outcome(metrics_, result->value, assignment_mode::push);
+  }
+  co_return json(result->created ? 201 : 200, ticket_json(result->value, *c.rt->cfg));
+}
+
+service::reply service::get_ticket(call& c) {
+  if (auto e = check_id("ticket", c.route.id)) co_return failure(*e);
+  auto t = co_await c.store.get(*c.rt, c.route.id);
+  if (!t) co_return failure(t.error());
+  co_return json(200, ticket_json(*t, *c.rt->cfg));
+}
+
+service::reply service::delete_ticket(call& c) {
+  if (auto e = check_id("ticket", c.route.id)) co_return failure(*e);
+  auto done = co_await c.store.remove(*c.rt, c.route.id);
+  if (!done) co_return failure(done.error());
+  metrics_.transition("delete");
+  std::string body;
+  json_writer w(body);
+  w.begin_object().field("id", c.route.id).field("deleted", true).end_object();
+  co_return json(200, std::move(body));
+}
+
+service::reply service::ticket_action(call& c) {
+  if (auto e = check_id("ticket", c.route.id)) co_return failure(*e);
+  const auto action = routing::parse_ticket_action(c.route.action);
+  if (!action) {
+    co_return failure(routing::make_error(errc::not_found,
+                                          "no ticket action '" + std::string{c.route.action} + "'"));
+  }
+  std::optional<std::int64_t> if_match;
+  if (!c.request.if_match.empty()) {
+    if_match = parse_if_match(c.request.if_match);
+    if (!if_match) {
+      co_return failure(invalid_argument("If-Match", "If-Match must be the ticket's version number"));
+    }
+  }
+  auto req = parse_action(*action, c.request.body);
+  if (!req) co_return failure(req.error());
+  auto t = co_await c.store.act(*c.rt, *action, c.route.id, if_match, *req);
+  if (!t) co_return failure(t.error());
+  metrics_.transition(routing::to_string(*action));
+  count_outcome(metrics_, *t, mode_of(*action));
+  co_return json(200, ticket_json(*t, *c.rt->cfg));
+}
+
+service::reply service::put_agent(call& c) {
+  if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
+  auto req = parse_agent(c.request.body);
+  if (!req) co_return failure(req.error());
+  auto a = co_await c.store.put_agent(*c.rt, c.route.id, *req);
+  if (!a) co_return failure(a.error());
+  co_return json(200, agent_json(*a, *c.rt->cfg));
+}
+
+service::reply service::get_agent(call& c) {
+  if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
+  auto a = co_await c.store.get_agent(*c.rt, c.route.id);
+  if (!a) co_return failure(a.error());
+  co_return json(200, agent_json(*a, *c.rt->cfg));
+}
+
+service::reply service::agent_status(call& c) {
+  if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
+  auto status = parse_status(c.request.body);
+  if (!status) co_return failure(status.error());
+  auto a = co_await c.store.set_agent_status(*c.rt, c.route.id, *status);
+  if (!a) co_return failure(a.error());
+  co_return json(200, agent_json(*a, *c.rt->cfg));
+}
+
+service::reply service::agent_next(call& c) {
+  if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
+  auto t = co_await c.store.next(*c.rt, c.route.id);
+  if (!t) co_return failure(t.error());
+  if (!*t) co_return json(204, {});
+  metrics_.transition("next");
+  metrics_.assigned(assignment_mode::pull);
+  co_return json(200, next_json(**t, *c.rt->cfg));
+}
+
+service::reply service::list_queues(call& c) {
+  auto stats = co_await c.store.queue_stats(*c.rt);
+  if (!stats) co_return failure(stats.error());
+  co_return json(200, queues_json(*stats, *c.rt->cfg, c.store.now()));
+}
+
+service::reply service::get_queue(call& c) {
+  if (auto e = check_id("queue", c.route.id)) co_return failure(*e);
+  if (c.rt->cfg->find_queue(c.route.id) == nullptr) co_return failure(not_found("queue", c.route.id));
+  std::size_t limit = default_queue_limit;
+  if (auto text = query_param(c.target.query, "limit")) {
+    const auto r = std::from_chars(text->data(), text->data() + text->size(), limit);
+    if (r.ec != std::errc{} || r.ptr != text->data() + text->size() || limit < 1 ||
+        limit > max_queue_limit) {
+      co_return failure(invalid_argument("limit", "limit must be an integer from 1 to 1000"));
+    }
+  }
+  auto head = co_await c.store.queue_head(*c.rt, c.route.id, limit);
+  if (!head) co_return failure(head.error());
+  co_return json(200, queue_json(c.route.id, *head, *c.rt->cfg, c.store.now()));
+}
+
+service::reply service::verify(call& c) {
+  auto report = co_await c.store.verify(*c.rt);
+  if (!report) co_return failure(report.error());
+  co_return json(report->violations.empty() ? 200 : 500, verify_json(*report));
+}
+
+service::reply service::metrics_text(call& c) {
+  // Shared gauges come from Redis; when it is down the scrape still answers with what this
+  // process knows (ticketd_redis_connections_up says why the rest is stale).
+  if (auto stats = co_await c.store.queue_stats(*c.rt)) {
+    metrics_.update_shared_state(*stats, c.store.now());
+  }
+  http_response r = json(200, metrics_.render());
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  co_return r;
+}
+
+service::reply service::move_clock(call& c) {
+  if (hooks_.manual_clock == nullptr) {
+    co_return failure(routing::make_error(
+        errc::not_found, "the clock can only be moved when ticketd runs with --manual-clock"));
+  }
+  auto req = parse_clock(c.request.body);
+  if (!req) co_return failure(req.error());
+  if (req->set_ms) {
+    if (*req->set_ms < hooks_.manual_clock->now_ms()) {
+      co_return failure(invalid_argument("now", "the clock only moves forward"));
+    }
+    hooks_.manual_clock->set(*req->set_ms);
+  } else {
+    hooks_.manual_clock->advance(std::chrono::milliseconds{*req->advance_ms});
+  }
+  if (hooks_.fire_due_timers) co_await hooks_.fire_due_timers(c.request.worker);
+  std::string body;
+  json_writer w(body);
+  w.begin_object().key("now").timestamp(hooks_.manual_clock->now_ms()).end_object();
+  co_return json(200, std::move(body));
+}
+
+http_response service::reload() {
+  if (!hooks_.reload) {
+    return failure(routing::make_error(errc::internal, "reload is not available"));
+  }
+  const reload_result r = hooks_.reload();
+  metrics_.config_reload(r.ok);
+  std::string body;
+  json_writer w(body);
+  if (!r.ok) {
+    w.begin_object().key("error").begin_object();
+    w.field("code", "invalid_argument");
+    w.field("message", "the configuration has errors; the running configuration stays");
+    w.key("errors").strings(r.errors);
+    w.end_object().end_object();
+    return json(400, std::move(body));
+  }
+  w.begin_object().field("reloaded", true);
+  w.key("needs_restart").strings(r.restart);
+  w.end_object();
+  return json(200, std::move(body));
+}
+
+}  // namespace ticketd::daemon::api

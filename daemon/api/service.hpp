@@ -1,0 +1,69 @@
+// The HTTP API of API.md: validates each request, runs it through the worker's ticket_store
+// and renders the result or the error. Runs on the worker thread that owns the connection.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "daemon/http_types.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/runtime.hpp"
+#include "daemon/ticket_store.hpp"
+#include "routing/clock.hpp"
+
+namespace ticketd::daemon::api {
+
+struct reload_result {
+  bool ok = false;
+  std::vector<std::string> errors;    // the file's errors when refused
+  std::vector<std::string> restart;   // changed settings that need a restart to apply
+};
+
+struct service_hooks {
+  // Redis reachable and the functions loaded on every connection.
+  std::function<bool()> ready;
+  // Loads the configuration file again and applies it when valid.
+  std::function<reload_result()> reload;
+  // Non-null only with --manual-clock: POST /v1/admin/clock moves it.
+  routing::manual_clock* manual_clock = nullptr;
+  // Fires every timer due now (after the manual clock moved).
+  std::function<boost::asio::awaitable<void>(std::size_t worker)> fire_due_timers;
+};
+
+class service final : public http_handler {
+ public:
+  service(std::vector<ticket_store*> stores, runtime_holder& runtime, metrics& m,
+          service_hooks hooks);
+
+  boost::asio::awaitable<http_response> handle(const http_request& request) override;
+
+ private:
+  using reply = boost::asio::awaitable<http_response>;
+  struct call;  // one request in progress
+
+  reply dispatch(call& c);
+  reply create_ticket(call& c);
+  reply get_ticket(call& c);
+  reply delete_ticket(call& c);
+  reply ticket_action(call& c);
+  reply put_agent(call& c);
+  reply get_agent(call& c);
+  reply agent_status(call& c);
+  reply agent_next(call& c);
+  reply list_queues(call& c);
+  reply get_queue(call& c);
+  reply verify(call& c);
+  reply metrics_text(call& c);
+  reply move_clock(call& c);
+  http_response reload();
+
+  std::vector<ticket_store*> stores_;
+  runtime_holder& runtime_;
+  metrics& metrics_;
+  service_hooks hooks_;
+};
+
+}  // namespace ticketd::daemon::api

@@ -1,0 +1,287 @@
+#include "daemon/app.hpp"
+
+#include <systemd/sd-daemon.h>
+
+#include <csignal>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "config/loader.hpp"
+#include "daemon/api/service.hpp"
+#include "daemon/embedded_redis.hpp"
+#include "daemon/http_server.hpp"
+#include "daemon/log.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/redis_connection.hpp"
+#include "daemon/runtime.hpp"
+#include "daemon/ticket_store.hpp"
+#include "daemon/timer_loop.hpp"
+#include "routing/lua_library.hpp"
+
+namespace ticketd::daemon {
+
+namespace asio = boost::asio;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+struct worker {
+  asio::io_context io{1};
+  std::vector<std::unique_ptr<redis_connection>> connections;
+  std::unique_ptr<ticket_store> store;
+};
+
+// Settings a reload cannot apply to a running process.
+std::vector<std::string> restart_only_changes(const config::config& now, const config::config& next) {
+  std::vector<std::string> out;
+  if (now.workspace != next.workspace) out.emplace_back("workspace");
+  if (now.server.listen.host != next.server.listen.host ||
+      now.server.listen.port != next.server.listen.port) {
+    out.emplace_back("server.listen");
+  }
+  if (now.server.threads != next.server.threads) out.emplace_back("server.threads");
+  if (now.server.state_dir != next.server.state_dir) out.emplace_back("server.state_dir");
+  if (now.redis.url != next.redis.url || now.redis.connections != next.redis.connections ||
+      now.redis.timeout != next.redis.timeout || now.redis.max_pending != next.redis.max_pending) {
+    out.emplace_back("redis");
+  }
+  return out;
+}
+
+class application {
+ public:
+  application(const app_options& options, std::shared_ptr<const config::config> cfg)
+      : options_(options),
+        runtime_(std::make_shared<const runtime>(cfg)),
+        manual_clock_(options.manual_clock ? std::make_unique<routing::manual_clock>(
+                                                 options.clock_start_ms.value_or(system_clock_.now_ms()))
+                                           : nullptr) {
+    const unsigned threads = std::max(1U, cfg->server.threads);
+    for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<worker>());
+  }
+
+  int run() {
+    const auto cfg = runtime_.get()->cfg;
+    config::redis_config redis = cfg->redis;
+    if (redis.kind == config::redis_kind::embedded) {
+      embedded_ = std::make_unique<embedded_redis>(workers_[0]->io, cfg->server.state_dir,
+                                                   redis.server_binary);
+      if (auto err = embedded_->start(); !err.empty()) {
+        log_error("cannot start the embedded Redis: {}", err);
+        return 1;
+      }
+      redis.kind = config::redis_kind::unix_socket;
+      redis.socket = embedded_->socket_path();
+      log_info("embedded Redis running on {}", redis.socket.string());
+    }
+    make_workers(redis);
+
+    std::vector<asio::io_context*> ios;
+    for (auto& w : workers_) ios.push_back(&w->io);
+    api::service_hooks hooks;
+    hooks.ready = [this] { return ready(); };
+    hooks.reload = [this] { return reload(); };
+    hooks.manual_clock = manual_clock_.get();
+    hooks.fire_due_timers = [this](std::size_t w) {
+      return timer_loop::fire_due(*workers_[w]->store, runtime_, metrics_);
+    };
+    std::vector<ticket_store*> stores;
+    for (auto& w : workers_) stores.push_back(w->store.get());
+    service_ = std::make_unique<api::service>(stores, runtime_, metrics_, hooks);
+    server_ = std::make_unique<http_server>(ios, cfg->server, *service_);
+    std::uint16_t port = 0;
+    if (auto ec = server_->listen(cfg->server.listen, port)) {
+      log_error("cannot listen on {}:{}: {} (is another process using the port?)",
+                cfg->server.listen.host, cfg->server.listen.port, ec.message());
+      stop_embedded();
+      return 1;
+    }
+    if (manual_clock_) {
+      log_warning("manual clock: time moves only through POST /v1/admin/clock (tests only)");
+    }
+
+    for (auto& w : workers_) {
+      for (auto& c : w->connections) c->start();
+    }
+    server_->start();
+    timers_ = std::make_unique<timer_loop>(workers_[0]->io, *workers_[0]->store, runtime_, metrics_);
+    timers_->start();
+    asio::co_spawn(workers_[0]->io, handle_signals(), asio::detached);
+    log_info("listening on http://{}:{}", cfg->server.listen.host, port);
+    sd_notify(0, "READY=1");
+
+    std::vector<std::thread> threads;
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+    for (auto& w : workers_) guards.push_back(asio::make_work_guard(w->io));
+    for (std::size_t i = 1; i < workers_.size(); ++i) {
+      threads.emplace_back([this, i] { workers_[i]->io.run(); });
+    }
+    workers_[0]->io.run();
+    for (auto& t : threads) t.join();
+    stop_embedded();
+    log_info("stopped");
+    return 0;
+  }
+
+ private:
+  const routing::clock& clock() const {
+    return manual_clock_ ? static_cast<const routing::clock&>(*manual_clock_) : system_clock_;
+  }
+
+  void make_workers(const config::redis_config& redis) {
+    const unsigned per_worker = std::max<unsigned>(
+        1, (redis.connections + static_cast<unsigned>(workers_.size()) - 1) /
+               static_cast<unsigned>(workers_.size()));
+    for (auto& w : workers_) {
+      std::vector<redis_connection*> conns;
+      for (unsigned i = 0; i < per_worker; ++i) {
+        redis_connection_options opts;
+        opts.endpoint = redis;
+        opts.function_library = std::string{routing::lua::library_source()};
+        auto conn = std::make_unique<redis_connection>(w->io.get_executor(), opts, &metrics_);
+        redis_connection* raw = conn.get();
+        // Every (re)connect re-checks the workspace settings (load recount when the counted
+        // statuses changed) before the connection serves anyone.
+        conn->set_on_connect([this, raw]() -> asio::awaitable<boost::system::error_code> {
+          const auto rt = runtime_.get();
+          auto reply = co_await raw->exec_during_handshake(
+              routing::settings_sync_call(rt->plan.base(clock().now_ms())));
+          if (!reply) co_return reply.error();
+          if (reply->is_error()) {
+            log_error("settings sync failed: {}", reply->str);
+            co_return make_error_code(redis_errc::protocol);
+          }
+          co_return boost::system::error_code{};
+        });
+        conns.push_back(raw);
+        w->connections.push_back(std::move(conn));
+      }
+      w->store = std::make_unique<ticket_store>(conns, clock());
+    }
+  }
+
+  bool ready() const {
+    for (const auto& w : workers_) {
+      for (const auto& c : w->connections) {
+        if (!c->ready()) return false;
+      }
+    }
+    return true;
+  }
+
+  api::reload_result reload() {
+    api::reload_result result;
+    if (options_.config_file.empty()) {
+      result.errors.emplace_back("ticketd runs on built-in defaults; there is no file to reload");
+      return result;
+    }
+    const auto loaded = config::load_config_file(options_.config_file);
+    if (!loaded.errors.empty()) {
+      for (const auto& e : loaded.errors) result.errors.push_back(e.to_string());
+      log_error("reload refused: {} error(s) in {}; the running configuration stays",
+                loaded.errors.size(), options_.config_file.string());
+      for (const auto& e : result.errors) log_error("{}", e);
+      return result;
+    }
+    const auto current = runtime_.get()->cfg;
+    result.restart = restart_only_changes(*current, *loaded.value);
+    auto next = std::make_shared<config::config>(*loaded.value);
+    // What needs a restart keeps its running value until then.
+    next->workspace = current->workspace;
+    next->server = current->server;
+    next->redis = current->redis;
+    runtime_.set(std::make_shared<const runtime>(std::move(next)));
+    for (const auto& name : result.restart) {
+      log_warning("reload: {} changed; it applies after a restart", name);
+    }
+    log_info("configuration reloaded from {}", options_.config_file.string());
+    result.ok = true;
+    asio::co_spawn(workers_[0]->io, sync_settings(), asio::detached);
+    return result;
+  }
+
+  asio::awaitable<void> sync_settings() {
+    auto r = co_await workers_[0]->store->sync_settings(*runtime_.get());
+    if (!r) log_error("settings sync after reload failed: {}", r.error().message);
+    if (r && *r > 0) log_info("counted statuses changed: recounted {} agents' load", *r);
+  }
+
+  asio::awaitable<void> handle_signals() {
+    asio::signal_set signals(workers_[0]->io, SIGINT, SIGTERM, SIGHUP);
+    for (;;) {
+      auto [ec, sig] = co_await signals.async_wait(use_tuple);
+      if (ec) co_return;
+      if (sig == SIGHUP) {
+        sd_notify(0, "RELOADING=1");
+        reload();
+        sd_notify(0, "READY=1");
+        continue;
+      }
+      log_info("{} received: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      sd_notify(0, "STOPPING=1");
+      co_await shutdown();
+      co_return;
+    }
+  }
+
+  asio::awaitable<void> shutdown() {
+    server_->stop();
+    const auto grace = runtime_.get()->cfg->server.shutdown_grace;
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    asio::steady_timer poll(workers_[0]->io);
+    while (server_->requests_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+      poll.expires_after(std::chrono::milliseconds(10));
+      co_await poll.async_wait(use_tuple);
+    }
+    if (server_->requests_in_flight() > 0) {
+      log_warning("{} request(s) still in flight after the grace period; closing them",
+                  server_->requests_in_flight());
+    }
+    // Every response is written: what is left (idle keep-alive reads, Redis readers, timers)
+    // can simply stop with the io_contexts.
+    timers_->stop();
+    for (auto& w : workers_) {
+      auto* wp = w.get();
+      asio::post(w->io, [wp] {
+        for (auto& c : wp->connections) c->stop();
+        wp->io.stop();
+      });
+    }
+  }
+
+  void stop_embedded() {
+    if (embedded_) embedded_->stop();
+  }
+
+  app_options options_;
+  runtime_holder runtime_;
+  routing::system_clock system_clock_;
+  std::unique_ptr<routing::manual_clock> manual_clock_;
+  metrics metrics_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::unique_ptr<embedded_redis> embedded_;
+  std::unique_ptr<api::service> service_;
+  std::unique_ptr<http_server> server_;
+  std::unique_ptr<timer_loop> timers_;
+};
+
+}  // namespace
+
+int run(const app_options& options, std::shared_ptr<const config::config> cfg) {
+  // A client that disconnects mid-write must not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  application app(options, std::move(cfg));
+  return app.run();
+}
+
+}  // namespace ticketd::daemon

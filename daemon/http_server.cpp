@@ -1,0 +1,250 @@
+#include "daemon/http_server.hpp"
+
+#include <atomic>
+#include <list>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "daemon/api/error_response.hpp"
+#include "daemon/log.hpp"
+
+namespace ticketd::daemon {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+using boost::system::error_code;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+api::http_method method_of(http::verb v) {
+  switch (v) {
+    case http::verb::get: return api::http_method::get;
+    case http::verb::post: return api::http_method::post;
+    case http::verb::put: return api::http_method::put;
+    case http::verb::delete_: return api::http_method::del;
+    default: return api::http_method::other;
+  }
+}
+
+http_response error_response(routing::errc code, std::string message) {
+  http_response r;
+  r.status = api::http_status(code);
+  r.body = api::error_body(routing::make_error(code, std::move(message)));
+  return r;
+}
+
+// One connection's bookkeeping, shared with the server so stop() can close it while idle.
+struct session_state {
+  explicit session_state(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool busy = false;
+};
+
+}  // namespace
+
+struct http_server::impl : std::enable_shared_from_this<impl> {
+  impl(std::vector<asio::io_context*> w, config::server_config s, http_handler& h)
+      : workers(std::move(w)), settings(std::move(s)), handler(h), acceptor(*workers.front()),
+        sessions(workers.size()) {}
+
+  std::vector<asio::io_context*> workers;
+  config::server_config settings;
+  http_handler& handler;
+  tcp::acceptor acceptor;
+  // Per worker, touched only on that worker's thread.
+  std::vector<std::list<std::weak_ptr<session_state>>> sessions;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> in_flight{0};
+  std::atomic<bool> stopping{false};
+  std::size_t next_worker = 0;
+
+  asio::awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    while (!stopping.load()) {
+      const std::size_t w = next_worker++ % workers.size();
+      auto [ec, socket] = co_await acceptor.async_accept(*workers[w], use_tuple);
+      if (ec) {
+        if (stopping.load() || ec == asio::error::operation_aborted) co_return;
+        // Out of descriptors and the like: back off briefly rather than spin.
+        log_warning("accept failed: {}", ec.message());
+        asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(50));
+        co_await pause.async_wait(use_tuple);
+        continue;
+      }
+      if (connections.load() >= settings.max_connections) {
+        error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      ++connections;
+      auto state = std::make_shared<session_state>(std::move(socket));
+      asio::co_spawn(*workers[w], session(state, w), [self](std::exception_ptr e) {
+        --self->connections;
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            log_error("HTTP session failed: {}", ex.what());
+          }
+        }
+      });
+    }
+  }
+
+  asio::awaitable<void> session(std::shared_ptr<session_state> state, std::size_t worker) {
+    auto self = shared_from_this();
+    auto& registry = sessions[worker];
+    registry.push_front(state);
+    const auto entry = registry.begin();
+    auto& stream = state->stream;
+    beast::flat_buffer buffer;
+    error_code ignored;
+    stream.socket().set_option(tcp::no_delay(true), ignored);
+
+    for (;;) {
+      if (stopping.load()) break;
+      if (buffer.size() == 0) {
+        // Waiting for the next request: the idle timeout applies.
+        stream.expires_after(settings.idle_timeout);
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), use_tuple);
+        if (ec) break;
+        buffer.commit(n);
+      }
+      // A request has started: all of it must arrive within the read timeout.
+      state->busy = true;
+      stream.expires_after(settings.read_timeout);
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(settings.header_limit));
+      parser.body_limit(settings.body_limit);
+      auto [rec, bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      if (rec) {
+        http_response r;
+        if (rec == http::error::body_limit) {
+          r = error_response(routing::errc::payload_too_large,
+                             "the request body is over the limit of " +
+                                 std::to_string(settings.body_limit) + " bytes");
+        } else if (rec == http::error::header_limit) {
+          r = error_response(routing::errc::payload_too_large, "the request headers are too large");
+          r.status = 431;
+        } else if (rec == beast::error::timeout || rec == http::error::end_of_stream ||
+                   rec == asio::error::eof || rec == asio::error::connection_reset ||
+                   rec == asio::error::operation_aborted) {
+          break;
+        } else {
+          r = error_response(routing::errc::invalid_argument, "malformed HTTP request: " + rec.message());
+        }
+        co_await write(stream, r, 11, false);
+        break;
+      }
+      auto& req = parser.get();
+      http_request request;
+      request.method = method_of(req.method());
+      request.target = {req.target().data(), req.target().size()};
+      request.body = req.body();
+      request.worker = worker;
+      if (auto it = req.find(http::field::authorization); it != req.end()) {
+        request.authorization = {it->value().data(), it->value().size()};
+      }
+      if (auto it = req.find(http::field::if_match); it != req.end()) {
+        request.if_match = {it->value().data(), it->value().size()};
+      }
+      if (auto it = req.find("Last-Event-ID"); it != req.end()) {
+        request.last_event_id = {it->value().data(), it->value().size()};
+      }
+      // In flight until its response is written: shutdown waits for that.
+      ++in_flight;
+      http_response response = co_await handler.handle(request);
+      const bool keep_alive = req.keep_alive() && !stopping.load();
+      stream.expires_after(settings.read_timeout);
+      const bool written = co_await write(stream, response, req.version(), keep_alive);
+      --in_flight;
+      if (!written || !keep_alive) break;
+      state->busy = false;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.close();
+    registry.erase(entry);
+  }
+
+  static asio::awaitable<bool> write(beast::tcp_stream& stream, http_response& r,
+                                     unsigned version, bool keep_alive) {
+    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+    res.set(http::field::server, "ticketd");
+    res.set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) res.set(name, value);
+    res.keep_alive(keep_alive);
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+    auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+    co_return !ec;
+  }
+
+  void close_idle_sessions(std::size_t worker) {
+    for (auto& weak : sessions[worker]) {
+      if (auto s = weak.lock(); s && !s->busy) {
+        error_code ignored;
+        s->stream.socket().cancel(ignored);
+      }
+    }
+  }
+};
+
+http_server::http_server(std::vector<asio::io_context*> workers, config::server_config settings,
+                         http_handler& handler)
+    : impl_(std::make_shared<impl>(std::move(workers), std::move(settings), handler)) {}
+
+http_server::~http_server() = default;
+
+error_code http_server::listen(const config::listen_address& address, std::uint16_t& bound) {
+  error_code ec;
+  const auto ip = asio::ip::make_address(address.host, ec);
+  if (ec) return ec;
+  const tcp::endpoint endpoint{ip, address.port};
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) return ec;
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (ec) return ec;
+  acceptor.bind(endpoint, ec);
+  if (ec) return ec;
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return ec;
+  bound = acceptor.local_endpoint().port();
+  return {};
+}
+
+void http_server::start() {
+  asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), asio::detached);
+}
+
+void http_server::stop() {
+  if (impl_->stopping.exchange(true)) return;
+  auto self = impl_;
+  asio::post(impl_->acceptor.get_executor(), [self] {
+    error_code ignored;
+    self->acceptor.close(ignored);
+  });
+  for (std::size_t w = 0; w < impl_->workers.size(); ++w) {
+    asio::post(*impl_->workers[w], [self, w] { self->close_idle_sessions(w); });
+  }
+}
+
+std::size_t http_server::open_connections() const { return impl_->connections.load(); }
+
+std::size_t http_server::requests_in_flight() const { return impl_->in_flight.load(); }
+
+}  // namespace ticketd::daemon

@@ -1,0 +1,39 @@
+// The HTTP/1.1 server: one acceptor, connections spread over the worker io_contexts, one
+// coroutine per connection with keep-alive. Bounded: header and body size, read and idle
+// timeouts, connection count. stop() stops accepting, lets in-flight requests finish and
+// closes idle connections.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "config/config.hpp"
+#include "daemon/http_types.hpp"
+
+namespace ticketd::daemon {
+
+class http_server {
+ public:
+  http_server(std::vector<boost::asio::io_context*> workers, config::server_config settings,
+              http_handler& handler);
+  ~http_server();
+
+  // Binds and listens; the port actually bound (listen port 0 picks a free one).
+  boost::system::error_code listen(const config::listen_address& address, std::uint16_t& bound);
+  void start();
+  void stop();
+
+  std::size_t open_connections() const;
+  std::size_t requests_in_flight() const;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace ticketd::daemon

@@ -1,0 +1,220 @@
+#include "daemon/metrics.hpp"
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace ticketd::daemon {
+namespace {
+
+using prometheus::Counter;
+using prometheus::Family;
+using prometheus::Gauge;
+using prometheus::Histogram;
+
+const Histogram::BucketBoundaries latency_buckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                  0.005,  0.01,    0.025,  0.05,  0.1,
+                                                  0.25,   0.5,     1.0,    2.5};
+
+constexpr std::array<int, 16> known_statuses{200, 201, 204, 400, 401, 403, 404, 405,
+                                             409, 412, 413, 431, 500, 503, 0, 0};
+
+std::size_t status_index(int status) {
+  for (std::size_t i = 0; i < known_statuses.size(); ++i) {
+    if (known_statuses[i] == status) return i;
+  }
+  return known_statuses.size() - 1;  // "other"
+}
+
+double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+struct metrics::impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+
+  Family<Counter>& requests = prometheus::BuildCounter()
+                                  .Name("ticketd_http_requests_total")
+                                  .Help("HTTP requests served, by route and status code")
+                                  .Register(*registry);
+  Family<Histogram>& request_seconds =
+      prometheus::BuildHistogram()
+          .Name("ticketd_http_request_duration_seconds")
+          .Help("Time from a request's last byte to its response, by route")
+          .Register(*registry);
+  Family<Histogram>& redis_seconds = prometheus::BuildHistogram()
+                                         .Name("ticketd_redis_round_trip_seconds")
+                                         .Help("Time from sending a Redis command to its reply")
+                                         .Register(*registry);
+  Family<Counter>& redis_errors = prometheus::BuildCounter()
+                                      .Name("ticketd_redis_errors_total")
+                                      .Help("Redis requests that failed, by kind")
+                                      .Register(*registry);
+  Family<Gauge>& redis_up = prometheus::BuildGauge()
+                                .Name("ticketd_redis_connections_up")
+                                .Help("Redis connections of this daemon that are ready")
+                                .Register(*registry);
+  Family<Counter>& transitions = prometheus::BuildCounter()
+                                     .Name("ticketd_ticket_transitions_total")
+                                     .Help("Ticket operations applied by this daemon, by action")
+                                     .Register(*registry);
+  Family<Counter>& enqueues = prometheus::BuildCounter()
+                                  .Name("ticketd_tickets_enqueued_total")
+                                  .Help("Tickets that entered a queue through this daemon")
+                                  .Register(*registry);
+  Family<Counter>& assignments = prometheus::BuildCounter()
+                                     .Name("ticketd_assignments_total")
+                                     .Help("Tickets assigned to agents through this daemon, by mode")
+                                     .Register(*registry);
+  Family<Counter>& timers = prometheus::BuildCounter()
+                                .Name("ticketd_timers_fired_total")
+                                .Help("Lifecycle timers fired by this daemon")
+                                .Register(*registry);
+  Family<Counter>& reloads = prometheus::BuildCounter()
+                                 .Name("ticketd_config_reloads_total")
+                                 .Help("Configuration reloads, by result")
+                                 .Register(*registry);
+  Family<Gauge>& queue_depth = prometheus::BuildGauge()
+                                   .Name("ticketd_queue_depth")
+                                   .Help("Tickets waiting in a queue (shared state)")
+                                   .Register(*registry);
+  Family<Gauge>& queue_oldest = prometheus::BuildGauge()
+                                    .Name("ticketd_queue_oldest_wait_seconds")
+                                    .Help("How long the oldest waiting ticket of a queue has waited")
+                                    .Register(*registry);
+  Family<Gauge>& queue_available = prometheus::BuildGauge()
+                                       .Name("ticketd_queue_agents_available")
+                                       .Help("Online agents of a queue with free capacity")
+                                       .Register(*registry);
+  Family<Gauge>& agents = prometheus::BuildGauge()
+                              .Name("ticketd_agents")
+                              .Help("Agents by status (shared state)")
+                              .Register(*registry);
+  Family<Gauge>& build = prometheus::BuildGauge()
+                             .Name("ticketd_build_info")
+                             .Help("Build of this daemon")
+                             .Register(*registry);
+
+  // Cached children: Family::Add takes a lock and hashes labels on every call.
+  std::array<std::array<std::atomic<Counter*>, known_statuses.size()>, api::route_count> request_counters{};
+  std::array<Histogram*, api::route_count> request_histograms{};
+  Histogram* redis_histogram = nullptr;
+  std::array<Counter*, 5> redis_error_counters{};
+  std::array<Counter*, 5> assignment_counters{};
+  Counter* timer_counter = nullptr;
+  Gauge* up_gauge = nullptr;
+
+  std::mutex labelled_mutex;
+  std::map<std::string, Counter*, std::less<>> transition_counters;
+  std::map<std::string, Counter*, std::less<>> enqueue_counters;
+  std::mutex scrape_mutex;
+
+  impl() {
+    for (std::size_t r = 0; r < api::route_count; ++r) {
+      request_histograms[r] = &request_seconds.Add(
+          {{"route", std::string{api::route_label(static_cast<api::route_id>(r))}}},
+          latency_buckets);
+    }
+    redis_histogram = &redis_seconds.Add({}, latency_buckets);
+    constexpr std::array<const char*, 5> error_kinds{"none", "unavailable", "timeout",
+                                                     "overloaded", "protocol"};
+    for (std::size_t i = 1; i < error_kinds.size(); ++i) {
+      redis_error_counters[i] = &redis_errors.Add({{"kind", error_kinds[i]}});
+    }
+    constexpr std::array<const char*, 5> modes{"pull", "push", "return", "reassign", "accept"};
+    for (std::size_t i = 0; i < modes.size(); ++i) {
+      assignment_counters[i] = &assignments.Add({{"mode", modes[i]}});
+    }
+    timer_counter = &timers.Add({});
+    up_gauge = &redis_up.Add({});
+    build.Add({{"version", "0.1.0"}}).Set(1);
+  }
+
+  Counter& labelled(std::map<std::string, Counter*, std::less<>>& cache, Family<Counter>& family,
+                    const char* label, std::string_view value) {
+    std::lock_guard lock(labelled_mutex);
+    if (auto it = cache.find(value); it != cache.end()) return *it->second;
+    Counter* c = &family.Add({{label, std::string{value}}});
+    cache.emplace(std::string{value}, c);
+    return *c;
+  }
+};
+
+metrics::metrics() : impl_(std::make_unique<impl>()) {}
+metrics::~metrics() = default;
+
+void metrics::http_request(api::route_id route, int status, std::chrono::nanoseconds elapsed) {
+  const auto r = static_cast<std::size_t>(route);
+  const auto s = status_index(status);
+  auto& slot = impl_->request_counters[r][s];
+  Counter* c = slot.load(std::memory_order_acquire);
+  if (c == nullptr) {
+    const std::string code = known_statuses[s] != 0 ? std::to_string(known_statuses[s]) : "other";
+    c = &impl_->requests.Add({{"route", std::string{api::route_label(route)}}, {"code", code}});
+    slot.store(c, std::memory_order_release);
+  }
+  c->Increment();
+  impl_->request_histograms[r]->Observe(seconds(elapsed));
+}
+
+void metrics::transition(std::string_view action) {
+  impl_->labelled(impl_->transition_counters, impl_->transitions, "action", action).Increment();
+}
+
+void metrics::enqueued(std::string_view queue) {
+  impl_->labelled(impl_->enqueue_counters, impl_->enqueues, "queue", queue).Increment();
+}
+
+void metrics::assigned(assignment_mode mode) {
+  impl_->assignment_counters[static_cast<std::size_t>(mode)]->Increment();
+}
+
+void metrics::timers_fired(std::int64_t count) {
+  impl_->timer_counter->Increment(static_cast<double>(count));
+}
+
+void metrics::config_reload(bool ok) {
+  impl_->reloads.Add({{"result", ok ? "success" : "failure"}}).Increment();
+}
+
+void metrics::update_shared_state(const routing::queue_stats& stats, std::int64_t now_ms) {
+  std::lock_guard lock(impl_->scrape_mutex);
+  for (const auto& q : stats.queues) {
+    const prometheus::Labels labels{{"queue", q.name}};
+    impl_->queue_depth.Add(labels).Set(static_cast<double>(q.depth));
+    const double oldest =
+        q.oldest_enqueued_s ? std::max<double>(0, static_cast<double>(now_ms / 1000 - *q.oldest_enqueued_s)) : 0.0;
+    impl_->queue_oldest.Add(labels).Set(oldest);
+    impl_->queue_available.Add(labels).Set(static_cast<double>(q.agents_available));
+  }
+  impl_->agents.Add({{"status", "online"}}).Set(static_cast<double>(stats.agents_online));
+  impl_->agents.Add({{"status", "away"}}).Set(static_cast<double>(stats.agents_away));
+  impl_->agents.Add({{"status", "offline"}}).Set(static_cast<double>(stats.agents_offline));
+}
+
+std::string metrics::render() {
+  prometheus::TextSerializer serializer;
+  return serializer.Serialize(impl_->registry->Collect());
+}
+
+void metrics::round_trip(std::chrono::nanoseconds elapsed) {
+  impl_->redis_histogram->Observe(seconds(elapsed));
+}
+
+void metrics::failed(redis_errc why) {
+  const auto i = static_cast<std::size_t>(why);
+  if (i < impl_->redis_error_counters.size() && impl_->redis_error_counters[i] != nullptr) {
+    impl_->redis_error_counters[i]->Increment();
+  }
+}
+
+void metrics::connection_state(bool up) { impl_->up_gauge->Increment(up ? 1.0 : -1.0); }
+
+}  // namespace ticketd::daemon

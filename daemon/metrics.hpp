@@ -1,0 +1,47 @@
+// The daemon's Prometheus metrics (prefix ticketd_): counters and histograms of this process,
+// gauges of shared state refreshed from Redis at scrape time. Label values are bounded: routes,
+// configured queue names, statuses, actions; never ticket or agent ids. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "daemon/api/routes.hpp"
+#include "daemon/redis_connection.hpp"
+#include "routing/functions.hpp"
+
+namespace ticketd::daemon {
+
+enum class assignment_mode { pull, push, returned, reassign, accepted };
+
+class metrics final : public redis_observer {
+ public:
+  metrics();
+  ~metrics() override;
+
+  void http_request(api::route_id route, int status, std::chrono::nanoseconds elapsed);
+  void transition(std::string_view action);  // create, next, reply, ... (bounded set)
+  void enqueued(std::string_view queue);
+  void assigned(assignment_mode mode);
+  void timers_fired(std::int64_t count);
+  void config_reload(bool ok);
+
+  // Gauges of shared state, from one queue_stats read.
+  void update_shared_state(const routing::queue_stats& stats, std::int64_t now_ms);
+
+  // Text exposition format.
+  std::string render();
+
+  // redis_observer
+  void round_trip(std::chrono::nanoseconds elapsed) override;
+  void failed(redis_errc why) override;
+  void connection_state(bool up) override;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace ticketd::daemon

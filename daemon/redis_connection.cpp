@@ -1,0 +1,437 @@
+#include "daemon/redis_connection.hpp"
+
+#include <hiredis/read.h>
+
+#include <deque>
+#include <random>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "daemon/log.hpp"
+
+namespace ticketd::daemon {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using routing::resp_value;
+using clock_type = std::chrono::steady_clock;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+class redis_category_impl final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "ticketd.redis"; }
+  std::string message(int ev) const override {
+    switch (static_cast<redis_errc>(ev)) {
+      case redis_errc::unavailable: return "Redis is unavailable";
+      case redis_errc::timeout: return "Redis did not answer in time";
+      case redis_errc::overloaded: return "too many Redis requests in flight";
+      case redis_errc::protocol: return "Redis protocol error";
+    }
+    return "unknown Redis error";
+  }
+};
+
+// hiredis builds replies through these callbacks straight into resp_value trees: the root is
+// allocated, children live inside their parent's elements (sized once, so pointers stay valid).
+resp_value* slot_for(const redisReadTask* task) {
+  if (task->parent != nullptr) {
+    auto* parent = static_cast<resp_value*>(task->parent->obj);
+    return &parent->elements[static_cast<std::size_t>(task->idx)];
+  }
+  return new resp_value;
+}
+
+void* create_string(const redisReadTask* task, char* str, size_t len) {
+  resp_value* v = slot_for(task);
+  switch (task->type) {
+    case REDIS_REPLY_ERROR: v->type = resp_value::kind::error; break;
+    case REDIS_REPLY_STATUS: v->type = resp_value::kind::status; break;
+    default: v->type = resp_value::kind::string; break;
+  }
+  v->str.assign(str, len);
+  return v;
+}
+
+void* create_array(const redisReadTask* task, int elements) {
+  resp_value* v = slot_for(task);
+  v->type = resp_value::kind::array;
+  v->elements.resize(static_cast<std::size_t>(elements));
+  return v;
+}
+
+void* create_integer(const redisReadTask* task, long long value) {
+  resp_value* v = slot_for(task);
+  v->type = resp_value::kind::integer;
+  v->integer = value;
+  return v;
+}
+
+void* create_nil(const redisReadTask* task) {
+  resp_value* v = slot_for(task);
+  v->type = resp_value::kind::nil;
+  return v;
+}
+
+void free_object(void* obj) { delete static_cast<resp_value*>(obj); }
+
+redisReplyObjectFunctions reply_functions{create_string, create_array, create_integer,
+                                          create_nil, free_object};
+
+struct reader_deleter {
+  void operator()(redisReader* r) const { redisReaderFree(r); }
+};
+using reader_ptr = std::unique_ptr<redisReader, reader_deleter>;
+
+reader_ptr make_reader() {
+  reader_ptr r{redisReaderCreateWithFunctions(&reply_functions)};
+  // Keep the reader's buffer after large replies instead of shrinking it each time.
+  r->maxbuf = 0;
+  return r;
+}
+
+struct request_slot {
+  explicit request_slot(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;  // the deadline; cancelled when the reply arrives
+  resp_value reply;
+  error_code ec;
+  clock_type::time_point sent;
+  bool done = false;
+  bool abandoned = false;
+};
+
+}  // namespace
+
+const boost::system::error_category& redis_category() {
+  static const redis_category_impl category;
+  return category;
+}
+
+error_code make_error_code(redis_errc e) { return {static_cast<int>(e), redis_category()}; }
+
+struct redis_connection::impl : std::enable_shared_from_this<impl> {
+  enum class state { idle, connecting, handshaking, ready, stopped };
+
+  impl(asio::any_io_executor executor, redis_connection_options options, redis_observer* obs)
+      : ex(std::move(executor)),
+        opts(std::move(options)),
+        observer(obs),
+        socket(ex),
+        write_kick(ex),
+        broken(ex),
+        backoff_timer(ex),
+        reader(make_reader()),
+        rng(std::random_device{}()) {}
+
+  asio::any_io_executor ex;
+  redis_connection_options opts;
+  redis_observer* observer;
+  on_connect_fn on_connect;
+  asio::generic::stream_protocol::socket socket;
+  asio::steady_timer write_kick;
+  asio::steady_timer broken;
+  asio::steady_timer backoff_timer;
+  reader_ptr reader;
+  std::minstd_rand rng;
+  std::string out;
+  std::string writing;
+  std::deque<std::shared_ptr<request_slot>> pending;
+  state st = state::idle;
+  std::uint64_t generation = 0;
+  bool writer_idle = false;
+  bool is_broken = false;
+  int failures_logged = 0;
+
+  void report_state(bool up) {
+    if (observer != nullptr) observer->connection_state(up);
+  }
+
+  void report_failure(redis_errc why) {
+    if (observer != nullptr) observer->failed(why);
+  }
+
+  std::string describe() const {
+    const auto& e = opts.endpoint;
+    if (e.kind == config::redis_kind::tcp) return e.host + ":" + std::to_string(e.port);
+    return e.socket.string();
+  }
+
+  asio::awaitable<error_code> connect_socket() {
+    const auto& e = opts.endpoint;
+    error_code ec;
+    socket = asio::generic::stream_protocol::socket(ex);
+    asio::steady_timer guard(ex);
+    guard.expires_after(e.timeout);
+    auto self = shared_from_this();
+    guard.async_wait([self](error_code wait_ec) {
+      if (!wait_ec) self->socket.close();
+    });
+    if (e.kind == config::redis_kind::tcp) {
+      asio::ip::tcp::resolver resolver(ex);
+      auto [rec, results] = co_await resolver.async_resolve(e.host, std::to_string(e.port), use_tuple);
+      ec = rec;
+      if (!ec) {
+        ec = asio::error::host_not_found;
+        for (const auto& entry : results) {
+          socket = asio::generic::stream_protocol::socket(ex);
+          auto [cec] = co_await socket.async_connect(
+              asio::generic::stream_protocol::endpoint(entry.endpoint()), use_tuple);
+          ec = cec;
+          if (!ec) break;
+        }
+        if (!ec) socket.set_option(asio::ip::tcp::no_delay(true), ec);
+      }
+    } else {
+      auto [cec] = co_await socket.async_connect(
+          asio::generic::stream_protocol::endpoint(
+              asio::local::stream_protocol::endpoint(e.socket.string())),
+          use_tuple);
+      ec = cec;
+    }
+    guard.cancel();
+    if (!ec && !socket.is_open()) ec = asio::error::timed_out;
+    co_return ec;
+  }
+
+  // Fails every request in flight: it may or may not have run.
+  void fail_pending() {
+    for (auto& slot : pending) {
+      if (slot->abandoned) continue;
+      slot->ec = redis_errc::unavailable;
+      slot->done = true;
+      slot->timer.cancel();
+    }
+    pending.clear();
+  }
+
+  // The reader or writer of connection `gen` failed: stop serving at once, wake run().
+  void break_connection(std::uint64_t gen) {
+    if (gen != generation || is_broken) return;
+    is_broken = true;
+    if (st == state::ready || st == state::handshaking) st = state::connecting;
+    error_code ignored;
+    socket.close(ignored);
+    fail_pending();
+    broken.cancel();
+  }
+
+  asio::awaitable<void> read_loop(std::uint64_t gen) {
+    auto self = shared_from_this();
+    std::vector<char> buf(64 * 1024);
+    for (;;) {
+      auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf), use_tuple);
+      if (gen != generation) co_return;
+      if (ec) {
+        break_connection(gen);
+        co_return;
+      }
+      if (redisReaderFeed(reader.get(), buf.data(), n) != REDIS_OK) {
+        log_error("Redis reply parser: {}", reader->errstr);
+        break_connection(gen);
+        co_return;
+      }
+      for (;;) {
+        void* obj = nullptr;
+        if (redisReaderGetReply(reader.get(), &obj) != REDIS_OK) {
+          log_error("Redis reply parser: {}", reader->errstr);
+          break_connection(gen);
+          co_return;
+        }
+        if (obj == nullptr) break;
+        std::unique_ptr<resp_value> reply{static_cast<resp_value*>(obj)};
+        if (pending.empty()) {
+          log_error("Redis sent a reply nobody asked for; reconnecting");
+          break_connection(gen);
+          co_return;
+        }
+        auto slot = std::move(pending.front());
+        pending.pop_front();
+        if (slot->abandoned) continue;
+        if (observer != nullptr) observer->round_trip(clock_type::now() - slot->sent);
+        slot->reply = std::move(*reply);
+        slot->done = true;
+        slot->timer.cancel();
+      }
+    }
+  }
+
+  asio::awaitable<void> write_loop(std::uint64_t gen) {
+    auto self = shared_from_this();
+    while (gen == generation) {
+      if (out.empty()) {
+        writer_idle = true;
+        write_kick.expires_at(asio::steady_timer::time_point::max());
+        co_await write_kick.async_wait(use_tuple);
+        writer_idle = false;
+        continue;
+      }
+      std::swap(out, writing);
+      auto [ec, n] = co_await asio::async_write(socket, asio::buffer(writing), use_tuple);
+      writing.clear();
+      if (gen != generation) co_return;
+      if (ec) {
+        break_connection(gen);
+        co_return;
+      }
+    }
+  }
+
+  // Fails everything in flight and forgets the partial state of the dropped connection.
+  void teardown() {
+    ++generation;
+    error_code ignored;
+    socket.close(ignored);
+    write_kick.cancel();
+    fail_pending();
+    out.clear();
+    reader = make_reader();
+  }
+
+  asio::awaitable<error_code> handshake() {
+    const auto& e = opts.endpoint;
+    std::vector<routing::command> steps;
+    if (!e.password.empty()) {
+      routing::command auth{"AUTH"};
+      if (!e.username.empty()) auth.arg(e.username);
+      steps.push_back(std::move(auth.arg(e.password)));
+    }
+    if (e.db != 0) steps.push_back(std::move(routing::command{"SELECT"}.arg(e.db)));
+    steps.push_back(std::move(routing::command{"CLIENT"}.arg("SETNAME").arg(opts.client_name)));
+    steps.push_back(
+        std::move(routing::command{"FUNCTION"}.arg("LOAD").arg("REPLACE").arg(opts.function_library)));
+    for (const auto& step : steps) {
+      auto r = co_await exec(step, true);
+      if (!r) co_return r.error();
+      if (r->is_error()) {
+        log_error("Redis at {} refused the handshake: {}", describe(), r->str);
+        co_return make_error_code(redis_errc::protocol);
+      }
+    }
+    if (on_connect) {
+      auto fn = on_connect;
+      co_return co_await fn();
+    }
+    co_return error_code{};
+  }
+
+  std::chrono::milliseconds jittered(std::chrono::milliseconds base) {
+    std::uniform_int_distribution<long> dist(base.count() / 2, base.count());
+    return std::chrono::milliseconds{dist(rng)};
+  }
+
+  asio::awaitable<void> run() {
+    auto self = shared_from_this();
+    auto backoff = opts.connect_backoff_min;
+    while (st != state::stopped) {
+      st = state::connecting;
+      error_code ec = co_await connect_socket();
+      if (st == state::stopped) break;
+      if (!ec) {
+        const auto gen = ++generation;
+        is_broken = false;
+        reader = make_reader();
+        st = state::handshaking;
+        asio::co_spawn(ex, read_loop(gen), asio::detached);
+        asio::co_spawn(ex, write_loop(gen), asio::detached);
+        broken.expires_at(asio::steady_timer::time_point::max());
+        ec = co_await handshake();
+        if (!ec && st == state::handshaking && gen == generation) {
+          st = state::ready;
+          backoff = opts.connect_backoff_min;
+          if (failures_logged > 0) log_info("Redis at {} is reachable again", describe());
+          failures_logged = 0;
+          report_state(true);
+          if (!is_broken) co_await broken.async_wait(use_tuple);
+          if (st == state::stopped) break;
+          log_warning("lost the connection to Redis at {}; reconnecting", describe());
+          st = state::connecting;
+          report_state(false);
+        }
+      }
+      if (st == state::stopped) break;
+      teardown();
+      if (ec && failures_logged++ % 20 == 0) {
+        log_warning("cannot reach Redis at {}: {} (retrying)", describe(), ec.message());
+      }
+      backoff_timer.expires_after(jittered(backoff));
+      co_await backoff_timer.async_wait(use_tuple);
+      backoff = std::min(backoff * 2, opts.connect_backoff_max);
+    }
+  }
+
+  asio::awaitable<redis_result> exec(const routing::command& cmd, bool during_handshake) {
+    const bool allowed = st == state::ready || (during_handshake && st == state::handshaking);
+    if (!allowed) {
+      report_failure(redis_errc::unavailable);
+      co_return make_error_code(redis_errc::unavailable);
+    }
+    if (pending.size() >= opts.endpoint.max_pending) {
+      report_failure(redis_errc::overloaded);
+      co_return make_error_code(redis_errc::overloaded);
+    }
+    auto self = shared_from_this();
+    auto slot = std::make_shared<request_slot>(ex);
+    slot->timer.expires_after(opts.endpoint.timeout);
+    slot->sent = clock_type::now();
+    cmd.encode(out);
+    pending.push_back(slot);
+    if (writer_idle) write_kick.cancel();
+    co_await slot->timer.async_wait(use_tuple);
+    if (slot->done) {
+      if (slot->ec) co_return slot->ec;
+      co_return std::move(slot->reply);
+    }
+    // The deadline passed first: the reply, should it come, is dropped by the reader.
+    slot->abandoned = true;
+    report_failure(redis_errc::timeout);
+    co_return make_error_code(redis_errc::timeout);
+  }
+};
+
+redis_connection::redis_connection(asio::any_io_executor ex, redis_connection_options options,
+                                   redis_observer* observer)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(options), observer)) {}
+
+redis_connection::~redis_connection() { stop(); }
+
+void redis_connection::set_on_connect(on_connect_fn fn) { impl_->on_connect = std::move(fn); }
+
+void redis_connection::start() {
+  if (impl_->st != impl::state::idle) return;
+  asio::co_spawn(impl_->ex, impl_->run(), asio::detached);
+}
+
+void redis_connection::stop() {
+  if (impl_->st == impl::state::stopped) return;
+  impl_->st = impl::state::stopped;
+  impl_->backoff_timer.cancel();
+  impl_->broken.cancel();
+  impl_->teardown();
+}
+
+asio::awaitable<redis_result> redis_connection::exec(const routing::command& cmd) {
+  return impl_->exec(cmd, false);
+}
+
+asio::awaitable<redis_result> redis_connection::exec_during_handshake(
+    const routing::command& cmd) {
+  return impl_->exec(cmd, true);
+}
+
+bool redis_connection::ready() const { return impl_->st == impl::state::ready; }
+
+std::size_t redis_connection::in_flight() const { return impl_->pending.size(); }
+
+const asio::any_io_executor& redis_connection::executor() const { return impl_->ex; }
+
+}  // namespace ticketd::daemon

@@ -1,0 +1,95 @@
+// One pipelined Redis connection, owned by and used from a single io_context thread.
+//
+// Design (after Boost.Redis): every caller on the thread shares the connection. exec() frames
+// the command into the output buffer and waits; a writer sends everything queued since its
+// last write in one syscall, a reader feeds hiredis's RESP parser and completes requests in
+// FIFO order. Invariants: replies match requests one to one, in order; a request that passed
+// its deadline returns `timeout` and its late reply is discarded; while disconnected every
+// request fails at once with `unavailable`; at most max_pending requests are in flight.
+// On any I/O error every in-flight request fails with `unavailable` (it may or may not have
+// run), and the connection reconnects with jittered exponential backoff, then runs the
+// handshake (AUTH, SELECT, FUNCTION LOAD REPLACE, on_connect) before serving again.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include "config/config.hpp"
+#include "routing/resp.hpp"
+
+namespace ticketd::daemon {
+
+enum class redis_errc {
+  unavailable = 1,  // not connected (or the connection dropped with the request in flight)
+  timeout,          // no reply within the request deadline
+  overloaded,       // too many requests in flight on this connection
+  protocol,         // Redis sent something the parser rejects
+};
+const boost::system::error_category& redis_category();
+boost::system::error_code make_error_code(redis_errc e);
+
+using redis_result = boost::system::result<routing::resp_value>;
+
+// Counters and timings the connection reports (the daemon's metrics implement it).
+class redis_observer {
+ public:
+  virtual ~redis_observer() = default;
+  virtual void round_trip(std::chrono::nanoseconds elapsed) = 0;
+  virtual void failed(redis_errc why) = 0;
+  virtual void connection_state(bool up) = 0;
+};
+
+struct redis_connection_options {
+  config::redis_config endpoint;
+  std::string function_library;  // FUNCTION LOAD REPLACE'd on every (re)connect
+  std::chrono::milliseconds connect_backoff_min{50};
+  std::chrono::milliseconds connect_backoff_max{2000};
+  std::string client_name = "ticketd";
+};
+
+class redis_connection {
+ public:
+  // Runs after the library is loaded and before the connection serves callers; a failure
+  // drops the connection and retries. May call exec_during_handshake.
+  using on_connect_fn = std::function<boost::asio::awaitable<boost::system::error_code>()>;
+
+  redis_connection(boost::asio::any_io_executor ex, redis_connection_options options,
+                   redis_observer* observer);
+  ~redis_connection();
+  redis_connection(const redis_connection&) = delete;
+  redis_connection& operator=(const redis_connection&) = delete;
+
+  void set_on_connect(on_connect_fn fn);
+
+  // Starts connecting; returns at once. The connection keeps itself up until stop().
+  void start();
+  // Fails every request in flight with `unavailable` and closes; idempotent.
+  void stop();
+
+  boost::asio::awaitable<redis_result> exec(const routing::command& cmd);
+  // Like exec, but allowed while the handshake runs (on_connect only).
+  boost::asio::awaitable<redis_result> exec_during_handshake(const routing::command& cmd);
+
+  bool ready() const;
+  std::size_t in_flight() const;
+  const boost::asio::any_io_executor& executor() const;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace ticketd::daemon
+
+namespace boost::system {
+template <>
+struct is_error_code_enum<ticketd::daemon::redis_errc> : std::true_type {};
+}  // namespace boost::system

@@ -1,0 +1,149 @@
+#include "daemon/ticket_store.hpp"
+
+#include "daemon/redis_connection.hpp"
+
+namespace ticketd::daemon {
+
+using routing::errc;
+using routing::outcome;
+using routing::resp_value;
+
+namespace {
+
+// Another writer moving the same ticket between our read and our call is rare; a few rounds
+// settle it, and a ticket that keeps moving gets a conflict the client can retry.
+constexpr int max_stale_rounds = 5;
+
+}  // namespace
+
+ticket_store::result<resp_value> ticket_store::call(const routing::command& cmd) {
+  redis_connection& redis = *redis_[next_++ % redis_.size()];
+  auto r = co_await redis.exec(cmd);
+  if (!r) {
+    co_return routing::make_error(errc::unavailable, "Redis is unavailable: " + r.error().message());
+  }
+  co_return std::move(*r);
+}
+
+ticket_store::result<routing::create_result> ticket_store::create(
+    const runtime& rt, const routing::create_request& r) {
+  auto cmd = rt.plan.create(r, now());
+  if (!cmd) co_return cmd.error();
+  auto reply = co_await call(*cmd);
+  if (!reply) co_return reply.error();
+  co_return routing::decode_create(r.id, *reply);
+}
+
+ticket_store::result<routing::ticket> ticket_store::get(const runtime& rt, std::string_view id) {
+  auto reply = co_await call(routing::ticket_get_command(rt.keys, id));
+  if (!reply) co_return reply.error();
+  if (reply->is_array() && reply->elements.empty()) {
+    routing::error e = routing::make_error(errc::not_found, "no ticket '" + std::string{id} + "'");
+    e.details.emplace_back("ticket", std::string{id});
+    co_return e;
+  }
+  co_return routing::decode_ticket_reply(id, *reply);
+}
+
+ticket_store::result<bool> ticket_store::remove(const runtime& rt, std::string_view id) {
+  auto reply = co_await call(routing::delete_call(rt.plan.base(now()), id));
+  if (!reply) co_return reply.error();
+  if (auto e = routing::reply_error(*reply)) co_return std::move(*e);
+  co_return true;
+}
+
+ticket_store::result<routing::ticket> ticket_store::act(const runtime& rt, routing::ticket_action a,
+                                                         std::string_view id,
+                                                         std::optional<std::int64_t> if_match,
+                                                         const routing::action_request& r) {
+  const bool needs_snapshot = routing::planner::needs_snapshot(a);
+  for (int round = 0; round < max_stale_rounds; ++round) {
+    std::optional<routing::ticket> snapshot;
+    if (needs_snapshot) {
+      auto current = co_await get(rt, id);
+      if (!current) co_return current.error();
+      if (if_match && *if_match != current->version) {
+        routing::error e = routing::make_error(errc::version_mismatch, {});
+        e.details.emplace_back("version", std::to_string(current->version));
+        co_return e;
+      }
+      snapshot = std::move(*current);
+    }
+    auto cmd = rt.plan.action(a, id, if_match, r, snapshot ? &*snapshot : nullptr, now());
+    if (!cmd) co_return cmd.error();
+    auto reply = co_await call(*cmd);
+    if (!reply) co_return reply.error();
+    auto decoded = routing::decode_ticket_reply(id, *reply);
+    if (decoded || decoded.error().code != errc::stale) co_return decoded;
+  }
+  co_return routing::make_error(errc::stale, {});
+}
+
+ticket_store::result<std::optional<routing::ticket>> ticket_store::next(const runtime& rt,
+                                                                          std::string_view agent) {
+  auto reply = co_await call(routing::next_call(rt.plan.base(now()), agent));
+  if (!reply) co_return reply.error();
+  co_return routing::decode_next(*reply);
+}
+
+ticket_store::result<routing::agent> ticket_store::put_agent(const runtime& rt,
+                                                             std::string_view id,
+                                                             const routing::agent_request& r) {
+  auto cmd = rt.plan.put_agent(id, r, now());
+  if (!cmd) co_return cmd.error();
+  auto reply = co_await call(*cmd);
+  if (!reply) co_return reply.error();
+  co_return routing::decode_agent_reply(id, *reply);
+}
+
+ticket_store::result<routing::agent> ticket_store::get_agent(const runtime& rt,
+                                                             std::string_view id) {
+  auto reply = co_await call(routing::agent_get_call(rt.plan.base(now()), id));
+  if (!reply) co_return reply.error();
+  co_return routing::decode_agent_reply(id, *reply);
+}
+
+ticket_store::result<routing::agent> ticket_store::set_agent_status(const runtime& rt,
+                                                                    std::string_view id,
+                                                                    routing::agent_status status) {
+  auto reply = co_await call(routing::agent_status_call(rt.plan.base(now()), id, status));
+  if (!reply) co_return reply.error();
+  co_return routing::decode_agent_reply(id, *reply);
+}
+
+ticket_store::result<routing::queue_stats> ticket_store::queue_stats(const runtime& rt) {
+  auto reply = co_await call(routing::queue_stats_call(rt.plan.base(now()), rt.queue_names));
+  if (!reply) co_return reply.error();
+  co_return routing::decode_queue_stats(rt.queue_names, *reply);
+}
+
+ticket_store::result<routing::queue_head> ticket_store::queue_head(const runtime& rt,
+                                                                   std::string_view queue,
+                                                                   std::size_t limit) {
+  auto reply = co_await call(routing::queue_head_call(rt.plan.base(now()), queue, limit));
+  if (!reply) co_return reply.error();
+  co_return routing::decode_queue_head(*reply);
+}
+
+ticket_store::result<routing::verify_report> ticket_store::verify(const runtime& rt) {
+  auto reply = co_await call(routing::verify_call(rt.plan.base(now()), rt.queue_names));
+  if (!reply) co_return reply.error();
+  co_return routing::decode_verify(*reply);
+}
+
+ticket_store::result<routing::tick_result> ticket_store::tick(const runtime& rt,
+                                                              std::size_t limit) {
+  auto reply =
+      co_await call(routing::tick_call(rt.plan.base(now()), limit, rt.affinity_wait_ms));
+  if (!reply) co_return reply.error();
+  co_return routing::decode_tick(*reply);
+}
+
+ticket_store::result<std::int64_t> ticket_store::sync_settings(const runtime& rt) {
+  auto reply = co_await call(routing::settings_sync_call(rt.plan.base(now())));
+  if (!reply) co_return reply.error();
+  if (auto e = routing::reply_error(*reply)) co_return std::move(*e);
+  co_return reply->integer;
+}
+
+}  // namespace ticketd::daemon

@@ -1,0 +1,39 @@
+#include "routing/agent.hpp"
+
+#include "routing/resp_fields.hpp"
+
+namespace ticketd::routing {
+
+std::optional<agent> decode_agent(std::string_view id, const resp_value& reply) {
+  if (!reply.is_array() || reply.elements.size() != 2) return std::nullopt;
+  const resp_value& fields = reply.elements[0];
+  const resp_value& held = reply.elements[1];
+  if (!fields.is_array() || fields.elements.size() % 2 != 0 || !held.is_array()) {
+    return std::nullopt;
+  }
+  agent a;
+  a.id = id;
+  for (std::size_t i = 0; i < fields.elements.size(); i += 2) {
+    const std::string_view name = fields.elements[i].str;
+    const resp_value& value = fields.elements[i + 1];
+    switch (field_code(name)) {
+      case field_code("n"): a.name = value.str; break;
+      case field_code("st"):
+        a.status = parse_agent_status(value.str).value_or(agent_status::offline);
+        break;
+      case field_code("qs"): a.queues = split_list(value.str); break;
+      case field_code("sk"): a.skills = split_list(value.str); break;
+      case field_code("qe"): a.effective_queues = split_list(value.str); break;
+      case field_code("m"): a.max_concurrent = static_cast<unsigned>(to_int(value)); break;
+      case field_code("l"): a.load = static_cast<unsigned>(to_int(value)); break;
+      case field_code("lt"): a.last_assigned_at = to_int(value); break;
+      case field_code("ss"): a.status_since = to_int(value); break;
+      case field_code("fx"): a.forced_excess = to_int(value) != 0; break;
+      default: break;
+    }
+  }
+  for (const auto& t : held.elements) a.tickets.push_back(t.str);
+  return a;
+}
+
+}  // namespace ticketd::routing

@@ -1,0 +1,290 @@
+#include "routing/functions.hpp"
+
+#include "routing/resp_fields.hpp"
+
+namespace ticketd::routing {
+namespace {
+
+void opt_arg(command& cmd, const std::optional<std::int64_t>& v) {
+  if (v) {
+    cmd.arg(*v);
+  } else {
+    cmd.arg(std::string_view{});
+  }
+}
+
+command ticket_call(const lua::function_info& fn, const call_base& b, const ticket_ref& t) {
+  command cmd = begin_call(fn, b);
+  cmd.arg(t.id);
+  opt_arg(cmd, t.if_match);
+  opt_arg(cmd, t.expect);
+  return cmd;
+}
+
+void return_args_into(command& cmd, const return_args& r) {
+  opt_arg(cmd, r.next_reply_due);
+  cmd.arg(r.rank).arg(r.affinity_until);
+}
+
+error bad_reply(std::string_view what) {
+  return make_error(errc::internal, "unexpected reply from Redis: " + std::string{what});
+}
+
+bool is_array_of(const resp_value& v, std::size_t n) {
+  return v.is_array() && v.elements.size() == n;
+}
+
+std::optional<std::int64_t> non_negative(const resp_value& v) {
+  const auto n = to_int(v);
+  return n < 0 ? std::nullopt : std::optional<std::int64_t>{n};
+}
+
+std::vector<std::string> strings_of(const resp_value& v) {
+  std::vector<std::string> out;
+  for (const auto& e : v.elements) out.push_back(e.str);
+  return out;
+}
+
+}  // namespace
+
+command begin_call(const lua::function_info& fn, const call_base& b) {
+  command cmd{fn.read_only ? "FCALL_RO" : "FCALL"};
+  cmd.arg(fn.name).arg(1).arg(b.keys.prefix());
+  cmd.arg(b.now_ms)
+      .arg(b.settings.counted)
+      .arg(b.settings.max_concurrent_default)
+      .arg(b.settings.events_max_len)
+      .arg(b.settings.closed_retention_ms);
+  return cmd;
+}
+
+command create_call(const call_base& b, const create_args& a) {
+  command cmd = begin_call(lua::fn::create, b);
+  cmd.arg(a.id).arg(a.fingerprint).arg(a.queue).arg(a.priority).arg(a.channel).arg(a.skills);
+  cmd.arg(a.attributes).arg(a.created_at).arg(a.first_reply_due).arg(a.resolution_due);
+  cmd.arg(a.rank);
+  return cmd;
+}
+
+command next_call(const call_base& b, std::string_view agent) {
+  return std::move(begin_call(lua::fn::next, b).arg(agent));
+}
+
+command accept_call(const call_base& b, const ticket_ref& t, std::string_view agent,
+                    std::string_view token) {
+  return std::move(ticket_call(lua::fn::accept, b, t).arg(agent).arg(token));
+}
+
+command reject_call(const call_base& b, const ticket_ref& t, std::string_view agent,
+                    std::string_view reason, std::string_view token) {
+  return std::move(ticket_call(lua::fn::reject, b, t).arg(agent).arg(reason).arg(token));
+}
+
+command reply_call(const call_base& b, const ticket_ref& t, std::string_view agent) {
+  return std::move(ticket_call(lua::fn::reply, b, t).arg(agent));
+}
+
+command customer_reply_call(const call_base& b, const ticket_ref& t, const return_args& r) {
+  command cmd = ticket_call(lua::fn::customer_reply, b, t);
+  return_args_into(cmd, r);
+  return cmd;
+}
+
+command postpone_call(const call_base& b, const ticket_ref& t, std::int64_t until,
+                      std::int64_t wake_rank) {
+  return std::move(ticket_call(lua::fn::postpone, b, t).arg(until).arg(wake_rank));
+}
+
+command release_call(const call_base& b, const ticket_ref& t, std::string_view agent,
+                     std::int64_t rank) {
+  return std::move(ticket_call(lua::fn::release, b, t).arg(agent).arg(rank));
+}
+
+command resolve_call(const call_base& b, const ticket_ref& t, std::string_view reason,
+                     std::int64_t reopen_until, std::int64_t close_at) {
+  return std::move(
+      ticket_call(lua::fn::resolve, b, t).arg(reason).arg(reopen_until).arg(close_at));
+}
+
+command reopen_call(const call_base& b, const ticket_ref& t, const return_args& r) {
+  command cmd = ticket_call(lua::fn::reopen, b, t);
+  return_args_into(cmd, r);
+  return cmd;
+}
+
+command close_call(const call_base& b, const ticket_ref& t) {
+  return ticket_call(lua::fn::close, b, t);
+}
+
+command transfer_call(const call_base& b, const ticket_ref& t, std::string_view queue,
+                      std::int64_t rank) {
+  return std::move(ticket_call(lua::fn::transfer, b, t).arg(queue).arg(rank));
+}
+
+command escalate_call(const call_base& b, const ticket_ref& t, const escalate_args& e) {
+  command cmd = ticket_call(lua::fn::escalate, b, t);
+  cmd.arg(e.queue).arg(e.priority).arg(e.rank);
+  opt_arg(cmd, e.first_reply_due);
+  opt_arg(cmd, e.next_reply_due);
+  opt_arg(cmd, e.resolution_due);
+  cmd.arg(e.reason);
+  return cmd;
+}
+
+command reassign_call(const call_base& b, const ticket_ref& t, std::string_view agent,
+                      force_mode force) {
+  return std::move(ticket_call(lua::fn::reassign, b, t)
+                       .arg(agent)
+                       .arg(force == force_mode::force ? "1" : ""));
+}
+
+command delete_call(const call_base& b, std::string_view id) {
+  return std::move(begin_call(lua::fn::delete_ticket, b).arg(id));
+}
+
+command agent_put_call(const call_base& b, const agent_put_args& a) {
+  command cmd = begin_call(lua::fn::agent_put, b);
+  cmd.arg(a.id).arg(a.name).arg(a.queues).arg(a.skills).arg(a.effective_queues);
+  if (a.max_concurrent) {
+    cmd.arg(*a.max_concurrent);
+  } else {
+    cmd.arg(std::string_view{});
+  }
+  cmd.arg(a.status);
+  return cmd;
+}
+
+command agent_status_call(const call_base& b, std::string_view agent, agent_status status) {
+  return std::move(begin_call(lua::fn::agent_status, b).arg(agent).arg(to_string(status)));
+}
+
+command agent_get_call(const call_base& b, std::string_view agent) {
+  return std::move(begin_call(lua::fn::agent_get, b).arg(agent));
+}
+
+command queue_stats_call(const call_base& b, const std::vector<std::string>& queues) {
+  command cmd = begin_call(lua::fn::queue_stats, b);
+  for (const auto& q : queues) cmd.arg(q);
+  return cmd;
+}
+
+command queue_head_call(const call_base& b, std::string_view queue, std::size_t limit) {
+  return std::move(begin_call(lua::fn::queue_head, b).arg(queue).arg(limit));
+}
+
+command tick_call(const call_base& b, std::size_t limit, std::int64_t affinity_wait_ms) {
+  return std::move(begin_call(lua::fn::tick, b).arg(limit).arg(affinity_wait_ms));
+}
+
+command verify_call(const call_base& b, const std::vector<std::string>& queues) {
+  command cmd = begin_call(lua::fn::verify, b);
+  for (const auto& q : queues) cmd.arg(q);
+  return cmd;
+}
+
+command settings_sync_call(const call_base& b) { return begin_call(lua::fn::settings_sync, b); }
+
+command ticket_get_command(const keyspace& keys, std::string_view id) {
+  return std::move(command{"HGETALL"}.arg(keys.key(key_part::ticket, id)));
+}
+
+std::optional<error> reply_error(const resp_value& reply) {
+  if (!reply.is_error()) return std::nullopt;
+  return from_function_error(reply.str);
+}
+
+outcome<create_result> decode_create(std::string_view id, const resp_value& reply) {
+  if (auto e = reply_error(reply)) return std::move(*e);
+  if (!is_array_of(reply, 2)) return bad_reply("bad create reply");
+  auto t = decode_ticket(id, reply.elements[1]);
+  if (!t) return bad_reply("bad ticket in create reply");
+  return create_result{reply.elements[0].str == "created", std::move(*t)};
+}
+
+outcome<ticket> decode_ticket_reply(std::string_view id, const resp_value& reply) {
+  if (auto e = reply_error(reply)) return std::move(*e);
+  auto t = decode_ticket(id, reply);
+  if (!t) return bad_reply("bad ticket reply");
+  return std::move(*t);
+}
+
+outcome<std::optional<ticket>> decode_next(const resp_value& reply) {
+  if (auto e = reply_error(reply)) return std::move(*e);
+  if (reply.is_nil()) return std::optional<ticket>{};
+  if (!is_array_of(reply, 2)) return bad_reply("bad next reply");
+  auto t = decode_ticket(reply.elements[0].str, reply.elements[1]);
+  if (!t) return bad_reply("bad ticket in next reply");
+  return t;
+}
+
+outcome<agent> decode_agent_reply(std::string_view id, const resp_value& reply) {
+  if (auto e = reply_error(reply)) return std::move(*e);
+  auto a = decode_agent(id, reply);
+  if (!a) return bad_reply("bad agent reply");
+  return std::move(*a);
+}
+
+outcome<queue_stats> decode_queue_stats(const std::vector<std::string>& names,
+                                        const resp_value& reply) {
+  if (auto e = reply_error(reply)) return std::move(*e);
+  if (!is_array_of(reply, 2) || !is_array_of(reply.elements[0], names.size()) ||
+      !is_array_of(reply.elements[1], 3)) {
+    return bad_reply("bad queue_stats reply");
+  }
+  queue_stats out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto& row = reply.elements[0].elements[i];
+    if (!is_array_of(row, 5)) return bad_reply("bad queue row");
+    queue_stat s;
+    s.name = names[i];
+    s.depth = to_int(row.elements[0]);
+    s.oldest_enqueued_s = non_negative(row.elements[1]);
+    if (!row.elements[2].str.empty()) s.head_score = to_double(row.elements[2]);
+    s.agents_online = to_int(row.elements[3]);
+    s.agents_available = to_int(row.elements[4]);
+    out.queues.push_back(std::move(s));
+  }
+  const auto& by_status = reply.elements[1].elements;
+  out.agents_online = to_int(by_status[0]);
+  out.agents_away = to_int(by_status[1]);
+  out.agents_offline = to_int(by_status[2]);
+  return out;
+}
+
+outcome<queue_head> decode_queue_head(const resp_value& reply) {
+  if (auto e = reply_error(reply)) return std::move(*e);
+  if (!is_array_of(reply, 3) || !reply.elements[2].is_array()) {
+    return bad_reply("bad queue_head reply");
+  }
+  queue_head out;
+  out.depth = to_int(reply.elements[0]);
+  out.oldest_enqueued_s = non_negative(reply.elements[1]);
+  for (const auto& entry : reply.elements[2].elements) {
+    if (!is_array_of(entry, 2)) return bad_reply("bad queue entry");
+    // A ticket deleted between ZRANGE and HGETALL cannot happen inside one function call;
+    // an empty hash would mean a dangling queue entry, which verify reports.
+    if (auto t = decode_ticket(entry.elements[0].str, entry.elements[1])) {
+      out.tickets.push_back(std::move(*t));
+    }
+  }
+  return out;
+}
+
+outcome<tick_result> decode_tick(const resp_value& reply) {
+  if (auto e = reply_error(reply)) return std::move(*e);
+  if (!is_array_of(reply, 2)) return bad_reply("bad tick reply");
+  return tick_result{to_int(reply.elements[0]), non_negative(reply.elements[1])};
+}
+
+outcome<verify_report> decode_verify(const resp_value& reply) {
+  if (auto e = reply_error(reply)) return std::move(*e);
+  if (!is_array_of(reply, 4)) return bad_reply("bad verify reply");
+  verify_report r;
+  r.violations = strings_of(reply.elements[0]);
+  r.forced = strings_of(reply.elements[1]);
+  r.tickets_checked = to_int(reply.elements[2]);
+  r.agents_checked = to_int(reply.elements[3]);
+  return r;
+}
+
+}  // namespace ticketd::routing

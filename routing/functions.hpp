@@ -1,0 +1,180 @@
+// The typed C++ face of the Redis function library: one builder per function turning typed
+// arguments into an FCALL command, and decoders turning replies into values. Sans-io: the
+// daemon's ticket_store sends the commands.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "routing/agent.hpp"
+#include "routing/errors.hpp"
+#include "routing/keyspace.hpp"
+#include "routing/lua_library.hpp"
+#include "routing/resp.hpp"
+#include "routing/ticket.hpp"
+
+namespace ticketd::routing {
+
+// The configured values of the common ARGV header (routing/lua/00_prelude.lua).
+struct call_settings {
+  std::string counted = "offered,assigned";  // statuses counted toward capacity
+  unsigned max_concurrent_default = 5;
+  std::size_t events_max_len = 1'000'000;
+  std::int64_t closed_retention_ms = 30LL * 24 * 3600 * 1000;
+};
+
+// What every call needs: where the workspace lives, the settings and the injected time.
+struct call_base {
+  const keyspace& keys;
+  const call_settings& settings;
+  std::int64_t now_ms;
+};
+
+// `FCALL[_RO] <name> 1 <prefix> <header...>`; arguments follow.
+command begin_call(const lua::function_info& fn, const call_base& base);
+
+// A ticket an action applies to, with the client's If-Match and the version C++ read its
+// arguments from (when it did: the function answers TICKETD_STALE if the ticket moved since).
+struct ticket_ref {
+  std::string_view id;
+  std::optional<std::int64_t> if_match;
+  std::optional<std::int64_t> expect;
+};
+
+struct create_args {
+  std::string_view id;
+  std::string_view fingerprint;
+  std::string_view queue;
+  std::string_view priority;
+  std::string_view channel;     // empty: none
+  std::string_view skills;      // comma list
+  std::string_view attributes;  // JSON object text, empty: none
+  std::int64_t created_at = 0;
+  std::int64_t first_reply_due = 0;
+  std::int64_t resolution_due = 0;
+  std::int64_t rank = 0;
+};
+
+// Where a returning ticket goes when its last agent cannot take it (customer reply, reopen).
+struct return_args {
+  std::optional<std::int64_t> next_reply_due;
+  std::int64_t rank = 0;
+  std::int64_t affinity_until = 0;
+};
+
+struct escalate_args {
+  std::string_view queue;
+  std::string_view priority;  // empty: unchanged
+  std::int64_t rank = 0;
+  std::optional<std::int64_t> first_reply_due;
+  std::optional<std::int64_t> next_reply_due;
+  std::optional<std::int64_t> resolution_due;
+  std::string_view reason;
+};
+
+struct agent_put_args {
+  std::string_view id;
+  std::string_view name;
+  std::string_view queues;            // comma list
+  std::string_view skills;            // comma list
+  std::string_view effective_queues;  // comma list
+  std::optional<unsigned> max_concurrent;
+  std::string_view status;  // empty: keep (offline for a new agent)
+};
+
+enum class force_mode { respect_capacity, force };
+
+command create_call(const call_base& b, const create_args& a);
+command next_call(const call_base& b, std::string_view agent);
+command accept_call(const call_base& b, const ticket_ref& t, std::string_view agent,
+                    std::string_view token);
+command reject_call(const call_base& b, const ticket_ref& t, std::string_view agent,
+                    std::string_view reason, std::string_view token);
+command reply_call(const call_base& b, const ticket_ref& t, std::string_view agent);
+command customer_reply_call(const call_base& b, const ticket_ref& t, const return_args& r);
+command postpone_call(const call_base& b, const ticket_ref& t, std::int64_t until,
+                      std::int64_t wake_rank);
+command release_call(const call_base& b, const ticket_ref& t, std::string_view agent,
+                     std::int64_t rank);
+command resolve_call(const call_base& b, const ticket_ref& t, std::string_view reason,
+                     std::int64_t reopen_until, std::int64_t close_at);
+command reopen_call(const call_base& b, const ticket_ref& t, const return_args& r);
+command close_call(const call_base& b, const ticket_ref& t);
+command transfer_call(const call_base& b, const ticket_ref& t, std::string_view queue,
+                      std::int64_t rank);
+command escalate_call(const call_base& b, const ticket_ref& t, const escalate_args& e);
+command reassign_call(const call_base& b, const ticket_ref& t, std::string_view agent,
+                      force_mode force);
+command delete_call(const call_base& b, std::string_view id);
+command agent_put_call(const call_base& b, const agent_put_args& a);
+command agent_status_call(const call_base& b, std::string_view agent, agent_status status);
+command agent_get_call(const call_base& b, std::string_view agent);
+command queue_stats_call(const call_base& b, const std::vector<std::string>& queues);
+command queue_head_call(const call_base& b, std::string_view queue, std::size_t limit);
+command tick_call(const call_base& b, std::size_t limit, std::int64_t affinity_wait_ms);
+command verify_call(const call_base& b, const std::vector<std::string>& queues);
+command settings_sync_call(const call_base& b);
+// HGETALL of one ticket (reads need no function).
+command ticket_get_command(const keyspace& keys, std::string_view id);
+
+// Replies ------------------------------------------------------------------------------------
+
+// A function's error reply as a domain error; nullopt when the reply is not an error.
+std::optional<error> reply_error(const resp_value& reply);
+
+struct create_result {
+  bool created = false;  // false: the same request was repeated (idempotent)
+  ticket value;
+};
+outcome<create_result> decode_create(std::string_view id, const resp_value& reply);
+
+// Actions returning the ticket after the change.
+outcome<ticket> decode_ticket_reply(std::string_view id, const resp_value& reply);
+
+// next: nullopt when nothing waits for the agent.
+outcome<std::optional<ticket>> decode_next(const resp_value& reply);
+
+outcome<agent> decode_agent_reply(std::string_view id, const resp_value& reply);
+
+struct queue_stat {
+  std::string name;
+  std::int64_t depth = 0;
+  std::optional<std::int64_t> oldest_enqueued_s;  // epoch second of the oldest waiting ticket
+  std::optional<double> head_score;
+  std::int64_t agents_online = 0;
+  std::int64_t agents_available = 0;
+};
+struct queue_stats {
+  std::vector<queue_stat> queues;
+  std::int64_t agents_online = 0;
+  std::int64_t agents_away = 0;
+  std::int64_t agents_offline = 0;
+};
+outcome<queue_stats> decode_queue_stats(const std::vector<std::string>& names,
+                                        const resp_value& reply);
+
+struct queue_head {
+  std::int64_t depth = 0;
+  std::optional<std::int64_t> oldest_enqueued_s;
+  std::vector<ticket> tickets;
+};
+outcome<queue_head> decode_queue_head(const resp_value& reply);
+
+struct tick_result {
+  std::int64_t fired = 0;
+  std::optional<std::int64_t> next_due;
+};
+outcome<tick_result> decode_tick(const resp_value& reply);
+
+struct verify_report {
+  std::vector<std::string> violations;
+  std::vector<std::string> forced;
+  std::int64_t tickets_checked = 0;
+  std::int64_t agents_checked = 0;
+};
+outcome<verify_report> decode_verify(const resp_value& reply);
+
+}  // namespace ticketd::routing

@@ -1,0 +1,46 @@
+#include "routing/keyspace.hpp"
+
+#include <array>
+
+namespace ticketd::routing {
+namespace {
+
+constexpr std::array<std::pair<key_part, std::string_view>, 12> parts{{
+    {key_part::ticket, "t:"},
+    {key_part::queue, "q:"},
+    {key_part::queue_age, "qo:"},
+    {key_part::queue_age_count, "qc:"},
+    {key_part::personal_queue, "pq:"},
+    {key_part::agent, "a:"},
+    {key_part::held, "h:"},
+    {key_part::agents, "agents"},
+    {key_part::timers, "timers"},
+    {key_part::events, "events"},
+    {key_part::sequence, "seq"},
+    {key_part::settings, "settings"},
+}};
+
+std::string_view suffix(key_part part) { return parts[static_cast<std::size_t>(part)].second; }
+
+}  // namespace
+
+std::span<const std::pair<key_part, std::string_view>> key_parts() { return parts; }
+
+keyspace::keyspace(std::string_view workspace) {
+  prefix_.reserve(workspace.size() + 11);
+  prefix_.append("ticketd:{").append(workspace).append("}:");
+}
+
+std::string keyspace::key(key_part part) const {
+  std::string k = prefix_;
+  k.append(suffix(part));
+  return k;
+}
+
+std::string keyspace::key(key_part part, std::string_view id) const {
+  std::string k = prefix_;
+  k.append(suffix(part)).append(id);
+  return k;
+}
+
+}  // namespace ticketd::routing

@@ -1,0 +1,46 @@
+// Redis key names of one workspace. Every key lives under the hash tag `ticketd:{<ws>}:` so a
+// workspace sits in one Redis Cluster slot. The Lua library forms the same names through its
+// KEY table (routing/lua/00_prelude.lua); tests/unit/routing/keyspace_test.cpp keeps the two
+// in step. C++ spells key names nowhere else.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace ticketd::routing {
+
+enum class key_part {
+  ticket,          // hash: one ticket
+  queue,           // zset: waiting tickets of a shared queue by rank
+  queue_age,       // zset: enqueue seconds that hold waiting tickets of a queue (oldest wait)
+  queue_age_count, // hash: how many waiting tickets of a queue entered in each second
+  personal_queue,  // zset: tickets waiting for one agent (affinity), by rank
+  agent,           // hash: one agent
+  held,            // set: tickets an agent holds (offered, assigned, pending, postponed)
+  agents,          // set: every agent id
+  timers,          // zset: due timers (member "<slot>|<ticket>") by due epoch ms
+  events,          // stream: the workspace's events
+  sequence,        // string: enqueue counter, orders equal ranks by enqueue
+  settings,        // hash: workspace settings the functions keep (counted statuses)
+};
+
+// The suffix each part adds to the prefix; parts with an id end in ':'.
+std::span<const std::pair<key_part, std::string_view>> key_parts();
+
+class keyspace {
+ public:
+  explicit keyspace(std::string_view workspace);
+
+  // `ticketd:{<ws>}:`, passed to every function as KEYS[1].
+  const std::string& prefix() const { return prefix_; }
+
+  std::string key(key_part part) const;
+  std::string key(key_part part, std::string_view id) const;
+
+ private:
+  std::string prefix_;
+};
+
+}  // namespace ticketd::routing

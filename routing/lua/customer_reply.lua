@@ -1,0 +1,28 @@
+-- customer_reply: the customer wrote. Pending or postponed: back to the last agent when it is
+-- online (its personal queue while it is at capacity), else to the home queue. Resolved inside
+-- the reopen window: reopened the same way. Closed: a later message is a new ticket.
+-- KEYS[1]  workspace prefix
+-- ARGV     header, then: [6] ticket id, [7] If-Match ('' none), [8] expected version,
+--          [9] next_reply_due ms, [10] rank ms if it queues, [11] affinity deadline ms
+-- Returns  ticket fields
+-- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
+--          TICKETD_CONFLICT reason=closed|reopen_window; TICKETD_INVALID_TRANSITION status=<s>
+local function customer_reply(keys, argv)
+  local c = context(keys, argv)
+  local t = load_ticket(c, argv[6])
+  check_version(t, argv[7], argv[8])
+  if t.s == 'closed' then fail('CONFLICT', 'reason=closed') end
+  check_transition(t, 'customer-reply')
+  local reopening = t.s == 'resolved'
+  if reopening then
+    check_and_count_reopen(c, t)
+  end
+  local etype, fields = customer_returns(c, t, argv[9], argv[10], argv[11])
+  commit(c, t)
+  if reopening then
+    emit(c, 'ticket.reopened', 'ticket', t.id, {'status', t.s, 'via', 'customer_reply'})
+  end
+  emit(c, etype, 'ticket', t.id, fields)
+  return ticket_reply(t)
+end
+register('customer_reply', customer_reply)

@@ -1,0 +1,37 @@
+-- next: "To Solve". Assigns the agent the lowest-rank ticket over its queues and its personal
+-- queue, never above max_concurrent.
+-- KEYS[1]  workspace prefix
+-- ARGV     header, then: [6] agent id
+-- Returns  {ticket id, ticket fields} of the assigned ticket, or nil when nothing waits
+-- Errors   TICKETD_NOT_FOUND agent=<id>; TICKETD_CAPACITY_EXCEEDED load=<n> max=<m>
+local function next_ticket(keys, argv)
+  local c = context(keys, argv)
+  local agent_id = argv[6]
+  local a = load_agent(c, agent_id)
+  if not has_room(a, false) then
+    fail('CAPACITY_EXCEEDED', 'load=' .. a.load .. ' max=' .. a.max)
+  end
+  local best, best_score
+  local function consider(zkey)
+    local head = redis.call('ZRANGE', zkey, 0, 0, 'WITHSCORES')
+    if head[1] then
+      local score = tonumber(head[2])
+      if not best or score < best_score or (score == best_score and head[1] < best) then
+        best, best_score = head[1], score
+      end
+    end
+  end
+  consider(key(c.P, 'personal_queue', agent_id))
+  for _, q in ipairs(split(redis.call('HGET', a.key, 'qe'))) do
+    consider(key(c.P, 'queue', q))
+  end
+  if not best then return false end
+  local t = load_ticket(c, best)
+  unqueue(c, t)
+  move(c, t, 'assigned', agent_id)
+  commit(c, t)
+  redis.call('HSET', a.key, 'lt', c.now)
+  emit(c, 'ticket.assigned', 'ticket', t.id, {'agent', agent_id, 'via', 'pull'})
+  return {t.id, ticket_reply(t)}
+end
+register('next', next_ticket)

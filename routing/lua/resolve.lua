@@ -1,0 +1,22 @@
+-- resolve: the ticket is solved (any open status -> resolved); the survey goes out on the
+-- ticket.resolved event. It can reopen until reopen_until and closes itself at close_at.
+-- KEYS[1]  workspace prefix
+-- ARGV     header, then: [6] ticket id, [7] If-Match ('' none), [8] expected version,
+--          [9] reason, [10] reopen_until ms, [11] close_at ms
+-- Returns  ticket fields
+-- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
+--          TICKETD_INVALID_TRANSITION status=<s>
+local function resolve(keys, argv)
+  local c = context(keys, argv)
+  local t = begin_action(c, argv, 'resolve')
+  unqueue(c, t)
+  move(c, t, 'resolved', nil)
+  put(t, 'rr', argv[9])
+  put(t, 'rz', c.now)
+  put(t, 'rw', argv[10])
+  set_lifecycle_timer(c, t, 'close', argv[11])
+  commit(c, t)
+  emit(c, 'ticket.resolved', 'ticket', t.id, {'reason', argv[9], 'agent', t.la or ''})
+  return ticket_reply(t)
+end
+register('resolve', resolve)

@@ -1,0 +1,83 @@
+-- verify: checks the invariants of API.md in one consistent step: no load above max except
+-- forced, load equals the held tickets in counted statuses, every held ticket held once and by
+-- its assignee, every queued ticket in a waiting set and every waiting entry a queued ticket.
+-- Scans every ticket: O(tickets), meant for operators and tests, not for a hot path.
+-- KEYS[1]  workspace prefix
+-- ARGV     header, then: [6...] configured queue names
+-- Returns  {violations (strings), forced excesses (strings), tickets checked, agents checked}
+local function verify(keys, argv)
+  local c = context(keys, argv)
+  local bad, forced = {}, {}
+  local function report(msg) bad[#bad + 1] = msg end
+  local holder = {}
+  local agents = redis.call('SMEMBERS', key(c.P, 'agents'))
+  for _, id in ipairs(agents) do
+    local a = find_agent(c, id)
+    local load = 0
+    for _, tid in ipairs(redis.call('SMEMBERS', key(c.P, 'held', id))) do
+      if holder[tid] then
+        report('ticket ' .. tid .. ' held by ' .. holder[tid] .. ' and ' .. id)
+      end
+      holder[tid] = id
+      local f = redis.call('HMGET', key(c.P, 'ticket', tid), 's', 'a')
+      if not f[1] then
+        report('agent ' .. id .. ' holds missing ticket ' .. tid)
+      else
+        if not HELD[f[1]] then
+          report('agent ' .. id .. ' holds ticket ' .. tid .. ' in status ' .. f[1])
+        end
+        if f[2] ~= id then
+          report('agent ' .. id .. ' holds ticket ' .. tid .. ' assigned to ' .. tostring(f[2]))
+        end
+        if counted(c, f[1]) then load = load + 1 end
+      end
+    end
+    if load ~= a.load then
+      report('agent ' .. id .. ' load ' .. a.load .. ' but holds ' .. load .. ' counted tickets')
+    end
+    if a.load > a.max then
+      local msg = 'agent ' .. id .. ' load ' .. a.load .. ' above max ' .. a.max
+      if a.forced then forced[#forced + 1] = msg else report(msg) end
+    end
+  end
+  local waiting = {}
+  local function check_set(zkey, name)
+    for _, tid in ipairs(redis.call('ZRANGE', zkey, 0, -1)) do
+      waiting[tid] = (waiting[tid] or 0) + 1
+      local s = redis.call('HGET', key(c.P, 'ticket', tid), 's')
+      if s ~= 'queued' then
+        report(name .. ' holds ticket ' .. tid .. ' in status ' .. tostring(s))
+      end
+    end
+  end
+  for i = 6, #argv do check_set(key(c.P, 'queue', argv[i]), 'queue ' .. argv[i]) end
+  for _, id in ipairs(agents) do
+    check_set(key(c.P, 'personal_queue', id), 'personal queue of ' .. id)
+  end
+  local checked, cursor = 0, '0'
+  local prefix = key(c.P, 'ticket', '')
+  repeat
+    local r = redis.call('SCAN', cursor, 'MATCH', prefix .. '*', 'COUNT', 1000)
+    cursor = r[1]
+    for _, tk in ipairs(r[2]) do
+      checked = checked + 1
+      local tid = string.sub(tk, #prefix + 1)
+      local f = redis.call('HMGET', tk, 's', 'a', 'q', 'qs', 'pq')
+      if f[1] == 'queued' then
+        local expected = 1
+        if not f[5] and f[4] then expected = #split(f[4]) end
+        if (waiting[tid] or 0) ~= expected then
+          report('queued ticket ' .. tid .. ' sits in ' .. (waiting[tid] or 0) ..
+                 ' waiting sets, expected ' .. expected)
+        end
+      elseif HELD[f[1]] then
+        if not f[2] or holder[tid] ~= f[2] then
+          report('ticket ' .. tid .. ' ' .. f[1] .. ' to ' .. tostring(f[2]) ..
+                 ' but not in that agent\'s held set')
+        end
+      end
+    end
+  until cursor == '0'
+  return {bad, forced, checked, #agents}
+end
+register('verify', verify, true)

@@ -1,0 +1,231 @@
+#include "routing/planner.hpp"
+
+#include <algorithm>
+
+#include "routing/rank.hpp"
+#include "routing/rules.hpp"
+
+namespace ticketd::routing {
+namespace {
+
+// A created_at this far ahead of our clock is a client clock problem, not a future ticket.
+constexpr std::int64_t max_clock_skew_ms = 5 * 60 * 1000;
+
+error field_error(errc code, std::string_view field, std::string message) {
+  error e{code, std::move(message), {}};
+  e.details.emplace_back("field", std::string{field});
+  return e;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out.push_back(',');
+    out.append(item);
+  }
+  return out;
+}
+
+std::optional<std::int64_t> earliest(std::optional<std::int64_t> a, std::optional<std::int64_t> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
+std::size_t priority_index(const config::config& cfg, std::string_view name) {
+  for (std::size_t i = 0; i < cfg.priorities.size(); ++i) {
+    if (cfg.priorities[i].name == name) return i;
+  }
+  return cfg.priorities.size();
+}
+
+}  // namespace
+
+outcome<const config::queue_config*> planner::known_queue(std::string_view name,
+                                                          std::string_view field) const {
+  const auto* q = cfg_.find_queue(name);
+  if (q == nullptr) {
+    error e = field_error(errc::not_found, field, "no queue '" + std::string{name} + "'");
+    e.details.emplace_back("queue", std::string{name});
+    return e;
+  }
+  return q;
+}
+
+std::int64_t planner::rank_in(const config::queue_config& q, const ticket& t, std::int64_t now,
+                              std::optional<std::int64_t> extra_due) const {
+  const auto due = earliest(t.next_due(), extra_due).value_or(now);
+  return compute_rank(due, now, q.wait_weight, q.rank_offset.count());
+}
+
+outcome<command> planner::create(const create_request& r, std::int64_t now) const {
+  const ticket_facts facts{r.channel, r.skills, r.attributes};
+  const route chosen = route_ticket(cfg_, facts, r.queue, r.priority);
+  if (chosen.queue == nullptr) {
+    auto q = known_queue(r.queue, "queue");
+    return q.error();
+  }
+  if (chosen.priority == nullptr) {
+    return field_error(errc::invalid_argument, "priority",
+                       "unknown priority '" + r.priority + "'");
+  }
+  const std::int64_t created = r.created_at.value_or(now);
+  if (created > now + max_clock_skew_ms) {
+    return field_error(errc::invalid_argument, "created_at", "created_at is in the future");
+  }
+  const auto dues = sla_.dues_for_new_ticket(*chosen.priority, created);
+  const auto due = std::min(dues.first_reply, dues.resolution);
+  const std::string skills = join(r.skills);
+  create_args a;
+  a.id = r.id;
+  a.fingerprint = r.fingerprint;
+  a.queue = chosen.queue->name;
+  a.priority = chosen.priority->name;
+  a.channel = r.channel;
+  a.skills = skills;
+  a.attributes = r.attributes_json;
+  a.created_at = created;
+  a.first_reply_due = dues.first_reply;
+  a.resolution_due = dues.resolution;
+  a.rank = compute_rank(due, now, chosen.queue->wait_weight, chosen.queue->rank_offset.count());
+  return create_call(base(now), a);
+}
+
+bool planner::needs_snapshot(ticket_action a) {
+  switch (a) {
+    case ticket_action::customer_reply:
+    case ticket_action::reopen:
+    case ticket_action::postpone:
+    case ticket_action::release:
+    case ticket_action::transfer:
+    case ticket_action::escalate:
+      return true;
+    default:
+      return false;
+  }
+}
+
+outcome<return_args> planner::returning(const ticket& t, std::int64_t now) const {
+  const auto* q = cfg_.find_queue(t.queue);
+  const auto* p = cfg_.find_priority(t.priority);
+  if (q == nullptr || p == nullptr) {
+    // The configuration dropped the ticket's queue or priority since it was created.
+    return make_error(errc::conflict, "the ticket's queue '" + t.queue + "' or priority '" +
+                                          t.priority + "' is no longer configured; transfer it");
+  }
+  return_args r;
+  r.next_reply_due = earliest(t.next_reply_due, sla_.add(now, p->next_reply));
+  r.rank = rank_in(*q, t, now, r.next_reply_due);
+  r.affinity_until = sla_.add(now, cfg_.lifecycle.affinity_wait);
+  return r;
+}
+
+outcome<command> planner::escalate(const ticket_ref& ref, const action_request& r,
+                                   const ticket& t, std::int64_t now) const {
+  std::string_view target = r.queue;
+  if (target.empty()) {
+    const auto* current = cfg_.find_queue(t.queue);
+    if (current == nullptr || !current->escalate_to) {
+      return field_error(errc::invalid_argument, "queue",
+                         "queue '" + t.queue + "' has no escalate_to; name the queue");
+    }
+    target = *current->escalate_to;
+  }
+  auto q = known_queue(target, "queue");
+  if (!q) return q.error();
+  escalate_args e;
+  e.queue = (*q)->name;
+  e.reason = r.reason;
+  ticket next = t;
+  if (!r.priority.empty()) {
+    const auto* p = cfg_.find_priority(r.priority);
+    if (p == nullptr) {
+      return field_error(errc::invalid_argument, "priority", "unknown priority '" + r.priority + "'");
+    }
+    if (priority_index(cfg_, p->name) > priority_index(cfg_, t.priority)) {
+      return field_error(errc::invalid_argument, "priority",
+                         "escalation cannot lower the priority from " + t.priority);
+    }
+    // Open targets restart from the ticket's start under the new priority: the time already
+    // spent counts against the new, shorter target.
+    e.priority = p->name;
+    if (t.first_reply_due) e.first_reply_due = next.first_reply_due = sla_.add(t.created_at, p->first_reply);
+    if (t.resolution_due) e.resolution_due = next.resolution_due = sla_.add(t.created_at, p->resolution);
+  }
+  e.rank = rank_in(**q, next, now);
+  return escalate_call(base(now), ref, e);
+}
+
+outcome<command> planner::action(ticket_action a, std::string_view id,
+                                 std::optional<std::int64_t> if_match, const action_request& r,
+                                 const ticket* snapshot, std::int64_t now) const {
+  ticket_ref ref{id, if_match, snapshot != nullptr ? std::optional{snapshot->version} : std::nullopt};
+  const call_base b = base(now);
+  if (needs_snapshot(a) && snapshot == nullptr) {
+    return make_error(errc::internal, "planner: action needs the ticket's snapshot");
+  }
+  switch (a) {
+    case ticket_action::accept: return accept_call(b, ref, r.agent, r.token);
+    case ticket_action::reject: return reject_call(b, ref, r.agent, r.reason, r.token);
+    case ticket_action::reply: return reply_call(b, ref, r.agent);
+    case ticket_action::resolve:
+      return resolve_call(b, ref, r.reason, sla_.add(now, cfg_.lifecycle.reopen_window),
+                          sla_.add(now, cfg_.lifecycle.close_after));
+    case ticket_action::close: return close_call(b, ref);
+    case ticket_action::reassign:
+      return reassign_call(b, ref, r.agent,
+                           r.force ? force_mode::force : force_mode::respect_capacity);
+    case ticket_action::customer_reply:
+    case ticket_action::reopen: {
+      auto ret = returning(*snapshot, now);
+      if (!ret) return ret.error();
+      return a == ticket_action::reopen ? reopen_call(b, ref, *ret)
+                                        : customer_reply_call(b, ref, *ret);
+    }
+    case ticket_action::postpone: {
+      if (*r.until <= now) {
+        return field_error(errc::invalid_argument, "until", "until must be in the future");
+      }
+      const auto* q = cfg_.find_queue(snapshot->queue);
+      const auto wake_rank = q != nullptr ? rank_in(*q, *snapshot, *r.until) : *r.until;
+      return postpone_call(b, ref, *r.until, wake_rank);
+    }
+    case ticket_action::release: {
+      auto q = known_queue(snapshot->queue, "queue");
+      if (!q) return q.error();
+      return release_call(b, ref, r.agent, rank_in(**q, *snapshot, now));
+    }
+    case ticket_action::transfer: {
+      auto q = known_queue(r.queue, "queue");
+      if (!q) return q.error();
+      return transfer_call(b, ref, (*q)->name, rank_in(**q, *snapshot, now));
+    }
+    case ticket_action::escalate: return escalate(ref, r, *snapshot, now);
+  }
+  return make_error(errc::internal, "planner: unknown action");
+}
+
+outcome<command> planner::put_agent(std::string_view id, const agent_request& r,
+                                    std::int64_t now) const {
+  for (const auto& q : r.queues) {
+    if (cfg_.find_queue(q) == nullptr) {
+      error e = field_error(errc::not_found, "queues", "no queue '" + q + "'");
+      e.details.emplace_back("queue", q);
+      return e;
+    }
+  }
+  const std::string queues = join(r.queues);
+  const std::string skills = join(r.skills);
+  const std::string effective = join(effective_queues(cfg_, r.queues, r.skills));
+  agent_put_args a;
+  a.id = id;
+  a.name = r.name;
+  a.queues = queues;
+  a.skills = skills;
+  a.effective_queues = effective;
+  a.max_concurrent = r.max_concurrent;
+  a.status = r.status ? to_string(*r.status) : std::string_view{};
+  return agent_put_call(base(now), a);
+}
+
+}  // namespace ticketd::routing

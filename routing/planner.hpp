@@ -1,0 +1,59 @@
+// Turns validated requests into function calls: routing rules pick queue and priority, the SLA
+// clock gives due times, the rank orders the queue. Pure and sans-io; the daemon's
+// ticket_store sends what it plans. Actions that need the ticket's current state (its due
+// times, queue, priority) are planned from a snapshot the store read first; the function then
+// refuses with TICKETD_STALE if the ticket moved in between, and the store plans again.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "routing/errors.hpp"
+#include "routing/functions.hpp"
+#include "routing/requests.hpp"
+#include "routing/sla.hpp"
+#include "routing/ticket.hpp"
+#include "routing/transitions.hpp"
+
+namespace ticketd::routing {
+
+class planner {
+ public:
+  planner(const config::config& cfg, const sla_clock& sla, const keyspace& keys,
+          const call_settings& settings)
+      : cfg_(cfg), sla_(sla), keys_(keys), settings_(settings) {}
+
+  outcome<command> create(const create_request& r, std::int64_t now) const;
+
+  // True when action() needs the ticket as it is now.
+  static bool needs_snapshot(ticket_action a);
+
+  // `snapshot` is required when needs_snapshot(a).
+  outcome<command> action(ticket_action a, std::string_view id, std::optional<std::int64_t> if_match,
+                          const action_request& r, const ticket* snapshot, std::int64_t now) const;
+
+  outcome<command> put_agent(std::string_view id, const agent_request& r, std::int64_t now) const;
+
+  // The rank of ticket t entering queue q at `now`, following its next due target
+  // (`extra_due`, when given, is a due time about to be set).
+  std::int64_t rank_in(const config::queue_config& q, const ticket& t, std::int64_t now,
+                       std::optional<std::int64_t> extra_due = std::nullopt) const;
+
+  call_base base(std::int64_t now) const { return {keys_, settings_, now}; }
+
+ private:
+  outcome<return_args> returning(const ticket& t, std::int64_t now) const;
+  outcome<command> escalate(const ticket_ref& ref, const action_request& r, const ticket& t,
+                            std::int64_t now) const;
+  outcome<const config::queue_config*> known_queue(std::string_view name,
+                                                   std::string_view field) const;
+
+  const config::config& cfg_;
+  const sla_clock& sla_;
+  const keyspace& keys_;
+  const call_settings& settings_;
+};
+
+}  // namespace ticketd::routing

@@ -1,0 +1,46 @@
+// What the API's requests ask for, as plain validated values: the daemon parses JSON into these,
+// the planner turns them into function calls.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "routing/status.hpp"
+
+namespace ticketd::routing {
+
+struct create_request {
+  std::string id;
+  std::string queue;     // empty: from the routing rules
+  std::string priority;  // empty: from the routing rules
+  std::string channel;
+  std::vector<std::string> skills;  // sorted, unique
+  std::vector<std::pair<std::string, std::string>> attributes;  // scalar text forms, by name
+  std::string attributes_json;  // canonical (sorted keys), empty when none
+  std::optional<std::int64_t> created_at;
+  // Identifies the payload, so a repeated create is told apart from a different one.
+  std::string fingerprint;
+};
+
+struct action_request {
+  std::string agent;
+  std::string token;
+  std::string reason;
+  std::string queue;
+  std::string priority;
+  std::optional<std::int64_t> until;
+  bool force = false;
+};
+
+struct agent_request {
+  std::string name;
+  std::vector<std::string> queues;
+  std::vector<std::string> skills;
+  std::optional<unsigned> max_concurrent;
+  std::optional<routing::agent_status> status;
+};
+
+}  // namespace ticketd::routing

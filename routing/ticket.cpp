@@ -1,0 +1,78 @@
+#include "routing/ticket.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "routing/resp_fields.hpp"
+
+namespace ticketd::routing {
+
+std::optional<std::int64_t> ticket::next_due() const {
+  std::optional<std::int64_t> due;
+  for (const auto& d : {first_reply_due, next_reply_due, resolution_due}) {
+    if (d && (!due || *d < *due)) due = d;
+  }
+  return due;
+}
+
+std::optional<ticket> decode_ticket(std::string_view id, const resp_value& fields) {
+  if (!fields.is_array() || fields.elements.empty() || fields.elements.size() % 2 != 0) {
+    return std::nullopt;
+  }
+  ticket t;
+  t.id = id;
+  bool has_status = false;
+  std::string shared_queues;
+  for (std::size_t i = 0; i < fields.elements.size(); i += 2) {
+    const std::string_view name = fields.elements[i].str;
+    const resp_value& value = fields.elements[i + 1];
+    const std::string_view text = value.str;
+    // Two-letter names keep each ticket's hash small (shared/DESIGN.md memory budget).
+    switch (field_code(name)) {
+      case field_code("s"): {
+        const auto s = parse_ticket_status(text);
+        if (!s) return std::nullopt;
+        t.status = *s;
+        has_status = true;
+        break;
+      }
+      case field_code("q"): t.queue = text; break;
+      case field_code("qs"): shared_queues = text; break;
+      case field_code("pq"): t.personal_queue = text; break;
+      case field_code("p"): t.priority = text; break;
+      case field_code("ch"): t.channel = text; break;
+      case field_code("sk"): t.skills = split_list(text); break;
+      case field_code("at"): t.attributes_json = text; break;
+      case field_code("a"): t.assignee = std::string{text}; break;
+      case field_code("la"): t.last_agent = std::string{text}; break;
+      case field_code("r"): t.score = to_double(value); break;
+      case field_code("d1"): t.first_reply_due = to_int(value); break;
+      case field_code("d2"): t.next_reply_due = to_int(value); break;
+      case field_code("d3"): t.resolution_due = to_int(value); break;
+      case field_code("f1"): t.first_replied_at = to_int(value); break;
+      case field_code("br"): t.breached = split_list(text); break;
+      case field_code("fa"): t.followup_attempt = static_cast<int>(to_int(value)); break;
+      case field_code("ro"): t.reopens = static_cast<int>(to_int(value)); break;
+      case field_code("es"): t.escalated = to_int(value) != 0; break;
+      case field_code("v"): t.version = to_int(value); break;
+      case field_code("ca"): t.created_at = to_int(value); break;
+      case field_code("ua"): t.updated_at = to_int(value); break;
+      case field_code("qa"): t.queued_at = to_int(value); break;
+      case field_code("pu"): t.postponed_until = to_int(value); break;
+      case field_code("rz"): t.resolved_at = to_int(value); break;
+      case field_code("rw"): t.reopen_until = to_int(value); break;
+      case field_code("rr"): t.resolve_reason = text; break;
+      case field_code("fp"): t.fingerprint = text; break;
+      default: break;  // fields C++ does not show (timer kinds, wake rank, ...)
+    }
+  }
+  if (!has_status) return std::nullopt;
+  if (t.status == ticket_status::queued && !shared_queues.empty()) {
+    t.queues = split_list(shared_queues);
+  } else if (t.status != ticket_status::queued || t.personal_queue.empty()) {
+    t.queues = {t.queue};
+  }
+  return t;
+}
+
+}  // namespace ticketd::routing

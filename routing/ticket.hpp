@@ -1,0 +1,56 @@
+// A ticket as the functions store it (one Redis hash, short field names) decoded into a value.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "routing/errors.hpp"
+#include "routing/resp.hpp"
+#include "routing/status.hpp"
+
+namespace ticketd::routing {
+
+struct ticket {
+  std::string id;
+  ticket_status status = ticket_status::queued;
+  std::string queue;                // home queue
+  std::vector<std::string> queues;  // shared queues it waits in (queued), else {queue}
+  std::string personal_queue;       // agent whose personal queue holds it, or empty
+  std::string priority;
+  std::string channel;
+  std::vector<std::string> skills;
+  std::string attributes_json;  // a JSON object, or empty for none
+  std::optional<std::string> assignee;
+  std::optional<std::string> last_agent;
+  double score = 0;  // queue score: rank plus an enqueue-order fraction
+  std::optional<std::int64_t> first_reply_due;
+  std::optional<std::int64_t> next_reply_due;
+  std::optional<std::int64_t> resolution_due;
+  std::optional<std::int64_t> first_replied_at;
+  std::vector<std::string> breached;
+  int followup_attempt = 0;
+  int reopens = 0;
+  bool escalated = false;
+  std::int64_t version = 0;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  std::int64_t queued_at = 0;
+  std::optional<std::int64_t> postponed_until;
+  std::optional<std::int64_t> resolved_at;
+  std::optional<std::int64_t> reopen_until;
+  std::string resolve_reason;
+  std::string fingerprint;
+
+  // The virtual deadline in epoch ms (the score without its tie-break fraction).
+  std::int64_t rank() const { return static_cast<std::int64_t>(score); }
+  // The earliest open SLA target, which the rank follows.
+  std::optional<std::int64_t> next_due() const;
+};
+
+// Decodes a HGETALL-form reply (field, value, field, value...).
+std::optional<ticket> decode_ticket(std::string_view id, const resp_value& fields);
+
+}  // namespace ticketd::routing

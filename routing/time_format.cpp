@@ -1,0 +1,127 @@
+#include "routing/time_format.hpp"
+
+namespace ticketd::routing {
+namespace {
+
+void append_digits(std::string& out, std::int64_t value, int width) {
+  char buf[8];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out.append(buf, static_cast<std::size_t>(width));
+}
+
+// Reads exactly `width` digits at text[pos], advancing pos.
+std::optional<int> read_digits(std::string_view text, std::size_t& pos, int width) {
+  if (pos + static_cast<std::size_t>(width) > text.size()) return std::nullopt;
+  int value = 0;
+  for (int i = 0; i < width; ++i) {
+    const char c = text[pos++];
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+bool expect(std::string_view text, std::size_t& pos, char c) {
+  if (pos >= text.size() || text[pos] != c) return false;
+  ++pos;
+  return true;
+}
+
+constexpr bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+constexpr unsigned days_in_month(int y, unsigned m) {
+  constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+}  // namespace
+
+void append_rfc3339(std::string& out, std::int64_t epoch_ms) {
+  std::int64_t days = epoch_ms / 86'400'000;
+  std::int64_t ms_of_day = epoch_ms % 86'400'000;
+  if (ms_of_day < 0) {
+    ms_of_day += 86'400'000;
+    --days;
+  }
+  const civil_day c = civil_from_days(days);
+  append_digits(out, c.year, 4);
+  out.push_back('-');
+  append_digits(out, c.month, 2);
+  out.push_back('-');
+  append_digits(out, c.day, 2);
+  out.push_back('T');
+  append_digits(out, ms_of_day / 3'600'000, 2);
+  out.push_back(':');
+  append_digits(out, ms_of_day / 60'000 % 60, 2);
+  out.push_back(':');
+  append_digits(out, ms_of_day / 1000 % 60, 2);
+  out.push_back('.');
+  append_digits(out, ms_of_day % 1000, 3);
+  out.push_back('Z');
+}
+
+std::string format_rfc3339(std::int64_t epoch_ms) {
+  std::string out;
+  out.reserve(24);
+  append_rfc3339(out, epoch_ms);
+  return out;
+}
+
+std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
+  std::size_t pos = 0;
+  const auto year = read_digits(text, pos, 4);
+  if (!year || !expect(text, pos, '-')) return std::nullopt;
+  const auto month = read_digits(text, pos, 2);
+  if (!month || !expect(text, pos, '-')) return std::nullopt;
+  const auto day = read_digits(text, pos, 2);
+  if (!day || pos >= text.size()) return std::nullopt;
+  const char sep = text[pos++];
+  if (sep != 'T' && sep != 't' && sep != ' ') return std::nullopt;
+  const auto hour = read_digits(text, pos, 2);
+  if (!hour || !expect(text, pos, ':')) return std::nullopt;
+  const auto minute = read_digits(text, pos, 2);
+  if (!minute || !expect(text, pos, ':')) return std::nullopt;
+  const auto second = read_digits(text, pos, 2);
+  if (!second) return std::nullopt;
+  if (*month < 1 || *month > 12 || *day < 1 ||
+      static_cast<unsigned>(*day) > days_in_month(*year, static_cast<unsigned>(*month)) ||
+      *hour > 23 || *minute > 59 || *second > 60) {
+    return std::nullopt;
+  }
+  std::int64_t millis = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (digits < 3) millis = millis * 10 + (text[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 3; ++i) millis *= 10;
+  }
+  std::int64_t offset_minutes = 0;
+  if (pos >= text.size()) return std::nullopt;
+  const char zone = text[pos++];
+  if (zone == '+' || zone == '-') {
+    const auto oh = read_digits(text, pos, 2);
+    if (!oh || !expect(text, pos, ':')) return std::nullopt;
+    const auto om = read_digits(text, pos, 2);
+    if (!om || *oh > 23 || *om > 59) return std::nullopt;
+    offset_minutes = (*oh * 60 + *om) * (zone == '+' ? 1 : -1);
+  } else if (zone != 'Z' && zone != 'z') {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  const std::int64_t days =
+      days_from_civil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day));
+  // A leap second (:60) folds onto the next second; the wire keeps millisecond precision.
+  const std::int64_t seconds =
+      days * 86'400 + *hour * 3600 + *minute * 60 + *second - offset_minutes * 60;
+  return seconds * 1000 + millis;
+}
+
+}  // namespace ticketd::routing
