@@ -169,7 +169,8 @@ outcome<command> planner::action(ticket_action a, std::string_view id,
     case ticket_action::reject: return reject_call(b, ref, r.agent, r.reason, r.token);
     case ticket_action::reply: return reply_call(b, ref, r.agent);
     case ticket_action::resolve:
-      return resolve_call(b, ref, r.reason, sla_.add(now, cfg_.lifecycle.reopen_window),
+      return resolve_call(b, ref, r.reason.empty() ? std::string_view{"agent"} : r.reason,
+                          sla_.add(now, cfg_.lifecycle.reopen_window),
                           sla_.add(now, cfg_.lifecycle.close_after));
     case ticket_action::close: return close_call(b, ref);
     case ticket_action::reassign:

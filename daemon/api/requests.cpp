@@ -253,7 +253,6 @@ routing::outcome<action_request> parse_action(routing::ticket_action action, std
       break;
     case ticket_action::resolve:
       e = read_reason(f, r.reason);
-      if (!e && r.reason.empty()) r.reason = "agent";
       break;
     case ticket_action::transfer:
       e = read_id(f, "queue", r.queue, true);

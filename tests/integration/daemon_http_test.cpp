@@ -1,0 +1,341 @@
+// The real ticketd binary over HTTP, as a helpdesk backend drives it: lifecycle, every error
+// code of API.md that applies, Redis failures, the manual clock, reload, shutdown.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include <boost/json/serialize.hpp>
+
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/redis_client.hpp"
+#include "tests/support/redis_server.hpp"
+
+namespace ticketd::testing {
+namespace {
+
+namespace json = boost::json;
+
+redis_server& redis() {
+  static redis_server server;
+  return server;
+}
+
+std::string config_for(const std::string& redis_url, const std::string& extra = "") {
+  return "workspace: http\n"
+         "server:\n"
+         "  listen: 127.0.0.1:0\n"
+         "  threads: 2\n"
+         "  body_limit: 4KiB\n"
+         "redis:\n"
+         "  url: " + redis_url + "\n"
+         "  timeout: 500ms\n"
+         "agents:\n"
+         "  max_concurrent: 2\n"
+         "queues:\n"
+         "  general: {mode: pull}\n"
+         "  billing: {mode: pull, escalate_to: general}\n"
+         "lifecycle:\n"
+         "  affinity_wait: 1h\n"
+         "routing:\n"
+         "  - when: {channel: phone}\n"
+         "    priority: urgent\n"
+         "defaults: {queue: general, priority: normal}\n" + extra;
+}
+
+std::string str(const json::value& v, std::string_view key) {
+  const auto* f = v.as_object().if_contains(key);
+  return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string{};
+}
+
+class DaemonHttp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    redis_client(redis().socket()).command({"FLUSHALL"});
+    daemon_ = std::make_unique<daemon_process>(daemon_options{config_for(redis().url()), manual_clock_, clock_start_, {}});
+    client_ = std::make_unique<http_client>(daemon_->port());
+    ASSERT_TRUE(eventually([&] { return client_->get("/readyz").status == 200; }));
+  }
+
+  void TearDown() override {
+    if (daemon_ && daemon_->running()) {
+      EXPECT_EQ(daemon_->terminate(), 0) << daemon_->log();
+    }
+  }
+
+  http_reply create(const std::string& body) { return client_->post("/v1/tickets", body); }
+  http_reply act(const std::string& id, const std::string& action, const std::string& body = "{}") {
+    return client_->post("/v1/tickets/" + id + "/" + action, body);
+  }
+  void agent(const std::string& id, int max = 2, const std::string& status = "online") {
+    auto r = client_->put("/v1/agents/" + id, R"({"name":")" + id + R"(","queues":["general"],"max_concurrent":)" +
+                                                  std::to_string(max) + R"(,"status":")" + status + R"("})");
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  bool manual_clock_ = false;
+  std::string clock_start_;
+  std::unique_ptr<daemon_process> daemon_;
+  std::unique_ptr<http_client> client_;
+};
+
+TEST_F(DaemonHttp, HelpdeskDrivesATicketFromNewToResolved) {
+  agent("ada");
+  auto created = create(R"({"id":"T-1001","channel":"phone","skills":["spanish"],"attributes":{"brand":"acme","tier":2}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto t = created.json();
+  EXPECT_EQ(str(t, "status"), "queued");
+  EXPECT_EQ(str(t, "priority"), "urgent");
+  EXPECT_EQ(str(t, "queue"), "general");
+  EXPECT_EQ(t.at("attributes").at("tier").as_int64(), 2);
+  EXPECT_EQ(t.at("version").as_int64(), 1);
+  EXPECT_TRUE(t.at("rank").is_int64());
+  EXPECT_FALSE(str(t.at("sla"), "first_reply_due").empty());
+
+  auto again = create(R"({"id":"T-1001","channel":"phone","attributes":{"tier":2,"brand":"acme"},"skills":["spanish"]})");
+  EXPECT_EQ(again.status, 200) << again.body;
+
+  auto next = client_->post("/v1/agents/ada/next");
+  ASSERT_EQ(next.status, 200) << next.body;
+  EXPECT_EQ(str(next.json().at("ticket"), "assignee"), "ada");
+
+  auto got = client_->get("/v1/agents/ada");
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(got.json().at("load").as_int64(), 1);
+  EXPECT_EQ(json::serialize(got.json().at("tickets")), R"(["T-1001"])");
+
+  auto replied = act("T-1001", "reply", R"({"agent":"ada"})");
+  ASSERT_EQ(replied.status, 200) << replied.body;
+  EXPECT_EQ(str(replied.json(), "status"), "pending");
+  auto back = act("T-1001", "customer-reply");
+  ASSERT_EQ(back.status, 200) << back.body;
+  EXPECT_EQ(str(back.json(), "status"), "assigned");
+  const auto version = back.json().at("version").as_int64();
+  auto resolved = client_->request("POST", "/v1/tickets/T-1001/resolve", R"({"reason":"agent"})",
+                                   {{"If-Match", "\"" + std::to_string(version) + "\""}});
+  ASSERT_EQ(resolved.status, 200) << resolved.body;
+  EXPECT_EQ(str(resolved.json(), "status"), "resolved");
+  EXPECT_EQ(str(resolved.json(), "resolution_reason"), "agent");
+  auto reopened = act("T-1001", "reopen");
+  ASSERT_EQ(reopened.status, 200) << reopened.body;
+  EXPECT_EQ(reopened.json().at("reopens").as_int64(), 1);
+  auto closed = act("T-1001", "close");
+  ASSERT_EQ(closed.status, 200) << closed.body;
+  EXPECT_EQ(str(closed.json(), "status"), "closed");
+
+  auto verify = client_->get("/v1/admin/verify");
+  EXPECT_EQ(verify.status, 200) << verify.body;
+  EXPECT_TRUE(verify.json().at("ok").as_bool());
+}
+
+TEST_F(DaemonHttp, BadInputGetsTheApiErrorAndChangesNothing) {
+  struct bad {
+    std::string body;
+    std::string field;
+  };
+  const std::vector<bad> cases{
+      {"{not json", "body"},
+      {"[1,2]", "body"},
+      {R"({"queue":"general"})", "id"},
+      {R"({"id":"bad id!"})", "id"},
+      {R"({"id":"T-1","priority":"whenever"})", "priority"},
+      {R"({"id":"T-1","skills":"spanish"})", "skills"},
+      {R"({"id":"T-1","attributes":{"x":{"nested":true}}})", "attributes.x"},
+      {R"({"id":"T-1","created_at":"yesterday"})", "created_at"},
+      {R"({"id":"T-1","colour":"red"})", "colour"},
+      {R"({"id":42})", "id"},
+  };
+  for (const auto& c : cases) {
+    auto r = create(c.body);
+    EXPECT_EQ(r.status, 400) << c.body << " -> " << r.body;
+    EXPECT_EQ(r.error_code(), "invalid_argument") << c.body;
+    EXPECT_EQ(str(r.json().at("error"), "field"), c.field) << c.body;
+    EXPECT_FALSE(str(r.json().at("error"), "message").empty());
+  }
+  EXPECT_EQ(client_->get("/v1/tickets/T-1").status, 404);
+  EXPECT_EQ(client_->get("/v1/queues/general").json().at("depth").as_int64(), 0);
+}
+
+TEST_F(DaemonHttp, EveryErrorCodeThatAppliesWithoutAuth) {
+  agent("ada", 1);
+  ASSERT_EQ(create(R"({"id":"T-1"})").status, 201);
+  ASSERT_EQ(create(R"({"id":"T-2"})").status, 201);
+
+  // 404 not_found: ticket, agent, queue, path, action.
+  EXPECT_EQ(client_->get("/v1/tickets/T-404").error_code(), "not_found");
+  EXPECT_EQ(client_->get("/v1/agents/nobody").error_code(), "not_found");
+  EXPECT_EQ(client_->post("/v1/agents/nobody/next").error_code(), "not_found");
+  EXPECT_EQ(client_->get("/v1/queues/nowhere").status, 404);
+  EXPECT_EQ(client_->get("/v1/nothing").status, 404);
+  EXPECT_EQ(act("T-1", "dance").status, 404);
+  EXPECT_EQ(act("T-1", "transfer", R"({"queue":"nowhere"})").status, 404);
+
+  // 409 invalid_transition names the status.
+  auto r = act("T-1", "reply");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.error_code(), "invalid_transition");
+  EXPECT_EQ(str(r.json().at("error"), "status"), "queued");
+
+  // 409 capacity_exceeded with load and max.
+  ASSERT_EQ(client_->post("/v1/agents/ada/next").status, 200);
+  r = client_->post("/v1/agents/ada/next");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.error_code(), "capacity_exceeded");
+  EXPECT_EQ(r.json().at("error").at("load").as_int64(), 1);
+  EXPECT_EQ(r.json().at("error").at("max_concurrent").as_int64(), 1);
+
+  // 409 conflict: same id, another payload.
+  r = create(R"({"id":"T-1","channel":"phone"})");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.error_code(), "conflict");
+
+  // 412 version_mismatch; malformed If-Match is 400.
+  r = client_->request("POST", "/v1/tickets/T-2/close", "{}", {{"If-Match", "7"}});
+  EXPECT_EQ(r.status, 412);
+  EXPECT_EQ(r.error_code(), "version_mismatch");
+  EXPECT_EQ(r.json().at("error").at("version").as_int64(), 1);
+  EXPECT_EQ(client_->request("POST", "/v1/tickets/T-2/close", "{}", {{"If-Match", "abc"}}).status, 400);
+
+  // 413 payload_too_large (body_limit is 4KiB here).
+  r = create(R"({"id":"T-3","attributes":{"x":")" + std::string(5000, 'a') + R"("}})");
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.error_code(), "payload_too_large");
+
+  // 405 with Allow.
+  r = client_->request("PATCH", "/v1/tickets/T-1");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("allow"), "GET, DELETE");
+
+  // 204 when nothing waits.
+  agent("bob");
+  ASSERT_EQ(client_->post("/v1/agents/bob/next").status, 200);
+  EXPECT_EQ(client_->post("/v1/agents/bob/next").status, 204);
+  EXPECT_TRUE(client_->get("/v1/admin/verify").json().at("ok").as_bool());
+}
+
+TEST_F(DaemonHttp, QueuesShowDepthOldestWaitAndTheirHead) {
+  agent("ada");
+  ASSERT_EQ(create(R"({"id":"T-1"})").status, 201);
+  ASSERT_EQ(create(R"({"id":"T-2","channel":"phone"})").status, 201);
+  auto list = client_->get("/v1/queues");
+  ASSERT_EQ(list.status, 200);
+  const auto doc = list.json();
+  const auto& queues = doc.at("queues").as_array();
+  ASSERT_EQ(queues.size(), 2U);
+  EXPECT_EQ(str(queues[0], "name"), "general");
+  EXPECT_EQ(queues[0].at("depth").as_int64(), 2);
+  EXPECT_GE(queues[0].at("oldest_wait_s").as_int64(), 0);
+  EXPECT_EQ(queues[0].at("agents_online").as_int64(), 1);
+  EXPECT_EQ(str(queues[0], "mode"), "pull");
+  auto head = client_->get("/v1/queues/general?limit=1");
+  ASSERT_EQ(head.status, 200);
+  const auto head_doc = head.json();
+  const auto& tickets = head_doc.at("tickets").as_array();
+  ASSERT_EQ(tickets.size(), 1U);
+  EXPECT_EQ(str(tickets[0], "id"), "T-2");  // urgent first
+  EXPECT_EQ(client_->get("/v1/queues/general?limit=0").status, 400);
+}
+
+TEST_F(DaemonHttp, MetricsExposeRequestsRedisAndQueueState) {
+  ASSERT_EQ(create(R"({"id":"T-1"})").status, 201);
+  auto m = client_->get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.header("content-type").find("text/plain"), std::string::npos);
+  for (const char* name :
+       {"ticketd_http_requests_total{code=\"201\",route=\"ticket_create\"} 1",
+        "ticketd_http_request_duration_seconds_bucket", "ticketd_redis_round_trip_seconds_count",
+        "ticketd_tickets_enqueued_total{queue=\"general\"} 1", "ticketd_queue_depth{queue=\"general\"} 1",
+        "ticketd_queue_oldest_wait_seconds{queue=\"general\"}", "ticketd_agents{status=\"online\"} 0",
+        "ticketd_ticket_transitions_total{action=\"create\"} 1", "ticketd_redis_connections_up 2"}) {
+    EXPECT_NE(m.body.find(name), std::string::npos) << name;
+  }
+}
+
+TEST_F(DaemonHttp, RedisDownIs503WithRetryAfterThenRecoversWithoutRestart) {
+  ASSERT_EQ(create(R"({"id":"T-1"})").status, 201);
+  redis().kill9();
+  const auto started = std::chrono::steady_clock::now();
+  auto r = create(R"({"id":"T-2"})");
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.error_code(), "unavailable");
+  EXPECT_EQ(r.header("retry-after"), "1");
+  EXPECT_LT(took, std::chrono::seconds(2));  // the request deadline is 500 ms
+  EXPECT_TRUE(eventually([&] { return client_->get("/readyz").status == 503; }));
+  EXPECT_EQ(client_->get("/healthz").status, 200);
+  redis().start();
+  ASSERT_TRUE(eventually([&] { return client_->get("/readyz").status == 200; }));
+  EXPECT_EQ(create(R"({"id":"T-3"})").status, 201);
+}
+
+TEST_F(DaemonHttp, HungRedisGivesTimeoutsNotHangs) {
+  redis().pause();
+  const auto started = std::chrono::steady_clock::now();
+  auto r = client_->get("/v1/tickets/T-1");
+  const auto took = std::chrono::steady_clock::now() - started;
+  redis().resume();
+  EXPECT_EQ(r.status, 503);
+  EXPECT_LT(took, std::chrono::seconds(2));
+  EXPECT_EQ(create(R"({"id":"T-1"})").status, 201);
+}
+
+TEST_F(DaemonHttp, ReloadAppliesAValidFileAndRefusesABrokenOne) {
+  {
+    std::ofstream(daemon_->config_file()) << config_for(redis().url(), "events:\n  max_len: 5000\n");
+  }
+  auto ok = client_->post("/v1/admin/reload");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  {
+    std::ofstream(daemon_->config_file()) << config_for(redis().url(), "bogus_key: 1\n");
+  }
+  auto refused = client_->post("/v1/admin/reload");
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("bogus_key"), std::string::npos);
+  EXPECT_EQ(create(R"({"id":"T-1"})").status, 201);
+  daemon_->signal(SIGHUP);  // the broken file again: logged, refused, still serving
+  EXPECT_TRUE(eventually([&] { return daemon_->log().find("reload refused") != std::string::npos; }));
+  EXPECT_EQ(client_->get("/v1/tickets/T-1").status, 200);
+}
+
+TEST_F(DaemonHttp, SigtermExitsZero) {
+  ASSERT_EQ(create(R"({"id":"T-1"})").status, 201);
+  EXPECT_EQ(daemon_->terminate(), 0);
+}
+
+class ManualClock : public DaemonHttp {
+ protected:
+  void SetUp() override {
+    manual_clock_ = true;
+    clock_start_ = "2026-11-23T09:00:00Z";
+    DaemonHttp::SetUp();
+  }
+};
+
+TEST_F(ManualClock, PostponedTicketWakesWhenTheClockReachesIt) {
+  agent("ada");
+  ASSERT_EQ(create(R"({"id":"T-1"})").status, 201);
+  ASSERT_EQ(client_->post("/v1/agents/ada/next").status, 200);
+  auto p = act("T-1", "postpone", R"({"until":"2026-11-23T12:00:00Z"})");
+  ASSERT_EQ(p.status, 200) << p.body;
+  EXPECT_EQ(str(p.json(), "postponed_until"), "2026-11-23T12:00:00.000Z");
+  auto moved = client_->post("/v1/admin/clock", R"({"advance":"2h59m"})");
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(str(client_->get("/v1/tickets/T-1").json(), "status"), "postponed");
+  moved = client_->post("/v1/admin/clock", R"({"now":"2026-11-23T12:00:00Z"})");
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(str(moved.json(), "now"), "2026-11-23T12:00:00.000Z");
+  auto woke = client_->get("/v1/tickets/T-1").json();
+  EXPECT_EQ(str(woke, "status"), "assigned");
+  EXPECT_EQ(str(woke, "assignee"), "ada");
+  EXPECT_EQ(client_->post("/v1/admin/clock", R"({"now":"2026-11-23T11:00:00Z"})").status, 400);
+}
+
+TEST_F(DaemonHttp, ClockCannotBeMovedWithoutManualClock) {
+  EXPECT_EQ(client_->post("/v1/admin/clock", R"({"advance":"1h"})").status, 404);
+}
+
+}  // namespace
+}  // namespace ticketd::testing

@@ -1,0 +1,171 @@
+#include "tests/integration/engine_fixture.hpp"
+
+#include "routing/lua_library.hpp"
+
+namespace ticketd::testing {
+
+using routing::ticket_action;
+
+std::string engine_config_yaml() {
+  return R"(
+workspace: test
+priorities:
+  urgent: {first_reply: 1h, next_reply: 1h, resolution: 4h}
+  normal: {first_reply: 8h, next_reply: 8h, resolution: 3d}
+  low:    {first_reply: 1d, next_reply: 1d, resolution: 7d}
+agents:
+  max_concurrent: 3
+queues:
+  general: {mode: pull, wait_weight: 0}
+  billing: {mode: pull, wait_weight: 0, escalate_to: supervisors}
+  supervisors: {mode: pull}
+  vip: {mode: pull, rank_offset: -1h}
+lifecycle:
+  affinity_wait: 2h
+  resolved:
+    reopen_window: 7d
+    close_after: 7d
+routing:
+  - when: {channel: phone}
+    priority: urgent
+  - when: {attributes: {topic: refund}}
+    queue: billing
+defaults: {queue: general, priority: normal}
+)";
+}
+
+redis_server& shared_redis() {
+  static redis_server server;
+  return server;
+}
+
+void EngineTest::SetUp() {
+  redis_ = std::make_unique<redis_client>(shared_redis().socket());
+  static bool loaded = false;
+  if (!loaded) {
+    auto r = redis_->command({"FUNCTION", "LOAD", "REPLACE", std::string{routing::lua::library_source()}});
+    ASSERT_FALSE(r.is_error()) << r.str;
+    loaded = true;
+  }
+  redis_->command({"FLUSHALL"});
+  configure(engine_config_yaml());
+}
+
+void EngineTest::configure(const std::string& yaml) {
+  auto loaded = config::load_config_text(yaml, "test.yaml");
+  ASSERT_TRUE(loaded.errors.empty()) << loaded.errors.front().to_string();
+  rt_ = std::make_shared<const daemon::runtime>(loaded.value);
+  auto r = run(routing::settings_sync_call(rt_->plan.base(now())));
+  ASSERT_FALSE(r.is_error()) << r.str;
+}
+
+routing::outcome<routing::create_result> EngineTest::create(const std::string& id,
+                                                            const std::string& queue,
+                                                            const std::string& priority,
+                                                            const std::string& channel) {
+  routing::create_request r;
+  r.id = id;
+  r.queue = queue;
+  r.priority = priority;
+  r.channel = channel;
+  r.fingerprint = id + "|" + queue + "|" + priority + "|" + channel;
+  auto cmd = rt_->plan.create(r, now());
+  if (!cmd) return cmd.error();
+  return routing::decode_create(id, run(*cmd));
+}
+
+routing::ticket EngineTest::created(const std::string& id, const std::string& queue,
+                                    const std::string& priority) {
+  auto r = create(id, queue, priority);
+  EXPECT_TRUE(r.has_value()) << id;
+  return r ? r->value : routing::ticket{};
+}
+
+routing::outcome<routing::ticket> EngineTest::get(const std::string& id) {
+  auto reply = run(routing::ticket_get_command(rt_->keys, id));
+  if (reply.is_array() && reply.elements.empty()) {
+    return routing::make_error(routing::errc::not_found, "no ticket " + id);
+  }
+  return routing::decode_ticket_reply(id, reply);
+}
+
+routing::outcome<routing::ticket> EngineTest::act(ticket_action a, const std::string& id,
+                                                  routing::action_request r,
+                                                  std::optional<std::int64_t> if_match) {
+  std::optional<routing::ticket> snapshot;
+  if (routing::planner::needs_snapshot(a)) {
+    auto t = get(id);
+    if (!t) return t.error();
+    snapshot = *t;
+  }
+  auto cmd = rt_->plan.action(a, id, if_match, r, snapshot ? &*snapshot : nullptr, now());
+  if (!cmd) return cmd.error();
+  return routing::decode_ticket_reply(id, run(*cmd));
+}
+
+routing::outcome<std::optional<routing::ticket>> EngineTest::next(const std::string& agent) {
+  return routing::decode_next(run(routing::next_call(rt_->plan.base(now()), agent)));
+}
+
+routing::outcome<routing::agent> EngineTest::put_agent(const std::string& id,
+                                                       std::vector<std::string> queues,
+                                                       unsigned max, routing::agent_status status) {
+  routing::agent_request r;
+  r.name = id;
+  r.queues = std::move(queues);
+  r.max_concurrent = max;
+  r.status = status;
+  auto cmd = rt_->plan.put_agent(id, r, now());
+  if (!cmd) return cmd.error();
+  return routing::decode_agent_reply(id, run(*cmd));
+}
+
+routing::outcome<routing::agent> EngineTest::agent(const std::string& id) {
+  return routing::decode_agent_reply(id, run(routing::agent_get_call(rt_->plan.base(now()), id)));
+}
+
+routing::outcome<routing::agent> EngineTest::set_status(const std::string& id,
+                                                        routing::agent_status s) {
+  return routing::decode_agent_reply(id,
+                                     run(routing::agent_status_call(rt_->plan.base(now()), id, s)));
+}
+
+routing::outcome<routing::tick_result> EngineTest::tick(std::size_t limit) {
+  return routing::decode_tick(run(routing::tick_call(rt_->plan.base(now()), limit, rt_->affinity_wait_ms)));
+}
+
+routing::outcome<routing::verify_report> EngineTest::verify() {
+  return routing::decode_verify(run(routing::verify_call(rt_->plan.base(now()), rt_->queue_names)));
+}
+
+routing::outcome<routing::queue_stats> EngineTest::stats() {
+  return routing::decode_queue_stats(rt_->queue_names,
+                                     run(routing::queue_stats_call(rt_->plan.base(now()), rt_->queue_names)));
+}
+
+void EngineTest::advance(std::int64_t by) {
+  clock_.advance(std::chrono::milliseconds{by});
+  for (;;) {
+    auto r = tick();
+    ASSERT_TRUE(r.has_value());
+    if (r->fired < 100) break;
+  }
+}
+
+std::vector<std::string> EngineTest::event_types() {
+  std::vector<std::string> out;
+  auto r = redis({"XRANGE", key(routing::key_part::events), "-", "+"});
+  for (const auto& entry : r.elements) {
+    const auto& fields = entry.elements[1].elements;
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].str == "type") out.push_back(fields[i + 1].str);
+    }
+  }
+  return out;
+}
+
+std::string EngineTest::key(routing::key_part part, const std::string& id) const {
+  return id.empty() ? rt_->keys.key(part) : rt_->keys.key(part, id);
+}
+
+}  // namespace ticketd::testing

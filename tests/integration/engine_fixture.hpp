@@ -1,0 +1,94 @@
+// Drives the Redis function library the way the daemon does (planner -> FCALL -> decoder), but
+// synchronously and with a manual clock, against the binary's private redis-server.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/loader.hpp"
+#include "daemon/runtime.hpp"
+#include "routing/clock.hpp"
+#include "routing/functions.hpp"
+#include "routing/requests.hpp"
+#include "tests/support/redis_client.hpp"
+#include "tests/support/redis_server.hpp"
+
+namespace ticketd::testing {
+
+// 2026-11-23T09:00:00Z, a Monday.
+inline constexpr std::int64_t t0 = 1795424400000;
+inline constexpr std::int64_t minute = 60'000;
+inline constexpr std::int64_t hour = 60 * minute;
+inline constexpr std::int64_t day = 24 * hour;
+
+// The configuration most engine tests run with.
+std::string engine_config_yaml();
+
+// One private redis-server for the whole test binary.
+redis_server& shared_redis();
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+
+  // Replaces the configuration (as a reload would).
+  void configure(const std::string& yaml);
+
+  routing::resp_value run(const routing::command& cmd) { return redis_->run(cmd); }
+  routing::resp_value redis(const std::vector<std::string>& argv) { return redis_->command(argv); }
+
+  routing::outcome<routing::create_result> create(const std::string& id,
+                                                  const std::string& queue = "",
+                                                  const std::string& priority = "",
+                                                  const std::string& channel = "");
+  routing::ticket created(const std::string& id, const std::string& queue = "",
+                          const std::string& priority = "");
+  routing::outcome<routing::ticket> get(const std::string& id);
+  routing::outcome<routing::ticket> act(routing::ticket_action a, const std::string& id,
+                                        routing::action_request r = {},
+                                        std::optional<std::int64_t> if_match = std::nullopt);
+  routing::outcome<std::optional<routing::ticket>> next(const std::string& agent);
+  routing::outcome<routing::agent> put_agent(const std::string& id,
+                                             std::vector<std::string> queues,
+                                             unsigned max = 3,
+                                             routing::agent_status status = routing::agent_status::online);
+  routing::outcome<routing::agent> agent(const std::string& id);
+  routing::outcome<routing::agent> set_status(const std::string& id, routing::agent_status s);
+  routing::outcome<routing::tick_result> tick(std::size_t limit = 100);
+  routing::outcome<routing::verify_report> verify();
+  routing::outcome<routing::queue_stats> stats();
+  // Fires every timer due at now() + by.
+  void advance(std::int64_t by);
+  // Event types in the stream, oldest first.
+  std::vector<std::string> event_types();
+  std::int64_t now() const { return clock_.now_ms(); }
+  std::string key(routing::key_part part, const std::string& id = "") const;
+
+  std::shared_ptr<const daemon::runtime> rt_;
+  routing::manual_clock clock_{t0};
+
+ private:
+  std::unique_ptr<redis_client> redis_;
+};
+
+// Asserts an outcome holds a value, printing the error otherwise.
+#define ASSERT_OK(expr)                                                              \
+  do {                                                                               \
+    const auto& ticketd_outcome_ = (expr);                                           \
+    ASSERT_TRUE(ticketd_outcome_.has_value())                                        \
+        << routing::code_name(ticketd_outcome_.error().code) << " "                  \
+        << ticketd_outcome_.error().message;                                         \
+  } while (false)
+
+#define EXPECT_ERROR(expr, errc_value)                                               \
+  do {                                                                               \
+    const auto& ticketd_outcome_ = (expr);                                           \
+    ASSERT_FALSE(ticketd_outcome_.has_value()) << "expected " #errc_value;           \
+    EXPECT_EQ(ticketd_outcome_.error().code, routing::errc::errc_value)              \
+        << routing::code_name(ticketd_outcome_.error().code);                        \
+  } while (false)
+
+}  // namespace ticketd::testing

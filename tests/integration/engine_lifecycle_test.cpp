@@ -1,0 +1,498 @@
+// The ticket lifecycle, To Solve and capacity, driven through the Redis functions.
+#include "tests/integration/engine_fixture.hpp"
+
+#include "routing/rank.hpp"
+
+namespace ticketd::testing {
+namespace {
+
+using routing::agent_status;
+using routing::ticket_action;
+using routing::ticket_status;
+
+routing::action_request with_agent(const std::string& agent) {
+  routing::action_request r;
+  r.agent = agent;
+  return r;
+}
+
+routing::action_request until(std::int64_t ms) {
+  routing::action_request r;
+  r.until = ms;
+  return r;
+}
+
+routing::action_request to_queue(const std::string& queue) {
+  routing::action_request r;
+  r.queue = queue;
+  return r;
+}
+
+class Lifecycle : public EngineTest {};
+class ToSolve : public EngineTest {};
+class Affinity : public EngineTest {};
+class Supervision : public EngineTest {};
+class Integrity : public EngineTest {};
+
+TEST_F(Lifecycle, CreateQueuesTicketWithSlaDuesAndRank) {
+  auto r = create("T-1", "", "", "phone");
+  ASSERT_OK(r);
+  const auto& t = r->value;
+  EXPECT_TRUE(r->created);
+  EXPECT_EQ(t.status, ticket_status::queued);
+  EXPECT_EQ(t.queue, "general");
+  EXPECT_EQ(t.priority, "urgent");  // the phone rule
+  EXPECT_EQ(t.first_reply_due, t0 + hour);
+  EXPECT_EQ(t.resolution_due, t0 + 4 * hour);
+  EXPECT_EQ(t.rank(), routing::compute_rank(t0 + hour, t0, 0.0, 0));
+  EXPECT_EQ(t.version, 1);
+  EXPECT_EQ(event_types(), std::vector<std::string>{"ticket.queued"});
+}
+
+TEST_F(Lifecycle, RepeatedCreateIsIdempotentAndChangesNothing) {
+  ASSERT_OK(create("T-1"));
+  clock_.advance(std::chrono::minutes(5));
+  auto again = create("T-1");
+  ASSERT_OK(again);
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->value.version, 1);
+  EXPECT_EQ(again->value.created_at, t0);
+  EXPECT_EQ(redis({"ZCARD", key(routing::key_part::queue, "general")}).integer, 1);
+  EXPECT_EQ(event_types().size(), 1U);
+}
+
+TEST_F(Lifecycle, SameIdWithAnotherPayloadIsConflict) {
+  ASSERT_OK(create("T-1"));
+  EXPECT_ERROR(create("T-1", "billing"), conflict);
+  auto t = get("T-1");
+  ASSERT_OK(t);
+  EXPECT_EQ(t->queue, "general");
+}
+
+TEST_F(Lifecycle, FullConversationFromNewToClosed) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  auto taken = next("ada");
+  ASSERT_OK(taken);
+  ASSERT_TRUE(taken->has_value());
+  EXPECT_EQ((*taken)->status, ticket_status::assigned);
+  EXPECT_EQ((*taken)->assignee, "ada");
+
+  // The agent answers: pending, no longer counted, first reply recorded.
+  clock_.advance(std::chrono::minutes(30));
+  auto replied = act(ticket_action::reply, "T-1", with_agent("ada"));
+  ASSERT_OK(replied);
+  EXPECT_EQ(replied->status, ticket_status::pending);
+  EXPECT_EQ(replied->first_replied_at, now());
+  EXPECT_FALSE(replied->first_reply_due.has_value());
+  EXPECT_EQ(agent("ada")->load, 0U);
+  EXPECT_EQ(agent("ada")->tickets, std::vector<std::string>{"T-1"});
+
+  // The customer writes back: the ticket returns to Ada, who is online, with a next-reply due.
+  clock_.advance(std::chrono::hours(2));
+  auto back = act(ticket_action::customer_reply, "T-1");
+  ASSERT_OK(back);
+  EXPECT_EQ(back->status, ticket_status::assigned);
+  EXPECT_EQ(back->assignee, "ada");
+  EXPECT_EQ(back->next_reply_due, now() + 8 * hour);
+  EXPECT_EQ(agent("ada")->load, 1U);
+
+  auto resolved = act(ticket_action::resolve, "T-1");
+  ASSERT_OK(resolved);
+  EXPECT_EQ(resolved->status, ticket_status::resolved);
+  EXPECT_EQ(resolved->resolve_reason, "agent");
+  EXPECT_EQ(resolved->reopen_until, now() + 7 * day);
+  EXPECT_FALSE(resolved->assignee.has_value());
+  EXPECT_EQ(resolved->last_agent, "ada");
+  EXPECT_EQ(agent("ada")->load, 0U);
+  EXPECT_TRUE(agent("ada")->tickets.empty());
+
+  // Seven days later the close timer closes it.
+  advance(7 * day);
+  auto closed = get("T-1");
+  ASSERT_OK(closed);
+  EXPECT_EQ(closed->status, ticket_status::closed);
+  EXPECT_GT(redis({"PTTL", key(routing::key_part::ticket, "T-1")}).integer, 0);
+  EXPECT_EQ(event_types(), (std::vector<std::string>{"agent.status", "ticket.queued", "ticket.assigned",
+                                                     "ticket.pending", "ticket.assigned",
+                                                     "ticket.resolved", "ticket.closed"}));
+  auto report = verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->violations.empty());
+}
+
+TEST_F(Lifecycle, ReopenInsideWindowReturnsToAgentAndCountsIt) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  ASSERT_OK(act(ticket_action::resolve, "T-1"));
+  clock_.advance(std::chrono::hours(24 * 6));
+  auto reopened = act(ticket_action::customer_reply, "T-1");
+  ASSERT_OK(reopened);
+  EXPECT_EQ(reopened->status, ticket_status::assigned);
+  EXPECT_EQ(reopened->assignee, "ada");
+  EXPECT_EQ(reopened->reopens, 1);
+  EXPECT_FALSE(reopened->reopen_until.has_value());
+  // The close timer of the first resolution is gone: it must not close the reopened ticket.
+  advance(2 * day);
+  EXPECT_EQ(get("T-1")->status, ticket_status::assigned);
+}
+
+TEST_F(Lifecycle, AfterTheReopenWindowACustomerReplyIsConflict) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  auto r = act(ticket_action::resolve, "T-1");
+  ASSERT_OK(r);
+  // Keep the close timer from firing first: only the window matters here.
+  clock_.advance(std::chrono::hours(24 * 7) + std::chrono::minutes(1));
+  EXPECT_ERROR(act(ticket_action::customer_reply, "T-1"), conflict);
+  EXPECT_ERROR(act(ticket_action::reopen, "T-1"), conflict);
+  EXPECT_EQ(get("T-1")->status, ticket_status::resolved);
+}
+
+TEST_F(Lifecycle, ClosedTicketRefusesCustomerReplyAsConflict) {
+  created("T-1");
+  ASSERT_OK(act(ticket_action::close, "T-1"));
+  EXPECT_ERROR(act(ticket_action::customer_reply, "T-1"), conflict);
+  EXPECT_ERROR(act(ticket_action::resolve, "T-1"), invalid_transition);
+  EXPECT_EQ(redis({"ZCARD", key(routing::key_part::queue, "general")}).integer, 0);
+}
+
+TEST_F(Lifecycle, InvalidTransitionNamesTheCurrentStatusAndChangesNothing) {
+  created("T-1");
+  auto r = act(ticket_action::reply, "T-1");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, routing::errc::invalid_transition);
+  EXPECT_EQ(r.error().detail("status"), "queued");
+  EXPECT_EQ(get("T-1")->version, 1);
+}
+
+TEST_F(Lifecycle, IfMatchMismatchIsRefusedAndChangesNothing) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  auto r = act(ticket_action::reply, "T-1", {}, 1);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, routing::errc::version_mismatch);
+  EXPECT_EQ(r.error().detail("version"), "2");
+  EXPECT_EQ(get("T-1")->status, ticket_status::assigned);
+  ASSERT_OK(act(ticket_action::reply, "T-1", {}, 2));
+}
+
+TEST_F(Lifecycle, PostponedTicketWakesBackToItsAgentAtTheTime) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  auto p = act(ticket_action::postpone, "T-1", until(now() + 3 * hour));
+  ASSERT_OK(p);
+  EXPECT_EQ(p->status, ticket_status::postponed);
+  EXPECT_EQ(p->postponed_until, now() + 3 * hour);
+  EXPECT_EQ(agent("ada")->load, 0U);  // postponed does not count
+  EXPECT_EQ(redis({"ZSCORE", key(routing::key_part::timers), "l|T-1"}).str,
+            std::to_string(now() + 3 * hour));
+  advance(3 * hour - 1);
+  EXPECT_EQ(get("T-1")->status, ticket_status::postponed);
+  advance(1);
+  auto woke = get("T-1");
+  ASSERT_OK(woke);
+  EXPECT_EQ(woke->status, ticket_status::assigned);
+  EXPECT_EQ(woke->assignee, "ada");
+  EXPECT_EQ(agent("ada")->load, 1U);
+  EXPECT_EQ(redis({"ZCARD", key(routing::key_part::timers)}).integer, 0);
+}
+
+TEST_F(Lifecycle, PostponeIntoThePastIsInvalidArgument) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  EXPECT_ERROR(act(ticket_action::postpone, "T-1", until(now())), invalid_argument);
+}
+
+TEST_F(Lifecycle, ReleaseReturnsTheTicketToItsQueue) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  EXPECT_ERROR(act(ticket_action::release, "T-1", with_agent("bob")), conflict);
+  auto r = act(ticket_action::release, "T-1", with_agent("ada"));
+  ASSERT_OK(r);
+  EXPECT_EQ(r->status, ticket_status::queued);
+  EXPECT_FALSE(r->assignee.has_value());
+  EXPECT_EQ(agent("ada")->load, 0U);
+  EXPECT_EQ(redis({"ZCARD", key(routing::key_part::queue, "general")}).integer, 1);
+}
+
+TEST_F(Lifecycle, TransferMovesTheTicketAndKeepsItsDueTimes) {
+  created("T-1");
+  auto r = act(ticket_action::transfer, "T-1", to_queue("billing"));
+  ASSERT_OK(r);
+  EXPECT_EQ(r->queue, "billing");
+  EXPECT_EQ(r->first_reply_due, t0 + 8 * hour);
+  EXPECT_EQ(redis({"ZCARD", key(routing::key_part::queue, "general")}).integer, 0);
+  EXPECT_EQ(redis({"ZCARD", key(routing::key_part::queue, "billing")}).integer, 1);
+  EXPECT_ERROR(act(ticket_action::transfer, "T-1", to_queue("nowhere")), not_found);
+}
+
+TEST_F(Lifecycle, DeleteForgetsTheTicketAndFreesCapacity) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  auto r = run(routing::delete_call(rt_->plan.base(now()), "T-1"));
+  EXPECT_EQ(r.integer, 1);
+  EXPECT_ERROR(get("T-1"), not_found);
+  EXPECT_EQ(agent("ada")->load, 0U);
+  EXPECT_TRUE(agent("ada")->tickets.empty());
+  EXPECT_TRUE(verify()->violations.empty());
+}
+
+TEST_F(ToSolve, GivesTheLowestRankAcrossTheAgentsQueues) {
+  ASSERT_OK(put_agent("ada", {"billing", "general"}));
+  created("T-low", "general", "low");
+  clock_.advance(std::chrono::minutes(1));
+  created("T-urgent", "billing", "urgent");
+  clock_.advance(std::chrono::minutes(1));
+  created("T-normal", "general", "normal");
+  std::vector<std::string> order;
+  for (int i = 0; i < 3; ++i) {
+    auto t = next("ada");
+    ASSERT_OK(t);
+    ASSERT_TRUE(t->has_value());
+    order.push_back((*t)->id);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"T-urgent", "T-normal", "T-low"}));
+}
+
+TEST_F(ToSolve, EqualRanksGoInEnqueueOrder) {
+  ASSERT_OK(put_agent("ada", {"general"}, 10));
+  for (const char* id : {"T-c", "T-a", "T-b"}) created(id);
+  for (const char* id : {"T-c", "T-a", "T-b"}) {
+    auto t = next("ada");
+    ASSERT_OK(t);
+    ASSERT_TRUE(t->has_value());
+    EXPECT_EQ((*t)->id, id);
+  }
+}
+
+TEST_F(ToSolve, QueueRankOffsetFavoursTheQueue) {
+  ASSERT_OK(put_agent("ada", {"general", "vip"}));
+  created("T-general", "general");
+  clock_.advance(std::chrono::minutes(30));
+  created("T-vip", "vip");  // 30 minutes later but an hour ahead by offset
+  auto t = next("ada");
+  ASSERT_OK(t);
+  EXPECT_EQ((*t)->id, "T-vip");
+}
+
+TEST_F(ToSolve, RefusesAtCapacityAndNeverExceedsIt) {
+  ASSERT_OK(put_agent("ada", {"general"}, 2));
+  for (int i = 0; i < 4; ++i) created("T-" + std::to_string(i));
+  ASSERT_OK(next("ada"));
+  ASSERT_OK(next("ada"));
+  auto r = next("ada");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, routing::errc::capacity_exceeded);
+  EXPECT_EQ(r.error().detail("load"), "2");
+  EXPECT_EQ(r.error().detail("max"), "2");
+  EXPECT_EQ(agent("ada")->load, 2U);
+  EXPECT_EQ(redis({"ZCARD", key(routing::key_part::queue, "general")}).integer, 2);
+}
+
+TEST_F(ToSolve, PendingAndPostponedTicketsDoNotTakeCapacity) {
+  ASSERT_OK(put_agent("ada", {"general"}, 1));
+  for (int i = 0; i < 3; ++i) created("T-" + std::to_string(i));
+  auto a = next("ada");
+  ASSERT_OK(a);
+  ASSERT_OK(act(ticket_action::reply, (*a)->id));
+  auto b = next("ada");
+  ASSERT_OK(b);
+  ASSERT_OK(act(ticket_action::postpone, (*b)->id, until(now() + hour)));
+  auto c = next("ada");
+  ASSERT_OK(c);
+  ASSERT_TRUE(c->has_value());
+  auto held = agent("ada");
+  EXPECT_EQ(held->load, 1U);
+  EXPECT_EQ(held->tickets.size(), 3U);
+}
+
+TEST_F(ToSolve, ReturnsNothingWhenNoQueueHasWork) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1", "billing");
+  auto r = next("ada");
+  ASSERT_OK(r);
+  EXPECT_FALSE(r->has_value());
+}
+
+TEST_F(ToSolve, UnknownAgentIsNotFound) {
+  created("T-1");
+  EXPECT_ERROR(next("ghost"), not_found);
+  EXPECT_EQ(redis({"ZCARD", key(routing::key_part::queue, "general")}).integer, 1);
+}
+
+TEST_F(Affinity, CustomerReplyGoesToTheSharedQueueWhenTheAgentIsOffline) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  ASSERT_OK(act(ticket_action::reply, "T-1"));
+  ASSERT_OK(set_status("ada", agent_status::offline));
+  auto r = act(ticket_action::customer_reply, "T-1");
+  ASSERT_OK(r);
+  EXPECT_EQ(r->status, ticket_status::queued);
+  EXPECT_TRUE(r->personal_queue.empty());
+  EXPECT_TRUE(agent("ada")->tickets.empty());
+  ASSERT_OK(put_agent("bob", {"general"}));
+  auto taken = next("bob");
+  ASSERT_OK(taken);
+  EXPECT_EQ((*taken)->id, "T-1");
+}
+
+TEST_F(Affinity, BusyAgentGetsThePersonalQueueUntilTheWaitEnds) {
+  ASSERT_OK(put_agent("ada", {"general"}, 1));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  ASSERT_OK(act(ticket_action::reply, "T-1"));
+  created("T-2");
+  ASSERT_OK(next("ada"));  // now at capacity with T-2
+  auto r = act(ticket_action::customer_reply, "T-1");
+  ASSERT_OK(r);
+  EXPECT_EQ(r->status, ticket_status::queued);
+  EXPECT_EQ(r->personal_queue, "ada");
+  // Another agent of the queue does not see it while it waits for Ada.
+  ASSERT_OK(put_agent("bob", {"general"}));
+  auto none = next("bob");
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->has_value());
+  // When Ada frees up, her personal queue is part of To Solve.
+  ASSERT_OK(act(ticket_action::resolve, "T-2"));
+  auto mine = next("ada");
+  ASSERT_OK(mine);
+  EXPECT_EQ((*mine)->id, "T-1");
+}
+
+TEST_F(Affinity, AfterTheWaitTheTicketJoinsTheSharedQueue) {
+  ASSERT_OK(put_agent("ada", {"general"}, 1));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  ASSERT_OK(act(ticket_action::reply, "T-1"));
+  created("T-2");
+  ASSERT_OK(next("ada"));
+  ASSERT_OK(act(ticket_action::customer_reply, "T-1"));
+  advance(2 * hour);
+  auto t = get("T-1");
+  ASSERT_OK(t);
+  EXPECT_EQ(t->status, ticket_status::queued);
+  EXPECT_TRUE(t->personal_queue.empty());
+  ASSERT_OK(put_agent("bob", {"general"}));
+  auto taken = next("bob");
+  ASSERT_OK(taken);
+  EXPECT_EQ((*taken)->id, "T-1");
+  EXPECT_TRUE(verify()->violations.empty());
+}
+
+TEST_F(Supervision, EscalateMovesRaisesPriorityAndFreesTheAgent) {
+  ASSERT_OK(put_agent("ada", {"billing"}));
+  created("T-1", "billing", "low");
+  ASSERT_OK(next("ada"));
+  clock_.advance(std::chrono::minutes(20));
+  routing::action_request r;
+  r.priority = "urgent";
+  r.reason = "angry customer";
+  auto e = act(ticket_action::escalate, "T-1", r);
+  ASSERT_OK(e);
+  EXPECT_EQ(e->status, ticket_status::queued);
+  EXPECT_EQ(e->queue, "supervisors");
+  EXPECT_EQ(e->priority, "urgent");
+  EXPECT_TRUE(e->escalated);
+  // Recomputed from the ticket's start: twenty minutes are already spent.
+  EXPECT_EQ(e->first_reply_due, t0 + hour);
+  EXPECT_EQ(agent("ada")->load, 0U);
+  routing::action_request lower;
+  lower.priority = "low";
+  EXPECT_ERROR(act(ticket_action::escalate, "T-1", lower), invalid_argument);
+}
+
+TEST_F(Supervision, ReassignEnforcesCapacityUnlessForced) {
+  ASSERT_OK(put_agent("ada", {"general"}, 1));
+  ASSERT_OK(put_agent("bob", {"general"}, 1));
+  created("T-1");
+  created("T-2");
+  ASSERT_OK(next("ada"));
+  ASSERT_OK(next("bob"));
+  routing::action_request to_ada = with_agent("ada");
+  EXPECT_ERROR(act(ticket_action::reassign, "T-2", to_ada), capacity_exceeded);
+  to_ada.force = true;
+  auto r = act(ticket_action::reassign, "T-2", to_ada);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->assignee, "ada");
+  EXPECT_EQ(agent("ada")->load, 2U);
+  EXPECT_EQ(agent("bob")->load, 0U);
+  auto report = verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->violations.empty());
+  ASSERT_EQ(report->forced.size(), 1U);
+  EXPECT_NE(report->forced[0].find("ada"), std::string::npos);
+}
+
+TEST_F(Integrity, VerifyReportsLoadThatDisagreesWithHeldTickets) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  redis({"HSET", key(routing::key_part::agent, "ada"), "l", "2"});
+  auto report = verify();
+  ASSERT_OK(report);
+  ASSERT_EQ(report->violations.size(), 1U);
+  EXPECT_NE(report->violations[0].find("load 2 but holds 1"), std::string::npos);
+}
+
+TEST_F(Integrity, VerifyReportsAQueuedTicketOutsideEveryQueue) {
+  created("T-1");
+  redis({"ZREM", key(routing::key_part::queue, "general"), "T-1"});
+  auto report = verify();
+  ASSERT_OK(report);
+  ASSERT_EQ(report->violations.size(), 1U);
+  EXPECT_NE(report->violations[0].find("T-1"), std::string::npos);
+}
+
+TEST_F(Integrity, QueueStatsTrackDepthAndOldestWait) {
+  ASSERT_OK(put_agent("ada", {"general"}, 5));
+  ASSERT_OK(put_agent("bob", {"general"}, 5, agent_status::away));
+  created("T-old", "general", "low");
+  clock_.advance(std::chrono::minutes(10));
+  created("T-new", "general", "urgent");
+  auto s = stats();
+  ASSERT_OK(s);
+  const auto& general = s->queues[0];
+  EXPECT_EQ(general.name, "general");
+  EXPECT_EQ(general.depth, 2);
+  EXPECT_EQ(general.oldest_enqueued_s, t0 / 1000);
+  EXPECT_EQ(general.agents_online, 1);
+  EXPECT_EQ(general.agents_available, 1);
+  EXPECT_EQ(s->agents_away, 1);
+  // The urgent ticket goes first; the low one stays the oldest.
+  auto taken = next("ada");
+  ASSERT_OK(taken);
+  EXPECT_EQ((*taken)->id, "T-new");
+  EXPECT_EQ(stats()->queues[0].oldest_enqueued_s, t0 / 1000);
+  ASSERT_OK(next("ada"));
+  EXPECT_FALSE(stats()->queues[0].oldest_enqueued_s.has_value());
+  EXPECT_EQ(redis({"EXISTS", key(routing::key_part::queue_age_count, "general")}).integer, 0);
+}
+
+TEST_F(Integrity, ChangingCountedStatusesRecountsEveryAgent) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  created("T-2");
+  ASSERT_OK(next("ada"));
+  ASSERT_OK(next("ada"));
+  ASSERT_OK(act(ticket_action::reply, "T-1"));
+  EXPECT_EQ(agent("ada")->load, 1U);
+  std::string yaml = engine_config_yaml();
+  const std::string line = "  max_concurrent: 3";
+  yaml.replace(yaml.find(line), line.size(),
+               line + "\n  counted_statuses: [offered, assigned, pending]");
+  configure(yaml);
+  EXPECT_EQ(agent("ada")->load, 2U);
+  EXPECT_TRUE(verify()->violations.empty());
+}
+
+}  // namespace
+}  // namespace ticketd::testing

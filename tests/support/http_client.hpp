@@ -1,0 +1,57 @@
+// A blocking HTTP/1.1 keep-alive client for tests: what a helpdesk backend sends, nothing more.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+namespace ticketd::testing {
+
+struct http_reply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+
+  boost::json::value json() const;
+  // error.code of an error body, or "" when there is none.
+  std::string error_code() const;
+  std::string header(const std::string& name) const;
+};
+
+class http_client {
+ public:
+  explicit http_client(std::uint16_t port, std::string host = "127.0.0.1");
+  ~http_client();
+  http_client(const http_client&) = delete;
+  http_client& operator=(const http_client&) = delete;
+  http_client(http_client&& other) noexcept;
+
+  http_reply request(std::string_view method, std::string_view target, std::string_view body = {},
+                     const std::vector<std::pair<std::string, std::string>>& headers = {});
+  http_reply get(std::string_view target) { return request("GET", target); }
+  http_reply post(std::string_view target, std::string_view body = "{}") {
+    return request("POST", target, body);
+  }
+  http_reply put(std::string_view target, std::string_view body) {
+    return request("PUT", target, body);
+  }
+  http_reply del(std::string_view target) { return request("DELETE", target); }
+
+  // Raw bytes on a fresh connection (malformed requests); returns what came back until close.
+  std::string raw(std::string_view bytes);
+
+ private:
+  void connect();
+  void close();
+
+  std::uint16_t port_;
+  std::string host_;
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+}  // namespace ticketd::testing

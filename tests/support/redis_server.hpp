@@ -1,0 +1,38 @@
+// A private redis-server for one test binary: unix socket in a temp dir, no TCP port. It can be
+// killed and started again on the same socket and data directory (AOF when persistent).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace ticketd::testing {
+
+enum class persistence { none, aof_everysec };
+
+class redis_server {
+ public:
+  explicit redis_server(persistence p = persistence::none);
+  ~redis_server();
+
+  void start();
+  void kill9();
+  void stop();
+  // SIGSTOP / SIGCONT: a hung server (the connection stays up, nothing answers).
+  void pause();
+  void resume();
+
+  std::filesystem::path socket() const { return dir_.path() / "redis.sock"; }
+  std::string url() const { return "unix://" + socket().string(); }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+
+ private:
+  persistence persistence_;
+  temp_dir dir_{"ticketd-redis"};
+  std::unique_ptr<process> process_;
+};
+
+}  // namespace ticketd::testing
