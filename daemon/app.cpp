@@ -91,6 +91,7 @@ class application {
     api::service_hooks hooks;
     hooks.ready = [this] { return ready(); };
     hooks.reload = [this] { return reload(); };
+    hooks.requests_in_flight = [this] { return server_ ? server_->requests_in_flight() : 0; };
     hooks.manual_clock = manual_clock_.get();
     hooks.fire_due_timers = [this](std::size_t w) {
       return timer_loop::fire_due(*workers_[w]->store, runtime_, metrics_);

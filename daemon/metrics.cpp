@@ -81,6 +81,10 @@ struct metrics::impl {
                                  .Name("ticketd_config_reloads_total")
                                  .Help("Configuration reloads, by result")
                                  .Register(*registry);
+  Family<Gauge>& in_flight = prometheus::BuildGauge()
+                                 .Name("ticketd_http_requests_in_flight")
+                                 .Help("HTTP requests read and not yet answered")
+                                 .Register(*registry);
   Family<Gauge>& queue_depth = prometheus::BuildGauge()
                                    .Name("ticketd_queue_depth")
                                    .Help("Tickets waiting in a queue (shared state)")
@@ -182,6 +186,10 @@ void metrics::timers_fired(std::int64_t count) {
 
 void metrics::config_reload(bool ok) {
   impl_->reloads.Add({{"result", ok ? "success" : "failure"}}).Increment();
+}
+
+void metrics::requests_in_flight(std::size_t n) {
+  impl_->in_flight.Add({}).Set(static_cast<double>(n));
 }
 
 void metrics::update_shared_state(const routing::queue_stats& stats, std::int64_t now_ms) {

@@ -28,6 +28,8 @@ class metrics final : public redis_observer {
   void timers_fired(std::int64_t count);
   void config_reload(bool ok);
 
+  void requests_in_flight(std::size_t n);
+
   // Gauges of shared state, from one queue_stats read.
   void update_shared_state(const routing::queue_stats& stats, std::int64_t now_ms);
 

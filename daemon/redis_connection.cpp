@@ -369,7 +369,8 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  asio::awaitable<redis_result> exec(const routing::command& cmd, bool during_handshake) {
+  asio::awaitable<redis_result> exec(const routing::command& cmd, bool during_handshake,
+                                     std::optional<std::chrono::milliseconds> timeout = {}) {
     const bool allowed = st == state::ready || (during_handshake && st == state::handshaking);
     if (!allowed) {
       report_failure(redis_errc::unavailable);
@@ -381,7 +382,8 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     }
     auto self = shared_from_this();
     auto slot = std::make_shared<request_slot>(ex);
-    slot->timer.expires_after(opts.endpoint.timeout);
+    slot->timer.expires_after(timeout ? std::min(*timeout, opts.endpoint.timeout)
+                                      : opts.endpoint.timeout);
     slot->sent = clock_type::now();
     cmd.encode(out);
     pending.push_back(slot);
@@ -419,8 +421,9 @@ void redis_connection::stop() {
   impl_->teardown();
 }
 
-asio::awaitable<redis_result> redis_connection::exec(const routing::command& cmd) {
-  return impl_->exec(cmd, false);
+asio::awaitable<redis_result> redis_connection::exec(
+    const routing::command& cmd, std::optional<std::chrono::milliseconds> timeout) {
+  return impl_->exec(cmd, false, timeout);
 }
 
 asio::awaitable<redis_result> redis_connection::exec_during_handshake(

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -74,7 +75,9 @@ class redis_connection {
   // Fails every request in flight with `unavailable` and closes; idempotent.
   void stop();
 
-  boost::asio::awaitable<redis_result> exec(const routing::command& cmd);
+  // `timeout`: this request's deadline when shorter than the connection's.
+  boost::asio::awaitable<redis_result> exec(const routing::command& cmd,
+                                            std::optional<std::chrono::milliseconds> timeout = {});
   // Like exec, but allowed while the handshake runs (on_connect only).
   boost::asio::awaitable<redis_result> exec_during_handshake(const routing::command& cmd);
 

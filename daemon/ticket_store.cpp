@@ -16,9 +16,10 @@ constexpr int max_stale_rounds = 5;
 
 }  // namespace
 
-ticket_store::result<resp_value> ticket_store::call(const routing::command& cmd) {
+ticket_store::result<resp_value> ticket_store::call(
+    const routing::command& cmd, std::optional<std::chrono::milliseconds> timeout) {
   redis_connection& redis = *redis_[next_++ % redis_.size()];
-  auto r = co_await redis.exec(cmd);
+  auto r = co_await redis.exec(cmd, timeout);
   if (!r) {
     co_return routing::make_error(errc::unavailable, "Redis is unavailable: " + r.error().message());
   }
@@ -111,8 +112,10 @@ ticket_store::result<routing::agent> ticket_store::set_agent_status(const runtim
   co_return routing::decode_agent_reply(id, *reply);
 }
 
-ticket_store::result<routing::queue_stats> ticket_store::queue_stats(const runtime& rt) {
-  auto reply = co_await call(routing::queue_stats_call(rt.plan.base(now()), rt.queue_names));
+ticket_store::result<routing::queue_stats> ticket_store::queue_stats(
+    const runtime& rt, std::optional<std::chrono::milliseconds> timeout) {
+  auto reply =
+      co_await call(routing::queue_stats_call(rt.plan.base(now()), rt.queue_names), timeout);
   if (!reply) co_return reply.error();
   co_return routing::decode_queue_stats(rt.queue_names, *reply);
 }

@@ -4,6 +4,7 @@
 // is re-planned from a fresh read (bounded retries).
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -42,7 +43,9 @@ class ticket_store {
   result<routing::agent> set_agent_status(const runtime& rt, std::string_view id,
                                           routing::agent_status status);
 
-  result<routing::queue_stats> queue_stats(const runtime& rt);
+  // `timeout`: a deadline shorter than the connection's (the metrics scrape uses one).
+  result<routing::queue_stats> queue_stats(
+      const runtime& rt, std::optional<std::chrono::milliseconds> timeout = {});
   result<routing::queue_head> queue_head(const runtime& rt, std::string_view queue,
                                          std::size_t limit);
   result<routing::verify_report> verify(const runtime& rt);
@@ -52,7 +55,8 @@ class ticket_store {
   std::int64_t now() const { return clock_.now_ms(); }
 
  private:
-  result<routing::resp_value> call(const routing::command& cmd);
+  result<routing::resp_value> call(const routing::command& cmd,
+                                   std::optional<std::chrono::milliseconds> timeout = {});
 
   std::vector<redis_connection*> redis_;
   std::size_t next_ = 0;

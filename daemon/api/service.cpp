@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::size_t default_queue_limit = 50;
 constexpr std::size_t max_queue_limit = 1000;
+constexpr std::chrono::milliseconds scrape_redis_deadline{250};
 
 http_response json(int status, std::string body) {
   http_response r;
@@ -243,11 +244,12 @@ service::reply service::verify(call& c) {
 }
 
 service::reply service::metrics_text(call& c) {
-  // Shared gauges come from Redis; when it is down the scrape still answers with what this
-  // process knows (ticketd_redis_connections_up says why the rest is stale).
-  if (auto stats = co_await c.store.queue_stats(*c.rt)) {
+  // Shared gauges come from Redis; when it is down or slow the scrape still answers at once with
+  // what this process knows (ticketd_redis_connections_up says why the rest is stale).
+  if (auto stats = co_await c.store.queue_stats(*c.rt, scrape_redis_deadline)) {
     metrics_.update_shared_state(*stats, c.store.now());
   }
+  if (hooks_.requests_in_flight) metrics_.requests_in_flight(hooks_.requests_in_flight());
   http_response r = json(200, metrics_.render());
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   co_return r;

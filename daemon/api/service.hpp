@@ -25,6 +25,8 @@ struct reload_result {
 struct service_hooks {
   // Redis reachable and the functions loaded on every connection.
   std::function<bool()> ready;
+  // HTTP requests read and not yet answered (for the metrics).
+  std::function<std::size_t()> requests_in_flight;
   // Loads the configuration file again and applies it when valid.
   std::function<reload_result()> reload;
   // Non-null only with --manual-clock: POST /v1/admin/clock moves it.

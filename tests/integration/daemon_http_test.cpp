@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <thread>
 #include <memory>
 #include <string>
 
@@ -335,6 +336,55 @@ TEST_F(ManualClock, PostponedTicketWakesWhenTheClockReachesIt) {
 
 TEST_F(DaemonHttp, ClockCannotBeMovedWithoutManualClock) {
   EXPECT_EQ(client_->post("/v1/admin/clock", R"({"advance":"1h"})").status, 404);
+}
+
+TEST(DaemonProcess, SigtermFinishesRequestsInFlightThenExitsZero) {
+  redis_server slow;
+  std::string config = config_for(slow.url());
+  config.replace(config.find("timeout: 500ms"), 14, "timeout: 10s");
+  daemon_process d(daemon_options{config, false, {}, {}});
+  http_client c(d.port());
+  ASSERT_TRUE(eventually([&] { return c.get("/readyz").status == 200; }));
+  slow.pause();  // the next request waits on Redis
+  http_reply reply;
+  std::thread request([&] { reply = c.post("/v1/tickets", R"({"id":"T-inflight"})"); });
+  // In flight: read by the daemon, waiting on the paused Redis (the probe's scrape is the other).
+  http_client probe(d.port());
+  ASSERT_TRUE(eventually([&] {
+    return probe.get("/metrics").body.find("ticketd_http_requests_in_flight 2") != std::string::npos;
+  }));
+  d.signal(SIGTERM);
+  slow.resume();
+  request.join();
+  EXPECT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(d.terminate(), 0) << d.log();
+  redis_client check(slow.socket());
+  EXPECT_EQ(check.command({"EXISTS", "ticketd:{http}:t:T-inflight"}).integer, 1);
+}
+
+TEST(DaemonProcess, TalksToRedisOverTcp) {
+  redis_server tcp(persistence::none, transport::tcp);
+  daemon_process d(daemon_options{config_for(tcp.url()), false, {}, {}});
+  http_client c(d.port());
+  ASSERT_TRUE(eventually([&] { return c.get("/readyz").status == 200; }));
+  EXPECT_EQ(c.post("/v1/tickets", R"({"id":"T-tcp"})").status, 201);
+  EXPECT_EQ(d.terminate(), 0);
+}
+
+TEST(DaemonProcess, CheckConfigExitsZeroWhenValidAndTwoWithEveryError) {
+  temp_dir dir;
+  const auto good = dir.path() / "good.yaml";
+  const auto bad = dir.path() / "bad.yaml";
+  std::ofstream(good) << config_for(redis().url());
+  std::ofstream(bad) << "workspace: x\nqueues:\n  general: {mode: sideways}\nbogus: 1\n";
+  process ok({ticketd_binary(), "--check-config", good.string()}, dir.path() / "ok.log");
+  EXPECT_EQ(ok.wait_exit(std::chrono::seconds(10)), 0) << ok.log();
+  process refused({ticketd_binary(), "--check-config", bad.string()}, dir.path() / "bad.log");
+  EXPECT_EQ(refused.wait_exit(std::chrono::seconds(10)), 2);
+  const std::string out = refused.log();
+  EXPECT_NE(out.find(bad.string() + ":3:"), std::string::npos) << out;
+  EXPECT_NE(out.find("queues.general.mode"), std::string::npos) << out;
+  EXPECT_NE(out.find(bad.string() + ":4:1: bogus"), std::string::npos) << out;
 }
 
 }  // namespace

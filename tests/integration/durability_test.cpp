@@ -2,7 +2,10 @@
 // kill -9 of ticketd under concurrent load.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <atomic>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -86,6 +89,25 @@ TEST_F(Durability, KillNineUnderLoadLosesNoAcknowledgedTicket) {
     ASSERT_EQ(c.get("/v1/tickets/" + id).status, 200) << id << " was acknowledged and lost";
   }
   EXPECT_TRUE(c.get("/v1/admin/verify").json().at("ok").as_bool());
+}
+
+TEST_F(Durability, EmbeddedRedisIsRestartedWhenItDies) {
+  daemon_process d(daemon_options{embedded_config(state_.path()), false, {}, {}});
+  http_client c(d.port());
+  ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-before"})").status, 201);
+  pid_t redis_pid = 0;
+  std::ifstream(state_.path() / "redis.pid") >> redis_pid;
+  ASSERT_GT(redis_pid, 0);
+  ::kill(redis_pid, SIGKILL);
+  ASSERT_TRUE(eventually([&] {
+    pid_t now = 0;
+    std::ifstream(state_.path() / "redis.pid") >> now;
+    return now != 0 && now != redis_pid && c.get("/readyz").status == 200;
+  }, std::chrono::seconds(20))) << d.log();
+  // Acknowledged writes reached the AOF before the reply; a killed server loses none of them.
+  EXPECT_EQ(c.get("/v1/tickets/T-before").status, 200);
+  EXPECT_EQ(c.post("/v1/tickets", R"({"id":"T-after"})").status, 201);
+  EXPECT_EQ(d.terminate(), 0);
 }
 
 }  // namespace

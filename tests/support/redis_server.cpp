@@ -1,6 +1,9 @@
 #include "tests/support/redis_server.hpp"
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <stdexcept>
 
@@ -8,13 +11,39 @@
 
 namespace ticketd::testing {
 
-redis_server::redis_server(persistence p) : persistence_(p) { start(); }
+namespace {
+
+// A port the kernel just handed out and released: free unless something grabs it first.
+std::uint16_t free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+redis_server::redis_server(persistence p, transport t) : persistence_(p) {
+  if (t == transport::tcp) tcp_port_ = free_tcp_port();
+  start();
+}
+
+std::string redis_server::url() const {
+  if (tcp_port_ != 0) return "redis://127.0.0.1:" + std::to_string(tcp_port_);
+  return "unix://" + socket().string();
+}
 
 redis_server::~redis_server() { stop(); }
 
 void redis_server::start() {
   std::vector<std::string> argv{"/usr/bin/redis-server",
-                                "--port", "0",
+                                "--port", std::to_string(tcp_port_),
+                                "--bind", "127.0.0.1",
                                 "--unixsocket", socket().string(),
                                 "--unixsocketperm", "700",
                                 "--dir", dir_.path().string(),

@@ -12,10 +12,11 @@
 namespace ticketd::testing {
 
 enum class persistence { none, aof_everysec };
+enum class transport { unix_socket, tcp };
 
 class redis_server {
  public:
-  explicit redis_server(persistence p = persistence::none);
+  explicit redis_server(persistence p = persistence::none, transport t = transport::unix_socket);
   ~redis_server();
 
   void start();
@@ -26,11 +27,13 @@ class redis_server {
   void resume();
 
   std::filesystem::path socket() const { return dir_.path() / "redis.sock"; }
-  std::string url() const { return "unix://" + socket().string(); }
+  // The unix socket always exists (tests read state through it); TCP is added on request.
+  std::string url() const;
   const std::filesystem::path& dir() const { return dir_.path(); }
 
  private:
   persistence persistence_;
+  std::uint16_t tcp_port_ = 0;
   temp_dir dir_{"ticketd-redis"};
   std::unique_ptr<process> process_;
 };
