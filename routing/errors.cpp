@@ -56,8 +56,12 @@ error from_function_error(std::string_view text) {
   }
   const auto wire = first.substr(prefix.size());
   error e{errc::internal, std::string{text}, {}};
+  bool known = false;
   for (const auto& entry : codes) {
-    if (entry.wire == wire) e.code = entry.code;
+    if (entry.wire == wire) {
+      e.code = entry.code;
+      known = true;
+    }
   }
   // Details run until Redis's own suffix (` script: <name>, on @user_function:<line>.`).
   for (auto token = next_token(rest); !token.empty() && token != "script:";
@@ -66,7 +70,9 @@ error from_function_error(std::string_view text) {
     if (eq == std::string_view::npos) continue;
     e.details.emplace_back(std::string{token.substr(0, eq)}, std::string{token.substr(eq + 1)});
   }
-  e.message.clear();
+  // Known codes get their sentence from the API layer; an unknown one (a newer library
+  // during a rolling upgrade) keeps its text for the log and the client.
+  if (known) e.message.clear();
   return e;
 }
 

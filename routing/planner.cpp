@@ -150,6 +150,9 @@ outcome<command> planner::escalate(const ticket_ref& ref, const action_request& 
     // spent counts against the new, shorter target.
     e.priority = p->name;
     if (t.first_reply_due) e.first_reply_due = next.first_reply_due = sla_.add(t.created_at, p->first_reply);
+    if (t.next_reply_due && t.last_customer_reply_at) {
+      e.next_reply_due = next.next_reply_due = sla_.add(*t.last_customer_reply_at, p->next_reply);
+    }
     if (t.resolution_due) e.resolution_due = next.resolution_due = sla_.add(t.created_at, p->resolution);
   }
   e.rank = rank_in(**q, next, now);
@@ -184,6 +187,7 @@ outcome<command> planner::action(ticket_action a, std::string_view id,
                                         : customer_reply_call(b, ref, *ret);
     }
     case ticket_action::postpone: {
+      if (!r.until) return field_error(errc::invalid_argument, "until", "until is required");
       if (*r.until <= now) {
         return field_error(errc::invalid_argument, "until", "until must be in the future");
       }

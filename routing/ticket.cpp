@@ -50,6 +50,7 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
       case field_code("d2"): t.next_reply_due = to_int(value); break;
       case field_code("d3"): t.resolution_due = to_int(value); break;
       case field_code("f1"): t.first_replied_at = to_int(value); break;
+      case field_code("cr"): t.last_customer_reply_at = to_int(value); break;
       case field_code("br"): t.breached = split_list(text); break;
       case field_code("fa"): t.followup_attempt = static_cast<int>(to_int(value)); break;
       case field_code("ro"): t.reopens = static_cast<int>(to_int(value)); break;

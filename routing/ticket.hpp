@@ -30,6 +30,7 @@ struct ticket {
   std::optional<std::int64_t> next_reply_due;
   std::optional<std::int64_t> resolution_due;
   std::optional<std::int64_t> first_replied_at;
+  std::optional<std::int64_t> last_customer_reply_at;
   std::vector<std::string> breached;
   int followup_attempt = 0;
   int reopens = 0;

@@ -4,7 +4,6 @@
 #include <array>
 #include <charconv>
 
-#include <boost/json/serialize.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -151,8 +150,15 @@ std::optional<error> read_attributes(fields& f, create_request& r) {
       text = val.get_string();
     } else if (val.is_bool()) {
       text = val.get_bool() ? "true" : "false";
-    } else if (val.is_int64() || val.is_uint64() || val.is_double()) {
-      text = json::serialize(val);
+    } else if (val.is_int64()) {
+      text = std::to_string(val.get_int64());
+    } else if (val.is_uint64()) {
+      text = std::to_string(val.get_uint64());
+    } else if (val.is_double()) {
+      // Shortest round-trip text (1.5, not Boost.JSON's 1.5E0), as YAML rules write numbers.
+      char buf[32];
+      const auto r = std::to_chars(buf, buf + sizeof buf, val.get_double());
+      text.assign(buf, r.ptr);
     } else {
       return invalid_argument("attributes." + name,
                               "attribute values must be strings, numbers or booleans");

@@ -44,6 +44,12 @@ void daemon_process::launch() {
   if (!up || port_ == 0) {
     throw std::runtime_error("ticketd did not start: " + process_->log());
   }
+  if (options_.wait_ready) {
+    http_client probe(port_);
+    if (!eventually([&] { return probe.get("/readyz").status == 200; }, std::chrono::seconds(20))) {
+      throw std::runtime_error("ticketd did not become ready: " + process_->log());
+    }
+  }
 }
 
 void daemon_process::restart() {

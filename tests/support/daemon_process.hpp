@@ -19,6 +19,8 @@ struct daemon_options {
   bool manual_clock = false;
   std::string clock_start;  // RFC 3339, with manual_clock
   std::vector<std::string> env;
+  // Wait for /readyz 200 after start (false: tests of a daemon started without Redis).
+  bool wait_ready = true;
 };
 
 class daemon_process {

@@ -1,0 +1,162 @@
+#include "daemon/api/json_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/parse.hpp>
+
+namespace ticketd::daemon::api {
+namespace {
+
+std::string quoted(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
+  return out;
+}
+
+TEST(JsonWriter, WritesEmptyContainers) {
+  std::string out;
+  json_writer(out).begin_object().end_object();
+  EXPECT_EQ(out, "{}");
+  out.clear();
+  json_writer(out).begin_array().end_array();
+  EXPECT_EQ(out, "[]");
+}
+
+TEST(JsonWriter, SeparatesItemsWithCommasAtEveryNestingLevel) {
+  std::string out;
+  json_writer w(out);
+  w.begin_object();
+  w.field("a", 1);
+  w.key("b").begin_array();
+  w.number(std::int64_t{1}).number(std::int64_t{2});
+  w.begin_object().key("c").null().end_object();
+  w.begin_array().end_array();
+  w.end_array();
+  w.key("d").begin_object().field("e", true).field("f", "x").end_object();
+  w.key("g").begin_object().end_object();
+  w.field("h", false);
+  w.end_object();
+  EXPECT_EQ(out, R"({"a":1,"b":[1,2,{"c":null},[]],"d":{"e":true,"f":"x"},"g":{},"h":false})");
+  boost::system::error_code ec;
+  boost::json::parse(out, ec);
+  EXPECT_FALSE(ec) << out;
+}
+
+TEST(JsonWriter, SeparatesSiblingContainersInAnArray) {
+  std::string out;
+  json_writer w(out);
+  w.begin_array();
+  for (int i = 0; i < 3; ++i) w.begin_object().field("i", i).end_object();
+  w.end_array();
+  EXPECT_EQ(out, R"([{"i":0},{"i":1},{"i":2}])");
+}
+
+TEST(JsonWriter, KeepsCommaStateAcrossDeepNesting) {
+  std::string out;
+  json_writer w(out);
+  w.begin_array();
+  for (int depth = 0; depth < 20; ++depth) w.begin_array().number(std::int64_t{depth});
+  for (int depth = 0; depth < 20; ++depth) w.end_array().number(std::int64_t{-depth});
+  w.end_array();
+  boost::system::error_code ec;
+  boost::json::parse(out, ec);
+  ASSERT_FALSE(ec) << out;
+  EXPECT_TRUE(out.starts_with("[[0,[1,[2,")) << out;
+  EXPECT_TRUE(out.ends_with("],-18],-19]")) << out;
+}
+
+TEST(AppendJsonString, EscapesQuotesBackslashesAndControlCharacters) {
+  EXPECT_EQ(quoted(""), R"("")");
+  EXPECT_EQ(quoted("plain"), R"("plain")");
+  EXPECT_EQ(quoted("say \"hi\""), R"("say \"hi\"")");
+  EXPECT_EQ(quoted("C:\\tmp"), R"("C:\\tmp")");
+  EXPECT_EQ(quoted("a\nb\rc\td"), R"("a\nb\rc\td")");
+  EXPECT_EQ(quoted(std::string_view{"\x00\x01\x08\x0c\x1f", 5}),
+            R"("\u0000\u0001\u0008\u000c\u001f")");
+  EXPECT_EQ(quoted("\x7f/"), "\"\x7f/\"");
+}
+
+TEST(AppendJsonString, PassesUnicodeThrough) {
+  EXPECT_EQ(quoted("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+            "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+  const std::string json = quoted("\xc3\xb1\n\"\\\x01");
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(json, ec);
+  ASSERT_FALSE(ec) << json;
+  EXPECT_EQ(v.as_string(), "\xc3\xb1\n\"\\\x01");
+}
+
+TEST(JsonWriter, EscapesKeysToo) {
+  std::string out;
+  json_writer(out).begin_object().field("a\"b", 1).end_object();
+  EXPECT_EQ(out, R"({"a\"b":1})");
+}
+
+TEST(JsonWriter, WritesNumbers) {
+  std::string out;
+  json_writer w(out);
+  w.begin_array();
+  w.number(std::int64_t{0});
+  w.number(std::int64_t{-42});
+  w.number(std::numeric_limits<std::int64_t>::max());
+  w.number(std::numeric_limits<std::int64_t>::min());
+  w.number(0.5);
+  w.number(-2.25);
+  w.number(1.0);
+  w.number(0.1);
+  w.end_array();
+  EXPECT_EQ(out, "[0,-42,9223372036854775807,-9223372036854775808,0.5,-2.25,1,0.1]");
+}
+
+TEST(JsonWriter, FieldShorthandsPickTheJsonType) {
+  std::string out;
+  json_writer w(out);
+  const std::string s = "str";
+  w.begin_object()
+      .field("sv", std::string_view{"v"})
+      .field("s", s)
+      .field("c", "lit")
+      .field("i", -3)
+      .field("u", 4u)
+      .field("z", std::size_t{5})
+      .field("l", std::int64_t{6})
+      .field("d", 2.5)
+      .field("b", true)
+      .end_object();
+  EXPECT_EQ(out, R"({"sv":"v","s":"str","c":"lit","i":-3,"u":4,"z":5,"l":6,"d":2.5,"b":true})");
+}
+
+TEST(JsonWriter, WritesNullRawTimestampsAndStringLists) {
+  std::string out;
+  json_writer w(out);
+  const std::vector<std::string> items{"a", "b\"c"};
+  w.begin_object();
+  w.key("n").null();
+  w.key("raw").raw(R"({"x":[1,2]})");
+  w.key("at").timestamp(1'795'341'600'000);
+  w.key("maybe").optional_timestamp(std::nullopt);
+  w.key("when").optional_timestamp(std::int64_t{-1});
+  w.key("who").optional_string(std::nullopt);
+  w.key("name").optional_string(std::string{"Ada"});
+  w.key("list").strings(items);
+  w.key("empty").strings({});
+  w.end_object();
+  EXPECT_EQ(out, R"({"n":null,"raw":{"x":[1,2]},"at":"2026-11-22T10:00:00.000Z","maybe":null,)"
+                 R"("when":"1969-12-31T23:59:59.999Z","who":null,"name":"Ada","list":["a","b\"c"],)"
+                 R"("empty":[]})");
+}
+
+TEST(JsonWriter, AppendsToExistingOutput) {
+  std::string out = "data: ";
+  json_writer(out).begin_object().field("a", 1).end_object();
+  EXPECT_EQ(out, R"(data: {"a":1})");
+}
+
+}  // namespace
+}  // namespace ticketd::daemon::api
