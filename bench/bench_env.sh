@@ -1,0 +1,132 @@
+# shellcheck shell=bash
+# Sourced by run_load.sh and run_memory.sh: a private redis-server on a unix socket in a temp
+# dir, started exactly as the daemon's embedded mode starts it (daemon/embedded_redis.cpp), and
+# the built ticketd pointed at it on a free port. Every process started here is stopped on exit.
+#
+# Environment:
+#   BUILD_DIR      the CMake build tree (default: <repo>/build)
+#   REDIS_SERVER   redis-server binary (default: redis-server on PATH)
+#   THREADS        ticketd server.threads (default 2)
+#   REDIS_EXTRA_ARGS  extra redis-server arguments, appended (later ones win), for diagnosis
+#                  only, e.g. "--appendonly no"; the targets are measured without it
+#   KEEP_TMP=1     keep the temp dir (logs, config, AOF) for inspection
+
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo_dir=$(dirname "$bench_dir")
+build_dir=${BUILD_DIR:-$repo_dir/build}
+ticketd_bin=$build_dir/daemon/ticketd
+loadgen_bin=$build_dir/bench/loadgen
+redis_server=${REDIS_SERVER:-redis-server}
+workspace=bench
+
+bench_pids=()
+bench_tmp=
+
+die() {
+  echo "$(basename "$0"): $*" >&2
+  exit 2
+}
+
+bench_cleanup() {
+  local pid i
+  # Newest first: ticketd stops before its Redis.
+  for ((i = ${#bench_pids[@]} - 1; i >= 0; i--)); do
+    pid=${bench_pids[i]}
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  bench_pids=()
+  if [[ -n $bench_tmp && -d $bench_tmp ]]; then
+    if [[ ${KEEP_TMP:-0} == 1 ]]; then
+      echo "kept $bench_tmp" >&2
+    else
+      rm -rf "$bench_tmp"
+    fi
+  fi
+}
+
+# redis-cli on the private socket.
+rcli() {
+  redis-cli -s "$bench_tmp/redis.sock" "$@"
+}
+
+# The field `name` of an INFO section's output (stdin).
+info_field() {
+  tr -d '\r' | awk -F: -v k="$1" '$1 == k { print $2 }'
+}
+
+
+bench_start() {
+  [[ -x $ticketd_bin ]] || die "no $ticketd_bin: build first (see bench/README.md) or set BUILD_DIR"
+  [[ -x $loadgen_bin ]] || die "no $loadgen_bin: build the loadgen target or set BUILD_DIR"
+  command -v "$redis_server" >/dev/null || die "no $redis_server on PATH"
+  command -v redis-cli >/dev/null || die "no redis-cli on PATH (apt-get install redis-tools)"
+
+  # A short path: unix socket paths are limited to 107 bytes.
+  bench_tmp=$(mktemp -d /tmp/ticketd-bench.XXXXXX)
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+
+  # shellcheck disable=SC2086 # REDIS_EXTRA_ARGS splits into several arguments
+  "$redis_server" --port 0 --unixsocket "$bench_tmp/redis.sock" --unixsocketperm 700 \
+    --dir "$bench_tmp" --appendonly yes --appendfsync everysec --save "" --daemonize no \
+    --loglevel warning --protected-mode yes ${REDIS_EXTRA_ARGS:-} >"$bench_tmp/redis.log" 2>&1 &
+  redis_pid=$!
+  bench_pids+=("$redis_pid")
+  for _ in $(seq 100); do
+    [[ $(rcli PING 2>/dev/null) == PONG ]] && break
+    kill -0 "$redis_pid" 2>/dev/null || { cat "$bench_tmp/redis.log" >&2; die "redis-server exited"; }
+    sleep 0.1
+  done
+  [[ $(rcli PING 2>/dev/null) == PONG ]] || die "redis-server did not answer on $bench_tmp/redis.sock"
+
+  cat >"$bench_tmp/ticketd.yaml" <<EOF
+workspace: $workspace
+server:
+  listen: 127.0.0.1:0
+  threads: ${THREADS:-2}
+  state_dir: $bench_tmp/state
+redis:
+  url: unix://$bench_tmp/redis.sock
+queues:
+  general: {mode: pull, wait_weight: 0.5}
+defaults: {queue: general, priority: normal}
+EOF
+  "$ticketd_bin" --config "$bench_tmp/ticketd.yaml" >"$bench_tmp/ticketd.out" 2>"$bench_tmp/ticketd.log" &
+  ticketd_pid=$!
+  bench_pids+=("$ticketd_pid")
+  ticketd_port=
+  for _ in $(seq 200); do
+    ticketd_port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' \
+      "$bench_tmp/ticketd.log" | head -n 1)
+    [[ -n $ticketd_port ]] && break
+    kill -0 "$ticketd_pid" 2>/dev/null || { cat "$bench_tmp/ticketd.log" >&2; die "ticketd exited"; }
+    sleep 0.1
+  done
+  [[ -n $ticketd_port ]] || { cat "$bench_tmp/ticketd.log" >&2; die "ticketd did not log its port"; }
+  local status=
+  for _ in $(seq 100); do
+    status=$(ready_status) && [[ $status == 200 ]] && break
+    sleep 0.1
+  done
+  [[ $status == 200 ]] || { cat "$bench_tmp/ticketd.log" >&2; die "ticketd not ready (/readyz: $status)"; }
+  echo "redis-server pid $redis_pid on $bench_tmp/redis.sock (appendonly yes, appendfsync" \
+    "everysec${REDIS_EXTRA_ARGS:+, then $REDIS_EXTRA_ARGS}); ticketd pid $ticketd_pid on" \
+    "127.0.0.1:$ticketd_port" >&2
+}
+
+# The HTTP status of GET /readyz, through bash's /dev/tcp (no curl needed).
+ready_status() {
+  local line
+  exec 3<>"/dev/tcp/127.0.0.1/$ticketd_port" || return 1
+  printf 'GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+  IFS= read -r -t 2 line <&3 || true
+  exec 3>&- 3<&-
+  line=${line%$'\r'}
+  echo "${line:9:3}"
+}

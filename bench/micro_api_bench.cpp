@@ -1,0 +1,129 @@
+// Micro-benchmarks of the daemon's sans-io request path: parsing request bodies into typed
+// requests, and rendering tickets as the API's JSON. Single-threaded.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "bench/micro_fixtures.hpp"
+#include "daemon/api/json_writer.hpp"
+#include "daemon/api/render.hpp"
+#include "daemon/api/requests.hpp"
+#include "routing/ticket.hpp"
+
+namespace ticketd::bench {
+namespace {
+
+namespace api = daemon::api;
+
+void BM_ParseCreate(benchmark::State& state) {
+  for (auto _ : state) {
+    auto r = api::parse_create(create_body);
+    if (!r) state.SkipWithError("parse_create failed");
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * create_body.size()));
+}
+BENCHMARK(BM_ParseCreate);
+
+void BM_ParseCreateMinimal(benchmark::State& state) {
+  // The load generator's body.
+  constexpr std::string_view body = R"({"id":"lg1a2b3c4d-123456","channel":"email"})";
+  for (auto _ : state) {
+    auto r = api::parse_create(body);
+    if (!r) state.SkipWithError("parse_create failed");
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_ParseCreateMinimal);
+
+void BM_ParseActionReply(benchmark::State& state) {
+  constexpr std::string_view body = R"({"agent":"agent-7"})";
+  for (auto _ : state) {
+    auto r = api::parse_action(routing::ticket_action::reply, body);
+    if (!r) state.SkipWithError("parse_action failed");
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_ParseActionReply);
+
+void BM_ParseActionResolve(benchmark::State& state) {
+  const std::string body = state.range(0) != 0 ? R"({"reason":"agent"})" : "{}";
+  for (auto _ : state) {
+    auto r = api::parse_action(routing::ticket_action::resolve, body);
+    if (!r) state.SkipWithError("parse_action failed");
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_ParseActionResolve)->ArgName("with_reason")->Arg(0)->Arg(1);
+
+void BM_TicketJson(benchmark::State& state) {
+  const auto& e = shared_engine();
+  const auto t = routing::decode_ticket("T-1001234", assigned_ticket_fields("T-1001234"));
+  if (!t) {
+    state.SkipWithError("decode_ticket failed");
+    return;
+  }
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    std::string json = api::ticket_json(*t, e.cfg);
+    bytes += json.size();
+    benchmark::DoNotOptimize(json);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+}
+BENCHMARK(BM_TicketJson);
+
+void BM_NextJson(benchmark::State& state) {
+  const auto& e = shared_engine();
+  const auto t = routing::decode_ticket("T-1001234", assigned_ticket_fields("T-1001234"));
+  if (!t) {
+    state.SkipWithError("decode_ticket failed");
+    return;
+  }
+  for (auto _ : state) {
+    std::string json = api::next_json(*t, e.cfg);
+    benchmark::DoNotOptimize(json);
+  }
+}
+BENCHMARK(BM_NextJson);
+
+// The writer alone, into a reused buffer: an event-sized object.
+void BM_JsonWriterEvent(benchmark::State& state) {
+  std::string out;
+  out.reserve(512);
+  const std::string skills[] = {"billing", "spanish"};
+  for (auto _ : state) {
+    out.clear();
+    api::json_writer w(out);
+    w.begin_object();
+    w.field("ticket", "T-1001234");
+    w.field("agent", "agent-7");
+    w.field("queue", "general");
+    w.key("skills").strings(skills);
+    w.field("version", std::int64_t{3});
+    w.field("escalated", false);
+    w.key("at").timestamp(bench_now_ms);
+    w.key("due").optional_timestamp(std::nullopt);
+    w.field("note", "a \"quoted\" reason\nwith a newline");
+    w.end_object();
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_JsonWriterEvent);
+
+void BM_AppendJsonString(benchmark::State& state) {
+  std::string out;
+  out.reserve(256);
+  const std::string text(static_cast<std::size_t>(state.range(0)), 'x');
+  for (auto _ : state) {
+    out.clear();
+    api::append_json_string(out, text);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_AppendJsonString)->Arg(16)->Arg(128);
+
+}  // namespace
+}  // namespace ticketd::bench
