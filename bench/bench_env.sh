@@ -75,6 +75,7 @@ bench_start() {
   # shellcheck disable=SC2086 # REDIS_EXTRA_ARGS splits into several arguments
   "$redis_server" --port 0 --unixsocket "$bench_tmp/redis.sock" --unixsocketperm 700 \
     --dir "$bench_tmp" --appendonly yes --appendfsync everysec --save "" --daemonize no \
+    --auto-aof-rewrite-percentage 100 --auto-aof-rewrite-min-size 1gb \
     --loglevel warning --protected-mode yes ${REDIS_EXTRA_ARGS:-} >"$bench_tmp/redis.log" 2>&1 &
   redis_pid=$!
   bench_pids+=("$redis_pid")

@@ -88,12 +88,5 @@ resp_value assigned_ticket_fields(std::string_view) {
   return hash(fields);  // 18 pairs
 }
 
-resp_value create_reply(std::string_view) {
-  return array({bulk("created"), hash(queued_fields())});
-}
-
-resp_value next_reply(std::string_view id) {
-  return array({bulk(std::string{id}), assigned_ticket_fields(id)});
-}
 
 }  // namespace ticketd::bench

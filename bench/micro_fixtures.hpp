@@ -39,9 +39,5 @@ const engine& shared_engine();
 
 // The ticket hash of an assigned ticket as HGETALL returns it: 18 field/value pairs.
 routing::resp_value assigned_ticket_fields(std::string_view id);
-// create's reply: {"created", fields of a queued ticket}.
-routing::resp_value create_reply(std::string_view id);
-// next's reply: {id, fields of the ticket now assigned}.
-routing::resp_value next_reply(std::string_view id);
 
 }  // namespace ticketd::bench

@@ -104,6 +104,11 @@ struct embedded_redis::impl : std::enable_shared_from_this<impl> {
             "--dir", state_dir.string(),
             "--appendonly", "yes",
             "--appendfsync", "everysec",
+            // Rewrite the AOF when it has doubled and passed 1 GiB. Redis's default (64 MB)
+            // suits small read-mostly datasets; a busy queue appends ~2 KB per ticket cycle and
+            // would fork and rewrite its whole dataset every few seconds.
+            "--auto-aof-rewrite-percentage", "100",
+            "--auto-aof-rewrite-min-size", "1gb",
             "--save", "",
             "--daemonize", "no",
             "--pidfile", pidfile().string(),

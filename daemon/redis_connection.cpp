@@ -369,26 +369,27 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  asio::awaitable<redis_result> exec(const routing::command& cmd, bool during_handshake,
-                                     std::optional<std::chrono::milliseconds> timeout = {}) {
+  // Why a request cannot be sent now, if it cannot.
+  std::optional<redis_errc> refusal(bool during_handshake, std::size_t count) {
     const bool allowed = st == state::ready || (during_handshake && st == state::handshaking);
-    if (!allowed) {
-      report_failure(redis_errc::unavailable);
-      co_return make_error_code(redis_errc::unavailable);
-    }
-    if (pending.size() >= opts.endpoint.max_pending) {
-      report_failure(redis_errc::overloaded);
-      co_return make_error_code(redis_errc::overloaded);
-    }
-    auto self = shared_from_this();
+    if (!allowed) return redis_errc::unavailable;
+    if (pending.size() + count > opts.endpoint.max_pending) return redis_errc::overloaded;
+    return std::nullopt;
+  }
+
+  std::shared_ptr<request_slot> send(const routing::command& cmd,
+                                     std::optional<std::chrono::milliseconds> timeout) {
     auto slot = std::make_shared<request_slot>(ex);
     slot->timer.expires_after(timeout ? std::min(*timeout, opts.endpoint.timeout)
                                       : opts.endpoint.timeout);
     slot->sent = clock_type::now();
     cmd.encode(out);
     pending.push_back(slot);
-    if (writer_idle) write_kick.cancel();
-    co_await slot->timer.async_wait(use_tuple);
+    return slot;
+  }
+
+  asio::awaitable<redis_result> receive(std::shared_ptr<request_slot> slot) {
+    if (!slot->done) co_await slot->timer.async_wait(use_tuple);
     if (slot->done) {
       if (slot->ec) co_return slot->ec;
       co_return std::move(slot->reply);
@@ -397,6 +398,33 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     slot->abandoned = true;
     report_failure(redis_errc::timeout);
     co_return make_error_code(redis_errc::timeout);
+  }
+
+  asio::awaitable<redis_result> exec(const routing::command& cmd, bool during_handshake,
+                                     std::optional<std::chrono::milliseconds> timeout = {}) {
+    if (auto why = refusal(during_handshake, 1)) {
+      report_failure(*why);
+      co_return make_error_code(*why);
+    }
+    auto self = shared_from_this();
+    auto slot = send(cmd, timeout);
+    if (writer_idle) write_kick.cancel();
+    co_return co_await receive(std::move(slot));
+  }
+
+  asio::awaitable<std::vector<redis_result>> exec_all(std::span<const routing::command> cmds) {
+    std::vector<redis_result> out;
+    if (auto why = refusal(false, cmds.size())) {
+      report_failure(*why);
+      for (std::size_t i = 0; i < cmds.size(); ++i) out.emplace_back(make_error_code(*why));
+      co_return out;
+    }
+    auto self = shared_from_this();
+    std::vector<std::shared_ptr<request_slot>> slots;
+    for (const auto& cmd : cmds) slots.push_back(send(cmd, std::nullopt));
+    if (writer_idle) write_kick.cancel();
+    for (auto& slot : slots) out.push_back(co_await receive(std::move(slot)));
+    co_return out;
   }
 };
 
@@ -424,6 +452,11 @@ void redis_connection::stop() {
 asio::awaitable<redis_result> redis_connection::exec(
     const routing::command& cmd, std::optional<std::chrono::milliseconds> timeout) {
   return impl_->exec(cmd, false, timeout);
+}
+
+asio::awaitable<std::vector<redis_result>> redis_connection::exec_all(
+    std::span<const routing::command> cmds) {
+  return impl_->exec_all(cmds);
 }
 
 asio::awaitable<redis_result> redis_connection::exec_during_handshake(

@@ -2,6 +2,8 @@
 
 #include "daemon/redis_connection.hpp"
 
+#include <array>
+
 namespace ticketd::daemon {
 
 using routing::errc;
@@ -26,23 +28,45 @@ ticket_store::result<resp_value> ticket_store::call(
   co_return std::move(*r);
 }
 
+ticket_store::result<resp_value> ticket_store::call_then_read(const routing::command& cmd,
+                                                              const runtime& rt,
+                                                              std::string_view id,
+                                                              routing::ticket& out) {
+  const std::array<routing::command, 2> both{cmd, routing::ticket_get_command(rt.keys, id)};
+  redis_connection& redis = *redis_[next_++ % redis_.size()];
+  auto replies = co_await redis.exec_all(both);
+  for (auto& r : replies) {
+    if (!r) {
+      co_return routing::make_error(errc::unavailable,
+                                    "Redis is unavailable: " + r.error().message());
+    }
+  }
+  if (!replies[0]->is_error()) {
+    auto t = routing::decode_ticket_reply(id, *replies[1]);
+    if (!t) co_return t.error();
+    out = std::move(*t);
+  }
+  co_return std::move(*replies[0]);
+}
+
 ticket_store::result<routing::create_result> ticket_store::create(
     const runtime& rt, const routing::create_request& r) {
-  auto cmd = rt.plan.create(r, now());
-  if (!cmd) co_return cmd.error();
-  auto reply = co_await call(*cmd);
+  auto plan = rt.plan.create(r, now());
+  if (!plan) co_return plan.error();
+  auto reply = co_await call(plan->call);
   if (!reply) co_return reply.error();
-  co_return routing::decode_create(r.id, *reply);
+  auto created = routing::decode_create(*reply);
+  if (!created) co_return created.error();
+  if (*created) co_return routing::create_result{true, std::move(plan->value)};
+  // The same request again: answer with the ticket as it is now.
+  auto current = co_await get(rt, r.id);
+  if (!current) co_return current.error();
+  co_return routing::create_result{false, std::move(*current)};
 }
 
 ticket_store::result<routing::ticket> ticket_store::get(const runtime& rt, std::string_view id) {
   auto reply = co_await call(routing::ticket_get_command(rt.keys, id));
   if (!reply) co_return reply.error();
-  if (reply->is_array() && reply->elements.empty()) {
-    routing::error e = routing::make_error(errc::not_found, "no ticket '" + std::string{id} + "'");
-    e.details.emplace_back("ticket", std::string{id});
-    co_return e;
-  }
   co_return routing::decode_ticket_reply(id, *reply);
 }
 
@@ -72,10 +96,12 @@ ticket_store::result<routing::ticket> ticket_store::act(const runtime& rt, routi
     }
     auto cmd = rt.plan.action(a, id, if_match, r, snapshot ? &*snapshot : nullptr, now());
     if (!cmd) co_return cmd.error();
-    auto reply = co_await call(*cmd);
+    routing::ticket after;
+    auto reply = co_await call_then_read(*cmd, rt, id, after);
     if (!reply) co_return reply.error();
-    auto decoded = routing::decode_ticket_reply(id, *reply);
-    if (decoded || decoded.error().code != errc::stale) co_return decoded;
+    auto version = routing::decode_action(*reply);
+    if (version) co_return after;
+    if (version.error().code != errc::stale) co_return version.error();
   }
   co_return routing::make_error(errc::stale, {});
 }
@@ -84,7 +110,14 @@ ticket_store::result<std::optional<routing::ticket>> ticket_store::next(const ru
                                                                           std::string_view agent) {
   auto reply = co_await call(routing::next_call(rt.plan.base(now()), agent));
   if (!reply) co_return reply.error();
-  co_return routing::decode_next(*reply);
+  auto id = routing::decode_next(*reply);
+  if (!id) co_return id.error();
+  if (!*id) co_return std::optional<routing::ticket>{};
+  // The function chose the ticket, so its id is only known now: one more round trip, which
+  // costs Redis less than passing the hash through Lua.
+  auto t = co_await get(rt, **id);
+  if (!t) co_return t.error();
+  co_return std::optional<routing::ticket>{std::move(*t)};
 }
 
 ticket_store::result<routing::agent> ticket_store::put_agent(const runtime& rt,

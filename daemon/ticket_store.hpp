@@ -55,6 +55,10 @@ class ticket_store {
   std::int64_t now() const { return clock_.now_ms(); }
 
  private:
+  // Runs `cmd` with an HGETALL of ticket `id` pipelined behind it (one write, no round trip in
+  // between); `out` gets the ticket when the call did not fail. Answers the call's reply.
+  result<routing::resp_value> call_then_read(const routing::command& cmd, const runtime& rt,
+                                             std::string_view id, routing::ticket& out);
   result<routing::resp_value> call(const routing::command& cmd,
                                    std::optional<std::chrono::milliseconds> timeout = {});
 

@@ -193,28 +193,39 @@ std::optional<error> reply_error(const resp_value& reply) {
   return from_function_error(reply.str);
 }
 
-outcome<create_result> decode_create(std::string_view id, const resp_value& reply) {
+outcome<bool> decode_create(const resp_value& reply) {
   if (auto e = reply_error(reply)) return std::move(*e);
-  if (!is_array_of(reply, 2)) return bad_reply("bad create reply");
-  auto t = decode_ticket(id, reply.elements[1]);
-  if (!t) return bad_reply("bad ticket in create reply");
-  return create_result{reply.elements[0].str == "created", std::move(*t)};
+  if (!reply.is_string()) return bad_reply("bad create reply");
+  if (reply.str == "created") return true;
+  if (reply.str == "existing") return false;
+  return bad_reply("bad create reply");
+}
+
+outcome<std::int64_t> decode_action(const resp_value& reply) {
+  if (auto e = reply_error(reply)) return std::move(*e);
+  if (!reply.is_string() && reply.type != resp_value::kind::integer) {
+    return bad_reply("bad action reply");
+  }
+  return to_int(reply);
+}
+
+outcome<std::optional<std::string>> decode_next(const resp_value& reply) {
+  if (auto e = reply_error(reply)) return std::move(*e);
+  if (reply.is_nil()) return std::optional<std::string>{};
+  if (!reply.is_string() || reply.str.empty()) return bad_reply("bad next reply");
+  return std::optional<std::string>{reply.str};
 }
 
 outcome<ticket> decode_ticket_reply(std::string_view id, const resp_value& reply) {
   if (auto e = reply_error(reply)) return std::move(*e);
+  if (reply.is_array() && reply.elements.empty()) {
+    error e = make_error(errc::not_found, "no ticket '" + std::string{id} + "'");
+    e.details.emplace_back("ticket", std::string{id});
+    return e;
+  }
   auto t = decode_ticket(id, reply);
   if (!t) return bad_reply("bad ticket reply");
   return std::move(*t);
-}
-
-outcome<std::optional<ticket>> decode_next(const resp_value& reply) {
-  if (auto e = reply_error(reply)) return std::move(*e);
-  if (reply.is_nil()) return std::optional<ticket>{};
-  if (!is_array_of(reply, 2)) return bad_reply("bad next reply");
-  auto t = decode_ticket(reply.elements[0].str, reply.elements[1]);
-  if (!t) return bad_reply("bad ticket in next reply");
-  return t;
 }
 
 outcome<agent> decode_agent_reply(std::string_view id, const resp_value& reply) {

@@ -129,13 +129,17 @@ struct create_result {
   bool created = false;  // false: the same request was repeated (idempotent)
   ticket value;
 };
-outcome<create_result> decode_create(std::string_view id, const resp_value& reply);
+// create: true when created, false when the same payload existed already.
+outcome<bool> decode_create(const resp_value& reply);
 
-// Actions returning the ticket after the change.
+// Ticket actions: the ticket's new version.
+outcome<std::int64_t> decode_action(const resp_value& reply);
+
+// next: the assigned ticket's id; nullopt when nothing waits for the agent.
+outcome<std::optional<std::string>> decode_next(const resp_value& reply);
+
+// A ticket read with ticket_get_command (HGETALL); not_found when it does not exist.
 outcome<ticket> decode_ticket_reply(std::string_view id, const resp_value& reply);
-
-// next: nullopt when nothing waits for the agent.
-outcome<std::optional<ticket>> decode_next(const resp_value& reply);
 
 outcome<agent> decode_agent_reply(std::string_view id, const resp_value& reply);
 

@@ -5,7 +5,7 @@
 namespace ticketd::routing {
 namespace {
 
-constexpr std::array<std::pair<key_part, std::string_view>, 12> parts{{
+constexpr std::array<std::pair<key_part, std::string_view>, 11> parts{{
     {key_part::ticket, "t:"},
     {key_part::queue, "q:"},
     {key_part::queue_age, "qo:"},
@@ -16,7 +16,6 @@ constexpr std::array<std::pair<key_part, std::string_view>, 12> parts{{
     {key_part::agents, "agents"},
     {key_part::timers, "timers"},
     {key_part::events, "events"},
-    {key_part::sequence, "seq"},
     {key_part::settings, "settings"},
 }};
 

@@ -22,7 +22,6 @@ enum class key_part {
   agents,          // set: every agent id
   timers,          // zset: due timers (member "<slot>|<ticket>") by due epoch ms
   events,          // stream: the workspace's events
-  sequence,        // string: enqueue counter, orders equal ranks by enqueue
   settings,        // hash: workspace settings the functions keep (counted statuses)
 };
 

@@ -58,7 +58,7 @@ std::int64_t planner::rank_in(const config::queue_config& q, const ticket& t, st
   return compute_rank(due, now, q.wait_weight, q.rank_offset.count());
 }
 
-outcome<command> planner::create(const create_request& r, std::int64_t now) const {
+outcome<planner::planned_create> planner::create(const create_request& r, std::int64_t now) const {
   const ticket_facts facts{r.channel, r.skills, r.attributes};
   const route chosen = route_ticket(cfg_, facts, r.queue, r.priority);
   if (chosen.queue == nullptr) {
@@ -88,7 +88,24 @@ outcome<command> planner::create(const create_request& r, std::int64_t now) cons
   a.first_reply_due = dues.first_reply;
   a.resolution_due = dues.resolution;
   a.rank = compute_rank(due, now, chosen.queue->wait_weight, chosen.queue->rank_offset.count());
-  return create_call(base(now), a);
+  ticket t;
+  t.id = r.id;
+  t.status = ticket_status::queued;
+  t.queue = chosen.queue->name;
+  t.queues = {t.queue};
+  t.priority = chosen.priority->name;
+  t.channel = r.channel;
+  t.skills = r.skills;
+  t.attributes_json = r.attributes_json;
+  t.score = static_cast<double>(a.rank);
+  t.first_reply_due = dues.first_reply;
+  t.resolution_due = dues.resolution;
+  t.version = 1;
+  t.created_at = created;
+  t.updated_at = now;
+  t.queued_at = now;
+  t.fingerprint = r.fingerprint;
+  return planned_create{create_call(base(now), a), std::move(t)};
 }
 
 bool planner::needs_snapshot(ticket_action a) {

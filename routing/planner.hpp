@@ -25,7 +25,12 @@ class planner {
           const call_settings& settings)
       : cfg_(cfg), sla_(sla), keys_(keys), settings_(settings) {}
 
-  outcome<command> create(const create_request& r, std::int64_t now) const;
+  // The call, and the ticket as the call stores it when the id is new (no read-back needed).
+  struct planned_create {
+    command call;
+    ticket value;
+  };
+  outcome<planned_create> create(const create_request& r, std::int64_t now) const;
 
   // True when action() needs the ticket as it is now.
   static bool needs_snapshot(ticket_action a);

@@ -43,7 +43,6 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
       case field_code("ch"): t.channel = text; break;
       case field_code("sk"): t.skills = split_list(text); break;
       case field_code("at"): t.attributes_json = text; break;
-      case field_code("a"): t.assignee = std::string{text}; break;
       case field_code("la"): t.last_agent = std::string{text}; break;
       case field_code("r"): t.score = to_double(value); break;
       case field_code("d1"): t.first_reply_due = to_int(value); break;
@@ -68,6 +67,8 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
     }
   }
   if (!has_status) return std::nullopt;
+  // The assignee is not stored: while an agent holds the ticket it is the last agent.
+  if (is_held(t.status)) t.assignee = t.last_agent;
   if (t.status == ticket_status::queued && !shared_queues.empty()) {
     t.queues = split_list(shared_queues);
   } else if (t.status != ticket_status::queued || t.personal_queue.empty()) {

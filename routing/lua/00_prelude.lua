@@ -10,7 +10,9 @@
 --             Function arguments start at ARGV[6]. Time comes from ARGV, never TIME.
 --   Check, then write: every check that can fail runs before the first write.
 --   Errors are error replies whose first word is a stable code: TICKETD_<CODE> key=value...
---   Tickets are returned as flat field/value arrays (HGETALL form); C++ decodes them.
+--   Actions answer the ticket's new version; the daemon reads the ticket itself with an HGETALL
+--   pipelined behind the call (cheaper than converting the hash through Lua).
+--   Times are written as the strings they arrived as: formatting Lua numbers costs CPU.
 
 -- Key parts: keep in step with routing/keyspace.cpp (tests/unit/routing/keyspace_test.cpp).
 local KEY = {
@@ -24,7 +26,6 @@ local KEY = {
   agents = 'agents',
   timers = 'timers',
   events = 'events',
-  sequence = 'seq',
   settings = 'settings',
 }
 
@@ -60,20 +61,31 @@ local function fail(code, detail)
   error({err = msg})
 end
 
--- The common header of ARGV.
+-- Counted-status sets by their header text, parsed once per loaded library.
+local counted_sets = {}
+
+-- The common header of ARGV. `now_ms` is the time as text (for writing), `now` as a number.
 local function context(keys, argv)
+  local set = counted_sets[argv[2]]
+  if not set then
+    set = {}
+    for status in string.gmatch(argv[2], '[^,]+') do set[status] = true end
+    counted_sets[argv[2]] = set
+  end
   return {
     P = keys[1],
+    events = keys[1] .. KEY.events,
+    now_ms = argv[1],
     now = tonumber(argv[1]),
-    counted = ',' .. argv[2] .. ',',
+    counted = set,
     max_default = tonumber(argv[3]),
     maxlen = argv[4],
-    retention = tonumber(argv[5]),
+    retention = argv[5],
   }
 end
 
 local function counted(c, status)
-  return string.find(c.counted, ',' .. status .. ',', 1, true) ~= nil
+  return c.counted[status] == true
 end
 
 local function split(list)
@@ -84,87 +96,108 @@ local function split(list)
   return out
 end
 
--- Appends one event to the workspace stream. `subject` is 'ticket' or 'agent'.
-local function emit(c, etype, subject, id, extra)
-  local args = {key(c.P, 'events'), 'MAXLEN', '~', c.maxlen, '*',
-                'type', etype, subject, id, 'at', c.now}
-  if extra then
-    for i = 1, #extra do args[#args + 1] = extra[i] end
-  end
-  redis.call('XADD', unpack(args))
+-- Appends one event to the workspace stream. `subject` is 'ticket' or 'agent'; the rest are
+-- field/value pairs the event type carries.
+local function emit(c, etype, subject, id, ...)
+  redis.call('XADD', c.events, 'MAXLEN', '~', c.maxlen, '*', 'type', etype, subject, id,
+             'at', c.now_ms, ...)
 end
 
 -- Tickets ------------------------------------------------------------------------------------
+-- A ticket in memory: the hash fields an action needs in `f` (as stored, text), the names
+-- changed since in `dirty`. One HMGET reads it, one HSET (and HDEL) writes it back. The
+-- assignee is not stored: while the status is held it is the last agent `la`.
 
-local TICKET_FIELDS = {'s', 'q', 'qs', 'pq', 'a', 'la', 'r', 'v', 'qa', 'lk', 'p'}
+-- Fields every action reads; an action names any others it needs.
+local BASE_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'r'}
 
-local function find_ticket(c, id)
+local function find_ticket(c, id, extra)
   local tk = key(c.P, 'ticket', id)
-  local f = redis.call('HMGET', tk, unpack(TICKET_FIELDS))
-  if not f[1] then return nil end
-  return {key = tk, id = id, s = f[1], q = f[2], qs = f[3], pq = f[4], a = f[5] or nil,
-          la = f[6] or nil, r = f[7], v = tonumber(f[8]), qa = f[9], lk = f[10], p = f[11],
-          set = {}, del = {}}
+  local names = BASE_FIELDS
+  if extra then
+    names = {unpack(BASE_FIELDS)}
+    for i = 1, #extra do names[#names + 1] = extra[i] end
+  end
+  local values = redis.call('HMGET', tk, unpack(names))
+  if not values[1] then return nil end
+  local f = {}
+  for i = 1, #names do
+    if values[i] then f[names[i]] = values[i] end
+  end
+  return {key = tk, id = id, f = f, dirty = {}}
 end
 
-local function load_ticket(c, id)
-  local t = find_ticket(c, id)
+local function load_ticket(c, id, extra)
+  local t = find_ticket(c, id, extra)
   if not t then fail('NOT_FOUND', 'ticket=' .. id) end
   return t
+end
+
+local function assignee(t)
+  if HELD[t.f.s] then return t.f.la end
+  return nil
+end
+
+local function put(t, field, value)
+  t.f[field] = value
+  t.dirty[field] = true
+end
+
+-- Removes a field; a field the action did not read is removed blindly.
+local function drop(t, field)
+  t.f[field] = nil
+  t.dirty[field] = true
 end
 
 -- if_match: the client's If-Match (412 on mismatch); expect: the version C++ computed its
 -- arguments from (TICKETD_STALE makes C++ read again and retry).
 local function check_version(t, if_match, expect)
-  if if_match ~= '' and tonumber(if_match) ~= t.v then
-    fail('VERSION_MISMATCH', 'version=' .. t.v)
-  end
-  if expect ~= '' and tonumber(expect) ~= t.v then fail('STALE', 'version=' .. t.v) end
+  local v = t.f.v
+  if if_match ~= '' and if_match ~= v then fail('VERSION_MISMATCH', 'version=' .. v) end
+  if expect ~= '' and expect ~= v then fail('STALE', 'version=' .. v) end
 end
 
 local function check_transition(t, action)
-  if not ALLOWED[action][t.s] then fail('INVALID_TRANSITION', 'status=' .. t.s) end
+  if not ALLOWED[action][t.f.s] then fail('INVALID_TRANSITION', 'status=' .. t.f.s) end
 end
 
 -- The usual opening of a ticket action: load, versions, transition.
-local function begin_action(c, argv, action)
-  local t = load_ticket(c, argv[6])
+local function begin_action(c, argv, action, extra)
+  local t = load_ticket(c, argv[6], extra)
   check_version(t, argv[7], argv[8])
   check_transition(t, action)
   return t
 end
 
-local function put(t, field, value)
-  t.set[#t.set + 1] = field
-  t.set[#t.set + 1] = value
-end
-
-local function drop(t, field)
-  t.del[#t.del + 1] = field
-end
-
--- Writes the accumulated field changes with the next version and returns the ticket.
+-- Writes the changed fields with the next version; returns that version.
 local function commit(c, t)
-  put(t, 'v', t.v + 1)
-  put(t, 'ua', c.now)
-  if #t.del > 0 then redis.call('HDEL', t.key, unpack(t.del)) end
-  redis.call('HSET', t.key, unpack(t.set))
-  t.v = t.v + 1
-  t.set, t.del = {}, {}
-end
-
-local function ticket_reply(t)
-  return redis.call('HGETALL', t.key)
+  local v = tostring(tonumber(t.f.v) + 1)
+  put(t, 'v', v)
+  put(t, 'ua', c.now_ms)
+  local sets, dels = {}, {}
+  for name in pairs(t.dirty) do
+    local value = t.f[name]
+    if value == nil then
+      dels[#dels + 1] = name
+    else
+      sets[#sets + 1] = name
+      sets[#sets + 1] = value
+    end
+  end
+  if #dels > 0 then redis.call('HDEL', t.key, unpack(dels)) end
+  redis.call('HSET', t.key, unpack(sets))
+  t.dirty = {}
+  return v
 end
 
 -- Agents -------------------------------------------------------------------------------------
 
 local function find_agent(c, id)
   local ak = key(c.P, 'agent', id)
-  local f = redis.call('HMGET', ak, 'st', 'm', 'l', 'fx')
+  local f = redis.call('HMGET', ak, 'st', 'm', 'l', 'fx', 'qe', 'pn')
   if not f[1] then return nil end
   return {key = ak, id = id, st = f[1], max = tonumber(f[2]) or c.max_default,
-          load = tonumber(f[3]) or 0, forced = f[4]}
+          load = tonumber(f[3]) or 0, forced = f[4], qe = f[5], waiting = tonumber(f[6]) or 0}
 end
 
 local function load_agent(c, id)
@@ -173,8 +206,8 @@ local function load_agent(c, id)
   return a
 end
 
--- Capacity the agent still has for one more ticket in a counted status; `already` is true when
--- the ticket already counts toward this agent's load.
+-- Room for one more ticket in a counted status; `already` is true when the ticket already
+-- counts toward this agent's load.
 local function has_room(a, already)
   if already then return true end
   return a.load < a.max
@@ -187,49 +220,48 @@ end
 local function set_lifecycle_timer(c, t, kind, due)
   redis.call('ZADD', key(c.P, 'timers'), due, 'l|' .. t.id)
   put(t, 'lk', kind)
-  t.lk = kind
 end
 
 local function clear_lifecycle_timer(c, t)
-  if t.lk then
+  if t.f.lk then
     redis.call('ZREM', key(c.P, 'timers'), 'l|' .. t.id)
     drop(t, 'lk')
-    t.lk = nil
   end
 end
 
 -- Holding and load ---------------------------------------------------------------------------
 
+-- Changes an agent's load by delta: in the caller's agent record when it passed one (the caller
+-- writes it back), else in Redis.
+local function adjust_load(c, rec, id, delta)
+  if rec and rec.id == id then
+    rec.load = rec.load + delta
+  else
+    redis.call('HINCRBY', key(c.P, 'agent', id), 'l', delta)
+  end
+end
+
 -- Moves ticket t to `status`, held by `agent` (nil unless status is held), keeping every
 -- agent's held set and load exact: load = tickets held in a counted status.
-local function move(c, t, status, agent)
-  local old_s, old_a = t.s, t.a
+local function move(c, t, status, agent, rec)
+  local old_s = t.f.s
+  local old_a = assignee(t)
   if old_a and old_a ~= agent then
     redis.call('SREM', key(c.P, 'held', old_a), t.id)
-    if counted(c, old_s) then redis.call('HINCRBY', key(c.P, 'agent', old_a), 'l', -1) end
+    if counted(c, old_s) then adjust_load(c, rec, old_a, -1) end
   elseif old_a then
     local was, now = counted(c, old_s), counted(c, status)
-    if was ~= now then
-      redis.call('HINCRBY', key(c.P, 'agent', old_a), 'l', now and 1 or -1)
-    end
+    if was ~= now then adjust_load(c, rec, old_a, now and 1 or -1) end
   end
   if agent and agent ~= old_a then
     redis.call('SADD', key(c.P, 'held', agent), t.id)
-    if counted(c, status) then redis.call('HINCRBY', key(c.P, 'agent', agent), 'l', 1) end
+    if counted(c, status) then adjust_load(c, rec, agent, 1) end
   end
   if status ~= old_s then
     clear_lifecycle_timer(c, t)
     put(t, 's', status)
-    t.s = status
   end
-  if agent then
-    if agent ~= old_a then put(t, 'a', agent) end
-    put(t, 'la', agent)
-    t.la = agent
-  elseif old_a then
-    drop(t, 'a')
-  end
-  t.a = agent
+  if agent and agent ~= t.f.la then put(t, 'la', agent) end
 end
 
 -- Waiting sets -------------------------------------------------------------------------------
@@ -237,15 +269,20 @@ end
 -- queue `q` plus the queues it overflowed to (`qs`, comma list, absent when only `q`).
 -- Each shared queue keeps an age index: per enqueue second, how many of its tickets wait.
 
+-- The epoch second of a millisecond time written as text.
+local function second_of(ms)
+  return string.sub(ms, 1, -4)
+end
+
 local function age_add(c, queue, queued_at)
-  local sec = math.floor(tonumber(queued_at) / 1000)
+  local sec = second_of(queued_at)
   if redis.call('HINCRBY', key(c.P, 'queue_age_count', queue), sec, 1) == 1 then
     redis.call('ZADD', key(c.P, 'queue_age', queue), sec, sec)
   end
 end
 
 local function age_remove(c, queue, queued_at)
-  local sec = math.floor(tonumber(queued_at) / 1000)
+  local sec = second_of(queued_at)
   local qc = key(c.P, 'queue_age_count', queue)
   if redis.call('HINCRBY', qc, sec, -1) <= 0 then
     redis.call('HDEL', qc, sec)
@@ -254,55 +291,61 @@ local function age_remove(c, queue, queued_at)
 end
 
 local function shared_queues(t)
-  if t.qs then return split(t.qs) end
-  return {t.q}
+  if t.f.qs then return split(t.f.qs) end
+  return {t.f.q}
 end
 
 -- Takes a queued ticket out of every waiting set it is in.
 local function unqueue(c, t)
-  if t.s ~= 'queued' then return end
-  if t.pq then
-    redis.call('ZREM', key(c.P, 'personal_queue', t.pq), t.id)
+  if t.f.s ~= 'queued' then return end
+  local agent = t.f.pq
+  if agent then
+    redis.call('ZREM', key(c.P, 'personal_queue', agent), t.id)
+    redis.call('HINCRBY', key(c.P, 'agent', agent), 'pn', -1)
     drop(t, 'pq')
-    t.pq = nil
     return
   end
   for _, q in ipairs(shared_queues(t)) do
     redis.call('ZREM', key(c.P, 'queue', q), t.id)
-    age_remove(c, q, t.qa)
+    age_remove(c, q, t.f.qa)
   end
-  if t.qs then
-    drop(t, 'qs')
-    t.qs = nil
-  end
+  if t.f.qs then drop(t, 'qs') end
 end
 
--- The queue score of a rank: the rank in ms plus a fraction that orders equal ranks by enqueue.
--- As text: Lua numbers in replies are truncated to integers, and %.17g reads back exactly.
-local function score_of(c, rank)
-  local seq = redis.call('INCR', key(c.P, 'sequence'))
-  return string.format('%.17g', math.floor(tonumber(rank)) + (seq % 1024) / 1024)
+-- The queue score of a rank (integer ms, as text): the rank plus k/1024 with k counting
+-- enqueues, so equal ranks go in enqueue order. The counter lives with the loaded library: it
+-- only orders enqueues within one millisecond, so restarting it with the library is harmless.
+-- Built as text: exact (51 bits), and no number formatting.
+local enqueue_counter = 0
+local fractions = {}
+local function score_of(rank)
+  enqueue_counter = (enqueue_counter + 1) % 1024
+  local fraction = fractions[enqueue_counter]
+  if not fraction then
+    fraction = string.sub(string.format('%.10f', enqueue_counter / 1024), 2)
+    fractions[enqueue_counter] = fraction
+  end
+  return rank .. fraction
 end
 
 -- Puts ticket t (not held, not waiting) into shared queue `queue` with `score`.
 local function enqueue(c, t, queue, score)
   move(c, t, 'queued', nil)
   redis.call('ZADD', key(c.P, 'queue', queue), score, t.id)
-  age_add(c, queue, c.now)
+  age_add(c, queue, c.now_ms)
   put(t, 'q', queue)
   put(t, 'r', score)
-  put(t, 'qa', c.now)
-  t.q, t.r, t.qa = queue, score, c.now
+  put(t, 'qa', c.now_ms)
 end
 
 -- Puts ticket t into agent's personal queue (affinity) until `until_ms`.
 local function enqueue_personal(c, t, agent, score, until_ms)
   move(c, t, 'queued', nil)
   redis.call('ZADD', key(c.P, 'personal_queue', agent), score, t.id)
+  redis.call('HINCRBY', key(c.P, 'agent', agent), 'pn', 1)
   put(t, 'pq', agent)
   put(t, 'r', score)
-  put(t, 'qa', c.now)
-  t.pq, t.r, t.qa = agent, score, c.now
+  put(t, 'qa', c.now_ms)
   set_lifecycle_timer(c, t, 'affinity', until_ms)
 end
 
@@ -311,18 +354,16 @@ end
 -- otherwise queued in its home queue with `rank`. Returns the new status.
 local function return_to_agent(c, t, agent, rank, affinity_until)
   local a = agent and find_agent(c, agent)
-  if a then
-    if a.st == 'online' then
-      if has_room(a, t.a == agent and counted(c, t.s)) then
-        move(c, t, 'assigned', agent)
-        redis.call('HSET', a.key, 'lt', c.now)
-        return 'assigned'
-      end
-      enqueue_personal(c, t, agent, score_of(c, rank), affinity_until)
-      return 'queued'
+  if a and a.st == 'online' then
+    if has_room(a, assignee(t) == agent and counted(c, t.f.s)) then
+      move(c, t, 'assigned', agent)
+      redis.call('HSET', a.key, 'lt', c.now_ms)
+      return 'assigned'
     end
+    enqueue_personal(c, t, agent, score_of(rank), affinity_until)
+    return 'queued'
   end
-  enqueue(c, t, t.q, score_of(c, rank))
+  enqueue(c, t, t.f.q, score_of(rank))
   return 'queued'
 end
 
@@ -336,30 +377,36 @@ end
 
 -- Reopening a resolved ticket: allowed until its reopen window ends (then a later message is
 -- a new ticket), and counted.
+-- Needs the ticket's `rw` and `ro` fields (REOPEN_FIELDS).
+local REOPEN_FIELDS = {'rw', 'ro'}
 local function check_and_count_reopen(c, t)
-  local f = redis.call('HMGET', t.key, 'rw', 'ro')
-  local until_ms = tonumber(f[1])
+  local until_ms = tonumber(t.f.rw)
   if until_ms and c.now > until_ms then fail('CONFLICT', 'reason=reopen_window') end
-  put(t, 'ro', (tonumber(f[2]) or 0) + 1)
+  put(t, 'ro', (tonumber(t.f.ro) or 0) + 1)
   drop(t, 'rz')
   drop(t, 'rr')
   drop(t, 'rw')
 end
 
 -- A customer wrote (or an agent reopened) a ticket: it goes back to its last agent, or waits.
--- The next-reply clock starts at next_reply_due. Returns the event to emit and its fields.
+-- The next-reply clock starts at next_reply_due. Returns the new status.
 local function customer_returns(c, t, next_reply_due, rank, affinity_until)
   unqueue(c, t)
-  local agent = t.la
   if next_reply_due ~= '' then put(t, 'd2', next_reply_due) end
   drop(t, 'fa')
-  put(t, 'cr', c.now)
-  local status = return_to_agent(c, t, agent, rank, affinity_until)
+  put(t, 'cr', c.now_ms)
+  return return_to_agent(c, t, t.f.la, rank, affinity_until)
+end
+
+-- The event of a ticket handed back (customer_returns, wake-up): where it went.
+local function emit_returned(c, t, status, via)
   if status == 'assigned' then
-    return 'ticket.assigned', {'agent', agent, 'via', 'return'}
+    emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', t.f.la, 'via', via)
+  elseif t.f.pq then
+    emit(c, 'ticket.queued', 'ticket', t.id, 'agent', t.f.pq, 'via', via)
+  else
+    emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q, 'via', via)
   end
-  if t.pq then return 'ticket.queued', {'agent', t.pq, 'via', 'affinity'} end
-  return 'ticket.queued', {'queue', t.q}
 end
 
 -- Closes ticket t (open or resolved) and lets it expire after the retention.
@@ -367,16 +414,19 @@ local function close_ticket(c, t, via)
   unqueue(c, t)
   move(c, t, 'closed', nil)
   drop(t, 'rw')
-  commit(c, t)
+  local v = commit(c, t)
   redis.call('PEXPIRE', t.key, c.retention)
-  emit(c, 'ticket.closed', 'ticket', t.id, {'via', via})
+  emit(c, 'ticket.closed', 'ticket', t.id, 'via', via)
+  return v
 end
 
 -- An accept or reject must come from the agent the ticket is offered to, with the offer's token
--- when one is given, so a stale or foreign answer never moves the ticket.
+-- when one is given, so a stale or foreign answer never moves the ticket. Needs `ot`.
+local OFFER_FIELDS = {'ot'}
 local function check_offer(t, agent, token)
-  if agent ~= t.a then fail('CONFLICT', 'reason=offer offered_to=' .. t.a) end
-  if token ~= '' and token ~= redis.call('HGET', t.key, 'ot') then
+  local holder = assignee(t)
+  if agent ~= holder then fail('CONFLICT', 'reason=offer offered_to=' .. holder) end
+  if token ~= '' and token ~= t.f.ot then
     fail('CONFLICT', 'reason=offer_token')
   end
 end

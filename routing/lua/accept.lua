@@ -2,17 +2,18 @@
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [6] ticket id, [7] If-Match ('' none), [8] expected version,
 --          [9] agent, [10] offer token ('' none)
--- Returns  ticket fields
+-- Returns  the ticket's new version
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>; TICKETD_CONFLICT reason=offer
 local function accept(keys, argv)
   local c = context(keys, argv)
-  local t = begin_action(c, argv, 'accept')
+  local t = begin_action(c, argv, 'accept', OFFER_FIELDS)
   check_offer(t, argv[9], argv[10])
-  move(c, t, 'assigned', t.a)
+  local agent = assignee(t)
+  move(c, t, 'assigned', agent)
   drop(t, 'ot')
-  commit(c, t)
-  emit(c, 'ticket.assigned', 'ticket', t.id, {'agent', t.a, 'via', 'accept'})
-  return ticket_reply(t)
+  local v = commit(c, t)
+  emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', agent, 'via', 'accept')
+  return v
 end
 register('accept', accept)

@@ -16,10 +16,10 @@ local function agent_put(keys, argv)
     fields[#fields + 1] = 'l'
     fields[#fields + 1] = 0
     fields[#fields + 1] = 'ss'
-    fields[#fields + 1] = c.now
+    fields[#fields + 1] = c.now_ms
   elseif old[1] ~= status then
     fields[#fields + 1] = 'ss'
-    fields[#fields + 1] = c.now
+    fields[#fields + 1] = c.now_ms
   end
   if argv[11] == '' then redis.call('HDEL', ak, 'm') else
     fields[#fields + 1] = 'm'
@@ -32,7 +32,7 @@ local function agent_put(keys, argv)
   end
   redis.call('HSET', ak, unpack(fields))
   redis.call('SADD', key(c.P, 'agents'), id)
-  if old[1] ~= status then emit(c, 'agent.status', 'agent', id, {'status', status}) end
+  if old[1] ~= status then emit(c, 'agent.status', 'agent', id, 'status', status) end
   return agent_reply(c, id)
 end
 register('agent_put', agent_put)

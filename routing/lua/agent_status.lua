@@ -7,8 +7,8 @@ local function agent_status(keys, argv)
   local c = context(keys, argv)
   local a = load_agent(c, argv[6])
   if a.st ~= argv[7] then
-    redis.call('HSET', a.key, 'st', argv[7], 'ss', c.now)
-    emit(c, 'agent.status', 'agent', a.id, {'status', argv[7]})
+    redis.call('HSET', a.key, 'st', argv[7], 'ss', c.now_ms)
+    emit(c, 'agent.status', 'agent', a.id, 'status', argv[7])
   end
   return agent_reply(c, a.id)
 end

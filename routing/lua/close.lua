@@ -2,13 +2,12 @@
 -- is a new ticket. Closed tickets expire after the retention of the header.
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [6] ticket id, [7] If-Match ('' none), [8] expected version
--- Returns  ticket fields
+-- Returns  the ticket's new version
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>
 local function close(keys, argv)
   local c = context(keys, argv)
   local t = begin_action(c, argv, 'close')
-  close_ticket(c, t, 'close')
-  return ticket_reply(t)
+  return close_ticket(c, t, 'close')
 end
 register('close', close)

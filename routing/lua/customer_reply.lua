@@ -4,25 +4,25 @@
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [6] ticket id, [7] If-Match ('' none), [8] expected version,
 --          [9] next_reply_due ms, [10] rank ms if it queues, [11] affinity deadline ms
--- Returns  ticket fields
+-- Returns  the ticket's new version
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_CONFLICT reason=closed|reopen_window; TICKETD_INVALID_TRANSITION status=<s>
 local function customer_reply(keys, argv)
   local c = context(keys, argv)
-  local t = load_ticket(c, argv[6])
+  local t = load_ticket(c, argv[6], REOPEN_FIELDS)
   check_version(t, argv[7], argv[8])
-  if t.s == 'closed' then fail('CONFLICT', 'reason=closed') end
+  if t.f.s == 'closed' then fail('CONFLICT', 'reason=closed') end
   check_transition(t, 'customer-reply')
-  local reopening = t.s == 'resolved'
+  local reopening = t.f.s == 'resolved'
   if reopening then
     check_and_count_reopen(c, t)
   end
-  local etype, fields = customer_returns(c, t, argv[9], argv[10], argv[11])
-  commit(c, t)
+  local status = customer_returns(c, t, argv[9], argv[10], argv[11])
+  local v = commit(c, t)
   if reopening then
-    emit(c, 'ticket.reopened', 'ticket', t.id, {'status', t.s, 'via', 'customer_reply'})
+    emit(c, 'ticket.reopened', 'ticket', t.id, 'status', status, 'via', 'customer_reply')
   end
-  emit(c, etype, 'ticket', t.id, fields)
-  return ticket_reply(t)
+  emit_returned(c, t, status, 'customer_reply')
+  return v
 end
 register('customer_reply', customer_reply)

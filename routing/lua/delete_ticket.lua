@@ -6,12 +6,12 @@
 local function delete_ticket(keys, argv)
   local c = context(keys, argv)
   local t = load_ticket(c, argv[6])
-  local status = t.s
+  local status = t.f.s
   unqueue(c, t)
   move(c, t, 'deleted', nil)
   redis.call('ZREM', key(c.P, 'timers'), 's|' .. t.id)
   redis.call('DEL', t.key)
-  emit(c, 'ticket.deleted', 'ticket', t.id, {'status', status})
+  emit(c, 'ticket.deleted', 'ticket', t.id, 'status', status)
   return 1
 end
 register('delete_ticket', delete_ticket)

@@ -2,7 +2,7 @@
 -- queue, never above max_concurrent.
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [6] agent id
--- Returns  {ticket id, ticket fields} of the assigned ticket, or nil when nothing waits
+-- Returns  the assigned ticket's id, or nil when nothing waits
 -- Errors   TICKETD_NOT_FOUND agent=<id>; TICKETD_CAPACITY_EXCEEDED load=<n> max=<m>
 local function next_ticket(keys, argv)
   local c = context(keys, argv)
@@ -21,17 +21,15 @@ local function next_ticket(keys, argv)
       end
     end
   end
-  consider(key(c.P, 'personal_queue', agent_id))
-  for _, q in ipairs(split(redis.call('HGET', a.key, 'qe'))) do
-    consider(key(c.P, 'queue', q))
-  end
+  if a.waiting > 0 then consider(key(c.P, 'personal_queue', agent_id)) end
+  for _, q in ipairs(split(a.qe)) do consider(key(c.P, 'queue', q)) end
   if not best then return false end
   local t = load_ticket(c, best)
   unqueue(c, t)
-  move(c, t, 'assigned', agent_id)
+  move(c, t, 'assigned', agent_id, a)
   commit(c, t)
-  redis.call('HSET', a.key, 'lt', c.now)
-  emit(c, 'ticket.assigned', 'ticket', t.id, {'agent', agent_id, 'via', 'pull'})
-  return {t.id, ticket_reply(t)}
+  redis.call('HSET', a.key, 'l', a.load, 'lt', c.now_ms)
+  emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', agent_id, 'via', 'pull')
+  return t.id
 end
 register('next', next_ticket)

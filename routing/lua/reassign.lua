@@ -3,26 +3,29 @@
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [6] ticket id, [7] If-Match ('' none), [8] expected version,
 --          [9] agent, [10] force ('1' or '')
--- Returns  ticket fields
+-- Returns  the ticket's new version
 -- Errors   TICKETD_NOT_FOUND ticket|agent; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>; TICKETD_CAPACITY_EXCEEDED load= max=
 local function reassign(keys, argv)
   local c = context(keys, argv)
   local t = begin_action(c, argv, 'reassign')
   local a = load_agent(c, argv[9])
-  local already = t.a == a.id and counted(c, t.s)
+  local from = assignee(t)
+  local already = from == a.id and counted(c, t.f.s)
   local room = has_room(a, already)
   if not room and argv[10] ~= '1' then
     fail('CAPACITY_EXCEEDED', 'load=' .. a.load .. ' max=' .. a.max)
   end
-  local from = t.a
   unqueue(c, t)
-  move(c, t, 'assigned', a.id)
-  commit(c, t)
-  redis.call('HSET', a.key, 'lt', c.now)
-  if not room then redis.call('HSET', a.key, 'fx', 1) end
+  move(c, t, 'assigned', a.id, a)
+  local v = commit(c, t)
+  if room then
+    redis.call('HSET', a.key, 'l', a.load, 'lt', c.now_ms)
+  else
+    redis.call('HSET', a.key, 'l', a.load, 'lt', c.now_ms, 'fx', 1)
+  end
   emit(c, 'ticket.assigned', 'ticket', t.id,
-       {'agent', a.id, 'via', 'reassign', 'from', from or ''})
-  return ticket_reply(t)
+       'agent', a.id, 'via', 'reassign', 'from', from or '')
+  return v
 end
 register('reassign', reassign)

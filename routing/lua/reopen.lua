@@ -3,17 +3,17 @@
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [6] ticket id, [7] If-Match ('' none), [8] expected version,
 --          [9] next_reply_due ms, [10] rank ms if it queues, [11] affinity deadline ms
--- Returns  ticket fields
+-- Returns  the ticket's new version
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>; TICKETD_CONFLICT reason=reopen_window
 local function reopen(keys, argv)
   local c = context(keys, argv)
-  local t = begin_action(c, argv, 'reopen')
+  local t = begin_action(c, argv, 'reopen', REOPEN_FIELDS)
   check_and_count_reopen(c, t)
-  local etype, fields = customer_returns(c, t, argv[9], argv[10], argv[11])
-  commit(c, t)
-  emit(c, 'ticket.reopened', 'ticket', t.id, {'status', t.s, 'via', 'reopen'})
-  emit(c, etype, 'ticket', t.id, fields)
-  return ticket_reply(t)
+  local status = customer_returns(c, t, argv[9], argv[10], argv[11])
+  local v = commit(c, t)
+  emit(c, 'ticket.reopened', 'ticket', t.id, 'status', status, 'via', 'reopen')
+  emit_returned(c, t, status, 'reopen')
+  return v
 end
 register('reopen', reopen)

@@ -3,7 +3,7 @@
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [6] ticket id, [7] If-Match ('' none), [8] expected version,
 --          [9] reason, [10] reopen_until ms, [11] close_at ms
--- Returns  ticket fields
+-- Returns  the ticket's new version
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>
 local function resolve(keys, argv)
@@ -12,11 +12,11 @@ local function resolve(keys, argv)
   unqueue(c, t)
   move(c, t, 'resolved', nil)
   put(t, 'rr', argv[9])
-  put(t, 'rz', c.now)
+  put(t, 'rz', c.now_ms)
   put(t, 'rw', argv[10])
   set_lifecycle_timer(c, t, 'close', argv[11])
-  commit(c, t)
-  emit(c, 'ticket.resolved', 'ticket', t.id, {'reason', argv[9], 'agent', t.la or ''})
-  return ticket_reply(t)
+  local v = commit(c, t)
+  emit(c, 'ticket.resolved', 'ticket', t.id, 'reason', argv[9], 'agent', t.f.la or '')
+  return v
 end
 register('resolve', resolve)

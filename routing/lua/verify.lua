@@ -19,7 +19,7 @@ local function verify(keys, argv)
         report('ticket ' .. tid .. ' held by ' .. holder[tid] .. ' and ' .. id)
       end
       holder[tid] = id
-      local f = redis.call('HMGET', key(c.P, 'ticket', tid), 's', 'a')
+      local f = redis.call('HMGET', key(c.P, 'ticket', tid), 's', 'la')
       if not f[1] then
         report('agent ' .. id .. ' holds missing ticket ' .. tid)
       else
@@ -62,7 +62,7 @@ local function verify(keys, argv)
     for _, tk in ipairs(r[2]) do
       checked = checked + 1
       local tid = string.sub(tk, #prefix + 1)
-      local f = redis.call('HMGET', tk, 's', 'a', 'q', 'qs', 'pq')
+      local f = redis.call('HMGET', tk, 's', 'la', 'q', 'qs', 'pq')
       if f[1] == 'queued' then
         local expected = 1
         if not f[5] and f[4] then expected = #split(f[4]) end

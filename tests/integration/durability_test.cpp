@@ -36,7 +36,8 @@ class Durability : public ::testing::Test {
 TEST_F(Durability, RestartFindsEveryTicketAgain) {
   daemon_process d(daemon_options{embedded_config(state_.path()), false, {}, {}});
   http_client c(d.port());
-  ASSERT_EQ(c.put("/v1/agents/ada", R"({"queues":["general"],"max_concurrent":50,"status":"online"})").status, 200);
+  auto put = c.put("/v1/agents/ada", R"({"queues":["general"],"max_concurrent":50,"status":"online"})");
+  ASSERT_EQ(put.status, 200) << put.body << d.log();
   for (int i = 0; i < 200; ++i) {
     ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-)" + std::to_string(i) + R"("})").status, 201);
   }

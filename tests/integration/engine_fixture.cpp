@@ -69,9 +69,13 @@ routing::outcome<routing::create_result> EngineTest::create(const std::string& i
   r.priority = priority;
   r.channel = channel;
   r.fingerprint = id + "|" + queue + "|" + priority + "|" + channel;
-  auto cmd = rt_->plan.create(r, now());
-  if (!cmd) return cmd.error();
-  return routing::decode_create(id, run(*cmd));
+  auto plan = rt_->plan.create(r, now());
+  if (!plan) return plan.error();
+  auto created = routing::decode_create(run(plan->call));
+  if (!created) return created.error();
+  auto t = get(id);
+  if (!t) return t.error();
+  return routing::create_result{*created, std::move(*t)};
 }
 
 routing::ticket EngineTest::created(const std::string& id, const std::string& queue,
@@ -82,11 +86,7 @@ routing::ticket EngineTest::created(const std::string& id, const std::string& qu
 }
 
 routing::outcome<routing::ticket> EngineTest::get(const std::string& id) {
-  auto reply = run(routing::ticket_get_command(rt_->keys, id));
-  if (reply.is_array() && reply.elements.empty()) {
-    return routing::make_error(routing::errc::not_found, "no ticket " + id);
-  }
-  return routing::decode_ticket_reply(id, reply);
+  return routing::decode_ticket_reply(id, run(routing::ticket_get_command(rt_->keys, id)));
 }
 
 routing::outcome<routing::ticket> EngineTest::act(ticket_action a, const std::string& id,
@@ -100,11 +100,18 @@ routing::outcome<routing::ticket> EngineTest::act(ticket_action a, const std::st
   }
   auto cmd = rt_->plan.action(a, id, if_match, r, snapshot ? &*snapshot : nullptr, now());
   if (!cmd) return cmd.error();
-  return routing::decode_ticket_reply(id, run(*cmd));
+  auto version = routing::decode_action(run(*cmd));
+  if (!version) return version.error();
+  return get(id);
 }
 
 routing::outcome<std::optional<routing::ticket>> EngineTest::next(const std::string& agent) {
-  return routing::decode_next(run(routing::next_call(rt_->plan.base(now()), agent)));
+  auto id = routing::decode_next(run(routing::next_call(rt_->plan.base(now()), agent)));
+  if (!id) return id.error();
+  if (!*id) return std::optional<routing::ticket>{};
+  auto t = get(**id);
+  if (!t) return t.error();
+  return std::optional<routing::ticket>{std::move(*t)};
 }
 
 routing::outcome<routing::agent> EngineTest::put_agent(const std::string& id,

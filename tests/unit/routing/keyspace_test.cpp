@@ -25,7 +25,6 @@ const std::map<std::string, key_part>& lua_names() {
       {"agents", key_part::agents},
       {"timers", key_part::timers},
       {"events", key_part::events},
-      {"sequence", key_part::sequence},
       {"settings", key_part::settings},
   };
   return names;
@@ -73,7 +72,6 @@ TEST(Keyspace, FormsKeysWithAndWithoutIds) {
   EXPECT_EQ(ks.key(key_part::agents), "ticketd:{acme}:agents");
   EXPECT_EQ(ks.key(key_part::timers), "ticketd:{acme}:timers");
   EXPECT_EQ(ks.key(key_part::events), "ticketd:{acme}:events");
-  EXPECT_EQ(ks.key(key_part::sequence), "ticketd:{acme}:seq");
   EXPECT_EQ(ks.key(key_part::settings), "ticketd:{acme}:settings");
 }
 

@@ -63,19 +63,24 @@ class Planner : public ::testing::Test {
     return r;
   }
 
+  static const command& call_of(const command& c) { return c; }
+  static const command& call_of(const planner::planned_create& p) { return p.call; }
+
   // The planned command's words, or a test failure naming the error.
-  static strings argv_or_fail(const outcome<command>& planned) {
+  template <class T>
+  static strings argv_or_fail(const outcome<T>& planned) {
     if (!planned) {
       ADD_FAILURE() << "planning failed: " << code_name(planned.error().code) << " "
                     << planned.error().message;
       return {};
     }
-    return test::argv_of(*planned);
+    return test::argv_of(call_of(*planned));
   }
 
-  static void expect_error(const outcome<command>& planned, errc code,
+  template <class T>
+  static void expect_error(const outcome<T>& planned, errc code,
                            std::optional<std::string_view> field) {
-    ASSERT_TRUE(planned.has_error()) << "planned " << planned->encoded();
+    ASSERT_TRUE(planned.has_error()) << "planned " << call_of(*planned).encoded();
     EXPECT_EQ(planned.error().code, code) << planned.error().message;
     EXPECT_EQ(planned.error().detail("field"), field) << planned.error().message;
     EXPECT_FALSE(planned.error().message.empty());
@@ -156,6 +161,29 @@ TEST_F(Planner, CreateRefusesUnknownPriority) {
   auto r = request();
   r.priority = "critical";
   expect_error(plan_.create(r, t0), errc::invalid_argument, "priority");
+}
+
+TEST_F(Planner, CreateAlsoGivesTheTicketAsItWillBeStored) {
+  auto r = request();
+  r.channel = "email";
+  const auto planned = plan_.create(r, t0);
+  ASSERT_TRUE(planned.has_value());
+  const ticket& t = planned->value;
+  EXPECT_EQ(t.id, r.id);
+  EXPECT_EQ(t.status, ticket_status::queued);
+  EXPECT_EQ(t.queue, "general");
+  EXPECT_EQ(t.queues, strings{"general"});
+  EXPECT_EQ(t.priority, "normal");
+  EXPECT_EQ(t.channel, "email");
+  EXPECT_EQ(t.version, 1);
+  EXPECT_EQ(t.created_at, t0);
+  EXPECT_EQ(t.queued_at, t0);
+  EXPECT_EQ(t.fingerprint, "fp-1");
+  // The same values as the FCALL's arguments (create.lua ARGV[14], [15], [16]).
+  const strings argv = argv_or_fail(planned);
+  EXPECT_EQ(std::to_string(*t.first_reply_due), lua_argv(argv, 14));
+  EXPECT_EQ(std::to_string(*t.resolution_due), lua_argv(argv, 15));
+  EXPECT_EQ(std::to_string(t.rank()), lua_argv(argv, 16));
 }
 
 TEST_F(Planner, CreateReportsUnknownQueueAsNotFound) {
