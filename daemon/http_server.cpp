@@ -1,5 +1,6 @@
 #include "daemon/http_server.hpp"
 
+#include <array>
 #include <atomic>
 #include <list>
 
@@ -14,7 +15,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/status.hpp>
 
 #include "daemon/api/error_response.hpp"
 #include "daemon/log.hpp"
@@ -180,16 +182,28 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     registry.erase(entry);
   }
 
+  // Writes the response as status line and headers plus the body, in one gather write: every
+  // response has a known length, so Beast's general serializer would only add work.
   static asio::awaitable<bool> write(beast::tcp_stream& stream, http_response& r,
                                      unsigned version, bool keep_alive) {
-    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-    res.set(http::field::server, "ticketd");
-    res.set(http::field::content_type, r.content_type);
-    for (const auto& [name, value] : r.headers) res.set(name, value);
-    res.keep_alive(keep_alive);
-    res.body() = std::move(r.body);
-    res.prepare_payload();
-    auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+    std::string head;
+    head.reserve(160);
+    head.append("HTTP/1.1 ").append(std::to_string(r.status)).push_back(' ');
+    const auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
+    head.append(reason.data(), reason.size());
+    head.append("\r\nServer: ticketd\r\nContent-Type: ").append(r.content_type);
+    head.append("\r\nContent-Length: ").append(std::to_string(r.body.size()));
+    if (!keep_alive) {
+      head.append("\r\nConnection: close");
+    } else if (version < 11) {
+      head.append("\r\nConnection: keep-alive");
+    }
+    for (const auto& [name, value] : r.headers) {
+      head.append("\r\n").append(name).append(": ").append(value);
+    }
+    head.append("\r\n\r\n");
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(r.body)};
+    auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
     co_return !ec;
   }
 

@@ -108,21 +108,23 @@ end
 -- changed since in `dirty`. One HMGET reads it, one HSET (and HDEL) writes it back. The
 -- assignee is not stored: while the status is held it is the last agent `la`.
 
--- Fields every action reads; an action names any others it needs.
-local BASE_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'r'}
-
+-- Fields every action reads (in this order); an action names any others it needs.
 local function find_ticket(c, id, extra)
   local tk = key(c.P, 'ticket', id)
-  local names = BASE_FIELDS
+  local v
   if extra then
-    names = {unpack(BASE_FIELDS)}
-    for i = 1, #extra do names[#names + 1] = extra[i] end
+    v = redis.call('HMGET', tk, 's', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'r', unpack(extra))
+  else
+    v = redis.call('HMGET', tk, 's', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'r')
   end
-  local values = redis.call('HMGET', tk, unpack(names))
-  if not values[1] then return nil end
-  local f = {}
-  for i = 1, #names do
-    if values[i] then f[names[i]] = values[i] end
+  if not v[1] then return nil end
+  -- A constructor sizes the table once; `or nil` turns HMGET's false into absent.
+  local f = {s = v[1], v = v[2], la = v[3] or nil, q = v[4] or nil, qs = v[5] or nil,
+             pq = v[6] or nil, qa = v[7] or nil, lk = v[8] or nil, r = v[9] or nil}
+  if extra then
+    for i = 1, #extra do
+      if v[9 + i] then f[extra[i]] = v[9 + i] end
+    end
   end
   return {key = tk, id = id, f = f, dirty = {}}
 end

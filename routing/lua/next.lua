@@ -4,6 +4,19 @@
 -- ARGV     header, then: [6] agent id
 -- Returns  the assigned ticket's id, or nil when nothing waits
 -- Errors   TICKETD_NOT_FOUND agent=<id>; TICKETD_CAPACITY_EXCEEDED load=<n> max=<m>
+
+-- The lower of (best, best_score) and the head of zset zkey; equal scores go by ticket id.
+local function lower_head(zkey, best, best_score)
+  local head = redis.call('ZRANGE', zkey, 0, 0, 'WITHSCORES')
+  if head[1] then
+    local score = tonumber(head[2])
+    if not best or score < best_score or (score == best_score and head[1] < best) then
+      return head[1], score
+    end
+  end
+  return best, best_score
+end
+
 local function next_ticket(keys, argv)
   local c = context(keys, argv)
   local agent_id = argv[6]
@@ -12,17 +25,12 @@ local function next_ticket(keys, argv)
     fail('CAPACITY_EXCEEDED', 'load=' .. a.load .. ' max=' .. a.max)
   end
   local best, best_score
-  local function consider(zkey)
-    local head = redis.call('ZRANGE', zkey, 0, 0, 'WITHSCORES')
-    if head[1] then
-      local score = tonumber(head[2])
-      if not best or score < best_score or (score == best_score and head[1] < best) then
-        best, best_score = head[1], score
-      end
-    end
+  if a.waiting > 0 then
+    best, best_score = lower_head(key(c.P, 'personal_queue', agent_id))
   end
-  if a.waiting > 0 then consider(key(c.P, 'personal_queue', agent_id)) end
-  for _, q in ipairs(split(a.qe)) do consider(key(c.P, 'queue', q)) end
+  for q in string.gmatch(a.qe or '', '[^,]+') do
+    best, best_score = lower_head(key(c.P, 'queue', q), best, best_score)
+  end
   if not best then return false end
   local t = load_ticket(c, best)
   unqueue(c, t)
