@@ -41,7 +41,7 @@ echo
 echo "== by key (MEMORY USAGE ... SAMPLES 0)"
 ticket_bytes=$(key_bytes "${p}t:${prefix}-q-0")
 printf '%-48s %12s %10s\n' key bytes per_ticket
-for k in "q:general" "qo:general" "qc:general" timers events seq; do
+for k in "q:general" "qo:general" "qc:general" timers events; do
   b=$(key_bytes "$p$k")
   [[ -n $b ]] || b=0
   awk -v k="$p$k" -v b="$b" -v n="$count" 'BEGIN { printf "%-48s %12d %10.1f\n", k, b, b / n }'
