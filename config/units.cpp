@@ -37,15 +37,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Appends rather than `"\"" + ...`: GCC 12 at -O3 reports a false -Wrestrict on the latter.
-std::string in_quotes(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  out += s;
-  out += '"';
-  return out;
-}
 
 parse_failure span_failure(std::string_view text) {
   return {"expected a duration such as 30s, 5m or 1h30m, got " + in_quotes(text)};
@@ -215,6 +206,16 @@ std::string format_span(const span& s) {
     }
   }
   if (s.basis == time_basis::business) out += " business";
+  return out;
+}
+
+// Appends rather than `"\"" + ...`: GCC 12 at -O3 reports a false -Wrestrict on the latter.
+std::string in_quotes(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  out += s;
+  out += '"';
   return out;
 }
 

@@ -28,4 +28,7 @@ std::variant<std::size_t, parse_failure> parse_size(std::string_view text);
 // Renders a span the way the YAML writes it (`1h30m`, `8h business`), for messages.
 std::string format_span(const span& s);
 
+// `"text"`, for messages that quote what the file says.
+std::string in_quotes(std::string_view s);
+
 }  // namespace ticketd::config
