@@ -137,9 +137,12 @@ BENCHMARK(BM_DecodeTicket);
 // read by the HGETALL pipelined behind it.
 void BM_DecodeActionAndTicket(benchmark::State& state) {
   const auto fields = assigned_ticket_fields("T-1001234");
+  routing::resp_value text;
+  text.type = routing::resp_value::kind::string;
+  text.str = "7";
   routing::resp_value version;
-  version.type = routing::resp_value::kind::string;
-  version.str = "7";
+  version.type = routing::resp_value::kind::array;
+  version.elements.push_back(text);
   for (auto _ : state) {
     auto v = routing::decode_action(version);
     auto t = routing::decode_ticket_reply("T-1001234", fields);

@@ -151,15 +151,15 @@ class application {
         opts.function_library = std::string{routing::lua::library_source()};
         auto conn = std::make_unique<redis_connection>(w->io.get_executor(), opts, &metrics_);
         redis_connection* raw = conn.get();
-        // Every (re)connect re-checks the workspace settings (load recount when the counted
-        // statuses changed) before the connection serves anyone.
+        // Every (re)connect stores the configuration's settings (a restarted Redis may have
+        // lost them) before the connection serves anyone.
         conn->set_on_connect([this, raw]() -> asio::awaitable<boost::system::error_code> {
           const auto rt = runtime_.get();
           auto reply = co_await raw->exec_during_handshake(
-              routing::settings_sync_call(rt->plan.base(clock().now_ms())));
+              routing::configure_call(rt->plan.base(clock().now_ms())));
           if (!reply) co_return reply.error();
           if (reply->is_error()) {
-            log_error("settings sync failed: {}", reply->str);
+            log_error("storing the configuration in Redis failed: {}", reply->str);
             co_return make_error_code(redis_errc::protocol);
           }
           co_return boost::system::error_code{};
@@ -207,13 +207,13 @@ class application {
     }
     log_info("configuration reloaded from {}", options_.config_file.string());
     result.ok = true;
-    asio::co_spawn(workers_[0]->io, sync_settings(), asio::detached);
+    asio::co_spawn(workers_[0]->io, store_configuration(), asio::detached);
     return result;
   }
 
-  asio::awaitable<void> sync_settings() {
-    auto r = co_await workers_[0]->store->sync_settings(*runtime_.get());
-    if (!r) log_error("settings sync after reload failed: {}", r.error().message);
+  asio::awaitable<void> store_configuration() {
+    auto r = co_await workers_[0]->store->configure(*runtime_.get());
+    if (!r) log_error("storing the reloaded configuration failed: {}", r.error().message);
     if (r && *r > 0) log_info("counted statuses changed: recounted {} agents' load", *r);
   }
 

@@ -73,6 +73,31 @@ struct metrics::impl {
                                      .Name("ticketd_assignments_total")
                                      .Help("Tickets assigned to agents through this daemon, by mode")
                                      .Register(*registry);
+  Family<Counter>& offers = prometheus::BuildCounter()
+                                .Name("ticketd_offers_total")
+                                .Help("Offers of pushed tickets, by outcome")
+                                .Register(*registry);
+  Family<Counter>& overflows = prometheus::BuildCounter()
+                                   .Name("ticketd_overflows_total")
+                                   .Help("Tickets that overflowed to another queue")
+                                   .Register(*registry);
+  Family<Counter>& escalations = prometheus::BuildCounter()
+                                     .Name("ticketd_escalations_total")
+                                     .Help("Tickets escalated")
+                                     .Register(*registry);
+  Family<Histogram>& wait_seconds =
+      prometheus::BuildHistogram()
+          .Name("ticketd_queue_wait_seconds")
+          .Help("Time from a ticket entering its queue to an agent getting it")
+          .Register(*registry);
+  Family<Gauge>& connected = prometheus::BuildGauge()
+                                 .Name("ticketd_agent_connections")
+                                 .Help("Agent WebSocket connections open on this daemon")
+                                 .Register(*registry);
+  Family<Counter>& events = prometheus::BuildCounter()
+                                .Name("ticketd_events_delivered_total")
+                                .Help("Events sent to agent connections and event feeds, by result")
+                                .Register(*registry);
   Family<Counter>& timers = prometheus::BuildCounter()
                                 .Name("ticketd_timers_fired_total")
                                 .Help("Lifecycle timers fired by this daemon")
@@ -113,6 +138,13 @@ struct metrics::impl {
   std::array<Counter*, 5> redis_error_counters{};
   std::array<Counter*, 5> assignment_counters{};
   Counter* timer_counter = nullptr;
+  std::array<Counter*, 5> offer_counters{};
+  Counter* overflow_counter = nullptr;
+  Counter* escalation_counter = nullptr;
+  Histogram* wait_histogram = nullptr;
+  Gauge* connected_gauge = nullptr;
+  Counter* delivered_counter = nullptr;
+  Counter* dropped_counter = nullptr;
   Gauge* up_gauge = nullptr;
 
   std::mutex labelled_mutex;
@@ -137,6 +169,18 @@ struct metrics::impl {
       assignment_counters[i] = &assignments.Add({{"mode", modes[i]}});
     }
     timer_counter = &timers.Add({});
+    constexpr std::array<const char*, 5> outcomes{"made", "accepted", "rejected", "timeout",
+                                                  "withdrawn"};
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      offer_counters[i] = &offers.Add({{"outcome", outcomes[i]}});
+    }
+    overflow_counter = &overflows.Add({});
+    escalation_counter = &escalations.Add({});
+    wait_histogram = &wait_seconds.Add(
+        {}, Histogram::BucketBoundaries{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14400, 86400});
+    connected_gauge = &connected.Add({});
+    delivered_counter = &events.Add({{"result", "delivered"}});
+    dropped_counter = &events.Add({{"result", "dropped"}});
     up_gauge = &redis_up.Add({});
     build.Add({{"version", "0.1.0"}}).Set(1);
   }
@@ -182,6 +226,29 @@ void metrics::assigned(assignment_mode mode) {
 
 void metrics::timers_fired(std::int64_t count) {
   impl_->timer_counter->Increment(static_cast<double>(count));
+}
+
+void metrics::offer(offer_outcome outcome, std::int64_t count) {
+  impl_->offer_counters[static_cast<std::size_t>(outcome)]->Increment(static_cast<double>(count));
+}
+
+void metrics::overflowed(std::int64_t count) {
+  impl_->overflow_counter->Increment(static_cast<double>(count));
+}
+
+void metrics::escalated() { impl_->escalation_counter->Increment(); }
+
+void metrics::waited(std::int64_t queued_at_ms, std::int64_t now_ms) {
+  impl_->wait_histogram->Observe(static_cast<double>(std::max<std::int64_t>(0, now_ms - queued_at_ms)) /
+                                 1000.0);
+}
+
+void metrics::agents_connected(std::int64_t delta) {
+  impl_->connected_gauge->Increment(static_cast<double>(delta));
+}
+
+void metrics::event_delivered(bool dropped) {
+  (dropped ? impl_->dropped_counter : impl_->delivered_counter)->Increment();
 }
 
 void metrics::config_reload(bool ok) {

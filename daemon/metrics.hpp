@@ -15,6 +15,7 @@
 namespace ticketd::daemon {
 
 enum class assignment_mode { pull, push, returned, reassign, accepted };
+enum class offer_outcome { made, accepted, rejected, timeout, withdrawn };
 
 class metrics final : public redis_observer {
  public:
@@ -26,6 +27,13 @@ class metrics final : public redis_observer {
   void enqueued(std::string_view queue);
   void assigned(assignment_mode mode);
   void timers_fired(std::int64_t count);
+  void offer(offer_outcome outcome, std::int64_t count = 1);
+  void overflowed(std::int64_t count);
+  void escalated();
+  // Time from a ticket entering its queue to an agent getting it (pull, push or offer).
+  void waited(std::int64_t queued_at_ms, std::int64_t now_ms);
+  void agents_connected(std::int64_t delta);
+  void event_delivered(bool dropped);
   void config_reload(bool ok);
 
   void requests_in_flight(std::size_t n);

@@ -26,7 +26,6 @@ struct runtime {
   routing::sla_clock sla;
   routing::planner plan;
   std::vector<std::string> queue_names;
-  std::int64_t affinity_wait_ms;
 };
 
 // Holds the current snapshot; any thread may read or replace it.

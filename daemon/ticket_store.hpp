@@ -31,17 +31,18 @@ class ticket_store {
 
   result<routing::create_result> create(const runtime& rt, const routing::create_request& r);
   result<routing::ticket> get(const runtime& rt, std::string_view id);
-  result<bool> remove(const runtime& rt, std::string_view id);
-  result<routing::ticket> act(const runtime& rt, routing::ticket_action a, std::string_view id,
-                              std::optional<std::int64_t> if_match,
-                              const routing::action_request& r);
-  result<std::optional<routing::ticket>> next(const runtime& rt, std::string_view agent);
+  result<std::vector<routing::assignment>> remove(const runtime& rt, std::string_view id);
+  result<routing::ticket_result> act(const runtime& rt, routing::ticket_action a,
+                                     std::string_view id, std::optional<std::int64_t> if_match,
+                                     const routing::action_request& r);
+  // The assigned ticket, or nullopt when nothing waits for the agent.
+  result<std::optional<routing::ticket_result>> next(const runtime& rt, std::string_view agent);
 
-  result<routing::agent> put_agent(const runtime& rt, std::string_view id,
-                                   const routing::agent_request& r);
-  result<routing::agent> get_agent(const runtime& rt, std::string_view id);
-  result<routing::agent> set_agent_status(const runtime& rt, std::string_view id,
-                                          routing::agent_status status);
+  result<routing::agent_result> put_agent(const runtime& rt, std::string_view id,
+                                          const routing::agent_request& r);
+  result<routing::agent_result> get_agent(const runtime& rt, std::string_view id);
+  result<routing::agent_result> set_agent_status(const runtime& rt, std::string_view id,
+                                                 routing::agent_status status);
 
   // `timeout`: a deadline shorter than the connection's (the metrics scrape uses one).
   result<routing::queue_stats> queue_stats(
@@ -50,16 +51,20 @@ class ticket_store {
                                          std::size_t limit);
   result<routing::verify_report> verify(const runtime& rt);
   result<routing::tick_result> tick(const runtime& rt, std::size_t limit);
-  result<std::int64_t> sync_settings(const runtime& rt);
+  // Stores this configuration's settings in Redis (on connect, after reload, after a flush).
+  result<std::int64_t> configure(const runtime& rt);
 
   std::int64_t now() const { return clock_.now_ms(); }
 
  private:
-  // Runs `cmd` with an HGETALL of ticket `id` pipelined behind it (one write, no round trip in
-  // between); `out` gets the ticket when the call did not fail. Answers the call's reply.
-  result<routing::resp_value> call_then_read(const routing::command& cmd, const runtime& rt,
-                                             std::string_view id, routing::ticket& out);
-  result<routing::resp_value> call(const routing::command& cmd,
+  // Runs a function call; when Redis answers that it lost the configuration's settings (a
+  // flush), stores them again and runs the call once more. `read_after`: a ticket whose
+  // HGETALL rides behind the call in the same write (its reply goes to `read`).
+  result<routing::resp_value> call(const runtime& rt, const routing::command& cmd,
+                                   std::string_view read_after = {},
+                                   routing::resp_value* read = nullptr,
+                                   std::optional<std::chrono::milliseconds> timeout = {});
+  result<routing::resp_value> send(const routing::command& cmd,
                                    std::optional<std::chrono::milliseconds> timeout = {});
 
   std::vector<redis_connection*> redis_;

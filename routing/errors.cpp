@@ -11,7 +11,7 @@ struct code_entry {
   std::string_view wire;  // as the Lua library spells it after TICKETD_
 };
 
-constexpr std::array<code_entry, 12> codes{{
+constexpr std::array<code_entry, 13> codes{{
     {errc::invalid_argument, "invalid_argument", "INVALID_ARGUMENT"},
     {errc::unauthenticated, "unauthenticated", "UNAUTHENTICATED"},
     {errc::forbidden, "forbidden", "FORBIDDEN"},
@@ -23,6 +23,7 @@ constexpr std::array<code_entry, 12> codes{{
     {errc::payload_too_large, "payload_too_large", "PAYLOAD_TOO_LARGE"},
     {errc::unavailable, "unavailable", "UNAVAILABLE"},
     {errc::stale, "stale", "STALE"},
+    {errc::unconfigured, "unconfigured", "UNCONFIGURED"},
     {errc::internal, "internal", "INTERNAL"},
 }};
 

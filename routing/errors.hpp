@@ -24,6 +24,7 @@ enum class errc {
   payload_too_large,
   unavailable,
   stale,     // internal: the ticket changed between a read and the function call; retried
+  unconfigured,  // internal: Redis lost this configuration's settings (flush); stored again
   internal,  // a bug or a reply the decoder did not expect
 };
 

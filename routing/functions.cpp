@@ -50,11 +50,7 @@ std::vector<std::string> strings_of(const resp_value& v) {
 command begin_call(const lua::function_info& fn, const call_base& b) {
   command cmd{fn.read_only ? "FCALL_RO" : "FCALL"};
   cmd.arg(fn.name).arg(1).arg(b.keys.prefix());
-  cmd.arg(b.now_ms)
-      .arg(b.settings.counted)
-      .arg(b.settings.max_concurrent_default)
-      .arg(b.settings.events_max_len)
-      .arg(b.settings.closed_retention_ms);
+  cmd.arg(b.now_ms).arg(b.settings.epoch);
   return cmd;
 }
 
@@ -172,8 +168,8 @@ command queue_head_call(const call_base& b, std::string_view queue, std::size_t 
   return std::move(begin_call(lua::fn::queue_head, b).arg(queue).arg(limit));
 }
 
-command tick_call(const call_base& b, std::size_t limit, std::int64_t affinity_wait_ms) {
-  return std::move(begin_call(lua::fn::tick, b).arg(limit).arg(affinity_wait_ms));
+command tick_call(const call_base& b, std::size_t limit) {
+  return std::move(begin_call(lua::fn::tick, b).arg(limit));
 }
 
 command verify_call(const call_base& b, const std::vector<std::string>& queues) {
@@ -182,7 +178,11 @@ command verify_call(const call_base& b, const std::vector<std::string>& queues) 
   return cmd;
 }
 
-command settings_sync_call(const call_base& b) { return begin_call(lua::fn::settings_sync, b); }
+command configure_call(const call_base& b) {
+  command cmd = begin_call(lua::fn::configure, b);
+  for (const auto& [name, value] : b.settings.fields) cmd.arg(name).arg(value);
+  return cmd;
+}
 
 command ticket_get_command(const keyspace& keys, std::string_view id) {
   return std::move(command{"HGETALL"}.arg(keys.key(key_part::ticket, id)));
@@ -193,27 +193,55 @@ std::optional<error> reply_error(const resp_value& reply) {
   return from_function_error(reply.str);
 }
 
-outcome<bool> decode_create(const resp_value& reply) {
-  if (auto e = reply_error(reply)) return std::move(*e);
-  if (!reply.is_string()) return bad_reply("bad create reply");
-  if (reply.str == "created") return true;
-  if (reply.str == "existing") return false;
-  return bad_reply("bad create reply");
+std::vector<assignment> decode_assignments(const resp_value& reply, std::size_t first) {
+  std::vector<assignment> out;
+  for (std::size_t i = first; i < reply.elements.size(); ++i) {
+    const auto& e = reply.elements[i];
+    if (!is_array_of(e, 6)) continue;
+    assignment a;
+    a.ticket = e.elements[0].str;
+    a.agent = e.elements[1].str;
+    a.status = parse_ticket_status(e.elements[2].str).value_or(ticket_status::assigned);
+    a.token = e.elements[3].str;
+    if (!e.elements[4].str.empty()) a.expires_at = to_int(e.elements[4]);
+    if (!e.elements[5].str.empty()) a.queued_at = to_int(e.elements[5]);
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
-outcome<std::int64_t> decode_action(const resp_value& reply) {
+outcome<create_result> decode_create(const resp_value& reply) {
   if (auto e = reply_error(reply)) return std::move(*e);
-  if (!reply.is_string() && reply.type != resp_value::kind::integer) {
+  if (!reply.is_array() || reply.elements.empty()) return bad_reply("bad create reply");
+  const auto& word = reply.elements[0].str;
+  if (word != "created" && word != "existing") return bad_reply("bad create reply");
+  create_result r;
+  r.created = word == "created";
+  r.assignments = decode_assignments(reply);
+  return r;
+}
+
+outcome<action_result> decode_action(const resp_value& reply) {
+  if (auto e = reply_error(reply)) return std::move(*e);
+  if (!reply.is_array() || reply.elements.empty()) return bad_reply("bad action reply");
+  const auto& first = reply.elements[0];
+  if (!first.is_string() && first.type != resp_value::kind::integer) {
     return bad_reply("bad action reply");
   }
-  return to_int(reply);
+  return action_result{to_int(first), decode_assignments(reply)};
 }
 
-outcome<std::optional<std::string>> decode_next(const resp_value& reply) {
+outcome<next_result> decode_next(const resp_value& reply) {
   if (auto e = reply_error(reply)) return std::move(*e);
-  if (reply.is_nil()) return std::optional<std::string>{};
-  if (!reply.is_string() || reply.str.empty()) return bad_reply("bad next reply");
-  return std::optional<std::string>{reply.str};
+  if (!reply.is_array() || reply.elements.empty()) return bad_reply("bad next reply");
+  const auto& first = reply.elements[0];
+  next_result r;
+  if (!first.is_nil()) {
+    if (!first.is_string() || first.str.empty()) return bad_reply("bad next reply");
+    r.id = first.str;
+  }
+  r.assignments = decode_assignments(reply);
+  return r;
 }
 
 outcome<ticket> decode_ticket_reply(std::string_view id, const resp_value& reply) {
@@ -228,11 +256,15 @@ outcome<ticket> decode_ticket_reply(std::string_view id, const resp_value& reply
   return std::move(*t);
 }
 
-outcome<agent> decode_agent_reply(std::string_view id, const resp_value& reply) {
+outcome<agent_result> decode_agent_reply(std::string_view id, const resp_value& reply) {
   if (auto e = reply_error(reply)) return std::move(*e);
-  auto a = decode_agent(id, reply);
+  if (!reply.is_array() || reply.elements.size() < 2) return bad_reply("bad agent reply");
+  resp_value head;
+  head.type = resp_value::kind::array;
+  head.elements.assign(reply.elements.begin(), reply.elements.begin() + 2);
+  auto a = decode_agent(id, head);
   if (!a) return bad_reply("bad agent reply");
-  return std::move(*a);
+  return agent_result{std::move(*a), decode_assignments(reply, 2)};
 }
 
 outcome<queue_stats> decode_queue_stats(const std::vector<std::string>& names,
@@ -283,8 +315,12 @@ outcome<queue_head> decode_queue_head(const resp_value& reply) {
 
 outcome<tick_result> decode_tick(const resp_value& reply) {
   if (auto e = reply_error(reply)) return std::move(*e);
-  if (!is_array_of(reply, 2)) return bad_reply("bad tick reply");
-  return tick_result{to_int(reply.elements[0]), non_negative(reply.elements[1])};
+  if (!reply.is_array() || reply.elements.empty() || !is_array_of(reply.elements[0], 4)) {
+    return bad_reply("bad tick reply");
+  }
+  const auto& counts = reply.elements[0].elements;
+  return tick_result{to_int(counts[0]), non_negative(counts[1]), to_int(counts[2]),
+                     to_int(counts[3]), decode_assignments(reply)};
 }
 
 outcome<verify_report> decode_verify(const resp_value& reply) {

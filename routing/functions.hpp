@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "routing/agent.hpp"
 #include "routing/errors.hpp"
 #include "routing/keyspace.hpp"
@@ -18,13 +19,15 @@
 
 namespace ticketd::routing {
 
-// The configured values of the common ARGV header (routing/lua/00_prelude.lua).
+// The configuration as the functions see it (routing/lua/00_prelude.lua "Configuration"):
+// stored once in Redis under its epoch by `configure`; every call names the epoch.
 struct call_settings {
-  std::string counted = "offered,assigned";  // statuses counted toward capacity
-  unsigned max_concurrent_default = 5;
-  std::size_t events_max_len = 1'000'000;
-  std::int64_t closed_retention_ms = 30LL * 24 * 3600 * 1000;
+  std::string epoch;  // digest of `fields`
+  std::vector<std::pair<std::string, std::string>> fields;
 };
+
+// The settings of a loaded configuration: counted statuses, defaults, queue policies.
+call_settings make_call_settings(const config::config& cfg);
 
 // What every call needs: where the workspace lives, the settings and the injected time.
 struct call_base {
@@ -114,9 +117,10 @@ command agent_status_call(const call_base& b, std::string_view agent, agent_stat
 command agent_get_call(const call_base& b, std::string_view agent);
 command queue_stats_call(const call_base& b, const std::vector<std::string>& queues);
 command queue_head_call(const call_base& b, std::string_view queue, std::size_t limit);
-command tick_call(const call_base& b, std::size_t limit, std::int64_t affinity_wait_ms);
+command tick_call(const call_base& b, std::size_t limit);
 command verify_call(const call_base& b, const std::vector<std::string>& queues);
-command settings_sync_call(const call_base& b);
+// Stores b.settings under their epoch (on every connect and reload).
+command configure_call(const call_base& b);
 // HGETALL of one ticket (reads need no function).
 command ticket_get_command(const keyspace& keys, std::string_view id);
 
@@ -125,23 +129,55 @@ command ticket_get_command(const keyspace& keys, std::string_view id);
 // A function's error reply as a domain error; nullopt when the reply is not an error.
 std::optional<error> reply_error(const resp_value& reply);
 
+// A ticket push routing offered or assigned during a call.
+struct assignment {
+  std::string ticket;
+  std::string agent;
+  ticket_status status = ticket_status::assigned;  // offered or assigned
+  std::string token;                               // offers: what accept/reject must echo
+  std::optional<std::int64_t> expires_at;          // offers
+  std::optional<std::int64_t> queued_at;           // when the ticket started waiting
+};
+
+// The assignments a writing function answers after its result ({result, assignments...}: they
+// start at index 1; the agent functions' at 2).
+std::vector<assignment> decode_assignments(const resp_value& reply, std::size_t first = 1);
+
 struct create_result {
   bool created = false;  // false: the same request was repeated (idempotent)
   ticket value;
+  std::vector<assignment> assignments;
 };
-// create: true when created, false when the same payload existed already.
-outcome<bool> decode_create(const resp_value& reply);
+// create: {'created'|'existing', assignments...}; `value` is left for the caller.
+outcome<create_result> decode_create(const resp_value& reply);
 
-// Ticket actions: the ticket's new version.
-outcome<std::int64_t> decode_action(const resp_value& reply);
+// A ticket after an action, with what push routing did in the same call.
+struct ticket_result {
+  ticket value;
+  std::vector<assignment> assignments;
+};
 
-// next: the assigned ticket's id; nullopt when nothing waits for the agent.
-outcome<std::optional<std::string>> decode_next(const resp_value& reply);
+struct action_result {
+  std::int64_t version = 0;  // the ticket's new version
+  std::vector<assignment> assignments;
+};
+outcome<action_result> decode_action(const resp_value& reply);
+
+struct next_result {
+  std::optional<std::string> id;  // nullopt when nothing waits for the agent
+  std::vector<assignment> assignments;
+};
+outcome<next_result> decode_next(const resp_value& reply);
 
 // A ticket read with ticket_get_command (HGETALL); not_found when it does not exist.
 outcome<ticket> decode_ticket_reply(std::string_view id, const resp_value& reply);
 
-outcome<agent> decode_agent_reply(std::string_view id, const resp_value& reply);
+struct agent_result {
+  agent value;
+  std::vector<assignment> assignments;
+};
+// {agent fields, held ticket ids, assignments...}
+outcome<agent_result> decode_agent_reply(std::string_view id, const resp_value& reply);
 
 struct queue_stat {
   std::string name;
@@ -170,6 +206,9 @@ outcome<queue_head> decode_queue_head(const resp_value& reply);
 struct tick_result {
   std::int64_t fired = 0;
   std::optional<std::int64_t> next_due;
+  std::int64_t offer_timeouts = 0;
+  std::int64_t overflows = 0;
+  std::vector<assignment> assignments;
 };
 outcome<tick_result> decode_tick(const resp_value& reply);
 

@@ -5,11 +5,12 @@
 namespace ticketd::routing {
 namespace {
 
-constexpr std::array<std::pair<key_part, std::string_view>, 11> parts{{
+constexpr std::array<std::pair<key_part, std::string_view>, 13> parts{{
     {key_part::ticket, "t:"},
     {key_part::queue, "q:"},
     {key_part::queue_age, "qo:"},
     {key_part::queue_age_count, "qc:"},
+    {key_part::queue_agents, "qa:"},
     {key_part::personal_queue, "pq:"},
     {key_part::agent, "a:"},
     {key_part::held, "h:"},
@@ -17,6 +18,7 @@ constexpr std::array<std::pair<key_part, std::string_view>, 11> parts{{
     {key_part::timers, "timers"},
     {key_part::events, "events"},
     {key_part::settings, "settings"},
+    {key_part::config, "cfg:"},
 }};
 
 std::string_view suffix(key_part part) { return parts[static_cast<std::size_t>(part)].second; }

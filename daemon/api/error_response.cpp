@@ -29,6 +29,7 @@ int http_status(errc code) {
     case errc::capacity_exceeded:
     case errc::conflict:
     case errc::stale: return 409;
+    case errc::unconfigured: return 503;
     case errc::version_mismatch: return 412;
     case errc::payload_too_large: return 413;
     case errc::unavailable: return 503;
@@ -66,6 +67,7 @@ std::string describe(const routing::error& e) {
       return "the request conflicts with the ticket's state";
     }
     case errc::stale: return "the ticket kept changing; try again";
+    case errc::unconfigured: return "Redis lost the configuration; try again";
     case errc::unavailable: return "Redis is unavailable; try again shortly";
     case errc::payload_too_large: return "the request body is too large";
     case errc::unauthenticated: return "a valid bearer token is required";

@@ -21,9 +21,34 @@ void write_optional_number(json_writer& w, const std::optional<std::int64_t>& v)
   }
 }
 
+// "assignment" (the first) and "assignments" (when several) inside an open object.
+void write_assignments(json_writer& w, std::span<const routing::assignment> assignments) {
+  if (assignments.empty()) return;
+  w.key("assignment");
+  write_assignment(w, assignments.front());
+  if (assignments.size() > 1) {
+    w.key("assignments").begin_array();
+    for (const auto& a : assignments) write_assignment(w, a);
+    w.end_array();
+  }
+}
+
 }  // namespace
 
-void write_ticket(json_writer& w, const routing::ticket& t, const config::config& cfg) {
+void write_assignment(json_writer& w, const routing::assignment& a) {
+  w.begin_object();
+  w.field("ticket", a.ticket);
+  w.field("agent", a.agent);
+  w.field("status", routing::to_string(a.status));
+  if (a.status == routing::ticket_status::offered) {
+    w.field("token", a.token);
+    w.key("expires_at").optional_timestamp(a.expires_at);
+  }
+  w.end_object();
+}
+
+void write_ticket(json_writer& w, const routing::ticket& t, const config::config& cfg,
+                  std::span<const routing::assignment> assignments) {
   using routing::ticket_status;
   w.begin_object();
   w.field("id", t.id);
@@ -86,14 +111,16 @@ void write_ticket(json_writer& w, const routing::ticket& t, const config::config
   } else {
     w.string(t.resolve_reason);
   }
+  write_assignments(w, assignments);
   w.end_object();
 }
 
-std::string ticket_json(const routing::ticket& t, const config::config& cfg) {
+std::string ticket_json(const routing::ticket& t, const config::config& cfg,
+                        std::span<const routing::assignment> assignments) {
   std::string out;
   out.reserve(900);
   json_writer w(out);
-  write_ticket(w, t, cfg);
+  write_ticket(w, t, cfg, assignments);
   return out;
 }
 
@@ -107,7 +134,8 @@ std::string next_json(const routing::ticket& t, const config::config& cfg) {
   return out;
 }
 
-void write_agent(json_writer& w, const routing::agent& a, const config::config& cfg) {
+void write_agent(json_writer& w, const routing::agent& a, const config::config& cfg,
+                 std::span<const routing::assignment> assignments) {
   w.begin_object();
   w.field("id", a.id);
   w.field("name", a.name);
@@ -120,13 +148,15 @@ void write_agent(json_writer& w, const routing::agent& a, const config::config& 
   w.key("tickets").strings(a.tickets);
   w.key("last_assigned_at").optional_timestamp(a.last_assigned_at);
   w.key("status_since").timestamp(a.status_since);
+  write_assignments(w, assignments);
   w.end_object();
 }
 
-std::string agent_json(const routing::agent& a, const config::config& cfg) {
+std::string agent_json(const routing::agent& a, const config::config& cfg,
+                       std::span<const routing::assignment> assignments) {
   std::string out;
   json_writer w(out);
-  write_agent(w, a, cfg);
+  write_agent(w, a, cfg, assignments);
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -14,14 +15,21 @@
 
 namespace ticketd::daemon::api {
 
-void write_ticket(json_writer& w, const routing::ticket& t, const config::config& cfg);
-std::string ticket_json(const routing::ticket& t, const config::config& cfg);
+// `assignments`: what push routing did in the same call; the first is shown as "assignment"
+// (API.md), all of them as "assignments" when there are several.
+void write_ticket(json_writer& w, const routing::ticket& t, const config::config& cfg,
+                  std::span<const routing::assignment> assignments = {});
+std::string ticket_json(const routing::ticket& t, const config::config& cfg,
+                        std::span<const routing::assignment> assignments = {});
+void write_assignment(json_writer& w, const routing::assignment& a);
 
 // {"ticket": {...}} for "To Solve".
 std::string next_json(const routing::ticket& t, const config::config& cfg);
 
-void write_agent(json_writer& w, const routing::agent& a, const config::config& cfg);
-std::string agent_json(const routing::agent& a, const config::config& cfg);
+void write_agent(json_writer& w, const routing::agent& a, const config::config& cfg,
+                 std::span<const routing::assignment> assignments = {});
+std::string agent_json(const routing::agent& a, const config::config& cfg,
+                       std::span<const routing::assignment> assignments = {});
 
 std::string queues_json(const routing::queue_stats& stats, const config::config& cfg,
                         std::int64_t now_ms);

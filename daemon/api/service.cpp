@@ -136,7 +136,9 @@ service::reply service::create_ticket(call& c) {
     metrics_.transition("create");
     count_outcome(metrics_, result->value, assignment_mode::push);
   }
-  co_return json(result->created ? 201 : 200, ticket_json(result->value, *c.rt->cfg));
+  record_pushes(result->assignments, c.store.now());
+  co_return json(result->created ? 201 : 200,
+                 ticket_json(result->value, *c.rt->cfg, result->assignments));
 }
 
 service::reply service::get_ticket(call& c) {
@@ -151,6 +153,7 @@ service::reply service::delete_ticket(call& c) {
   auto done = co_await c.store.remove(*c.rt, c.route.id);
   if (!done) co_return failure(done.error());
   metrics_.transition("delete");
+  record_pushes(*done, c.store.now());
   std::string body;
   json_writer w(body);
   w.begin_object().field("id", c.route.id).field("deleted", true).end_object();
@@ -176,8 +179,12 @@ service::reply service::ticket_action(call& c) {
   auto t = co_await c.store.act(*c.rt, *action, c.route.id, if_match, *req);
   if (!t) co_return failure(t.error());
   metrics_.transition(routing::to_string(*action));
-  count_outcome(metrics_, *t, mode_of(*action));
-  co_return json(200, ticket_json(*t, *c.rt->cfg));
+  count_outcome(metrics_, t->value, mode_of(*action));
+  if (*action == routing::ticket_action::accept) metrics_.offer(offer_outcome::accepted);
+  if (*action == routing::ticket_action::reject) metrics_.offer(offer_outcome::rejected);
+  if (*action == routing::ticket_action::escalate) metrics_.escalated();
+  record_pushes(t->assignments, c.store.now());
+  co_return json(200, ticket_json(t->value, *c.rt->cfg, t->assignments));
 }
 
 service::reply service::put_agent(call& c) {
@@ -186,14 +193,15 @@ service::reply service::put_agent(call& c) {
   if (!req) co_return failure(req.error());
   auto a = co_await c.store.put_agent(*c.rt, c.route.id, *req);
   if (!a) co_return failure(a.error());
-  co_return json(200, agent_json(*a, *c.rt->cfg));
+  record_pushes(a->assignments, c.store.now());
+  co_return json(200, agent_json(a->value, *c.rt->cfg, a->assignments));
 }
 
 service::reply service::get_agent(call& c) {
   if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
   auto a = co_await c.store.get_agent(*c.rt, c.route.id);
   if (!a) co_return failure(a.error());
-  co_return json(200, agent_json(*a, *c.rt->cfg));
+  co_return json(200, agent_json(a->value, *c.rt->cfg));
 }
 
 service::reply service::agent_status(call& c) {
@@ -202,7 +210,8 @@ service::reply service::agent_status(call& c) {
   if (!status) co_return failure(status.error());
   auto a = co_await c.store.set_agent_status(*c.rt, c.route.id, *status);
   if (!a) co_return failure(a.error());
-  co_return json(200, agent_json(*a, *c.rt->cfg));
+  record_pushes(a->assignments, c.store.now());
+  co_return json(200, agent_json(a->value, *c.rt->cfg, a->assignments));
 }
 
 service::reply service::agent_next(call& c) {
@@ -212,7 +221,9 @@ service::reply service::agent_next(call& c) {
   if (!*t) co_return json(204, {});
   metrics_.transition("next");
   metrics_.assigned(assignment_mode::pull);
-  co_return json(200, next_json(**t, *c.rt->cfg));
+  metrics_.waited((*t)->value.queued_at, c.store.now());
+  record_pushes((*t)->assignments, c.store.now());
+  co_return json(200, next_json((*t)->value, *c.rt->cfg));
 }
 
 service::reply service::list_queues(call& c) {
@@ -275,6 +286,17 @@ service::reply service::move_clock(call& c) {
   json_writer w(body);
   w.begin_object().key("now").timestamp(hooks_.manual_clock->now_ms()).end_object();
   co_return json(200, std::move(body));
+}
+
+void service::record_pushes(std::span<const routing::assignment> pushed, std::int64_t now_ms) {
+  for (const auto& a : pushed) {
+    if (a.status == routing::ticket_status::offered) {
+      metrics_.offer(offer_outcome::made);
+    } else {
+      metrics_.assigned(assignment_mode::push);
+    }
+    if (a.queued_at) metrics_.waited(*a.queued_at, now_ms);
+  }
 }
 
 http_response service::reload() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,7 @@ class service final : public http_handler {
   reply metrics_text(call& c);
   reply move_clock(call& c);
   http_response reload();
+  void record_pushes(std::span<const routing::assignment> pushed, std::int64_t now_ms);
 
   std::vector<ticket_store*> stores_;
   runtime_holder& runtime_;

@@ -5,13 +5,16 @@
 --
 -- Conventions (shared/STYLE.md "Redis functions"):
 --   KEYS[1]   the workspace prefix `ticketd:{<ws>}:`; every other key comes from key().
---   ARGV[1-5] the common header: now_ms, counted statuses (comma list), default
---             max_concurrent, event stream max length, closed-ticket retention ms.
---             Function arguments start at ARGV[6]. Time comes from ARGV, never TIME.
+--   ARGV[1-2] the common header: now_ms, and the configuration epoch: the daemon stores each
+--             configuration's settings once in `cfg:<epoch>` (function `configure`) and the
+--             library keeps them parsed per epoch. Function arguments start at ARGV[3].
+--             Time comes from ARGV, never TIME.
 --   Check, then write: every check that can fail runs before the first write.
 --   Errors are error replies whose first word is a stable code: TICKETD_<CODE> key=value...
---   Actions answer the ticket's new version; the daemon reads the ticket itself with an HGETALL
---   pipelined behind the call (cheaper than converting the hash through Lua).
+--   Writing functions answer {result, assignments...}: the result (a ticket's new version,
+--   'created'...) and every offer or assignment that push routing made in the same call, each
+--   {ticket, agent, status, token, expires_ms, queued_ms}. The daemon reads the ticket itself
+--   with an HGETALL pipelined behind the call (cheaper than converting the hash through Lua).
 --   Times are written as the strings they arrived as: formatting Lua numbers costs CPU.
 
 -- Key parts: keep in step with routing/keyspace.cpp (tests/unit/routing/keyspace_test.cpp).
@@ -20,6 +23,7 @@ local KEY = {
   queue = 'q:',
   queue_age = 'qo:',
   queue_age_count = 'qc:',
+  queue_agents = 'qa:',
   personal_queue = 'pq:',
   agent = 'a:',
   held = 'h:',
@@ -27,6 +31,7 @@ local KEY = {
   timers = 'timers',
   events = 'events',
   settings = 'settings',
+  config = 'cfg:',
 }
 
 local function key(P, part, id)
@@ -54,38 +59,17 @@ local ALLOWED = {
 }
 local HELD = {offered = true, assigned = true, pending = true, postponed = true}
 
+-- How many tickets one call may hand out, and how deep it looks into a queue for a ticket an
+-- agent is not cooling down for: bounds on the work of any single call.
+local PUSH_LIMIT = 50
+local HEAD_SCAN = 5
+local AGENT_SCAN = 10
+
 -- Aborts the call with a domain error. Only ever raised before the first write.
 local function fail(code, detail)
   local msg = 'TICKETD_' .. code
   if detail then msg = msg .. ' ' .. detail end
   error({err = msg})
-end
-
--- Counted-status sets by their header text, parsed once per loaded library.
-local counted_sets = {}
-
--- The common header of ARGV. `now_ms` is the time as text (for writing), `now` as a number.
-local function context(keys, argv)
-  local set = counted_sets[argv[2]]
-  if not set then
-    set = {}
-    for status in string.gmatch(argv[2], '[^,]+') do set[status] = true end
-    counted_sets[argv[2]] = set
-  end
-  return {
-    P = keys[1],
-    events = keys[1] .. KEY.events,
-    now_ms = argv[1],
-    now = tonumber(argv[1]),
-    counted = set,
-    max_default = tonumber(argv[3]),
-    maxlen = argv[4],
-    retention = argv[5],
-  }
-end
-
-local function counted(c, status)
-  return c.counted[status] == true
 end
 
 local function split(list)
@@ -94,6 +78,78 @@ local function split(list)
     for item in string.gmatch(list, '[^,]+') do out[#out + 1] = item end
   end
   return out
+end
+
+-- Configuration ------------------------------------------------------------------------------
+-- cfg:<epoch> holds, as text: counted (comma list of statuses), max (default max_concurrent),
+-- maxlen (event stream cap), retention (closed tickets, ms), affinity (ms), push ('1' when any
+-- queue pushes) and per queue `q:<name>` = mode;strategy;accept_ms;cooldown_ms;away;overflow
+-- with overflow = after_ms>queue,after_ms>queue (empty when none).
+
+local configs = {}  -- parsed, by epoch, for the life of the loaded library
+
+local function parse_queue(text)
+  local mode, strategy, accept, cooldown, away, overflow =
+      string.match(text, '^([^;]*);([^;]*);([^;]*);([^;]*);([^;]*);(.*)$')
+  local q = {mode = mode, strategy = strategy, accept = tonumber(accept) or 0,
+             cooldown = tonumber(cooldown) or 0, away = away == '1', overflow = {}}
+  for after, to in string.gmatch(overflow or '', '(%d+)>([^,]+)') do
+    q.overflow[#q.overflow + 1] = {after = tonumber(after), to = to}
+  end
+  return q
+end
+
+local function configuration(P, epoch)
+  local cfg = configs[epoch]
+  if cfg then return cfg end
+  local flat = redis.call('HGETALL', P .. KEY.config .. epoch)
+  if #flat == 0 then fail('UNCONFIGURED', 'epoch=' .. epoch) end
+  cfg = {queues = {}}
+  for i = 1, #flat, 2 do
+    local name, value = flat[i], flat[i + 1]
+    if string.sub(name, 1, 2) == 'q:' then
+      cfg.queues[string.sub(name, 3)] = parse_queue(value)
+    else
+      cfg[name] = value
+    end
+  end
+  cfg.counted_text = cfg.counted or ''
+  cfg.counted = {}
+  for status in string.gmatch(cfg.counted_text, '[^,]+') do cfg.counted[status] = true end
+  cfg.max_default = tonumber(cfg.max) or 5
+  cfg.any_push = cfg.push == '1'
+  cfg.affinity_ms = tonumber(cfg.affinity) or 0
+  configs[epoch] = cfg
+  return cfg
+end
+
+-- One call's state: the header, its configuration, the agents it touched (read once, written
+-- back by settle), the pushes it owes, and the assignments it made.
+local function context(keys, argv)
+  local cfg = configuration(keys[1], argv[2])
+  return {
+    P = keys[1],
+    events = keys[1] .. KEY.events,
+    now_ms = argv[1],
+    now = tonumber(argv[1]),
+    cfg = cfg,
+    counted = cfg.counted,
+    maxlen = cfg.maxlen,
+    agents = {},
+    freed = {},
+    requeued = {},
+    assignments = {},
+  }
+end
+
+local function counted(c, status)
+  return c.counted[status] == true
+end
+
+local function push_queue_policy(c, q)
+  local pol = c.cfg.queues[q]
+  if pol and pol.mode == 'push' then return pol end
+  return nil
 end
 
 -- Appends one event to the workspace stream. `subject` is 'ticket' or 'agent'; the rest are
@@ -165,15 +221,20 @@ end
 
 -- The usual opening of a ticket action: load, versions, transition.
 local function begin_action(c, argv, action, extra)
-  local t = load_ticket(c, argv[6], extra)
-  check_version(t, argv[7], argv[8])
+  local t = load_ticket(c, argv[3], extra)
+  check_version(t, argv[4], argv[5])
   check_transition(t, action)
   return t
 end
 
+-- The version the next commit writes.
+local function next_version(t)
+  return tostring(tonumber(t.f.v) + 1)
+end
+
 -- Writes the changed fields with the next version; returns that version.
 local function commit(c, t)
-  local v = tostring(tonumber(t.f.v) + 1)
+  local v = next_version(t)
   put(t, 'v', v)
   put(t, 'ua', c.now_ms)
   local sets, dels = {}, {}
@@ -193,17 +254,29 @@ local function commit(c, t)
 end
 
 -- Agents -------------------------------------------------------------------------------------
+-- An agent record, read at most once per call and cached in c.agents (false: no such agent).
+-- Changes to load, status and last assignment are made on the record and written by settle(),
+-- which also keeps the push queues' availability indexes (qa:<queue>) in step.
 
-local function find_agent(c, id)
-  local ak = key(c.P, 'agent', id)
-  local f = redis.call('HMGET', ak, 'st', 'm', 'l', 'fx', 'qe', 'pn')
-  if not f[1] then return nil end
-  return {key = ak, id = id, st = f[1], max = tonumber(f[2]) or c.max_default,
-          load = tonumber(f[3]) or 0, forced = f[4], qe = f[5], waiting = tonumber(f[6]) or 0}
+local function agent_rec(c, id)
+  local a = c.agents[id]
+  if a == nil then
+    local ak = key(c.P, 'agent', id)
+    local f = redis.call('HMGET', ak, 'st', 'm', 'l', 'fx', 'qe', 'pn', 'lt', 'ss', 'rr')
+    if f[1] then
+      a = {key = ak, id = id, st = f[1], max = tonumber(f[2]) or c.cfg.max_default,
+           load = tonumber(f[3]) or 0, forced = f[4], qe = f[5], waiting = tonumber(f[6]) or 0,
+           lt = f[7] or nil, ss = f[8] or '0', rr = f[9] or '', changed = {}}
+    else
+      a = false
+    end
+    c.agents[id] = a
+  end
+  return a or nil
 end
 
 local function load_agent(c, id)
-  local a = find_agent(c, id)
+  local a = agent_rec(c, id)
   if not a then fail('NOT_FOUND', 'agent=' .. id) end
   return a
 end
@@ -215,9 +288,100 @@ local function has_room(a, already)
   return a.load < a.max
 end
 
+local function available(a)
+  return a.st == 'online' and a.load < a.max
+end
+
+-- When this agent last got a ticket from queue q (round robin), from its `rr` field
+-- (queue=ms,queue=ms).
+local function last_from(a, q)
+  return string.match(',' .. a.rr, ',' .. q .. '=(%d+)') or '0'
+end
+
+-- Marks fields of agent record a as changed (written back by write_agent).
+local function touch(a, ...)
+  for i = 1, select('#', ...) do a.changed[select(i, ...)] = true end
+end
+
+local function set_last_from(a, q, ms)
+  local rest = string.gsub(',' .. a.rr, ',' .. q .. '=%d+', '')
+  a.rr = string.sub(rest .. ',' .. q .. '=' .. ms, 2)
+  touch(a, 'rr')
+end
+
+-- An agent's place in a push queue's availability index: lowest goes first.
+--   least_loaded: load/max in 1/10000 steps, then longest idle (seconds since last ticket);
+--   longest_idle: time of its last ticket (or of coming online);
+--   round_robin:  time of its last ticket from this queue.
+local function availability_score(a, q, pol)
+  local idle = a.lt or a.ss
+  if pol.strategy == 'longest_idle' then return idle end
+  if pol.strategy == 'round_robin' then return last_from(a, q) end
+  local ratio = math.floor(a.load * 10000 / a.max)
+  return string.format('%d%010d', ratio, math.floor(tonumber(idle) / 1000))
+end
+
+local function refresh_availability(c, a)
+  for q in string.gmatch(a.qe or '', '[^,]+') do
+    local pol = push_queue_policy(c, q)
+    if pol then
+      local qa = key(c.P, 'queue_agents', q)
+      if available(a) then
+        redis.call('ZADD', qa, availability_score(a, q, pol), a.id)
+      else
+        redis.call('ZREM', qa, a.id)
+      end
+    end
+  end
+end
+
+-- Writes an agent record's changed fields back and refreshes its place in the push queues.
+local AGENT_FIELD = {l = 'load', st = 'st', ss = 'ss', lt = 'lt', rr = 'rr'}
+local function write_agent(c, a)
+  local fields = {}
+  for name in pairs(a.changed) do
+    fields[#fields + 1] = name
+    fields[#fields + 1] = a[AGENT_FIELD[name]]
+  end
+  if #fields > 0 then redis.call('HSET', a.key, unpack(fields)) end
+  if c.cfg.any_push then refresh_availability(c, a) end
+  a.changed = {}
+end
+
+-- Sets an agent's presence.
+local function set_status(c, a, status)
+  a.st = status
+  a.ss = c.now_ms
+  touch(a, 'st', 'ss')
+end
+
+-- Changes an agent's load by delta. Without push queues an agent the call did not read is
+-- changed in place (one command); otherwise through its record, so the indexes follow.
+local function adjust_load(c, id, delta)
+  local a = c.agents[id]
+  if a == nil and not c.cfg.any_push then
+    redis.call('HINCRBY', key(c.P, 'agent', id), 'l', delta)
+    if delta < 0 then c.freed[id] = true end
+    return
+  end
+  a = agent_rec(c, id)
+  if not a then return end
+  a.load = a.load + delta
+  touch(a, 'l')
+  if delta < 0 then c.freed[id] = true end
+end
+
+-- Marks that an agent just got a ticket (from queue q when pushed).
+local function note_assigned(c, a, q)
+  a.lt = c.now_ms
+  touch(a, 'lt')
+  if q then set_last_from(a, q, c.now_ms) end
+end
+
 -- Timers -------------------------------------------------------------------------------------
 -- One lifecycle slot per ticket (`l|<id>`, its kind in the ticket's `lk` field): wake,
--- affinity, close, and in later versions offer timeouts, overflow and follow-ups.
+-- affinity, close, offer (timeout), overflow, and later follow-ups. Beside it: `s|<id>` (SLA)
+-- and `c|<id>` (a rejected or missed offer's cooldown ended: push the ticket's queues again).
 
 local function set_lifecycle_timer(c, t, kind, due)
   redis.call('ZADD', key(c.P, 'timers'), due, 'l|' .. t.id)
@@ -233,31 +397,21 @@ end
 
 -- Holding and load ---------------------------------------------------------------------------
 
--- Changes an agent's load by delta: in the caller's agent record when it passed one (the caller
--- writes it back), else in Redis.
-local function adjust_load(c, rec, id, delta)
-  if rec and rec.id == id then
-    rec.load = rec.load + delta
-  else
-    redis.call('HINCRBY', key(c.P, 'agent', id), 'l', delta)
-  end
-end
-
 -- Moves ticket t to `status`, held by `agent` (nil unless status is held), keeping every
 -- agent's held set and load exact: load = tickets held in a counted status.
-local function move(c, t, status, agent, rec)
+local function move(c, t, status, agent)
   local old_s = t.f.s
   local old_a = assignee(t)
   if old_a and old_a ~= agent then
     redis.call('SREM', key(c.P, 'held', old_a), t.id)
-    if counted(c, old_s) then adjust_load(c, rec, old_a, -1) end
+    if counted(c, old_s) then adjust_load(c, old_a, -1) end
   elseif old_a then
     local was, now = counted(c, old_s), counted(c, status)
-    if was ~= now then adjust_load(c, rec, old_a, now and 1 or -1) end
+    if was ~= now then adjust_load(c, old_a, now and 1 or -1) end
   end
   if agent and agent ~= old_a then
     redis.call('SADD', key(c.P, 'held', agent), t.id)
-    if counted(c, status) then adjust_load(c, rec, agent, 1) end
+    if counted(c, status) then adjust_load(c, agent, 1) end
   end
   if status ~= old_s then
     clear_lifecycle_timer(c, t)
@@ -330,14 +484,46 @@ local function score_of(rank)
   return rank .. fraction
 end
 
--- Puts ticket t (not held, not waiting) into shared queue `queue` with `score`.
-local function enqueue(c, t, queue, score)
+-- Adds a waiting ticket to one more shared queue (overflow): same score, same age.
+local function add_to_queue(c, t, queue)
+  redis.call('ZADD', key(c.P, 'queue', queue), t.f.r, t.id)
+  age_add(c, queue, t.f.qa)
+  local list = t.f.qs or t.f.q
+  put(t, 'qs', list .. ',' .. queue)
+end
+
+-- Overflow of a ticket waiting in its home queue: steps already due apply now, the next one
+-- gets the lifecycle timer (its step number in `os`).
+local function arm_overflow(c, t, from_step)
+  local pol = c.cfg.queues[t.f.q]
+  if not pol or #pol.overflow == 0 then return end
+  local queued_at = tonumber(t.f.qa)
+  for i = from_step, #pol.overflow do
+    local step = pol.overflow[i]
+    local due = queued_at + step.after
+    if due > c.now then
+      put(t, 'os', tostring(i))
+      set_lifecycle_timer(c, t, 'overflow', due)
+      return
+    end
+    add_to_queue(c, t, step.to)
+    c.requeued[step.to] = true
+  end
+  drop(t, 'os')
+end
+
+-- Puts ticket t (not held, not waiting) into shared queue `queue` with `score`; it has waited
+-- since `queued_at` (now unless it returns from an offer with its place kept).
+local function enqueue(c, t, queue, score, queued_at)
   move(c, t, 'queued', nil)
+  local since = queued_at or c.now_ms
   redis.call('ZADD', key(c.P, 'queue', queue), score, t.id)
-  age_add(c, queue, c.now_ms)
+  age_add(c, queue, since)
   put(t, 'q', queue)
   put(t, 'r', score)
-  put(t, 'qa', c.now_ms)
+  put(t, 'qa', since)
+  arm_overflow(c, t, 1)
+  c.requeued[queue] = true
 end
 
 -- Puts ticket t into agent's personal queue (affinity) until `until_ms`.
@@ -351,15 +537,155 @@ local function enqueue_personal(c, t, agent, score, until_ms)
   set_lifecycle_timer(c, t, 'affinity', until_ms)
 end
 
+-- Cooldowns: agents that rejected or missed a ticket's offer are not offered it again until a
+-- time; kept in the ticket's `cd` field as agent=ms pairs.
+local function cooling(t, agent, now)
+  local untl = string.match(',' .. (t.f.cd or ''), ',' .. agent .. '=(%d+)')
+  return untl ~= nil and tonumber(untl) > now
+end
+
+local function add_cooldown(c, t, agent, ms)
+  if ms <= 0 then return end
+  local kept = {}
+  for name, untl in string.gmatch(t.f.cd or '', '([^,=]+)=(%d+)') do
+    if name ~= agent and tonumber(untl) > c.now then kept[#kept + 1] = name .. '=' .. untl end
+  end
+  kept[#kept + 1] = agent .. '=' .. tostring(c.now + ms)
+  put(t, 'cd', table.concat(kept, ','))
+end
+
+-- Push ----------------------------------------------------------------------------------------
+
+-- Offers (with accept_timeout) or assigns waiting ticket t to agent record a for push queue q
+-- (nil: from the agent's personal queue).
+local function hand_to(c, t, a, q, pol)
+  local queued_at = t.f.qa
+  unqueue(c, t)
+  local status, token, expires = 'assigned', '', ''
+  if pol.accept > 0 then
+    status = 'offered'
+    move(c, t, 'offered', a.id)
+    token = next_version(t)
+    expires = tostring(c.now + pol.accept)
+    put(t, 'ot', token)
+    put(t, 'oq', q)
+    set_lifecycle_timer(c, t, 'offer', expires)
+  else
+    move(c, t, 'assigned', a.id)
+  end
+  note_assigned(c, a, q)
+  write_agent(c, a)
+  commit(c, t)
+  if status == 'offered' then
+    emit(c, 'ticket.offered', 'ticket', t.id, 'agent', a.id, 'token', token, 'expires', expires,
+         'queue', q)
+  else
+    emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', a.id, 'via', 'push', 'queue', q or t.f.q)
+  end
+  c.assignments[#c.assignments + 1] = {t.id, a.id, status, token, expires, queued_at or ''}
+end
+
+-- The best available agent of push queue q for ticket t (nil when none).
+local function pick_agent(c, q, t)
+  local candidates = redis.call('ZRANGE', key(c.P, 'queue_agents', q), 0, AGENT_SCAN - 1)
+  for _, id in ipairs(candidates) do
+    if not cooling(t, id, c.now) then
+      local a = agent_rec(c, id)
+      if a and available(a) then return a end
+    end
+  end
+  return nil
+end
+
+-- Hands queue q's waiting tickets, lowest rank first, to its available agents.
+local function push_queue(c, q)
+  local pol = push_queue_policy(c, q)
+  if not pol then return end
+  local qkey = key(c.P, 'queue', q)
+  local akey = key(c.P, 'queue_agents', q)
+  for _ = 1, PUSH_LIMIT do
+    if redis.call('ZCARD', akey) == 0 then return end
+    local handed = false
+    for _, id in ipairs(redis.call('ZRANGE', qkey, 0, HEAD_SCAN - 1)) do
+      local t = load_ticket(c, id, {'cd'})
+      local a = pick_agent(c, q, t)
+      if a then
+        hand_to(c, t, a, q, pol)
+        handed = true
+        break
+      end
+    end
+    if not handed then return end
+  end
+end
+
+-- Hands agent a, which has room, the lowest-rank waiting tickets of its push queues and of its
+-- personal queue (customer replies that waited for it, when their home queue pushes; they are
+-- its own tickets coming back, so they are assigned, never offered).
+local PERSONAL = {accept = 0}
+local function push_agent(c, a)
+  for _ = 1, PUSH_LIMIT do
+    if not available(a) then return end
+    local best, best_score, best_q, best_pol
+    if a.waiting > 0 then
+      local heads = redis.call('ZRANGE', key(c.P, 'personal_queue', a.id), 0, 0, 'WITHSCORES')
+      if heads[1] then
+        local t = load_ticket(c, heads[1])
+        if push_queue_policy(c, t.f.q) then
+          best, best_score, best_pol = t, tonumber(heads[2]), PERSONAL
+        end
+      end
+    end
+    for q in string.gmatch(a.qe or '', '[^,]+') do
+      local pol = push_queue_policy(c, q)
+      if pol then
+        local heads = redis.call('ZRANGE', key(c.P, 'queue', q), 0, HEAD_SCAN - 1, 'WITHSCORES')
+        for i = 1, #heads, 2 do
+          local score = tonumber(heads[i + 1])
+          if best_score and score >= best_score then break end
+          local t = load_ticket(c, heads[i], {'cd'})
+          if not cooling(t, a.id, c.now) then
+            best, best_score, best_q, best_pol = t, score, q, pol
+            break
+          end
+        end
+      end
+    end
+    if not best then return end
+    if best_pol == PERSONAL then a.waiting = a.waiting - 1 end
+    hand_to(c, best, a, best_q, best_pol)
+  end
+end
+
+-- Ends every writing call: pushes owed to queues that got tickets back and to agents that got
+-- room, writes the agents it changed, and answers {result, assignments...}.
+local function settle(c, result)
+  if c.cfg.any_push then
+    for q in pairs(c.requeued) do push_queue(c, q) end
+    for id in pairs(c.freed) do
+      local a = agent_rec(c, id)
+      if a then push_agent(c, a) end
+    end
+  end
+  for _, a in pairs(c.agents) do
+    if a and next(a.changed) then write_agent(c, a) end
+  end
+  local out = {result}
+  for i = 1, #c.assignments do out[i + 1] = c.assignments[i] end
+  return out
+end
+
+-- Returning tickets ---------------------------------------------------------------------------
+
 -- Hands ticket t back to `agent` (its last agent): assigned when the agent is online with room;
 -- waiting in the agent's personal queue until `affinity_until` when online but at capacity;
 -- otherwise queued in its home queue with `rank`. Returns the new status.
 local function return_to_agent(c, t, agent, rank, affinity_until)
-  local a = agent and find_agent(c, agent)
+  local a = agent and agent_rec(c, agent)
   if a and a.st == 'online' then
     if has_room(a, assignee(t) == agent and counted(c, t.f.s)) then
       move(c, t, 'assigned', agent)
-      redis.call('HSET', a.key, 'lt', c.now_ms)
+      note_assigned(c, a, nil)
       return 'assigned'
     end
     enqueue_personal(c, t, agent, score_of(rank), affinity_until)
@@ -369,17 +695,8 @@ local function return_to_agent(c, t, agent, rank, affinity_until)
   return 'queued'
 end
 
--- Registration ------------------------------------------------------------------------------
-
-local function register(name, callback, read_only)
-  local flags = {}
-  if read_only then flags = {'no-writes'} end
-  redis.register_function{function_name = FN .. name, callback = callback, flags = flags}
-end
-
 -- Reopening a resolved ticket: allowed until its reopen window ends (then a later message is
--- a new ticket), and counted.
--- Needs the ticket's `rw` and `ro` fields (REOPEN_FIELDS).
+-- a new ticket), and counted. Needs the ticket's REOPEN_FIELDS.
 local REOPEN_FIELDS = {'rw', 'ro'}
 local function check_and_count_reopen(c, t)
   local until_ms = tonumber(t.f.rw)
@@ -411,20 +728,11 @@ local function emit_returned(c, t, status, via)
   end
 end
 
--- Closes ticket t (open or resolved) and lets it expire after the retention.
-local function close_ticket(c, t, via)
-  unqueue(c, t)
-  move(c, t, 'closed', nil)
-  drop(t, 'rw')
-  local v = commit(c, t)
-  redis.call('PEXPIRE', t.key, c.retention)
-  emit(c, 'ticket.closed', 'ticket', t.id, 'via', via)
-  return v
-end
+-- Offers --------------------------------------------------------------------------------------
 
 -- An accept or reject must come from the agent the ticket is offered to, with the offer's token
--- when one is given, so a stale or foreign answer never moves the ticket. Needs `ot`.
-local OFFER_FIELDS = {'ot'}
+-- when one is given, so a stale or foreign answer never moves the ticket. Needs OFFER_FIELDS.
+local OFFER_FIELDS = {'ot', 'oq', 'cd'}
 local function check_offer(t, agent, token)
   local holder = assignee(t)
   if agent ~= holder then fail('CONFLICT', 'reason=offer offered_to=' .. holder) end
@@ -433,8 +741,67 @@ local function check_offer(t, agent, token)
   end
 end
 
+-- An offered ticket goes back to where it waited, with its rank and its wait kept; the agent
+-- cools down for it. `outcome`: rejected, timeout or withdrawn (the agent went offline).
+local function withdraw_offer(c, t, outcome, reason)
+  local agent = assignee(t)
+  local q = t.f.oq or t.f.q
+  local pol = c.cfg.queues[q]
+  local cooldown = pol and pol.cooldown or 0
+  add_cooldown(c, t, agent, cooldown)
+  -- When the cooldown ends the ticket may go to that agent after all: a retry timer pushes its
+  -- queues again then (nothing else would if no other work moved).
+  if cooldown > 0 then
+    redis.call('ZADD', key(c.P, 'timers'), c.now + cooldown, 'c|' .. t.id)
+  end
+  drop(t, 'ot')
+  drop(t, 'oq')
+  enqueue(c, t, t.f.q, t.f.r, t.f.qa)
+  if outcome == 'timeout' and pol and pol.away then
+    local a = agent_rec(c, agent)
+    if a and a.st == 'online' then
+      set_status(c, a, 'away')
+      emit(c, 'agent.status', 'agent', agent, 'status', 'away', 'via', 'offer_timeout')
+    end
+  end
+  local v = commit(c, t)
+  emit(c, 'offer.' .. outcome, 'ticket', t.id, 'agent', agent, 'reason', reason or '')
+  emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q, 'via', outcome)
+  return v
+end
+
+-- Closing --------------------------------------------------------------------------------------
+
+-- Closes ticket t (open or resolved) and lets it expire after the retention.
+local function close_ticket(c, t, via)
+  unqueue(c, t)
+  move(c, t, 'closed', nil)
+  drop(t, 'rw')
+  local v = commit(c, t)
+  redis.call('PEXPIRE', t.key, c.cfg.retention)
+  emit(c, 'ticket.closed', 'ticket', t.id, 'via', via)
+  return v
+end
+
 local function agent_reply(c, id)
   local held = redis.call('SMEMBERS', key(c.P, 'held', id))
   table.sort(held)
   return {redis.call('HGETALL', key(c.P, 'agent', id)), held}
+end
+
+-- settle() for the agent functions: {agent fields, held ticket ids, assignments...}.
+local function settle_agent(c, id)
+  local out = settle(c, 0)
+  local reply = agent_reply(c, id)
+  out[1] = reply[1]
+  table.insert(out, 2, reply[2])
+  return out
+end
+
+-- Registration ------------------------------------------------------------------------------
+
+local function register(name, callback, read_only)
+  local flags = {}
+  if read_only then flags = {'no-writes'} end
+  redis.register_function{function_name = FN .. name, callback = callback, flags = flags}
 end

@@ -1,38 +1,52 @@
--- agent_put: creates or replaces an agent's profile; its load and held tickets stay.
+-- agent_put: creates or replaces an agent's profile; its load and held tickets stay. An agent
+-- that is online with room gets waiting work of its push queues at once.
 -- KEYS[1]  workspace prefix
--- ARGV     header, then: [6] agent id, [7] name, [8] queues (comma list), [9] skills (comma
---          list), [10] effective queues (its queues plus those its skills route to), [11]
---          max_concurrent ('' = the configured default), [12] status ('' = keep, or offline)
--- Returns  {agent fields, held ticket ids}
+-- ARGV     header, then: [3] agent id, [4] name, [5] queues (comma list), [6] skills (comma
+--          list), [7] effective queues (its queues plus those its skills route to), [8]
+--          max_concurrent ('' = the configured default), [9] status ('' = keep, or offline)
+-- Returns  {agent fields, held ticket ids, assignments...}
 local function agent_put(keys, argv)
   local c = context(keys, argv)
-  local id = argv[6]
-  local ak = key(c.P, 'agent', id)
-  local old = redis.call('HMGET', ak, 'st', 'l')
-  local status = argv[12]
-  if status == '' then status = old[1] or 'offline' end
-  local fields = {'n', argv[7], 'qs', argv[8], 'sk', argv[9], 'qe', argv[10], 'st', status}
-  if not old[1] then
-    fields[#fields + 1] = 'l'
-    fields[#fields + 1] = 0
-    fields[#fields + 1] = 'ss'
-    fields[#fields + 1] = c.now_ms
-  elseif old[1] ~= status then
-    fields[#fields + 1] = 'ss'
-    fields[#fields + 1] = c.now_ms
-  end
-  if argv[11] == '' then redis.call('HDEL', ak, 'm') else
+  local id = argv[3]
+  local old = agent_rec(c, id)
+  local status = argv[9]
+  if status == '' then status = old and old.st or 'offline' end
+  local fields = {'n', argv[4], 'qs', argv[5], 'sk', argv[6], 'qe', argv[7]}
+  if argv[8] == '' then redis.call('HDEL', key(c.P, 'agent', id), 'm') else
     fields[#fields + 1] = 'm'
-    fields[#fields + 1] = argv[11]
+    fields[#fields + 1] = argv[8]
   end
-  local max = tonumber(argv[11]) or c.max_default
-  if (tonumber(old[2]) or 0) > max then
+  local max = tonumber(argv[8]) or c.cfg.max_default
+  if old and old.load > max then
     fields[#fields + 1] = 'fx'
     fields[#fields + 1] = 1
   end
-  redis.call('HSET', ak, unpack(fields))
+  redis.call('HSET', key(c.P, 'agent', id), unpack(fields))
   redis.call('SADD', key(c.P, 'agents'), id)
-  if old[1] ~= status then emit(c, 'agent.status', 'agent', id, 'status', status) end
-  return agent_reply(c, id)
+  local a = old
+  if not a then
+    c.agents[id] = nil
+    redis.call('HSET', key(c.P, 'agent', id), 'st', status, 'ss', c.now_ms, 'l', 0)
+    a = agent_rec(c, id)
+    emit(c, 'agent.status', 'agent', id, 'status', status)
+  else
+    -- Leaving a push queue takes the agent out of its availability index.
+    if c.cfg.any_push then
+      local kept = {}
+      for q in string.gmatch(argv[7], '[^,]+') do kept[q] = true end
+      for q in string.gmatch(a.qe or '', '[^,]+') do
+        if not kept[q] then redis.call('ZREM', key(c.P, 'queue_agents', q), id) end
+      end
+    end
+    a.qe = argv[7]
+    a.max = max
+    if a.st ~= status then
+      set_status(c, a, status)
+      emit(c, 'agent.status', 'agent', id, 'status', status)
+    end
+  end
+  touch(a, 'l')
+  c.freed[id] = true
+  return settle_agent(c, id)
 end
 register('agent_put', agent_put)

@@ -1,15 +1,26 @@
--- agent_status: sets an agent online, away or offline.
+-- agent_status: sets an agent online, away or offline. Online with room: waiting work of its
+-- push queues comes at once. Offline: the tickets offered to it go back to their queues (and on
+-- to other agents); tickets it holds stay.
 -- KEYS[1]  workspace prefix
--- ARGV     header, then: [6] agent id, [7] status
--- Returns  {agent fields, held ticket ids}
+-- ARGV     header, then: [3] agent id, [4] status
+-- Returns  {agent fields, held ticket ids, assignments...}
 -- Errors   TICKETD_NOT_FOUND agent=<id>
 local function agent_status(keys, argv)
   local c = context(keys, argv)
-  local a = load_agent(c, argv[6])
-  if a.st ~= argv[7] then
-    redis.call('HSET', a.key, 'st', argv[7], 'ss', c.now_ms)
-    emit(c, 'agent.status', 'agent', a.id, 'status', argv[7])
+  local a = load_agent(c, argv[3])
+  local status = argv[4]
+  if a.st ~= status then
+    set_status(c, a, status)
+    emit(c, 'agent.status', 'agent', a.id, 'status', status)
+    if status == 'offline' then
+      for _, id in ipairs(redis.call('SMEMBERS', key(c.P, 'held', a.id))) do
+        local t = find_ticket(c, id, OFFER_FIELDS)
+        if t and t.f.s == 'offered' then withdraw_offer(c, t, 'withdrawn', 'offline') end
+      end
+    elseif status == 'online' then
+      c.freed[a.id] = true
+    end
   end
-  return agent_reply(c, a.id)
+  return settle_agent(c, a.id)
 end
 register('agent_status', agent_status)

@@ -2,27 +2,27 @@
 -- online (its personal queue while it is at capacity), else to the home queue. Resolved inside
 -- the reopen window: reopened the same way. Closed: a later message is a new ticket.
 -- KEYS[1]  workspace prefix
--- ARGV     header, then: [6] ticket id, [7] If-Match ('' none), [8] expected version,
---          [9] next_reply_due ms, [10] rank ms if it queues, [11] affinity deadline ms
--- Returns  the ticket's new version
+-- ARGV     header, then: [3] ticket id, [4] If-Match ('' none), [5] expected version,
+--          [6] next_reply_due ms, [7] rank ms if it queues, [8] affinity deadline ms
+-- Returns  {the ticket's new version, assignments...}
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_CONFLICT reason=closed|reopen_window; TICKETD_INVALID_TRANSITION status=<s>
 local function customer_reply(keys, argv)
   local c = context(keys, argv)
-  local t = load_ticket(c, argv[6], REOPEN_FIELDS)
-  check_version(t, argv[7], argv[8])
+  local t = load_ticket(c, argv[3], REOPEN_FIELDS)
+  check_version(t, argv[4], argv[5])
   if t.f.s == 'closed' then fail('CONFLICT', 'reason=closed') end
   check_transition(t, 'customer-reply')
   local reopening = t.f.s == 'resolved'
   if reopening then
     check_and_count_reopen(c, t)
   end
-  local status = customer_returns(c, t, argv[9], argv[10], argv[11])
+  local status = customer_returns(c, t, argv[6], argv[7], argv[8])
   local v = commit(c, t)
   if reopening then
     emit(c, 'ticket.reopened', 'ticket', t.id, 'status', status, 'via', 'customer_reply')
   end
   emit_returned(c, t, status, 'customer_reply')
-  return v
+  return settle(c, v)
 end
 register('customer_reply', customer_reply)

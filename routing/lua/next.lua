@@ -1,8 +1,8 @@
 -- next: "To Solve". Assigns the agent the lowest-rank ticket over its queues and its personal
 -- queue, never above max_concurrent.
 -- KEYS[1]  workspace prefix
--- ARGV     header, then: [6] agent id
--- Returns  the assigned ticket's id, or nil when nothing waits
+-- ARGV     header, then: [3] agent id
+-- Returns  {the assigned ticket's id, or nil when nothing waits}
 -- Errors   TICKETD_NOT_FOUND agent=<id>; TICKETD_CAPACITY_EXCEEDED load=<n> max=<m>
 
 -- The lower of (best, best_score) and the head of zset zkey; equal scores go by ticket id.
@@ -19,7 +19,7 @@ end
 
 local function next_ticket(keys, argv)
   local c = context(keys, argv)
-  local agent_id = argv[6]
+  local agent_id = argv[3]
   local a = load_agent(c, agent_id)
   if not has_room(a, false) then
     fail('CAPACITY_EXCEEDED', 'load=' .. a.load .. ' max=' .. a.max)
@@ -31,13 +31,13 @@ local function next_ticket(keys, argv)
   for q in string.gmatch(a.qe or '', '[^,]+') do
     best, best_score = lower_head(key(c.P, 'queue', q), best, best_score)
   end
-  if not best then return false end
+  if not best then return {false} end
   local t = load_ticket(c, best)
   unqueue(c, t)
-  move(c, t, 'assigned', agent_id, a)
+  move(c, t, 'assigned', agent_id)
+  note_assigned(c, a, nil)
   commit(c, t)
-  redis.call('HSET', a.key, 'l', a.load, 'lt', c.now_ms)
   emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', agent_id, 'via', 'pull')
-  return t.id
+  return settle(c, t.id)
 end
 register('next', next_ticket)

@@ -1,12 +1,12 @@
 -- queue_head: the first waiting tickets of a queue in rank order, with its depth and oldest
 -- enqueue second.
 -- KEYS[1]  workspace prefix
--- ARGV     header, then: [6] queue, [7] limit
+-- ARGV     header, then: [3] queue, [4] limit
 -- Returns  {depth, oldest second or -1, {{id, ticket fields}...}}
 local function queue_head(keys, argv)
   local c = context(keys, argv)
-  local q = argv[6]
-  local ids = redis.call('ZRANGE', key(c.P, 'queue', q), 0, tonumber(argv[7]) - 1)
+  local q = argv[3]
+  local ids = redis.call('ZRANGE', key(c.P, 'queue', q), 0, tonumber(argv[4]) - 1)
   local tickets = {}
   for i, id in ipairs(ids) do
     tickets[i] = {id, redis.call('HGETALL', key(c.P, 'ticket', id))}

@@ -1,13 +1,13 @@
 -- queue_stats: depth, oldest enqueue second, head rank and agents for each named queue, plus
 -- agents by status, read in one consistent step.
 -- KEYS[1]  workspace prefix
--- ARGV     header, then: [6...] queue names
+-- ARGV     header, then: [3...] queue names
 -- Returns  {{depth, oldest second or -1, head score or '', agents online, agents available}
 --           per queue, {online, away, offline}}
 local function queue_stats(keys, argv)
   local c = context(keys, argv)
   local index, out = {}, {}
-  for i = 6, #argv do
+  for i = 3, #argv do
     local q = argv[i]
     local oldest = redis.call('ZRANGE', key(c.P, 'queue_age', q), 0, 0)
     local head = redis.call('ZRANGE', key(c.P, 'queue', q), 0, 0, 'WITHSCORES')

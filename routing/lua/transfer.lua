@@ -1,8 +1,8 @@
 -- transfer: moves the ticket to another queue, where it waits for an agent; SLA clocks go on.
 -- KEYS[1]  workspace prefix
--- ARGV     header, then: [6] ticket id, [7] If-Match ('' none), [8] expected version,
---          [9] queue, [10] rank ms in that queue
--- Returns  the ticket's new version
+-- ARGV     header, then: [3] ticket id, [4] If-Match ('' none), [5] expected version,
+--          [6] queue, [7] rank ms in that queue
+-- Returns  {the ticket's new version, assignments...}
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>
 local function transfer(keys, argv)
@@ -10,9 +10,9 @@ local function transfer(keys, argv)
   local t = begin_action(c, argv, 'transfer')
   local from = t.f.q
   unqueue(c, t)
-  enqueue(c, t, argv[9], score_of(argv[10]))
+  enqueue(c, t, argv[6], score_of(argv[7]))
   local v = commit(c, t)
-  emit(c, 'ticket.transferred', 'ticket', t.id, 'queue', argv[9], 'from', from)
-  return v
+  emit(c, 'ticket.transferred', 'ticket', t.id, 'queue', argv[6], 'from', from)
+  return settle(c, v)
 end
 register('transfer', transfer)

@@ -1,9 +1,10 @@
 -- verify: checks the invariants of API.md in one consistent step: no load above max except
 -- forced, load equals the held tickets in counted statuses, every held ticket held once and by
--- its assignee, every queued ticket in a waiting set and every waiting entry a queued ticket.
+-- its assignee, every queued ticket in a waiting set and every waiting entry a queued ticket,
+-- and every push queue's availability index listing exactly its online agents with room.
 -- Scans every ticket: O(tickets), meant for operators and tests, not for a hot path.
 -- KEYS[1]  workspace prefix
--- ARGV     header, then: [6...] configured queue names
+-- ARGV     header, then: [3...] configured queue names
 -- Returns  {violations (strings), forced excesses (strings), tickets checked, agents checked}
 local function verify(keys, argv)
   local c = context(keys, argv)
@@ -12,7 +13,7 @@ local function verify(keys, argv)
   local holder = {}
   local agents = redis.call('SMEMBERS', key(c.P, 'agents'))
   for _, id in ipairs(agents) do
-    local a = find_agent(c, id)
+    local a = agent_rec(c, id)
     local load = 0
     for _, tid in ipairs(redis.call('SMEMBERS', key(c.P, 'held', id))) do
       if holder[tid] then
@@ -40,6 +41,25 @@ local function verify(keys, argv)
       if a.forced then forced[#forced + 1] = msg else report(msg) end
     end
   end
+  for q, pol in pairs(c.cfg.queues) do
+    if pol.mode == 'push' then
+      local listed = {}
+      for _, id in ipairs(redis.call('ZRANGE', key(c.P, 'queue_agents', q), 0, -1)) do
+        listed[id] = true
+        local a = agent_rec(c, id)
+        if not a or not available(a) then
+          report('push queue ' .. q .. ' lists agent ' .. id .. ' who cannot take work')
+        end
+      end
+      for _, id in ipairs(agents) do
+        local a = agent_rec(c, id)
+        if available(a) and not listed[id] and
+            string.find(',' .. (a.qe or '') .. ',', ',' .. q .. ',', 1, true) then
+          report('push queue ' .. q .. ' does not list available agent ' .. id)
+        end
+      end
+    end
+  end
   local waiting = {}
   local function check_set(zkey, name)
     for _, tid in ipairs(redis.call('ZRANGE', zkey, 0, -1)) do
@@ -50,7 +70,7 @@ local function verify(keys, argv)
       end
     end
   end
-  for i = 6, #argv do check_set(key(c.P, 'queue', argv[i]), 'queue ' .. argv[i]) end
+  for i = 3, #argv do check_set(key(c.P, 'queue', argv[i]), 'queue ' .. argv[i]) end
   for _, id in ipairs(agents) do
     check_set(key(c.P, 'personal_queue', id), 'personal queue of ' .. id)
   end

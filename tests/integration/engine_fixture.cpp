@@ -55,7 +55,7 @@ void EngineTest::configure(const std::string& yaml) {
   auto loaded = config::load_config_text(yaml, "test.yaml");
   ASSERT_TRUE(loaded.errors.empty()) << loaded.errors.front().to_string();
   rt_ = std::make_shared<const daemon::runtime>(loaded.value);
-  auto r = run(routing::settings_sync_call(rt_->plan.base(now())));
+  auto r = run(routing::configure_call(rt_->plan.base(now())));
   ASSERT_FALSE(r.is_error()) << r.str;
 }
 
@@ -73,9 +73,11 @@ routing::outcome<routing::create_result> EngineTest::create(const std::string& i
   if (!plan) return plan.error();
   auto created = routing::decode_create(run(plan->call));
   if (!created) return created.error();
+  pushed_ = created->assignments;
   auto t = get(id);
   if (!t) return t.error();
-  return routing::create_result{*created, std::move(*t)};
+  created->value = std::move(*t);
+  return created;
 }
 
 routing::ticket EngineTest::created(const std::string& id, const std::string& queue,
@@ -100,18 +102,26 @@ routing::outcome<routing::ticket> EngineTest::act(ticket_action a, const std::st
   }
   auto cmd = rt_->plan.action(a, id, if_match, r, snapshot ? &*snapshot : nullptr, now());
   if (!cmd) return cmd.error();
-  auto version = routing::decode_action(run(*cmd));
-  if (!version) return version.error();
+  auto done = routing::decode_action(run(*cmd));
+  if (!done) return done.error();
+  pushed_ = std::move(done->assignments);
   return get(id);
 }
 
 routing::outcome<std::optional<routing::ticket>> EngineTest::next(const std::string& agent) {
-  auto id = routing::decode_next(run(routing::next_call(rt_->plan.base(now()), agent)));
-  if (!id) return id.error();
-  if (!*id) return std::optional<routing::ticket>{};
-  auto t = get(**id);
+  auto picked = routing::decode_next(run(routing::next_call(rt_->plan.base(now()), agent)));
+  if (!picked) return picked.error();
+  pushed_ = std::move(picked->assignments);
+  if (!picked->id) return std::optional<routing::ticket>{};
+  auto t = get(*picked->id);
   if (!t) return t.error();
   return std::optional<routing::ticket>{std::move(*t)};
+}
+
+routing::outcome<routing::agent> EngineTest::agent_value(routing::outcome<routing::agent_result> r) {
+  if (!r) return r.error();
+  pushed_ = std::move(r->assignments);
+  return std::move(r->value);
 }
 
 routing::outcome<routing::agent> EngineTest::put_agent(const std::string& id,
@@ -124,21 +134,23 @@ routing::outcome<routing::agent> EngineTest::put_agent(const std::string& id,
   r.status = status;
   auto cmd = rt_->plan.put_agent(id, r, now());
   if (!cmd) return cmd.error();
-  return routing::decode_agent_reply(id, run(*cmd));
+  return agent_value(routing::decode_agent_reply(id, run(*cmd)));
 }
 
 routing::outcome<routing::agent> EngineTest::agent(const std::string& id) {
-  return routing::decode_agent_reply(id, run(routing::agent_get_call(rt_->plan.base(now()), id)));
+  return agent_value(routing::decode_agent_reply(id, run(routing::agent_get_call(rt_->plan.base(now()), id))));
 }
 
 routing::outcome<routing::agent> EngineTest::set_status(const std::string& id,
                                                         routing::agent_status s) {
-  return routing::decode_agent_reply(id,
-                                     run(routing::agent_status_call(rt_->plan.base(now()), id, s)));
+  return agent_value(
+      routing::decode_agent_reply(id, run(routing::agent_status_call(rt_->plan.base(now()), id, s))));
 }
 
 routing::outcome<routing::tick_result> EngineTest::tick(std::size_t limit) {
-  return routing::decode_tick(run(routing::tick_call(rt_->plan.base(now()), limit, rt_->affinity_wait_ms)));
+  auto r = routing::decode_tick(run(routing::tick_call(rt_->plan.base(now()), limit)));
+  if (r) pushed_ = r->assignments;
+  return r;
 }
 
 routing::outcome<routing::verify_report> EngineTest::verify() {

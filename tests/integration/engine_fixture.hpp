@@ -67,11 +67,17 @@ class EngineTest : public ::testing::Test {
   std::int64_t now() const { return clock_.now_ms(); }
   std::string key(routing::key_part part, const std::string& id = "") const;
 
+  // What push routing offered or assigned during the last call.
+  const std::vector<routing::assignment>& pushed() const { return pushed_; }
+
   std::shared_ptr<const daemon::runtime> rt_;
   routing::manual_clock clock_{t0};
 
  private:
+  routing::outcome<routing::agent> agent_value(routing::outcome<routing::agent_result> r);
+
   std::unique_ptr<redis_client> redis_;
+  std::vector<routing::assignment> pushed_;
 };
 
 // Asserts an outcome holds a value, printing the error otherwise.

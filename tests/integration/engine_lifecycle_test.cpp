@@ -238,7 +238,8 @@ TEST_F(Lifecycle, DeleteForgetsTheTicketAndFreesCapacity) {
   created("T-1");
   ASSERT_OK(next("ada"));
   auto r = run(routing::delete_call(rt_->plan.base(now()), "T-1"));
-  EXPECT_EQ(r.integer, 1);
+  ASSERT_FALSE(r.elements.empty()) << r.str;
+  EXPECT_EQ(r.elements[0].integer, 1);
   EXPECT_ERROR(get("T-1"), not_found);
   EXPECT_EQ(agent("ada")->load, 0U);
   EXPECT_TRUE(agent("ada")->tickets.empty());

@@ -298,13 +298,37 @@ TEST(ReplyError, IsSetOnlyForErrorReplies) {
   EXPECT_EQ(e->detail("ticket"), "T-9");
 }
 
+resp_value offer_entry(std::string ticket, std::string agent) {
+  return array({bulk(std::move(ticket)), bulk(std::move(agent)), bulk("offered"), bulk("8"),
+                bulk(std::to_string(t0 + 30'000)), bulk(std::to_string(t0 - 5'000))});
+}
+
+resp_value assign_entry(std::string ticket, std::string agent) {
+  return array({bulk(std::move(ticket)), bulk(std::move(agent)), bulk("assigned"), bulk(""),
+                bulk(""), bulk(std::to_string(t0))});
+}
+
 TEST(DecodeCreate, ReadsCreatedAndExisting) {
-  const auto created = decode_create(bulk("created"));
+  const auto created = decode_create(array({bulk("created")}));
   ASSERT_TRUE(created.has_value()) << created.error().message;
-  EXPECT_TRUE(*created);
-  const auto existing = decode_create(bulk("existing"));
+  EXPECT_TRUE(created->created);
+  EXPECT_TRUE(created->assignments.empty());
+  const auto existing = decode_create(array({bulk("existing")}));
   ASSERT_TRUE(existing.has_value()) << existing.error().message;
-  EXPECT_FALSE(*existing);
+  EXPECT_FALSE(existing->created);
+}
+
+TEST(DecodeCreate, ReadsThePushThatFollowed) {
+  const auto r = decode_create(array({bulk("created"), offer_entry("T-1", "ada")}));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_EQ(r->assignments.size(), 1u);
+  const auto& a = r->assignments[0];
+  EXPECT_EQ(a.ticket, "T-1");
+  EXPECT_EQ(a.agent, "ada");
+  EXPECT_EQ(a.status, ticket_status::offered);
+  EXPECT_EQ(a.token, "8");
+  EXPECT_EQ(a.expires_at, t0 + 30'000);
+  EXPECT_EQ(a.queued_at, t0 - 5'000);
 }
 
 TEST(DecodeCreate, MapsErrorRepliesToTheirCode) {
@@ -315,7 +339,7 @@ TEST(DecodeCreate, MapsErrorRepliesToTheirCode) {
 }
 
 TEST(DecodeCreate, MalformedRepliesAreInternal) {
-  for (const auto& reply : {nil(), bulk("made"), integer(1), array({bulk("created")})}) {
+  for (const auto& reply : {nil(), bulk("created"), integer(1), array({bulk("made")}), array({})}) {
     const auto r = decode_create(reply);
     ASSERT_TRUE(r.has_error());
     EXPECT_EQ(r.error().code, errc::internal);
@@ -323,12 +347,24 @@ TEST(DecodeCreate, MalformedRepliesAreInternal) {
 }
 
 TEST(DecodeAction, ReadsTheNewVersionAsTextOrInteger) {
-  const auto text = decode_action(bulk("7"));
+  const auto text = decode_action(array({bulk("7")}));
   ASSERT_TRUE(text.has_value());
-  EXPECT_EQ(*text, 7);
-  const auto number = decode_action(integer(8));
+  EXPECT_EQ(text->version, 7);
+  const auto number = decode_action(array({integer(8)}));
   ASSERT_TRUE(number.has_value());
-  EXPECT_EQ(*number, 8);
+  EXPECT_EQ(number->version, 8);
+}
+
+TEST(DecodeAction, ReadsAssignmentsAndSkipsMalformedEntries) {
+  const auto r = decode_action(array({bulk("3"), assign_entry("T-2", "bob"), array({bulk("x")}),
+                                      offer_entry("T-3", "cy")}));
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->assignments.size(), 2u);
+  EXPECT_EQ(r->assignments[0].ticket, "T-2");
+  EXPECT_EQ(r->assignments[0].status, ticket_status::assigned);
+  EXPECT_TRUE(r->assignments[0].token.empty());
+  EXPECT_FALSE(r->assignments[0].expires_at.has_value());
+  EXPECT_EQ(r->assignments[1].agent, "cy");
 }
 
 TEST(DecodeAction, MapsErrorsAndMalformedReplies) {
@@ -339,7 +375,7 @@ TEST(DecodeAction, MapsErrorsAndMalformedReplies) {
   const auto stale = decode_action(error_reply("TICKETD_STALE version=4"));
   ASSERT_TRUE(stale.has_error());
   EXPECT_EQ(stale.error().code, errc::stale);
-  for (const auto& reply : {nil(), array({})}) {
+  for (const auto& reply : {nil(), array({}), bulk("7"), array({array({})})}) {
     const auto r = decode_action(reply);
     ASSERT_TRUE(r.has_error());
     EXPECT_EQ(r.error().code, errc::internal);
@@ -363,16 +399,18 @@ TEST(DecodeTicketReply, ReadsTicketMissingAndMalformed) {
 }
 
 TEST(DecodeNext, NilMeansNothingWaits) {
-  const auto r = decode_next(nil());
+  const auto r = decode_next(array({nil()}));
   ASSERT_TRUE(r.has_value());
-  EXPECT_FALSE(r->has_value());
+  EXPECT_FALSE(r->id.has_value());
 }
 
 TEST(DecodeNext, ReadsTheAssignedTicketsId) {
-  const auto r = decode_next(bulk("T-7"));
+  const auto r = decode_next(array({bulk("T-7"), offer_entry("T-8", "ada")}));
   ASSERT_TRUE(r.has_value());
-  ASSERT_TRUE(r->has_value());
-  EXPECT_EQ(**r, "T-7");
+  ASSERT_TRUE(r->id.has_value());
+  EXPECT_EQ(*r->id, "T-7");
+  ASSERT_EQ(r->assignments.size(), 1u);
+  EXPECT_EQ(r->assignments[0].ticket, "T-8");
 }
 
 TEST(DecodeNext, MapsErrorsAndMalformedReplies) {
@@ -380,7 +418,7 @@ TEST(DecodeNext, MapsErrorsAndMalformedReplies) {
   ASSERT_TRUE(full.has_error());
   EXPECT_EQ(full.error().code, errc::capacity_exceeded);
   EXPECT_EQ(full.error().detail("max"), "5");
-  for (const auto& reply : {array({bulk("T-7")}), integer(3), bulk("")}) {
+  for (const auto& reply : {bulk("T-7"), integer(3), array({bulk("")}), array({}), nil()}) {
     const auto r = decode_next(reply);
     ASSERT_TRUE(r.has_error());
     EXPECT_EQ(r.error().code, errc::internal);
@@ -390,7 +428,14 @@ TEST(DecodeNext, MapsErrorsAndMalformedReplies) {
 TEST(DecodeAgentReply, ReadsAgentErrorAndMalformed) {
   const auto ok = decode_agent_reply("ada", agent_reply({{"n", "Ada"}, {"st", "online"}}, {"T-1"}));
   ASSERT_TRUE(ok.has_value());
-  EXPECT_EQ(ok->tickets, (strings{"T-1"}));
+  EXPECT_EQ(ok->value.tickets, (strings{"T-1"}));
+  EXPECT_TRUE(ok->assignments.empty());
+  auto with_push = agent_reply({{"n", "Ada"}, {"st", "online"}}, {});
+  with_push.elements.push_back(offer_entry("T-4", "ada"));
+  const auto pushed = decode_agent_reply("ada", with_push);
+  ASSERT_TRUE(pushed.has_value());
+  ASSERT_EQ(pushed->assignments.size(), 1u);
+  EXPECT_EQ(pushed->assignments[0].ticket, "T-4");
   const auto missing = decode_agent_reply("ada", error_reply("TICKETD_NOT_FOUND agent=ada"));
   ASSERT_TRUE(missing.has_error());
   EXPECT_EQ(missing.error().code, errc::not_found);
@@ -482,11 +527,15 @@ TEST(DecodeQueueHead, MapsErrorsAndMalformedReplies) {
 }
 
 TEST(DecodeTick, ReadsFiredAndNextDue) {
-  const auto r = decode_tick(array({integer(3), integer(t0 + 1000)}));
+  const auto r = decode_tick(array({array({integer(3), integer(t0 + 1000), integer(1), integer(2)}),
+                                    assign_entry("T-5", "ada")}));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->fired, 3);
   EXPECT_EQ(r->next_due, t0 + 1000);
-  const auto idle = decode_tick(array({integer(0), integer(-1)}));
+  EXPECT_EQ(r->offer_timeouts, 1);
+  EXPECT_EQ(r->overflows, 2);
+  ASSERT_EQ(r->assignments.size(), 1u);
+  const auto idle = decode_tick(array({array({integer(0), integer(-1), integer(0), integer(0)})}));
   ASSERT_TRUE(idle.has_value());
   EXPECT_EQ(idle->fired, 0);
   EXPECT_FALSE(idle->next_due.has_value());
@@ -497,7 +546,7 @@ TEST(DecodeTick, MapsErrorsAndMalformedReplies) {
   ASSERT_TRUE(e.has_error());
   EXPECT_EQ(e.error().code, errc::internal);
   EXPECT_EQ(e.error().message, "ERR Function not found");
-  const auto malformed = decode_tick(array({integer(3)}));
+  const auto malformed = decode_tick(array({integer(3), integer(-1)}));
   ASSERT_TRUE(malformed.has_error());
   EXPECT_EQ(malformed.error().code, errc::internal);
 }

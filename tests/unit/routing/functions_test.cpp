@@ -22,15 +22,13 @@ using test::t0;
 class FunctionCall : public ::testing::Test {
  protected:
   FunctionCall() {
-    settings_.counted = "offered,assigned,pending";
-    settings_.max_concurrent_default = 4;
-    settings_.events_max_len = 5000;
-    settings_.closed_retention_ms = 86'400'000;
+    settings_.epoch = "e1";
+    settings_.fields = {{"counted", "offered,assigned,pending"}, {"max", "4"}};
   }
 
   call_base base() const { return {keys_, settings_, t0}; }
 
-  // Checks `FCALL[_RO] <fn> 1 <prefix> <header>` and returns ARGV[6...].
+  // Checks `FCALL[_RO] <fn> 1 <prefix> <now> <epoch>` and returns ARGV[3...].
   strings arguments(const command& cmd, const lua::function_info& fn) const {
     const strings argv = argv_of(cmd);
     const strings head{std::string{fn.read_only ? "FCALL_RO" : "FCALL"},
@@ -38,10 +36,7 @@ class FunctionCall : public ::testing::Test {
                        "1",
                        "ticketd:{acme}:",
                        std::to_string(t0),
-                       "offered,assigned,pending",
-                       "4",
-                       "5000",
-                       "86400000"};
+                       "e1"};
     if (argv.size() < head.size()) {
       ADD_FAILURE() << fn.name << " has only " << argv.size() << " words";
       return {};
@@ -49,6 +44,7 @@ class FunctionCall : public ::testing::Test {
     EXPECT_EQ(strings(argv.begin(), argv.begin() + static_cast<std::ptrdiff_t>(head.size())), head)
         << fn.name;
     EXPECT_EQ(lua_argv(argv, 1), std::to_string(t0)) << "ARGV[1] is now_ms";
+    EXPECT_EQ(lua_argv(argv, 2), "e1") << "ARGV[2] is the configuration epoch";
     return strings(argv.begin() + static_cast<std::ptrdiff_t>(head.size()), argv.end());
   }
 
@@ -58,8 +54,7 @@ class FunctionCall : public ::testing::Test {
 
 TEST_F(FunctionCall, BeginCallWritesTheCommonHeader) {
   EXPECT_EQ(argv_of(begin_call(lua::fn::tick, base())),
-            (strings{"FCALL", "ticketd_v1_tick", "1", "ticketd:{acme}:", std::to_string(t0),
-                     "offered,assigned,pending", "4", "5000", "86400000"}));
+            (strings{"FCALL", "ticketd_v1_tick", "1", "ticketd:{acme}:", std::to_string(t0), "e1"}));
   EXPECT_TRUE(arguments(begin_call(lua::fn::tick, base()), lua::fn::tick).empty());
 }
 
@@ -71,14 +66,12 @@ TEST_F(FunctionCall, ReadOnlyFunctionsUseFcallRo) {
   EXPECT_EQ(argv_of(begin_call(lua::fn::create, base())).at(0), "FCALL");
 }
 
-TEST_F(FunctionCall, DefaultSettingsFillTheHeader) {
-  const call_settings defaults;
-  const strings argv = argv_of(begin_call(lua::fn::next, {keys_, defaults, 5}));
-  EXPECT_EQ(strings(argv.begin() + 4, argv.end()),
-            (strings{"5", "offered,assigned", "5", "1000000", "2592000000"}));
+TEST_F(FunctionCall, ConfigureSendsTheSettingsAsPairs) {
+  EXPECT_EQ(arguments(configure_call(base()), lua::fn::configure),
+            (strings{"counted", "offered,assigned,pending", "max", "4"}));
 }
 
-TEST_F(FunctionCall, CreatePutsArgumentsInArgv6To16) {
+TEST_F(FunctionCall, CreatePutsArgumentsInArgv3To13) {
   create_args a;
   a.id = "T-1";
   a.fingerprint = "fp1";
@@ -93,11 +86,11 @@ TEST_F(FunctionCall, CreatePutsArgumentsInArgv6To16) {
   a.rank = t0 + 3;
   const command cmd = create_call(base(), a);
   const strings argv = argv_of(cmd);
-  EXPECT_EQ(lua_argv(argv, 6), "T-1");
-  EXPECT_EQ(lua_argv(argv, 8), "billing");
-  EXPECT_EQ(lua_argv(argv, 13), std::to_string(t0 - 1));
-  EXPECT_EQ(lua_argv(argv, 16), std::to_string(t0 + 3));
-  EXPECT_EQ(test::lua_argc(argv), 16u);
+  EXPECT_EQ(lua_argv(argv, 3), "T-1");
+  EXPECT_EQ(lua_argv(argv, 5), "billing");
+  EXPECT_EQ(lua_argv(argv, 10), std::to_string(t0 - 1));
+  EXPECT_EQ(lua_argv(argv, 13), std::to_string(t0 + 3));
+  EXPECT_EQ(test::lua_argc(argv), 13u);
   const strings args = arguments(cmd, lua::fn::create);
   EXPECT_EQ(args, (strings{"T-1", "fp1", "billing", "urgent", "", "spanish,vip",
                            R"({"brand":"acme"})", std::to_string(t0 - 1), std::to_string(t0 + 1),
@@ -114,7 +107,7 @@ TEST_F(FunctionCall, TicketActionsStartWithIdIfMatchAndExpectedVersion) {
 }
 
 struct contract {
-  std::size_t last_argv = 5;  // the header only
+  std::size_t last_argv = 2;  // the header only
   bool variadic = false;
 };
 
@@ -139,7 +132,7 @@ struct builder_case {
   std::string name;
   command cmd;
   const lua::function_info& fn;
-  strings args;  // ARGV[6...]
+  strings args;  // ARGV[3...]
 };
 
 TEST_F(FunctionCall, EveryBuilderFollowsItsLuaContract) {
@@ -222,17 +215,17 @@ TEST_F(FunctionCall, EveryBuilderFollowsItsLuaContract) {
        queue_head_call(base(), "billing", 20),
        lua::fn::queue_head,
        {"billing", "20"}},
-      {"tick", tick_call(base(), 100, 60'000), lua::fn::tick, {"100", "60000"}},
+      {"tick", tick_call(base(), 100), lua::fn::tick, {"100"}},
       {"verify", verify_call(base(), {"billing"}), lua::fn::verify, {"billing"}},
-      {"settings_sync", settings_sync_call(base()), lua::fn::settings_sync, {}},
+      {"configure", configure_call(base()), lua::fn::configure, {"counted", "offered,assigned,pending", "max", "4"}},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(arguments(c.cmd, c.fn), c.args) << c.name;
     // The contract numbers the last argument: `[N] ...` in the file's header comment, or
-    // `[6...]` for a variable list.
+    // `[3...]` for a variable list.
     const auto contract = contract_of(c.fn);
     if (contract.variadic) {
-      EXPECT_GE(test::lua_argc(argv_of(c.cmd)), 5u) << c.name;
+      EXPECT_GE(test::lua_argc(argv_of(c.cmd)), 2u) << c.name;
     } else {
       EXPECT_EQ(test::lua_argc(argv_of(c.cmd)), contract.last_argv) << c.name;
     }

@@ -26,6 +26,8 @@ const std::map<std::string, key_part>& lua_names() {
       {"timers", key_part::timers},
       {"events", key_part::events},
       {"settings", key_part::settings},
+      {"queue_agents", key_part::queue_agents},
+      {"config", key_part::config},
   };
   return names;
 }
@@ -73,6 +75,8 @@ TEST(Keyspace, FormsKeysWithAndWithoutIds) {
   EXPECT_EQ(ks.key(key_part::timers), "ticketd:{acme}:timers");
   EXPECT_EQ(ks.key(key_part::events), "ticketd:{acme}:events");
   EXPECT_EQ(ks.key(key_part::settings), "ticketd:{acme}:settings");
+  EXPECT_EQ(ks.key(key_part::queue_agents, "billing"), "ticketd:{acme}:qa:billing");
+  EXPECT_EQ(ks.key(key_part::config, "e1"), "ticketd:{acme}:cfg:e1");
 }
 
 TEST(Keyspace, EveryKeyStartsWithThePrefix) {

@@ -107,30 +107,30 @@ TEST_F(Planner, CreateRoutesByRulesAndComputesDueTimesAndRank) {
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(argv[1], lua::fn::create.name);
   EXPECT_EQ(lua_argv(argv, 1), num(t0));
-  EXPECT_EQ(lua_argv(argv, 6), "T-1");
-  EXPECT_EQ(lua_argv(argv, 7), "fp-1");
-  EXPECT_EQ(lua_argv(argv, 8), "spanish");  // from the skills rule
-  EXPECT_EQ(lua_argv(argv, 9), "urgent");   // from the channel rule
-  EXPECT_EQ(lua_argv(argv, 10), "phone");
-  EXPECT_EQ(lua_argv(argv, 11), "billing,spanish");
-  EXPECT_EQ(lua_argv(argv, 12), R"({"brand":"acme"})");
-  EXPECT_EQ(lua_argv(argv, 13), num(t0));
-  EXPECT_EQ(lua_argv(argv, 14), num(t0 + hour_ms));      // urgent: first reply in 1h
-  EXPECT_EQ(lua_argv(argv, 15), num(t0 + 4 * hour_ms));  // urgent: resolution in 4h
-  EXPECT_EQ(lua_argv(argv, 16), num(t0 + hour_ms));      // EDF queue: the first reply due
+  EXPECT_EQ(lua_argv(argv, 3), "T-1");
+  EXPECT_EQ(lua_argv(argv, 4), "fp-1");
+  EXPECT_EQ(lua_argv(argv, 5), "spanish");  // from the skills rule
+  EXPECT_EQ(lua_argv(argv, 6), "urgent");   // from the channel rule
+  EXPECT_EQ(lua_argv(argv, 7), "phone");
+  EXPECT_EQ(lua_argv(argv, 8), "billing,spanish");
+  EXPECT_EQ(lua_argv(argv, 9), R"({"brand":"acme"})");
+  EXPECT_EQ(lua_argv(argv, 10), num(t0));
+  EXPECT_EQ(lua_argv(argv, 11), num(t0 + hour_ms));      // urgent: first reply in 1h
+  EXPECT_EQ(lua_argv(argv, 12), num(t0 + 4 * hour_ms));  // urgent: resolution in 4h
+  EXPECT_EQ(lua_argv(argv, 13), num(t0 + hour_ms));      // EDF queue: the first reply due
 }
 
 TEST_F(Planner, CreateUsesDefaultsWhenNoRuleMatches) {
   const strings argv = argv_or_fail(plan_.create(request(), t0));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 8), "general");
-  EXPECT_EQ(lua_argv(argv, 9), "normal");
-  EXPECT_EQ(lua_argv(argv, 10), "");
-  EXPECT_EQ(lua_argv(argv, 11), "");
-  EXPECT_EQ(lua_argv(argv, 12), "");
-  EXPECT_EQ(lua_argv(argv, 14), num(t0 + 8 * hour_ms));
-  EXPECT_EQ(lua_argv(argv, 15), num(t0 + 3 * day_ms));
-  EXPECT_EQ(lua_argv(argv, 16), num(t0 + 8 * hour_ms));
+  EXPECT_EQ(lua_argv(argv, 5), "general");
+  EXPECT_EQ(lua_argv(argv, 6), "normal");
+  EXPECT_EQ(lua_argv(argv, 7), "");
+  EXPECT_EQ(lua_argv(argv, 8), "");
+  EXPECT_EQ(lua_argv(argv, 9), "");
+  EXPECT_EQ(lua_argv(argv, 11), num(t0 + 8 * hour_ms));
+  EXPECT_EQ(lua_argv(argv, 12), num(t0 + 3 * day_ms));
+  EXPECT_EQ(lua_argv(argv, 13), num(t0 + 8 * hour_ms));
 }
 
 TEST_F(Planner, CreateCountsSlaFromCreatedAtAndRanksWithTheQueueWeightAndOffset) {
@@ -141,20 +141,20 @@ TEST_F(Planner, CreateCountsSlaFromCreatedAtAndRanksWithTheQueueWeightAndOffset)
   const strings argv = argv_or_fail(plan_.create(r, t0));
   ASSERT_FALSE(argv.empty());
   const std::int64_t first_reply = t0 - 30 * minute_ms + 8 * hour_ms;
-  EXPECT_EQ(lua_argv(argv, 13), num(t0 - 30 * minute_ms));
-  EXPECT_EQ(lua_argv(argv, 14), num(first_reply));
-  EXPECT_EQ(lua_argv(argv, 15), num(t0 - 30 * minute_ms + 3 * day_ms));
+  EXPECT_EQ(lua_argv(argv, 10), num(t0 - 30 * minute_ms));
+  EXPECT_EQ(lua_argv(argv, 11), num(first_reply));
+  EXPECT_EQ(lua_argv(argv, 12), num(t0 - 30 * minute_ms + 3 * day_ms));
   // Enqueued now: now + (due - now) / (1 + 0.5) - 1 minute = now + 5h - 1min.
-  EXPECT_EQ(lua_argv(argv, 16), num(t0 + 5 * hour_ms - minute_ms));
-  EXPECT_EQ(lua_argv(argv, 16), num(compute_rank(first_reply, t0, 0.5, -minute_ms)));
+  EXPECT_EQ(lua_argv(argv, 13), num(t0 + 5 * hour_ms - minute_ms));
+  EXPECT_EQ(lua_argv(argv, 13), num(compute_rank(first_reply, t0, 0.5, -minute_ms)));
 }
 
 TEST_F(Planner, CreateRanksByTheEarlierOfFirstReplyAndResolution) {
   cfg_.priorities[2].resolution = config::span{config::millis{2 * hour_ms}};  // normal
   const strings argv = argv_or_fail(plan_.create(request(), t0));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 14), num(t0 + 8 * hour_ms));
-  EXPECT_EQ(lua_argv(argv, 16), num(t0 + 2 * hour_ms));
+  EXPECT_EQ(lua_argv(argv, 11), num(t0 + 8 * hour_ms));
+  EXPECT_EQ(lua_argv(argv, 13), num(t0 + 2 * hour_ms));
 }
 
 TEST_F(Planner, CreateRefusesUnknownPriority) {
@@ -181,9 +181,9 @@ TEST_F(Planner, CreateAlsoGivesTheTicketAsItWillBeStored) {
   EXPECT_EQ(t.fingerprint, "fp-1");
   // The same values as the FCALL's arguments (create.lua ARGV[14], [15], [16]).
   const strings argv = argv_or_fail(planned);
-  EXPECT_EQ(std::to_string(*t.first_reply_due), lua_argv(argv, 14));
-  EXPECT_EQ(std::to_string(*t.resolution_due), lua_argv(argv, 15));
-  EXPECT_EQ(std::to_string(t.rank()), lua_argv(argv, 16));
+  EXPECT_EQ(std::to_string(*t.first_reply_due), lua_argv(argv, 11));
+  EXPECT_EQ(std::to_string(*t.resolution_due), lua_argv(argv, 12));
+  EXPECT_EQ(std::to_string(t.rank()), lua_argv(argv, 13));
 }
 
 TEST_F(Planner, CreateReportsUnknownQueueAsNotFound) {
@@ -229,13 +229,13 @@ TEST_F(Planner, PassesIfMatchAndTheSnapshotVersion) {
   const auto snap = snapshot();
   const strings plain = argv_or_fail(act(ticket_action::reply, r, nullptr, 4));
   ASSERT_FALSE(plain.empty());
-  EXPECT_EQ(lua_argv(plain, 6), "T-1");
-  EXPECT_EQ(lua_argv(plain, 7), "4");
-  EXPECT_EQ(lua_argv(plain, 8), "");
+  EXPECT_EQ(lua_argv(plain, 3), "T-1");
+  EXPECT_EQ(lua_argv(plain, 4), "4");
+  EXPECT_EQ(lua_argv(plain, 5), "");
   const strings with_snapshot = argv_or_fail(act(ticket_action::release, r, &snap));
   ASSERT_FALSE(with_snapshot.empty());
-  EXPECT_EQ(lua_argv(with_snapshot, 7), "");
-  EXPECT_EQ(lua_argv(with_snapshot, 8), "5");
+  EXPECT_EQ(lua_argv(with_snapshot, 4), "");
+  EXPECT_EQ(lua_argv(with_snapshot, 5), "5");
 }
 
 TEST_F(Planner, SimpleActionsPassTheirArguments) {
@@ -245,18 +245,18 @@ TEST_F(Planner, SimpleActionsPassTheirArguments) {
   r.reason = "no";
   const strings accept = argv_or_fail(act(ticket_action::accept, r, nullptr));
   EXPECT_EQ(accept.at(1), lua::fn::accept.name);
-  EXPECT_EQ(lua_argv(accept, 9), "ada");
-  EXPECT_EQ(lua_argv(accept, 10), "tok");
+  EXPECT_EQ(lua_argv(accept, 6), "ada");
+  EXPECT_EQ(lua_argv(accept, 7), "tok");
   const strings reject = argv_or_fail(act(ticket_action::reject, r, nullptr));
-  EXPECT_EQ(lua_argv(reject, 10), "no");
-  EXPECT_EQ(lua_argv(reject, 11), "tok");
+  EXPECT_EQ(lua_argv(reject, 7), "no");
+  EXPECT_EQ(lua_argv(reject, 8), "tok");
   const strings close = argv_or_fail(act(ticket_action::close, r, nullptr));
   EXPECT_EQ(close.at(1), lua::fn::close.name);
-  EXPECT_EQ(test::lua_argc(close), 8u);
+  EXPECT_EQ(test::lua_argc(close), 5u);
   r.force = true;
   const strings forced = argv_or_fail(act(ticket_action::reassign, r, nullptr));
-  EXPECT_EQ(lua_argv(forced, 9), "ada");
-  EXPECT_EQ(lua_argv(forced, 10), "1");
+  EXPECT_EQ(lua_argv(forced, 6), "ada");
+  EXPECT_EQ(lua_argv(forced, 7), "1");
 }
 
 TEST_F(Planner, ResolveSetsReopenWindowAndAutoClose) {
@@ -265,15 +265,15 @@ TEST_F(Planner, ResolveSetsReopenWindowAndAutoClose) {
   r.reason = "duplicate";
   const strings argv = argv_or_fail(act(ticket_action::resolve, r, nullptr));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 9), "duplicate");
-  EXPECT_EQ(lua_argv(argv, 10), num(t0 + 7 * day_ms));
-  EXPECT_EQ(lua_argv(argv, 11), num(t0 + 2 * day_ms));
+  EXPECT_EQ(lua_argv(argv, 6), "duplicate");
+  EXPECT_EQ(lua_argv(argv, 7), num(t0 + 7 * day_ms));
+  EXPECT_EQ(lua_argv(argv, 8), num(t0 + 2 * day_ms));
 }
 
 TEST_F(Planner, ResolveWithoutReasonIsByTheAgent) {
   const strings argv = argv_or_fail(act(ticket_action::resolve, action_request{}, nullptr));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 9), "agent");
+  EXPECT_EQ(lua_argv(argv, 6), "agent");
 }
 
 TEST_F(Planner, PostponeRefusesTimesNotInTheFuture) {
@@ -291,11 +291,11 @@ TEST_F(Planner, PostponeRanksTheWakeAsAnEnqueueAtUntil) {
   r.until = t0 + hour_ms;
   const strings argv = argv_or_fail(act(ticket_action::postpone, r, &snap));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 9), num(t0 + hour_ms));
+  EXPECT_EQ(lua_argv(argv, 6), num(t0 + hour_ms));
   // billing: until + (first_reply_due - until) / 1.5 - 1 minute = until + 5h / 1.5 - 1 minute.
-  EXPECT_EQ(lua_argv(argv, 10),
+  EXPECT_EQ(lua_argv(argv, 7),
             num(compute_rank(*snap.first_reply_due, t0 + hour_ms, 0.5, -minute_ms)));
-  EXPECT_EQ(lua_argv(argv, 10), num(t0 + hour_ms + 200 * minute_ms - minute_ms));
+  EXPECT_EQ(lua_argv(argv, 7), num(t0 + hour_ms + 200 * minute_ms - minute_ms));
 }
 
 TEST_F(Planner, ReleaseRanksInTheHomeQueue) {
@@ -304,9 +304,9 @@ TEST_F(Planner, ReleaseRanksInTheHomeQueue) {
   r.agent = "ada";
   const strings argv = argv_or_fail(act(ticket_action::release, r, &snap));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 9), "ada");
+  EXPECT_EQ(lua_argv(argv, 6), "ada");
   // due = created + 8h = t0 + 6h; billing: t0 + 6h / 1.5 - 1 minute.
-  EXPECT_EQ(lua_argv(argv, 10), num(t0 + 4 * hour_ms - minute_ms));
+  EXPECT_EQ(lua_argv(argv, 7), num(t0 + 4 * hour_ms - minute_ms));
 }
 
 TEST_F(Planner, TransferRanksInTheTargetQueue) {
@@ -315,8 +315,8 @@ TEST_F(Planner, TransferRanksInTheTargetQueue) {
   r.queue = "general";
   const strings argv = argv_or_fail(act(ticket_action::transfer, r, &snap));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 9), "general");
-  EXPECT_EQ(lua_argv(argv, 10), num(t0 + 6 * hour_ms));
+  EXPECT_EQ(lua_argv(argv, 6), "general");
+  EXPECT_EQ(lua_argv(argv, 7), num(t0 + 6 * hour_ms));
 }
 
 TEST_F(Planner, TransferToUnknownQueueIsNotFound) {
@@ -334,14 +334,14 @@ TEST_F(Planner, EscalateWithoutQueueUsesEscalateTo) {
   r.reason = "angry";
   const strings argv = argv_or_fail(act(ticket_action::escalate, r, &snap));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 9), "tier2");
-  EXPECT_EQ(lua_argv(argv, 10), "");  // priority unchanged
+  EXPECT_EQ(lua_argv(argv, 6), "tier2");
+  EXPECT_EQ(lua_argv(argv, 7), "");  // priority unchanged
   // tier2: wait_weight 2, offset +1s; due t0 + 6h.
-  EXPECT_EQ(lua_argv(argv, 11), num(t0 + 2 * hour_ms + 1000));
-  EXPECT_EQ(lua_argv(argv, 12), "");
-  EXPECT_EQ(lua_argv(argv, 13), "");
-  EXPECT_EQ(lua_argv(argv, 14), "");
-  EXPECT_EQ(lua_argv(argv, 15), "angry");
+  EXPECT_EQ(lua_argv(argv, 8), num(t0 + 2 * hour_ms + 1000));
+  EXPECT_EQ(lua_argv(argv, 9), "");
+  EXPECT_EQ(lua_argv(argv, 10), "");
+  EXPECT_EQ(lua_argv(argv, 11), "");
+  EXPECT_EQ(lua_argv(argv, 12), "angry");
 }
 
 TEST_F(Planner, EscalateWithoutQueueOrEscalateToIsInvalid) {
@@ -365,12 +365,12 @@ TEST_F(Planner, EscalateRaisesPriorityAndRestartsOpenTargetsFromCreation) {
   r.priority = "urgent";
   const strings argv = argv_or_fail(act(ticket_action::escalate, r, &snap));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 9), "general");
-  EXPECT_EQ(lua_argv(argv, 10), "urgent");
-  EXPECT_EQ(lua_argv(argv, 12), num(snap.created_at + hour_ms));
-  EXPECT_EQ(lua_argv(argv, 14), num(snap.created_at + 4 * hour_ms));
+  EXPECT_EQ(lua_argv(argv, 6), "general");
+  EXPECT_EQ(lua_argv(argv, 7), "urgent");
+  EXPECT_EQ(lua_argv(argv, 9), num(snap.created_at + hour_ms));
+  EXPECT_EQ(lua_argv(argv, 11), num(snap.created_at + 4 * hour_ms));
   // Ranked by the new, already passed first-reply target.
-  EXPECT_EQ(lua_argv(argv, 11), num(snap.created_at + hour_ms));
+  EXPECT_EQ(lua_argv(argv, 8), num(snap.created_at + hour_ms));
 }
 
 TEST_F(Planner, EscalateCannotLowerPriority) {
@@ -392,10 +392,10 @@ TEST_F(Planner, CustomerReplyStartsTheNextReplyClockAndAffinityWait) {
   const strings argv = argv_or_fail(act(ticket_action::customer_reply, action_request{}, &snap));
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(argv.at(1), lua::fn::customer_reply.name);
-  EXPECT_EQ(lua_argv(argv, 9), num(t0 + 8 * hour_ms));  // normal: next reply in 8h
+  EXPECT_EQ(lua_argv(argv, 6), num(t0 + 8 * hour_ms));  // normal: next reply in 8h
   // billing ranks by next reply due: t0 + 8h / 1.5 - 1 minute.
-  EXPECT_EQ(lua_argv(argv, 10), num(compute_rank(t0 + 8 * hour_ms, t0, 0.5, -minute_ms)));
-  EXPECT_EQ(lua_argv(argv, 11), num(t0 + 24 * hour_ms));  // affinity_wait default
+  EXPECT_EQ(lua_argv(argv, 7), num(compute_rank(t0 + 8 * hour_ms, t0, 0.5, -minute_ms)));
+  EXPECT_EQ(lua_argv(argv, 8), num(t0 + 24 * hour_ms));  // affinity_wait default
 }
 
 TEST_F(Planner, CustomerReplyKeepsAnEarlierNextReplyDue) {
@@ -405,7 +405,7 @@ TEST_F(Planner, CustomerReplyKeepsAnEarlierNextReplyDue) {
   const strings argv = argv_or_fail(act(ticket_action::reopen, action_request{}, &snap));
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(argv.at(1), lua::fn::reopen.name);
-  EXPECT_EQ(lua_argv(argv, 9), num(t0 + hour_ms));
+  EXPECT_EQ(lua_argv(argv, 6), num(t0 + hour_ms));
 }
 
 TEST_F(Planner, ReturningTicketWhoseQueueIsGoneIsAConflict) {
@@ -426,20 +426,20 @@ TEST_F(Planner, PutAgentAddsSkillQueuesAndPassesProfile) {
   const strings argv = argv_or_fail(plan_.put_agent("ada", r, t0));
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(argv.at(1), lua::fn::agent_put.name);
-  EXPECT_EQ(lua_argv(argv, 6), "ada");
-  EXPECT_EQ(lua_argv(argv, 7), "Ada");
-  EXPECT_EQ(lua_argv(argv, 8), "billing,general");
-  EXPECT_EQ(lua_argv(argv, 9), "spanish");
-  EXPECT_EQ(lua_argv(argv, 10), "billing,general,spanish");
-  EXPECT_EQ(lua_argv(argv, 11), "3");
-  EXPECT_EQ(lua_argv(argv, 12), "online");
+  EXPECT_EQ(lua_argv(argv, 3), "ada");
+  EXPECT_EQ(lua_argv(argv, 4), "Ada");
+  EXPECT_EQ(lua_argv(argv, 5), "billing,general");
+  EXPECT_EQ(lua_argv(argv, 6), "spanish");
+  EXPECT_EQ(lua_argv(argv, 7), "billing,general,spanish");
+  EXPECT_EQ(lua_argv(argv, 8), "3");
+  EXPECT_EQ(lua_argv(argv, 9), "online");
 }
 
 TEST_F(Planner, PutAgentKeepsDefaultsEmpty) {
   const strings argv = argv_or_fail(plan_.put_agent("bob", agent_request{}, t0));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 11), "");
-  EXPECT_EQ(lua_argv(argv, 12), "");
+  EXPECT_EQ(lua_argv(argv, 8), "");
+  EXPECT_EQ(lua_argv(argv, 9), "");
 }
 
 TEST_F(Planner, PutAgentWithUnknownQueueIsNotFound) {

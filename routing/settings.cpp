@@ -1,0 +1,78 @@
+#include <charconv>
+
+#include "routing/functions.hpp"
+
+namespace ticketd::routing {
+namespace {
+
+std::string_view status_name(config::status_kind s) {
+  static constexpr std::string_view names[] = {"queued",    "offered",  "assigned", "pending",
+                                               "postponed", "resolved", "closed"};
+  return names[static_cast<std::size_t>(s)];
+}
+
+std::string_view strategy_name(config::push_strategy s) {
+  switch (s) {
+    case config::push_strategy::least_loaded: return "least_loaded";
+    case config::push_strategy::longest_idle: return "longest_idle";
+    case config::push_strategy::round_robin: return "round_robin";
+  }
+  return "least_loaded";
+}
+
+// mode;strategy;accept_ms;cooldown_ms;away;after_ms>queue,...
+std::string queue_policy(const config::queue_config& q) {
+  std::string out = q.mode == config::queue_mode::push ? "push" : "pull";
+  out.append(";").append(strategy_name(q.strategy));
+  out.append(";").append(std::to_string(q.accept_timeout ? q.accept_timeout->count() : 0));
+  out.append(";").append(std::to_string(q.reject_cooldown.count()));
+  out.append(";").append(q.away_on_timeout ? "1" : "0").append(";");
+  for (std::size_t i = 0; i < q.overflow.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.append(std::to_string(q.overflow[i].after.count())).append(">").append(q.overflow[i].to);
+  }
+  return out;
+}
+
+std::string digest(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (const auto& [name, value] : fields) {
+    for (const auto& part : {std::string_view{name}, std::string_view{value}}) {
+      for (unsigned char ch : part) {
+        h ^= ch;
+        h *= 1099511628211ULL;
+      }
+      h ^= 0xff;
+      h *= 1099511628211ULL;
+    }
+  }
+  char buf[17];
+  const auto r = std::to_chars(buf, buf + sizeof buf, h, 16);
+  return std::string(buf, r.ptr);
+}
+
+}  // namespace
+
+call_settings make_call_settings(const config::config& cfg) {
+  call_settings s;
+  std::string counted;
+  for (auto st : cfg.agents.counted_statuses) {
+    if (!counted.empty()) counted.push_back(',');
+    counted.append(status_name(st));
+  }
+  bool any_push = false;
+  for (const auto& q : cfg.queues) any_push = any_push || q.mode == config::queue_mode::push;
+  s.fields = {
+      {"counted", counted},
+      {"max", std::to_string(cfg.agents.max_concurrent)},
+      {"maxlen", std::to_string(cfg.events.max_len)},
+      {"retention", std::to_string(cfg.lifecycle.closed_retention.count())},
+      {"affinity", std::to_string(cfg.lifecycle.affinity_wait.length.count())},
+      {"push", any_push ? "1" : "0"},
+  };
+  for (const auto& q : cfg.queues) s.fields.emplace_back("q:" + q.name, queue_policy(q));
+  s.epoch = digest(s.fields);
+  return s;
+}
+
+}  // namespace ticketd::routing
