@@ -19,6 +19,7 @@
 #include "config/loader.hpp"
 #include "daemon/api/service.hpp"
 #include "daemon/embedded_redis.hpp"
+#include "daemon/event_feed.hpp"
 #include "daemon/http_server.hpp"
 #include "daemon/log.hpp"
 #include "daemon/metrics.hpp"
@@ -98,7 +99,10 @@ class application {
     };
     std::vector<ticket_store*> stores;
     for (auto& w : workers_) stores.push_back(w->store.get());
-    service_ = std::make_unique<api::service>(stores, runtime_, metrics_, hooks);
+    service_ = std::make_unique<api::service>(stores, runtime_, metrics_, hub_, hooks);
+    redis_connection_options tail_options;
+    tail_options.endpoint = redis;
+    events_ = std::make_unique<event_tail>(workers_[0]->io, tail_options, runtime_, hub_, nullptr);
     server_ = std::make_unique<http_server>(ios, cfg->server, *service_);
     std::uint16_t port = 0;
     if (auto ec = server_->listen(cfg->server.listen, port)) {
@@ -114,6 +118,7 @@ class application {
     for (auto& w : workers_) {
       for (auto& c : w->connections) c->start();
     }
+    events_->start();
     server_->start();
     timers_ = std::make_unique<timer_loop>(workers_[0]->io, *workers_[0]->store, runtime_, metrics_);
     timers_->start();
@@ -251,6 +256,7 @@ class application {
     // Every response is written: what is left (idle keep-alive reads, Redis readers, timers)
     // can simply stop with the io_contexts.
     timers_->stop();
+    events_->stop();
     for (auto& w : workers_) {
       auto* wp = w.get();
       asio::post(w->io, [wp] {
@@ -274,6 +280,8 @@ class application {
   std::unique_ptr<api::service> service_;
   std::unique_ptr<http_server> server_;
   std::unique_ptr<timer_loop> timers_;
+  event_hub hub_;
+  std::unique_ptr<event_tail> events_;
 };
 
 }  // namespace

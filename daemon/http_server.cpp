@@ -17,7 +17,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/status.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
+#include "daemon/agent_websocket.hpp"
 #include "daemon/api/error_response.hpp"
 #include "daemon/log.hpp"
 
@@ -54,7 +56,11 @@ struct session_state {
   explicit session_state(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
   bool busy = false;
+  std::function<void()> on_stop;  // set while the connection carries a stream
 };
+
+// An agent's outbox holds this many frames before it counts as too slow and is closed.
+constexpr std::size_t agent_outbox_limit = 1024;
 
 }  // namespace
 
@@ -167,9 +173,23 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       if (auto it = req.find("Last-Event-ID"); it != req.end()) {
         request.last_event_id = {it->value().data(), it->value().size()};
       }
+      request.websocket_upgrade = beast::websocket::is_upgrade(req);
       // In flight until its response is written: shutdown waits for that.
       ++in_flight;
       http_response response = co_await handler.handle(request);
+      if (response.websocket || response.sse) {
+        // The connection now carries a stream: it is no longer a request in flight, and
+        // stopping the server closes it.
+        --in_flight;
+        state->busy = false;
+        if (response.websocket) {
+          co_await run_agent_websocket(stream, parser.release(), std::move(response.websocket),
+                                       agent_outbox_limit, state->on_stop);
+        } else {
+          co_await serve_events(*state, *response.sse);
+        }
+        break;
+      }
       const bool keep_alive = req.keep_alive() && !stopping.load();
       stream.expires_after(settings.read_timeout);
       const bool written = co_await write(stream, response, req.version(), keep_alive);
@@ -207,9 +227,38 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     co_return !ec;
   }
 
+  // Server-Sent Events: the head, then whatever the stream yields until it ends or the client
+  // leaves. The body runs until the connection closes (no length, no chunking).
+  asio::awaitable<void> serve_events(session_state& state, event_stream& events) {
+    auto& stream = state.stream;
+    state.on_stop = [&events] { events.stop(); };
+    stream.expires_never();
+    std::string head =
+        "HTTP/1.1 200 OK\r\nServer: ticketd\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
+    auto [hec, hn] = co_await asio::async_write(stream, asio::buffer(head), use_tuple);
+    if (hec) {
+      state.on_stop = nullptr;
+      co_return;
+    }
+    for (;;) {
+      auto text = co_await events.next();
+      if (!text || stopping.load()) break;
+      stream.expires_after(settings.read_timeout);
+      auto [ec, n] = co_await asio::async_write(stream, asio::buffer(*text), use_tuple);
+      stream.expires_never();
+      if (ec) break;
+    }
+    state.on_stop = nullptr;
+  }
+
   void close_idle_sessions(std::size_t worker) {
     for (auto& weak : sessions[worker]) {
       if (auto s = weak.lock(); s && !s->busy) {
+        if (s->on_stop) {
+          s->on_stop();
+          continue;
+        }
         error_code ignored;
         s->stream.socket().cancel(ignored);
       }

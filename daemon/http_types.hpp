@@ -2,6 +2,9 @@
 // translation unit that includes Beast for HTTP) and the API it serves.
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,7 +23,35 @@ struct http_request {
   std::string_view authorization;
   std::string_view if_match;
   std::string_view last_event_id;
+  bool websocket_upgrade = false;  // a WebSocket handshake request
   std::size_t worker = 0;  // index of the worker thread serving the connection
+};
+
+// A Server-Sent Events body: after the response head the server writes what next() yields
+// until it yields nothing or the client leaves.
+class event_stream {
+ public:
+  virtual ~event_stream() = default;
+  // The next text to write (records, or a comment line to keep the connection alive);
+  // nullopt ends the stream.
+  virtual boost::asio::awaitable<std::optional<std::string>> next() = 0;
+  // The server is stopping: next() should end soon. Called on the stream's thread.
+  virtual void stop() = 0;
+};
+
+// An agent's WebSocket (GET /v1/agents/{id}/stream) once the handshake is done. Every call
+// comes on the thread of the connection.
+class agent_channel {
+ public:
+  // Queues one text frame; false when the outbox is full (the connection then closes).
+  using send_fn = std::function<bool(std::string)>;
+
+  virtual ~agent_channel() = default;
+  virtual boost::asio::awaitable<void> opened(send_fn send) = 0;
+  // A text frame from the agent; the reply frame to send ("" for none).
+  virtual boost::asio::awaitable<std::string> received(std::string text) = 0;
+  // `slow`: closed because the agent did not keep up with its events.
+  virtual boost::asio::awaitable<void> closed(bool slow) = 0;
 };
 
 struct http_response {
@@ -28,6 +59,9 @@ struct http_response {
   std::string body;
   std::string_view content_type = "application/json";
   std::vector<std::pair<std::string_view, std::string>> headers;
+  // Set when the request opened a stream instead of getting a body.
+  std::shared_ptr<event_stream> sse;
+  std::shared_ptr<agent_channel> websocket;
 };
 
 class http_handler {

@@ -292,4 +292,15 @@ void metrics::failed(redis_errc why) {
 
 void metrics::connection_state(bool up) { impl_->up_gauge->Increment(up ? 1.0 : -1.0); }
 
+void record_pushes(metrics& m, std::span<const routing::assignment> pushed, std::int64_t now_ms) {
+  for (const auto& a : pushed) {
+    if (a.status == routing::ticket_status::offered) {
+      m.offer(offer_outcome::made);
+    } else {
+      m.assigned(assignment_mode::push);
+    }
+    if (a.queued_at) m.waited(*a.queued_at, now_ms);
+  }
+}
+
 }  // namespace ticketd::daemon

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -53,5 +54,9 @@ class metrics final : public redis_observer {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+// Counts what push routing did in one call: offers made or push assignments, and each ticket's
+// wait from its queue to the agent.
+void record_pushes(metrics& m, std::span<const routing::assignment> pushed, std::int64_t now_ms);
 
 }  // namespace ticketd::daemon

@@ -307,8 +307,10 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     }
     if (e.db != 0) steps.push_back(std::move(routing::command{"SELECT"}.arg(e.db)));
     steps.push_back(std::move(routing::command{"CLIENT"}.arg("SETNAME").arg(opts.client_name)));
-    steps.push_back(
-        std::move(routing::command{"FUNCTION"}.arg("LOAD").arg("REPLACE").arg(opts.function_library)));
+    if (!opts.function_library.empty()) {
+      steps.push_back(std::move(
+          routing::command{"FUNCTION"}.arg("LOAD").arg("REPLACE").arg(opts.function_library)));
+    }
     for (const auto& step : steps) {
       auto r = co_await exec(step, true);
       if (!r) co_return r.error();

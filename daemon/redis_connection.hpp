@@ -52,7 +52,7 @@ class redis_observer {
 
 struct redis_connection_options {
   config::redis_config endpoint;
-  std::string function_library;  // FUNCTION LOAD REPLACE'd on every (re)connect
+  std::string function_library;  // FUNCTION LOAD REPLACE'd on every (re)connect (empty: none)
   std::chrono::milliseconds connect_backoff_min{50};
   std::chrono::milliseconds connect_backoff_max{2000};
   std::string client_name = "ticketd";

@@ -164,6 +164,41 @@ ticket_store::result<routing::agent_result> ticket_store::set_agent_status(
   co_return routing::decode_agent_reply(id, *reply);
 }
 
+ticket_store::result<routing::agent_result> ticket_store::agent_presence(
+    const runtime& rt, std::string_view id, int connections,
+    std::optional<routing::agent_status> status) {
+  auto reply = co_await call(
+      rt, routing::agent_presence_call(rt.plan.base(now()), id, connections, status));
+  if (!reply) co_return reply.error();
+  co_return routing::decode_agent_reply(id, *reply);
+}
+
+ticket_store::result<std::vector<stream_event>> ticket_store::events_after(
+    const runtime& rt, std::string_view after, std::size_t count) {
+  auto reply = co_await send(std::move(routing::command{"XRANGE"}
+                                           .arg(rt.keys.key(routing::key_part::events))
+                                           .arg("(" + std::string{after})
+                                           .arg("+")
+                                           .arg("COUNT")
+                                           .arg(count)));
+  if (!reply) co_return reply.error();
+  if (reply->is_error()) co_return routing::make_error(errc::internal, reply->str);
+  co_return decode_entries(*reply);
+}
+
+ticket_store::result<std::string> ticket_store::last_event_id(const runtime& rt) {
+  auto reply = co_await send(std::move(routing::command{"XREVRANGE"}
+                                           .arg(rt.keys.key(routing::key_part::events))
+                                           .arg("+")
+                                           .arg("-")
+                                           .arg("COUNT")
+                                           .arg(1)));
+  if (!reply) co_return reply.error();
+  if (reply->is_error()) co_return routing::make_error(errc::internal, reply->str);
+  auto newest = decode_entries(*reply);
+  co_return newest.empty() ? std::string{"0-0"} : newest.front().id;
+}
+
 ticket_store::result<routing::queue_stats> ticket_store::queue_stats(
     const runtime& rt, std::optional<std::chrono::milliseconds> timeout) {
   auto reply = co_await call(rt, routing::queue_stats_call(rt.plan.base(now()), rt.queue_names),

@@ -11,6 +11,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "daemon/events/stream_event.hpp"
 #include "daemon/runtime.hpp"
 #include "routing/clock.hpp"
 #include "routing/functions.hpp"
@@ -43,6 +44,17 @@ class ticket_store {
   result<routing::agent_result> get_agent(const runtime& rt, std::string_view id);
   result<routing::agent_result> set_agent_status(const runtime& rt, std::string_view id,
                                                  routing::agent_status status);
+
+  // A stream of the agent opened (+1) or closed (-1); see routing::agent_presence_call.
+  result<routing::agent_result> agent_presence(const runtime& rt, std::string_view id,
+                                               int connections,
+                                               std::optional<routing::agent_status> status);
+
+  // Up to `count` events of the workspace stream after stream id `after`, oldest first.
+  result<std::vector<stream_event>> events_after(const runtime& rt, std::string_view after,
+                                                 std::size_t count);
+  // The id of the newest event ("0-0" when the stream is empty).
+  result<std::string> last_event_id(const runtime& rt);
 
   // `timeout`: a deadline shorter than the connection's (the metrics scrape uses one).
   result<routing::queue_stats> queue_stats(

@@ -33,14 +33,7 @@ asio::awaitable<std::optional<std::int64_t>> fire_batches(ticket_store& store,
     if (r->fired > 0) m.timers_fired(r->fired);
     if (r->offer_timeouts > 0) m.offer(offer_outcome::timeout, r->offer_timeouts);
     if (r->overflows > 0) m.overflowed(r->overflows);
-    for (const auto& a : r->assignments) {
-      if (a.status == routing::ticket_status::offered) {
-        m.offer(offer_outcome::made);
-      } else {
-        m.assigned(assignment_mode::push);
-      }
-      if (a.queued_at) m.waited(*a.queued_at, store.now());
-    }
+    record_pushes(m, r->assignments, store.now());
     if (r->fired < static_cast<std::int64_t>(timer_loop::batch)) co_return r->next_due;
     // Let requests waiting on this thread run before the next batch.
     co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);

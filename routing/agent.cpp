@@ -29,6 +29,7 @@ std::optional<agent> decode_agent(std::string_view id, const resp_value& reply) 
       case field_code("lt"): a.last_assigned_at = to_int(value); break;
       case field_code("ss"): a.status_since = to_int(value); break;
       case field_code("fx"): a.forced_excess = to_int(value) != 0; break;
+      case field_code("cn"): a.connections = to_int(value); break;
       default: break;
     }
   }

@@ -24,6 +24,7 @@ struct agent {
   std::optional<std::int64_t> last_assigned_at;
   std::int64_t status_since = 0;
   bool forced_excess = false;
+  std::int64_t connections = 0;  // open WebSocket streams, over every daemon
 };
 
 // Decodes {agent fields (HGETALL form), held ticket ids}.

@@ -151,7 +151,15 @@ command agent_put_call(const call_base& b, const agent_put_args& a) {
 }
 
 command agent_status_call(const call_base& b, std::string_view agent, agent_status status) {
-  return std::move(begin_call(lua::fn::agent_status, b).arg(agent).arg(to_string(status)));
+  return std::move(begin_call(lua::fn::agent_status, b).arg(agent).arg(to_string(status)).arg(""));
+}
+
+command agent_presence_call(const call_base& b, std::string_view agent, int connections,
+                            std::optional<agent_status> status) {
+  command cmd = begin_call(lua::fn::agent_status, b);
+  cmd.arg(agent).arg(status ? to_string(*status) : std::string_view{});
+  cmd.arg(connections > 0 ? "1" : "-1");
+  return cmd;
 }
 
 command agent_get_call(const call_base& b, std::string_view agent) {

@@ -114,6 +114,10 @@ command reassign_call(const call_base& b, const ticket_ref& t, std::string_view 
 command delete_call(const call_base& b, std::string_view id);
 command agent_put_call(const call_base& b, const agent_put_args& a);
 command agent_status_call(const call_base& b, std::string_view agent, agent_status status);
+// A stream of the agent opened (+1) or closed (-1); `status`: what presence by connection sets
+// (nullopt with presence by API: only the count changes).
+command agent_presence_call(const call_base& b, std::string_view agent, int connections,
+                            std::optional<agent_status> status);
 command agent_get_call(const call_base& b, std::string_view agent);
 command queue_stats_call(const call_base& b, const std::vector<std::string>& queues);
 command queue_head_call(const call_base& b, std::string_view queue, std::size_t limit);

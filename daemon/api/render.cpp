@@ -148,6 +148,7 @@ void write_agent(json_writer& w, const routing::agent& a, const config::config& 
   w.key("tickets").strings(a.tickets);
   w.key("last_assigned_at").optional_timestamp(a.last_assigned_at);
   w.key("status_since").timestamp(a.status_since);
+  w.field("connections", a.connections);
   write_assignments(w, assignments);
   w.end_object();
 }

@@ -3,9 +3,11 @@
 #include <charconv>
 #include <chrono>
 
+#include "daemon/api/auth.hpp"
 #include "daemon/api/error_response.hpp"
 #include "daemon/api/render.hpp"
 #include "daemon/api/requests.hpp"
+#include "daemon/api/streams.hpp"
 #include "daemon/log.hpp"
 #include "routing/ids.hpp"
 #include "routing/time_format.hpp"
@@ -68,17 +70,20 @@ struct service::call {
   target_parts target;
   std::shared_ptr<const runtime> rt;
   ticket_store& store;
+  // Set when an agent token makes the request: the agent it is bound to.
+  std::string_view as_agent;
 };
 
 service::service(std::vector<ticket_store*> stores, runtime_holder& runtime, metrics& m,
-                 service_hooks hooks)
-    : stores_(std::move(stores)), runtime_(runtime), metrics_(m), hooks_(std::move(hooks)) {}
+                 event_hub& hub, service_hooks hooks)
+    : stores_(std::move(stores)), runtime_(runtime), metrics_(m), hub_(hub),
+      hooks_(std::move(hooks)) {}
 
 boost::asio::awaitable<http_response> service::handle(const http_request& request) {
   const auto started = std::chrono::steady_clock::now();
   const auto target = split_target(request.target);
   call c{request, match_route(request.method, target.path), target, runtime_.get(),
-         *stores_.at(request.worker)};
+         *stores_.at(request.worker), {}};
   http_response response;
   try {
     response = co_await dispatch(c);
@@ -93,6 +98,26 @@ boost::asio::awaitable<http_response> service::handle(const http_request& reques
 }
 
 service::reply service::dispatch(call& c) {
+  const auto& auth = c.rt->cfg->auth;
+  if (needs_token(auth, c.route.route)) {
+    const auto* token = authenticate(auth, c.request.authorization);
+    if (token == nullptr) {
+      http_response r = failure(routing::make_error(
+          errc::unauthenticated, c.request.authorization.empty()
+                                     ? "send Authorization: Bearer <token>"
+                                     : "the bearer token is not one this server knows"));
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      co_return r;
+    }
+    switch (authorize(*token, c.route.route, c.route.id, c.route.action)) {
+      case access::allowed: break;
+      case access::as_agent: c.as_agent = token->agent; break;
+      case access::forbidden:
+        co_return failure(routing::make_error(
+            errc::forbidden, "token '" + token->name + "' may not use " +
+                                 std::string{route_label(c.route.route)}));
+    }
+  }
   switch (c.route.route) {
     case route_id::healthz: co_return json(200, R"({"status":"ok"})");
     case route_id::readyz:
@@ -120,8 +145,8 @@ service::reply service::dispatch(call& c) {
       r.headers.emplace_back("Allow", std::string{c.route.allow});
       co_return r;
     }
-    case route_id::agent_stream:
-    case route_id::events:
+    case route_id::agent_stream: co_return co_await agent_stream(c);
+    case route_id::events: co_return co_await events(c);
     case route_id::not_found: break;
   }
   co_return failure(routing::make_error(errc::not_found, "no such path: " + std::string{c.target.path}));
@@ -136,7 +161,7 @@ service::reply service::create_ticket(call& c) {
     metrics_.transition("create");
     count_outcome(metrics_, result->value, assignment_mode::push);
   }
-  record_pushes(result->assignments, c.store.now());
+  record_pushes(metrics_, result->assignments, c.store.now());
   co_return json(result->created ? 201 : 200,
                  ticket_json(result->value, *c.rt->cfg, result->assignments));
 }
@@ -145,6 +170,9 @@ service::reply service::get_ticket(call& c) {
   if (auto e = check_id("ticket", c.route.id)) co_return failure(*e);
   auto t = co_await c.store.get(*c.rt, c.route.id);
   if (!t) co_return failure(t.error());
+  if (!c.as_agent.empty() && t->assignee != c.as_agent) {
+    co_return failure(routing::make_error(errc::forbidden, "an agent token reads only the tickets its agent holds"));
+  }
   co_return json(200, ticket_json(*t, *c.rt->cfg));
 }
 
@@ -153,7 +181,7 @@ service::reply service::delete_ticket(call& c) {
   auto done = co_await c.store.remove(*c.rt, c.route.id);
   if (!done) co_return failure(done.error());
   metrics_.transition("delete");
-  record_pushes(*done, c.store.now());
+  record_pushes(metrics_, *done, c.store.now());
   std::string body;
   json_writer w(body);
   w.begin_object().field("id", c.route.id).field("deleted", true).end_object();
@@ -176,6 +204,13 @@ service::reply service::ticket_action(call& c) {
   }
   auto req = parse_action(*action, c.request.body);
   if (!req) co_return failure(req.error());
+  if (!c.as_agent.empty()) {
+    // An agent acts as itself: the functions then check it holds (or was offered) the ticket.
+    if (req->agent.empty()) req->agent = std::string{c.as_agent};
+    if (req->agent != c.as_agent) {
+      co_return failure(routing::make_error(errc::forbidden, "an agent token acts only for its own agent"));
+    }
+  }
   auto t = co_await c.store.act(*c.rt, *action, c.route.id, if_match, *req);
   if (!t) co_return failure(t.error());
   metrics_.transition(routing::to_string(*action));
@@ -183,7 +218,7 @@ service::reply service::ticket_action(call& c) {
   if (*action == routing::ticket_action::accept) metrics_.offer(offer_outcome::accepted);
   if (*action == routing::ticket_action::reject) metrics_.offer(offer_outcome::rejected);
   if (*action == routing::ticket_action::escalate) metrics_.escalated();
-  record_pushes(t->assignments, c.store.now());
+  record_pushes(metrics_, t->assignments, c.store.now());
   co_return json(200, ticket_json(t->value, *c.rt->cfg, t->assignments));
 }
 
@@ -193,7 +228,7 @@ service::reply service::put_agent(call& c) {
   if (!req) co_return failure(req.error());
   auto a = co_await c.store.put_agent(*c.rt, c.route.id, *req);
   if (!a) co_return failure(a.error());
-  record_pushes(a->assignments, c.store.now());
+  record_pushes(metrics_, a->assignments, c.store.now());
   co_return json(200, agent_json(a->value, *c.rt->cfg, a->assignments));
 }
 
@@ -210,7 +245,7 @@ service::reply service::agent_status(call& c) {
   if (!status) co_return failure(status.error());
   auto a = co_await c.store.set_agent_status(*c.rt, c.route.id, *status);
   if (!a) co_return failure(a.error());
-  record_pushes(a->assignments, c.store.now());
+  record_pushes(metrics_, a->assignments, c.store.now());
   co_return json(200, agent_json(a->value, *c.rt->cfg, a->assignments));
 }
 
@@ -222,8 +257,39 @@ service::reply service::agent_next(call& c) {
   metrics_.transition("next");
   metrics_.assigned(assignment_mode::pull);
   metrics_.waited((*t)->value.queued_at, c.store.now());
-  record_pushes((*t)->assignments, c.store.now());
+  record_pushes(metrics_, (*t)->assignments, c.store.now());
   co_return json(200, next_json((*t)->value, *c.rt->cfg));
+}
+
+service::reply service::agent_stream(call& c) {
+  if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
+  if (!c.request.websocket_upgrade) {
+    http_response r = failure(invalid_argument("Upgrade", "this path is a WebSocket: send an Upgrade: websocket handshake"));
+    r.status = 426;
+    r.headers.emplace_back("Upgrade", "websocket");
+    co_return r;
+  }
+  // Unknown agents are refused before the handshake (the profile comes from PUT first).
+  auto a = co_await c.store.get_agent(*c.rt, c.route.id);
+  if (!a) co_return failure(a.error());
+  http_response r;
+  r.websocket = make_agent_channel(std::string{c.route.id}, c.store, runtime_, hub_, metrics_);
+  co_return r;
+}
+
+service::reply service::events(call& c) {
+  std::string_view after = c.request.last_event_id;
+  if (auto q = query_param(c.target.query, "after")) after = *q;
+  if (!after.empty() && !parse_stream_id(after)) {
+    co_return failure(invalid_argument("after", "Last-Event-ID and after must be an event id such as 1795424400000-0, or 0 for every event held"));
+  }
+  // Fail now rather than after the head when Redis is away.
+  if (hooks_.ready && !hooks_.ready()) {
+    co_return failure(routing::make_error(errc::unavailable, "Redis is unreachable"));
+  }
+  http_response r;
+  r.sse = make_event_stream(std::string{after}, c.store, runtime_, hub_, metrics_);
+  co_return r;
 }
 
 service::reply service::list_queues(call& c) {
@@ -286,17 +352,6 @@ service::reply service::move_clock(call& c) {
   json_writer w(body);
   w.begin_object().key("now").timestamp(hooks_.manual_clock->now_ms()).end_object();
   co_return json(200, std::move(body));
-}
-
-void service::record_pushes(std::span<const routing::assignment> pushed, std::int64_t now_ms) {
-  for (const auto& a : pushed) {
-    if (a.status == routing::ticket_status::offered) {
-      metrics_.offer(offer_outcome::made);
-    } else {
-      metrics_.assigned(assignment_mode::push);
-    }
-    if (a.queued_at) metrics_.waited(*a.queued_at, now_ms);
-  }
 }
 
 http_response service::reload() {

@@ -9,6 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "daemon/event_feed.hpp"
 #include "daemon/http_types.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/runtime.hpp"
@@ -38,7 +39,7 @@ struct service_hooks {
 
 class service final : public http_handler {
  public:
-  service(std::vector<ticket_store*> stores, runtime_holder& runtime, metrics& m,
+  service(std::vector<ticket_store*> stores, runtime_holder& runtime, metrics& m, event_hub& hub,
           service_hooks hooks);
 
   boost::asio::awaitable<http_response> handle(const http_request& request) override;
@@ -56,17 +57,19 @@ class service final : public http_handler {
   reply get_agent(call& c);
   reply agent_status(call& c);
   reply agent_next(call& c);
+  reply agent_stream(call& c);
+  reply events(call& c);
   reply list_queues(call& c);
   reply get_queue(call& c);
   reply verify(call& c);
   reply metrics_text(call& c);
   reply move_clock(call& c);
   http_response reload();
-  void record_pushes(std::span<const routing::assignment> pushed, std::int64_t now_ms);
 
   std::vector<ticket_store*> stores_;
   runtime_holder& runtime_;
   metrics& metrics_;
+  event_hub& hub_;
   service_hooks hooks_;
 };
 

@@ -774,12 +774,13 @@ end
 
 -- Closes ticket t (open or resolved) and lets it expire after the retention.
 local function close_ticket(c, t, via)
+  local holder = assignee(t)
   unqueue(c, t)
   move(c, t, 'closed', nil)
   drop(t, 'rw')
   local v = commit(c, t)
   redis.call('PEXPIRE', t.key, c.cfg.retention)
-  emit(c, 'ticket.closed', 'ticket', t.id, 'via', via)
+  emit(c, 'ticket.closed', 'ticket', t.id, 'via', via, 'holder', holder or '')
   return v
 end
 

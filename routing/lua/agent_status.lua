@@ -1,15 +1,24 @@
 -- agent_status: sets an agent online, away or offline. Online with room: waiting work of its
 -- push queues comes at once. Offline: the tickets offered to it go back to their queues (and on
--- to other agents); tickets it holds stay.
+-- to other agents); tickets it holds stay. Agent connections (WebSocket streams, on any daemon)
+-- are counted in the agent's `cn` field: with presence by connection the first connection sets
+-- it online and the last one to close sets it offline.
 -- KEYS[1]  workspace prefix
--- ARGV     header, then: [3] agent id, [4] status
+-- ARGV     header, then: [3] agent id, [4] status ('' keep), [5] connections change ('' none,
+--          '1' a stream opened, '-1' one closed)
 -- Returns  {agent fields, held ticket ids, assignments...}
 -- Errors   TICKETD_NOT_FOUND agent=<id>
 local function agent_status(keys, argv)
   local c = context(keys, argv)
   local a = load_agent(c, argv[3])
   local status = argv[4]
-  if a.st ~= status then
+  if argv[5] ~= '' then
+    local open = redis.call('HINCRBY', a.key, 'cn', argv[5])
+    if open < 0 then redis.call('HSET', a.key, 'cn', 0) end
+    -- Another stream of the agent is still open: it stays as it is.
+    if status == 'offline' and open > 0 then status = '' end
+  end
+  if status ~= '' and a.st ~= status then
     set_status(c, a, status)
     emit(c, 'agent.status', 'agent', a.id, 'status', status)
     if status == 'offline' then

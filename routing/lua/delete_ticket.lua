@@ -6,12 +6,12 @@
 local function delete_ticket(keys, argv)
   local c = context(keys, argv)
   local t = load_ticket(c, argv[3])
-  local status = t.f.s
+  local status, holder = t.f.s, assignee(t)
   unqueue(c, t)
   move(c, t, 'deleted', nil)
   redis.call('ZREM', key(c.P, 'timers'), 's|' .. t.id, 'c|' .. t.id)
   redis.call('DEL', t.key)
-  emit(c, 'ticket.deleted', 'ticket', t.id, 'status', status)
+  emit(c, 'ticket.deleted', 'ticket', t.id, 'status', status, 'holder', holder or '')
   return settle(c, 1)
 end
 register('delete_ticket', delete_ticket)

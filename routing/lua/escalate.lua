@@ -10,7 +10,7 @@
 local function escalate(keys, argv)
   local c = context(keys, argv)
   local t = begin_action(c, argv, 'escalate')
-  local from = t.f.q
+  local from, holder = t.f.q, assignee(t)
   unqueue(c, t)
   enqueue(c, t, argv[6], score_of(argv[8]))
   if argv[7] ~= '' then put(t, 'p', argv[7]) end
@@ -20,7 +20,8 @@ local function escalate(keys, argv)
   put(t, 'es', 1)
   local v = commit(c, t)
   emit(c, 'ticket.escalated', 'ticket', t.id,
-       'queue', argv[6], 'from', from, 'priority', argv[7], 'reason', argv[12])
+       'queue', argv[6], 'from', from, 'priority', argv[7], 'reason', argv[12],
+       'holder', holder or '')
   return settle(c, v)
 end
 register('escalate', escalate)

@@ -8,11 +8,12 @@
 local function transfer(keys, argv)
   local c = context(keys, argv)
   local t = begin_action(c, argv, 'transfer')
-  local from = t.f.q
+  local from, holder = t.f.q, assignee(t)
   unqueue(c, t)
   enqueue(c, t, argv[6], score_of(argv[7]))
   local v = commit(c, t)
-  emit(c, 'ticket.transferred', 'ticket', t.id, 'queue', argv[6], 'from', from)
+  emit(c, 'ticket.transferred', 'ticket', t.id, 'queue', argv[6], 'from', from,
+       'holder', holder or '')
   return settle(c, v)
 end
 register('transfer', transfer)

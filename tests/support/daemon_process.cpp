@@ -29,7 +29,7 @@ void daemon_process::launch() {
   }
   const auto log = dir_.path() / ("ticketd-" + std::to_string(++launches_) + ".log");
   process_ = std::make_unique<process>(argv, log, options_.env);
-  const std::regex listening(R"(listening on http://[^ ]+:(\d+))");
+  const std::regex listening(R"(listening on http://[^ \n]+:(\d+))");
   std::smatch m;
   const bool up = eventually(
       [&] {

@@ -1,0 +1,128 @@
+#include "daemon/agent_websocket.hpp"
+
+#include <deque>
+#include <string>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "daemon/log.hpp"
+
+namespace ticketd::daemon {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// Frames from an agent are small commands; anything larger is a mistake or an attack.
+constexpr std::size_t max_frame = 16 * 1024;
+
+struct ws_session {
+  explicit ws_session(beast::tcp_stream& s) : ws(s), wake(s.get_executor()), done(s.get_executor()) {
+    wake.expires_at(asio::steady_timer::time_point::max());
+    done.expires_at(asio::steady_timer::time_point::max());
+  }
+  websocket::stream<beast::tcp_stream&> ws;
+  std::deque<std::string> outbox;
+  asio::steady_timer wake;  // the writer sleeps on it while the outbox is empty
+  asio::steady_timer done;  // cancelled when the writer has finished
+  bool closing = false;
+  bool slow = false;
+  bool writer_running = false;
+
+  void close_soon() {
+    closing = true;
+    wake.cancel();
+    beast::get_lowest_layer(ws).socket().cancel();
+  }
+
+  asio::awaitable<void> writer() {
+    while (!closing) {
+      if (outbox.empty()) {
+        co_await wake.async_wait(use_tuple);
+        wake.expires_at(asio::steady_timer::time_point::max());
+        continue;
+      }
+      auto [ec, n] = co_await ws.async_write(asio::buffer(outbox.front()), use_tuple);
+      if (ec) break;
+      outbox.pop_front();
+    }
+    writer_running = false;
+    done.cancel();
+    // The reader may be waiting for a frame: a failed write ends the session.
+    if (!closing) close_soon();
+  }
+};
+
+}  // namespace
+
+asio::awaitable<void> run_agent_websocket(beast::tcp_stream& stream,
+                                          beast::http::request<beast::http::string_body> request,
+                                          std::shared_ptr<agent_channel> channel,
+                                          std::size_t outbox_limit,
+                                          std::function<void()>& on_stop) {
+  ws_session s(stream);
+  stream.expires_never();
+  // Pings an idle agent and drops it when the pong does not come (a vanished desktop).
+  s.ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  s.ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+    res.set(beast::http::field::server, "ticketd");
+  }));
+  s.ws.read_message_max(max_frame);
+  auto [aec] = co_await s.ws.async_accept(request, use_tuple);
+  if (aec) co_return;
+  s.ws.text(true);
+
+  on_stop = [&s] { s.close_soon(); };
+  agent_channel::send_fn send = [&s, outbox_limit](std::string frame) {
+    if (s.closing) return false;
+    if (s.outbox.size() >= outbox_limit) {
+      s.slow = true;
+      s.close_soon();
+      return false;
+    }
+    s.outbox.push_back(std::move(frame));
+    s.wake.cancel();
+    return true;
+  };
+  s.writer_running = true;
+  asio::co_spawn(stream.get_executor(), s.writer(), asio::detached);
+  co_await channel->opened(send);
+
+  beast::flat_buffer buffer;
+  while (!s.closing) {
+    auto [ec, n] = co_await s.ws.async_read(buffer, use_tuple);
+    if (ec) break;
+    std::string text = beast::buffers_to_string(buffer.data());
+    buffer.consume(buffer.size());
+    std::string reply = co_await channel->received(std::move(text));
+    if (!reply.empty()) send(std::move(reply));
+  }
+  send = nullptr;
+  co_await channel->closed(s.slow);
+  on_stop = nullptr;
+  if (s.writer_running) {
+    s.close_soon();
+    co_await s.done.async_wait(use_tuple);
+  }
+  if (s.slow) {
+    log_warning("agent stream closed: the agent did not keep up with its events");
+  }
+  if (s.ws.is_open()) {
+    const websocket::close_reason reason{s.slow ? websocket::close_code::try_again_later
+                                                : websocket::close_code::going_away};
+    stream.expires_after(std::chrono::seconds(1));
+    co_await s.ws.async_close(reason, use_tuple);
+  }
+}
+
+}  // namespace ticketd::daemon

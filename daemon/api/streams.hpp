@@ -1,0 +1,25 @@
+// The two streams of the API: an agent's WebSocket channel (its events out, accept/reject in,
+// presence) and the Server-Sent Events feed of the workspace stream (resumable by stream id).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "daemon/event_feed.hpp"
+#include "daemon/http_types.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/runtime.hpp"
+#include "daemon/ticket_store.hpp"
+
+namespace ticketd::daemon::api {
+
+std::shared_ptr<agent_channel> make_agent_channel(std::string agent, ticket_store& store,
+                                                  runtime_holder& runtime, event_hub& hub,
+                                                  metrics& m);
+
+// `after`: the stream id to resume after ("0": from the oldest event held; empty: from now).
+std::shared_ptr<event_stream> make_event_stream(std::string after, ticket_store& store,
+                                                runtime_holder& runtime, event_hub& hub,
+                                                metrics& m);
+
+}  // namespace ticketd::daemon::api

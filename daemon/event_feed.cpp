@@ -1,0 +1,161 @@
+#include "daemon/event_feed.hpp"
+
+#include <atomic>
+#include <chrono>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/log.hpp"
+
+namespace ticketd::daemon {
+
+namespace asio = boost::asio;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::uint64_t event_hub::watch_agent(const std::string& agent, asio::any_io_executor ex,
+                                     agent_listener fn) {
+  std::lock_guard lock(mutex_);
+  const auto id = next_id_++;
+  agents_.emplace(id, agent_watch{agent, std::move(ex), std::move(fn)});
+  by_agent_.emplace(agent, id);
+  return id;
+}
+
+std::uint64_t event_hub::watch_all(asio::any_io_executor ex, wake_listener fn) {
+  std::lock_guard lock(mutex_);
+  const auto id = next_id_++;
+  wakers_.emplace(id, wake_watch{std::move(ex), std::move(fn)});
+  return id;
+}
+
+void event_hub::unwatch(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  if (auto it = agents_.find(id); it != agents_.end()) {
+    auto [first, last] = by_agent_.equal_range(it->second.agent);
+    for (auto i = first; i != last; ++i) {
+      if (i->second == id) {
+        by_agent_.erase(i);
+        break;
+      }
+    }
+    agents_.erase(it);
+  }
+  wakers_.erase(id);
+}
+
+std::size_t event_hub::agent_watchers() const {
+  std::lock_guard lock(mutex_);
+  return agents_.size();
+}
+
+void event_hub::publish(event_list batch) {
+  if (batch.empty()) return;
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, w] : wakers_) asio::post(w.ex, w.fn);
+  if (agents_.empty()) return;
+  // Per watched agent, the batch's events that concern it, in order.
+  std::unordered_map<std::string_view, std::shared_ptr<event_list>> per_agent;
+  for (const auto& e : batch) {
+    for (auto agent : agents_of(e)) {
+      if (!by_agent_.contains(std::string{agent})) continue;
+      auto& list = per_agent[agent];
+      if (!list) list = std::make_shared<event_list>();
+      list->push_back(e);
+    }
+  }
+  for (const auto& [agent, list] : per_agent) {
+    std::shared_ptr<const event_list> shared = list;
+    auto [first, last] = by_agent_.equal_range(std::string{agent});
+    for (auto i = first; i != last; ++i) {
+      const auto& w = agents_.at(i->second);
+      asio::post(w.ex, [fn = w.fn, shared] { fn(shared); });
+    }
+  }
+}
+
+struct event_tail::impl : std::enable_shared_from_this<impl> {
+  impl(asio::io_context& io, redis_connection_options options, runtime_holder& rt, event_hub& h,
+       redis_observer* observer)
+      : redis(io.get_executor(), std::move(options), observer), runtime(rt), hub(h), pause(io) {}
+
+  redis_connection redis;
+  runtime_holder& runtime;
+  event_hub& hub;
+  asio::steady_timer pause;
+  std::atomic<bool> stopping{false};
+  // The id of the last event read. It starts a few seconds before this daemon did: no agent
+  // was connected here earlier, and events from before the connection came up must not be
+  // skipped (a stream id is the Redis server's clock in ms; the margin covers a small skew).
+  std::string last = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count() -
+                                    5000) +
+                     "-0";
+
+  asio::awaitable<void> wait(std::chrono::milliseconds d) {
+    pause.expires_after(d);
+    co_await pause.async_wait(use_tuple);
+  }
+
+  asio::awaitable<void> run() {
+    auto self = shared_from_this();
+    while (!stopping.load()) {
+      const auto key = runtime.get()->keys.key(routing::key_part::events);
+      auto r = co_await redis.exec(std::move(routing::command{"XREAD"}
+                                                 .arg("COUNT").arg(1000)
+                                                 .arg("BLOCK").arg(1000)
+                                                 .arg("STREAMS").arg(key).arg(last)));
+      if (stopping.load()) break;
+      if (!r || r->is_error()) {
+        if (r && r->is_error()) log_warning("reading the event stream failed: {}", r->str);
+        // Not connected yet (at start) or again (Redis restarting): the connection reconnects
+        // by itself; the position is kept, so nothing is skipped.
+        co_await wait(std::chrono::milliseconds(50));
+        continue;
+      }
+      auto batch = decode_xread(*r);
+      if (batch.empty()) continue;
+      last = batch.back().id;
+      hub.publish(std::move(batch));
+    }
+  }
+};
+
+namespace {
+
+redis_connection_options tail_options(redis_connection_options o) {
+  o.function_library.clear();
+  o.client_name = "ticketd-events";
+  // XREAD blocks up to 1 s; the deadline must leave room for it.
+  o.endpoint.timeout = std::max(o.endpoint.timeout, std::chrono::milliseconds(3000));
+  return o;
+}
+
+}  // namespace
+
+event_tail::event_tail(asio::io_context& io, redis_connection_options options,
+                       runtime_holder& runtime, event_hub& hub, redis_observer* observer)
+    : impl_(std::make_shared<impl>(io, tail_options(std::move(options)), runtime, hub, observer)) {}
+
+event_tail::~event_tail() = default;
+
+void event_tail::start() {
+  impl_->redis.start();
+  asio::co_spawn(impl_->redis.executor(), impl_->run(), asio::detached);
+}
+
+void event_tail::stop() {
+  impl_->stopping.store(true);
+  auto self = impl_;
+  asio::post(impl_->redis.executor(), [self] {
+    self->pause.cancel();
+    self->redis.stop();
+  });
+}
+
+}  // namespace ticketd::daemon

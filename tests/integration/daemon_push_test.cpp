@@ -1,0 +1,312 @@
+// Push routing through the real daemons: agent WebSockets, offers across two daemons, presence
+// by connection, the offer timeout racing an accept, the SSE feed and its resume, auth roles.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <set>
+#include <thread>
+
+#include <boost/json/serialize.hpp>
+
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/redis_client.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/stream_clients.hpp"
+
+namespace ticketd::testing {
+namespace {
+
+namespace json = boost::json;
+
+redis_server& redis() {
+  static redis_server server;
+  return server;
+}
+
+// The configuration of one test; its workspace starts empty (tests may run repeatedly).
+std::string push_config(const std::string& workspace, const std::string& extra = "") {
+  redis_client(redis().socket()).command({"EVAL", "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end", "0", "ticketd:{" + workspace + "}:*"});
+  return "workspace: " + workspace + "\n"
+         "server:\n"
+         "  listen: 127.0.0.1:0\n"
+         "  threads: 2\n"
+         "redis:\n"
+         "  url: " + redis().url() + "\n"
+         "agents:\n"
+         "  max_concurrent: 2\n" +
+         extra +
+         "queues:\n"
+         "  sales: {mode: push, accept_timeout: 30s, reject_cooldown: 5m}\n"
+         "  direct: {mode: push}\n"
+         "defaults: {queue: sales, priority: normal}\n";
+}
+
+std::string str(const json::value& v, const char* key) {
+  const auto* p = v.as_object().if_contains(key);
+  return p && p->is_string() ? std::string{p->get_string()} : std::string{};
+}
+
+std::string ticket_status(http_client& c, const std::string& id) {
+  return str(c.get("/v1/tickets/" + id).json(), "status");
+}
+
+auto for_ticket(const std::string& id) {
+  return [id](const json::object& o) {
+    const auto* t = o.if_contains("ticket");
+    return t && t->is_string() && t->get_string() == id;
+  };
+}
+
+TEST(DaemonPush, ATicketCreatedOnOneDaemonIsOfferedToAnAgentConnectedToTheOther) {
+  daemon_process a(daemon_options{push_config("two"), false, {}, {}});
+  daemon_process b(daemon_options{push_config("two"), false, {}, {}});
+  auto ca = a.client();
+  ASSERT_EQ(ca.put("/v1/agents/ada", R"({"queues":["sales"],"status":"online"})").status, 200);
+  ws_client ada(b.port(), "/v1/agents/ada/stream");
+  ASSERT_TRUE(ada.ok()) << ada.refused_status();
+  ASSERT_TRUE(ada.wait_for("connected").has_value());
+
+  const auto created = ca.post("/v1/tickets", R"({"id":"T-1"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto assignment = created.json().as_object().at("assignment");
+  EXPECT_EQ(str(assignment, "agent"), "ada");
+  EXPECT_EQ(str(assignment, "status"), "offered");
+
+  auto offer = ada.wait_for("ticket.offered", for_ticket("T-1"));
+  ASSERT_TRUE(offer.has_value());
+  const std::string token = str(*offer, "token");
+  EXPECT_EQ(token, str(assignment, "token"));
+  EXPECT_FALSE(str(*offer, "expires").empty());
+  EXPECT_FALSE(str(*offer, "id").empty());
+
+  ada.send(R"({"action":"accept","ticket":"T-1","token":")" + token + R"("})");
+  auto reply = ada.wait_for("reply");
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(str(*reply, "status"), "assigned");
+  EXPECT_EQ(ticket_status(ca, "T-1"), "assigned");
+  EXPECT_TRUE(ada.wait_for("ticket.assigned", for_ticket("T-1")).has_value());
+
+  // A bad frame gets an error frame and changes nothing.
+  ada.send(R"({"action":"accept","ticket":"T-1","token":"1"})");
+  auto refused = ada.wait_for("error");
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(str(refused->at("error"), "code"), "invalid_transition");
+  ada.send("not json");
+  EXPECT_TRUE(ada.wait_for("error").has_value());
+  EXPECT_EQ(ca.get("/v1/admin/verify").status, 200);
+}
+
+TEST(DaemonPush, TakingATicketAwayIsSentToItsAgent) {
+  daemon_process d(daemon_options{push_config("away"), false, {}, {}});
+  auto c = d.client();
+  ASSERT_EQ(c.put("/v1/agents/ada", R"({"queues":["direct"],"status":"online"})").status, 200);
+  ws_client ada(d.port(), "/v1/agents/ada/stream");
+  ASSERT_TRUE(ada.wait_for("connected").has_value());
+  ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-1","queue":"direct"})").status, 201);
+  EXPECT_TRUE(ada.wait_for("ticket.assigned", for_ticket("T-1")).has_value());
+  ASSERT_EQ(c.post("/v1/tickets/T-1/transfer", R"({"queue":"sales"})").status, 200);
+  auto taken = ada.wait_for("ticket.transferred", for_ticket("T-1"));
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(str(*taken, "holder"), "ada");
+}
+
+TEST(DaemonPush, PresenceByConnectionDrivesOnlineAndOffline) {
+  daemon_process d(daemon_options{push_config("presence", "  presence: connection\n"), false, {}, {}});
+  auto c = d.client();
+  ASSERT_EQ(c.put("/v1/agents/ada", R"({"queues":["sales"]})").status, 200);
+  EXPECT_EQ(str(c.get("/v1/agents/ada").json(), "status"), "offline");
+  ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-1"})").status, 201);
+  {
+    ws_client first(d.port(), "/v1/agents/ada/stream");
+    ASSERT_TRUE(first.ok());
+    auto offer = first.wait_for("ticket.offered", for_ticket("T-1"));
+    ASSERT_TRUE(offer.has_value());
+    EXPECT_EQ(str(c.get("/v1/agents/ada").json(), "status"), "online");
+    {
+      // A second stream of the same agent; closing it leaves the agent online.
+      ws_client second(d.port(), "/v1/agents/ada/stream");
+      ASSERT_TRUE(second.wait_for("connected").has_value());
+    }
+    ASSERT_TRUE(eventually([&] { return c.get("/v1/agents/ada").json().at("connections").as_int64() == 1; }));
+    EXPECT_EQ(str(c.get("/v1/agents/ada").json(), "status"), "online");
+    EXPECT_EQ(ticket_status(c, "T-1"), "offered");
+  }
+  // The last stream closed: offline, and the offer went back to the queue.
+  ASSERT_TRUE(eventually([&] { return str(c.get("/v1/agents/ada").json(), "status") == "offline"; }));
+  EXPECT_EQ(ticket_status(c, "T-1"), "queued");
+  EXPECT_EQ(c.get("/v1/admin/verify").status, 200);
+}
+
+TEST(DaemonPush, UnknownAgentsAndPlainRequestsAreRefusedAStream) {
+  daemon_process d(daemon_options{push_config("refuse"), false, {}, {}});
+  ws_client ghost(d.port(), "/v1/agents/ghost/stream");
+  EXPECT_FALSE(ghost.ok());
+  EXPECT_EQ(ghost.refused_status(), 404);
+  auto c = d.client();
+  ASSERT_EQ(c.put("/v1/agents/ada", R"({"queues":["sales"]})").status, 200);
+  const auto plain = c.get("/v1/agents/ada/stream");
+  EXPECT_EQ(plain.status, 426);
+  EXPECT_EQ(plain.error_code(), "invalid_argument");
+}
+
+TEST(DaemonPush, TheOfferTimeoutRacingAnAcceptHasExactlyOneWinner) {
+  daemon_options opts{push_config("race"), true, "2026-11-23T09:00:00Z", {}};
+  daemon_process d(opts);
+  auto c = d.client();
+  ASSERT_EQ(c.put("/v1/agents/ada", R"({"queues":["sales"],"status":"online","max_concurrent":1})").status, 200);
+  int accepted = 0, timed_out = 0;
+  for (int round = 0; round < 60; ++round) {
+    const std::string id = "R-" + std::to_string(round);
+    ASSERT_EQ(c.post("/v1/agents/ada/status", R"({"status":"online"})").status, 200);
+    const auto created = c.post("/v1/tickets", R"({"id":")" + id + R"("})");
+    ASSERT_EQ(created.status, 201) << created.body;
+    const auto body = created.json();
+    const auto& obj = body.as_object();
+    ASSERT_TRUE(obj.contains("assignment")) << created.body;
+    const std::string token = str(obj.at("assignment"), "token");
+    int accept_status = 0;
+    std::thread accepter([&] {
+      auto own = d.client();
+      accept_status =
+          own.post("/v1/tickets/" + id + "/accept", R"({"agent":"ada","token":")" + token + R"("})").status;
+    });
+    const auto moved = c.post("/v1/admin/clock", R"({"advance":"30s"})");
+    accepter.join();
+    ASSERT_EQ(moved.status, 200);
+    const auto status = ticket_status(c, id);
+    if (accept_status == 200) {
+      ++accepted;
+      EXPECT_EQ(status, "assigned") << id;
+    } else {
+      ++timed_out;
+      EXPECT_EQ(accept_status, 409) << id;
+      EXPECT_EQ(status, "queued") << id;  // ada cools down for it: nobody else may take it
+    }
+    ASSERT_EQ(c.post("/v1/tickets/" + id + "/close").status, 200);
+  }
+  EXPECT_EQ(accepted + timed_out, 60);
+  EXPECT_EQ(c.get("/v1/agents/ada").json().at("load").as_int64(), 0);
+  EXPECT_EQ(c.get("/v1/admin/verify").status, 200);
+}
+
+TEST(DaemonPush, TheEventFeedResumesWithoutLossOrDuplicates) {
+  daemon_process d(daemon_options{push_config("feed"), false, {}, {}});
+  auto c = d.client();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(c.post("/v1/tickets", R"({"id":"F-)" + std::to_string(i) + R"("})").status, 201);
+  }
+  std::vector<std::string> ids;
+  {
+    sse_client all(d.port(), "/v1/events?after=0");
+    ASSERT_EQ(all.status(), 200);
+    for (int i = 0; i < 5; ++i) {
+      auto e = all.next();
+      ASSERT_TRUE(e.has_value()) << i;
+      EXPECT_EQ(e->type, "ticket.queued");
+      EXPECT_EQ(str(e->data, "ticket"), "F-" + std::to_string(i));
+      EXPECT_FALSE(str(e->data, "at").empty());
+      ids.push_back(e->id);
+    }
+    // Live: an event written after the feed caught up arrives too.
+    ASSERT_EQ(c.post("/v1/tickets", R"({"id":"F-5"})").status, 201);
+    auto live = all.next();
+    ASSERT_TRUE(live.has_value());
+    EXPECT_EQ(str(live->data, "ticket"), "F-5");
+    ids.push_back(live->id);
+  }
+  // Resume after the third: the fourth comes next, then the rest, nothing twice.
+  sse_client resumed(d.port(), "/v1/events", {{"Last-Event-ID", ids[2]}});
+  ASSERT_EQ(resumed.status(), 200);
+  for (std::size_t i = 3; i < ids.size(); ++i) {
+    auto e = resumed.next();
+    ASSERT_TRUE(e.has_value()) << i;
+    EXPECT_EQ(e->id, ids[i]);
+  }
+  ASSERT_EQ(c.post("/v1/tickets", R"({"id":"F-6"})").status, 201);
+  auto after = resumed.next();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(str(after->data, "ticket"), "F-6");
+  // Without a position the feed starts at the newest event.
+  sse_client fresh(d.port(), "/v1/events");
+  ASSERT_EQ(c.post("/v1/tickets", R"({"id":"F-7"})").status, 201);
+  auto first = fresh.next();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(str(first->data, "ticket"), "F-7");
+  // A position that is not an event id is refused.
+  EXPECT_EQ(c.get("/v1/events?after=yesterday").status, 400);
+}
+
+class DaemonAuth : public ::testing::Test {
+ protected:
+  static std::string auth_config() {
+    return push_config("auth") +
+           "auth:\n"
+           "  tokens:\n"
+           "    - {name: helpdesk, role: backend, token_env: T_BACKEND}\n"
+           "    - {name: ops, role: admin, token_env: T_ADMIN}\n"
+           "    - {name: ada, role: agent, agent: ada, token_env: T_ADA}\n";
+  }
+  void SetUp() override {
+    daemon_ = std::make_unique<daemon_process>(daemon_options{
+        auth_config(), false, {}, {"T_BACKEND=backend-secret-0123456789", "T_ADMIN=admin-secret-0123456789",
+                                   "T_ADA=agent-secret-ada-0123456789"}});
+  }
+  http_reply call(const std::string& method, const std::string& target, const std::string& token,
+                  const std::string& body = {}) {
+    auto c = daemon_->client();
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    return c.request(method, target, body, headers);
+  }
+  std::unique_ptr<daemon_process> daemon_;
+  const std::string backend = "backend-secret-0123456789";
+  const std::string admin = "admin-secret-0123456789";
+  const std::string ada = "agent-secret-ada-0123456789";
+};
+
+TEST_F(DaemonAuth, RolesAreEnforcedAsApiMdSays) {
+  // No token, a wrong token: 401.
+  auto none = call("GET", "/v1/queues", "");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.error_code(), "unauthenticated");
+  EXPECT_EQ(none.header("www-authenticate"), "Bearer");
+  EXPECT_EQ(call("GET", "/v1/queues", "backend-secret-012345678X").status, 401);
+  EXPECT_EQ(call("GET", "/v1/queues", backend + "0").status, 401);
+  // Operations stay open.
+  EXPECT_EQ(call("GET", "/healthz", "").status, 200);
+  EXPECT_EQ(call("GET", "/metrics", "").status, 200);
+  // The backend: tickets, agents, queues; not admin.
+  EXPECT_EQ(call("PUT", "/v1/agents/ada", backend, R"({"queues":["direct"],"status":"online"})").status, 200);
+  EXPECT_EQ(call("PUT", "/v1/agents/bob", backend, R"({"queues":["sales"]})").status, 200);
+  EXPECT_EQ(call("POST", "/v1/tickets", backend, R"({"id":"A-1","queue":"direct"})").status, 201);
+  EXPECT_EQ(call("POST", "/v1/tickets", backend, R"({"id":"A-2","queue":"sales"})").status, 201);
+  auto denied = call("GET", "/v1/admin/verify", backend);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(denied.error_code(), "forbidden");
+  EXPECT_EQ(call("GET", "/v1/admin/verify", admin).status, 200);
+  // The agent: its own things only.
+  EXPECT_EQ(call("GET", "/v1/tickets/A-1", ada).status, 200);   // it holds A-1
+  EXPECT_EQ(call("GET", "/v1/tickets/A-2", ada).status, 403);   // it does not hold A-2
+  EXPECT_EQ(call("POST", "/v1/agents/bob/next", ada).status, 403);
+  EXPECT_EQ(call("POST", "/v1/agents/ada/status", ada, R"({"status":"away"})").status, 200);
+  EXPECT_EQ(call("POST", "/v1/tickets/A-1/reply", ada, R"({"agent":"bob"})").status, 403);
+  EXPECT_EQ(call("POST", "/v1/tickets/A-1/reply", ada, "{}").status, 200);
+  EXPECT_EQ(call("POST", "/v1/tickets/A-1/resolve", ada, "{}").status, 403);
+  EXPECT_EQ(call("POST", "/v1/tickets", ada, R"({"id":"A-3"})").status, 403);
+  EXPECT_EQ(call("GET", "/v1/events?after=0", ada).status, 403);
+  // Streams: the agent's own, with its token.
+  ws_client other(daemon_->port(), "/v1/agents/bob/stream", {{"Authorization", "Bearer " + ada}});
+  EXPECT_FALSE(other.ok());
+  EXPECT_EQ(other.refused_status(), 403);
+  ws_client anonymous(daemon_->port(), "/v1/agents/ada/stream");
+  EXPECT_EQ(anonymous.refused_status(), 401);
+  ws_client own(daemon_->port(), "/v1/agents/ada/stream", {{"Authorization", "Bearer " + ada}});
+  EXPECT_TRUE(own.ok());
+  // Tokens never reach the log.
+  for (const auto& secret : {backend, admin, ada}) {
+    EXPECT_EQ(daemon_->log().find(secret), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace ticketd::testing

@@ -1,0 +1,101 @@
+// Bearer tokens and roles without a server.
+#include "daemon/api/auth.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ticketd::daemon::api {
+namespace {
+
+config::auth_config tokens() {
+  config::auth_config a;
+  a.tokens.push_back({"helpdesk", config::token_role::backend, "", "T_B", {}, "backend-secret-0123"});
+  a.tokens.push_back({"ops", config::token_role::admin, "", "T_A", {}, "admin-secret-012345"});
+  a.tokens.push_back({"ada", config::token_role::agent, "ada", "T_ADA", {}, "agent-secret-ada-01"});
+  return a;
+}
+
+TEST(ConstantTimeEqual, ComparesWholeTexts) {
+  EXPECT_TRUE(constant_time_equal("secret", "secret"));
+  EXPECT_TRUE(constant_time_equal("", ""));
+  EXPECT_FALSE(constant_time_equal("secret", "secreT"));
+  EXPECT_FALSE(constant_time_equal("secret", "secret2"));
+  EXPECT_FALSE(constant_time_equal("secret", "secre"));
+  EXPECT_FALSE(constant_time_equal("", "x"));
+  // A prefix padded with NULs is still a different text.
+  EXPECT_FALSE(constant_time_equal(std::string_view("ab\0", 3), "ab"));
+}
+
+TEST(Authenticate, FindsTheTokenOfABearerHeader) {
+  const auto a = tokens();
+  const auto* t = authenticate(a, "Bearer backend-secret-0123");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->name, "helpdesk");
+  const auto* agent = authenticate(a, "bearer   agent-secret-ada-01 ");
+  ASSERT_NE(agent, nullptr);
+  EXPECT_EQ(agent->agent, "ada");
+}
+
+TEST(Authenticate, RefusesEverythingElse) {
+  const auto a = tokens();
+  for (std::string_view header :
+       {"", "Bearer", "Bearer ", "Basic backend-secret-0123", "backend-secret-0123",
+        "Bearer backend-secret-012", "Bearer backend-secret-01234", "Bearer admin-secret-012345x"}) {
+    EXPECT_EQ(authenticate(a, header), nullptr) << header;
+  }
+}
+
+TEST(NeedsToken, OnlyWhenTokensAreConfigured) {
+  EXPECT_FALSE(needs_token({}, route_id::ticket_create));
+  auto a = tokens();
+  EXPECT_TRUE(needs_token(a, route_id::ticket_create));
+  EXPECT_TRUE(needs_token(a, route_id::events));
+  EXPECT_FALSE(needs_token(a, route_id::metrics));
+  EXPECT_FALSE(needs_token(a, route_id::healthz));
+  a.protect_operations = true;
+  EXPECT_TRUE(needs_token(a, route_id::metrics));
+  EXPECT_TRUE(needs_token(a, route_id::readyz));
+}
+
+TEST(Authorize, AdminMayDoEverything) {
+  const auto a = tokens();
+  for (auto r : {route_id::admin_reload, route_id::admin_verify, route_id::ticket_create,
+                 route_id::agent_next, route_id::events}) {
+    EXPECT_EQ(authorize(a.tokens[1], r, "bob", ""), access::allowed);
+  }
+}
+
+TEST(Authorize, BackendMayNotAdminister) {
+  const auto& backend = tokens().tokens[0];
+  EXPECT_EQ(authorize(backend, route_id::ticket_create, "", ""), access::allowed);
+  EXPECT_EQ(authorize(backend, route_id::ticket_action, "", "resolve"), access::allowed);
+  EXPECT_EQ(authorize(backend, route_id::agent_put, "ada", ""), access::allowed);
+  EXPECT_EQ(authorize(backend, route_id::queues_list, "", ""), access::allowed);
+  EXPECT_EQ(authorize(backend, route_id::events, "", ""), access::allowed);
+  EXPECT_EQ(authorize(backend, route_id::admin_reload, "", ""), access::forbidden);
+  EXPECT_EQ(authorize(backend, route_id::admin_verify, "", ""), access::forbidden);
+  EXPECT_EQ(authorize(backend, route_id::admin_clock, "", ""), access::forbidden);
+}
+
+TEST(Authorize, AnAgentActsOnlyForItself) {
+  const auto all = tokens();
+  const auto& ada = all.tokens[2];
+  for (auto r : {route_id::agent_next, route_id::agent_stream, route_id::agent_status,
+                 route_id::agent_get}) {
+    EXPECT_EQ(authorize(ada, r, "ada", ""), access::allowed);
+    EXPECT_EQ(authorize(ada, r, "bob", ""), access::forbidden);
+  }
+  for (auto action : {"accept", "reject", "reply", "release"}) {
+    EXPECT_EQ(authorize(ada, route_id::ticket_action, "", action), access::as_agent) << action;
+  }
+  for (auto action : {"resolve", "transfer", "reassign", "escalate", "close"}) {
+    EXPECT_EQ(authorize(ada, route_id::ticket_action, "", action), access::forbidden) << action;
+  }
+  EXPECT_EQ(authorize(ada, route_id::ticket_get, "", ""), access::as_agent);
+  for (auto r : {route_id::ticket_create, route_id::ticket_delete, route_id::agent_put,
+                 route_id::queues_list, route_id::events, route_id::admin_verify}) {
+    EXPECT_EQ(authorize(ada, r, "ada", ""), access::forbidden);
+  }
+}
+
+}  // namespace
+}  // namespace ticketd::daemon::api

@@ -1,0 +1,96 @@
+// Stream entries as the feeds deliver them: decoding, who they concern, their JSON.
+#include "daemon/events/stream_event.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+namespace ticketd::daemon {
+namespace {
+
+using routing::resp_value;
+
+resp_value bulk(std::string s) {
+  resp_value v;
+  v.type = resp_value::kind::string;
+  v.str = std::move(s);
+  return v;
+}
+
+resp_value array(std::vector<resp_value> items) {
+  resp_value v;
+  v.type = resp_value::kind::array;
+  v.elements = std::move(items);
+  return v;
+}
+
+resp_value entry(std::string id, std::vector<std::string> kv) {
+  std::vector<resp_value> fields;
+  for (auto& s : kv) fields.push_back(bulk(std::move(s)));
+  return array({bulk(std::move(id)), array(std::move(fields))});
+}
+
+TEST(StreamEvents, DecodeXrangeEntriesSkippingMalformedOnes) {
+  const auto events = decode_entries(array({
+      entry("1-0", {"type", "ticket.offered", "ticket", "T-1", "agent", "ada", "at", "1795424400000"}),
+      array({bulk("2-0")}),
+      entry("3-1", {"type", "agent.status", "agent", "bob", "status", "away"}),
+  }));
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].id, "1-0");
+  EXPECT_EQ(events[0].type, "ticket.offered");
+  EXPECT_EQ(events[0].field("agent"), "ada");
+  EXPECT_EQ(events[0].field("missing"), "");
+  EXPECT_EQ(events[1].field("status"), "away");
+}
+
+TEST(StreamEvents, DecodeXreadOfOneStream) {
+  const auto reply = array({array({bulk("ticketd:{w}:events"), array({entry("5-0", {"type", "x"})})})});
+  const auto events = decode_xread(reply);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].id, "5-0");
+  resp_value nil;
+  EXPECT_TRUE(decode_xread(nil).empty());
+}
+
+TEST(StreamEvents, ParseStreamIds) {
+  EXPECT_EQ(parse_stream_id("1795424400000-7"), (std::pair<std::uint64_t, std::uint64_t>{1795424400000, 7}));
+  EXPECT_EQ(parse_stream_id("0"), (std::pair<std::uint64_t, std::uint64_t>{0, 0}));
+  for (std::string_view bad : {"", "-", "1-", "-1", "x-1", "1-x", "1-2-3", "yesterday"}) {
+    EXPECT_FALSE(parse_stream_id(bad).has_value()) << bad;
+  }
+}
+
+TEST(StreamEvents, ConcernTheNamedAgentAndTheOneATicketWasTakenFrom) {
+  stream_event offered{"1-0", "ticket.offered", {{"ticket", "T-1"}, {"agent", "ada"}}};
+  EXPECT_EQ(agents_of(offered), (std::vector<std::string_view>{"ada"}));
+  stream_event transferred{"1-1", "ticket.transferred", {{"queue", "b"}, {"from", "a"}, {"holder", "bob"}}};
+  EXPECT_EQ(agents_of(transferred), (std::vector<std::string_view>{"bob"}));
+  stream_event reassigned{"1-2", "ticket.assigned", {{"agent", "ada"}, {"via", "reassign"}, {"from", "bob"}}};
+  EXPECT_EQ(agents_of(reassigned), (std::vector<std::string_view>{"ada", "bob"}));
+  stream_event queued{"1-3", "ticket.queued", {{"ticket", "T-1"}, {"holder", ""}}};
+  EXPECT_TRUE(agents_of(queued).empty());
+}
+
+TEST(StreamEvents, DataJsonRendersTimesCountsAndSkipsEmpties) {
+  stream_event e{"9-0", "ticket.followup_due",
+                 {{"ticket", "T-1"}, {"at", "1795424400000"}, {"attempt", "2"}, {"of", "3"}, {"reason", ""}}};
+  const auto data = boost::json::parse(event_data_json(e, false)).as_object();
+  EXPECT_EQ(data.at("ticket").as_string(), "T-1");
+  EXPECT_EQ(data.at("at").as_string(), "2026-11-23T09:00:00.000Z");
+  EXPECT_EQ(data.at("attempt").as_int64(), 2);
+  EXPECT_EQ(data.at("of").as_int64(), 3);
+  EXPECT_FALSE(data.contains("reason"));
+  EXPECT_FALSE(data.contains("type"));
+  const auto frame = boost::json::parse(event_data_json(e, true)).as_object();
+  EXPECT_EQ(frame.at("type").as_string(), "ticket.followup_due");
+  EXPECT_EQ(frame.at("id").as_string(), "9-0");
+}
+
+TEST(StreamEvents, SseRecordHasIdEventAndData) {
+  stream_event e{"9-0", "ticket.queued", {{"ticket", "T-1"}}};
+  EXPECT_EQ(sse_record(e), "id: 9-0\nevent: ticket.queued\ndata: {\"ticket\":\"T-1\"}\n\n");
+}
+
+}  // namespace
+}  // namespace ticketd::daemon
