@@ -10,6 +10,7 @@
 #   REDIS_EXTRA_ARGS  extra redis-server arguments, appended (later ones win), for diagnosis
 #                  only, e.g. "--appendonly no"; the targets are measured without it
 #   KEEP_TMP=1     keep the temp dir (logs, config, AOF) for inspection
+#   BENCH_QUEUES   the YAML lines of the `queues:` section (default: one pull queue, general)
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_dir=$(dirname "$bench_dir")
@@ -95,8 +96,8 @@ server:
 redis:
   url: unix://$bench_tmp/redis.sock
 queues:
-  general: {mode: pull, wait_weight: 0.5}
-defaults: {queue: general, priority: normal}
+${BENCH_QUEUES:-  general: {mode: pull, wait_weight: 0.5\}}
+defaults: {queue: ${BENCH_DEFAULT_QUEUE:-general}, priority: normal}
 EOF
   "$ticketd_bin" --config "$bench_tmp/ticketd.yaml" >"$bench_tmp/ticketd.out" 2>"$bench_tmp/ticketd.log" &
   ticketd_pid=$!
