@@ -5,24 +5,15 @@
 
 #include <boost/json/parse.hpp>
 
+#include "tests/unit/routing/test_support.hpp"
+
 namespace ticketd::daemon {
 namespace {
 
 using routing::resp_value;
 
-resp_value bulk(std::string s) {
-  resp_value v;
-  v.type = resp_value::kind::string;
-  v.str = std::move(s);
-  return v;
-}
-
-resp_value array(std::vector<resp_value> items) {
-  resp_value v;
-  v.type = resp_value::kind::array;
-  v.elements = std::move(items);
-  return v;
-}
+using test::array;
+using test::bulk;
 
 resp_value entry(std::string id, std::vector<std::string> kv) {
   std::vector<resp_value> fields;
