@@ -26,15 +26,19 @@ namespace {
 // Frames from an agent are small commands; anything larger is a mistake or an attack.
 constexpr std::size_t max_frame = 16 * 1024;
 
-struct ws_session {
+struct ws_session : std::enable_shared_from_this<ws_session> {
+  // Timers that only ever end by cancel(): far in the future, but not at the clock's maximum.
+  static constexpr auto never = std::chrono::hours(24 * 365);
+
   explicit ws_session(beast::tcp_stream& s) : ws(s), wake(s.get_executor()), done(s.get_executor()) {
-    wake.expires_at(asio::steady_timer::time_point::max());
-    done.expires_at(asio::steady_timer::time_point::max());
+    wake.expires_after(never);
+    done.expires_after(never);
   }
   websocket::stream<beast::tcp_stream&> ws;
   std::deque<std::string> outbox;
   asio::steady_timer wake;  // the writer sleeps on it while the outbox is empty
   asio::steady_timer done;  // cancelled when the writer has finished
+  std::shared_ptr<void> owner;  // keeps the connection (and its stream) alive for the writer
   bool closing = false;
   bool slow = false;
   bool writer_running = false;
@@ -46,10 +50,12 @@ struct ws_session {
   }
 
   asio::awaitable<void> writer() {
+    // The writer keeps the session (and through it the connection) alive until it ends.
+    auto self = shared_from_this();
     while (!closing) {
       if (outbox.empty()) {
         co_await wake.async_wait(use_tuple);
-        wake.expires_at(asio::steady_timer::time_point::max());
+        wake.expires_after(never);
         continue;
       }
       auto [ec, n] = co_await ws.async_write(asio::buffer(outbox.front()), use_tuple);
@@ -69,8 +75,11 @@ asio::awaitable<void> run_agent_websocket(beast::tcp_stream& stream,
                                           beast::http::request<beast::http::string_body> request,
                                           std::shared_ptr<agent_channel> channel,
                                           std::size_t outbox_limit,
-                                          std::function<void()>& on_stop) {
-  ws_session s(stream);
+                                          std::function<void()>& on_stop,
+                                          std::shared_ptr<void> owner) {
+  auto session = std::make_shared<ws_session>(stream);
+  ws_session& s = *session;
+  s.owner = std::move(owner);
   stream.expires_never();
   // Pings an idle agent and drops it when the pong does not come (a vanished desktop).
   s.ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -83,8 +92,11 @@ asio::awaitable<void> run_agent_websocket(beast::tcp_stream& stream,
   s.ws.text(true);
 
   on_stop = [&s] { s.close_soon(); };
-  agent_channel::send_fn send = [&s, outbox_limit](std::string frame) {
-    if (s.closing) return false;
+  agent_channel::send_fn send = [weak = std::weak_ptr<ws_session>(session),
+                                 outbox_limit](std::string frame) {
+    auto alive = weak.lock();
+    if (!alive || alive->closing) return false;
+    ws_session& s = *alive;
     if (s.outbox.size() >= outbox_limit) {
       s.slow = true;
       s.close_soon();
@@ -110,9 +122,10 @@ asio::awaitable<void> run_agent_websocket(beast::tcp_stream& stream,
   send = nullptr;
   co_await channel->closed(s.slow);
   on_stop = nullptr;
-  if (s.writer_running) {
-    s.close_soon();
+  s.close_soon();
+  while (s.writer_running) {
     co_await s.done.async_wait(use_tuple);
+    s.done.expires_after(ws_session::never);
   }
   if (s.slow) {
     log_warning("agent stream closed: the agent did not keep up with its events");

@@ -17,11 +17,12 @@
 namespace ticketd::daemon {
 
 // Runs the stream until either side closes. `on_stop` is set to a function that closes it (the
-// server calls it when stopping).
+// server calls it when stopping). `owner` keeps `stream` alive as long as the stream's writer
+// may still run.
 boost::asio::awaitable<void> run_agent_websocket(
     boost::beast::tcp_stream& stream,
     boost::beast::http::request<boost::beast::http::string_body> request,
     std::shared_ptr<agent_channel> channel, std::size_t outbox_limit,
-    std::function<void()>& on_stop);
+    std::function<void()>& on_stop, std::shared_ptr<void> owner);
 
 }  // namespace ticketd::daemon

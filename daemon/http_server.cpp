@@ -183,8 +183,11 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         --in_flight;
         state->busy = false;
         if (response.websocket) {
-          co_await run_agent_websocket(stream, parser.release(), std::move(response.websocket),
-                                       agent_outbox_limit, state->on_stop);
+          // Named, not temporaries in the co_await (GCC 12 coroutine pitfall, TOOLCHAIN.md).
+          auto upgrade = parser.release();
+          auto channel = std::move(response.websocket);
+          co_await run_agent_websocket(stream, std::move(upgrade), std::move(channel),
+                                       agent_outbox_limit, state->on_stop, state);
         } else {
           co_await serve_events(*state, *response.sse);
         }

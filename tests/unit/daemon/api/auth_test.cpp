@@ -65,7 +65,8 @@ TEST(Authorize, AdminMayDoEverything) {
 }
 
 TEST(Authorize, BackendMayNotAdminister) {
-  const auto& backend = tokens().tokens[0];
+  const auto all = tokens();
+  const auto& backend = all.tokens[0];
   EXPECT_EQ(authorize(backend, route_id::ticket_create, "", ""), access::allowed);
   EXPECT_EQ(authorize(backend, route_id::ticket_action, "", "resolve"), access::allowed);
   EXPECT_EQ(authorize(backend, route_id::agent_put, "ada", ""), access::allowed);
