@@ -287,8 +287,16 @@ service::reply service::events(call& c) {
   if (hooks_.ready && !hooks_.ready()) {
     co_return failure(routing::make_error(errc::unavailable, "Redis is unreachable"));
   }
+  // "From now" is fixed before the response head goes out: a client that has the head sees
+  // every event written after it.
+  std::string start{after};
+  if (start.empty()) {
+    auto newest = co_await c.store.last_event_id(*c.rt);
+    if (!newest) co_return failure(newest.error());
+    start = std::move(*newest);
+  }
   http_response r;
-  r.sse = make_event_stream(std::string{after}, c.store, runtime_, hub_, metrics_);
+  r.sse = make_event_stream(std::move(start), c.store, runtime_, hub_, metrics_);
   co_return r;
 }
 

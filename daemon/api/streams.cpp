@@ -208,11 +208,6 @@ class sse_session final : public event_stream, public std::enable_shared_from_th
           if (self->timer_) self->timer_->cancel();
         }
       });
-      if (last_.empty()) {
-        auto id = co_await store_.last_event_id(*runtime_.get());
-        if (!id) co_return std::nullopt;
-        last_ = *id;
-      }
       // Clients reconnect after a second when the connection drops.
       co_return std::string{"retry: 1000\n\n"};
     }
