@@ -92,7 +92,7 @@ class application {
     api::service_hooks hooks;
     hooks.ready = [this] { return ready(); };
     hooks.reload = [this] { return reload(); };
-    hooks.requests_in_flight = [this] { return server_ ? server_->requests_in_flight() : 0; };
+    hooks.requests_in_flight = [this] { return server_ ? server_->requests_in_handler() : 0; };
     hooks.manual_clock = manual_clock_.get();
     hooks.fire_due_timers = [this](std::size_t w) {
       return timer_loop::fire_due(*workers_[w]->store, runtime_, metrics_);
@@ -227,16 +227,23 @@ class application {
     for (;;) {
       auto [ec, sig] = co_await signals.async_wait(use_tuple);
       if (ec) co_return;
+      const char* name = sig == SIGHUP ? "SIGHUP" : sig == SIGTERM ? "SIGTERM" : "SIGINT";
+      if (stopping_) {
+        // Stopping already: a repeated signal must not end the graceful stop with the default
+        // action, and a reload has nothing left to serve.
+        log_info("{} received: already finishing requests in flight", name);
+        continue;
+      }
       if (sig == SIGHUP) {
         sd_notify(0, "RELOADING=1");
         reload();
         sd_notify(0, "READY=1");
         continue;
       }
-      log_info("{} received: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      stopping_ = true;
+      log_info("{} received: finishing requests in flight", name);
       sd_notify(0, "STOPPING=1");
-      co_await shutdown();
-      co_return;
+      asio::co_spawn(workers_[0]->io, shutdown(), asio::detached);
     }
   }
 
@@ -271,6 +278,7 @@ class application {
   }
 
   app_options options_;
+  bool stopping_ = false;  // touched on worker 0 only
   runtime_holder runtime_;
   routing::system_clock system_clock_;
   std::unique_ptr<routing::manual_clock> manual_clock_;

@@ -76,7 +76,11 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   // Per worker, touched only on that worker's thread.
   std::vector<std::list<std::weak_ptr<session_state>>> sessions;
   std::atomic<std::size_t> connections{0};
+  // Read and not yet answered: shutdown waits for these.
   std::atomic<std::size_t> in_flight{0};
+  // Read and not yet handled (the response is not computed). Decremented before the write
+  // starts, so a client holding a response never sees its own request still counted.
+  std::atomic<std::size_t> in_handler{0};
   std::atomic<bool> stopping{false};
   std::size_t next_worker = 0;
 
@@ -176,7 +180,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       request.websocket_upgrade = beast::websocket::is_upgrade(req);
       // In flight until its response is written: shutdown waits for that.
       ++in_flight;
+      ++in_handler;
       http_response response = co_await handler.handle(request);
+      --in_handler;
       if (response.websocket || response.sse) {
         // The connection now carries a stream: it is no longer a request in flight, and
         // stopping the server closes it.
@@ -312,5 +318,7 @@ void http_server::stop() {
 std::size_t http_server::open_connections() const { return impl_->connections.load(); }
 
 std::size_t http_server::requests_in_flight() const { return impl_->in_flight.load(); }
+
+std::size_t http_server::requests_in_handler() const { return impl_->in_handler.load(); }
 
 }  // namespace ticketd::daemon

@@ -29,7 +29,10 @@ class http_server {
   void stop();
 
   std::size_t open_connections() const;
+  // Read and not yet fully answered (what a graceful shutdown waits for).
   std::size_t requests_in_flight() const;
+  // Read and still being handled: the ticketd_http_requests_in_flight gauge.
+  std::size_t requests_in_handler() const;
 
  private:
   struct impl;

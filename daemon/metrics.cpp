@@ -108,7 +108,7 @@ struct metrics::impl {
                                  .Register(*registry);
   Family<Gauge>& in_flight = prometheus::BuildGauge()
                                  .Name("ticketd_http_requests_in_flight")
-                                 .Help("HTTP requests read and not yet answered")
+                                 .Help("HTTP requests read and still being handled (the response not yet computed)")
                                  .Register(*registry);
   Family<Gauge>& queue_depth = prometheus::BuildGauge()
                                    .Name("ticketd_queue_depth")

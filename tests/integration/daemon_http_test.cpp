@@ -354,10 +354,13 @@ TEST(DaemonProcess, SigtermFinishesRequestsInFlightThenExitsZero) {
     return probe.get("/metrics").body.find("ticketd_http_requests_in_flight 2") != std::string::npos;
   }));
   d.signal(SIGTERM);
+  ASSERT_TRUE(eventually([&] { return d.log().find("finishing requests in flight") != std::string::npos; }));
+  d.signal(SIGTERM);  // a second one (an impatient operator) must not cut the stop short
+  ASSERT_TRUE(eventually([&] { return d.log().find("already finishing") != std::string::npos; }));
   slow.resume();
   request.join();
   EXPECT_EQ(reply.status, 201) << reply.body;
-  EXPECT_EQ(d.terminate(), 0) << d.log();
+  EXPECT_EQ(d.wait_exit(), 0) << d.log();
   redis_client check(slow.socket());
   EXPECT_EQ(check.command({"EXISTS", "ticketd:{http}:t:T-inflight"}).integer, 1);
 }

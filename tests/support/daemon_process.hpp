@@ -31,6 +31,10 @@ class daemon_process {
   std::uint16_t port() const { return port_; }
   http_client client() const { return http_client(port_); }
   std::optional<int> terminate() { return process_->terminate(); }
+  // After a signal already sent: the exit code, or nullopt when killed or still running.
+  std::optional<int> wait_exit(std::chrono::milliseconds wait = std::chrono::seconds(20)) {
+    return process_->wait_exit(wait);
+  }
   void kill9() { process_->kill9(); }
   void signal(int sig) { process_->signal(sig); }
   bool running() { return process_->running(); }
