@@ -1,5 +1,6 @@
 #include "config/loader.hpp"
 
+#include <date/tz.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -24,6 +25,15 @@
 
 namespace ticketd::config {
 namespace {
+
+// The system's time zone database (tzdata) knows the name.
+bool known_time_zone(const std::string& name) {
+  try {
+    return date::locate_zone(name) != nullptr;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Diagnostics
@@ -825,6 +835,9 @@ class loader {
               if (s->find_first_of(" \t") != std::string::npos) {
                 cx_.error(*tz, "expected an IANA time zone name such as Europe/Berlin, got " +
                                    in_quotes(*s));
+              } else if (!known_time_zone(*s)) {
+                cx_.error(*tz, "unknown time zone " + in_quotes(*s) +
+                                   " (expected an IANA name such as Europe/Berlin)");
               } else {
                 c.timezone = *s;
               }

@@ -640,8 +640,9 @@ TEST(ConfigLoader, ValidatesCalendarZonesAndHolidays) {
       "calendars:\n"
       "  eu: {hours: {mon: \"09:00-17:00\"}, holidays: [2026-02-29, 2026-13-01, tomorrow]}\n"
       "  us: {timezone: \"America New_York\", hours: {}}\n"
+      "  mars: {timezone: Mars/Olympus_Mons, hours: {mon: \"09:00-17:00\"}}\n"
       "sla: {calendar: asia}\n");
-  EXPECT_EQ(result.errors.size(), 7u) << describe(result);
+  EXPECT_EQ(result.errors.size(), 8u) << describe(result);
   EXPECT_TRUE(has_error(result, "test.yaml:2:7: calendars.eu.timezone: is required"));
   EXPECT_TRUE(has_error(result,
                         "calendars.eu.holidays[0]: expected a calendar date YYYY-MM-DD, "
@@ -650,7 +651,10 @@ TEST(ConfigLoader, ValidatesCalendarZonesAndHolidays) {
   EXPECT_TRUE(has_error(result, "calendars.eu.holidays[2]: expected a calendar date"));
   EXPECT_TRUE(has_error(result, "calendars.us.timezone: expected an IANA time zone name"));
   EXPECT_TRUE(has_error(result, "calendars.us.hours: at least one day is required"));
-  EXPECT_TRUE(has_error(result, "test.yaml:4:17: sla.calendar: no calendar named \"asia\""));
+  EXPECT_TRUE(has_error(result,
+                        "test.yaml:4:20: calendars.mars.timezone: unknown time zone "
+                        "\"Mars/Olympus_Mons\""));
+  EXPECT_TRUE(has_error(result, "test.yaml:5:17: sla.calendar: no calendar named \"asia\""));
 }
 
 TEST(ConfigLoader, ValidatesAgentSettings) {
