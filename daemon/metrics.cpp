@@ -102,6 +102,26 @@ struct metrics::impl {
                                 .Name("ticketd_timers_fired_total")
                                 .Help("Lifecycle timers fired by this daemon")
                                 .Register(*registry);
+  Family<Counter>& sla_warnings = prometheus::BuildCounter()
+                                      .Name("ticketd_sla_warnings_total")
+                                      .Help("SLA warnings fired by this daemon, by queue and target")
+                                      .Register(*registry);
+  Family<Counter>& sla_breaches = prometheus::BuildCounter()
+                                      .Name("ticketd_sla_breaches_total")
+                                      .Help("SLA breaches fired by this daemon, by queue and target")
+                                      .Register(*registry);
+  Family<Counter>& followups = prometheus::BuildCounter()
+                                   .Name("ticketd_followups_due_total")
+                                   .Help("Follow-ups that fell due (tickets back to their agent)")
+                                   .Register(*registry);
+  Family<Counter>& auto_resolves = prometheus::BuildCounter()
+                                       .Name("ticketd_auto_resolves_total")
+                                       .Help("Tickets resolved by their clock, by reason")
+                                       .Register(*registry);
+  Family<Counter>& auto_closes = prometheus::BuildCounter()
+                                     .Name("ticketd_auto_closes_total")
+                                     .Help("Resolved tickets closed by their clock")
+                                     .Register(*registry);
   Family<Counter>& reloads = prometheus::BuildCounter()
                                  .Name("ticketd_config_reloads_total")
                                  .Help("Configuration reloads, by result")
@@ -237,6 +257,27 @@ void metrics::overflowed(std::int64_t count) {
 }
 
 void metrics::escalated() { impl_->escalation_counter->Increment(); }
+
+void metrics::timer_note(std::string_view note) {
+  // kind|label|label: see routing::tick_result::notes.
+  const auto bar = note.find('|');
+  const std::string_view kind = note.substr(0, bar);
+  const std::string_view rest = bar == std::string_view::npos ? std::string_view{} : note.substr(bar + 1);
+  const auto bar2 = rest.find('|');
+  const std::string first{rest.substr(0, bar2)};
+  const std::string second{bar2 == std::string_view::npos ? std::string_view{} : rest.substr(bar2 + 1)};
+  if (kind == "sla.warning") {
+    impl_->sla_warnings.Add({{"queue", first}, {"target", second}}).Increment();
+  } else if (kind == "sla.breached") {
+    impl_->sla_breaches.Add({{"queue", first}, {"target", second}}).Increment();
+  } else if (kind == "followup") {
+    impl_->followups.Add({}).Increment();
+  } else if (kind == "resolved") {
+    impl_->auto_resolves.Add({{"reason", first}}).Increment();
+  } else if (kind == "closed") {
+    impl_->auto_closes.Add({}).Increment();
+  }
+}
 
 void metrics::waited(std::int64_t queued_at_ms, std::int64_t now_ms) {
   impl_->wait_histogram->Observe(static_cast<double>(std::max<std::int64_t>(0, now_ms - queued_at_ms)) /

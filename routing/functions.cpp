@@ -22,7 +22,9 @@ command ticket_call(const lua::function_info& fn, const call_base& b, const tick
 }
 
 void return_args_into(command& cmd, const return_args& r) {
+  opt_arg(cmd, r.first_reply_due);
   opt_arg(cmd, r.next_reply_due);
+  opt_arg(cmd, r.resolution_due);
   cmd.arg(r.rank).arg(r.affinity_until);
 }
 
@@ -76,8 +78,27 @@ command reject_call(const call_base& b, const ticket_ref& t, std::string_view ag
   return std::move(ticket_call(lua::fn::reject, b, t).arg(agent).arg(reason).arg(token));
 }
 
-command reply_call(const call_base& b, const ticket_ref& t, std::string_view agent) {
-  return std::move(ticket_call(lua::fn::reply, b, t).arg(agent));
+command reply_call(const call_base& b, const ticket_ref& t, std::string_view agent,
+                   std::string_view cadence) {
+  return std::move(ticket_call(lua::fn::reply, b, t).arg(agent).arg(cadence));
+}
+
+std::string format_cadence(const cadence& c) {
+  if (c.followups.empty() && !c.resolve_at) return {};
+  std::string out;
+  for (std::size_t i = 0; i < c.followups.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.append(std::to_string(c.followups[i]));
+  }
+  out.push_back(';');
+  if (c.resolve_at) {
+    out.append(std::to_string(*c.resolve_at)).push_back(';');
+    out.append(std::to_string(c.reopen_until)).push_back(';');
+    out.append(std::to_string(c.close_at));
+  } else {
+    out.append(";;");
+  }
+  return out;
 }
 
 command customer_reply_call(const call_base& b, const ticket_ref& t, const return_args& r) {
@@ -87,8 +108,13 @@ command customer_reply_call(const call_base& b, const ticket_ref& t, const retur
 }
 
 command postpone_call(const call_base& b, const ticket_ref& t, std::int64_t until,
-                      std::int64_t wake_rank) {
-  return std::move(ticket_call(lua::fn::postpone, b, t).arg(until).arg(wake_rank));
+                      std::int64_t wake_rank,
+                      const std::array<std::optional<std::int64_t>, 2>& wake_dues) {
+  command cmd = ticket_call(lua::fn::postpone, b, t);
+  cmd.arg(until).arg(wake_rank);
+  opt_arg(cmd, wake_dues[0]);
+  opt_arg(cmd, wake_dues[1]);
+  return cmd;
 }
 
 command release_call(const call_base& b, const ticket_ref& t, std::string_view agent,
@@ -323,12 +349,12 @@ outcome<queue_head> decode_queue_head(const resp_value& reply) {
 
 outcome<tick_result> decode_tick(const resp_value& reply) {
   if (auto e = reply_error(reply)) return std::move(*e);
-  if (!reply.is_array() || reply.elements.empty() || !is_array_of(reply.elements[0], 4)) {
+  if (!reply.is_array() || reply.elements.empty() || !is_array_of(reply.elements[0], 5)) {
     return bad_reply("bad tick reply");
   }
   const auto& counts = reply.elements[0].elements;
-  return tick_result{to_int(counts[0]), non_negative(counts[1]), to_int(counts[2]),
-                     to_int(counts[3]), decode_assignments(reply)};
+  return tick_result{to_int(counts[0]),     non_negative(counts[1]), to_int(counts[2]),
+                     to_int(counts[3]),     strings_of(counts[4]),   decode_assignments(reply)};
 }
 
 outcome<verify_report> decode_verify(const resp_value& reply) {

@@ -3,6 +3,7 @@
 // daemon's ticket_store sends the commands.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -63,10 +64,23 @@ struct create_args {
 
 // Where a returning ticket goes when its last agent cannot take it (customer reply, reopen).
 struct return_args {
+  // Due times to set (nullopt: the target stays as it is); paused targets resume with them.
+  std::optional<std::int64_t> first_reply_due;
   std::optional<std::int64_t> next_reply_due;
+  std::optional<std::int64_t> resolution_due;
   std::int64_t rank = 0;
   std::int64_t affinity_until = 0;
 };
+
+// The follow-up cadence of a pending ticket as absolute times.
+struct cadence {
+  std::vector<std::int64_t> followups;
+  std::optional<std::int64_t> resolve_at;
+  std::int64_t reopen_until = 0;  // when resolve_at resolves it
+  std::int64_t close_at = 0;
+};
+// 'f,f,...;resolve_at;reopen_until;close_at'; empty when there is nothing to schedule.
+std::string format_cadence(const cadence& c);
 
 struct escalate_args {
   std::string_view queue;
@@ -96,10 +110,15 @@ command accept_call(const call_base& b, const ticket_ref& t, std::string_view ag
                     std::string_view token);
 command reject_call(const call_base& b, const ticket_ref& t, std::string_view agent,
                     std::string_view reason, std::string_view token);
-command reply_call(const call_base& b, const ticket_ref& t, std::string_view agent);
+// `cadence`: the follow-up schedule from now (format_cadence), used when this is the first
+// agent reply since the customer's last message.
+command reply_call(const call_base& b, const ticket_ref& t, std::string_view agent,
+                   std::string_view cadence);
 command customer_reply_call(const call_base& b, const ticket_ref& t, const return_args& r);
+// `wake_dues`: first and next reply due times once it wakes (the reply targets pause).
 command postpone_call(const call_base& b, const ticket_ref& t, std::int64_t until,
-                      std::int64_t wake_rank);
+                      std::int64_t wake_rank,
+                      const std::array<std::optional<std::int64_t>, 2>& wake_dues);
 command release_call(const call_base& b, const ticket_ref& t, std::string_view agent,
                      std::int64_t rank);
 command resolve_call(const call_base& b, const ticket_ref& t, std::string_view reason,
@@ -212,6 +231,9 @@ struct tick_result {
   std::optional<std::int64_t> next_due;
   std::int64_t offer_timeouts = 0;
   std::int64_t overflows = 0;
+  // What the timers did that metrics count: 'sla.warning|<queue>|<target>',
+  // 'sla.breached|<queue>|<target>', 'followup', 'resolved|<reason>', 'closed'.
+  std::vector<std::string> notes;
   std::vector<assignment> assignments;
 };
 outcome<tick_result> decode_tick(const resp_value& reply);

@@ -130,11 +130,38 @@ outcome<return_args> planner::returning(const ticket& t, std::int64_t now) const
     return make_error(errc::conflict, "the ticket's queue '" + t.queue + "' or priority '" +
                                           t.priority + "' is no longer configured; transfer it");
   }
+  // Paused targets resume with the time they had left when they paused.
+  const auto resumed = [&](std::optional<std::int64_t> frozen, const config::span& span) {
+    std::optional<std::int64_t> due;
+    if (frozen && t.paused_at) {
+      due = sla_.resume(now, sla_.remaining(*t.paused_at, *frozen, span.basis), span.basis);
+    }
+    return due;
+  };
   return_args r;
-  r.next_reply_due = earliest(t.next_reply_due, sla_.add(now, p->next_reply));
-  r.rank = rank_in(*q, t, now, r.next_reply_due);
+  r.first_reply_due = resumed(t.paused_first_reply, p->first_reply);
+  r.next_reply_due = earliest(earliest(t.next_reply_due, resumed(t.paused_next_reply, p->next_reply)),
+                              sla_.add(now, p->next_reply));
+  r.resolution_due = resumed(t.paused_resolution, p->resolution);
+  ticket next = t;
+  if (r.first_reply_due) next.first_reply_due = r.first_reply_due;
+  next.next_reply_due = r.next_reply_due;
+  if (r.resolution_due) next.resolution_due = r.resolution_due;
+  r.rank = rank_in(*q, next, now);
   r.affinity_until = sla_.add(now, cfg_.lifecycle.affinity_wait);
   return r;
+}
+
+cadence planner::cadence_from(std::int64_t now) const {
+  const auto& l = cfg_.lifecycle;
+  cadence c;
+  for (const auto& span : l.followups) c.followups.push_back(sla_.add(now, span));
+  if (l.resolve_after) {
+    c.resolve_at = sla_.add(now, *l.resolve_after);
+    c.reopen_until = sla_.add(*c.resolve_at, l.reopen_window);
+    c.close_at = sla_.add(*c.resolve_at, l.close_after);
+  }
+  return c;
 }
 
 outcome<command> planner::escalate(const ticket_ref& ref, const action_request& r,
@@ -163,14 +190,23 @@ outcome<command> planner::escalate(const ticket_ref& ref, const action_request& 
       return field_error(errc::invalid_argument, "priority",
                          "escalation cannot lower the priority from " + t.priority);
     }
-    // Open targets restart from the ticket's start under the new priority: the time already
-    // spent counts against the new, shorter target.
+    // Running targets move to the new priority's: the time already spent counts against the
+    // new, shorter target (not from zero).
     e.priority = p->name;
-    if (t.first_reply_due) e.first_reply_due = next.first_reply_due = sla_.add(t.created_at, p->first_reply);
-    if (t.next_reply_due && t.last_customer_reply_at) {
-      e.next_reply_due = next.next_reply_due = sla_.add(*t.last_customer_reply_at, p->next_reply);
-    }
-    if (t.resolution_due) e.resolution_due = next.resolution_due = sla_.add(t.created_at, p->resolution);
+    const auto* old = cfg_.find_priority(t.priority);
+    const auto moved = [&](std::optional<std::int64_t> due, config::span config::priority_config::*target,
+                           std::optional<std::int64_t> started) -> std::optional<std::int64_t> {
+      if (!due) return std::nullopt;
+      if (old != nullptr) return sla_.retarget(now, *due, old->*target, p->*target);
+      // The old priority is no longer configured: from the target's start.
+      return sla_.add(started.value_or(t.created_at), p->*target);
+    };
+    e.first_reply_due = next.first_reply_due =
+        moved(t.first_reply_due, &config::priority_config::first_reply, t.created_at);
+    e.next_reply_due = next.next_reply_due =
+        moved(t.next_reply_due, &config::priority_config::next_reply, t.last_customer_reply_at);
+    e.resolution_due = next.resolution_due =
+        moved(t.resolution_due, &config::priority_config::resolution, t.created_at);
   }
   e.rank = rank_in(**q, next, now);
   return escalate_call(base(now), ref, e);
@@ -187,7 +223,8 @@ outcome<command> planner::action(ticket_action a, std::string_view id,
   switch (a) {
     case ticket_action::accept: return accept_call(b, ref, r.agent, r.token);
     case ticket_action::reject: return reject_call(b, ref, r.agent, r.reason, r.token);
-    case ticket_action::reply: return reply_call(b, ref, r.agent);
+    case ticket_action::reply:
+      return reply_call(b, ref, r.agent, format_cadence(cadence_from(now)));
     case ticket_action::resolve:
       return resolve_call(b, ref, r.reason.empty() ? std::string_view{"agent"} : r.reason,
                           sla_.add(now, cfg_.lifecycle.reopen_window),
@@ -208,9 +245,22 @@ outcome<command> planner::action(ticket_action a, std::string_view id,
       if (*r.until <= now) {
         return field_error(errc::invalid_argument, "until", "until must be in the future");
       }
+      // The reply targets pause until the wake-up, and resume with what they had left.
+      const auto* p = cfg_.find_priority(snapshot->priority);
+      const auto at_wake = [&](std::optional<std::int64_t> due, const config::span* span) {
+        std::optional<std::int64_t> out;
+        if (due && span != nullptr) {
+          out = sla_.resume(*r.until, sla_.remaining(now, *due, span->basis), span->basis);
+        }
+        return out;
+      };
+      ticket woken = *snapshot;
+      woken.first_reply_due = at_wake(snapshot->first_reply_due, p ? &p->first_reply : nullptr);
+      woken.next_reply_due = at_wake(snapshot->next_reply_due, p ? &p->next_reply : nullptr);
       const auto* q = cfg_.find_queue(snapshot->queue);
-      const auto wake_rank = q != nullptr ? rank_in(*q, *snapshot, *r.until) : *r.until;
-      return postpone_call(b, ref, *r.until, wake_rank);
+      const auto wake_rank = q != nullptr ? rank_in(*q, woken, *r.until) : *r.until;
+      return postpone_call(b, ref, *r.until, wake_rank,
+                           {woken.first_reply_due, woken.next_reply_due});
     }
     case ticket_action::release: {
       auto q = known_queue(snapshot->queue, "queue");

@@ -48,6 +48,9 @@ class planner {
 
   call_base base(std::int64_t now) const { return {keys_, settings_, now}; }
 
+  // The follow-up cadence of an agent reply at `now` (lifecycle.pending).
+  cadence cadence_from(std::int64_t now) const;
+
  private:
   outcome<return_args> returning(const ticket& t, std::int64_t now) const;
   outcome<command> escalate(const ticket_ref& ref, const action_request& r, const ticket& t,

@@ -69,6 +69,7 @@ call_settings make_call_settings(const config::config& cfg) {
       {"retention", std::to_string(cfg.lifecycle.closed_retention.count())},
       {"affinity", std::to_string(cfg.lifecycle.affinity_wait.length.count())},
       {"push", any_push ? "1" : "0"},
+      {"warn", std::to_string(cfg.sla.warn_before.count())},
   };
   for (const auto& q : cfg.queues) s.fields.emplace_back("q:" + q.name, queue_policy(q));
   s.epoch = digest(s.fields);

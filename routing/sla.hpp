@@ -36,7 +36,8 @@ class sla_clock {
 
   // A running target re-targeted from `before` to `after` (escalation to another priority):
   // the time already spent counts against the new target, so the due time moves by the
-  // difference of the two. A target already due keeps its due time.
+  // difference of the two. A target already due keeps its due time; one whose time spent is
+  // over the new target becomes due that long ago.
   std::int64_t retarget(std::int64_t now_ms, std::int64_t due_ms, const config::span& before,
                         const config::span& after) const;
 

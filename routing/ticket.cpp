@@ -15,6 +15,14 @@ std::optional<std::int64_t> ticket::next_due() const {
   return due;
 }
 
+std::vector<std::string> ticket::paused() const {
+  std::vector<std::string> out;
+  if (paused_first_reply) out.emplace_back("first_reply");
+  if (paused_next_reply) out.emplace_back("next_reply");
+  if (paused_resolution) out.emplace_back("resolution");
+  return out;
+}
+
 std::optional<ticket> decode_ticket(std::string_view id, const resp_value& fields) {
   if (!fields.is_array() || fields.elements.empty() || fields.elements.size() % 2 != 0) {
     return std::nullopt;
@@ -48,6 +56,10 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
       case field_code("d1"): t.first_reply_due = to_int(value); break;
       case field_code("d2"): t.next_reply_due = to_int(value); break;
       case field_code("d3"): t.resolution_due = to_int(value); break;
+      case field_code("p1"): t.paused_first_reply = to_int(value); break;
+      case field_code("p2"): t.paused_next_reply = to_int(value); break;
+      case field_code("p3"): t.paused_resolution = to_int(value); break;
+      case field_code("ps"): t.paused_at = to_int(value); break;
       case field_code("f1"): t.first_replied_at = to_int(value); break;
       case field_code("cr"): t.last_customer_reply_at = to_int(value); break;
       case field_code("br"): t.breached = split_list(text); break;

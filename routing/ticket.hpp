@@ -29,6 +29,12 @@ struct ticket {
   std::optional<std::int64_t> first_reply_due;
   std::optional<std::int64_t> next_reply_due;
   std::optional<std::int64_t> resolution_due;
+  // Targets paused while the ticket waits on the customer (postponed, resolved): the due time
+  // they had, frozen since paused_at.
+  std::optional<std::int64_t> paused_first_reply;
+  std::optional<std::int64_t> paused_next_reply;
+  std::optional<std::int64_t> paused_resolution;
+  std::optional<std::int64_t> paused_at;
   std::optional<std::int64_t> first_replied_at;
   std::optional<std::int64_t> last_customer_reply_at;
   std::vector<std::string> breached;
@@ -49,6 +55,8 @@ struct ticket {
   std::int64_t rank() const { return static_cast<std::int64_t>(score); }
   // The earliest open SLA target, which the rank follows.
   std::optional<std::int64_t> next_due() const;
+  // The names of the paused targets (first_reply, next_reply, resolution).
+  std::vector<std::string> paused() const;
 };
 
 // Decodes a HGETALL-form reply (field, value, field, value...).

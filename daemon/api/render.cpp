@@ -90,6 +90,7 @@ void write_ticket(json_writer& w, const routing::ticket& t, const config::config
   w.key("resolution_due").optional_timestamp(t.resolution_due);
   w.key("first_replied_at").optional_timestamp(t.first_replied_at);
   w.key("breached").strings(t.breached);
+  w.key("paused").strings(t.paused());
   w.end_object();
   w.key("followup").begin_object();
   w.field("attempt", t.followup_attempt);

@@ -83,7 +83,7 @@ end
 -- Configuration ------------------------------------------------------------------------------
 -- cfg:<epoch> holds, as text: counted (comma list of statuses), max (default max_concurrent),
 -- maxlen (event stream cap), retention (closed tickets, ms), affinity (ms), push ('1' when any
--- queue pushes) and per queue `q:<name>` = mode;strategy;accept_ms;cooldown_ms;away;overflow
+-- queue pushes), warn (sla.warn_before, ms) and per queue `q:<name>` = mode;strategy;accept_ms;cooldown_ms;away;overflow
 -- with overflow = after_ms>queue,after_ms>queue (empty when none).
 
 local configs = {}  -- parsed, by epoch, for the life of the loaded library
@@ -119,6 +119,7 @@ local function configuration(P, epoch)
   cfg.max_default = tonumber(cfg.max) or 5
   cfg.any_push = cfg.push == '1'
   cfg.affinity_ms = tonumber(cfg.affinity) or 0
+  cfg.warn_ms = tonumber(cfg.warn) or 0
   configs[epoch] = cfg
   return cfg
 end
@@ -139,6 +140,7 @@ local function context(keys, argv)
     freed = {},
     requeued = {},
     assignments = {},
+    notes = {},
   }
 end
 
@@ -232,11 +234,58 @@ local function next_version(t)
   return tostring(tonumber(t.f.v) + 1)
 end
 
--- Writes the changed fields with the next version; returns that version.
-local function commit(c, t)
-  local v = next_version(t)
-  put(t, 'v', v)
-  put(t, 'ua', c.now_ms)
+-- SLA -----------------------------------------------------------------------------------------
+-- Targets 1 first_reply, 2 next_reply, 3 resolution. A running target has its due time in d<n>
+-- and, once its warning or breach fired for that due time, its stage in w<n> (1 warned,
+-- 2 breached). A paused target keeps its due time frozen in p<n>, paused since `ps`; C++
+-- computes where it resumes. One timer per ticket, `s|<id>`, at its next warning or breach.
+local TARGETS = {'first_reply', 'next_reply', 'resolution'}
+
+-- Sets (or, with nil, stops) target n's due time; its warning and breach are owed again.
+local function set_due(t, n, due)
+  if due then put(t, 'd' .. n, due) else drop(t, 'd' .. n) end
+  drop(t, 'w' .. n)
+end
+
+-- Stops running target n and keeps its due time for resuming. Needs d<n> read.
+local function pause_due(c, t, n)
+  local due = t.f['d' .. n]
+  if not due then return end
+  put(t, 'p' .. n, due)
+  put(t, 'ps', c.now_ms)
+  set_due(t, n, nil)
+end
+
+-- Puts the SLA timer at the next warning or breach of the running targets (or removes it).
+-- Reads what the action did not change.
+local SLA_FIELDS = {'d1', 'd2', 'd3', 'w1', 'w2', 'w3'}
+local function arm_sla(c, t)
+  local stored = redis.call('HMGET', t.key, unpack(SLA_FIELDS))
+  local at
+  for n = 1, 3 do
+    local dn, wn = SLA_FIELDS[n], SLA_FIELDS[n + 3]
+    local due = tonumber(t.dirty[dn] and t.f[dn] or stored[n])
+    if due then
+      local stage = tonumber(t.dirty[wn] and t.f[wn] or stored[n + 3]) or 0
+      local when
+      if stage == 0 and c.cfg.warn_ms > 0 then
+        when = due - c.cfg.warn_ms
+      elseif stage < 2 then
+        when = due
+      end
+      if when and (not at or when < at) then at = when end
+    end
+  end
+  if at then
+    redis.call('ZADD', key(c.P, 'timers'), at, 's|' .. t.id)
+  else
+    redis.call('ZREM', key(c.P, 'timers'), 's|' .. t.id)
+  end
+end
+
+-- Writes the changed fields as they are (no new version: bookkeeping such as SLA stages).
+local function write_fields(c, t)
+  if t.dirty.d1 or t.dirty.d2 or t.dirty.d3 then arm_sla(c, t) end
   local sets, dels = {}, {}
   for name in pairs(t.dirty) do
     local value = t.f[name]
@@ -248,8 +297,16 @@ local function commit(c, t)
     end
   end
   if #dels > 0 then redis.call('HDEL', t.key, unpack(dels)) end
-  redis.call('HSET', t.key, unpack(sets))
+  if #sets > 0 then redis.call('HSET', t.key, unpack(sets)) end
   t.dirty = {}
+end
+
+-- Writes the changed fields with the next version; returns that version.
+local function commit(c, t)
+  local v = next_version(t)
+  put(t, 'v', v)
+  put(t, 'ua', c.now_ms)
+  write_fields(c, t)
   return v
 end
 
@@ -708,11 +765,20 @@ local function check_and_count_reopen(c, t)
 end
 
 -- A customer wrote (or an agent reopened) a ticket: it goes back to its last agent, or waits.
--- The next-reply clock starts at next_reply_due. Returns the new status.
-local function customer_returns(c, t, next_reply_due, rank, affinity_until)
+-- `dues`: the due times C++ computed for first reply, next reply and resolution ('' leaves a
+-- target as it is); paused targets resume with them. Any customer contact ends the follow-up
+-- cadence. Returns the new status.
+local function customer_returns(c, t, dues, rank, affinity_until)
   unqueue(c, t)
-  if next_reply_due ~= '' then put(t, 'd2', next_reply_due) end
+  for n = 1, 3 do
+    if dues[n] ~= '' then set_due(t, n, dues[n]) end
+    drop(t, 'p' .. n)
+  end
+  drop(t, 'ps')
+  drop(t, 'z1')
+  drop(t, 'z2')
   drop(t, 'fa')
+  drop(t, 'fc')
   put(t, 'cr', c.now_ms)
   return return_to_agent(c, t, t.f.la, rank, affinity_until)
 end
@@ -778,10 +844,62 @@ local function close_ticket(c, t, via)
   unqueue(c, t)
   move(c, t, 'closed', nil)
   drop(t, 'rw')
+  for n = 1, 3 do
+    set_due(t, n, nil)
+    drop(t, 'p' .. n)
+  end
+  drop(t, 'ps')
+  drop(t, 'fc')
   local v = commit(c, t)
   redis.call('PEXPIRE', t.key, c.cfg.retention)
   emit(c, 'ticket.closed', 'ticket', t.id, 'via', via, 'holder', holder or '')
   return v
+end
+
+-- Resolving ---------------------------------------------------------------------------------
+
+-- Resolves ticket t (any open status): reply targets stop, resolution pauses (a reopen resumes
+-- it), the follow-up cadence ends; it may reopen until `reopen_until` and closes at `close_at`.
+-- Needs RESOLVE_FIELDS.
+local RESOLVE_FIELDS = {'d3'}
+local function resolve_ticket(c, t, reason, reopen_until, close_at)
+  unqueue(c, t)
+  move(c, t, 'resolved', nil)
+  put(t, 'rr', reason)
+  put(t, 'rz', c.now_ms)
+  put(t, 'rw', reopen_until)
+  set_lifecycle_timer(c, t, 'close', close_at)
+  set_due(t, 1, nil)
+  set_due(t, 2, nil)
+  pause_due(c, t, 3)
+  drop(t, 'fc')
+  local v = commit(c, t)
+  emit(c, 'ticket.resolved', 'ticket', t.id, 'reason', reason, 'agent', t.f.la or '')
+  return v
+end
+
+-- Follow-up cadence -------------------------------------------------------------------------
+-- `fc`: the schedule C++ computed at the first agent reply after the customer's last message,
+-- 'followup,followup,...;resolve_at;reopen_until;close_at' (resolve part empty when none);
+-- `fa`: how many follow-ups fell due. It runs while the agent holds the ticket (pending, or
+-- assigned after a follow-up fell due) on the lifecycle slot.
+local CADENCE_FIELDS = {'fc', 'fa'}
+
+local function parse_cadence(fc)
+  local list, resolve_at, reopen_until, close_at =
+      string.match(fc, '^([^;]*);([^;]*);([^;]*);(.*)$')
+  return split(list), resolve_at or '', reopen_until or '', close_at or ''
+end
+
+local function arm_cadence(c, t)
+  if not t.f.fc or (t.f.s ~= 'pending' and t.f.s ~= 'assigned') then return end
+  local list, resolve_at = parse_cadence(t.f.fc)
+  local done = tonumber(t.f.fa) or 0
+  if done < #list then
+    set_lifecycle_timer(c, t, 'followup', list[done + 1])
+  elseif resolve_at ~= '' then
+    set_lifecycle_timer(c, t, 'unresponsive', resolve_at)
+  end
 end
 
 local function agent_reply(c, id)

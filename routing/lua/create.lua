@@ -24,6 +24,10 @@ local function create(keys, argv)
   if argv[8] ~= '' then fields[#fields + 1] = 'sk'; fields[#fields + 1] = argv[8] end
   if argv[9] ~= '' then fields[#fields + 1] = 'at'; fields[#fields + 1] = argv[9] end
   redis.call('HSET', tk, unpack(fields))
+  -- The SLA timer: the first warning (or breach) of the two running targets.
+  local first = math.min(tonumber(argv[11]), tonumber(argv[12]))
+  if c.cfg.warn_ms > 0 then first = first - c.cfg.warn_ms end
+  redis.call('ZADD', key(c.P, 'timers'), first, 's|' .. id)
   redis.call('ZADD', key(c.P, 'queue', queue), score, id)
   age_add(c, queue, c.now_ms)
   emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)

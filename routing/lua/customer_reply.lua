@@ -3,7 +3,9 @@
 -- the reopen window: reopened the same way. Closed: a later message is a new ticket.
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [3] ticket id, [4] If-Match ('' none), [5] expected version,
---          [6] next_reply_due ms, [7] rank ms if it queues, [8] affinity deadline ms
+--          [6] first_reply_due, [7] next_reply_due, [8] resolution_due (ms; '' leaves the
+--          target as it is; paused targets resume with them), [9] rank ms if it queues,
+--          [10] affinity deadline ms
 -- Returns  {the ticket's new version, assignments...}
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_CONFLICT reason=closed|reopen_window; TICKETD_INVALID_TRANSITION status=<s>
@@ -17,7 +19,7 @@ local function customer_reply(keys, argv)
   if reopening then
     check_and_count_reopen(c, t)
   end
-  local status = customer_returns(c, t, argv[6], argv[7], argv[8])
+  local status = customer_returns(c, t, {argv[6], argv[7], argv[8]}, argv[9], argv[10])
   local v = commit(c, t)
   if reopening then
     emit(c, 'ticket.reopened', 'ticket', t.id, 'status', status, 'via', 'customer_reply')

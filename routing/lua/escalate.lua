@@ -14,9 +14,9 @@ local function escalate(keys, argv)
   unqueue(c, t)
   enqueue(c, t, argv[6], score_of(argv[8]))
   if argv[7] ~= '' then put(t, 'p', argv[7]) end
-  if argv[9] ~= '' then put(t, 'd1', argv[9]) end
-  if argv[10] ~= '' then put(t, 'd2', argv[10]) end
-  if argv[11] ~= '' then put(t, 'd3', argv[11]) end
+  for n = 1, 3 do
+    if argv[8 + n] ~= '' then set_due(t, n, argv[8 + n]) end
+  end
   put(t, 'es', 1)
   local v = commit(c, t)
   emit(c, 'ticket.escalated', 'ticket', t.id,

@@ -8,15 +8,7 @@
 --          TICKETD_INVALID_TRANSITION status=<s>
 local function resolve(keys, argv)
   local c = context(keys, argv)
-  local t = begin_action(c, argv, 'resolve')
-  unqueue(c, t)
-  move(c, t, 'resolved', nil)
-  put(t, 'rr', argv[6])
-  put(t, 'rz', c.now_ms)
-  put(t, 'rw', argv[7])
-  set_lifecycle_timer(c, t, 'close', argv[8])
-  local v = commit(c, t)
-  emit(c, 'ticket.resolved', 'ticket', t.id, 'reason', argv[6], 'agent', t.f.la or '')
-  return settle(c, v)
+  local t = begin_action(c, argv, 'resolve', RESOLVE_FIELDS)
+  return settle(c, resolve_ticket(c, t, argv[6], argv[7], argv[8]))
 end
 register('resolve', resolve)

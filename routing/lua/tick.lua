@@ -3,9 +3,18 @@
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [3] limit
 -- Returns  {{timers fired, due ms of the earliest remaining timer or -1, offers timed out,
---          overflows}, assignments...}
+--          overflows, {notes}}, assignments...}; a note is what the daemon counts in its
+--          metrics: 'sla.warning|<queue>|<target>', 'sla.breached|<queue>|<target>',
+--          'followup', 'resolved|<reason>', 'closed'
+
+-- The integer rank of a queue score (its enqueue-order fraction cut).
+local function rank_of(score)
+  return string.match(score or '', '^-?%d+')
+end
+
+local LIFECYCLE_FIELDS = {'zr', 'os', 'ot', 'oq', 'cd', 'z1', 'z2', 'fc', 'fa', 'd3'}
 local function fire_lifecycle(c, id)
-  local t = find_ticket(c, id, {'zr', 'os', 'ot', 'oq', 'cd'})
+  local t = find_ticket(c, id, LIFECYCLE_FIELDS)
   if not t or not t.f.lk then return end
   local kind = t.f.lk
   -- The popped timer is gone from the set; only the ticket's note of it remains.
@@ -13,9 +22,13 @@ local function fire_lifecycle(c, id)
   local status = t.f.s
   if kind == 'wake' and status == 'postponed' then
     local agent = assignee(t)
-    local rank = t.f.zr or t.f.r
+    local rank = t.f.zr or rank_of(t.f.r) or c.now_ms
     drop(t, 'pu')
     drop(t, 'zr')
+    -- The reply targets resume where C++ put them for this wake-up.
+    if t.f.z1 then set_due(t, 1, t.f.z1) end
+    if t.f.z2 then set_due(t, 2, t.f.z2) end
+    for _, name in ipairs({'z1', 'z2', 'p1', 'p2', 'ps'}) do drop(t, name) end
     local now_status = return_to_agent(c, t, agent, rank, c.now + c.cfg.affinity_ms)
     commit(c, t)
     emit_returned(c, t, now_status, 'wake')
@@ -48,9 +61,64 @@ local function fire_lifecycle(c, id)
     end
   elseif kind == 'close' and status == 'resolved' then
     close_ticket(c, t, 'auto')
+    c.notes[#c.notes + 1] = 'closed'
+  elseif kind == 'followup' and (status == 'pending' or status == 'assigned') and t.f.fc then
+    local list = parse_cadence(t.f.fc)
+    local n = (tonumber(t.f.fa) or 0) + 1
+    put(t, 'fa', tostring(n))
+    local agent = t.f.la
+    emit(c, 'ticket.followup_due', 'ticket', t.id, 'attempt', n, 'of', #list, 'agent', agent or '')
+    c.notes[#c.notes + 1] = 'followup'
+    if status == 'pending' then
+      -- Back to the agent's inbox so the agent follows up (or waiting for it, like a customer
+      -- reply, when it is at capacity or offline).
+      local now_status = return_to_agent(c, t, agent, rank_of(t.f.r) or c.now_ms,
+                                         c.now + c.cfg.affinity_ms)
+      emit_returned(c, t, now_status, 'followup')
+    end
+    arm_cadence(c, t)
+    commit(c, t)
+  elseif kind == 'unresponsive' and (status == 'pending' or status == 'assigned') and t.f.fc then
+    local list, _, reopen_until, close_at = parse_cadence(t.f.fc)
+    -- Follow-ups went unanswered: unresponsive; with no follow-ups configured: inactivity.
+    local reason = #list > 0 and 'unresponsive' or 'inactivity'
+    resolve_ticket(c, t, reason, reopen_until, close_at)
+    c.notes[#c.notes + 1] = 'resolved|' .. reason
   else
     redis.call('HDEL', t.key, 'lk')
   end
+end
+
+-- The SLA timer: warnings and breaches now due, then the next one.
+local function fire_sla(c, id)
+  local t = find_ticket(c, id, {'p', 'br', 'd1', 'd2', 'd3', 'w1', 'w2', 'w3'})
+  if not t then return end
+  local holder = assignee(t) or ''
+  for n = 1, 3 do
+    local due = tonumber(t.f['d' .. n])
+    if due then
+      local stage = tonumber(t.f['w' .. n]) or 0
+      local target = TARGETS[n]
+      local etype
+      if stage < 2 and c.now >= due then
+        put(t, 'w' .. n, '2')
+        etype = 'sla.breached'
+        if not string.find(',' .. (t.f.br or '') .. ',', ',' .. target .. ',', 1, true) then
+          put(t, 'br', t.f.br and (t.f.br .. ',' .. target) or target)
+        end
+      elseif stage < 1 and c.now >= due - c.cfg.warn_ms then
+        put(t, 'w' .. n, '1')
+        etype = 'sla.warning'
+      end
+      if etype then
+        emit(c, etype, 'ticket', t.id, 'target', target, 'due', t.f['d' .. n], 'queue', t.f.q,
+             'priority', t.f.p or '', 'agent', holder)
+        c.notes[#c.notes + 1] = etype .. '|' .. t.f.q .. '|' .. target
+      end
+    end
+  end
+  write_fields(c, t)
+  arm_sla(c, t)
 end
 
 local function tick(keys, argv)
@@ -63,6 +131,8 @@ local function tick(keys, argv)
     local slot, id = string.match(member, '^(%a)|(.+)$')
     if slot == 'l' then
       fire_lifecycle(c, id)
+    elseif slot == 's' then
+      fire_sla(c, id)
     elseif slot == 'c' then
       local t = find_ticket(c, id)
       if t and t.f.s == 'queued' and not t.f.pq then
@@ -72,7 +142,7 @@ local function tick(keys, argv)
   end
   local out = settle(c, 0)
   local nxt = redis.call('ZRANGE', tkey, 0, 0, 'WITHSCORES')
-  out[1] = {#due, tonumber(nxt[2]) or -1, c.timeouts, c.overflows}
+  out[1] = {#due, tonumber(nxt[2]) or -1, c.timeouts, c.overflows, c.notes}
   return out
 end
 register('tick', tick)

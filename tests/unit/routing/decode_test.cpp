@@ -527,7 +527,9 @@ TEST(DecodeQueueHead, MapsErrorsAndMalformedReplies) {
 }
 
 TEST(DecodeTick, ReadsFiredAndNextDue) {
-  const auto r = decode_tick(array({array({integer(3), integer(t0 + 1000), integer(1), integer(2)}),
+  const auto r = decode_tick(array({array({integer(3), integer(t0 + 1000), integer(1), integer(2),
+                                           array({bulk("sla.breached|billing|first_reply"),
+                                                  bulk("followup")})}),
                                     assign_entry("T-5", "ada")}));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->fired, 3);
@@ -535,7 +537,9 @@ TEST(DecodeTick, ReadsFiredAndNextDue) {
   EXPECT_EQ(r->offer_timeouts, 1);
   EXPECT_EQ(r->overflows, 2);
   ASSERT_EQ(r->assignments.size(), 1u);
-  const auto idle = decode_tick(array({array({integer(0), integer(-1), integer(0), integer(0)})}));
+  EXPECT_EQ(r->notes, (std::vector<std::string>{"sla.breached|billing|first_reply", "followup"}));
+  const auto idle =
+      decode_tick(array({array({integer(0), integer(-1), integer(0), integer(0), array({})})}));
   ASSERT_TRUE(idle.has_value());
   EXPECT_EQ(idle->fired, 0);
   EXPECT_FALSE(idle->next_due.has_value());

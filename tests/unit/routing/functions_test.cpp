@@ -163,25 +163,40 @@ TEST_F(FunctionCall, EveryBuilderFollowsItsLuaContract) {
   put.status = "online";
   agent_put_args put_defaults;
   put_defaults.id = "bob";
-  const return_args ret{std::optional<std::int64_t>{500}, 600, 700};
-  const return_args ret_no_due{std::nullopt, 600, 700};
+  const return_args ret{std::optional<std::int64_t>{450}, std::optional<std::int64_t>{500},
+                        std::optional<std::int64_t>{550}, 600, 700};
+  const return_args ret_no_due{std::nullopt, std::nullopt, std::nullopt, 600, 700};
+  cadence plan;
+  plan.followups = {10, 20, 30};
+  plan.resolve_at = 40;
+  plan.reopen_until = 50;
+  plan.close_at = 60;
+  cadence followups_only;
+  followups_only.followups = {10};
 
   const builder_case cases[] = {
       {"next", next_call(base(), "ada"), lua::fn::next, {"ada"}},
       {"accept", accept_call(base(), t, "ada", "tok"), lua::fn::accept, with_ref({"ada", "tok"})},
       {"reject", reject_call(base(), t, "ada", "busy", "tok"), lua::fn::reject,
        with_ref({"ada", "busy", "tok"})},
-      {"reply", reply_call(base(), t, "ada"), lua::fn::reply, with_ref({"ada"})},
+      {"reply", reply_call(base(), t, "ada", format_cadence(plan)), lua::fn::reply,
+       with_ref({"ada", "10,20,30;40;50;60"})},
+      {"reply, follow-ups only", reply_call(base(), t, "ada", format_cadence(followups_only)),
+       lua::fn::reply, with_ref({"ada", "10;;;"})},
+      {"reply, no cadence", reply_call(base(), t, "ada", format_cadence({})), lua::fn::reply,
+       with_ref({"ada", ""})},
       {"customer_reply", customer_reply_call(base(), t, ret), lua::fn::customer_reply,
-       with_ref({"500", "600", "700"})},
+       with_ref({"450", "500", "550", "600", "700"})},
       {"customer_reply without due", customer_reply_call(base(), t, ret_no_due),
-       lua::fn::customer_reply, with_ref({"", "600", "700"})},
-      {"postpone", postpone_call(base(), t, 800, 900), lua::fn::postpone, with_ref({"800", "900"})},
+       lua::fn::customer_reply, with_ref({"", "", "", "600", "700"})},
+      {"postpone", postpone_call(base(), t, 800, 900, {850, std::nullopt}), lua::fn::postpone,
+       with_ref({"800", "900", "850", ""})},
       {"release", release_call(base(), t, "ada", 1000), lua::fn::release,
        with_ref({"ada", "1000"})},
       {"resolve", resolve_call(base(), t, "agent", 1100, 1200), lua::fn::resolve,
        with_ref({"agent", "1100", "1200"})},
-      {"reopen", reopen_call(base(), t, ret), lua::fn::reopen, with_ref({"500", "600", "700"})},
+      {"reopen", reopen_call(base(), t, ret), lua::fn::reopen,
+       with_ref({"450", "500", "550", "600", "700"})},
       {"close", close_call(base(), t), lua::fn::close, tref},
       {"transfer", transfer_call(base(), t, "general", 1300), lua::fn::transfer,
        with_ref({"general", "1300"})},

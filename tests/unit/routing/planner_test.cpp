@@ -292,10 +292,13 @@ TEST_F(Planner, PostponeRanksTheWakeAsAnEnqueueAtUntil) {
   const strings argv = argv_or_fail(act(ticket_action::postpone, r, &snap));
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(lua_argv(argv, 6), num(t0 + hour_ms));
-  // billing: until + (first_reply_due - until) / 1.5 - 1 minute = until + 5h / 1.5 - 1 minute.
-  EXPECT_EQ(lua_argv(argv, 7),
-            num(compute_rank(*snap.first_reply_due, t0 + hour_ms, 0.5, -minute_ms)));
-  EXPECT_EQ(lua_argv(argv, 7), num(t0 + hour_ms + 200 * minute_ms - minute_ms));
+  // The first reply target pauses for the hour: it wakes with the 6h it had left, due t0 + 7h.
+  const std::int64_t woken_due = *snap.first_reply_due + hour_ms;
+  EXPECT_EQ(lua_argv(argv, 8), num(woken_due));
+  EXPECT_EQ(lua_argv(argv, 9), "");
+  // billing: until + (due - until) / 1.5 - 1 minute = until + 6h / 1.5 - 1 minute.
+  EXPECT_EQ(lua_argv(argv, 7), num(compute_rank(woken_due, t0 + hour_ms, 0.5, -minute_ms)));
+  EXPECT_EQ(lua_argv(argv, 7), num(t0 + hour_ms + 4 * hour_ms - minute_ms));
 }
 
 TEST_F(Planner, ReleaseRanksInTheHomeQueue) {
@@ -358,7 +361,7 @@ TEST_F(Planner, EscalateToUnknownQueueIsNotFound) {
   expect_error(act(ticket_action::escalate, r, &snap), errc::not_found, "queue");
 }
 
-TEST_F(Planner, EscalateRaisesPriorityAndRestartsOpenTargetsFromCreation) {
+TEST_F(Planner, EscalateRaisesPriorityAndCountsTheTimeAlreadySpent) {
   const auto snap = snapshot();
   action_request r;
   r.queue = "general";
@@ -392,10 +395,12 @@ TEST_F(Planner, CustomerReplyStartsTheNextReplyClockAndAffinityWait) {
   const strings argv = argv_or_fail(act(ticket_action::customer_reply, action_request{}, &snap));
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(argv.at(1), lua::fn::customer_reply.name);
-  EXPECT_EQ(lua_argv(argv, 6), num(t0 + 8 * hour_ms));  // normal: next reply in 8h
+  EXPECT_EQ(lua_argv(argv, 6), "");                      // first reply: answered
+  EXPECT_EQ(lua_argv(argv, 7), num(t0 + 8 * hour_ms));  // normal: next reply in 8h
+  EXPECT_EQ(lua_argv(argv, 8), "");                      // resolution: running, unchanged
   // billing ranks by next reply due: t0 + 8h / 1.5 - 1 minute.
-  EXPECT_EQ(lua_argv(argv, 7), num(compute_rank(t0 + 8 * hour_ms, t0, 0.5, -minute_ms)));
-  EXPECT_EQ(lua_argv(argv, 8), num(t0 + 24 * hour_ms));  // affinity_wait default
+  EXPECT_EQ(lua_argv(argv, 9), num(compute_rank(t0 + 8 * hour_ms, t0, 0.5, -minute_ms)));
+  EXPECT_EQ(lua_argv(argv, 10), num(t0 + 24 * hour_ms));  // affinity_wait default
 }
 
 TEST_F(Planner, CustomerReplyKeepsAnEarlierNextReplyDue) {
@@ -405,7 +410,41 @@ TEST_F(Planner, CustomerReplyKeepsAnEarlierNextReplyDue) {
   const strings argv = argv_or_fail(act(ticket_action::reopen, action_request{}, &snap));
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(argv.at(1), lua::fn::reopen.name);
-  EXPECT_EQ(lua_argv(argv, 6), num(t0 + hour_ms));
+  EXPECT_EQ(lua_argv(argv, 7), num(t0 + hour_ms));
+}
+
+TEST_F(Planner, ReopenResumesTheResolutionTargetWithWhatItHadLeft) {
+  auto snap = snapshot();
+  snap.status = ticket_status::resolved;
+  snap.first_reply_due.reset();
+  // Resolved two days ago with 10 hours of its resolution target left.
+  snap.paused_resolution = t0 - 2 * day_ms + 10 * hour_ms;
+  snap.resolution_due.reset();
+  snap.paused_at = t0 - 2 * day_ms;
+  const strings argv = argv_or_fail(act(ticket_action::reopen, action_request{}, &snap));
+  ASSERT_FALSE(argv.empty());
+  EXPECT_EQ(lua_argv(argv, 8), num(t0 + 10 * hour_ms));
+  // The next reply (8h) is the nearer target: it ranks.
+  EXPECT_EQ(lua_argv(argv, 9), num(compute_rank(t0 + 8 * hour_ms, t0, 0.5, -minute_ms)));
+}
+
+TEST_F(Planner, ReplyPlansTheFollowUpCadenceFromNow) {
+  action_request r;
+  r.agent = "ada";
+  const strings argv = argv_or_fail(act(ticket_action::reply, r, nullptr));
+  ASSERT_FALSE(argv.empty());
+  // The fixture has no lifecycle.pending: nothing to schedule.
+  EXPECT_EQ(lua_argv(argv, 7), "");
+  const auto days = [](int n) { return config::span{config::millis{n * day_ms}}; };
+  cfg_.lifecycle.followups = {days(1), days(3), days(5)};
+  cfg_.lifecycle.resolve_after = days(6);
+  cfg_.lifecycle.reopen_window = days(7);
+  cfg_.lifecycle.close_after = days(2);
+  const strings planned = argv_or_fail(act(ticket_action::reply, r, nullptr));
+  ASSERT_FALSE(planned.empty());
+  EXPECT_EQ(lua_argv(planned, 7), num(t0 + day_ms) + "," + num(t0 + 3 * day_ms) + "," +
+                                      num(t0 + 5 * day_ms) + ";" + num(t0 + 6 * day_ms) + ";" +
+                                      num(t0 + 13 * day_ms) + ";" + num(t0 + 8 * day_ms));
 }
 
 TEST_F(Planner, ReturningTicketWhoseQueueIsGoneIsAConflict) {
