@@ -171,6 +171,33 @@ void EngineTest::advance(std::int64_t by) {
   }
 }
 
+void EngineTest::run_until(std::int64_t when) {
+  for (;;) {
+    auto first = redis({"ZRANGE", key(routing::key_part::timers), "0", "0", "WITHSCORES"});
+    if (first.elements.size() < 2) break;
+    const auto due = static_cast<std::int64_t>(std::stod(first.elements[1].str));
+    if (due > when) break;
+    if (due > now()) clock_.set(due);
+    auto r = tick();
+    ASSERT_TRUE(r.has_value());
+  }
+  clock_.set(when);
+  auto r = tick();
+  ASSERT_TRUE(r.has_value());
+}
+
+std::vector<std::map<std::string, std::string>> EngineTest::events(const std::string& type) {
+  std::vector<std::map<std::string, std::string>> out;
+  auto r = redis({"XRANGE", key(routing::key_part::events), "-", "+"});
+  for (const auto& entry : r.elements) {
+    std::map<std::string, std::string> fields;
+    const auto& flat = entry.elements[1].elements;
+    for (std::size_t i = 0; i + 1 < flat.size(); i += 2) fields[flat[i].str] = flat[i + 1].str;
+    if (fields["type"] == type) out.push_back(std::move(fields));
+  }
+  return out;
+}
+
 std::vector<std::string> EngineTest::event_types() {
   std::vector<std::string> out;
   auto r = redis({"XRANGE", key(routing::key_part::events), "-", "+"});

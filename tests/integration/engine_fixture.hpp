@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,11 @@ class EngineTest : public ::testing::Test {
   routing::outcome<routing::queue_stats> stats();
   // Fires every timer due at now() + by.
   void advance(std::int64_t by);
+  // Moves the clock to `when`, firing each timer due by then at its own due time, in order
+  // (days of lifecycle as they would run).
+  void run_until(std::int64_t when);
+  // The events of one type, oldest first, as field -> value.
+  std::vector<std::map<std::string, std::string>> events(const std::string& type);
   // Event types in the stream, oldest first.
   std::vector<std::string> event_types();
   std::int64_t now() const { return clock_.now_ms(); }
