@@ -1,0 +1,114 @@
+// Timers held in Redis, fired by real daemons on manual clocks: a timer due while every daemon
+// was down fires at the next start; two daemons fire each timer exactly once.
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include <regex>
+#include <thread>
+
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/redis_client.hpp"
+#include "tests/support/redis_server.hpp"
+
+namespace ticketd::testing {
+namespace {
+
+std::string clock_config(const std::string& url) {
+  return "workspace: clocks\n"
+         "server:\n"
+         "  listen: 127.0.0.1:0\n"
+         "redis:\n"
+         "  url: " + url + "\n"
+         "sla: {warn_before: 15m}\n"
+         "queues:\n"
+         "  general: {mode: pull}\n"
+         "defaults: {queue: general, priority: urgent}\n";  // first reply 1h
+}
+
+// How many events of a type the workspace stream holds.
+std::size_t count_events(redis_client& redis, const std::string& type) {
+  auto r = redis.command({"XRANGE", "ticketd:{clocks}:events", "-", "+"});
+  std::size_t n = 0;
+  for (const auto& entry : r.elements) {
+    const auto& fields = entry.elements[1].elements;
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].str == "type" && fields[i + 1].str == type) ++n;
+    }
+  }
+  return n;
+}
+
+// The value of one counter child in a /metrics body (0 when absent).
+double counter(const std::string& metrics, const std::string& series) {
+  const auto at = metrics.find(series + " ");
+  if (at == std::string::npos) return 0;
+  return std::stod(metrics.substr(at + series.size() + 1));
+}
+
+void create_tickets(http_client& c, int n) {
+  for (int i = 0; i < n; ++i) {
+    const auto r = c.post("/v1/tickets", R"({"id":"T-)" + std::to_string(i) + R"("})");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+}
+
+TEST(DaemonClocks, TimersDueWhileEveryDaemonWasDownFireAtTheNextStart) {
+  redis_server redis;
+  redis_client check(redis.socket());
+  {
+    daemon_process first(daemon_options{clock_config(redis.url()), true, "2026-11-23T09:00:00Z", {}});
+    http_client c(first.port());
+    create_tickets(c, 20);
+    ASSERT_EQ(first.terminate(), 0) << first.log();
+  }
+  EXPECT_EQ(count_events(check, "sla.breached"), 0u);
+  // Nobody ran while the warnings (09:45) and breaches (10:00) fell due.
+  daemon_process later(daemon_options{clock_config(redis.url()), true, "2026-11-23T10:30:00Z", {}});
+  ASSERT_TRUE(eventually([&] { return count_events(check, "sla.breached") == 20; }))
+      << later.log();
+  // A warning that falls due with its breach is not sent late: only the breach is.
+  EXPECT_EQ(count_events(check, "sla.warning"), 0u);
+  http_client c(later.port());
+  const auto t = c.get("/v1/tickets/T-7").json();
+  EXPECT_EQ(boost::json::serialize(t.at("sla").at("breached")), R"(["first_reply"])");
+  EXPECT_EQ(later.terminate(), 0);
+}
+
+TEST(DaemonClocks, TwoDaemonsFireEachTimerExactlyOnce) {
+  constexpr int tickets = 300;
+  redis_server redis;
+  redis_client check(redis.socket());
+  daemon_process a(daemon_options{clock_config(redis.url()), true, "2026-11-23T09:00:00Z", {}});
+  daemon_process b(daemon_options{clock_config(redis.url()), true, "2026-11-23T09:00:00Z", {}});
+  {
+    http_client c(a.port());
+    create_tickets(c, tickets);
+  }
+  // Both daemons reach the due times at once, in small steps, each ticking on its own.
+  const auto walk = [](std::uint16_t port) {
+    http_client c(port);
+    for (int step = 0; step < 14; ++step) {
+      const auto r = c.post("/v1/admin/clock", R"({"advance":"5m"})");
+      if (r.status != 200) ADD_FAILURE() << r.body;
+    }
+  };
+  std::thread ta(walk, a.port());
+  std::thread tb(walk, b.port());
+  ta.join();
+  tb.join();
+  // Moving a manual clock fires what is due before it answers: all of it has fired now.
+  EXPECT_EQ(count_events(check, "sla.warning"), static_cast<std::size_t>(tickets));
+  EXPECT_EQ(count_events(check, "sla.breached"), static_cast<std::size_t>(tickets));
+  // Each daemon counts what it fired: together, every breach once.
+  const std::string series = R"(ticketd_sla_breaches_total{queue="general",target="first_reply"})";
+  http_client ca(a.port());
+  http_client cb(b.port());
+  EXPECT_EQ(counter(ca.get("/metrics").body, series) + counter(cb.get("/metrics").body, series),
+            tickets);
+  EXPECT_EQ(a.terminate(), 0);
+  EXPECT_EQ(b.terminate(), 0);
+}
+
+}  // namespace
+}  // namespace ticketd::testing
