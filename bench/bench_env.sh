@@ -11,6 +11,7 @@
 #                  only, e.g. "--appendonly no"; the targets are measured without it
 #   KEEP_TMP=1     keep the temp dir (logs, config, AOF) for inspection
 #   BENCH_QUEUES   the YAML lines of the `queues:` section (default: one pull queue, general)
+#   TICKETD_ARGS   extra ticketd arguments, e.g. "--manual-clock --clock-start 2026-11-23T09:00:00Z"
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_dir=$(dirname "$bench_dir")
@@ -99,7 +100,9 @@ queues:
 ${BENCH_QUEUES:-  general: {mode: pull, wait_weight: 0.5\}}
 defaults: {queue: ${BENCH_DEFAULT_QUEUE:-general}, priority: normal}
 EOF
-  "$ticketd_bin" --config "$bench_tmp/ticketd.yaml" >"$bench_tmp/ticketd.out" 2>"$bench_tmp/ticketd.log" &
+  # shellcheck disable=SC2086 # TICKETD_ARGS splits into several arguments
+  "$ticketd_bin" --config "$bench_tmp/ticketd.yaml" ${TICKETD_ARGS:-} >"$bench_tmp/ticketd.out" \
+    2>"$bench_tmp/ticketd.log" &
   ticketd_pid=$!
   bench_pids+=("$ticketd_pid")
   ticketd_port=

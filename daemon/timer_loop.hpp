@@ -18,7 +18,7 @@ namespace ticketd::daemon {
 
 class timer_loop {
  public:
-  static constexpr std::size_t batch = 200;
+  static constexpr std::size_t batch = 50;
 
   timer_loop(boost::asio::io_context& ioc, ticket_store& store, runtime_holder& runtime,
              metrics& m);
