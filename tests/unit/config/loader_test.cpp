@@ -129,7 +129,7 @@ TEST(ConfigLoader, LoadsTheExampleConfigWithTheDocumentedValues) {
   EXPECT_EQ(eu.hours[5], (std::vector<time_of_day_interval>{{10 * 60, 14 * 60}}));
   EXPECT_TRUE(eu.hours[6].empty());
   EXPECT_EQ(eu.holidays, (std::vector<civil_date>{{2026, 12, 25}, {2026, 12, 26}}));
-  EXPECT_FALSE(c.sla.calendar.has_value());
+  EXPECT_EQ(c.sla.calendar, "support-eu");
   EXPECT_EQ(c.sla.warn_before, 15min);
 
   EXPECT_EQ(c.agents.max_concurrent, 5u);
