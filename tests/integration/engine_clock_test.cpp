@@ -40,18 +40,6 @@ defaults: {queue: general, priority: normal}
 )";
 }
 
-routing::action_request by(const std::string& agent) {
-  routing::action_request r;
-  r.agent = agent;
-  return r;
-}
-
-routing::action_request until(std::int64_t ms) {
-  routing::action_request r;
-  r.until = ms;
-  return r;
-}
-
 std::int64_t at(const std::string& text) { return *routing::parse_rfc3339(text); }
 
 class Clocks : public EngineTest {
@@ -63,7 +51,7 @@ class Clocks : public EngineTest {
     ASSERT_OK(taken);
     ASSERT_TRUE(taken->has_value());
     ASSERT_EQ((*taken)->id, id);
-    ASSERT_OK(act(ticket_action::reply, id, by("ada")));
+    ASSERT_OK(act(ticket_action::reply, id, with_agent("ada")));
   }
 
   ticket_status status(const std::string& id) { return get(id)->status; }
@@ -99,7 +87,7 @@ TEST_F(Clocks, ACustomerReplyBeforeThe48HoursStartsThemAgain) {
   ASSERT_OK(act(ticket_action::customer_reply, "T-1"));
   EXPECT_EQ(status("T-1"), ticket_status::assigned);  // back in ada's inbox
   run_until(replied + 31 * hour);
-  ASSERT_OK(act(ticket_action::reply, "T-1", by("ada")));
+  ASSERT_OK(act(ticket_action::reply, "T-1", with_agent("ada")));
   run_until(replied + 48 * hour);
   EXPECT_EQ(status("T-1"), ticket_status::pending);
   run_until(replied + 31 * hour + 48 * hour);
@@ -144,7 +132,7 @@ TEST_F(Clocks, FollowUpsOneTwoThreeThenUnresponsiveOnDaySix) {
     EXPECT_EQ(due_events.back().at("agent"), "ada");
     // The agent follows up an hour later; the cadence keeps counting from the first reply.
     run_until(due + hour);
-    ASSERT_OK(act(ticket_action::reply, "T-1", by("ada")));
+    ASSERT_OK(act(ticket_action::reply, "T-1", with_agent("ada")));
   }
   run_until(replied + 6 * day - 1);
   EXPECT_EQ(status("T-1"), ticket_status::pending);
@@ -165,12 +153,12 @@ TEST_F(Clocks, AnyCustomerContactStartsTheCadenceAgain) {
   run_until(replied + day);
   ASSERT_EQ(events("ticket.followup_due").size(), 1u);
   run_until(replied + day + hour);
-  ASSERT_OK(act(ticket_action::reply, "T-1", by("ada")));
+  ASSERT_OK(act(ticket_action::reply, "T-1", with_agent("ada")));
   run_until(replied + 2 * day);
   ASSERT_OK(act(ticket_action::customer_reply, "T-1"));
   EXPECT_EQ(get("T-1")->followup_attempt, 0);
   run_until(replied + 2 * day + hour);
-  ASSERT_OK(act(ticket_action::reply, "T-1", by("ada")));
+  ASSERT_OK(act(ticket_action::reply, "T-1", with_agent("ada")));
   const std::int64_t again = now();
   // The old schedule (day 3) is gone: the next follow-up is 1/3 a day after the new reply.
   run_until(again + day - 1);
@@ -258,7 +246,7 @@ TEST_F(Clocks, AnAnswerInTimeStopsTheReplyTargetAndACustomerReplyStartsTheNext) 
   created("T-1", "", "urgent");
   ASSERT_OK(next("ada"));
   run_until(t0 + 30 * minute);
-  ASSERT_OK(act(ticket_action::reply, "T-1", by("ada")));
+  ASSERT_OK(act(ticket_action::reply, "T-1", with_agent("ada")));
   run_until(t0 + hour);
   ASSERT_OK(act(ticket_action::customer_reply, "T-1"));
   auto t = get("T-1");

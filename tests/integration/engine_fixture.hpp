@@ -86,6 +86,19 @@ class EngineTest : public ::testing::Test {
   std::vector<routing::assignment> pushed_;
 };
 
+// Action bodies the tests use most.
+inline routing::action_request with_agent(const std::string& agent) {
+  routing::action_request r;
+  r.agent = agent;
+  return r;
+}
+
+inline routing::action_request until(std::int64_t ms) {
+  routing::action_request r;
+  r.until = ms;
+  return r;
+}
+
 // Asserts an outcome holds a value, printing the error otherwise.
 #define ASSERT_OK(expr)                                                              \
   do {                                                                               \

@@ -10,18 +10,6 @@ using routing::agent_status;
 using routing::ticket_action;
 using routing::ticket_status;
 
-routing::action_request with_agent(const std::string& agent) {
-  routing::action_request r;
-  r.agent = agent;
-  return r;
-}
-
-routing::action_request until(std::int64_t ms) {
-  routing::action_request r;
-  r.until = ms;
-  return r;
-}
-
 routing::action_request to_queue(const std::string& queue) {
   routing::action_request r;
   r.queue = queue;
