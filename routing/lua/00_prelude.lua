@@ -241,14 +241,34 @@ end
 -- computes where it resumes. One timer per ticket, `s|<id>`, at its next warning or breach.
 local TARGETS = {'first_reply', 'next_reply', 'resolution'}
 
--- Sets (or, with nil, stops) target n's due time; its warning and breach are owed again.
-local function set_due(t, n, due)
-  if due then put(t, 'd' .. n, due) else drop(t, 'd' .. n) end
-  drop(t, 'w' .. n)
+local SLA_FIELDS = {'d1', 'd2', 'd3', 'w1', 'w2', 'w3'}
+
+-- Reads the SLA fields once per ticket and call (unless the action read them with the ticket
+-- and set t.sla): afterwards t.f holds them, so only fields that exist are deleted.
+local function read_sla(t)
+  if t.sla then return end
+  local stored = redis.call('HMGET', t.key, unpack(SLA_FIELDS))
+  for i, name in ipairs(SLA_FIELDS) do
+    if not t.dirty[name] then t.f[name] = stored[i] or nil end
+  end
+  t.sla = true
 end
 
--- Stops running target n and keeps its due time for resuming. Needs d<n> read.
+-- Sets (or, with nil, stops) target n's due time; its warning and breach are owed again.
+local function set_due(t, n, due)
+  read_sla(t)
+  local dn, wn = 'd' .. n, 'w' .. n
+  if due then
+    put(t, dn, due)
+  elseif t.f[dn] then
+    drop(t, dn)
+  end
+  if t.f[wn] then drop(t, wn) end
+end
+
+-- Stops running target n and keeps its due time for resuming.
 local function pause_due(c, t, n)
+  read_sla(t)
   local due = t.f['d' .. n]
   if not due then return end
   put(t, 'p' .. n, due)
@@ -257,16 +277,13 @@ local function pause_due(c, t, n)
 end
 
 -- Puts the SLA timer at the next warning or breach of the running targets (or removes it).
--- Reads what the action did not change.
-local SLA_FIELDS = {'d1', 'd2', 'd3', 'w1', 'w2', 'w3'}
 local function arm_sla(c, t)
-  local stored = redis.call('HMGET', t.key, unpack(SLA_FIELDS))
+  read_sla(t)
   local at
   for n = 1, 3 do
-    local dn, wn = SLA_FIELDS[n], SLA_FIELDS[n + 3]
-    local due = tonumber(t.dirty[dn] and t.f[dn] or stored[n])
+    local due = tonumber(t.f[SLA_FIELDS[n]])
     if due then
-      local stage = tonumber(t.dirty[wn] and t.f[wn] or stored[n + 3]) or 0
+      local stage = tonumber(t.f[SLA_FIELDS[n + 3]]) or 0
       local when
       if stage == 0 and c.cfg.warn_ms > 0 then
         when = due - c.cfg.warn_ms
@@ -860,8 +877,8 @@ end
 
 -- Resolves ticket t (any open status): reply targets stop, resolution pauses (a reopen resumes
 -- it), the follow-up cadence ends; it may reopen until `reopen_until` and closes at `close_at`.
--- Needs RESOLVE_FIELDS.
-local RESOLVE_FIELDS = {'d3'}
+-- Reads its ticket with RESOLVE_FIELDS (and sets t.sla) or lets set_due read them.
+local RESOLVE_FIELDS = SLA_FIELDS
 local function resolve_ticket(c, t, reason, reopen_until, close_at)
   unqueue(c, t)
   move(c, t, 'resolved', nil)

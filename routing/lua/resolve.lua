@@ -9,6 +9,7 @@
 local function resolve(keys, argv)
   local c = context(keys, argv)
   local t = begin_action(c, argv, 'resolve', RESOLVE_FIELDS)
+  t.sla = true
   return settle(c, resolve_ticket(c, t, argv[6], argv[7], argv[8]))
 end
 register('resolve', resolve)

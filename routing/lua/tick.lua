@@ -12,7 +12,7 @@ local function rank_of(score)
   return string.match(score or '', '^-?%d+')
 end
 
-local LIFECYCLE_FIELDS = {'zr', 'os', 'ot', 'oq', 'cd', 'z1', 'z2', 'fc', 'fa', 'd3'}
+local LIFECYCLE_FIELDS = {'zr', 'os', 'ot', 'oq', 'cd', 'z1', 'z2', 'fc', 'fa'}
 local function fire_lifecycle(c, id)
   local t = find_ticket(c, id, LIFECYCLE_FIELDS)
   if not t or not t.f.lk then return end
@@ -93,6 +93,7 @@ end
 local function fire_sla(c, id)
   local t = find_ticket(c, id, {'p', 'br', 'd1', 'd2', 'd3', 'w1', 'w2', 'w3'})
   if not t then return end
+  t.sla = true
   local holder = assignee(t) or ''
   for n = 1, 3 do
     local due = tonumber(t.f['d' .. n])
