@@ -72,6 +72,25 @@ local function fail(code, detail)
   error({err = msg})
 end
 
+-- 'name=value,name=value' lists (cooldowns, round-robin turns). Names are ids, which may hold
+-- pattern characters ('-', '.'): they are compared as text, never put into a pattern.
+local function listed(list, name)
+  for n, v in string.gmatch(list or '', '([^,=]+)=([^,]*)') do
+    if n == name then return v end
+  end
+  return nil
+end
+
+-- The list with `name` set to `value`, dropping the pairs `keep(value)` refuses (nil: keep all).
+local function relisted(list, name, value, keep)
+  local out = {}
+  for n, v in string.gmatch(list or '', '([^,=]+)=([^,]*)') do
+    if n ~= name and (not keep or keep(v)) then out[#out + 1] = n .. '=' .. v end
+  end
+  out[#out + 1] = name .. '=' .. value
+  return table.concat(out, ',')
+end
+
 local function split(list)
   local out = {}
   if list then
@@ -184,7 +203,8 @@ local function find_ticket(c, id, extra)
       if v[9 + i] then f[extra[i]] = v[9 + i] end
     end
   end
-  return {key = tk, id = id, f = f, dirty = {}}
+  -- Extras built with with_sla() hold every SLA field: read_sla() need not read them again.
+  return {key = tk, id = id, f = f, dirty = {}, sla = extra ~= nil and extra.sla}
 end
 
 local function load_ticket(c, id, extra)
@@ -241,10 +261,19 @@ end
 -- computes where it resumes. One timer per ticket, `s|<id>`, at its next warning or breach.
 local TARGETS = {'first_reply', 'next_reply', 'resolution'}
 
-local SLA_FIELDS = {'d1', 'd2', 'd3', 'w1', 'w2', 'w3'}
+local SLA_FIELDS = {'d1', 'd2', 'd3', 'w1', 'w2', 'w3', sla = true}
 
--- Reads the SLA fields once per ticket and call (unless the action read them with the ticket
--- and set t.sla): afterwards t.f holds them, so only fields that exist are deleted.
+-- A list of extra ticket fields plus the SLA fields, marked so find_ticket notes they are read.
+local function with_sla(list)
+  -- Runs while the library loads, where only the bare language is at hand (no ipairs).
+  local out = {sla = true}
+  for i = 1, #list do out[#out + 1] = list[i] end
+  for i = 1, #SLA_FIELDS do out[#out + 1] = SLA_FIELDS[i] end
+  return out
+end
+
+-- Reads the SLA fields once per ticket and call (unless they came with the ticket, see
+-- with_sla): afterwards t.f holds them, so only fields that exist are deleted.
 local function read_sla(t)
   if t.sla then return end
   local stored = redis.call('HMGET', t.key, unpack(SLA_FIELDS))
@@ -369,7 +398,7 @@ end
 -- When this agent last got a ticket from queue q (round robin), from its `rr` field
 -- (queue=ms,queue=ms).
 local function last_from(a, q)
-  return string.match(',' .. a.rr, ',' .. q .. '=(%d+)') or '0'
+  return listed(a.rr, q) or '0'
 end
 
 -- Marks fields of agent record a as changed (written back by write_agent).
@@ -378,8 +407,7 @@ local function touch(a, ...)
 end
 
 local function set_last_from(a, q, ms)
-  local rest = string.gsub(',' .. a.rr, ',' .. q .. '=%d+', '')
-  a.rr = string.sub(rest .. ',' .. q .. '=' .. ms, 2)
+  a.rr = relisted(a.rr, q, ms)
   touch(a, 'rr')
 end
 
@@ -479,6 +507,8 @@ local function move(c, t, status, agent)
   if old_a and old_a ~= agent then
     redis.call('SREM', key(c.P, 'held', old_a), t.id)
     if counted(c, old_s) then adjust_load(c, old_a, -1) end
+    -- A follow-up schedule belongs to the agent that replied: it ends when that agent lets go.
+    drop(t, 'fc')
   elseif old_a then
     local was, now = counted(c, old_s), counted(c, status)
     if was ~= now then adjust_load(c, old_a, now and 1 or -1) end
@@ -614,18 +644,20 @@ end
 -- Cooldowns: agents that rejected or missed a ticket's offer are not offered it again until a
 -- time; kept in the ticket's `cd` field as agent=ms pairs.
 local function cooling(t, agent, now)
-  local untl = string.match(',' .. (t.f.cd or ''), ',' .. agent .. '=(%d+)')
-  return untl ~= nil and tonumber(untl) > now
+  local untl = tonumber(listed(t.f.cd, agent))
+  return untl ~= nil and untl > now
 end
 
-local function add_cooldown(c, t, agent, ms)
+-- The agent gave ticket t back (rejected or missed offer, release): it is skipped for the
+-- ticket for the queue's reject_cooldown, and when that ends a retry timer pushes the ticket's
+-- queues again (nothing else would if no other work moved, e.g. a lone agent).
+local function cool_down(c, t, agent, queue)
+  local pol = c.cfg.queues[queue]
+  local ms = pol and pol.cooldown or 0
   if ms <= 0 then return end
-  local kept = {}
-  for name, untl in string.gmatch(t.f.cd or '', '([^,=]+)=(%d+)') do
-    if name ~= agent and tonumber(untl) > c.now then kept[#kept + 1] = name .. '=' .. untl end
-  end
-  kept[#kept + 1] = agent .. '=' .. tostring(c.now + ms)
-  put(t, 'cd', table.concat(kept, ','))
+  put(t, 'cd', relisted(t.f.cd, agent, tostring(c.now + ms),
+                        function(untl) return tonumber(untl) > c.now end))
+  redis.call('ZADD', key(c.P, 'timers'), c.now + ms, 'c|' .. t.id)
 end
 
 -- Push ----------------------------------------------------------------------------------------
@@ -660,8 +692,8 @@ local function hand_to(c, t, a, q, pol)
 end
 
 -- The best available agent of push queue q for ticket t (nil when none).
-local function pick_agent(c, q, t)
-  local candidates = redis.call('ZRANGE', key(c.P, 'queue_agents', q), 0, AGENT_SCAN - 1)
+-- The first of `candidates` (the head of a queue's availability index) that may take t.
+local function pick_agent(c, candidates, t)
   for _, id in ipairs(candidates) do
     if not cooling(t, id, c.now) then
       local a = agent_rec(c, id)
@@ -678,11 +710,12 @@ local function push_queue(c, q)
   local qkey = key(c.P, 'queue', q)
   local akey = key(c.P, 'queue_agents', q)
   for _ = 1, PUSH_LIMIT do
-    if redis.call('ZCARD', akey) == 0 then return end
+    local candidates = redis.call('ZRANGE', akey, 0, AGENT_SCAN - 1)
+    if #candidates == 0 then return end
     local handed = false
     for _, id in ipairs(redis.call('ZRANGE', qkey, 0, HEAD_SCAN - 1)) do
       local t = load_ticket(c, id, {'cd'})
-      local a = pick_agent(c, q, t)
+      local a = pick_agent(c, candidates, t)
       if a then
         hand_to(c, t, a, q, pol)
         handed = true
@@ -781,19 +814,24 @@ local function check_and_count_reopen(c, t)
   drop(t, 'rw')
 end
 
+-- What a pause keeps, by the status that paused: postponed keeps the reply targets (p1, p2),
+-- their due times at the wake-up (z1, z2), the wake-up and its rank; resolved keeps resolution.
+local PAUSE_FIELDS = {postponed = {'p1', 'p2', 'z1', 'z2', 'ps', 'pu', 'zr'}, resolved = {'p3', 'ps'}}
+
+-- Drops what the pause of status `was` kept (nothing for other statuses).
+local function end_pause(t, was)
+  for _, name in ipairs(PAUSE_FIELDS[was] or {}) do drop(t, name) end
+end
+
 -- A customer wrote (or an agent reopened) a ticket: it goes back to its last agent, or waits.
 -- `dues`: the due times C++ computed for first reply, next reply and resolution ('' leaves a
 -- target as it is); paused targets resume with them. Any customer contact ends the follow-up
 -- cadence. Returns the new status.
 local function customer_returns(c, t, dues, rank, affinity_until)
-  unqueue(c, t)
   for n = 1, 3 do
     if dues[n] ~= '' then set_due(t, n, dues[n]) end
-    drop(t, 'p' .. n)
   end
-  drop(t, 'ps')
-  drop(t, 'z1')
-  drop(t, 'z2')
+  end_pause(t, t.f.s)
   drop(t, 'fa')
   drop(t, 'fc')
   put(t, 'cr', c.now_ms)
@@ -830,13 +868,7 @@ local function withdraw_offer(c, t, outcome, reason)
   local agent = assignee(t)
   local q = t.f.oq or t.f.q
   local pol = c.cfg.queues[q]
-  local cooldown = pol and pol.cooldown or 0
-  add_cooldown(c, t, agent, cooldown)
-  -- When the cooldown ends the ticket may go to that agent after all: a retry timer pushes its
-  -- queues again then (nothing else would if no other work moved).
-  if cooldown > 0 then
-    redis.call('ZADD', key(c.P, 'timers'), c.now + cooldown, 'c|' .. t.id)
-  end
+  cool_down(c, t, agent, q)
   drop(t, 'ot')
   drop(t, 'oq')
   enqueue(c, t, t.f.q, t.f.r, t.f.qa)
@@ -858,15 +890,11 @@ end
 -- Closes ticket t (open or resolved) and lets it expire after the retention.
 local function close_ticket(c, t, via)
   local holder = assignee(t)
+  end_pause(t, t.f.s)
   unqueue(c, t)
   move(c, t, 'closed', nil)
   drop(t, 'rw')
-  for n = 1, 3 do
-    set_due(t, n, nil)
-    drop(t, 'p' .. n)
-  end
-  drop(t, 'ps')
-  drop(t, 'fc')
+  for n = 1, 3 do set_due(t, n, nil) end
   local v = commit(c, t)
   redis.call('PEXPIRE', t.key, c.cfg.retention)
   emit(c, 'ticket.closed', 'ticket', t.id, 'via', via, 'holder', holder or '')
@@ -877,10 +905,10 @@ end
 
 -- Resolves ticket t (any open status): reply targets stop, resolution pauses (a reopen resumes
 -- it), the follow-up cadence ends; it may reopen until `reopen_until` and closes at `close_at`.
--- Reads its ticket with RESOLVE_FIELDS (and sets t.sla) or lets set_due read them.
-local RESOLVE_FIELDS = SLA_FIELDS
 local function resolve_ticket(c, t, reason, reopen_until, close_at)
   unqueue(c, t)
+  -- Resolving ends a postponement's pause; resolution pauses below.
+  end_pause(t, t.f.s)
   move(c, t, 'resolved', nil)
   put(t, 'rr', reason)
   put(t, 'rz', c.now_ms)
@@ -889,7 +917,6 @@ local function resolve_ticket(c, t, reason, reopen_until, close_at)
   set_due(t, 1, nil)
   set_due(t, 2, nil)
   pause_due(c, t, 3)
-  drop(t, 'fc')
   local v = commit(c, t)
   emit(c, 'ticket.resolved', 'ticket', t.id, 'reason', reason, 'agent', t.f.la or '')
   return v
@@ -900,8 +927,6 @@ end
 -- 'followup,followup,...;resolve_at;reopen_until;close_at' (resolve part empty when none);
 -- `fa`: how many follow-ups fell due. It runs while the agent holds the ticket (pending, or
 -- assigned after a follow-up fell due) on the lifecycle slot.
-local CADENCE_FIELDS = {'fc', 'fa'}
-
 local function parse_cadence(fc)
   local list, resolve_at, reopen_until, close_at =
       string.match(fc, '^([^;]*);([^;]*);([^;]*);(.*)$')

@@ -7,7 +7,7 @@
 --          TICKETD_INVALID_TRANSITION status=<s>
 local function close(keys, argv)
   local c = context(keys, argv)
-  local t = begin_action(c, argv, 'close')
+  local t = begin_action(c, argv, 'close', SLA_FIELDS)
   return settle(c, close_ticket(c, t, 'close'))
 end
 register('close', close)

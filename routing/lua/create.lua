@@ -17,34 +17,30 @@ local function create(keys, argv)
   end
   local queue = argv[5]
   local score = score_of(argv[13])
+  -- The new ticket as the helpers know it: they schedule its SLA timer and overflow and note
+  -- what they set on it, written with everything else by the one HSET below.
+  local t = {key = tk, id = id, dirty = {}, sla = true,
+             f = {s = 'queued', v = '1', q = queue, r = score, qa = c.now_ms, d1 = argv[11],
+                  d3 = argv[12]}}
+  arm_sla(c, t)
+  arm_overflow(c, t, 1)
   local fields = {'s', 'queued', 'q', queue, 'p', argv[6], 'r', score, 'v', '1',
                   'ca', argv[10], 'ua', c.now_ms, 'qa', c.now_ms, 'd1', argv[11], 'd3', argv[12],
                   'fp', argv[4]}
   if argv[7] ~= '' then fields[#fields + 1] = 'ch'; fields[#fields + 1] = argv[7] end
   if argv[8] ~= '' then fields[#fields + 1] = 'sk'; fields[#fields + 1] = argv[8] end
   if argv[9] ~= '' then fields[#fields + 1] = 'at'; fields[#fields + 1] = argv[9] end
+  for name in pairs(t.dirty) do
+    if t.f[name] ~= nil then
+      fields[#fields + 1] = name
+      fields[#fields + 1] = t.f[name]
+    end
+  end
   redis.call('HSET', tk, unpack(fields))
-  -- The SLA timer: the first warning (or breach) of the two running targets.
-  local first = math.min(tonumber(argv[11]), tonumber(argv[12]))
-  if c.cfg.warn_ms > 0 then first = first - c.cfg.warn_ms end
-  redis.call('ZADD', key(c.P, 'timers'), first, 's|' .. id)
   redis.call('ZADD', key(c.P, 'queue', queue), score, id)
   age_add(c, queue, c.now_ms)
   emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
-  local pol = c.cfg.queues[queue]
-  if pol and (pol.mode == 'push' or #pol.overflow > 0) then
-    -- The new ticket as the other helpers know it; they change only a few fields of it.
-    local t = {key = tk, id = id, dirty = {},
-               f = {s = 'queued', v = '1', q = queue, r = score, qa = c.now_ms}}
-    arm_overflow(c, t, 1)
-    local later = {}
-    for name in pairs(t.dirty) do
-      later[#later + 1] = name
-      later[#later + 1] = t.f[name]
-    end
-    if #later > 0 then redis.call('HSET', tk, unpack(later)) end
-    c.requeued[queue] = true
-  end
+  if push_queue_policy(c, queue) then c.requeued[queue] = true end
   return settle(c, 'created')
 end
 register('create', create)

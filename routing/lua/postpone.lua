@@ -10,7 +10,6 @@
 local function postpone(keys, argv)
   local c = context(keys, argv)
   local t = begin_action(c, argv, 'postpone', SLA_FIELDS)
-  t.sla = true
   local agent = assignee(t)
   move(c, t, 'postponed', agent)
   put(t, 'pu', argv[6])

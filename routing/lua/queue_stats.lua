@@ -21,7 +21,7 @@ local function queue_stats(keys, argv)
     local st = f[1] or 'offline'
     by_status[st] = (by_status[st] or 0) + 1
     if st == 'online' then
-      local room = (tonumber(f[3]) or 0) < (tonumber(f[2]) or c.max_default)
+      local room = (tonumber(f[3]) or 0) < (tonumber(f[2]) or c.cfg.max_default)
       for _, q in ipairs(split(f[4])) do
         local row = index[q]
         if row then

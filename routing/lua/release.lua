@@ -13,8 +13,7 @@ local function release(keys, argv)
     fail('CONFLICT', 'reason=assignee assignee=' .. agent)
   end
   -- Given back, like a rejected offer: push routing does not hand it straight back.
-  local pol = c.cfg.queues[t.f.q]
-  add_cooldown(c, t, agent, pol and pol.cooldown or 0)
+  cool_down(c, t, agent, t.f.q)
   enqueue(c, t, t.f.q, score_of(argv[7]))
   local v = commit(c, t)
   emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q, 'via', 'release', 'agent', agent)

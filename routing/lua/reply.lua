@@ -7,9 +7,10 @@
 -- Returns  {the ticket's new version, assignments...}
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>; TICKETD_CONFLICT reason=assignee
+local REPLY_FIELDS = with_sla({'f1', 'fc', 'fa'})
 local function reply(keys, argv)
   local c = context(keys, argv)
-  local t = begin_action(c, argv, 'reply', {'f1', 'fc', 'fa'})
+  local t = begin_action(c, argv, 'reply', REPLY_FIELDS)
   local agent = assignee(t)
   if argv[6] ~= '' and argv[6] ~= agent then
     fail('CONFLICT', 'reason=assignee assignee=' .. agent)

@@ -8,8 +8,7 @@
 --          TICKETD_INVALID_TRANSITION status=<s>
 local function resolve(keys, argv)
   local c = context(keys, argv)
-  local t = begin_action(c, argv, 'resolve', RESOLVE_FIELDS)
-  t.sla = true
+  local t = begin_action(c, argv, 'resolve', SLA_FIELDS)
   return settle(c, resolve_ticket(c, t, argv[6], argv[7], argv[8]))
 end
 register('resolve', resolve)

@@ -12,7 +12,7 @@ local function rank_of(score)
   return string.match(score or '', '^-?%d+')
 end
 
-local LIFECYCLE_FIELDS = {'zr', 'os', 'ot', 'oq', 'cd', 'z1', 'z2', 'fc', 'fa'}
+local LIFECYCLE_FIELDS = with_sla({'zr', 'os', 'oq', 'cd', 'z1', 'z2', 'fc', 'fa'})
 local function fire_lifecycle(c, id)
   local t = find_ticket(c, id, LIFECYCLE_FIELDS)
   if not t or not t.f.lk then return end
@@ -23,12 +23,10 @@ local function fire_lifecycle(c, id)
   if kind == 'wake' and status == 'postponed' then
     local agent = assignee(t)
     local rank = t.f.zr or rank_of(t.f.r) or c.now_ms
-    drop(t, 'pu')
-    drop(t, 'zr')
     -- The reply targets resume where C++ put them for this wake-up.
     if t.f.z1 then set_due(t, 1, t.f.z1) end
     if t.f.z2 then set_due(t, 2, t.f.z2) end
-    for _, name in ipairs({'z1', 'z2', 'p1', 'p2', 'ps'}) do drop(t, name) end
+    end_pause(t, status)
     local now_status = return_to_agent(c, t, agent, rank, c.now + c.cfg.affinity_ms)
     commit(c, t)
     emit_returned(c, t, now_status, 'wake')
@@ -90,10 +88,10 @@ local function fire_lifecycle(c, id)
 end
 
 -- The SLA timer: warnings and breaches now due, then the next one.
+local SLA_TICK_FIELDS = with_sla({'p', 'br'})
 local function fire_sla(c, id)
-  local t = find_ticket(c, id, {'p', 'br', 'd1', 'd2', 'd3', 'w1', 'w2', 'w3'})
+  local t = find_ticket(c, id, SLA_TICK_FIELDS)
   if not t then return end
-  t.sla = true
   local holder = assignee(t) or ''
   for n = 1, 3 do
     local due = tonumber(t.f['d' .. n])

@@ -443,6 +443,21 @@ TEST_F(Integrity, VerifyReportsAQueuedTicketOutsideEveryQueue) {
   EXPECT_NE(report->violations[0].find("T-1"), std::string::npos);
 }
 
+TEST_F(Integrity, QueueStatsCountAnAgentWithoutItsOwnMaxByTheDefault) {
+  routing::agent_request r;
+  r.queues = {"general"};
+  r.status = agent_status::online;  // no max_concurrent: agents.max_concurrent (3) applies
+  auto cmd = rt_->plan.put_agent("ada", r, now());
+  ASSERT_OK(cmd);
+  ASSERT_FALSE(run(*cmd).is_error());
+  auto s = stats();
+  ASSERT_OK(s);
+  EXPECT_EQ(s->queues[0].agents_available, 1);
+  for (int i = 0; i < 3; ++i) created("T-" + std::to_string(i), "general");
+  for (int i = 0; i < 3; ++i) ASSERT_OK(next("ada"));
+  EXPECT_EQ(stats()->queues[0].agents_available, 0);
+}
+
 TEST_F(Integrity, QueueStatsTrackDepthAndOldestWait) {
   ASSERT_OK(put_agent("ada", {"general"}, 5));
   ASSERT_OK(put_agent("bob", {"general"}, 5, agent_status::away));
