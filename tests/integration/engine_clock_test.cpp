@@ -170,6 +170,30 @@ TEST_F(Clocks, AnyCustomerContactStartsTheCadenceAgain) {
   EXPECT_EQ(due_events.back().at("at"), std::to_string(again + day));
 }
 
+TEST_F(Clocks, ACadenceEndsWhenItsAgentLetsTheTicketGo) {
+  configure(clock_config("{followups: [1d, 3d, 5d], resolve_after: 6d}"));
+  ASSERT_OK(put_agent("ada", {"general"}));
+  answered("T-1");
+  const std::int64_t replied = now();
+  run_until(replied + day);  // 1/3: back in ada's inbox
+  ASSERT_EQ(status("T-1"), ticket_status::assigned);
+  ASSERT_OK(act(ticket_action::release, "T-1", with_agent("ada")));
+  ASSERT_OK(put_agent("bob", {"general"}));
+  ASSERT_OK(next("bob"));
+  run_until(replied + 4 * day);
+  ASSERT_OK(act(ticket_action::reply, "T-1", with_agent("bob")));
+  // Bob's reply starts a cadence of its own: nothing falls due at once for ada's old offsets.
+  const std::int64_t bob_replied = now();
+  run_until(bob_replied + day - 1);
+  EXPECT_EQ(status("T-1"), ticket_status::pending);
+  EXPECT_EQ(events("ticket.followup_due").size(), 1u);
+  run_until(bob_replied + day);
+  const auto due_events = events("ticket.followup_due");
+  ASSERT_EQ(due_events.size(), 2u);
+  EXPECT_EQ(due_events.back().at("attempt"), "1");
+  EXPECT_EQ(due_events.back().at("agent"), "bob");
+}
+
 TEST_F(Clocks, ResolvedReopensInsideTheSevenDayWindowThenClosesItself) {
   configure(clock_config("{}"));
   ASSERT_OK(put_agent("ada", {"general"}));
