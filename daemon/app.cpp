@@ -252,13 +252,15 @@ class application {
     const auto grace = runtime_.get()->cfg->server.shutdown_grace;
     const auto deadline = std::chrono::steady_clock::now() + grace;
     asio::steady_timer poll(workers_[0]->io);
-    while (server_->requests_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    // Requests finish; streams (closed by stop()) uncount their agents in Redis.
+    const auto busy = [this] { return server_->requests_in_flight() + server_->streams_open(); };
+    while (busy() > 0 && std::chrono::steady_clock::now() < deadline) {
       poll.expires_after(std::chrono::milliseconds(10));
       co_await poll.async_wait(use_tuple);
     }
-    if (server_->requests_in_flight() > 0) {
-      log_warning("{} request(s) still in flight after the grace period; closing them",
-                  server_->requests_in_flight());
+    if (busy() > 0) {
+      log_warning("{} request(s) and {} stream(s) still open after the grace period; closing them",
+                  server_->requests_in_flight(), server_->streams_open());
     }
     // Every response is written: what is left (idle keep-alive reads, Redis readers, timers)
     // can simply stop with the io_contexts.
@@ -283,12 +285,14 @@ class application {
   routing::system_clock system_clock_;
   std::unique_ptr<routing::manual_clock> manual_clock_;
   metrics metrics_;
+  // Before the workers: sessions still suspended in their io_contexts unwatch it when the
+  // io_contexts destroy them.
+  event_hub hub_;
   std::vector<std::unique_ptr<worker>> workers_;
   std::unique_ptr<embedded_redis> embedded_;
   std::unique_ptr<api::service> service_;
   std::unique_ptr<http_server> server_;
   std::unique_ptr<timer_loop> timers_;
-  event_hub hub_;
   std::unique_ptr<event_tail> events_;
 };
 

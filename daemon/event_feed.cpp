@@ -48,11 +48,6 @@ void event_hub::unwatch(std::uint64_t id) {
   wakers_.erase(id);
 }
 
-std::size_t event_hub::agent_watchers() const {
-  std::lock_guard lock(mutex_);
-  return agents_.size();
-}
-
 void event_hub::publish(event_list batch) {
   if (batch.empty()) return;
   std::lock_guard lock(mutex_);

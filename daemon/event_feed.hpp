@@ -39,7 +39,6 @@ class event_hub {
   // Called by the tail with each batch read, oldest first.
   void publish(event_list batch);
 
-  std::size_t agent_watchers() const;
 
  private:
   struct agent_watch {

@@ -48,6 +48,9 @@ http_response error_response(routing::errc code, std::string message) {
   http_response r;
   r.status = api::http_status(code);
   r.body = api::error_body(routing::make_error(code, std::move(message)));
+  if (const auto after = api::retry_after(code); !after.empty()) {
+    r.headers.emplace_back("Retry-After", std::string{after});
+  }
   return r;
 }
 
@@ -81,6 +84,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   // Read and not yet handled (the response is not computed). Decremented before the write
   // starts, so a client holding a response never sees its own request still counted.
   std::atomic<std::size_t> in_handler{0};
+  // Connections carrying an agent stream or an event feed: shutdown lets them say goodbye
+  // (an agent's stream uncounts itself in Redis when it closes).
+  std::atomic<std::size_t> streams{0};
   std::atomic<bool> stopping{false};
   std::size_t next_worker = 0;
 
@@ -183,9 +189,18 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       ++in_handler;
       http_response response = co_await handler.handle(request);
       --in_handler;
+      if ((response.websocket || response.sse) && stopping.load()) {
+        // No new streams once stopping: the client reconnects, to another daemon if need be.
+        http_response refused =
+            error_response(routing::errc::unavailable, "the server is stopping");
+        co_await write(stream, refused, req.version(), false);
+        --in_flight;
+        break;
+      }
       if (response.websocket || response.sse) {
         // The connection now carries a stream: it is no longer a request in flight, and
         // stopping the server closes it.
+        ++streams;
         --in_flight;
         state->busy = false;
         if (response.websocket) {
@@ -197,6 +212,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         } else {
           co_await serve_events(*state, *response.sse);
         }
+        --streams;
         break;
       }
       const bool keep_alive = req.keep_alive() && !stopping.load();
@@ -320,5 +336,7 @@ std::size_t http_server::open_connections() const { return impl_->connections.lo
 std::size_t http_server::requests_in_flight() const { return impl_->in_flight.load(); }
 
 std::size_t http_server::requests_in_handler() const { return impl_->in_handler.load(); }
+
+std::size_t http_server::streams_open() const { return impl_->streams.load(); }
 
 }  // namespace ticketd::daemon

@@ -33,6 +33,8 @@ class http_server {
   std::size_t requests_in_flight() const;
   // Read and still being handled: the ticketd_http_requests_in_flight gauge.
   std::size_t requests_in_handler() const;
+  // Agent streams and event feeds still open (closing ones included).
+  std::size_t streams_open() const;
 
  private:
   struct impl;

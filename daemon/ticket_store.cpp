@@ -21,7 +21,8 @@ routing::error unavailable(const boost::system::error_code& ec) {
 }
 
 bool lost_configuration(const resp_value& reply) {
-  return reply.is_error() && reply.str.rfind("TICKETD_UNCONFIGURED", 0) == 0;
+  const auto e = routing::reply_error(reply);
+  return e && e->code == errc::unconfigured;
 }
 
 }  // namespace

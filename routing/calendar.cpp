@@ -19,7 +19,6 @@ constexpr int max_days_walked = 366 * 30;
 }  // namespace
 
 struct business_calendar::impl {
-  std::string name;
   const date::time_zone* zone = nullptr;
   std::array<std::vector<config::time_of_day_interval>, 7> hours;  // Monday first
   std::vector<date::local_days> holidays;                          // sorted
@@ -62,7 +61,6 @@ struct business_calendar::impl {
 
 business_calendar::business_calendar(const config::calendar_config& cfg)
     : impl_(std::make_unique<impl>()) {
-  impl_->name = cfg.name;
   impl_->zone = date::locate_zone(cfg.timezone);  // throws std::runtime_error when unknown
   impl_->hours = cfg.hours;
   for (const auto& h : cfg.holidays) {
@@ -75,8 +73,6 @@ business_calendar::business_calendar(const config::calendar_config& cfg)
 business_calendar::~business_calendar() = default;
 business_calendar::business_calendar(business_calendar&&) noexcept = default;
 business_calendar& business_calendar::operator=(business_calendar&&) noexcept = default;
-
-const std::string& business_calendar::name() const { return impl_->name; }
 
 std::int64_t business_calendar::add(std::int64_t from_ms, std::int64_t business_ms) const {
   if (business_ms <= 0) return from_ms;

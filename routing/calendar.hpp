@@ -19,8 +19,6 @@ class business_calendar {
   business_calendar(business_calendar&&) noexcept;
   business_calendar& operator=(business_calendar&&) noexcept;
 
-  const std::string& name() const;
-
   // The instant after `from_ms` by which `business_ms` of working time has passed. Adding to
   // an instant outside working hours starts counting at the next opening; adding zero is
   // `from_ms` itself.

@@ -32,6 +32,15 @@ std::optional<std::int64_t> earliest(std::optional<std::int64_t> a, std::optiona
   return std::min(*a, *b);
 }
 
+// A target due at `due` that paused at `paused_at` and runs again from `resumes_at`: due with
+// the time it had left (nullopt when it was not running).
+std::optional<std::int64_t> carried(const sla_clock& sla, std::optional<std::int64_t> due,
+                                    std::optional<std::int64_t> paused_at, std::int64_t resumes_at,
+                                    config::time_basis basis) {
+  if (!due || !paused_at) return std::nullopt;
+  return sla.resume(resumes_at, sla.remaining(*paused_at, *due, basis), basis);
+}
+
 std::size_t priority_index(const config::config& cfg, std::string_view name) {
   for (std::size_t i = 0; i < cfg.priorities.size(); ++i) {
     if (cfg.priorities[i].name == name) return i;
@@ -52,9 +61,9 @@ outcome<const config::queue_config*> planner::known_queue(std::string_view name,
   return q;
 }
 
-std::int64_t planner::rank_in(const config::queue_config& q, const ticket& t, std::int64_t now,
-                              std::optional<std::int64_t> extra_due) const {
-  const auto due = earliest(t.next_due(), extra_due).value_or(now);
+std::int64_t planner::rank_in(const config::queue_config& q, const ticket& t,
+                              std::int64_t now) const {
+  const auto due = t.next_due().value_or(now);
   return compute_rank(due, now, q.wait_weight, q.rank_offset.count());
 }
 
@@ -131,18 +140,14 @@ outcome<return_args> planner::returning(const ticket& t, std::int64_t now) const
                                           t.priority + "' is no longer configured; transfer it");
   }
   // Paused targets resume with the time they had left when they paused.
-  const auto resumed = [&](std::optional<std::int64_t> frozen, const config::span& span) {
-    std::optional<std::int64_t> due;
-    if (frozen && t.paused_at) {
-      due = sla_.resume(now, sla_.remaining(*t.paused_at, *frozen, span.basis), span.basis);
-    }
-    return due;
-  };
   return_args r;
-  r.first_reply_due = resumed(t.paused_first_reply, p->first_reply);
-  r.next_reply_due = earliest(earliest(t.next_reply_due, resumed(t.paused_next_reply, p->next_reply)),
-                              sla_.add(now, p->next_reply));
-  r.resolution_due = resumed(t.paused_resolution, p->resolution);
+  r.first_reply_due =
+      carried(sla_, t.paused_first_reply, t.paused_at, now, p->first_reply.basis);
+  r.next_reply_due = earliest(
+      earliest(t.next_reply_due,
+               carried(sla_, t.paused_next_reply, t.paused_at, now, p->next_reply.basis)),
+      sla_.add(now, p->next_reply));
+  r.resolution_due = carried(sla_, t.paused_resolution, t.paused_at, now, p->resolution.basis);
   ticket next = t;
   if (r.first_reply_due) next.first_reply_due = r.first_reply_due;
   next.next_reply_due = r.next_reply_due;
@@ -246,17 +251,16 @@ outcome<command> planner::action(ticket_action a, std::string_view id,
         return field_error(errc::invalid_argument, "until", "until must be in the future");
       }
       // The reply targets pause until the wake-up, and resume with what they had left.
+      // (A priority no longer configured counts wall time.)
       const auto* p = cfg_.find_priority(snapshot->priority);
-      const auto at_wake = [&](std::optional<std::int64_t> due, const config::span* span) {
-        std::optional<std::int64_t> out;
-        if (due && span != nullptr) {
-          out = sla_.resume(*r.until, sla_.remaining(now, *due, span->basis), span->basis);
-        }
-        return out;
+      const auto basis = [p](config::span config::priority_config::*target) {
+        return p != nullptr ? (p->*target).basis : config::time_basis::wall;
       };
       ticket woken = *snapshot;
-      woken.first_reply_due = at_wake(snapshot->first_reply_due, p ? &p->first_reply : nullptr);
-      woken.next_reply_due = at_wake(snapshot->next_reply_due, p ? &p->next_reply : nullptr);
+      woken.first_reply_due = carried(sla_, snapshot->first_reply_due, now, *r.until,
+                                      basis(&config::priority_config::first_reply));
+      woken.next_reply_due = carried(sla_, snapshot->next_reply_due, now, *r.until,
+                                     basis(&config::priority_config::next_reply));
       const auto* q = cfg_.find_queue(snapshot->queue);
       const auto wake_rank = q != nullptr ? rank_in(*q, woken, *r.until) : *r.until;
       return postpone_call(b, ref, *r.until, wake_rank,

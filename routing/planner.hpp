@@ -41,10 +41,8 @@ class planner {
 
   outcome<command> put_agent(std::string_view id, const agent_request& r, std::int64_t now) const;
 
-  // The rank of ticket t entering queue q at `now`, following its next due target
-  // (`extra_due`, when given, is a due time about to be set).
-  std::int64_t rank_in(const config::queue_config& q, const ticket& t, std::int64_t now,
-                       std::optional<std::int64_t> extra_due = std::nullopt) const;
+  // The rank of ticket t entering queue q at `now`, following its next due target.
+  std::int64_t rank_in(const config::queue_config& q, const ticket& t, std::int64_t now) const;
 
   call_base base(std::int64_t now) const { return {keys_, settings_, now}; }
 

@@ -1,14 +1,16 @@
 #include <charconv>
 
 #include "routing/functions.hpp"
+#include "routing/status.hpp"
 
 namespace ticketd::routing {
 namespace {
 
+// config::status_kind lists the statuses in ticket_status's order (checked below).
 std::string_view status_name(config::status_kind s) {
-  static constexpr std::string_view names[] = {"queued",    "offered",  "assigned", "pending",
-                                               "postponed", "resolved", "closed"};
-  return names[static_cast<std::size_t>(s)];
+  static_assert(static_cast<int>(config::status_kind::closed) ==
+                static_cast<int>(ticket_status::closed));
+  return to_string(static_cast<ticket_status>(s));
 }
 
 std::string_view strategy_name(config::push_strategy s) {

@@ -44,8 +44,6 @@ class sla_clock {
   // A span's length as time in its basis (a business day weighs the calendar's average day).
   std::int64_t length(const config::span& span) const;
 
-  const business_calendar* calendar() const { return calendar_ ? &*calendar_ : nullptr; }
-
  private:
   std::optional<business_calendar> calendar_;
 };

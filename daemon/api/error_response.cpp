@@ -19,6 +19,11 @@ std::string detail_or(const routing::error& e, std::string_view name, std::strin
 
 }  // namespace
 
+std::string_view retry_after(errc code) {
+  // A second is about how long a failover or a restart of the embedded server takes.
+  return http_status(code) == 503 ? "1" : "";
+}
+
 int http_status(errc code) {
   switch (code) {
     case errc::invalid_argument: return 400;

@@ -3,12 +3,17 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "routing/errors.hpp"
 
 namespace ticketd::daemon::api {
 
 int http_status(routing::errc code);
+
+// The Retry-After value a response with this code carries, or empty: every 503 (Redis
+// unreachable, or its configuration not stored yet) is worth retrying shortly.
+std::string_view retry_after(routing::errc code);
 
 // {"error": {"code", "message", ...details}}; numeric details (load, max_concurrent, version)
 // render as numbers.

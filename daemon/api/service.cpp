@@ -31,9 +31,9 @@ http_response json(int status, std::string body) {
 
 http_response failure(const routing::error& e) {
   http_response r = json(http_status(e.code), error_body(e));
-  // Redis is the only thing we wait for; a second is about how long a failover or restart of
-  // the embedded server takes.
-  if (e.code == errc::unavailable) r.headers.emplace_back("Retry-After", "1");
+  if (const auto after = retry_after(e.code); !after.empty()) {
+    r.headers.emplace_back("Retry-After", std::string{after});
+  }
   return r;
 }
 

@@ -103,6 +103,7 @@ class agent_session final : public agent_channel,
     metrics_.agents_connected(1);
     const auto rt = runtime_.get();
     auto r = co_await store_.agent_presence(*rt, agent_, 1, presence_status(*rt, true));
+    counted_ = r.has_value();
     std::string hello;
     json_writer w(hello);
     w.begin_object().field("type", "connected").field("agent", agent_);
@@ -147,6 +148,8 @@ class agent_session final : public agent_channel,
     hub_.unwatch(watch_);
     metrics_.agents_connected(-1);
     if (slow) log_warning("agent {} disconnected: it did not read its events fast enough", agent_);
+    // Uncount only a connection Redis counted: another daemon's stream of this agent stays.
+    if (!counted_) co_return;
     const auto rt = runtime_.get();
     auto r = co_await store_.agent_presence(*rt, agent_, -1, presence_status(*rt, false));
     if (r) {
@@ -184,6 +187,9 @@ class agent_session final : public agent_channel,
   metrics& metrics_;
   send_fn send_;
   std::uint64_t watch_ = 0;
+  // Redis counted this connection (opened's +1 was answered). A +1 that timed out may have
+  // counted it after all; uncounting it blindly could take another daemon's stream away.
+  bool counted_ = false;
 };
 
 class sse_session final : public event_stream, public std::enable_shared_from_this<sse_session> {

@@ -493,7 +493,9 @@ TEST_F(Planner, RankInFollowsTheEarliestDueOrNow) {
   auto t = snapshot();
   const auto& general = *cfg_.find_queue("general");
   EXPECT_EQ(plan_.rank_in(general, t, t0), t0 + 6 * hour_ms);
-  EXPECT_EQ(plan_.rank_in(general, t, t0, t0 + hour_ms), t0 + hour_ms);
+  t.next_reply_due = t0 + hour_ms;  // an earlier target
+  EXPECT_EQ(plan_.rank_in(general, t, t0), t0 + hour_ms);
+  t.next_reply_due.reset();
   t.first_reply_due.reset();
   t.resolution_due.reset();
   EXPECT_EQ(plan_.rank_in(general, t, t0), t0);

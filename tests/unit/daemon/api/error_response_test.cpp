@@ -40,12 +40,20 @@ TEST(HttpStatus, FollowsTheApiTable) {
       {errc::version_mismatch, 412},
       {errc::payload_too_large, 413},
       {errc::unavailable, 503},
+      {errc::unconfigured, 503},
       {errc::stale, 409},
       {errc::internal, 500},
   };
   for (const auto& [code, status] : table) {
     EXPECT_EQ(http_status(code), status) << routing::code_name(code);
   }
+}
+
+TEST(RetryAfter, EveryServiceUnavailableSaysWhenToRetry) {
+  EXPECT_EQ(retry_after(errc::unavailable), "1");
+  EXPECT_EQ(retry_after(errc::unconfigured), "1");
+  EXPECT_EQ(retry_after(errc::conflict), "");
+  EXPECT_EQ(retry_after(errc::internal), "");
 }
 
 TEST(ErrorBody, HasCodeAndMessageForEveryCode) {
