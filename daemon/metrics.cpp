@@ -258,24 +258,18 @@ void metrics::overflowed(std::int64_t count) {
 
 void metrics::escalated() { impl_->escalation_counter->Increment(); }
 
-void metrics::timer_note(std::string_view note) {
-  // kind|label|label: see routing::tick_result::notes.
-  const auto bar = note.find('|');
-  const std::string_view kind = note.substr(0, bar);
-  const std::string_view rest = bar == std::string_view::npos ? std::string_view{} : note.substr(bar + 1);
-  const auto bar2 = rest.find('|');
-  const std::string first{rest.substr(0, bar2)};
-  const std::string second{bar2 == std::string_view::npos ? std::string_view{} : rest.substr(bar2 + 1)};
-  if (kind == "sla.warning") {
-    impl_->sla_warnings.Add({{"queue", first}, {"target", second}}).Increment();
-  } else if (kind == "sla.breached") {
-    impl_->sla_breaches.Add({{"queue", first}, {"target", second}}).Increment();
-  } else if (kind == "followup") {
-    impl_->followups.Add({}).Increment();
-  } else if (kind == "resolved") {
-    impl_->auto_resolves.Add({{"reason", first}}).Increment();
-  } else if (kind == "closed") {
-    impl_->auto_closes.Add({}).Increment();
+void metrics::timer_fired(const routing::timer_note& note) {
+  using kind = routing::timer_note::kind;
+  switch (note.what) {
+    case kind::sla_warning:
+      impl_->sla_warnings.Add({{"queue", note.queue}, {"target", note.label}}).Increment();
+      break;
+    case kind::sla_breached:
+      impl_->sla_breaches.Add({{"queue", note.queue}, {"target", note.label}}).Increment();
+      break;
+    case kind::followup: impl_->followups.Add({}).Increment(); break;
+    case kind::resolved: impl_->auto_resolves.Add({{"reason", note.label}}).Increment(); break;
+    case kind::closed: impl_->auto_closes.Add({}).Increment(); break;
   }
 }
 

@@ -31,9 +31,9 @@ class metrics final : public redis_observer {
   void offer(offer_outcome outcome, std::int64_t count = 1);
   void overflowed(std::int64_t count);
   void escalated();
-  // One thing a timer did (routing::tick_result::notes): SLA warnings and breaches by queue
-  // and target, follow-ups due, auto-resolves by reason, auto-closes.
-  void timer_note(std::string_view note);
+  // One thing a timer did: SLA warnings and breaches by queue and target, follow-ups due,
+  // auto-resolves by reason, auto-closes.
+  void timer_fired(const routing::timer_note& note);
   // Time from a ticket entering its queue to an agent getting it (pull, push or offer).
   void waited(std::int64_t queued_at_ms, std::int64_t now_ms);
   void agents_connected(std::int64_t delta);

@@ -33,7 +33,7 @@ asio::awaitable<std::optional<std::int64_t>> fire_batches(ticket_store& store,
     if (r->fired > 0) m.timers_fired(r->fired);
     if (r->offer_timeouts > 0) m.offer(offer_outcome::timeout, r->offer_timeouts);
     if (r->overflows > 0) m.overflowed(r->overflows);
-    for (const auto& note : r->notes) m.timer_note(note);
+    for (const auto& note : r->notes) m.timer_fired(note);
     record_pushes(m, r->assignments, store.now());
     if (r->fired < static_cast<std::int64_t>(timer_loop::batch)) co_return r->next_due;
     // Let requests waiting on this thread run before the next batch.

@@ -347,6 +347,42 @@ outcome<queue_head> decode_queue_head(const resp_value& reply) {
   return out;
 }
 
+namespace {
+
+// The tick's notes: 'sla.warning|<queue>|<target>', 'sla.breached|<queue>|<target>',
+// 'followup', 'resolved|<reason>', 'closed'.
+std::vector<timer_note> decode_notes(const resp_value& v) {
+  using kind = timer_note::kind;
+  std::vector<timer_note> out;
+  for (const auto& text : strings_of(v)) {
+    const std::string_view s = text;
+    const auto bar = s.find('|');
+    const std::string_view what = s.substr(0, bar);
+    const std::string_view rest = bar == std::string_view::npos ? "" : s.substr(bar + 1);
+    timer_note n;
+    if (what == "sla.warning" || what == "sla.breached") {
+      const auto bar2 = rest.find('|');
+      if (bar2 == std::string_view::npos) continue;
+      n.what = what == "sla.warning" ? kind::sla_warning : kind::sla_breached;
+      n.queue = rest.substr(0, bar2);
+      n.label = rest.substr(bar2 + 1);
+    } else if (what == "resolved") {
+      n.what = kind::resolved;
+      n.label = rest;
+    } else if (what == "followup") {
+      n.what = kind::followup;
+    } else if (what == "closed") {
+      n.what = kind::closed;
+    } else {
+      continue;
+    }
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+}  // namespace
+
 outcome<tick_result> decode_tick(const resp_value& reply) {
   if (auto e = reply_error(reply)) return std::move(*e);
   if (!reply.is_array() || reply.elements.empty() || !is_array_of(reply.elements[0], 5)) {
@@ -354,7 +390,7 @@ outcome<tick_result> decode_tick(const resp_value& reply) {
   }
   const auto& counts = reply.elements[0].elements;
   return tick_result{to_int(counts[0]),     non_negative(counts[1]), to_int(counts[2]),
-                     to_int(counts[3]),     strings_of(counts[4]),   decode_assignments(reply)};
+                     to_int(counts[3]),     decode_notes(counts[4]),  decode_assignments(reply)};
 }
 
 outcome<verify_report> decode_verify(const resp_value& reply) {

@@ -226,14 +226,22 @@ struct queue_head {
 };
 outcome<queue_head> decode_queue_head(const resp_value& reply);
 
+// One thing a timer did that metrics count.
+struct timer_note {
+  enum class kind { sla_warning, sla_breached, followup, resolved, closed };
+  kind what = kind::followup;
+  std::string queue;  // sla_*
+  std::string label;  // sla_*: the target; resolved: the reason
+  friend bool operator==(const timer_note&, const timer_note&) = default;
+};
+
 struct tick_result {
   std::int64_t fired = 0;
   std::optional<std::int64_t> next_due;
   std::int64_t offer_timeouts = 0;
   std::int64_t overflows = 0;
-  // What the timers did that metrics count: 'sla.warning|<queue>|<target>',
-  // 'sla.breached|<queue>|<target>', 'followup', 'resolved|<reason>', 'closed'.
-  std::vector<std::string> notes;
+  // What the timers did that metrics count (unknown notes are skipped).
+  std::vector<timer_note> notes;
   std::vector<assignment> assignments;
 };
 outcome<tick_result> decode_tick(const resp_value& reply);

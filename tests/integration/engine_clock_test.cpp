@@ -239,11 +239,14 @@ TEST_F(Clocks, SlaWarnsThenBreachesEachTargetOnce) {
   clock_.set(t0 + 45 * minute);
   auto fired = tick();
   ASSERT_OK(fired);
-  EXPECT_EQ(fired->notes, std::vector<std::string>{"sla.warning|general|first_reply"});
+  using note = routing::timer_note;
+  EXPECT_EQ(fired->notes,
+            (std::vector<note>{{note::kind::sla_warning, "general", "first_reply"}}));
   clock_.set(t0 + hour);
   fired = tick();
   ASSERT_OK(fired);
-  EXPECT_EQ(fired->notes, std::vector<std::string>{"sla.breached|general|first_reply"});
+  EXPECT_EQ(fired->notes,
+            (std::vector<note>{{note::kind::sla_breached, "general", "first_reply"}}));
   auto t = get("T-1");
   ASSERT_OK(t);
   EXPECT_EQ(t->breached, std::vector<std::string>{"first_reply"});

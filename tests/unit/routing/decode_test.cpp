@@ -529,7 +529,9 @@ TEST(DecodeQueueHead, MapsErrorsAndMalformedReplies) {
 TEST(DecodeTick, ReadsFiredAndNextDue) {
   const auto r = decode_tick(array({array({integer(3), integer(t0 + 1000), integer(1), integer(2),
                                            array({bulk("sla.breached|billing|first_reply"),
-                                                  bulk("followup")})}),
+                                                  bulk("followup"), bulk("resolved|unresponsive"),
+                                                  bulk("closed"), bulk("sla.warning"),
+                                                  bulk("something-new")})}),
                                     assign_entry("T-5", "ada")}));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->fired, 3);
@@ -537,7 +539,12 @@ TEST(DecodeTick, ReadsFiredAndNextDue) {
   EXPECT_EQ(r->offer_timeouts, 1);
   EXPECT_EQ(r->overflows, 2);
   ASSERT_EQ(r->assignments.size(), 1u);
-  EXPECT_EQ(r->notes, (std::vector<std::string>{"sla.breached|billing|first_reply", "followup"}));
+  using kind = timer_note::kind;
+  // Malformed and unknown notes are skipped.
+  EXPECT_EQ(r->notes, (std::vector<timer_note>{{kind::sla_breached, "billing", "first_reply"},
+                                               {kind::followup, "", ""},
+                                               {kind::resolved, "", "unresponsive"},
+                                               {kind::closed, "", ""}}));
   const auto idle =
       decode_tick(array({array({integer(0), integer(-1), integer(0), integer(0), array({})})}));
   ASSERT_TRUE(idle.has_value());
