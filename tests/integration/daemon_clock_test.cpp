@@ -4,7 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 
-#include <regex>
+#include <latch>
 #include <thread>
 
 #include "tests/support/daemon_process.hpp"
@@ -85,9 +85,11 @@ TEST(DaemonClocks, TwoDaemonsFireEachTimerExactlyOnce) {
     http_client c(a.port());
     create_tickets(c, tickets);
   }
-  // Both daemons reach the due times at once, in small steps, each ticking on its own.
-  const auto walk = [](std::uint16_t port) {
+  // Both daemons walk to the due times together, in small steps, each ticking on its own.
+  std::latch go(2);
+  const auto walk = [&go](std::uint16_t port) {
     http_client c(port);
+    go.arrive_and_wait();
     for (int step = 0; step < 14; ++step) {
       const auto r = c.post("/v1/admin/clock", R"({"advance":"5m"})");
       if (r.status != 200) ADD_FAILURE() << r.body;

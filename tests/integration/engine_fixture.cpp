@@ -34,11 +34,6 @@ defaults: {queue: general, priority: normal}
 )";
 }
 
-redis_server& shared_redis() {
-  static redis_server server;
-  return server;
-}
-
 void EngineTest::SetUp() {
   redis_ = std::make_unique<redis_client>(shared_redis().socket());
   static bool loaded = false;
@@ -162,9 +157,14 @@ routing::outcome<routing::queue_stats> EngineTest::stats() {
                                      run(routing::queue_stats_call(rt_->plan.base(now()), rt_->queue_names)));
 }
 
+// Bounds the tick loops below: a timer that re-arms itself at a time already due would
+// otherwise keep a test running until ctest's timeout.
+constexpr int max_ticks = 10'000;
+
 void EngineTest::advance(std::int64_t by) {
   clock_.advance(std::chrono::milliseconds{by});
-  for (;;) {
+  for (int n = 0;; ++n) {
+    ASSERT_LT(n, max_ticks) << "timers keep falling due";
     auto r = tick();
     ASSERT_TRUE(r.has_value());
     if (r->fired < 100) break;
@@ -172,7 +172,8 @@ void EngineTest::advance(std::int64_t by) {
 }
 
 void EngineTest::run_until(std::int64_t when) {
-  for (;;) {
+  for (int n = 0;; ++n) {
+    ASSERT_LT(n, max_ticks) << "timers keep falling due";
     auto first = redis({"ZRANGE", key(routing::key_part::timers), "0", "0", "WITHSCORES"});
     if (first.elements.size() < 2) break;
     const auto due = static_cast<std::int64_t>(std::stod(first.elements[1].str));

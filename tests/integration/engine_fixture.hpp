@@ -28,8 +28,6 @@ inline constexpr std::int64_t day = 24 * hour;
 // The configuration most engine tests run with.
 std::string engine_config_yaml();
 
-// One private redis-server for the whole test binary.
-redis_server& shared_redis();
 
 class EngineTest : public ::testing::Test {
  protected:

@@ -134,4 +134,9 @@ std::string http_client::raw(std::string_view bytes) {
   return out;
 }
 
+std::string json_str(const boost::json::value& v, std::string_view key) {
+  const auto* f = v.as_object().if_contains(key);
+  return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string{};
+}
+
 }  // namespace ticketd::testing

@@ -54,4 +54,7 @@ class http_client {
   std::string buffer_;
 };
 
+// The string member `key` of a JSON object, or "" when it is absent or not a string.
+std::string json_str(const boost::json::value& v, std::string_view key);
+
 }  // namespace ticketd::testing

@@ -82,4 +82,9 @@ void redis_server::pause() { process_->signal(SIGSTOP); }
 
 void redis_server::resume() { process_->signal(SIGCONT); }
 
+redis_server& shared_redis() {
+  static redis_server server;
+  return server;
+}
+
 }  // namespace ticketd::testing

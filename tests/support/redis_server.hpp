@@ -38,4 +38,7 @@ class redis_server {
   std::unique_ptr<process> process_;
 };
 
+// One private redis-server for the whole test binary, started on first use.
+redis_server& shared_redis();
+
 }  // namespace ticketd::testing
