@@ -327,6 +327,25 @@ void metrics::failed(redis_errc why) {
 
 void metrics::connection_state(bool up) { impl_->up_gauge->Increment(up ? 1.0 : -1.0); }
 
+void record_ticket(metrics& m, const routing::ticket& t, assignment_mode when_assigned) {
+  if (t.status == routing::ticket_status::queued && t.personal_queue.empty()) m.enqueued(t.queue);
+  if (t.status == routing::ticket_status::assigned) m.assigned(when_assigned);
+}
+
+void record_action(metrics& m, routing::ticket_action a, const routing::ticket_result& r,
+                   std::int64_t now_ms) {
+  using routing::ticket_action;
+  m.transition(routing::to_string(a));
+  const assignment_mode mode = a == ticket_action::reassign ? assignment_mode::reassign
+                               : a == ticket_action::accept ? assignment_mode::accepted
+                                                            : assignment_mode::returned;
+  record_ticket(m, r.value, mode);
+  if (a == ticket_action::accept) m.offer(offer_outcome::accepted);
+  if (a == ticket_action::reject) m.offer(offer_outcome::rejected);
+  if (a == ticket_action::escalate) m.escalated();
+  record_pushes(m, r.assignments, now_ms);
+}
+
 void record_pushes(metrics& m, std::span<const routing::assignment> pushed, std::int64_t now_ms) {
   for (const auto& a : pushed) {
     if (a.status == routing::ticket_status::offered) {

@@ -12,6 +12,7 @@
 #include "daemon/api/routes.hpp"
 #include "daemon/redis_connection.hpp"
 #include "routing/functions.hpp"
+#include "routing/transitions.hpp"
 
 namespace ticketd::daemon {
 
@@ -61,5 +62,14 @@ class metrics final : public redis_observer {
 // Counts what push routing did in one call: offers made or push assignments, and each ticket's
 // wait from its queue to the agent.
 void record_pushes(metrics& m, std::span<const routing::assignment> pushed, std::int64_t now_ms);
+
+// Counts where a ticket ended up after a call: enqueued in a shared queue, or assigned (as
+// `when_assigned`).
+void record_ticket(metrics& m, const routing::ticket& t, assignment_mode when_assigned);
+
+// Counts one ticket action however it arrived (HTTP or an agent's stream): the transition,
+// where the ticket went, offers accepted or rejected, escalations, and the pushes it caused.
+void record_action(metrics& m, routing::ticket_action a, const routing::ticket_result& r,
+                   std::int64_t now_ms);
 
 }  // namespace ticketd::daemon

@@ -233,6 +233,27 @@ routing::outcome<create_request> parse_create(std::string_view body) {
   return r;
 }
 
+routing::outcome<agent_frame> parse_agent_frame(std::string_view text) {
+  auto parsed = parse_object(text);
+  if (!parsed) return parsed.error();
+  fields f(parsed->get_object());
+  agent_frame out;
+  std::string action;
+  if (auto e = read_string(f, "action", action, true)) return *e;
+  if (action == "accept") {
+    out.action = routing::ticket_action::accept;
+  } else if (action == "reject") {
+    out.action = routing::ticket_action::reject;
+    if (auto e = read_reason(f, out.request.reason)) return *e;
+  } else {
+    return invalid_argument("action", "action must be accept or reject");
+  }
+  if (auto e = read_id(f, "ticket", out.ticket, true)) return *e;
+  if (auto e = read_string(f, "token", out.request.token)) return *e;
+  if (auto e = check_unknown(f)) return *e;
+  return out;
+}
+
 routing::outcome<action_request> parse_action(routing::ticket_action action, std::string_view body) {
   using routing::ticket_action;
   auto parsed = parse_object(body);

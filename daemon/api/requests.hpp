@@ -28,6 +28,15 @@ routing::outcome<routing::agent_request> parse_agent(std::string_view body);
 routing::outcome<routing::agent_status> parse_status(std::string_view body);
 routing::outcome<clock_request> parse_clock(std::string_view body);
 
+// A frame an agent sends on its stream: {"action": "accept"|"reject", "ticket", "token",
+// "reason"}; the request acts as the stream's agent (an "agent" field is refused).
+struct agent_frame {
+  routing::ticket_action action = routing::ticket_action::accept;
+  std::string ticket;
+  routing::action_request request;
+};
+routing::outcome<agent_frame> parse_agent_frame(std::string_view text);
+
 // `3` or `"3"` or `W/"3"`.
 std::optional<std::int64_t> parse_if_match(std::string_view header);
 

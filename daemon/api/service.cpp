@@ -49,19 +49,6 @@ std::optional<routing::error> check_id(std::string_view kind, std::string_view i
   return invalid_argument(kind, std::string{kind} + " id must match [A-Za-z0-9._:@-]{1,128}");
 }
 
-void count_outcome(metrics& m, const routing::ticket& t, assignment_mode when_assigned) {
-  if (t.status == routing::ticket_status::queued && t.personal_queue.empty()) m.enqueued(t.queue);
-  if (t.status == routing::ticket_status::assigned) m.assigned(when_assigned);
-}
-
-assignment_mode mode_of(routing::ticket_action a) {
-  switch (a) {
-    case routing::ticket_action::reassign: return assignment_mode::reassign;
-    case routing::ticket_action::accept: return assignment_mode::accepted;
-    default: return assignment_mode::returned;
-  }
-}
-
 }  // namespace
 
 struct service::call {
@@ -159,7 +146,7 @@ service::reply service::create_ticket(call& c) {
   if (!result) co_return failure(result.error());
   if (result->created) {
     metrics_.transition("create");
-    count_outcome(metrics_, result->value, assignment_mode::push);
+    record_ticket(metrics_, result->value, assignment_mode::push);
   }
   record_pushes(metrics_, result->assignments, c.store.now());
   co_return json(result->created ? 201 : 200,
@@ -213,12 +200,7 @@ service::reply service::ticket_action(call& c) {
   }
   auto t = co_await c.store.act(*c.rt, *action, c.route.id, if_match, *req);
   if (!t) co_return failure(t.error());
-  metrics_.transition(routing::to_string(*action));
-  count_outcome(metrics_, t->value, mode_of(*action));
-  if (*action == routing::ticket_action::accept) metrics_.offer(offer_outcome::accepted);
-  if (*action == routing::ticket_action::reject) metrics_.offer(offer_outcome::rejected);
-  if (*action == routing::ticket_action::escalate) metrics_.escalated();
-  record_pushes(metrics_, t->assignments, c.store.now());
+  record_action(metrics_, *action, *t, c.store.now());
   co_return json(200, ticket_json(t->value, *c.rt->cfg, t->assignments));
 }
 

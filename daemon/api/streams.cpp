@@ -7,13 +7,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 
 #include "daemon/api/error_response.hpp"
 #include "daemon/api/json_writer.hpp"
+#include "daemon/api/requests.hpp"
 #include "daemon/log.hpp"
-#include "routing/ids.hpp"
 
 namespace ticketd::daemon::api {
 
@@ -27,52 +25,6 @@ namespace {
 constexpr std::chrono::seconds keep_alive_interval{15};
 // Events per read of the stream when an SSE client catches up.
 constexpr std::size_t sse_page = 256;
-
-struct agent_command {
-  std::string action;
-  std::string ticket;
-  std::string token;
-  std::string reason;
-};
-
-std::optional<agent_command> parse_agent_command(const std::string& text, std::string& why) {
-  boost::system::error_code ec;
-  const auto v = boost::json::parse(text, ec);
-  if (ec || !v.is_object()) {
-    why = "frames must be JSON objects like {\"action\": \"accept\", \"ticket\": \"T-1\"}";
-    return std::nullopt;
-  }
-  const auto& o = v.get_object();
-  agent_command cmd;
-  for (const auto& [key, value] : o) {
-    if (!value.is_string()) {
-      why = std::string{key} + " must be a string";
-      return std::nullopt;
-    }
-    const std::string s{value.get_string()};
-    if (key == "action") {
-      cmd.action = s;
-    } else if (key == "ticket") {
-      cmd.ticket = s;
-    } else if (key == "token") {
-      cmd.token = s;
-    } else if (key == "reason") {
-      cmd.reason = s;
-    } else {
-      why = "unknown field '" + std::string{key} + "'";
-      return std::nullopt;
-    }
-  }
-  if (cmd.action != "accept" && cmd.action != "reject") {
-    why = "action must be accept or reject";
-    return std::nullopt;
-  }
-  if (!routing::is_valid_id(cmd.ticket)) {
-    why = "ticket must be a ticket id";
-    return std::nullopt;
-  }
-  return cmd;
-}
 
 std::string error_frame(std::string_view action, std::string_view ticket, const routing::error& e) {
   std::string out;
@@ -118,26 +70,17 @@ class agent_session final : public agent_channel,
   }
 
   asio::awaitable<std::string> received(std::string text) override {
-    std::string why;
-    auto cmd = parse_agent_command(text, why);
-    if (!cmd) co_return error_frame("", "", routing::make_error(routing::errc::invalid_argument, why));
+    auto frame = parse_agent_frame(text);
+    if (!frame) co_return error_frame("", "", frame.error());
     const auto rt = runtime_.get();
-    routing::action_request req;
-    req.agent = agent_;
-    req.token = cmd->token;
-    req.reason = cmd->reason;
-    const auto action =
-        cmd->action == "accept" ? routing::ticket_action::accept : routing::ticket_action::reject;
-    auto t = co_await store_.act(*rt, action, cmd->ticket, std::nullopt, req);
-    if (!t) co_return error_frame(cmd->action, cmd->ticket, t.error());
-    metrics_.transition(routing::to_string(action));
-    metrics_.offer(action == routing::ticket_action::accept ? offer_outcome::accepted
-                                                            : offer_outcome::rejected);
-    if (action == routing::ticket_action::accept) metrics_.assigned(assignment_mode::accepted);
-    record_pushes(metrics_, t->assignments, store_.now());
+    const std::string_view action = routing::to_string(frame->action);
+    frame->request.agent = agent_;
+    auto t = co_await store_.act(*rt, frame->action, frame->ticket, std::nullopt, frame->request);
+    if (!t) co_return error_frame(action, frame->ticket, t.error());
+    record_action(metrics_, frame->action, *t, store_.now());
     std::string out;
     json_writer w(out);
-    w.begin_object().field("type", "reply").field("action", cmd->action).field("ticket", cmd->ticket);
+    w.begin_object().field("type", "reply").field("action", action).field("ticket", frame->ticket);
     w.field("status", routing::to_string(t->value.status)).field("version", t->value.version);
     w.end_object();
     co_return out;

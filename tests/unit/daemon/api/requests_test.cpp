@@ -39,6 +39,33 @@ routing::create_request create_ok(std::string_view body) {
 
 // Bodies -------------------------------------------------------------------------------------
 
+TEST(ParseAgentFrame, ReadsAcceptAndReject) {
+  auto accept = parse_agent_frame(R"({"action":"accept","ticket":"T-1","token":"7"})");
+  ASSERT_TRUE(accept.has_value());
+  EXPECT_EQ(accept->action, ticket_action::accept);
+  EXPECT_EQ(accept->ticket, "T-1");
+  EXPECT_EQ(accept->request.token, "7");
+  auto reject = parse_agent_frame(R"({"action":"reject","ticket":"T-1","reason":"busy"})");
+  ASSERT_TRUE(reject.has_value());
+  EXPECT_EQ(reject->action, ticket_action::reject);
+  EXPECT_EQ(reject->request.reason, "busy");
+}
+
+TEST(ParseAgentFrame, RefusesWhatTheHttpActionsRefuse) {
+  const std::pair<std::string, std::string_view> cases[] = {
+      {R"([1])", "body"},
+      {R"({"ticket":"T-1"})", "action"},
+      {R"({"action":"resolve","ticket":"T-1"})", "action"},
+      {R"({"action":"accept"})", "ticket"},
+      {R"({"action":"accept","ticket":"T 1"})", "ticket"},
+      {R"({"action":"accept","ticket":"T-1","token":7})", "token"},
+      {R"({"action":"accept","ticket":"T-1","reason":"x"})", "reason"},  // accept has none
+      {R"({"action":"reject","ticket":"T-1","reason":")" + std::string(257, 'x') + R"("})", "reason"},
+      {R"({"action":"accept","ticket":"T-1","agent":"bob"})", "agent"},  // the stream's agent acts
+  };
+  for (const auto& [body, field] : cases) expect_invalid(parse_agent_frame(body), field, body);
+}
+
 TEST(ParseCreate, ReadsEveryField) {
   const auto r = create_ok(R"({"id": "T-1001", "queue": "billing", "priority": "urgent",
       "channel": "email", "skills": ["vip", "spanish", "vip"],
