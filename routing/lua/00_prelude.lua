@@ -620,6 +620,10 @@ end
 -- since `queued_at` (now unless it returns from an offer with its place kept).
 local function enqueue(c, t, queue, score, queued_at)
   move(c, t, 'queued', nil)
+  -- A queued ticket moving queues (transfer, escalation) keeps no timer of its old queue
+  -- (move() cleared it for any other status).
+  if t.f.lk == 'overflow' then drop(t, 'os') end
+  clear_lifecycle_timer(c, t)
   local since = queued_at or c.now_ms
   redis.call('ZADD', key(c.P, 'queue', queue), score, t.id)
   age_add(c, queue, since)

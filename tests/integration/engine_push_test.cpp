@@ -345,6 +345,21 @@ TEST_F(Push, OverflowMakesAStillWaitingTicketEligibleToTheTargetQueue) {
   expect_verified();
 }
 
+TEST_F(Push, ATransferredTicketLeavesItsOldQueuesOverflowBehind) {
+  ASSERT_OK(create("T-1", "offers"));  // overflow to backup armed for 5 minutes
+  EXPECT_FALSE(redis({"ZSCORE", key(routing::key_part::timers), "l|T-1"}).is_nil());
+  routing::action_request r;
+  r.queue = "desk";  // no overflow
+  ASSERT_OK(act(ticket_action::transfer, "T-1", r));
+  EXPECT_TRUE(redis({"ZSCORE", key(routing::key_part::timers), "l|T-1"}).is_nil());
+  clock_.advance(std::chrono::minutes(6));
+  auto fired = tick();
+  ASSERT_OK(fired);
+  EXPECT_EQ(fired->overflows, 0);
+  EXPECT_EQ(get("T-1")->queues, std::vector<std::string>{"desk"});
+  expect_verified();
+}
+
 TEST_F(Push, AnOverflowedTicketWaitsInBothQueuesAndLeavesBothWhenTaken) {
   auto r = create("T-1", "offers");
   ASSERT_OK(r);
