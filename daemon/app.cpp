@@ -1,8 +1,7 @@
 #include "daemon/app.hpp"
 
-#include <systemd/sd-daemon.h>
-
 #include <csignal>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -25,6 +24,7 @@
 #include "daemon/metrics.hpp"
 #include "daemon/redis_connection.hpp"
 #include "daemon/runtime.hpp"
+#include "daemon/systemd_notifier.hpp"
 #include "daemon/ticket_store.hpp"
 #include "daemon/timer_loop.hpp"
 #include "routing/lua_library.hpp"
@@ -91,7 +91,12 @@ class application {
     for (auto& w : workers_) ios.push_back(&w->io);
     api::service_hooks hooks;
     hooks.ready = [this] { return ready(); };
-    hooks.reload = [this] { return reload(); };
+    hooks.reload = [this] {
+      notifier_->reloading();
+      auto r = reload();
+      notifier_->ready();
+      return r;
+    };
     hooks.requests_in_flight = [this] { return server_ ? server_->requests_in_handler() : 0; };
     hooks.manual_clock = manual_clock_.get();
     hooks.fire_due_timers = [this](std::size_t w) {
@@ -124,7 +129,10 @@ class application {
     timers_->start();
     asio::co_spawn(workers_[0]->io, handle_signals(), asio::detached);
     log_info("listening on http://{}:{}", cfg->server.listen.host, port);
-    sd_notify(0, "READY=1");
+    listening_ = cfg->server.listen.host + ":" + std::to_string(port);
+    notifier_ = std::make_unique<systemd_notifier>(workers_[0]->io, ios, [this] { return status_line(); });
+    notifier_->start();
+    notifier_->ready();
 
     std::vector<std::thread> threads;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
@@ -176,16 +184,44 @@ class application {
     }
   }
 
-  bool ready() const {
+  std::pair<std::size_t, std::size_t> connections_ready() const {
+    std::size_t up = 0;
+    std::size_t all = 0;
     for (const auto& w : workers_) {
       for (const auto& c : w->connections) {
-        if (!c->ready()) return false;
+        ++all;
+        if (c->ready()) ++up;
       }
     }
-    return true;
+    return {up, all};
   }
 
+  bool ready() const {
+    const auto [up, all] = connections_ready();
+    return up == all;
+  }
+
+  // systemd's STATUS= line (`systemctl status ticketd`): what serves, and what to check when
+  // Redis does not answer.
+  std::string status_line() const {
+    const auto [up, all] = connections_ready();
+    const std::string counts = std::to_string(up) + "/" + std::to_string(all);
+    if (up == all) return "serving on " + listening_ + "; Redis ready (" + counts + " connections)";
+    const auto cfg = runtime_.get()->cfg;
+    const std::string where = embedded_ ? "the embedded redis-server in " + cfg->server.state_dir.string()
+                                        : "redis.url " + cfg->redis.url;
+    return "Redis not answering (" + counts + " connections ready): requests get 503; check " + where;
+  }
+
+  // SIGHUP and POST /v1/admin/reload; counted in ticketd_config_reloads_total{result}.
   api::reload_result reload() {
+    const std::lock_guard lock(reload_mutex_);
+    auto result = load_for_reload();
+    metrics_.config_reload(result.ok);
+    return result;
+  }
+
+  api::reload_result load_for_reload() {
     api::reload_result result;
     if (options_.config_file.empty()) {
       result.errors.emplace_back("ticketd runs on built-in defaults; there is no file to reload");
@@ -235,14 +271,14 @@ class application {
         continue;
       }
       if (sig == SIGHUP) {
-        sd_notify(0, "RELOADING=1");
+        notifier_->reloading();
         reload();
-        sd_notify(0, "READY=1");
+        notifier_->ready();
         continue;
       }
       stopping_ = true;
       log_info("{} received: finishing requests in flight", name);
-      sd_notify(0, "STOPPING=1");
+      notifier_->stopping("stopping: finishing requests in flight");
       asio::co_spawn(workers_[0]->io, shutdown(), asio::detached);
     }
   }
@@ -266,6 +302,7 @@ class application {
     // can simply stop with the io_contexts.
     timers_->stop();
     events_->stop();
+    notifier_->stop();
     for (auto& w : workers_) {
       auto* wp = w.get();
       asio::post(w->io, [wp] {
@@ -280,6 +317,7 @@ class application {
   }
 
   app_options options_;
+  std::mutex reload_mutex_;  // one reload at a time (SIGHUP on worker 0, HTTP on any worker)
   bool stopping_ = false;  // touched on worker 0 only
   runtime_holder runtime_;
   routing::system_clock system_clock_;
@@ -294,6 +332,8 @@ class application {
   std::unique_ptr<http_server> server_;
   std::unique_ptr<timer_loop> timers_;
   std::unique_ptr<event_tail> events_;
+  std::unique_ptr<systemd_notifier> notifier_;
+  std::string listening_;
 };
 
 }  // namespace

@@ -89,6 +89,33 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   std::atomic<std::size_t> streams{0};
   std::atomic<bool> stopping{false};
   std::size_t next_worker = 0;
+  bool refusing = false;  // accept loop only: logs once per run of refusals
+
+  // Over server.max_connections: a 503 the client can act on, written without waiting (a
+  // fresh socket's send buffer takes it), then the connection is closed.
+  template <typename Socket>
+  void refuse(Socket& socket) {
+    if (!refusing) {
+      log_warning("connection limit of {} reached (server.max_connections): refusing new "
+                  "connections with 503 until one closes",
+                  settings.max_connections);
+      refusing = true;
+    }
+    static const std::string body =
+        R"({"error":{"code":"unavailable","message":"the server is at its connection limit; retry shortly"}})";
+    static const std::string bytes =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+        "Connection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(bytes), ignored);
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    // A request already received is discarded, so closing does not reset the 503 away.
+    std::array<char, 4096> sink{};
+    while (socket.read_some(asio::buffer(sink), ignored) > 0) {
+    }
+    socket.close(ignored);
+  }
 
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
@@ -104,10 +131,10 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         continue;
       }
       if (connections.load() >= settings.max_connections) {
-        error_code ignored;
-        socket.close(ignored);
+        refuse(socket);
         continue;
       }
+      refusing = false;
       ++connections;
       auto state = std::make_shared<session_state>(std::move(socket));
       asio::co_spawn(*workers[w], session(state, w), [self](std::exception_ptr e) {

@@ -2,6 +2,7 @@
 
 #include <hiredis/read.h>
 
+#include <atomic>
 #include <deque>
 #include <random>
 
@@ -33,9 +34,9 @@ class redis_category_impl final : public boost::system::error_category {
   const char* name() const noexcept override { return "ticketd.redis"; }
   std::string message(int ev) const override {
     switch (static_cast<redis_errc>(ev)) {
-      case redis_errc::unavailable: return "Redis is unavailable";
-      case redis_errc::timeout: return "Redis did not answer in time";
-      case redis_errc::overloaded: return "too many Redis requests in flight";
+      case redis_errc::unavailable: return "not connected (reconnecting)";
+      case redis_errc::timeout: return "no answer within redis.timeout";
+      case redis_errc::overloaded: return "too many requests waiting for Redis (redis.max_pending)";
       case redis_errc::protocol: return "Redis protocol error";
     }
     return "unknown Redis error";
@@ -146,7 +147,8 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
   std::string out;
   std::string writing;
   std::deque<std::shared_ptr<request_slot>> pending;
-  state st = state::idle;
+  // Written on the connection's executor; read from any thread (readyz, the systemd status).
+  std::atomic<state> st = state::idle;
   std::uint64_t generation = 0;
   bool writer_idle = false;
   bool is_broken = false;

@@ -349,7 +349,6 @@ http_response service::reload() {
     return failure(routing::make_error(errc::internal, "reload is not available"));
   }
   const reload_result r = hooks_.reload();
-  metrics_.config_reload(r.ok);
   std::string body;
   json_writer w(body);
   if (!r.ok) {

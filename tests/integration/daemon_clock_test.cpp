@@ -39,13 +39,6 @@ std::size_t count_events(redis_client& redis, const std::string& type) {
   return n;
 }
 
-// The value of one counter child in a /metrics body (0 when absent).
-double counter(const std::string& metrics, const std::string& series) {
-  const auto at = metrics.find(series + " ");
-  if (at == std::string::npos) return 0;
-  return std::stod(metrics.substr(at + series.size() + 1));
-}
-
 void create_tickets(http_client& c, int n) {
   for (int i = 0; i < n; ++i) {
     const auto r = c.post("/v1/tickets", R"({"id":"T-)" + std::to_string(i) + R"("})");
@@ -106,7 +99,7 @@ TEST(DaemonClocks, TwoDaemonsFireEachTimerExactlyOnce) {
   const std::string series = R"(ticketd_sla_breaches_total{queue="general",target="first_reply"})";
   http_client ca(a.port());
   http_client cb(b.port());
-  EXPECT_EQ(counter(ca.get("/metrics").body, series) + counter(cb.get("/metrics").body, series),
+  EXPECT_EQ(metric_value(ca.get("/metrics").body, series) + metric_value(cb.get("/metrics").body, series),
             tickets);
   EXPECT_EQ(a.terminate(), 0);
   EXPECT_EQ(b.terminate(), 0);

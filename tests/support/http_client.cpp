@@ -139,4 +139,13 @@ std::string json_str(const boost::json::value& v, std::string_view key) {
   return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string{};
 }
 
+double metric_value(const std::string& metrics_text, const std::string& series) {
+  const std::string wanted = series + " ";
+  for (std::size_t at = metrics_text.find(wanted); at != std::string::npos;
+       at = metrics_text.find(wanted, at + 1)) {
+    if (at == 0 || metrics_text[at - 1] == '\n') return std::stod(metrics_text.substr(at + wanted.size()));
+  }
+  return 0;
+}
+
 }  // namespace ticketd::testing

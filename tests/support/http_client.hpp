@@ -57,4 +57,7 @@ class http_client {
 // The string member `key` of a JSON object, or "" when it is absent or not a string.
 std::string json_str(const boost::json::value& v, std::string_view key);
 
+// The value of one series (`name{labels}` exactly as printed) in a /metrics body; 0 when absent.
+double metric_value(const std::string& metrics_text, const std::string& series);
+
 }  // namespace ticketd::testing
