@@ -4,6 +4,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -171,6 +172,14 @@ struct metrics::impl {
   std::map<std::string, Counter*, std::less<>> transition_counters;
   std::map<std::string, Counter*, std::less<>> enqueue_counters;
   std::mutex scrape_mutex;
+  std::set<std::string, std::less<>> shared_queues;  // queues with gauges (under scrape_mutex)
+
+  void remove_queue_gauges(const std::string& name) {
+    const prometheus::Labels labels{{"queue", name}};
+    queue_depth.Remove(&queue_depth.Add(labels));
+    queue_oldest.Remove(&queue_oldest.Add(labels));
+    queue_available.Remove(&queue_available.Add(labels));
+  }
 
   impl() {
     for (std::size_t r = 0; r < api::route_count; ++r) {
@@ -196,6 +205,9 @@ struct metrics::impl {
     }
     overflow_counter = &overflows.Add({});
     escalation_counter = &escalations.Add({});
+    // Both results exist from the start, so increase() sees a first failed reload.
+    reloads.Add({{"result", "success"}});
+    reloads.Add({{"result", "failure"}});
     wait_histogram = &wait_seconds.Add(
         {}, Histogram::BucketBoundaries{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14400, 86400});
     connected_gauge = &connected.Add({});
@@ -296,6 +308,7 @@ void metrics::requests_in_flight(std::size_t n) {
 
 void metrics::update_shared_state(const routing::queue_stats& stats, std::int64_t now_ms) {
   std::lock_guard lock(impl_->scrape_mutex);
+  std::set<std::string, std::less<>> seen;
   for (const auto& q : stats.queues) {
     const prometheus::Labels labels{{"queue", q.name}};
     impl_->queue_depth.Add(labels).Set(static_cast<double>(q.depth));
@@ -303,10 +316,29 @@ void metrics::update_shared_state(const routing::queue_stats& stats, std::int64_
         q.oldest_enqueued_s ? std::max<double>(0, static_cast<double>(now_ms / 1000 - *q.oldest_enqueued_s)) : 0.0;
     impl_->queue_oldest.Add(labels).Set(oldest);
     impl_->queue_available.Add(labels).Set(static_cast<double>(q.agents_available));
+    seen.insert(q.name);
   }
+  for (auto it = impl_->shared_queues.begin(); it != impl_->shared_queues.end();) {
+    if (seen.contains(*it)) {
+      ++it;
+      continue;
+    }
+    impl_->remove_queue_gauges(*it);
+    it = impl_->shared_queues.erase(it);
+  }
+  impl_->shared_queues.insert(seen.begin(), seen.end());
   impl_->agents.Add({{"status", "online"}}).Set(static_cast<double>(stats.agents_online));
   impl_->agents.Add({{"status", "away"}}).Set(static_cast<double>(stats.agents_away));
   impl_->agents.Add({{"status", "offline"}}).Set(static_cast<double>(stats.agents_offline));
+}
+
+void metrics::clear_shared_state() {
+  std::lock_guard lock(impl_->scrape_mutex);
+  for (const auto& name : impl_->shared_queues) impl_->remove_queue_gauges(name);
+  impl_->shared_queues.clear();
+  for (const char* status : {"online", "away", "offline"}) {
+    impl_->agents.Remove(&impl_->agents.Add({{"status", status}}));
+  }
 }
 
 std::string metrics::render() {

@@ -312,9 +312,12 @@ service::reply service::verify(call& c) {
 
 service::reply service::metrics_text(call& c) {
   // Shared gauges come from Redis; when it is down or slow the scrape still answers at once with
-  // what this process knows (ticketd_redis_connections_up says why the rest is stale).
+  // what this process knows, without them (no stale values; ticketd_redis_connections_up and
+  // the redis errors say why).
   if (auto stats = co_await c.store.queue_stats(*c.rt, scrape_redis_deadline)) {
     metrics_.update_shared_state(*stats, c.store.now());
+  } else {
+    metrics_.clear_shared_state();
   }
   if (hooks_.requests_in_flight) metrics_.requests_in_flight(hooks_.requests_in_flight());
   http_response r = json(200, metrics_.render());
