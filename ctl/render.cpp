@@ -1,0 +1,686 @@
+#include "ctl/render.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+namespace ticketd::ctl {
+namespace {
+
+namespace json = boost::json;
+using fields = std::vector<std::pair<std::string, std::string>>;
+
+constexpr std::string_view service_status = "systemctl status ticketd";
+
+std::string target(const invocation& inv, std::string_view path) {
+  return inv.url.prefix + std::string{path};
+}
+
+std::string with_newline(std::string s) {
+  if (s.empty() || s.back() != '\n') s.push_back('\n');
+  return s;
+}
+
+std::string format_timeout(std::chrono::milliseconds t) {
+  if (t.count() % 1000 == 0) return std::to_string(t.count() / 1000) + "s";
+  return std::to_string(t.count()) + "ms";
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) out += sep;
+    out += i;
+  }
+  return out;
+}
+
+std::optional<json::value> parse_json(std::string_view body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return std::nullopt;
+  return v;
+}
+
+const json::object* member_object(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr ? v->if_object() : nullptr;
+}
+
+// A JSON value as an operator reads it: "-" for null or absent, lists comma-separated.
+std::string text(const json::value* v) {
+  if (v == nullptr || v->is_null()) return "-";
+  if (const auto* s = v->if_string()) return std::string{*s};
+  if (const auto* i = v->if_int64()) return std::to_string(*i);
+  if (const auto* u = v->if_uint64()) return std::to_string(*u);
+  if (v->is_double()) return json::serialize(*v);
+  if (const auto* b = v->if_bool()) return *b ? "yes" : "no";
+  if (const auto* a = v->if_array()) {
+    if (a->empty()) return "-";
+    std::vector<std::string> items;
+    for (const auto& item : *a) items.push_back(text(&item));
+    return join(items, ", ");
+  }
+  return json::serialize(*v);
+}
+
+std::string text(const json::object& o, std::string_view key) { return text(o.if_contains(key)); }
+
+std::optional<long long> integer(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr) return std::nullopt;
+  if (const auto* i = v->if_int64()) return *i;
+  if (const auto* u = v->if_uint64()) return static_cast<long long>(*u);
+  if (const auto* d = v->if_double()) return static_cast<long long>(*d);
+  return std::nullopt;
+}
+
+std::string wait_text(const json::object& o, std::string_view key) {
+  const auto s = integer(o, key);
+  return s ? format_seconds(*s) : "-";
+}
+
+std::string format_fields(const fields& rows) {
+  std::size_t width = 0;
+  for (const auto& [k, v] : rows) width = std::max(width, k.size());
+  std::string out;
+  for (const auto& [k, v] : rows) {
+    out += k;
+    out.append(width - k.size() + 2, ' ');
+    out += v;
+    out += '\n';
+  }
+  return out;
+}
+
+std::string request_line(const request_spec& r) { return r.method + " " + r.target; }
+
+// The answer came from something that is not ticketd, or ticketd sent what this ticketctl does
+// not understand.
+report not_ticketd(const invocation& inv, const request_spec& req, const http_answer& a,
+                   std::string_view why) {
+  std::string snippet = a.body.substr(0, std::min<std::size_t>(a.body.find('\n'), 120));
+  report r;
+  r.status = exit_status::unreachable;
+  r.err = "ticketctl: the answer to " + request_line(req) + " from " + inv.url.text +
+          " is not ticketd's (HTTP " + std::to_string(a.status) + ", " + std::string{why} + ")" +
+          (snippet.empty() ? std::string{} : ": " + snippet) + "\n";
+  r.err +=
+      "hint: check --url or TICKETD_URL: it must be ticketd's own address (server.listen); a "
+      "proxy in front of it may be failing, and ticketctl must match ticketd's release\n";
+  return r;
+}
+
+std::string not_found_hint(const invocation& inv) {
+  switch (inv.what) {
+    case command::ticket:
+      return "no such ticket; check the id (ids are case-sensitive)";
+    case command::agent:
+      return "no such agent; an agent exists once the helpdesk has created it with PUT "
+             "/v1/agents/ID (`ticketctl agents` shows how many there are)";
+    case command::queue:
+      return "no such queue; `ticketctl queues` lists the configured queues";
+    default:
+      return "no such ticket/agent/queue";
+  }
+}
+
+std::string hint_for(const invocation& inv, const request_spec& req, const http_answer& a,
+                     std::string_view code, std::string_view message) {
+  const bool wrong_path =
+      (a.status == 404 && message.starts_with("no such path")) || a.status == 405;
+  if (wrong_path) {
+    return inv.url.text + " does not serve " + request_line(req) +
+           "; check --url or TICKETD_URL (ticketd's own address; a path only when a proxy "
+           "adds one) and that ticketctl matches ticketd's release";
+  }
+  switch (a.status) {
+    case 401:
+      if (inv.origin == token_origin::none) {
+        return "pass a token with --token/--token-file or TICKETD_TOKEN/TICKETD_TOKEN_FILE";
+      }
+      return "ticketd does not know the token from " + describe_origin(inv) +
+             "; use one listed in auth.tokens of ticketd's configuration";
+    case 403:
+      if (inv.what == command::verify || inv.what == command::reload) {
+        return "this token's role may not do that; use an admin token";
+      }
+      return "this token's role may not do that; use an admin or backend token";
+    case 404:
+      return not_found_hint(inv);
+    case 503: {
+      const std::string after =
+          a.retry_after.empty() ? std::string{"shortly"} : "after " + a.retry_after + " s";
+      return "Redis is unreachable from ticketd; check that Redis runs and matches redis.url in "
+             "ticketd's configuration (`ticketctl status` shows readiness), then retry " +
+             after;
+    }
+    case 500:
+      return "ticketd failed to answer; its log says why (`journalctl -u ticketd`)";
+    default:
+      break;
+  }
+  if (code == "invalid_argument" || a.status == 413) {
+    return "ticketd refused what ticketctl sent; ticketctl must match ticketd's release";
+  }
+  return "see the message above; `ticketctl status` shows whether ticketd is ready";
+}
+
+// A non-2xx answer: the error line, what to do, and the JSON body with --json.
+report api_failure(const invocation& inv, const request_spec& req, const http_answer& a) {
+  const auto v = parse_json(a.body);
+  const json::object* error = nullptr;
+  if (v && v->is_object()) error = member_object(v->as_object(), "error");
+  const auto* code = error != nullptr ? error->if_contains("code") : nullptr;
+  if (code == nullptr || !code->is_string()) return not_ticketd(inv, req, a, "no error code");
+  const std::string code_text{code->as_string()};
+  const std::string message = text(*error, "message");
+  report r;
+  r.status = exit_status::api_error;
+  r.err = "ticketctl: " + std::to_string(a.status) + " " + code_text + ": " + message + "\n";
+  if (const auto* list = error->if_contains("errors"); list != nullptr && list->is_array()) {
+    for (const auto& e : list->as_array()) r.err += "  " + text(&e) + "\n";
+  }
+  if (inv.what == command::reload && a.status == 400) {
+    r.err +=
+        "hint: fix the file and run `ticketctl reload` again; `ticketd --check-config FILE` "
+        "checks a file without touching the daemon\n";
+  } else {
+    r.err += "hint: " + hint_for(inv, req, a, code_text, message) + "\n";
+  }
+  if (inv.json) r.out = with_newline(a.body);
+  return r;
+}
+
+bool ok_status(int status) { return status >= 200 && status < 300; }
+
+// The JSON object of a 2xx answer, or a report saying why there is none.
+struct object_or_report {
+  std::optional<json::value> value;
+  report failure;
+  const json::object& object() const { return value->as_object(); }
+};
+
+object_or_report expect_object(const invocation& inv, const request_spec& req,
+                               const http_answer& a) {
+  object_or_report out;
+  if (!ok_status(a.status)) {
+    out.failure = api_failure(inv, req, a);
+    return out;
+  }
+  auto v = parse_json(a.body);
+  if (!v || !v->is_object()) {
+    out.failure = not_ticketd(inv, req, a, "not a JSON object");
+    return out;
+  }
+  out.value = std::move(v);
+  return out;
+}
+
+report render_status(const invocation& inv, const std::vector<request_spec>& reqs,
+                     std::span<const http_answer> answers) {
+  const auto& health = answers[0];
+  const auto& ready = answers[1];
+  if (health.status != 200) return api_failure(inv, reqs[0], health);
+  if (ready.status != 200 && ready.status != 503) return api_failure(inv, reqs[1], ready);
+  report r;
+  if (ready.status == 503) r = api_failure(inv, reqs[1], ready);
+  if (inv.json) {
+    const auto h = parse_json(health.body);
+    const auto y = parse_json(ready.body);
+    if (!h) return not_ticketd(inv, reqs[0], health, "not JSON");
+    if (!y) return not_ticketd(inv, reqs[1], ready, "not JSON");
+    json::object both;
+    both["healthz"] = *h;
+    both["readyz"] = *y;
+    r.out = json::serialize(both) + "\n";
+    return r;
+  }
+  r.out =
+      format_fields({{"healthz", "ok"}, {"readyz", ready.status == 200 ? "ready" : "not ready"}});
+  return r;
+}
+
+std::vector<std::vector<std::string>> queue_rows(const json::array& queues, bool modes) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& item : queues) {
+    const auto* q = item.if_object();
+    if (q == nullptr) continue;
+    if (modes) {
+      rows.push_back({text(*q, "name"), text(*q, "mode"), text(*q, "depth"),
+                      wait_text(*q, "oldest_wait_s"), text(*q, "agents_online"),
+                      text(*q, "agents_available")});
+    } else {
+      rows.push_back({text(*q, "name"), text(*q, "mode"), text(*q, "agents_online"),
+                      text(*q, "agents_available")});
+    }
+  }
+  return rows;
+}
+
+const json::array* queues_array(const json::object& o) {
+  const auto* v = o.if_contains("queues");
+  return v != nullptr ? v->if_array() : nullptr;
+}
+
+report render_queues(const invocation& inv, const request_spec& req, const http_answer& a) {
+  auto got = expect_object(inv, req, a);
+  if (!got.value) return got.failure;
+  const auto* queues = queues_array(got.object());
+  if (queues == nullptr) return not_ticketd(inv, req, a, "no queues list");
+  report r;
+  if (inv.json) {
+    r.out = with_newline(a.body);
+  } else if (queues->empty()) {
+    r.out = "no queues configured\n";
+  } else {
+    r.out = format_table({"QUEUE", "MODE", "DEPTH", "OLDEST WAIT", "ONLINE", "AVAILABLE"},
+                         queue_rows(*queues, true), {false, false, true, true, true, true});
+  }
+  return r;
+}
+
+report render_queue(const invocation& inv, const request_spec& req, const http_answer& a) {
+  auto got = expect_object(inv, req, a);
+  if (!got.value) return got.failure;
+  const auto& q = got.object();
+  const auto* tickets_value = q.if_contains("tickets");
+  const auto* tickets = tickets_value != nullptr ? tickets_value->if_array() : nullptr;
+  if (tickets == nullptr) return not_ticketd(inv, req, a, "no tickets list");
+  report r;
+  if (inv.json) {
+    r.out = with_newline(a.body);
+    return r;
+  }
+  const long long depth = integer(q, "depth").value_or(0);
+  if (depth == 0) {
+    r.out = "queue " + text(q, "name") + ": nothing waiting\n";
+    return r;
+  }
+  r.out = "queue " + text(q, "name") + ": " + std::to_string(depth) + " waiting, the oldest for " +
+          wait_text(q, "oldest_wait_s") + "\n";
+  std::vector<std::vector<std::string>> rows;
+  std::size_t position = 0;
+  for (const auto& item : *tickets) {
+    const auto* t = item.if_object();
+    if (t == nullptr) continue;
+    const auto* sla = member_object(*t, "sla");
+    rows.push_back({std::to_string(++position), text(*t, "id"), text(*t, "priority"),
+                    text(*t, "channel"), text(*t, "queued_at"),
+                    sla != nullptr ? text(*sla, "first_reply_due") : "-"});
+  }
+  r.out += format_table({"#", "TICKET", "PRIORITY", "CHANNEL", "QUEUED AT", "FIRST REPLY DUE"},
+                        rows, {true, false, false, false, false, false});
+  if (static_cast<long long>(rows.size()) < depth) {
+    r.out += "showing " + std::to_string(rows.size()) + " of " + std::to_string(depth) +
+             "; --limit N shows up to 1000\n";
+  }
+  return r;
+}
+
+report render_agents(const invocation& inv, const std::vector<request_spec>& reqs,
+                     std::span<const http_answer> answers) {
+  const auto& metrics = answers[0];
+  if (!ok_status(metrics.status)) return api_failure(inv, reqs[0], metrics);
+  auto got = expect_object(inv, reqs[1], answers[1]);
+  if (!got.value) return got.failure;
+  const auto* queues = queues_array(got.object());
+  if (queues == nullptr) return not_ticketd(inv, reqs[1], answers[1], "no queues list");
+
+  constexpr std::array<std::string_view, 3> statuses{"online", "away", "offline"};
+  std::array<std::optional<double>, 3> counts;
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    counts[i] =
+        metric_value(metrics.body, "ticketd_agents", "status=\"" + std::string{statuses[i]} + "\"");
+  }
+  const bool known =
+      std::all_of(counts.begin(), counts.end(), [](const auto& c) { return c.has_value(); });
+  report r;
+  if (inv.json) {
+    json::object out;
+    if (known) {
+      json::object by_status;
+      for (std::size_t i = 0; i < statuses.size(); ++i) {
+        by_status[statuses[i]] = static_cast<std::int64_t>(std::llround(*counts[i]));
+      }
+      out["agents"] = std::move(by_status);
+    } else {
+      out["agents"] = nullptr;
+    }
+    out["queues"] = *queues;
+    r.out = json::serialize(out) + "\n";
+    return r;
+  }
+  if (known) {
+    r.out = "agents: ";
+    for (std::size_t i = 0; i < statuses.size(); ++i) {
+      if (i > 0) r.out += ", ";
+      r.out += std::to_string(std::llround(*counts[i])) + " " + std::string{statuses[i]};
+    }
+    r.out += "\n";
+  } else {
+    r.out = "agents: counts unknown (/metrics has no ticketd_agents gauge yet)\n";
+  }
+  if (!queues->empty()) {
+    r.out += format_table({"QUEUE", "MODE", "ONLINE", "AVAILABLE"}, queue_rows(*queues, false),
+                          {false, false, true, true});
+  }
+  return r;
+}
+
+report render_agent(const invocation& inv, const request_spec& req, const http_answer& a) {
+  auto got = expect_object(inv, req, a);
+  if (!got.value) return got.failure;
+  report r;
+  if (inv.json) {
+    r.out = with_newline(a.body);
+    return r;
+  }
+  const auto& o = got.object();
+  fields rows{{"agent", text(o, "id")},
+              {"name", text(o, "name")},
+              {"status", text(o, "status") + " since " + text(o, "status_since")},
+              {"load", text(o, "load") + " of " + text(o, "max_concurrent")},
+              {"tickets", text(o, "tickets")},
+              {"queues", text(o, "queues")}};
+  if (text(o, "effective_queues") != text(o, "queues")) {
+    rows.emplace_back("effective queues", text(o, "effective_queues"));
+  }
+  rows.emplace_back("skills", text(o, "skills"));
+  rows.emplace_back("connections", text(o, "connections"));
+  rows.emplace_back("last assigned", text(o, "last_assigned_at"));
+  r.out = format_fields(rows);
+  return r;
+}
+
+report render_ticket(const invocation& inv, const request_spec& req, const http_answer& a) {
+  auto got = expect_object(inv, req, a);
+  if (!got.value) return got.failure;
+  report r;
+  if (inv.json) {
+    r.out = with_newline(a.body);
+    return r;
+  }
+  const auto& t = got.object();
+  const std::string status = text(t, "status");
+  fields rows{{"ticket", text(t, "id")}, {"status", status}};
+  if (status == "postponed") rows.back().second += " until " + text(t, "postponed_until");
+  if (status == "resolved" || status == "closed") {
+    if (const auto reason = text(t, "resolution_reason"); reason != "-") {
+      rows.back().second += " (" + reason + ")";
+    }
+  }
+  rows.emplace_back("queue", text(t, "queue"));
+  if (text(t, "queues") != text(t, "queue")) rows.emplace_back("queues", text(t, "queues"));
+  rows.emplace_back("priority", text(t, "priority"));
+  rows.emplace_back("channel", text(t, "channel"));
+  rows.emplace_back("holder", text(t, "assignee"));
+  rows.emplace_back("last agent", text(t, "last_agent"));
+  if (const auto rank = text(t, "rank"); rank != "-") rows.emplace_back("rank", rank);
+  if (const auto* sla = member_object(t, "sla")) {
+    rows.emplace_back("first reply due", text(*sla, "first_reply_due"));
+    rows.emplace_back("next reply due", text(*sla, "next_reply_due"));
+    rows.emplace_back("resolution due", text(*sla, "resolution_due"));
+    rows.emplace_back("sla breached", text(*sla, "breached"));
+    if (const auto paused = text(*sla, "paused"); paused != "-")
+      rows.emplace_back("sla paused", paused);
+  }
+  // Without configured follow-ups there is no cadence to show.
+  if (const auto* f = member_object(t, "followup"); f != nullptr && text(*f, "of") != "0") {
+    rows.emplace_back("followup", text(*f, "attempt") + " of " + text(*f, "of"));
+  }
+  rows.emplace_back("reopens", text(t, "reopens"));
+  rows.emplace_back("escalated", text(t, "escalated"));
+  rows.emplace_back("version", text(t, "version"));
+  rows.emplace_back("created", text(t, "created_at"));
+  rows.emplace_back("updated", text(t, "updated_at"));
+  rows.emplace_back("queued at", text(t, "queued_at"));
+  if (const auto at = text(t, "resolved_at"); at != "-") rows.emplace_back("resolved at", at);
+  if (const auto until = text(t, "reopen_until"); until != "-")
+    rows.emplace_back("reopen until", until);
+  r.out = format_fields(rows);
+  return r;
+}
+
+std::string counted(const json::object& o, std::string_view key, std::string_view noun) {
+  const std::string n = text(o, key);
+  return n + " " + std::string{noun} + (n == "1" ? "" : "s");
+}
+
+std::string checked(const json::object& o) {
+  return counted(o, "tickets_checked", "ticket") + " and " + counted(o, "agents_checked", "agent");
+}
+
+report render_verify(const invocation& inv, const request_spec& req, const http_answer& a) {
+  // 500 with {"ok": false, "violations": [...]} is the report, not an error.
+  std::optional<json::value> v;
+  if (a.status == 200 || a.status == 500) v = parse_json(a.body);
+  const json::object* o = v && v->is_object() ? &v->as_object() : nullptr;
+  const auto* ok = o != nullptr ? o->if_contains("ok") : nullptr;
+  if (ok == nullptr || !ok->is_bool()) {
+    if (a.status == 200) return not_ticketd(inv, req, a, "no ok field");
+    return api_failure(inv, req, a);
+  }
+  const auto* violations_value = o->if_contains("violations");
+  const auto* violations = violations_value != nullptr ? violations_value->if_array() : nullptr;
+  const auto* forced_value = o->if_contains("forced");
+  const auto* forced = forced_value != nullptr ? forced_value->if_array() : nullptr;
+  report r;
+  if (ok->as_bool()) {
+    if (inv.json) {
+      r.out = with_newline(a.body);
+      return r;
+    }
+    r.out = "ok: no violations in " + checked(*o) + "\n";
+    if (forced != nullptr && !forced->empty()) {
+      r.out += "over capacity by a forced reassign (allowed):\n";
+      for (const auto& f : *forced) r.out += "  " + text(&f) + "\n";
+    }
+    return r;
+  }
+  const std::size_t n = violations != nullptr ? violations->size() : 0;
+  r.status = exit_status::api_error;
+  const std::string count = std::to_string(n) + (n == 1 ? " violation" : " violations");
+  if (inv.json) {
+    r.out = with_newline(a.body);
+  } else {
+    r.out = count + " in " + checked(*o) + ":\n";
+    if (violations != nullptr) {
+      for (const auto& item : *violations) r.out += "  " + text(&item) + "\n";
+    }
+  }
+  r.err = "ticketctl: verify found " + count +
+          "\nhint: `ticketctl ticket ID` and `ticketctl agent ID` show the tickets and agents "
+          "named; ticketd's log (`journalctl -u ticketd`) may say how they came about\n";
+  return r;
+}
+
+report render_reload(const invocation& inv, const request_spec& req, const http_answer& a) {
+  auto got = expect_object(inv, req, a);
+  if (!got.value) return got.failure;
+  report r;
+  if (inv.json) {
+    r.out = with_newline(a.body);
+    return r;
+  }
+  r.out = "reloaded\n";
+  const auto* restart = got.object().if_contains("needs_restart");
+  if (restart != nullptr && restart->is_array() && !restart->as_array().empty()) {
+    r.out += "changed settings that apply only after a restart: " + text(restart) +
+             "\n  restart ticketd to apply them: systemctl restart ticketd\n";
+  }
+  return r;
+}
+
+}  // namespace
+
+std::string format_seconds(long long seconds) {
+  if (seconds < 0) seconds = 0;
+  const auto two = [](long long n) { return (n < 10 ? "0" : "") + std::to_string(n); };
+  if (seconds < 60) return std::to_string(seconds) + "s";
+  if (seconds < 3600) return std::to_string(seconds / 60) + "m" + two(seconds % 60) + "s";
+  if (seconds < 86400) return std::to_string(seconds / 3600) + "h" + two(seconds % 3600 / 60) + "m";
+  return std::to_string(seconds / 86400) + "d" + two(seconds % 86400 / 3600) + "h";
+}
+
+std::string format_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows,
+                         const std::vector<bool>& numeric) {
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size() && c < width.size(); ++c) {
+      width[c] = std::max(width[c], row[c].size());
+    }
+  }
+  std::string out;
+  const auto line = [&](const std::vector<std::string>& cells) {
+    std::string l;
+    for (std::size_t c = 0; c < width.size(); ++c) {
+      const std::string cell = c < cells.size() ? cells[c] : std::string{};
+      const std::size_t pad = width[c] - cell.size();
+      if (c > 0) l += "  ";
+      if (c < numeric.size() && numeric[c]) {
+        l.append(pad, ' ');
+        l += cell;
+      } else {
+        l += cell;
+        if (c + 1 < width.size()) l.append(pad, ' ');
+      }
+    }
+    while (!l.empty() && l.back() == ' ') l.pop_back();
+    out += l + "\n";
+  };
+  line(header);
+  for (const auto& row : rows) line(row);
+  return out;
+}
+
+std::optional<double> metric_value(std::string_view text, std::string_view name,
+                                   std::string_view labels) {
+  const std::string series = labels.empty() ? std::string{name} + " "
+                                            : std::string{name} + "{" + std::string{labels} + "} ";
+  while (!text.empty()) {
+    const auto eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    if (!line.starts_with(series)) continue;
+    line.remove_prefix(series.size());
+    line = line.substr(0, line.find(' '));
+    double value = 0;
+    const auto r = std::from_chars(line.data(), line.data() + line.size(), value);
+    if (r.ec == std::errc{} && r.ptr == line.data() + line.size()) return value;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::vector<request_spec> requests_for(const invocation& inv) {
+  switch (inv.what) {
+    case command::help:
+      return {};
+    case command::status:
+      return {{"GET", target(inv, "/healthz")}, {"GET", target(inv, "/readyz")}};
+    case command::queues:
+      return {{"GET", target(inv, "/v1/queues")}};
+    case command::queue: {
+      std::string t = target(inv, "/v1/queues/" + inv.argument);
+      if (inv.limit) t += "?limit=" + std::to_string(*inv.limit);
+      return {{"GET", t}};
+    }
+    case command::agents:
+      return {{"GET", target(inv, "/metrics")}, {"GET", target(inv, "/v1/queues")}};
+    case command::agent:
+      return {{"GET", target(inv, "/v1/agents/" + inv.argument)}};
+    case command::ticket:
+      return {{"GET", target(inv, "/v1/tickets/" + inv.argument)}};
+    case command::verify:
+      return {{"GET", target(inv, "/v1/admin/verify")}};
+    case command::reload:
+      return {{"POST", target(inv, "/v1/admin/reload")}};
+  }
+  return {};
+}
+
+report render(const invocation& inv, std::span<const http_answer> answers) {
+  const auto reqs = requests_for(inv);
+  if (answers.size() != reqs.size()) {
+    report r;
+    r.status = exit_status::unreachable;
+    r.err = "ticketctl: not every request was answered\n";
+    return r;
+  }
+  switch (inv.what) {
+    case command::help:
+      return report{exit_status::ok, usage_text(), {}};
+    case command::status:
+      return render_status(inv, reqs, answers);
+    case command::queues:
+      return render_queues(inv, reqs[0], answers[0]);
+    case command::queue:
+      return render_queue(inv, reqs[0], answers[0]);
+    case command::agents:
+      return render_agents(inv, reqs, answers);
+    case command::agent:
+      return render_agent(inv, reqs[0], answers[0]);
+    case command::ticket:
+      return render_ticket(inv, reqs[0], answers[0]);
+    case command::verify:
+      return render_verify(inv, reqs[0], answers[0]);
+    case command::reload:
+      return render_reload(inv, reqs[0], answers[0]);
+  }
+  return {};
+}
+
+report unreachable(const invocation& inv, const request_spec& request, failure_kind kind,
+                   std::string_view what) {
+  report r;
+  r.status = exit_status::unreachable;
+  const std::string where = inv.url.text;
+  const std::string running = "is ticketd running and listening at " + where + "? see `" +
+                              std::string{service_status} + "`";
+  switch (kind) {
+    case failure_kind::resolve:
+      r.err =
+          "ticketctl: cannot find ticketd's host " + inv.url.host + ": " + std::string{what} + "\n";
+      r.err += "hint: check the host name in --url or TICKETD_URL (" + where + ")\n";
+      break;
+    case failure_kind::connect:
+      r.err = "ticketctl: cannot reach ticketd at " + where + ": " + std::string{what} + "\n";
+      r.err += "hint: " + running + "; --url or TICKETD_URL sets the address\n";
+      break;
+    case failure_kind::timeout:
+      r.err = "ticketctl: ticketd at " + where + " did not answer " + request_line(request) +
+              " within " + format_timeout(inv.timeout) + "\n";
+      r.err += "hint: " + running + "; when it is only slow, a longer --timeout helps\n";
+      break;
+    case failure_kind::protocol:
+      r.err = "ticketctl: " + where + " did not answer " + request_line(request) +
+              " with HTTP: " + std::string{what} + "\n";
+      r.err += "hint: " + running + "; --url or TICKETD_URL must be ticketd's own address\n";
+      break;
+  }
+  return r;
+}
+
+report usage_failure(std::string_view message) {
+  report r;
+  r.status = exit_status::usage;
+  r.err = "ticketctl: " + std::string{message} + "\n\n" + usage_text();
+  return r;
+}
+
+report token_failure(std::string_view message) {
+  report r;
+  r.status = exit_status::usage;
+  r.err = "ticketctl: " + std::string{message} + "\n";
+  return r;
+}
+
+}  // namespace ticketd::ctl
