@@ -129,7 +129,15 @@ struct embedded_redis::impl : std::enable_shared_from_this<impl> {
     }
     const auto lock_path = state_dir / "ticketd.lock";
     lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock_fd < 0) return "cannot open " + lock_path.string() + ": " + std::strerror(errno);
+    if (lock_fd < 0) {
+      const int err = errno;
+      std::string message = "cannot open " + lock_path.string() + ": " + std::strerror(err);
+      if (err == EACCES) {
+        message += " (server.state_dir and its files must belong to the user ticketd runs as: "
+                   "chown -R that user " + state_dir.string() + ")";
+      }
+      return message;
+    }
     if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
       return "another ticketd runs the embedded Redis in " + state_dir.string() +
              "; stop it, or give this one another server.state_dir";
