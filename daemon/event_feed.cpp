@@ -83,6 +83,7 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
   event_hub& hub;
   asio::steady_timer pause;
   std::atomic<bool> stopping{false};
+  int failures = 0;  // consecutive failed reads
   // The id of the last event read. It starts a few seconds before this daemon did: no agent
   // was connected here earlier, and events from before the connection came up must not be
   // skipped (a stream id is the Redis server's clock in ms; the margin covers a small skew).
@@ -107,11 +108,20 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
                                                  .arg("STREAMS").arg(key).arg(last)));
       if (stopping.load()) break;
       if (!r || r->is_error()) {
-        if (r && r->is_error()) log_warning("reading the event stream failed: {}", r->str);
         // Not connected yet (at start) or again (Redis restarting): the connection reconnects
-        // by itself; the position is kept, so nothing is skipped.
-        co_await wait(std::chrono::milliseconds(50));
+        // by itself; the position is kept, so nothing is skipped. A lasting failure backs off
+        // to 2 s between tries and is logged once.
+        if (failures++ == 0) {
+          log_warning("reading the event stream failed: {}; agents' pushes wait until it works again",
+                      r ? r->str : r.error().message());
+        }
+        const auto backoff = std::chrono::milliseconds(std::min(2000, 50 << std::min(failures - 1, 6)));
+        co_await wait(backoff);
         continue;
+      }
+      if (failures > 0) {
+        log_info("reading the event stream again after {} failed tries", failures);
+        failures = 0;
       }
       auto batch = decode_xread(*r);
       if (batch.empty()) continue;
