@@ -1,6 +1,7 @@
 #include "config/loader.hpp"
 
 #include <date/tz.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -1352,14 +1354,56 @@ class loader {
   std::map<std::string, std::string> secret_owner_;  // secret -> token name, for duplicates
 };
 
+// Where each document of a stream starts; the nodes themselves come from YAML::Load.
+class document_starts final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  std::vector<YAML::Mark> marks;
+};
+
+// The first document of the text, and where a second one starts, if any. Not YAML::LoadAll:
+// yaml-cpp 0.7 reads a `,` outside any flow collection as an empty document without consuming
+// it, so LoadAll never returns and fills memory (yaml-cpp issue 1040). A document that starts
+// where the previous one did is that case. Throws YAML::Exception on a syntax error.
+YAML::Node first_document(const std::string& text, std::optional<YAML::Mark>& second) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  document_starts starts;
+  // Two documents are enough to refuse the file; a third shows whether the second moved on.
+  while (starts.marks.size() < 3 && parser.HandleNextDocument(starts)) {
+    const auto n = starts.marks.size();
+    if (n >= 2 && starts.marks[n - 1].pos == starts.marks[n - 2].pos) {
+      const auto at = static_cast<std::size_t>(starts.marks.back().pos);
+      throw YAML::ParserException(starts.marks.back(),
+                                  at < text.size() ? "unexpected " + in_quotes(text.substr(at, 1))
+                                                   : std::string("cannot parse the text here"));
+    }
+  }
+  if (starts.marks.size() > 1) second = starts.marks[1];
+  return YAML::Load(text);
+}
+
 load_result load(std::string_view yaml, const std::string& file_name,
                  const std::filesystem::path& source, const env_lookup& env) {
   context cx(file_name);
   std::optional<config> parsed;
   // yaml-cpp reports syntax errors by exception; nothing may escape to the caller.
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
+  std::optional<YAML::Mark> second_document;
   try {
-    documents = YAML::LoadAll(std::string(yaml));
+    document = first_document(std::string(yaml), second_document);
   } catch (const YAML::Exception& e) {
     cx.error(e.mark, "", e.msg);
   } catch (const std::exception& e) {
@@ -1367,11 +1411,11 @@ load_result load(std::string_view yaml, const std::string& file_name,
   }
   if (cx.errors.empty()) {
     try {
-      if (documents.size() > 1) {
-        cx.error(documents[1].Mark(), "", "only one YAML document is allowed per file");
+      if (second_document) {
+        cx.error(*second_document, "", "only one YAML document is allowed per file");
       }
       loader l(cx, env, source);
-      parsed = l.run(documents.empty() ? YAML::Node() : documents.front());
+      parsed = l.run(document);
     } catch (const std::exception& e) {
       cx.error(YAML::Mark::null_mark(), "", std::string("internal error: ") + e.what());
     }

@@ -16,7 +16,7 @@ bool matches(const config::routing_match& when, const ticket_facts& facts) {
   }
   for (const auto& [name, value] : when.attributes) {
     const auto it = std::find_if(facts.attributes.begin(), facts.attributes.end(),
-                                 [&name](const auto& kv) { return kv.first == name; });
+                                 [&key = name](const auto& kv) { return kv.first == key; });
     if (it == facts.attributes.end() || it->second != value) return false;
   }
   return true;

@@ -4,6 +4,7 @@
 #   scripts/test.sh               both (what CI runs)
 #   scripts/test.sh --release     Release only
 #   scripts/test.sh --sanitize    sanitizers only
+#   scripts/test.sh --fuzz        the libFuzzer targets only (clang, build-fuzz/)
 # Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,10 @@ run_tests() { ctest --test-dir "$1" --output-on-failure -j "${TICKETD_JOBS:-2}";
 if [ "$mode" = all ] || [ "$mode" = --release ]; then
   scripts/build.sh build
   run_tests build
+fi
+if [ "$mode" = all ] || [ "$mode" = --fuzz ]; then
+  # A short bounded run of each fuzzer on its seed corpus and regressions (scripts/fuzz.sh).
+  scripts/fuzz.sh "${TICKETD_FUZZ_SECONDS:-30}"
 fi
 if [ "$mode" = all ] || [ "$mode" = --sanitize ]; then
   scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DTICKETD_SANITIZE=ON -DTICKETD_BUILD_BENCH=OFF

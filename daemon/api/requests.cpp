@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -107,7 +108,10 @@ std::optional<error> read_time(fields& f, std::string_view name, std::optional<s
   if (auto e = read_string(f, name, text, required)) return e;
   if (f.find(name) == nullptr) return std::nullopt;
   out = routing::parse_rfc3339(text);
-  if (!out) {
+  // Responses write times with four-digit years: an offset must not carry one outside them.
+  constexpr std::int64_t first_ms = routing::days_from_civil(0, 1, 1) * 86'400'000;
+  constexpr std::int64_t end_ms = routing::days_from_civil(10000, 1, 1) * 86'400'000;
+  if (!out || *out < first_ms || *out >= end_ms) {
     return invalid_argument(name, std::string{name} +
                                       " must be an RFC 3339 time such as 2026-11-22T10:00:00Z");
   }
@@ -155,6 +159,10 @@ std::optional<error> read_attributes(fields& f, create_request& r) {
     } else if (val.is_uint64()) {
       text = std::to_string(val.get_uint64());
     } else if (val.is_double()) {
+      // Boost.JSON reads 1e400 as infinity, which has no JSON text to store.
+      if (!std::isfinite(val.get_double())) {
+        return invalid_argument("attributes." + name, "attribute numbers must be finite");
+      }
       // Shortest round-trip text (1.5, not Boost.JSON's 1.5E0), as YAML rules write numbers.
       char buf[32];
       const auto r = std::to_chars(buf, buf + sizeof buf, val.get_double());
