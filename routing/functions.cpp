@@ -154,10 +154,12 @@ command escalate_call(const call_base& b, const ticket_ref& t, const escalate_ar
 }
 
 command reassign_call(const call_base& b, const ticket_ref& t, std::string_view agent,
-                      force_mode force) {
-  return std::move(ticket_call(lua::fn::reassign, b, t)
-                       .arg(agent)
-                       .arg(force == force_mode::force ? "1" : ""));
+                      force_mode force, const std::array<std::optional<std::int64_t>, 2>& resumed) {
+  command cmd = ticket_call(lua::fn::reassign, b, t);
+  cmd.arg(agent).arg(force == force_mode::force ? "1" : "");
+  opt_arg(cmd, resumed[0]);
+  opt_arg(cmd, resumed[1]);
+  return cmd;
 }
 
 command delete_call(const call_base& b, std::string_view id) {

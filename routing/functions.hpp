@@ -128,8 +128,9 @@ command close_call(const call_base& b, const ticket_ref& t);
 command transfer_call(const call_base& b, const ticket_ref& t, std::string_view queue,
                       std::int64_t rank);
 command escalate_call(const call_base& b, const ticket_ref& t, const escalate_args& e);
+// `resumed`: a postponed ticket's first and next reply due times from now on (its pause ends).
 command reassign_call(const call_base& b, const ticket_ref& t, std::string_view agent,
-                      force_mode force);
+                      force_mode force, const std::array<std::optional<std::int64_t>, 2>& resumed);
 command delete_call(const call_base& b, std::string_view id);
 command agent_put_call(const call_base& b, const agent_put_args& a);
 command agent_status_call(const call_base& b, std::string_view agent, agent_status status);

@@ -125,6 +125,7 @@ bool planner::needs_snapshot(ticket_action a) {
     case ticket_action::release:
     case ticket_action::transfer:
     case ticket_action::escalate:
+    case ticket_action::reassign:
       return true;
     default:
       return false;
@@ -217,6 +218,13 @@ outcome<command> planner::escalate(const ticket_ref& ref, const action_request& 
   return escalate_call(base(now), ref, e);
 }
 
+config::time_basis planner::basis_of(std::string_view priority,
+                                     config::span config::priority_config::*target) const {
+  // A priority no longer configured counts wall time.
+  const auto* p = cfg_.find_priority(priority);
+  return p != nullptr ? (p->*target).basis : config::time_basis::wall;
+}
+
 outcome<command> planner::action(ticket_action a, std::string_view id,
                                  std::optional<std::int64_t> if_match, const action_request& r,
                                  const ticket* snapshot, std::int64_t now) const {
@@ -235,9 +243,19 @@ outcome<command> planner::action(ticket_action a, std::string_view id,
                           sla_.add(now, cfg_.lifecycle.reopen_window),
                           sla_.add(now, cfg_.lifecycle.close_after));
     case ticket_action::close: return close_call(b, ref);
-    case ticket_action::reassign:
+    case ticket_action::reassign: {
+      // Reassigning a postponed ticket ends its postponement: the reply targets run again from
+      // now with the time they had left.
+      std::array<std::optional<std::int64_t>, 2> resumed{};
+      if (snapshot->status == ticket_status::postponed) {
+        resumed[0] = carried(sla_, snapshot->paused_first_reply, snapshot->paused_at, now,
+                             basis_of(snapshot->priority, &config::priority_config::first_reply));
+        resumed[1] = carried(sla_, snapshot->paused_next_reply, snapshot->paused_at, now,
+                             basis_of(snapshot->priority, &config::priority_config::next_reply));
+      }
       return reassign_call(b, ref, r.agent,
-                           r.force ? force_mode::force : force_mode::respect_capacity);
+                           r.force ? force_mode::force : force_mode::respect_capacity, resumed);
+    }
     case ticket_action::customer_reply:
     case ticket_action::reopen: {
       auto ret = returning(*snapshot, now);
@@ -251,16 +269,11 @@ outcome<command> planner::action(ticket_action a, std::string_view id,
         return field_error(errc::invalid_argument, "until", "until must be in the future");
       }
       // The reply targets pause until the wake-up, and resume with what they had left.
-      // (A priority no longer configured counts wall time.)
-      const auto* p = cfg_.find_priority(snapshot->priority);
-      const auto basis = [p](config::span config::priority_config::*target) {
-        return p != nullptr ? (p->*target).basis : config::time_basis::wall;
-      };
       ticket woken = *snapshot;
       woken.first_reply_due = carried(sla_, snapshot->first_reply_due, now, *r.until,
-                                      basis(&config::priority_config::first_reply));
+                                      basis_of(snapshot->priority, &config::priority_config::first_reply));
       woken.next_reply_due = carried(sla_, snapshot->next_reply_due, now, *r.until,
-                                     basis(&config::priority_config::next_reply));
+                                     basis_of(snapshot->priority, &config::priority_config::next_reply));
       const auto* q = cfg_.find_queue(snapshot->queue);
       const auto wake_rank = q != nullptr ? rank_in(*q, woken, *r.until) : *r.until;
       return postpone_call(b, ref, *r.until, wake_rank,

@@ -55,6 +55,9 @@ class planner {
                             std::int64_t now) const;
   outcome<const config::queue_config*> known_queue(std::string_view name,
                                                    std::string_view field) const;
+  // How a target of the named priority counts time.
+  config::time_basis basis_of(std::string_view priority,
+                              config::span config::priority_config::*target) const;
 
   const config::config& cfg_;
   const sla_clock& sla_;

@@ -2,7 +2,8 @@
 -- enforced unless forced, and a forced excess is marked on the agent for verify.
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [3] ticket id, [4] If-Match ('' none), [5] expected version,
---          [6] agent, [7] force ('1' or '')
+--          [6] agent, [7] force ('1' or ''), [8] first_reply_due, [9] next_reply_due (ms;
+--          '' none): a postponed ticket's reply targets run again with them
 -- Returns  {the ticket's new version, assignments...}
 -- Errors   TICKETD_NOT_FOUND ticket|agent; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>; TICKETD_CAPACITY_EXCEEDED load= max=
@@ -15,6 +16,12 @@ local function reassign(keys, argv)
   local room = has_room(a, already)
   if not room and argv[7] ~= '1' then
     fail('CAPACITY_EXCEEDED', 'load=' .. a.load .. ' max=' .. a.max)
+  end
+  if t.f.s == 'postponed' then
+    -- The postponement ends here: its wake-up goes (move clears it), the targets run again.
+    set_due(t, 1, argv[8] ~= '' and argv[8] or nil)
+    set_due(t, 2, argv[9] ~= '' and argv[9] or nil)
+    end_pause(t, 'postponed')
   end
   unqueue(c, t)
   move(c, t, 'assigned', a.id)

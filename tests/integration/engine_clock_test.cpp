@@ -333,6 +333,36 @@ TEST_F(Clocks, ACustomerReplyWhilePostponedResumesThePausedTarget) {
   EXPECT_EQ(t->next_reply_due, t0 + 13 * hour);   // 8h from the customer's message
 }
 
+TEST_F(Clocks, ReassigningAPostponedTicketResumesItsTargetsAndDropsTheWakeUp) {
+  configure(clock_config("{}"));
+  ASSERT_OK(put_agent("ada", {"general"}));
+  ASSERT_OK(put_agent("bob", {"general"}));
+  created("T-1");  // first reply due t0 + 8h
+  ASSERT_OK(next("ada"));
+  run_until(t0 + 2 * hour);
+  ASSERT_OK(act(ticket_action::postpone, "T-1", until(t0 + 2 * day)));
+  run_until(t0 + 5 * hour);
+  routing::action_request to_bob;
+  to_bob.agent = "bob";
+  ASSERT_OK(act(ticket_action::reassign, "T-1", to_bob));
+  auto t = get("T-1");
+  ASSERT_OK(t);
+  EXPECT_EQ(t->status, ticket_status::assigned);
+  EXPECT_TRUE(t->paused().empty());
+  EXPECT_EQ(t->first_reply_due, t0 + 11 * hour);  // 6h left, resumed at t0 + 5h
+  EXPECT_FALSE(t->postponed_until.has_value());
+  // The old wake-up does not fire: the ticket stays with bob, and its target breaches on time.
+  run_until(t0 + 2 * day);
+  t = get("T-1");
+  ASSERT_OK(t);
+  EXPECT_EQ(t->status, ticket_status::assigned);
+  EXPECT_EQ(t->last_agent, "bob");
+  for (const auto& e : events("ticket.assigned")) EXPECT_NE(e.at("via"), "wake");
+  const auto breaches = events("sla.breached");
+  ASSERT_EQ(breaches.size(), 1u);
+  EXPECT_EQ(breaches[0].at("target"), "first_reply");
+}
+
 TEST_F(Clocks, ResolvingPausesResolutionAndAReopenResumesIt) {
   configure(clock_config("{}"));
   ASSERT_OK(put_agent("ada", {"general"}));

@@ -206,7 +206,8 @@ TEST_F(Planner, NeedsSnapshotExactlyForActionsThatReadTheTicket) {
   for (const auto a : all_ticket_actions) {
     const bool expected = a == ticket_action::customer_reply || a == ticket_action::reopen ||
                           a == ticket_action::postpone || a == ticket_action::release ||
-                          a == ticket_action::transfer || a == ticket_action::escalate;
+                          a == ticket_action::transfer || a == ticket_action::escalate ||
+                          a == ticket_action::reassign;
     EXPECT_EQ(planner::needs_snapshot(a), expected) << to_string(a);
   }
 }
@@ -253,10 +254,27 @@ TEST_F(Planner, SimpleActionsPassTheirArguments) {
   const strings close = argv_or_fail(act(ticket_action::close, r, nullptr));
   EXPECT_EQ(close.at(1), lua::fn::close.name);
   EXPECT_EQ(test::lua_argc(close), 5u);
+}
+
+TEST_F(Planner, ReassignResumesAPostponedTicketsReplyTargets) {
+  action_request r;
+  r.agent = "bob";
   r.force = true;
-  const strings forced = argv_or_fail(act(ticket_action::reassign, r, nullptr));
-  EXPECT_EQ(lua_argv(forced, 6), "ada");
+  auto snap = snapshot();
+  const strings forced = argv_or_fail(act(ticket_action::reassign, r, &snap));
+  EXPECT_EQ(lua_argv(forced, 6), "bob");
   EXPECT_EQ(lua_argv(forced, 7), "1");
+  EXPECT_EQ(lua_argv(forced, 8), "");  // not postponed: the targets run as they are
+  EXPECT_EQ(lua_argv(forced, 9), "");
+  snap.status = ticket_status::postponed;
+  snap.first_reply_due.reset();
+  snap.paused_first_reply = t0 + 6 * hour_ms;
+  snap.paused_at = t0 - hour_ms;
+  r.force = false;
+  const strings resumed = argv_or_fail(act(ticket_action::reassign, r, &snap));
+  EXPECT_EQ(lua_argv(resumed, 7), "");
+  EXPECT_EQ(lua_argv(resumed, 8), num(t0 + 7 * hour_ms));  // 7h were left when it paused
+  EXPECT_EQ(lua_argv(resumed, 9), "");
 }
 
 TEST_F(Planner, ResolveSetsReopenWindowAndAutoClose) {
