@@ -111,7 +111,9 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
         // Not connected yet (at start) or again (Redis restarting): the connection reconnects
         // by itself; the position is kept, so nothing is skipped. A lasting failure backs off
         // to 2 s between tries and is logged once.
-        if (failures++ == 0) {
+        // Not connected: the connection says so itself.
+        const bool disconnected = !r && r.error() == make_error_code(redis_errc::unavailable);
+        if (failures++ == 0 && !disconnected) {
           log_warning("reading the event stream failed: {}; agents' pushes wait until it works again",
                       r ? r->str : r.error().message());
         }

@@ -365,7 +365,9 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
       if (st == state::stopped) break;
       teardown();
       if (ec && failures_logged++ % 20 == 0) {
-        log_warning("cannot reach Redis at {}: {} (retrying)", describe(), ec.message());
+        log_warning("cannot reach Redis at {}: {} (retrying; requests get 503 meanwhile: check that "
+                    "Redis runs there, or redis.url)",
+                    describe(), ec.message());
       }
       backoff_timer.expires_after(jittered(backoff));
       co_await backoff_timer.async_wait(use_tuple);
