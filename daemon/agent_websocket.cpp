@@ -30,7 +30,8 @@ struct ws_session : std::enable_shared_from_this<ws_session> {
   // Timers that only ever end by cancel(): far in the future, but not at the clock's maximum.
   static constexpr auto never = std::chrono::hours(24 * 365);
 
-  explicit ws_session(beast::tcp_stream& s) : ws(s), wake(s.get_executor()), done(s.get_executor()) {
+  explicit ws_session(beast::tcp_stream& s)
+      : ws(s), wake(s.get_executor()), done(s.get_executor()), deadline(s.get_executor()) {
     wake.expires_after(never);
     done.expires_after(never);
   }
@@ -38,20 +39,31 @@ struct ws_session : std::enable_shared_from_this<ws_session> {
   std::deque<std::string> outbox;
   asio::steady_timer wake;  // the writer sleeps on it while the outbox is empty
   asio::steady_timer done;  // cancelled when the writer has finished
+  // Once closing: the socket is cancelled if the close handshake (or a blocked write to an agent
+  // that stopped reading) takes longer than this.
+  asio::steady_timer deadline;
+  static constexpr auto close_grace = std::chrono::seconds(1);
   std::shared_ptr<void> owner;  // keeps the connection (and its stream) alive for the writer
   bool closing = false;
   bool slow = false;
   bool writer_running = false;
 
+  // Ends the session: the writer sends what it is writing, then a close frame saying why, and
+  // the agent's answer to it ends the reader. An agent that does not answer is cut off.
   void close_soon() {
+    if (closing) return;
     closing = true;
     wake.cancel();
-    beast::get_lowest_layer(ws).socket().cancel();
+    deadline.expires_after(close_grace);
+    deadline.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec) beast::get_lowest_layer(self->ws).socket().cancel();
+    });
   }
 
   asio::awaitable<void> writer() {
     // The writer keeps the session (and through it the connection) alive until it ends.
     auto self = shared_from_this();
+    bool failed = false;
     while (!closing) {
       if (outbox.empty()) {
         co_await wake.async_wait(use_tuple);
@@ -59,8 +71,18 @@ struct ws_session : std::enable_shared_from_this<ws_session> {
         continue;
       }
       auto [ec, n] = co_await ws.async_write(asio::buffer(outbox.front()), use_tuple);
-      if (ec) break;
+      if (ec) {
+        failed = true;
+        break;
+      }
       outbox.pop_front();
+    }
+    if (!failed && ws.is_open()) {
+      // 1013 "try again later" for an agent that did not keep up, 1001 "going away" otherwise
+      // (the daemon stops, the agent was removed): the desktop knows to reconnect.
+      const websocket::close_reason reason{slow ? websocket::close_code::try_again_later
+                                                : websocket::close_code::going_away};
+      co_await ws.async_close(reason, use_tuple);
     }
     writer_running = false;
     done.cancel();
@@ -127,14 +149,9 @@ asio::awaitable<void> run_agent_websocket(beast::tcp_stream& stream,
     co_await s.done.async_wait(use_tuple);
     s.done.expires_after(ws_session::never);
   }
+  s.deadline.cancel();
   if (s.slow) {
     log_warning("agent stream closed: the agent did not keep up with its events");
-  }
-  if (s.ws.is_open()) {
-    const websocket::close_reason reason{s.slow ? websocket::close_code::try_again_later
-                                                : websocket::close_code::going_away};
-    stream.expires_after(std::chrono::seconds(1));
-    co_await s.ws.async_close(reason, use_tuple);
   }
 }
 

@@ -16,7 +16,7 @@ scripts/install-deps.sh
 run_tests() { ctest --test-dir "$1" --output-on-failure -j "${TICKETD_JOBS:-2}"; }
 
 if [ "$mode" = all ] || [ "$mode" = --release ]; then
-  scripts/build.sh build
+  scripts/build.sh build -DTICKETD_BUILD_TESTS=ON -DTICKETD_BUILD_BENCH=ON
   run_tests build
 fi
 if [ "$mode" = all ] || [ "$mode" = --fuzz ]; then
@@ -24,7 +24,7 @@ if [ "$mode" = all ] || [ "$mode" = --fuzz ]; then
   scripts/fuzz.sh "${TICKETD_FUZZ_SECONDS:-30}"
 fi
 if [ "$mode" = all ] || [ "$mode" = --sanitize ]; then
-  scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DTICKETD_SANITIZE=ON -DTICKETD_BUILD_BENCH=OFF
+  scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DTICKETD_SANITIZE=ON -DTICKETD_BUILD_TESTS=ON -DTICKETD_BUILD_BENCH=OFF
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_tests build-asan
 fi

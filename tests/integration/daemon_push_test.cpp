@@ -2,6 +2,8 @@
 // by connection, the offer timeout racing an accept, the SSE feed and its resume, auth roles.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <cstdlib>
 #include <set>
 #include <latch>
@@ -128,6 +130,18 @@ TEST(DaemonPush, PresenceByConnectionDrivesOnlineAndOffline) {
   ASSERT_TRUE(eventually([&] { return json_str(c.get("/v1/agents/ada").json(), "status") == "offline"; }));
   EXPECT_EQ(ticket_status(c, "T-1"), "queued");
   EXPECT_EQ(c.get("/v1/admin/verify").status, 200);
+}
+
+TEST(DaemonPush, StoppingTheDaemonClosesAgentStreamsSayingGoingAway) {
+  daemon_process d(daemon_options{fresh_push_config("stopping", "  presence: connection\n"), false, {}, {}});
+  auto c = d.client();
+  ASSERT_EQ(c.put("/v1/agents/ada", R"({"queues":["sales"]})").status, 200);
+  ws_client ada(d.port(), "/v1/agents/ada/stream");
+  ASSERT_TRUE(ada.wait_for("connected").has_value());
+  d.signal(SIGTERM);
+  ASSERT_TRUE(ada.closed_by_server());
+  EXPECT_EQ(ada.close_code(), 1001);  // going away: the desktop reconnects, to another daemon
+  EXPECT_EQ(d.wait_exit(), 0);
 }
 
 TEST(DaemonPush, UnknownAgentsAndPlainRequestsAreRefusedAStream) {

@@ -52,6 +52,7 @@ struct ws_client::impl {
   bool ok = false;
   bool closed = false;
   int refused = 0;
+  int close_code = 0;
 };
 
 ws_client::ws_client(std::uint16_t port, const std::string& target, const headers_list& headers)
@@ -104,6 +105,7 @@ std::optional<boost::json::value> ws_client::next(std::chrono::milliseconds time
   if (!finished) return std::nullopt;
   if (result) {
     s.closed = true;
+    if (result == websocket::error::closed) s.close_code = static_cast<int>(s.ws.reason().code);
     return std::nullopt;
   }
   std::string text = beast::buffers_to_string(s.buffer.data());
@@ -152,6 +154,8 @@ bool ws_client::closed_by_server(std::chrono::milliseconds timeout) {
   }
   return true;
 }
+
+int ws_client::close_code() const { return impl_->close_code; }
 
 void ws_client::close() {
   auto& s = *impl_;

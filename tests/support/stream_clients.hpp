@@ -40,6 +40,8 @@ class ws_client {
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // True when the server closed the connection within the timeout (frames before are skipped).
   bool closed_by_server(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // The code of the server's close frame (1001 going away, ...); 0 when none came.
+  int close_code() const;
   void close();
 
  private:
