@@ -222,6 +222,17 @@ object_or_report expect_object(const invocation& inv, const request_spec& req,
   return out;
 }
 
+// What a text rendering of `got` is spared: the failure when there is no object, or with --json
+// the body as it came. Nothing when the object is to be rendered.
+std::optional<report> failure_or_raw(const invocation& inv, const object_or_report& got,
+                                     const http_answer& a) {
+  if (!got.value) return got.failure;
+  if (!inv.json) return std::nullopt;
+  report r;
+  r.out = with_newline(a.body);
+  return r;
+}
+
 report render_status(const invocation& inv, const std::vector<request_spec>& reqs,
                      std::span<const http_answer> answers) {
   const auto& health = answers[0];
@@ -375,12 +386,8 @@ report render_agents(const invocation& inv, const std::vector<request_spec>& req
 
 report render_agent(const invocation& inv, const request_spec& req, const http_answer& a) {
   auto got = expect_object(inv, req, a);
-  if (!got.value) return got.failure;
+  if (auto done = failure_or_raw(inv, got, a)) return *done;
   report r;
-  if (inv.json) {
-    r.out = with_newline(a.body);
-    return r;
-  }
   const auto& o = got.object();
   fields rows{{"agent", text(o, "id")},
               {"name", text(o, "name")},
@@ -400,12 +407,8 @@ report render_agent(const invocation& inv, const request_spec& req, const http_a
 
 report render_ticket(const invocation& inv, const request_spec& req, const http_answer& a) {
   auto got = expect_object(inv, req, a);
-  if (!got.value) return got.failure;
+  if (auto done = failure_or_raw(inv, got, a)) return *done;
   report r;
-  if (inv.json) {
-    r.out = with_newline(a.body);
-    return r;
-  }
   const auto& t = got.object();
   const std::string status = text(t, "status");
   fields rows{{"ticket", text(t, "id")}, {"status", status}};
@@ -502,12 +505,8 @@ report render_verify(const invocation& inv, const request_spec& req, const http_
 
 report render_reload(const invocation& inv, const request_spec& req, const http_answer& a) {
   auto got = expect_object(inv, req, a);
-  if (!got.value) return got.failure;
+  if (auto done = failure_or_raw(inv, got, a)) return *done;
   report r;
-  if (inv.json) {
-    r.out = with_newline(a.body);
-    return r;
-  }
   r.out = "reloaded\n";
   const auto* restart = got.object().if_contains("needs_restart");
   if (restart != nullptr && restart->is_array() && !restart->as_array().empty()) {
