@@ -50,3 +50,10 @@ awk -v k="${p}t:${prefix}-q-0 (one hash)" -v b="$ticket_bytes" \
   'BEGIN { printf "%-48s %12d %10.1f\n", k, b, b }'
 echo "keys: $(rcli DBSIZE); ticket hash encoding: $(rcli OBJECT ENCODING "${p}t:${prefix}-q-0")," \
   "fields: $(rcli HLEN "${p}t:${prefix}-q-0")"
+if [[ -n ${SHOW_TICKET:-} ]]; then
+  rcli HGETALL "${p}t:${prefix}-q-0" | paste - -
+  rcli ZRANGE "${p}timers" 0 1 WITHSCORES
+  rcli ZRANGE "${p}q:general" 0 1 WITHSCORES
+  rcli XRANGE "${p}events" - + COUNT 2
+  rcli XINFO STREAM "${p}events"
+fi

@@ -106,7 +106,7 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   t.channel = r.channel;
   t.skills = r.skills;
   t.attributes_json = r.attributes_json;
-  t.score = static_cast<double>(a.rank);
+  t.score = score_of_rank(a.rank);
   t.first_reply_due = dues.first_reply;
   t.resolution_due = dues.resolution;
   t.version = 1;

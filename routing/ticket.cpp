@@ -30,6 +30,7 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
   ticket t;
   t.id = id;
   bool has_status = false;
+  bool has_updated = false;
   std::string shared_queues;
   for (std::size_t i = 0; i < fields.elements.size(); i += 2) {
     const std::string_view name = fields.elements[i].str;
@@ -68,7 +69,10 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
       case field_code("es"): t.escalated = to_int(value) != 0; break;
       case field_code("v"): t.version = to_int(value); break;
       case field_code("ca"): t.created_at = to_int(value); break;
-      case field_code("ua"): t.updated_at = to_int(value); break;
+      case field_code("ua"):
+        t.updated_at = to_int(value);
+        has_updated = true;
+        break;
       case field_code("qa"): t.queued_at = to_int(value); break;
       case field_code("pu"): t.postponed_until = to_int(value); break;
       case field_code("rz"): t.resolved_at = to_int(value); break;
@@ -79,6 +83,9 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
     }
   }
   if (!has_status) return std::nullopt;
+  // Create does not write `ua` (one field less per waiting ticket): until the first change,
+  // the ticket was last updated when it was queued, at creation.
+  if (!has_updated) t.updated_at = t.queued_at;
   // The assignee is not stored: while an agent holds the ticket it is the last agent.
   if (is_held(t.status)) t.assignee = t.last_agent;
   if (t.status == ticket_status::queued && !shared_queues.empty()) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "routing/errors.hpp"
+#include "routing/rank.hpp"
 #include "routing/resp.hpp"
 #include "routing/status.hpp"
 
@@ -25,7 +26,7 @@ struct ticket {
   std::string attributes_json;  // a JSON object, or empty for none
   std::optional<std::string> assignee;
   std::optional<std::string> last_agent;
-  double score = 0;  // queue score: rank plus an enqueue-order fraction
+  double score = 0;  // queue score: rank * score_scale plus an enqueue counter (rank.hpp)
   std::optional<std::int64_t> first_reply_due;
   std::optional<std::int64_t> next_reply_due;
   std::optional<std::int64_t> resolution_due;
@@ -51,8 +52,8 @@ struct ticket {
   std::string resolve_reason;
   std::string fingerprint;
 
-  // The virtual deadline in epoch ms (the score without its tie-break fraction).
-  std::int64_t rank() const { return static_cast<std::int64_t>(score); }
+  // The virtual deadline in epoch ms (the score without its tie-break counter).
+  std::int64_t rank() const { return rank_of_score(score); }
   // The earliest open SLA target, which the rank follows.
   std::optional<std::int64_t> next_due() const;
   // The names of the paused targets (first_reply, next_reply, resolution).

@@ -1,5 +1,7 @@
 #include "daemon/api/render.hpp"
 
+#include "routing/rank.hpp"
+
 namespace ticketd::daemon::api {
 namespace {
 
@@ -175,8 +177,8 @@ std::string queues_json(const routing::queue_stats& stats, const config::config&
     w.key("oldest_wait_s");
     write_optional_number(w, wait_seconds(q.oldest_enqueued_s, now_ms));
     w.key("next_rank");
-    write_optional_number(w, q.head_score ? std::optional<std::int64_t>{static_cast<std::int64_t>(
-                                                *q.head_score)}
+    write_optional_number(w, q.head_score ? std::optional<std::int64_t>{
+                                                routing::rank_of_score(*q.head_score)}
                                           : std::nullopt);
     w.field("agents_online", q.agents_online);
     w.field("agents_available", q.agents_available);

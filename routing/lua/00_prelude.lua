@@ -572,20 +572,30 @@ local function unqueue(c, t)
   if t.f.qs then drop(t, 'qs') end
 end
 
--- The queue score of a rank (integer ms, as text): the rank plus k/1024 with k counting
--- enqueues, so equal ranks go in enqueue order. The counter lives with the loaded library: it
--- only orders enqueues within one millisecond, so restarting it with the library is harmless.
--- Built as text: exact (51 bits), and no number formatting.
+-- The queue score of a rank (integer ms >= 0, as text): rank * 1000 + k, with k counting
+-- enqueues modulo 1000, so equal ranks go in enqueue order. Written by appending k's three
+-- digits (no arithmetic, no number formatting); exact as a double for ranks up to 9e12 ms (C++
+-- clamps ranks into that range), and stored as an integer in the ticket's hash, which keeps it
+-- small. The counter lives with the loaded library: it only orders enqueues within one
+-- millisecond, so restarting it with the library is harmless.
 local enqueue_counter = 0
-local fractions = {}
+local score_digits = {}  -- k -> its three digits, filled as used
 local function score_of(rank)
-  enqueue_counter = (enqueue_counter + 1) % 1024
-  local fraction = fractions[enqueue_counter]
-  if not fraction then
-    fraction = string.sub(string.format('%.10f', enqueue_counter / 1024), 2)
-    fractions[enqueue_counter] = fraction
+  enqueue_counter = (enqueue_counter + 1) % 1000
+  local digits = score_digits[enqueue_counter]
+  if not digits then
+    digits = string.format('%03d', enqueue_counter)
+    score_digits[enqueue_counter] = digits
   end
-  return rank .. fraction
+  return rank .. digits
+end
+
+-- The rank (as text) of a queue score written by score_of.
+local function rank_of(score)
+  if not score then return nil end
+  local n = #score
+  if n <= 3 then return '0' end
+  return string.sub(score, 1, n - 3)
 end
 
 -- Adds a waiting ticket to one more shared queue (overflow): same score, same age.

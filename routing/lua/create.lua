@@ -24,9 +24,9 @@ local function create(keys, argv)
                   d3 = argv[12]}}
   arm_sla(c, t)
   arm_overflow(c, t, 1)
+  -- No 'ua' yet: the first change writes it; until then the ticket was updated when queued.
   local fields = {'s', 'queued', 'q', queue, 'p', argv[6], 'r', score, 'v', '1',
-                  'ca', argv[10], 'ua', c.now_ms, 'qa', c.now_ms, 'd1', argv[11], 'd3', argv[12],
-                  'fp', argv[4]}
+                  'ca', argv[10], 'qa', c.now_ms, 'd1', argv[11], 'd3', argv[12], 'fp', argv[4]}
   if argv[7] ~= '' then fields[#fields + 1] = 'ch'; fields[#fields + 1] = argv[7] end
   if argv[8] ~= '' then fields[#fields + 1] = 'sk'; fields[#fields + 1] = argv[8] end
   if argv[9] ~= '' then fields[#fields + 1] = 'at'; fields[#fields + 1] = argv[9] end

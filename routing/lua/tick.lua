@@ -7,11 +7,6 @@
 --          metrics: 'sla.warning|<queue>|<target>', 'sla.breached|<queue>|<target>',
 --          'followup', 'resolved|<reason>', 'closed'
 
--- The integer rank of a queue score (its enqueue-order fraction cut).
-local function rank_of(score)
-  return string.match(score or '', '^-?%d+')
-end
-
 local LIFECYCLE_FIELDS = with_sla({'zr', 'os', 'oq', 'cd', 'z1', 'z2', 'fc', 'fa'})
 local function fire_lifecycle(c, id)
   local t = find_ticket(c, id, LIFECYCLE_FIELDS)

@@ -61,7 +61,7 @@ std::vector<field> full_ticket(bool numbers_as_integers) {
       {"sk", "spanish,vip"},
       {"at", R"({"brand":"acme"})"},
       {"la", "bob"},
-      {"r", "1795345200000.001"},
+      {"r", "1795345200000001"},
       {"d1", num(t0 + 3'600'000)},
       {"d2", num(t0 + 7'200'000)},
       {"d3", num(t0 + 14'400'000)},
@@ -98,7 +98,7 @@ void expect_full_ticket(const ticket& t) {
   EXPECT_EQ(t.attributes_json, R"({"brand":"acme"})");
   EXPECT_FALSE(t.assignee.has_value());  // queued: nobody holds it
   EXPECT_EQ(t.last_agent, "bob");
-  EXPECT_DOUBLE_EQ(t.score, 1795345200000.001);
+  EXPECT_DOUBLE_EQ(t.score, 1795345200000001.0);
   EXPECT_EQ(t.rank(), 1'795'345'200'000);
   EXPECT_EQ(t.first_reply_due, t0 + 3'600'000);
   EXPECT_EQ(t.next_reply_due, t0 + 7'200'000);
@@ -125,10 +125,9 @@ resp_value minimal_ticket(std::string status = "queued") {
   return hash({{"s", status},
                {"q", "general"},
                {"p", "normal"},
-               {"r", "1795345200000"},
+               {"r", "1795345200000999"},
                {"v", "1"},
-               {"ca", "1795341600000"},
-               {"ua", "1795341600000"},
+               {"ca", "1795338000000"},
                {"qa", "1795341600000"},
                {"d1", "1795370400000"},
                {"d3", "1795600800000"},
@@ -173,6 +172,20 @@ TEST(DecodeTicket, LeavesAbsentFieldsEmpty) {
   EXPECT_EQ(t->reopens, 0);
   EXPECT_FALSE(t->escalated);
   EXPECT_EQ(t->next_due(), 1'795'370'400'000);
+  EXPECT_EQ(t->rank(), 1'795'345'200'000);
+}
+
+TEST(DecodeTicket, ANeverChangedTicketWasUpdatedWhenQueued) {
+  // Create writes no `ua`: the ticket was last updated at creation, when it was queued, which
+  // is not its created_at when the backend gave one from the past.
+  const auto fresh = decode_ticket("T-2", minimal_ticket());
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_EQ(fresh->created_at, 1'795'338'000'000);
+  EXPECT_EQ(fresh->updated_at, 1'795'341'600'000);
+  const auto changed = decode_ticket(
+      "T-2", hash({{"s", "queued"}, {"qa", "1795341600000"}, {"ua", "1795341700000"}}));
+  ASSERT_TRUE(changed.has_value());
+  EXPECT_EQ(changed->updated_at, 1'795'341'700'000);
 }
 
 TEST(DecodeTicket, TheAssigneeIsTheLastAgentWhileHeld) {
@@ -453,7 +466,7 @@ resp_value stats_row(std::int64_t depth, std::int64_t oldest, std::string head, 
 TEST(DecodeQueueStats, ReadsRowsByNameAndAgentsByStatus) {
   const strings names{"billing", "general"};
   const auto r =
-      decode_queue_stats(names, array({array({stats_row(3, 1'795'341'600, "1795345200000.5", 2, 1),
+      decode_queue_stats(names, array({array({stats_row(3, 1'795'341'600, "1795345200000500", 2, 1),
                                               stats_row(0, -1, "", 0, 0)}),
                                        array({integer(4), integer(1), integer(2)})}));
   ASSERT_TRUE(r.has_value()) << r.error().message;
@@ -463,7 +476,7 @@ TEST(DecodeQueueStats, ReadsRowsByNameAndAgentsByStatus) {
   EXPECT_EQ(billing.depth, 3);
   EXPECT_EQ(billing.oldest_enqueued_s, 1'795'341'600);
   ASSERT_TRUE(billing.head_score.has_value());
-  EXPECT_DOUBLE_EQ(*billing.head_score, 1795345200000.5);
+  EXPECT_DOUBLE_EQ(*billing.head_score, 1795345200000500.0);
   EXPECT_EQ(billing.agents_online, 2);
   EXPECT_EQ(billing.agents_available, 1);
   const auto& general = r->queues[1];

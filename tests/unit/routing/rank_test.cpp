@@ -69,12 +69,29 @@ TEST(ComputeRank, RoundsToTheNearestMillisecondHalfAwayFromEnqueue) {
   EXPECT_EQ(compute_rank(t0 - 1, t0, 2.0, 0), t0);
 }
 
-TEST(ComputeRank, KeepsMillisecondPrecisionAtLargeEpochs) {
-  // Beyond 2^53 / 3 the naive (due + w * enqueued) / (1 + w) loses the last milliseconds.
-  const std::int64_t enqueued = 4'000'000'000'000'001;
+TEST(ComputeRank, KeepsMillisecondPrecisionNearTheLargestRank) {
+  const std::int64_t enqueued = max_rank - 1'000'000;
   EXPECT_EQ(compute_rank(enqueued + 3, enqueued, 2.0, 0), enqueued + 1);
   EXPECT_EQ(compute_rank(enqueued + 9, enqueued, 2.0, 7), enqueued + 3 + 7);
   EXPECT_EQ(compute_rank(enqueued + 1, enqueued, 0.0, 0), enqueued + 1);
+}
+
+TEST(ComputeRank, StaysWithinTheRangeWhoseScoresAreExact) {
+  EXPECT_EQ(compute_rank(t0, t0, 0.0, -2 * t0), 0);
+  EXPECT_EQ(compute_rank(max_rank + day_ms, t0, 0.0, 0), max_rank);
+  EXPECT_EQ(compute_rank(t0, t0, 0.0, max_rank), max_rank);
+}
+
+TEST(QueueScore, KeepsRankAndEnqueueOrderExactUpToTheLargestRank) {
+  for (const std::int64_t rank : {std::int64_t{0}, t0, max_rank}) {
+    // The functions append the enqueue counter's three digits to the rank.
+    const double first = score_of_rank(rank) + 1;
+    const double last = score_of_rank(rank) + 999;
+    EXPECT_LT(first, last) << rank;
+    EXPECT_LT(last, score_of_rank(rank + 1)) << rank;
+    EXPECT_EQ(rank_of_score(first), rank);
+    EXPECT_EQ(rank_of_score(last), rank);
+  }
 }
 
 TEST(ComputeRank, IsUsableAtCompileTime) {

@@ -85,7 +85,7 @@ routing::ticket queued_ticket() {
   t.channel = "email";
   t.skills = {"spanish"};
   t.attributes_json = R"({"brand":"acme"})";
-  t.score = 1795345200000.25;
+  t.score = 1795345200000250.0;
   t.first_reply_due = t0 + hour_ms;
   t.resolution_due = t0 + 4 * hour_ms;
   t.version = 1;
@@ -289,7 +289,7 @@ TEST_F(Render, QueuesListShowsWaitRankAgentsAndMode) {
   billing.name = "billing";
   billing.depth = 3;
   billing.oldest_enqueued_s = t0 / 1000 - 90;
-  billing.head_score = 1795345200000.5;
+  billing.head_score = 1795345200000500.0;
   billing.agents_online = 2;
   billing.agents_available = 1;
   routing::queue_stat general;
