@@ -332,6 +332,10 @@ end
 -- Writes the changed fields as they are (no new version: bookkeeping such as SLA stages).
 local function write_fields(c, t)
   if t.dirty.d1 or t.dirty.d2 or t.dirty.d3 then arm_sla(c, t) end
+  if t.slot_cleared then
+    redis.call('ZREM', key(c.P, 'timers'), 'l|' .. t.id)
+    t.slot_cleared = nil
+  end
   local sets, dels = {}, {}
   for name in pairs(t.dirty) do
     local value = t.f[name]
@@ -485,15 +489,19 @@ end
 -- affinity, close, offer (timeout), overflow, and later follow-ups. Beside it: `s|<id>` (SLA)
 -- and `c|<id>` (a rejected or missed offer's cooldown ended: push the ticket's queues again).
 
+-- A cleared slot is removed when the ticket is written (write_fields), unless the same call set
+-- it again meanwhile (a status change clears it, the new status often sets it): one ZADD, not a
+-- ZREM and a ZADD.
 local function set_lifecycle_timer(c, t, kind, due)
   redis.call('ZADD', key(c.P, 'timers'), due, 'l|' .. t.id)
   put(t, 'lk', kind)
+  t.slot_cleared = nil
 end
 
-local function clear_lifecycle_timer(c, t)
+local function clear_lifecycle_timer(_, t)
   if t.f.lk then
-    redis.call('ZREM', key(c.P, 'timers'), 'l|' .. t.id)
     drop(t, 'lk')
+    t.slot_cleared = true
   end
 end
 

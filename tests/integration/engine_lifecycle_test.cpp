@@ -192,6 +192,22 @@ TEST_F(Lifecycle, PostponedTicketWakesBackToItsAgentAtTheTime) {
   EXPECT_EQ(redis({"ZCARD", key(routing::key_part::timers)}).integer, 1);
 }
 
+TEST_F(Lifecycle, AStatusChangeMovesTheTicketsOneLifecycleSlot) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  ASSERT_OK(act(ticket_action::postpone, "T-1", until(now() + 3 * hour)));
+  // Resolving clears the wake-up and sets the auto-close (close_after 7d) in the same slot.
+  ASSERT_OK(act(ticket_action::resolve, "T-1"));
+  EXPECT_EQ(redis({"ZSCORE", key(routing::key_part::timers), "l|T-1"}).str,
+            std::to_string(now() + 7 * 24 * hour));
+  // Resolved: no running SLA target, so the slot is the ticket's only timer.
+  EXPECT_EQ(redis({"ZCARD", key(routing::key_part::timers)}).integer, 1);
+  // Reopening clears the slot and sets none.
+  ASSERT_OK(act(ticket_action::reopen, "T-1"));
+  EXPECT_TRUE(redis({"ZSCORE", key(routing::key_part::timers), "l|T-1"}).is_nil());
+}
+
 TEST_F(Lifecycle, PostponeIntoThePastIsInvalidArgument) {
   ASSERT_OK(put_agent("ada", {"general"}));
   created("T-1");
@@ -234,6 +250,16 @@ TEST_F(Lifecycle, DeleteForgetsTheTicketAndFreesCapacity) {
   EXPECT_EQ(agent("ada")->load, 0U);
   EXPECT_TRUE(agent("ada")->tickets.empty());
   EXPECT_TRUE(verify()->violations.empty());
+}
+
+TEST_F(Lifecycle, DeleteLeavesNoTimerBehind) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  ASSERT_OK(act(ticket_action::postpone, "T-1", until(now() + 3 * hour)));
+  EXPECT_FALSE(redis({"ZSCORE", key(routing::key_part::timers), "l|T-1"}).is_nil());
+  ASSERT_FALSE(run(routing::delete_call(rt_->plan.base(now()), "T-1")).elements.empty());
+  EXPECT_EQ(redis({"ZCARD", key(routing::key_part::timers)}).integer, 0);
 }
 
 TEST_F(ToSolve, GivesTheLowestRankAcrossTheAgentsQueues) {
