@@ -1,7 +1,9 @@
 #include "daemon/event_feed.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <string>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -83,48 +85,55 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
   event_hub& hub;
   asio::steady_timer pause;
   std::atomic<bool> stopping{false};
-  int failures = 0;  // consecutive failed reads
-  // The id of the last event read. It starts a few seconds before this daemon did: no agent
-  // was connected here earlier, and events from before the connection came up must not be
-  // skipped (a stream id is the Redis server's clock in ms; the margin covers a small skew).
-  std::string last = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count() -
-                                    5000) +
-                     "-0";
+  int failures = 0;     // consecutive failed reads
+  bool warned = false;  // a warning about them was logged
+  // The id of the last event read. The first read starts a few seconds before the Redis server's
+  // clock at that time (a stream id is that clock in ms): no agent was connected here earlier,
+  // and events written while the connection came up must not be skipped. Redis's clock, not
+  // ours, so a skew between the hosts neither skips events nor replays old ones.
+  std::string last;
 
   asio::awaitable<void> wait(std::chrono::milliseconds d) {
     pause.expires_after(d);
     co_await pause.async_wait(use_tuple);
   }
 
+  static constexpr std::int64_t start_margin_ms = 5000;
+
   asio::awaitable<void> run() {
     auto self = shared_from_this();
     while (!stopping.load()) {
       const auto key = runtime.get()->keys.key(routing::key_part::events);
-      auto r = co_await redis.exec(std::move(routing::command{"XREAD"}
-                                                 .arg("COUNT").arg(1000)
-                                                 .arg("BLOCK").arg(1000)
-                                                 .arg("STREAMS").arg(key).arg(last)));
+      const bool starting = last.empty();
+      // Built before the co_await: GCC 12 miscompiles temporaries of a conditional expression
+      // inside one (shared/TOOLCHAIN.md).
+      routing::command cmd{starting ? "TIME" : "XREAD"};
+      if (!starting) {
+        cmd.arg("COUNT").arg(1000).arg("BLOCK").arg(1000).arg("STREAMS").arg(key).arg(last);
+      }
+      auto r = co_await redis.exec(std::move(cmd));
       if (stopping.load()) break;
-      if (!r || r->is_error()) {
+      if (starting && r && !r->is_error()) {
+        last = stream_position_before(*r, start_margin_ms).value_or("");
+        if (!last.empty()) continue;
+      }
+      if (!r || r->is_error() || starting) {
         // Not connected yet (at start) or again (Redis restarting): the connection reconnects
-        // by itself; the position is kept, so nothing is skipped. A lasting failure backs off
-        // to 2 s between tries and is logged once.
-        // Not connected: the connection says so itself.
+        // by itself and says so; the position is kept, so nothing is skipped. A lasting failure
+        // backs off to 2 s between tries and is logged once.
         const bool disconnected = !r && r.error() == make_error_code(redis_errc::unavailable);
         if (failures++ == 0 && !disconnected) {
+          warned = true;
           log_warning("reading the event stream failed: {}; agents' pushes wait until it works again",
-                      r ? r->str : r.error().message());
+                      !r ? r.error().message() : r->is_error() ? r->str : "unexpected reply to TIME");
         }
         const auto backoff = std::chrono::milliseconds(std::min(2000, 50 << std::min(failures - 1, 6)));
         co_await wait(backoff);
         continue;
       }
-      if (failures > 0) {
-        log_info("reading the event stream again after {} failed tries", failures);
-        failures = 0;
-      }
+      if (warned) log_info("reading the event stream again after {} failed tries", failures);
+      failures = 0;
+      warned = false;
       auto batch = decode_xread(*r);
       if (batch.empty()) continue;
       last = batch.back().id;

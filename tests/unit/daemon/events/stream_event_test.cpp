@@ -44,6 +44,18 @@ TEST(StreamEvents, DecodeXreadOfOneStream) {
   EXPECT_TRUE(decode_xread(nil).empty());
 }
 
+TEST(StreamEvents, ATailStartsBeforeTheRedisServersClock) {
+  // TIME: 1795424400 s and 123456 us -> 1795424400123 ms, less the margin.
+  EXPECT_EQ(stream_position_before(array({bulk("1795424400"), bulk("123456")}), 5000),
+            "1795424395123-0");
+  EXPECT_EQ(stream_position_before(array({bulk("3"), bulk("0")}), 5000), "0-0");
+  resp_value nil;
+  EXPECT_FALSE(stream_position_before(nil, 5000).has_value());
+  EXPECT_FALSE(stream_position_before(array({bulk("1795424400")}), 5000).has_value());
+  EXPECT_FALSE(stream_position_before(array({bulk("soon"), bulk("0")}), 5000).has_value());
+  EXPECT_FALSE(stream_position_before(array({bulk("-1"), bulk("0")}), 5000).has_value());
+}
+
 TEST(StreamEvents, ParseStreamIds) {
   EXPECT_EQ(parse_stream_id("1795424400000-7"), (std::pair<std::uint64_t, std::uint64_t>{1795424400000, 7}));
   EXPECT_EQ(parse_stream_id("0"), (std::pair<std::uint64_t, std::uint64_t>{0, 0}));
