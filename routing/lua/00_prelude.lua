@@ -159,7 +159,6 @@ local function context(keys, argv)
     freed = {},
     requeued = {},
     assignments = {},
-    notes = {},
   }
 end
 
@@ -262,6 +261,10 @@ end
 local TARGETS = {'first_reply', 'next_reply', 'resolution'}
 
 local SLA_FIELDS = {'d1', 'd2', 'd3', 'w1', 'w2', 'w3', sla = true}
+-- Target n's field names, spelled out: building 'd' .. n formats a number on every call.
+local DUE = {'d1', 'd2', 'd3'}
+local STAGE = {'w1', 'w2', 'w3'}
+local PAUSED = {'p1', 'p2', 'p3'}
 
 -- A list of extra ticket fields plus the SLA fields, marked so find_ticket notes they are read.
 local function with_sla(list)
@@ -286,7 +289,7 @@ end
 -- Sets (or, with nil, stops) target n's due time; its warning and breach are owed again.
 local function set_due(t, n, due)
   read_sla(t)
-  local dn, wn = 'd' .. n, 'w' .. n
+  local dn, wn = DUE[n], STAGE[n]
   if due then
     put(t, dn, due)
   elseif t.f[dn] then
@@ -298,9 +301,9 @@ end
 -- Stops running target n and keeps its due time for resuming.
 local function pause_due(c, t, n)
   read_sla(t)
-  local due = t.f['d' .. n]
+  local due = t.f[DUE[n]]
   if not due then return end
-  put(t, 'p' .. n, due)
+  put(t, PAUSED[n], due)
   put(t, 'ps', c.now_ms)
   set_due(t, n, nil)
 end
@@ -310,9 +313,9 @@ local function arm_sla(c, t)
   read_sla(t)
   local at
   for n = 1, 3 do
-    local due = tonumber(t.f[SLA_FIELDS[n]])
+    local due = tonumber(t.f[DUE[n]])
     if due then
-      local stage = tonumber(t.f[SLA_FIELDS[n + 3]]) or 0
+      local stage = tonumber(t.f[STAGE[n]]) or 0
       local when
       if stage == 0 and c.cfg.warn_ms > 0 then
         when = due - c.cfg.warn_ms
@@ -573,11 +576,16 @@ local function unqueue(c, t)
     drop(t, 'pq')
     return
   end
-  for _, q in ipairs(shared_queues(t)) do
+  if not t.f.qs then
+    redis.call('ZREM', key(c.P, 'queue', t.f.q), t.id)
+    age_remove(c, t.f.q, t.f.qa)
+    return
+  end
+  for _, q in ipairs(split(t.f.qs)) do
     redis.call('ZREM', key(c.P, 'queue', q), t.id)
     age_remove(c, q, t.f.qa)
   end
-  if t.f.qs then drop(t, 'qs') end
+  drop(t, 'qs')
 end
 
 -- The queue score of a rank (integer ms >= 0, as text): rank * 1000 + k, with k counting
@@ -842,7 +850,9 @@ local PAUSE_FIELDS = {postponed = {'p1', 'p2', 'z1', 'z2', 'ps', 'pu', 'zr'}, re
 
 -- Drops what the pause of status `was` kept (nothing for other statuses).
 local function end_pause(t, was)
-  for _, name in ipairs(PAUSE_FIELDS[was] or {}) do drop(t, name) end
+  local fields = PAUSE_FIELDS[was]
+  if not fields then return end
+  for _, name in ipairs(fields) do drop(t, name) end
 end
 
 -- A customer wrote (or an agent reopened) a ticket: it goes back to its last agent, or waits.

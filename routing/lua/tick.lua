@@ -89,23 +89,23 @@ local function fire_sla(c, id)
   if not t then return end
   local holder = assignee(t) or ''
   for n = 1, 3 do
-    local due = tonumber(t.f['d' .. n])
+    local due = tonumber(t.f[DUE[n]])
     if due then
-      local stage = tonumber(t.f['w' .. n]) or 0
+      local stage = tonumber(t.f[STAGE[n]]) or 0
       local target = TARGETS[n]
       local etype
       if stage < 2 and c.now >= due then
-        put(t, 'w' .. n, '2')
+        put(t, STAGE[n], '2')
         etype = 'sla.breached'
         if not string.find(',' .. (t.f.br or '') .. ',', ',' .. target .. ',', 1, true) then
           put(t, 'br', t.f.br and (t.f.br .. ',' .. target) or target)
         end
       elseif stage < 1 and c.now >= due - c.cfg.warn_ms then
-        put(t, 'w' .. n, '1')
+        put(t, STAGE[n], '1')
         etype = 'sla.warning'
       end
       if etype then
-        emit(c, etype, 'ticket', t.id, 'target', target, 'due', t.f['d' .. n], 'queue', t.f.q,
+        emit(c, etype, 'ticket', t.id, 'target', target, 'due', t.f[DUE[n]], 'queue', t.f.q,
              'priority', t.f.p or '', 'agent', holder)
         c.notes[#c.notes + 1] = etype .. '|' .. t.f.q .. '|' .. target
       end
@@ -117,6 +117,7 @@ end
 
 local function tick(keys, argv)
   local c = context(keys, argv)
+  c.notes = {}
   c.timeouts, c.overflows = 0, 0
   local tkey = key(c.P, 'timers')
   local due = redis.call('ZRANGEBYSCORE', tkey, '-inf', c.now_ms, 'LIMIT', 0, tonumber(argv[3]))
