@@ -721,6 +721,8 @@ local function hand_to(c, t, a, q, pol)
   c.assignments[#c.assignments + 1] = {t.id, a.id, status, token, expires, queued_at or ''}
 end
 
+local COOLDOWN_FIELDS = {'cd'}
+
 -- The best available agent of push queue q for ticket t (nil when none).
 -- The first of `candidates` (the head of a queue's availability index) that may take t.
 local function pick_agent(c, candidates, t)
@@ -743,8 +745,11 @@ local function push_queue(c, q)
     local candidates = redis.call('ZRANGE', akey, 0, AGENT_SCAN - 1)
     if #candidates == 0 then return end
     local handed = false
-    for _, id in ipairs(redis.call('ZRANGE', qkey, 0, HEAD_SCAN - 1)) do
-      local t = load_ticket(c, id, {'cd'})
+    local heads = redis.call('ZRANGE', qkey, 0, HEAD_SCAN - 1)
+    for _, id in ipairs(heads) do
+      -- A ticket this call created is known whole (a new ticket has no cooldowns).
+      local t = c.created
+      if not t or t.id ~= id then t = load_ticket(c, id, COOLDOWN_FIELDS) end
       local a = pick_agent(c, candidates, t)
       if a then
         hand_to(c, t, a, q, pol)
@@ -752,7 +757,8 @@ local function push_queue(c, q)
         break
       end
     end
-    if not handed then return end
+    -- Handing out the only waiting ticket emptied the queue: nothing is left to look at.
+    if not handed or #heads == 1 then return end
   end
 end
 
@@ -780,7 +786,7 @@ local function push_agent(c, a)
         for i = 1, #heads, 2 do
           local score = tonumber(heads[i + 1])
           if best_score and score >= best_score then break end
-          local t = load_ticket(c, heads[i], {'cd'})
+          local t = load_ticket(c, heads[i], COOLDOWN_FIELDS)
           if not cooling(t, a.id, c.now) then
             best, best_score, best_q, best_pol = t, score, q, pol
             break

@@ -37,6 +37,9 @@ local function create(keys, argv)
     end
   end
   redis.call('HSET', tk, unpack(fields))
+  -- Written: the push below takes this ticket as it is, without reading it back.
+  t.dirty = {}
+  c.created = t
   redis.call('ZADD', key(c.P, 'queue', queue), score, id)
   age_add(c, queue, c.now_ms)
   emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
