@@ -319,6 +319,22 @@ TEST_F(Planner, PostponeRanksTheWakeAsAnEnqueueAtUntil) {
   EXPECT_EQ(lua_argv(argv, 7), num(t0 + hour_ms + 4 * hour_ms - minute_ms));
 }
 
+TEST_F(Planner, PostponeInAQueueNoLongerConfiguredRanksAtTheWakeWithinRankRange) {
+  auto snap = snapshot();
+  snap.queue = "removed-by-a-reload";
+  action_request r;
+  r.until = t0 + hour_ms;
+  strings argv = argv_or_fail(act(ticket_action::postpone, r, &snap));
+  ASSERT_FALSE(argv.empty());
+  EXPECT_EQ(lua_argv(argv, 7), num(t0 + hour_ms));
+  // Far enough ahead, the rank stops at the largest one whose queue score is exact.
+  r.until = max_rank + day_ms;
+  argv = argv_or_fail(act(ticket_action::postpone, r, &snap));
+  ASSERT_FALSE(argv.empty());
+  EXPECT_EQ(lua_argv(argv, 6), num(max_rank + day_ms));
+  EXPECT_EQ(lua_argv(argv, 7), num(max_rank));
+}
+
 TEST_F(Planner, ReleaseRanksInTheHomeQueue) {
   const auto snap = snapshot();
   action_request r;
