@@ -568,7 +568,7 @@ end
 
 -- Takes a queued ticket out of every waiting set it is in.
 local function unqueue(c, t)
-  if t.f.s ~= 'queued' then return end
+  if t.f.s ~= 'queued' or t.unlisted then return end
   local agent = t.f.pq
   if agent then
     redis.call('ZREM', key(c.P, 'personal_queue', agent), t.id)
@@ -760,6 +760,18 @@ local function push_queue(c, q)
     -- Handing out the only waiting ticket emptied the queue: nothing is left to look at.
     if not handed or #heads == 1 then return end
   end
+end
+
+-- A ticket just created into push queue q, with nothing waiting in q, goes straight to an
+-- available agent: it never enters the queue's sets (a sorted-set add and remove and the age
+-- index's two updates saved). Returns whether it was handed; if not, it waits as usual.
+local function hand_new(c, t, q, pol)
+  if redis.call('EXISTS', key(c.P, 'queue', q)) == 1 then return false end
+  local a = pick_agent(c, redis.call('ZRANGE', key(c.P, 'queue_agents', q), 0, AGENT_SCAN - 1), t)
+  if not a then return false end
+  t.unlisted = true  -- in no waiting set: unqueue() has nothing to take it out of
+  hand_to(c, t, a, q, pol)
+  return true
 end
 
 -- Hands agent a, which has room, the lowest-rank waiting tickets of its push queues and of its

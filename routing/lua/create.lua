@@ -40,10 +40,12 @@ local function create(keys, argv)
   -- Written: the push below takes this ticket as it is, without reading it back.
   t.dirty = {}
   c.created = t
+  emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
+  local pol = push_queue_policy(c, queue)
+  if pol and not t.f.qs and hand_new(c, t, queue, pol) then return settle(c, 'created') end
   redis.call('ZADD', key(c.P, 'queue', queue), score, id)
   age_add(c, queue, c.now_ms)
-  emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
-  if push_queue_policy(c, queue) then c.requeued[queue] = true end
+  if pol then c.requeued[queue] = true end
   return settle(c, 'created')
 end
 register('create', create)

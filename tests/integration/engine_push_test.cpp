@@ -94,6 +94,49 @@ TEST_F(Push, CreateAssignsAtOnceInsideTheSameCall) {
   expect_verified();
 }
 
+TEST_F(Push, ATicketHandedOutAtCreateNeverWaitsInTheQueue) {
+  online("ada", {"sales"});
+  redis({"CONFIG", "RESETSTAT"});
+  ASSERT_OK(create("T-1", "sales"));
+  // Neither the queue nor its age index saw it (no add and remove), and its events still say
+  // where it was created.
+  const std::string calls = redis({"INFO", "commandstats"}).str;
+  EXPECT_EQ(calls.find("cmdstat_zrem:"), std::string::npos) << calls;
+  EXPECT_EQ(calls.find("cmdstat_hincrby:"), std::string::npos) << calls;
+  EXPECT_EQ(redis({"EXISTS", key(routing::key_part::queue, "sales"),
+                   key(routing::key_part::queue_age, "sales"),
+                   key(routing::key_part::queue_age_count, "sales")})
+                .integer,
+            0);
+  EXPECT_EQ(event_types(), (std::vector<std::string>{"agent.status", "ticket.queued",
+                                                     "ticket.assigned"}));
+  auto stats = this->stats();
+  ASSERT_OK(stats);
+  for (const auto& q : stats->queues) {
+    if (q.name != "sales") continue;
+    EXPECT_EQ(q.depth, 0);
+    EXPECT_FALSE(q.oldest_enqueued_s.has_value());
+  }
+  expect_verified();
+}
+
+TEST_F(Push, ANewTicketWaitsBehindTicketsAlreadyWaitingAndStillGoesToAFreeAgent) {
+  online("bob", {"offers"});
+  auto first = create("T-1", "offers");
+  ASSERT_OK(first);
+  ASSERT_EQ(first->assignments.size(), 1u);
+  ASSERT_OK(act(ticket_action::reject, "T-1", by("bob", first->assignments[0].token)));
+  // T-1 waits: bob cools down for it. T-2 joins the queue behind it and is offered to bob.
+  auto second = create("T-2", "offers");
+  ASSERT_OK(second);
+  ASSERT_EQ(second->assignments.size(), 1u);
+  EXPECT_EQ(second->assignments[0].ticket, "T-2");
+  EXPECT_EQ(second->assignments[0].agent, "bob");
+  EXPECT_EQ(get("T-1")->status, ticket_status::queued);
+  EXPECT_EQ(redis({"ZCARD", key(routing::key_part::queue, "offers")}).integer, 1);
+  expect_verified();
+}
+
 TEST_F(Push, PullQueuesNeverPush) {
   online("ada", {"desk"});
   auto r = create("T-1", "desk");
