@@ -13,6 +13,7 @@
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -453,6 +454,12 @@ void redis_connection::stop() {
   impl_->backoff_timer.cancel();
   impl_->broken.cancel();
   impl_->teardown();
+}
+
+void redis_connection::retry_now() {
+  asio::post(impl_->ex, [self = impl_] {
+    if (self->st == impl::state::connecting) self->backoff_timer.cancel();
+  });
 }
 
 asio::awaitable<redis_result> redis_connection::exec(

@@ -87,6 +87,10 @@ class redis_connection {
   // Like exec, but allowed while the handshake runs (on_connect only).
   boost::asio::awaitable<redis_result> exec_during_handshake(const routing::command& cmd);
 
+  // Ends a reconnect backoff at once, from any thread: another connection just reached Redis,
+  // so this one need not wait out its backoff (up to connect_backoff_max) serving 503s.
+  void retry_now();
+
   bool ready() const;
   std::size_t in_flight() const;
   const boost::asio::any_io_executor& executor() const;

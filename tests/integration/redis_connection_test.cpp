@@ -1,0 +1,73 @@
+// The Redis connection on its own, against a real redis-server: reconnecting after Redis comes
+// back.
+#include "daemon/redis_connection.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "tests/support/redis_server.hpp"
+
+namespace ticketd::testing {
+namespace {
+
+namespace asio = boost::asio;
+
+class RedisConnection : public ::testing::Test {
+ protected:
+  // A connection whose reconnect backoff is ten minutes: it reconnects sooner only when told.
+  daemon::redis_connection_options options() const {
+    daemon::redis_connection_options o;
+    o.endpoint.kind = config::redis_kind::unix_socket;
+    o.endpoint.url = redis_.url();
+    o.endpoint.socket = redis_.socket();
+    o.connect_backoff_min = std::chrono::minutes(10);
+    o.connect_backoff_max = std::chrono::minutes(10);
+    return o;
+  }
+
+  void TearDown() override {
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void run() {
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  // Stops the connection on its own thread, then that thread.
+  void finish(daemon::redis_connection& conn) {
+    asio::post(io_, [&] {
+      conn.stop();
+      io_.stop();
+    });
+    thread_.join();
+  }
+
+  redis_server redis_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+  std::thread thread_;
+};
+
+TEST_F(RedisConnection, RetryNowEndsTheReconnectBackoffOnceRedisIsBack) {
+  daemon::redis_connection conn(io_.get_executor(), options(), nullptr);
+  conn.start();
+  run();
+  ASSERT_TRUE(eventually([&] { return conn.ready(); }));
+  redis_.stop();
+  ASSERT_TRUE(eventually([&] { return !conn.ready(); }));
+  redis_.start();
+  // Left alone, the connection would wait out its ten minutes; told, it reconnects now.
+  conn.retry_now();
+  EXPECT_TRUE(eventually([&] { return conn.ready(); }));
+  finish(conn);
+}
+
+}  // namespace
+}  // namespace ticketd::testing
