@@ -175,12 +175,14 @@ class application {
             log_error("storing the configuration in Redis failed: {}", reply->str);
             co_return make_error_code(redis_errc::protocol);
           }
-          // Redis answers again: the other connections stop waiting out their backoff.
+          // Redis answers again: the other connections, the event tail's included, stop
+          // waiting out their backoff.
           for (auto& other : workers_) {
             for (auto& c : other->connections) {
               if (c.get() != raw) c->retry_now();
             }
           }
+          if (events_) events_->retry_now();
           co_return boost::system::error_code{};
         });
         conns.push_back(raw);

@@ -165,6 +165,12 @@ void event_tail::start() {
   asio::co_spawn(impl_->redis.executor(), impl_->run(), asio::detached);
 }
 
+void event_tail::retry_now() {
+  impl_->redis.retry_now();
+  auto self = impl_;
+  asio::post(impl_->redis.executor(), [self] { self->pause.cancel(); });
+}
+
 void event_tail::stop() {
   impl_->stopping.store(true);
   auto self = impl_;

@@ -64,6 +64,9 @@ class event_tail {
   ~event_tail();
   void start();
   void stop();
+  // Redis answers again (another connection reached it): reconnect and read now, from any
+  // thread, instead of waiting out the backoff.
+  void retry_now();
 
  private:
   struct impl;
