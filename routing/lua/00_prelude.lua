@@ -340,18 +340,6 @@ local function write_fields(c, t)
     t.slot_cleared = nil
   end
   local sets, dels = {}, {}
-  -- A ticket created in this call and not written yet (create): its fields go first, those the
-  -- call changed since with their new values.
-  local unwritten = t.unwritten
-  if unwritten then
-    for i = 1, #unwritten, 2 do
-      if not t.dirty[unwritten[i]] then
-        sets[#sets + 1] = unwritten[i]
-        sets[#sets + 1] = unwritten[i + 1]
-      end
-    end
-    t.unwritten = nil
-  end
   for name in pairs(t.dirty) do
     local value = t.f[name]
     if value == nil then

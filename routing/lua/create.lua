@@ -36,18 +36,13 @@ local function create(keys, argv)
       fields[#fields + 1] = t.f[name]
     end
   end
+  redis.call('HSET', tk, unpack(fields))
+  -- Written: the push below takes this ticket as it is, without reading it back.
   t.dirty = {}
-  -- The push below takes this ticket as it is, without reading it.
   c.created = t
   emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
   local pol = push_queue_policy(c, queue)
-  if pol and not t.f.qs then
-    -- Handed out at once: the write that hands it out writes these too (one HSET).
-    t.unwritten = fields
-    if hand_new(c, t, queue, pol) then return settle(c, 'created') end
-    t.unwritten = nil
-  end
-  redis.call('HSET', tk, unpack(fields))
+  if pol and not t.f.qs and hand_new(c, t, queue, pol) then return settle(c, 'created') end
   redis.call('ZADD', key(c.P, 'queue', queue), score, id)
   age_add(c, queue, c.now_ms)
   if pol then c.requeued[queue] = true end
