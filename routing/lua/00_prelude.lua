@@ -771,6 +771,7 @@ local function hand_new(c, t, q, pol)
   if not a then return false end
   t.unlisted = true  -- in no waiting set: unqueue() has nothing to take it out of
   hand_to(c, t, a, q, pol)
+  t.unlisted = nil
   return true
 end
 
