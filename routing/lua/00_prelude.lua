@@ -576,16 +576,11 @@ local function unqueue(c, t)
     drop(t, 'pq')
     return
   end
-  if not t.f.qs then
-    redis.call('ZREM', key(c.P, 'queue', t.f.q), t.id)
-    age_remove(c, t.f.q, t.f.qa)
-    return
-  end
-  for _, q in ipairs(split(t.f.qs)) do
+  for _, q in ipairs(shared_queues(t)) do
     redis.call('ZREM', key(c.P, 'queue', q), t.id)
     age_remove(c, q, t.f.qa)
   end
-  drop(t, 'qs')
+  if t.f.qs then drop(t, 'qs') end
 end
 
 -- The queue score of a rank (integer ms >= 0, as text): rank * 1000 + k, with k counting
