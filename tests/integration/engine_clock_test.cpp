@@ -55,6 +55,16 @@ class Clocks : public EngineTest {
   }
 
   ticket_status status(const std::string& id) { return get(id)->status; }
+
+  // T-1 (first reply due t0 + 8h) taken by ada, postponed at t0 + 2h until t0 + 2 days, and now
+  // t0 + 5h: its first reply target paused with 6h left.
+  void postponed_three_hours_ago() {
+    created("T-1");
+    ASSERT_OK(next("ada"));
+    run_until(t0 + 2 * hour);
+    ASSERT_OK(act(ticket_action::postpone, "T-1", until(t0 + 2 * day)));
+    run_until(t0 + 5 * hour);
+  }
 };
 
 TEST_F(Clocks, InactivityResolvesAfter48HoursOfCustomerSilence) {
@@ -320,11 +330,7 @@ TEST_F(Clocks, PostponingPausesTheReplyTargets) {
 TEST_F(Clocks, ACustomerReplyWhilePostponedResumesThePausedTarget) {
   configure(clock_config("{}"));
   ASSERT_OK(put_agent("ada", {"general"}));
-  created("T-1");  // first reply due t0 + 8h
-  ASSERT_OK(next("ada"));
-  run_until(t0 + 2 * hour);
-  ASSERT_OK(act(ticket_action::postpone, "T-1", until(t0 + 2 * day)));
-  run_until(t0 + 5 * hour);
+  postponed_three_hours_ago();
   ASSERT_OK(act(ticket_action::customer_reply, "T-1"));
   auto t = get("T-1");
   ASSERT_OK(t);
@@ -337,11 +343,7 @@ TEST_F(Clocks, ReassigningAPostponedTicketResumesItsTargetsAndDropsTheWakeUp) {
   configure(clock_config("{}"));
   ASSERT_OK(put_agent("ada", {"general"}));
   ASSERT_OK(put_agent("bob", {"general"}));
-  created("T-1");  // first reply due t0 + 8h
-  ASSERT_OK(next("ada"));
-  run_until(t0 + 2 * hour);
-  ASSERT_OK(act(ticket_action::postpone, "T-1", until(t0 + 2 * day)));
-  run_until(t0 + 5 * hour);
+  postponed_three_hours_ago();
   routing::action_request to_bob;
   to_bob.agent = "bob";
   ASSERT_OK(act(ticket_action::reassign, "T-1", to_bob));
