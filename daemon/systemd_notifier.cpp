@@ -75,6 +75,7 @@ struct systemd_notifier::impl : std::enable_shared_from_this<impl> {
   }
 
   void send_status() {
+    if (stopping) return;  // the stopping line stays until the process exits
     std::string text = status();
     if (text == last_status) return;
     last_status = text;
@@ -89,6 +90,7 @@ struct systemd_notifier::impl : std::enable_shared_from_this<impl> {
   std::chrono::microseconds watchdog{0};
   std::string last_status;
   bool late_reported = false;
+  bool stopping = false;
   bool stopped = false;
 };
 
@@ -118,10 +120,8 @@ void systemd_notifier::reloading() {
 }
 
 void systemd_notifier::stopping(const std::string& status) {
-  impl_->last_status = status;
+  impl_->stopping = true;
   notify("STOPPING=1\nSTATUS=" + status);
 }
-
-std::chrono::microseconds systemd_notifier::watchdog_period() const { return impl_->watchdog; }
 
 }  // namespace ticketd::daemon

@@ -1,9 +1,10 @@
 // systemd's notification protocol for the process (no-ops without NOTIFY_SOCKET): READY=1,
 // RELOADING=1, STOPPING=1, STATUS= lines when the state changes, and WATCHDOG=1 pings sent only
-// while every worker's event loop still runs handlers. Runs on worker 0's io_context.
+// while every worker's event loop still runs handlers. Runs on worker 0's io_context: check(),
+// stopping() and stop() are called there (or after the workers stopped), so its state needs no
+// lock.
 #pragma once
 
-#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,11 +32,8 @@ class systemd_notifier {
   // Any thread.
   void ready();
   void reloading();
-  // Worker 0 (it replaces the status line).
+  // Worker 0: `status` stays the status line until the process exits (pings go on).
   void stopping(const std::string& status);
-
-  // The watchdog period systemd asked for (WATCHDOG_USEC), zero when none.
-  std::chrono::microseconds watchdog_period() const;
 
  private:
   struct impl;

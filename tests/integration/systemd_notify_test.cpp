@@ -9,12 +9,18 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "daemon/systemd_notifier.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/redis_server.hpp"
 
@@ -88,10 +94,9 @@ std::string config(const std::string& redis_url) {
 
 class SystemdNotify : public ::testing::Test {
  protected:
-  void start(const std::string& extra_env = "") {
-    std::vector<std::string> env{"NOTIFY_SOCKET=" + (dir_.path() / "notify.sock").string(),
-                                 "WATCHDOG_USEC=200000"};
-    if (!extra_env.empty()) env.push_back(extra_env);
+  void start() {
+    const std::vector<std::string> env{"NOTIFY_SOCKET=" + (dir_.path() / "notify.sock").string(),
+                                       "WATCHDOG_USEC=200000"};
     daemon_ = std::make_unique<daemon_process>(daemon_options{config(redis_.url()), false, "", env});
   }
 
@@ -158,6 +163,45 @@ TEST_F(SystemdNotify, SigtermSendsStoppingWithAStatus) {
   daemon_->signal(SIGTERM);
   EXPECT_TRUE(systemd_.next("STOPPING=1\nSTATUS=stopping: finishing requests in flight")) << systemd_.dump();
   EXPECT_EQ(daemon_->wait_exit(), 0);
+}
+
+// The notifier in this process: its environment set for the test only.
+class SystemdNotifier : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("NOTIFY_SOCKET", (dir_.path() / "notify.sock").c_str(), 1);
+    ::setenv("WATCHDOG_USEC", "200000", 1);
+  }
+  void TearDown() override {
+    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("WATCHDOG_USEC");
+  }
+
+  temp_dir dir_{"ticketd-notifier"};
+  notify_socket systemd_{dir_.path() / "notify.sock"};
+};
+
+TEST_F(SystemdNotifier, TheStoppingStatusStaysWhileThePingsGoOn) {
+  boost::asio::io_context io;
+  daemon::systemd_notifier notifier(io, {&io}, [] { return std::string("serving"); });
+  notifier.start();
+  std::thread loop([&] { io.run(); });
+  ASSERT_TRUE(systemd_.next("STATUS=serving")) << systemd_.dump();
+  boost::asio::post(io, [&] { notifier.stopping("stopping: finishing requests in flight"); });
+  const auto stopping = systemd_.next("STOPPING=1");
+  ASSERT_TRUE(stopping) << systemd_.dump();
+  // Checks every 100 ms go on (three pings), and none puts the serving line back.
+  ASSERT_TRUE(systemd_.wait_until([&](const std::vector<std::string>& m) {
+    return std::count(m.begin() + static_cast<std::ptrdiff_t>(*stopping), m.end(), "WATCHDOG=1") >= 3;
+  })) << systemd_.dump();
+  const auto& m = systemd_.messages();
+  EXPECT_EQ(std::count(m.begin() + static_cast<std::ptrdiff_t>(*stopping), m.end(), "STATUS=serving"), 0)
+      << systemd_.dump();
+  boost::asio::post(io, [&] {
+    notifier.stop();
+    io.stop();
+  });
+  loop.join();
 }
 
 }  // namespace
