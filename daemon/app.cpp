@@ -91,12 +91,7 @@ class application {
     for (auto& w : workers_) ios.push_back(&w->io);
     api::service_hooks hooks;
     hooks.ready = [this] { return ready(); };
-    hooks.reload = [this] {
-      notifier_->reloading();
-      auto r = reload();
-      notifier_->ready();
-      return r;
-    };
+    hooks.reload = [this] { return reload(); };
     hooks.requests_in_flight = [this] { return server_ ? server_->requests_in_handler() : 0; };
     hooks.manual_clock = manual_clock_.get();
     hooks.fire_due_timers = [this](std::size_t w) {
@@ -221,11 +216,14 @@ class application {
     return "Redis not answering (" + counts + " connections ready): requests get 503; check " + where;
   }
 
-  // SIGHUP and POST /v1/admin/reload; counted in ticketd_config_reloads_total{result}.
+  // SIGHUP and POST /v1/admin/reload, one at a time: told to systemd (RELOADING=1, then
+  // READY=1) and counted in ticketd_config_reloads_total{result}.
   api::reload_result reload() {
     const std::lock_guard lock(reload_mutex_);
+    notifier_->reloading();
     auto result = load_for_reload();
     metrics_.config_reload(result.ok);
+    notifier_->ready();
     return result;
   }
 
@@ -279,9 +277,7 @@ class application {
         continue;
       }
       if (sig == SIGHUP) {
-        notifier_->reloading();
         reload();
-        notifier_->ready();
         continue;
       }
       stopping_ = true;

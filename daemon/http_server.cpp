@@ -92,7 +92,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   bool refusing = false;  // accept loop only: logs once per run of refusals
 
   // Over server.max_connections: a 503 the client can act on, written without waiting (a
-  // fresh socket's send buffer takes it), then the connection is closed.
+  // fresh socket's send buffer takes it), then the connection is closed. (The accepted socket
+  // is bound to a worker's io_context executor, hence the template.)
   template <typename Socket>
   void refuse(Socket& socket) {
     if (!refusing) {
@@ -101,11 +102,11 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                   settings.max_connections);
       refusing = true;
     }
-    static const std::string body =
-        R"({"error":{"code":"unavailable","message":"the server is at its connection limit; retry shortly"}})";
-    static const std::string bytes =
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-        "Connection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    static const std::string bytes = [] {
+      const auto r = error_response(routing::errc::unavailable,
+                                    "the server is at its connection limit; retry shortly");
+      return response_head(r, 11, false) + r.body;
+    }();
     error_code ignored;
     socket.non_blocking(true, ignored);
     socket.write_some(asio::buffer(bytes), ignored);
@@ -254,10 +255,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     registry.erase(entry);
   }
 
-  // Writes the response as status line and headers plus the body, in one gather write: every
-  // response has a known length, so Beast's general serializer would only add work.
-  static asio::awaitable<bool> write(beast::tcp_stream& stream, http_response& r,
-                                     unsigned version, bool keep_alive) {
+  // The status line and headers of a response with a known length.
+  static std::string response_head(const http_response& r, unsigned version, bool keep_alive) {
     std::string head;
     head.reserve(160);
     head.append("HTTP/1.1 ").append(std::to_string(r.status)).push_back(' ');
@@ -274,6 +273,14 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       head.append("\r\n").append(name).append(": ").append(value);
     }
     head.append("\r\n\r\n");
+    return head;
+  }
+
+  // Writes the head and the body in one gather write: every response has a known length, so
+  // Beast's general serializer would only add work.
+  static asio::awaitable<bool> write(beast::tcp_stream& stream, http_response& r,
+                                     unsigned version, bool keep_alive) {
+    const std::string head = response_head(r, version, keep_alive);
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(r.body)};
     auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
     co_return !ec;
