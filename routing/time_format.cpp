@@ -121,7 +121,12 @@ std::optional<std::int64_t> parse_rfc3339(std::string_view text) {
   // A leap second (:60) folds onto the next second; the wire keeps millisecond precision.
   const std::int64_t seconds =
       days * 86'400 + *hour * 3600 + *minute * 60 + *second - offset_minutes * 60;
-  return seconds * 1000 + millis;
+  const std::int64_t ms = seconds * 1000 + millis;
+  // An offset must not carry the instant outside the four-digit years times are written with.
+  constexpr std::int64_t first_ms = days_from_civil(0, 1, 1) * 86'400'000;
+  constexpr std::int64_t end_ms = days_from_civil(10000, 1, 1) * 86'400'000;
+  if (ms < first_ms || ms >= end_ms) return std::nullopt;
+  return ms;
 }
 
 }  // namespace ticketd::routing

@@ -12,7 +12,8 @@ namespace ticketd::routing {
 void append_rfc3339(std::string& out, std::int64_t epoch_ms);
 std::string format_rfc3339(std::int64_t epoch_ms);
 
-// Accepts `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, `t`/`z`/space separators too.
+// Accepts `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, `t`/`z`/space separators too; refuses
+// instants outside years 0000-9999 in UTC (what append_rfc3339 can write back).
 std::optional<std::int64_t> parse_rfc3339(std::string_view text);
 
 // Days since 1970-01-01 for a proleptic Gregorian date, and back (H. Hinnant's algorithms).

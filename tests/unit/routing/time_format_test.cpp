@@ -131,6 +131,13 @@ TEST(ParseRfc3339, RefusesMalformedText) {
   }
 }
 
+TEST(ParseRfc3339, RefusesOffsetsThatLeaveTheFourDigitYears) {
+  EXPECT_EQ(parse_rfc3339("0000-01-01T00:00:00Z"), days_from_civil(0, 1, 1) * 86'400'000);
+  EXPECT_EQ(parse_rfc3339("9999-12-31T23:59:59.999Z"), std::int64_t{253'402'300'799'999});
+  EXPECT_FALSE(parse_rfc3339("0000-01-01T00:30:00+01:00").has_value());
+  EXPECT_FALSE(parse_rfc3339("9999-12-31T23:30:00-01:00").has_value());
+}
+
 TEST(ParseRfc3339, FoldsALeapSecondOntoTheNextSecond) {
   EXPECT_EQ(parse_rfc3339("2016-12-31T23:59:60Z"), parse_rfc3339("2017-01-01T00:00:00Z"));
 }
