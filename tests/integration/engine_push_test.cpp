@@ -112,11 +112,11 @@ TEST_F(Push, ATicketHandedOutAtCreateNeverWaitsInTheQueue) {
                                                      "ticket.assigned"}));
   auto stats = this->stats();
   ASSERT_OK(stats);
-  for (const auto& q : stats->queues) {
-    if (q.name != "sales") continue;
-    EXPECT_EQ(q.depth, 0);
-    EXPECT_FALSE(q.oldest_enqueued_s.has_value());
-  }
+  const auto sales = std::find_if(stats->queues.begin(), stats->queues.end(),
+                                   [](const auto& q) { return q.name == "sales"; });
+  ASSERT_NE(sales, stats->queues.end());
+  EXPECT_EQ(sales->depth, 0);
+  EXPECT_FALSE(sales->oldest_enqueued_s.has_value());
   expect_verified();
 }
 
