@@ -9,6 +9,15 @@
 namespace ticketd::ctl {
 namespace {
 
+// A control character (a newline included): a token is one line of printable text.
+bool has_control_char(std::string_view text) {
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
 constexpr std::string_view default_url = "http://127.0.0.1:8080";
 constexpr std::size_t max_limit = 1000;
 constexpr std::size_t max_token_file_size = 4096;
@@ -78,13 +87,6 @@ std::string_view id_kind(command c) {
 }
 
 }  // namespace
-
-std::string_view command_name(command c) {
-  for (const auto& spec : commands) {
-    if (spec.what == c) return spec.name;
-  }
-  return "help";
-}
 
 std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text) {
   std::size_t digits = 0;
@@ -299,14 +301,9 @@ boost::system::result<invocation, usage_error> parse_invocation(
     inv.origin = token_origin::env_file;
     inv.token_file = std::move(*f);
   }
-  if (!inv.token.empty()) {
-    for (const char c : inv.token) {
-      const auto u = static_cast<unsigned char>(c);
-      if (u < 0x20 || u == 0x7f) {
-        return error("the token from " + describe_origin(inv) +
-                     " contains a control character; a token is one line of text");
-      }
-    }
+  if (has_control_char(inv.token)) {
+    return error("the token from " + describe_origin(inv) +
+                 " contains a control character; a token is one line of text");
   }
   return inv;
 }
@@ -322,11 +319,8 @@ boost::system::result<std::string, usage_error> token_from_file(std::string_view
     content.remove_suffix(1);
   }
   if (content.empty()) return error("token file " + name + " is empty; put the token in it");
-  for (const char c : content) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      return error("token file " + name + " holds more than one line; put only the token in it");
-    }
+  if (has_control_char(content)) {
+    return error("token file " + name + " holds more than one line; put only the token in it");
   }
   return {boost::system::in_place_value, std::string{content}};
 }

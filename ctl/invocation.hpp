@@ -19,8 +19,6 @@ enum class exit_status : int { ok = 0, api_error = 1, usage = 2, unreachable = 3
 
 enum class command { help, status, queues, queue, agents, agent, ticket, verify, reload };
 
-std::string_view command_name(command c);
-
 // ticketd's address: http://HOST[:PORT][/PREFIX].
 struct endpoint {
   std::string host;  // without brackets for IPv6
