@@ -100,40 +100,48 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
 
   static constexpr std::int64_t start_margin_ms = 5000;
 
+  // A read failed: not connected yet (at start) or again (Redis restarting), and the connection
+  // reconnects by itself and says so; or Redis answered with an error. The position is kept,
+  // so nothing is skipped. A lasting failure backs off to 2 s between tries and is logged once.
+  asio::awaitable<void> back_off(const redis_result& r) {
+    const bool disconnected = !r && r.error() == make_error_code(redis_errc::unavailable);
+    if (failures++ == 0 && !disconnected) {
+      warned = true;
+      log_warning("reading the event stream failed: {}; agents' pushes wait until it works again",
+                  !r ? r.error().message() : r->is_error() ? r->str : "unexpected reply to TIME");
+    }
+    co_await wait(std::chrono::milliseconds(std::min(2000, 50 << std::min(failures - 1, 6))));
+  }
+
+  void read_again() {
+    if (warned) log_info("reading the event stream again after {} failed tries", failures);
+    failures = 0;
+    warned = false;
+  }
+
   asio::awaitable<void> run() {
     auto self = shared_from_this();
+    // Where to start: a little before the Redis server's clock.
+    const routing::command time{"TIME"};
+    while (!stopping.load() && last.empty()) {
+      auto r = co_await redis.exec(time);
+      if (stopping.load()) co_return;
+      if (r && !r->is_error()) last = stream_position_before(*r, start_margin_ms).value_or("");
+      if (last.empty()) co_await back_off(r);
+    }
+    read_again();
+    const auto key = runtime.get()->keys.key(routing::key_part::events);
     while (!stopping.load()) {
-      const auto key = runtime.get()->keys.key(routing::key_part::events);
-      const bool starting = last.empty();
-      // Built before the co_await: GCC 12 miscompiles temporaries of a conditional expression
-      // inside one (shared/TOOLCHAIN.md).
-      routing::command cmd{starting ? "TIME" : "XREAD"};
-      if (!starting) {
-        cmd.arg("COUNT").arg(1000).arg("BLOCK").arg(1000).arg("STREAMS").arg(key).arg(last);
-      }
-      auto r = co_await redis.exec(std::move(cmd));
+      auto r = co_await redis.exec(std::move(routing::command{"XREAD"}
+                                                 .arg("COUNT").arg(1000)
+                                                 .arg("BLOCK").arg(1000)
+                                                 .arg("STREAMS").arg(key).arg(last)));
       if (stopping.load()) break;
-      if (starting && r && !r->is_error()) {
-        last = stream_position_before(*r, start_margin_ms).value_or("");
-        if (!last.empty()) continue;
-      }
-      if (!r || r->is_error() || starting) {
-        // Not connected yet (at start) or again (Redis restarting): the connection reconnects
-        // by itself and says so; the position is kept, so nothing is skipped. A lasting failure
-        // backs off to 2 s between tries and is logged once.
-        const bool disconnected = !r && r.error() == make_error_code(redis_errc::unavailable);
-        if (failures++ == 0 && !disconnected) {
-          warned = true;
-          log_warning("reading the event stream failed: {}; agents' pushes wait until it works again",
-                      !r ? r.error().message() : r->is_error() ? r->str : "unexpected reply to TIME");
-        }
-        const auto backoff = std::chrono::milliseconds(std::min(2000, 50 << std::min(failures - 1, 6)));
-        co_await wait(backoff);
+      if (!r || r->is_error()) {
+        co_await back_off(r);
         continue;
       }
-      if (warned) log_info("reading the event stream again after {} failed tries", failures);
-      failures = 0;
-      warned = false;
+      read_again();
       auto batch = decode_xread(*r);
       if (batch.empty()) continue;
       last = batch.back().id;

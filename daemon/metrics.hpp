@@ -43,7 +43,6 @@ class metrics final : public redis_observer {
 
   void requests_in_flight(std::size_t n);
 
-  // Gauges of shared state, from one queue_stats read.
   // The gauges of shared state: set from a scrape's read of Redis (queues no longer configured
   // disappear), or cleared when that read failed.
   void update_shared_state(const routing::queue_stats& stats, std::int64_t now_ms);

@@ -68,7 +68,7 @@ class load {
     std::lock_guard lock(mutex_);
     return resolved_;
   }
-  // Answers other than 2xx/204/409 (the 503s of the fault).
+  // 503 answers (the fault showing).
   std::size_t unavailable() const { return unavailable_.load(); }
   std::size_t hangs() const { return hangs_.load(); }
 
