@@ -141,13 +141,11 @@ outcome<return_args> planner::returning(const ticket& t, std::int64_t now) const
                                           t.priority + "' is no longer configured; transfer it");
   }
   // Paused targets resume with the time they had left when they paused.
+  const auto [first_reply, next_reply] = resumed_reply_targets(t, now);
   return_args r;
-  r.first_reply_due =
-      carried(sla_, t.paused_first_reply, t.paused_at, now, p->first_reply.basis);
-  r.next_reply_due = earliest(
-      earliest(t.next_reply_due,
-               carried(sla_, t.paused_next_reply, t.paused_at, now, p->next_reply.basis)),
-      sla_.add(now, p->next_reply));
+  r.first_reply_due = first_reply;
+  r.next_reply_due =
+      earliest(earliest(t.next_reply_due, next_reply), sla_.add(now, p->next_reply));
   r.resolution_due = carried(sla_, t.paused_resolution, t.paused_at, now, p->resolution.basis);
   ticket next = t;
   if (r.first_reply_due) next.first_reply_due = r.first_reply_due;
@@ -218,6 +216,14 @@ outcome<command> planner::escalate(const ticket_ref& ref, const action_request& 
   return escalate_call(base(now), ref, e);
 }
 
+std::array<std::optional<std::int64_t>, 2> planner::resumed_reply_targets(
+    const ticket& t, std::int64_t now) const {
+  return {carried(sla_, t.paused_first_reply, t.paused_at, now,
+                  basis_of(t.priority, &config::priority_config::first_reply)),
+          carried(sla_, t.paused_next_reply, t.paused_at, now,
+                  basis_of(t.priority, &config::priority_config::next_reply))};
+}
+
 config::time_basis planner::basis_of(std::string_view priority,
                                      config::span config::priority_config::*target) const {
   // A priority no longer configured counts wall time.
@@ -248,10 +254,7 @@ outcome<command> planner::action(ticket_action a, std::string_view id,
       // now with the time they had left.
       std::array<std::optional<std::int64_t>, 2> resumed{};
       if (snapshot->status == ticket_status::postponed) {
-        resumed[0] = carried(sla_, snapshot->paused_first_reply, snapshot->paused_at, now,
-                             basis_of(snapshot->priority, &config::priority_config::first_reply));
-        resumed[1] = carried(sla_, snapshot->paused_next_reply, snapshot->paused_at, now,
-                             basis_of(snapshot->priority, &config::priority_config::next_reply));
+        resumed = resumed_reply_targets(*snapshot, now);
       }
       return reassign_call(b, ref, r.agent,
                            r.force ? force_mode::force : force_mode::respect_capacity, resumed);

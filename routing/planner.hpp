@@ -5,6 +5,7 @@
 // refuses with TICKETD_STALE if the ticket moved in between, and the store plans again.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -58,6 +59,10 @@ class planner {
   // How a target of the named priority counts time.
   config::time_basis basis_of(std::string_view priority,
                               config::span config::priority_config::*target) const;
+  // The reply targets a pause kept (first reply, next reply), resumed at `now` with the time
+  // they had left when they paused.
+  std::array<std::optional<std::int64_t>, 2> resumed_reply_targets(const ticket& t,
+                                                                   std::int64_t now) const;
 
   const config::config& cfg_;
   const sla_clock& sla_;
