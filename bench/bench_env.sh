@@ -12,6 +12,9 @@
 #   KEEP_TMP=1     keep the temp dir (logs, config, AOF) for inspection
 #   BENCH_QUEUES   the YAML lines of the `queues:` section (default: one pull queue, general)
 #   TICKETD_ARGS   extra ticketd arguments, e.g. "--manual-clock --clock-start 2026-11-23T09:00:00Z"
+# A script may set redis_launcher to the name of a function that starts redis-server from the
+# arguments it is given (run_redis_cost.sh runs it under callgrind); the function must `exec`,
+# so that redis_pid is the server's pid.
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_dir=$(dirname "$bench_dir")
@@ -75,13 +78,13 @@ bench_start() {
   trap 'exit 130' INT TERM
 
   # shellcheck disable=SC2086 # REDIS_EXTRA_ARGS splits into several arguments
-  "$redis_server" --port 0 --unixsocket "$bench_tmp/redis.sock" --unixsocketperm 700 \
+  ${redis_launcher:-} "$redis_server" --port 0 --unixsocket "$bench_tmp/redis.sock" --unixsocketperm 700 \
     --dir "$bench_tmp" --appendonly yes --appendfsync everysec --save "" --daemonize no \
     --auto-aof-rewrite-percentage 100 --auto-aof-rewrite-min-size 1gb \
     --loglevel warning --protected-mode yes ${REDIS_EXTRA_ARGS:-} >"$bench_tmp/redis.log" 2>&1 &
   redis_pid=$!
   bench_pids+=("$redis_pid")
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do
     [[ $(rcli PING 2>/dev/null) == PONG ]] && break
     kill -0 "$redis_pid" 2>/dev/null || { cat "$bench_tmp/redis.log" >&2; die "redis-server exited"; }
     sleep 0.1

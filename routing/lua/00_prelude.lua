@@ -15,7 +15,9 @@
 --   'created'...) and every offer or assignment that push routing made in the same call, each
 --   {ticket, agent, status, token, expires_ms, queued_ms}. The daemon reads the ticket itself
 --   with an HGETALL pipelined behind the call (cheaper than converting the hash through Lua).
---   Times are written as the strings they arrived as: formatting Lua numbers costs CPU.
+--   Times are written as the strings they arrived as: formatting Lua numbers costs CPU. For the
+--   same reason constant arguments to redis.call are text ('1', '0'), and counts are formatted
+--   once per value (count_text).
 
 -- Key parts: keep in step with routing/keyspace.cpp (tests/unit/routing/keyspace_test.cpp).
 local KEY = {
@@ -62,8 +64,10 @@ local HELD = {offered = true, assigned = true, pending = true, postponed = true}
 -- How many tickets one call may hand out, and how deep it looks into a queue for a ticket an
 -- agent is not cooling down for: bounds on the work of any single call.
 local PUSH_LIMIT = 50
-local HEAD_SCAN = 5
-local AGENT_SCAN = 10
+-- Written as the last index a ZRANGE reads: a number argument to redis.call is formatted as
+-- text on every call.
+local HEAD_SCAN_LAST = '4'   -- 5 tickets
+local AGENT_SCAN_LAST = '9'  -- 10 agents
 
 -- Aborts the call with a domain error. Only ever raised before the first write.
 local function fail(code, detail)
@@ -97,6 +101,18 @@ local function split(list)
     for item in string.gmatch(list, '[^,]+') do out[#out + 1] = item end
   end
   return out
+end
+
+-- A whole number >= 0 as text, formatted once per value for the life of the loaded library (a
+-- number given to redis.call is formatted on every call; loads and load ratios repeat).
+local count_texts = {}
+local function count_text(n)
+  local text = count_texts[n]
+  if not text then
+    text = tostring(n)
+    count_texts[n] = text
+  end
+  return text
 end
 
 -- Configuration ------------------------------------------------------------------------------
@@ -248,9 +264,17 @@ local function begin_action(c, argv, action, extra)
   return t
 end
 
--- The version the next commit writes.
+-- The version the next commit writes. Each version's successor is worked out once and kept
+-- (versions are small counts): converting text to a number and back costs more than a lookup.
+local version_after = {}
 local function next_version(t)
-  return tostring(tonumber(t.f.v) + 1)
+  local v = t.f.v
+  local after = version_after[v]
+  if not after then
+    after = tostring(tonumber(v) + 1)
+    if #v <= 4 then version_after[v] = after end
+  end
+  return after
 end
 
 -- SLA -----------------------------------------------------------------------------------------
@@ -426,8 +450,10 @@ local function availability_score(a, q, pol)
   local idle = a.lt or a.ss
   if pol.strategy == 'longest_idle' then return idle end
   if pol.strategy == 'round_robin' then return last_from(a, q) end
-  local ratio = math.floor(a.load * 10000 / a.max)
-  return string.format('%d%010d', ratio, math.floor(tonumber(idle) / 1000))
+  -- The ratio, then the seconds of the ms time `idle` as 10 digits: text, not formatting.
+  local seconds = string.sub(idle, 1, -4)
+  if #seconds < 10 then seconds = string.sub('0000000000', 1, 10 - #seconds) .. seconds end
+  return count_text(math.floor(a.load * 10000 / a.max)) .. seconds
 end
 
 local function refresh_availability(c, a)
@@ -449,8 +475,10 @@ local AGENT_FIELD = {l = 'load', st = 'st', ss = 'ss', lt = 'lt', rr = 'rr'}
 local function write_agent(c, a)
   local fields = {}
   for name in pairs(a.changed) do
+    local value = a[AGENT_FIELD[name]]
+    if name == 'l' then value = count_text(value) end
     fields[#fields + 1] = name
-    fields[#fields + 1] = a[AGENT_FIELD[name]]
+    fields[#fields + 1] = value
   end
   if #fields > 0 then redis.call('HSET', a.key, unpack(fields)) end
   if c.cfg.any_push then refresh_availability(c, a) end
@@ -464,12 +492,12 @@ local function set_status(c, a, status)
   touch(a, 'st', 'ss')
 end
 
--- Changes an agent's load by delta. Without push queues an agent the call did not read is
--- changed in place (one command); otherwise through its record, so the indexes follow.
+-- Changes an agent's load by delta (1 or -1). Without push queues an agent the call did not
+-- read is changed in place (one command); otherwise through its record, so the indexes follow.
 local function adjust_load(c, id, delta)
   local a = c.agents[id]
   if a == nil and not c.cfg.any_push then
-    redis.call('HINCRBY', key(c.P, 'agent', id), 'l', delta)
+    redis.call('HINCRBY', key(c.P, 'agent', id), 'l', delta < 0 and '-1' or '1')
     if delta < 0 then c.freed[id] = true end
     return
   end
@@ -480,11 +508,12 @@ local function adjust_load(c, id, delta)
   if delta < 0 then c.freed[id] = true end
 end
 
--- Marks that an agent just got a ticket (from queue q when pushed).
-local function note_assigned(c, a, q)
+-- Marks that an agent just got a ticket (pushed from queue q with policy pol, or nil). Only
+-- round robin reads when an agent last got a ticket from a given queue, so only it records that.
+local function note_assigned(c, a, q, pol)
   a.lt = c.now_ms
   touch(a, 'lt')
-  if q then set_last_from(a, q, c.now_ms) end
+  if q and pol.strategy == 'round_robin' then set_last_from(a, q, c.now_ms) end
 end
 
 -- Timers -------------------------------------------------------------------------------------
@@ -547,7 +576,7 @@ end
 
 local function age_add(c, queue, queued_at)
   local sec = second_of(queued_at)
-  if redis.call('HINCRBY', key(c.P, 'queue_age_count', queue), sec, 1) == 1 then
+  if redis.call('HINCRBY', key(c.P, 'queue_age_count', queue), sec, '1') == 1 then
     redis.call('ZADD', key(c.P, 'queue_age', queue), sec, sec)
   end
 end
@@ -555,7 +584,7 @@ end
 local function age_remove(c, queue, queued_at)
   local sec = second_of(queued_at)
   local qc = key(c.P, 'queue_age_count', queue)
-  if redis.call('HINCRBY', qc, sec, -1) <= 0 then
+  if redis.call('HINCRBY', qc, sec, '-1') <= 0 then
     redis.call('HDEL', qc, sec)
     redis.call('ZREM', key(c.P, 'queue_age', queue), sec)
   end
@@ -572,7 +601,7 @@ local function unqueue(c, t)
   local agent = t.f.pq
   if agent then
     redis.call('ZREM', key(c.P, 'personal_queue', agent), t.id)
-    redis.call('HINCRBY', key(c.P, 'agent', agent), 'pn', -1)
+    redis.call('HINCRBY', key(c.P, 'agent', agent), 'pn', '-1')
     drop(t, 'pq')
     return
   end
@@ -659,7 +688,7 @@ end
 local function enqueue_personal(c, t, agent, score, until_ms)
   move(c, t, 'queued', nil)
   redis.call('ZADD', key(c.P, 'personal_queue', agent), score, t.id)
-  redis.call('HINCRBY', key(c.P, 'agent', agent), 'pn', 1)
+  redis.call('HINCRBY', key(c.P, 'agent', agent), 'pn', '1')
   put(t, 'pq', agent)
   put(t, 'r', score)
   put(t, 'qa', c.now_ms)
@@ -704,7 +733,7 @@ local function hand_to(c, t, a, q, pol)
   else
     move(c, t, 'assigned', a.id)
   end
-  note_assigned(c, a, q)
+  note_assigned(c, a, q, pol)
   write_agent(c, a)
   commit(c, t)
   if status == 'offered' then
@@ -737,10 +766,10 @@ local function push_queue(c, q)
   local qkey = key(c.P, 'queue', q)
   local akey = key(c.P, 'queue_agents', q)
   for _ = 1, PUSH_LIMIT do
-    local candidates = redis.call('ZRANGE', akey, 0, AGENT_SCAN - 1)
+    local candidates = redis.call('ZRANGE', akey, '0', AGENT_SCAN_LAST)
     if #candidates == 0 then return end
     local handed = false
-    local heads = redis.call('ZRANGE', qkey, 0, HEAD_SCAN - 1)
+    local heads = redis.call('ZRANGE', qkey, '0', HEAD_SCAN_LAST)
     for _, id in ipairs(heads) do
       -- A ticket this call created is known whole (a new ticket has no cooldowns).
       local t = c.created
@@ -762,7 +791,7 @@ end
 -- index's two updates saved). Returns whether it was handed; if not, it waits as usual.
 local function hand_new(c, t, q, pol)
   if redis.call('EXISTS', key(c.P, 'queue', q)) == 1 then return false end
-  local a = pick_agent(c, redis.call('ZRANGE', key(c.P, 'queue_agents', q), 0, AGENT_SCAN - 1), t)
+  local a = pick_agent(c, redis.call('ZRANGE', key(c.P, 'queue_agents', q), '0', AGENT_SCAN_LAST), t)
   if not a then return false end
   t.unlisted = true  -- in no waiting set: unqueue() has nothing to take it out of
   hand_to(c, t, a, q, pol)
@@ -779,7 +808,7 @@ local function push_agent(c, a)
     if not available(a) then return end
     local best, best_score, best_q, best_pol
     if a.waiting > 0 then
-      local heads = redis.call('ZRANGE', key(c.P, 'personal_queue', a.id), 0, 0, 'WITHSCORES')
+      local heads = redis.call('ZRANGE', key(c.P, 'personal_queue', a.id), '0', '0', 'WITHSCORES')
       if heads[1] then
         local t = load_ticket(c, heads[1])
         if push_queue_policy(c, t.f.q) then
@@ -790,7 +819,7 @@ local function push_agent(c, a)
     for q in string.gmatch(a.qe or '', '[^,]+') do
       local pol = push_queue_policy(c, q)
       if pol then
-        local heads = redis.call('ZRANGE', key(c.P, 'queue', q), 0, HEAD_SCAN - 1, 'WITHSCORES')
+        local heads = redis.call('ZRANGE', key(c.P, 'queue', q), '0', HEAD_SCAN_LAST, 'WITHSCORES')
         for i = 1, #heads, 2 do
           local score = tonumber(heads[i + 1])
           if best_score and score >= best_score then break end

@@ -7,7 +7,7 @@
 
 -- The lower of (best, best_score) and the head of zset zkey; equal scores go by ticket id.
 local function lower_head(zkey, best, best_score)
-  local head = redis.call('ZRANGE', zkey, 0, 0, 'WITHSCORES')
+  local head = redis.call('ZRANGE', zkey, '0', '0', 'WITHSCORES')
   if head[1] then
     local score = tonumber(head[2])
     if not best or score < best_score or (score == best_score and head[1] < best) then
@@ -25,11 +25,17 @@ local function next_ticket(keys, argv)
     fail('CAPACITY_EXCEEDED', 'load=' .. a.load .. ' max=' .. a.max)
   end
   local best, best_score
-  if a.waiting > 0 then
-    best, best_score = lower_head(key(c.P, 'personal_queue', agent_id))
-  end
-  for q in string.gmatch(a.qe or '', '[^,]+') do
-    best, best_score = lower_head(key(c.P, 'queue', q), best, best_score)
+  local qe = a.qe or ''
+  if a.waiting == 0 and not string.find(qe, ',', 1, true) then
+    -- One place to look: its head needs no score to compare.
+    if qe ~= '' then best = redis.call('ZRANGE', key(c.P, 'queue', qe), '0', '0')[1] end
+  else
+    if a.waiting > 0 then
+      best, best_score = lower_head(key(c.P, 'personal_queue', agent_id))
+    end
+    for q in string.gmatch(qe, '[^,]+') do
+      best, best_score = lower_head(key(c.P, 'queue', q), best, best_score)
+    end
   end
   if not best then return {false} end
   local t = load_ticket(c, best)

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Redis's work counted in instructions (valgrind's callgrind) rather than microseconds: the
+# count is the same from run to run and does not move with whatever else the VM is doing, so
+# two builds can be compared with one run each. Usage:
+#
+#   bench/run_redis_cost.sh [cycle] [N=3000] [loadgen options]
+#   bench/run_redis_cost.sh push [N=2000]
+#
+# Redis runs under callgrind (about 50x slower), started as bench_env.sh starts it; ticketd
+# loads its functions and configuration as always. Counters are zeroed before the measured
+# calls and dumped after them; all counts are inclusive.
+#
+# cycle: loadgen drives N create -> next -> resolve cycles through the HTTP API (8 connections,
+# 8 agents, one pull queue, as run_load.sh but smaller). Per cycle:
+#   redis      every instruction Redis ran: commands, protocol, AOF, the event tail's reads;
+#   fcall      the FCALL commands with everything the functions do, but not the AOF writing of
+#              their effects, which Redis does after each command: the scope of the usec of
+#              `INFO commandstats` that issue 2's "Redis CPU per cycle" target reads;
+#     commands   the Redis commands the functions call (redis.call);
+#     lua        the rest of fcall: the interpreter, argument and reply conversion, Lua's GC;
+#   aof        formatting the functions' effects into the AOF buffer (propagation);
+#   hgetall, xread   ticketd's ticket reads behind a call, and its event tail.
+#
+# push: the push decision as run_push.sh measures it in microseconds: N FCALL creates into a
+# pull queue, then N into a push queue whose 200 online agents take them (assigned; the
+# difference is the decision), then N into a push queue with accept_timeout (offered).
+#
+# Instructions are not microseconds (how many run per microsecond depends on cache misses),
+# so this compares builds and finds where the work is; run_load.sh and run_push.sh measure
+# the time.
+#
+# Environment: see bench/bench_env.sh; CALLGRIND_KEEP=1 keeps the dumps (callgrind_annotate).
+set -euo pipefail
+scenario=cycle
+if [[ ${1:-} == cycle || ${1:-} == push ]]; then
+  scenario=$1
+  shift
+fi
+if [[ $scenario == push ]]; then
+  BENCH_QUEUES='  sales: {mode: push, accept_timeout: 30s}
+  direct: {mode: push}
+  desk: {mode: pull}'
+  BENCH_DEFAULT_QUEUE=sales
+fi
+source "$(dirname "${BASH_SOURCE[0]}")/bench_env.sh"
+
+default_n=3000
+[[ $scenario == push ]] && default_n=2000
+n=${1:-$default_n}
+[[ $# -gt 0 ]] && shift
+[[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number, got '$n'"
+command -v valgrind >/dev/null || die "no valgrind on PATH (apt-get install valgrind)"
+command -v callgrind_control >/dev/null || die "no callgrind_control on PATH"
+command -v callgrind_annotate >/dev/null || die "no callgrind_annotate on PATH"
+
+under_callgrind() {
+  exec valgrind --tool=callgrind --callgrind-out-file="$bench_tmp/callgrind.%p" "$@"
+}
+redis_launcher=under_callgrind
+bench_start
+
+zero() { callgrind_control -z "$redis_pid" >/dev/null 2>&1; }
+
+# Dumps the counters since the last zero as $bench_tmp/<label>.cg and prints the inclusive
+# counts "total fcall commands aof hgetall xread".
+dump() {
+  local label=$1 file
+  rm -f "$bench_tmp"/callgrind.*.[0-9]*
+  callgrind_control -d "$redis_pid" >/dev/null 2>&1
+  for _ in $(seq 100); do
+    file=$(compgen -G "$bench_tmp/callgrind.$redis_pid.[0-9]*" | head -n 1 || true)
+    [[ -n $file ]] && break
+    sleep 0.1
+  done
+  [[ -n $file ]] || die "callgrind wrote no dump"
+  sleep 0.5  # the dump is written by the process; let it finish
+  mv "$file" "$bench_tmp/$label.cg"
+  callgrind_annotate --inclusive=yes --threshold=100 "$bench_tmp/$label.cg" 2>/dev/null |
+    awk 'BEGIN { split("fcallCommand scriptCall propagatePendingCommands hgetallCommand xreadCommand", w)
+                 for (i in w) want[w[i]] = 1 }
+         { count = $1; gsub(",", "", count) }
+         /PROGRAM TOTALS/ { v["total"] = count }
+         / \?\?\?:[a-zA-Z]+ / { for (k in want) if (index($0, "???:" k " ")) v[k] = count }
+         END { print v["total"] + 0, v["fcallCommand"] + 0, v["scriptCall"] + 0,
+                     v["propagatePendingCommands"] + 0, v["hgetallCommand"] + 0,
+                     v["xreadCommand"] + 0 }'
+}
+
+keep_dumps() {
+  [[ ${CALLGRIND_KEEP:-0} == 1 ]] || return 0
+  local keep
+  keep=$(mktemp -d /tmp/ticketd-callgrind.XXXXXX)
+  mv "$bench_tmp"/*.cg "$keep"/
+  echo "callgrind dumps kept in $keep (callgrind_annotate --inclusive=yes FILE)"
+}
+
+cycle_cost() {
+  echo "loadgen: $n cycles under callgrind" >&2
+  "$loadgen_bin" --host 127.0.0.1 --port "$ticketd_port" --connections 8 --agents 8 \
+    --warmup 0 --duration 3600 --cycles "$n" --timeout 60 \
+    --before-measure "callgrind_control -z $redis_pid >/dev/null 2>&1" "$@" \
+    >"$bench_tmp/loadgen.out" 2>&1 || { cat "$bench_tmp/loadgen.out" >&2; die "loadgen failed"; }
+  grep -q '^RESULT .* errors=0' "$bench_tmp/loadgen.out" ||
+    { cat "$bench_tmp/loadgen.out" >&2; die "loadgen saw errors"; }
+  local total fcall commands aof hgetall xread cycles
+  read -r total fcall commands aof hgetall xread < <(dump cycle)
+  # Every cycle after the hook (warmup 0: all of them).
+  cycles=$(sed -n 's/^RESULT .*cycles_total=\([0-9]*\) .*/\1/p' "$bench_tmp/loadgen.out")
+  echo
+  echo "== Redis instructions per cycle ($cycles cycles, callgrind)"
+  awk -v n="$cycles" -v t="$total" -v f="$fcall" -v c="$commands" -v a="$aof" -v h="$hgetall" \
+      -v x="$xread" 'BEGIN {
+    printf "redis        %8.0f  everything Redis ran\n", t / n
+    printf "fcall        %8.0f  the functions (the INFO commandstats scope)\n", f / n
+    printf "  commands   %8.0f  Redis commands they call\n", c / n
+    printf "  lua        %8.0f  interpreter, conversions, GC\n", (f - c) / n
+    printf "aof          %8.0f  writing their effects to the AOF buffer\n", a / n
+    printf "hgetall      %8.0f  ticketd reading tickets behind calls\n", h / n
+    printf "xread        %8.0f  the event tail\n", x / n
+    printf "REDIS_COST cycles=%d redis=%.0f fcall=%.0f commands=%.0f lua=%.0f aof=%.0f\n",
+           n, t / n, f / n, c / n, (f - c) / n, a / n
+  }'
+}
+
+push_cost() {
+  local P="ticketd:{$workspace}:" now=1795424400000 epoch out
+  epoch=$(rcli HGET "${P}settings" epoch)
+  [[ -n $epoch ]] || die "ticketd stored no configuration epoch"
+  # 200 agents online in both push queues, with room for every ticket.
+  for i in $(seq 0 199); do
+    echo "FCALL ticketd_v1_agent_put 1 $P $now $epoch cost-$i \"\" direct,sales \"\"" \
+      "direct,sales 1000000 online"
+  done | rcli --pipe >/dev/null
+  creates() {  # queue, id prefix: RESP for n FCALL creates, piped to Redis
+    awk -v n="$n" -v P="$P" -v now="$now" -v e="$epoch" -v q="$1" -v pre="$2" '
+      function bulk(s) { printf "$%d\r\n%s\r\n", length(s), s }
+      BEGIN {
+        for (i = 0; i < n; i++) {
+          printf "*17\r\n"; bulk("FCALL"); bulk("ticketd_v1_create"); bulk("1"); bulk(P)
+          bulk(now); bulk(e); bulk(pre "-" i); bulk("fp"); bulk(q); bulk("normal"); bulk("")
+          bulk(""); bulk(""); bulk(now); bulk(sprintf("%d", now + 28800000))
+          bulk(sprintf("%d", now + 259200000)); bulk(sprintf("%d", now + 28800000))
+        }
+      }' | rcli --pipe 2>&1
+  }
+  local label queue fcall pull=0
+  echo
+  echo "== Redis instructions per FCALL create ($n calls each, callgrind; 200 agents online)"
+  for label in pull:desk assigned:direct offered:sales; do
+    queue=${label#*:}
+    label=${label%%:*}
+    zero
+    out=$(creates "$queue" "$label")
+    [[ $out == *"errors: 0, replies: $n"* ]] || die "creates into $queue failed: $out"
+    read -r _ fcall _ < <(dump "$label")
+    [[ $label == pull ]] && pull=$fcall
+    awk -v l="$label" -v q="$queue" -v f="$fcall" -v p="$pull" -v n="$n" 'BEGIN {
+      printf "create into %-6s %-9s %8.0f", q, "(" l ")", f / n
+      if (l != "pull") printf "   push decision: %8.0f", (f - p) / n
+      printf "\n"
+    }'
+  done
+  local waiting
+  waiting=$(rcli ZCARD "${P}q:direct")
+  [[ $waiting == 0 ]] || die "$waiting tickets waited in queue direct: the agents took too few"
+}
+
+case $scenario in
+  cycle) cycle_cost "$@" ;;
+  push) push_cost ;;
+esac
+keep_dumps
