@@ -41,7 +41,9 @@ if [[ $scenario == push ]]; then
   direct: {mode: push}
   desk: {mode: pull}'
   BENCH_DEFAULT_QUEUE=sales
+  export BENCH_QUEUES BENCH_DEFAULT_QUEUE
 fi
+# shellcheck source=bench_env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_env.sh"
 
 default_n=3000
