@@ -452,7 +452,7 @@ local function availability_score(a, q, pol)
   if pol.strategy == 'round_robin' then return last_from(a, q) end
   -- The ratio, then the seconds of the ms time `idle` as 10 digits: text, not formatting.
   local seconds = string.sub(idle, 1, -4)
-  if #seconds < 10 then seconds = string.sub('0000000000', 1, 10 - #seconds) .. seconds end
+  if #seconds < 10 then seconds = string.rep('0', 10 - #seconds) .. seconds end
   return count_text(math.floor(a.load * 10000 / a.max)) .. seconds
 end
 

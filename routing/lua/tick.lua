@@ -120,7 +120,7 @@ local function tick(keys, argv)
   c.notes = {}
   c.timeouts, c.overflows = 0, 0
   local tkey = key(c.P, 'timers')
-  local due = redis.call('ZRANGEBYSCORE', tkey, '-inf', c.now_ms, 'LIMIT', 0, tonumber(argv[3]))
+  local due = redis.call('ZRANGEBYSCORE', tkey, '-inf', c.now_ms, 'LIMIT', '0', argv[3])
   if #due > 0 then redis.call('ZREM', tkey, unpack(due)) end
   for _, member in ipairs(due) do
     local slot, id = string.match(member, '^(%a)|(.+)$')
