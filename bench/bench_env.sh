@@ -128,6 +128,34 @@ EOF
     "127.0.0.1:$ticketd_port" >&2
 }
 
+# The queues of the push scenarios (run_push.sh, run_redis_cost.sh push): `sales` pushes with
+# offers, `direct` assigns at once, `desk` is pulled. Call before bench_start.
+bench_push_queues() {
+  BENCH_QUEUES='  sales: {mode: push, accept_timeout: 30s}
+  direct: {mode: push}
+  desk: {mode: pull}'
+  BENCH_DEFAULT_QUEUE=sales
+}
+
+# The configuration epoch ticketd stored (the functions' second header argument).
+bench_epoch() {
+  local epoch
+  epoch=$(rcli HGET "ticketd:{$workspace}:settings" epoch)
+  [[ -n $epoch ]] || die "ticketd stored no configuration epoch"
+  echo "$epoch"
+}
+
+# Puts 200 agents cost-0..199 online in the comma list of queues $2 with room for any number
+# of tickets, through the agent_put function at ms time $1.
+bench_agents_online() {
+  local now=$1 queues=$2 epoch i
+  epoch=$(bench_epoch)
+  for i in $(seq 0 199); do
+    echo "FCALL ticketd_v1_agent_put 1 ticketd:{$workspace}: $now $epoch cost-$i \"\"" \
+      "$queues \"\" $queues 1000000 online"
+  done | rcli --pipe >/dev/null
+}
+
 # The HTTP status of GET /readyz, through bash's /dev/tcp (no curl needed).
 ready_status() {
   local line

@@ -10,28 +10,21 @@
 # Environment: as bench_env.sh, plus DURATION (default 10), RATE (default 2000), AGENTS (pushgen
 # agents, default 100).
 set -euo pipefail
-BENCH_QUEUES='  sales: {mode: push, accept_timeout: 30s}
-  direct: {mode: push}
-  desk: {mode: pull}'
-BENCH_DEFAULT_QUEUE=sales
-export BENCH_QUEUES BENCH_DEFAULT_QUEUE
 # shellcheck source=bench_env.sh
 source "$(dirname "$0")/bench_env.sh"
+bench_push_queues
 pushgen_bin=$build_dir/bench/pushgen
 [[ -x $pushgen_bin ]] || die "no $pushgen_bin: build the pushgen target"
 bench_start
 
 duration=${DURATION:-10}
 P="ticketd:{$workspace}:"
-epoch=$(rcli HGET "${P}settings" epoch)
-[[ -n $epoch ]] || die "ticketd stored no configuration epoch"
+epoch=$(bench_epoch)
 now=1795424400000
 usec() { rcli INFO commandstats | info_field "cmdstat_$1" | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/'; }
 
 echo "== push decision cost (200 agents online in the push queue)"
-for i in $(seq 0 199); do
-  echo "FCALL ticketd_v1_agent_put 1 $P $now $epoch cost-$i \"\" direct \"\" direct 1000000 online"
-done | rcli --pipe >/dev/null
+bench_agents_online $now direct
 create_cost() {  # queue, id prefix
   rcli CONFIG RESETSTAT >/dev/null
   redis-benchmark -s "$bench_tmp/redis.sock" -n 50000 -P 16 -c 4 -r 100000000 -q \

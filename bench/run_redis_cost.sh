@@ -36,15 +36,9 @@ if [[ ${1:-} == cycle || ${1:-} == push ]]; then
   scenario=$1
   shift
 fi
-if [[ $scenario == push ]]; then
-  BENCH_QUEUES='  sales: {mode: push, accept_timeout: 30s}
-  direct: {mode: push}
-  desk: {mode: pull}'
-  BENCH_DEFAULT_QUEUE=sales
-  export BENCH_QUEUES BENCH_DEFAULT_QUEUE
-fi
 # shellcheck source=bench_env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_env.sh"
+[[ $scenario == push ]] && bench_push_queues
 
 default_n=3000
 [[ $scenario == push ]] && default_n=2000
@@ -126,13 +120,8 @@ cycle_cost() {
 
 push_cost() {
   local P="ticketd:{$workspace}:" now=1795424400000 epoch out
-  epoch=$(rcli HGET "${P}settings" epoch)
-  [[ -n $epoch ]] || die "ticketd stored no configuration epoch"
-  # 200 agents online in both push queues, with room for every ticket.
-  for i in $(seq 0 199); do
-    echo "FCALL ticketd_v1_agent_put 1 $P $now $epoch cost-$i \"\" direct,sales \"\"" \
-      "direct,sales 1000000 online"
-  done | rcli --pipe >/dev/null
+  epoch=$(bench_epoch)
+  bench_agents_online $now direct,sales
   creates() {  # queue, id prefix: RESP for n FCALL creates, piped to Redis
     awk -v n="$n" -v P="$P" -v now="$now" -v e="$epoch" -v q="$1" -v pre="$2" '
       function bulk(s) { printf "$%d\r\n%s\r\n", length(s), s }
