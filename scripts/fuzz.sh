@@ -10,16 +10,11 @@ cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 build_dir=build-fuzz
 
-launcher=()
-if command -v ccache >/dev/null; then
-  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
-  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-fi
 # -O1 -g without NDEBUG: fast enough to fuzz, symbolized stacks, assertions on.
-cmake -S . -B "$build_dir" -G Ninja "${launcher[@]}" -DCMAKE_CXX_COMPILER=clang++-14 \
-  -DTICKETD_FUZZ=ON -DTICKETD_BUILD_TESTS=OFF -DTICKETD_BUILD_BENCH=OFF \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" >/dev/null
-cmake --build "$build_dir" -j "${TICKETD_JOBS:-2}" --target request_fuzzer config_fuzzer
+TICKETD_TARGETS="request_fuzzer config_fuzzer" scripts/build.sh "$build_dir" \
+  -DCMAKE_CXX_COMPILER=clang++-14 -DTICKETD_FUZZ=ON -DTICKETD_BUILD_TESTS=OFF \
+  -DTICKETD_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
 [ "$seconds" -gt 0 ] || exit 0
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/ticketd-fuzz.XXXXXX")"

@@ -353,6 +353,16 @@ TEST(ConfigLoader, RejectsDuplicateKeysAndExtraDocuments) {
   EXPECT_EQ(only_error(not_a_map).to_string(), "test.yaml:1:1: expected a map, got a list");
 }
 
+// yaml-cpp 0.7's LoadAll read a `,` outside any flow collection as endless empty documents and
+// never returned, filling memory (found by the config fuzzer: fuzz/regressions/config/).
+TEST(ConfigLoader, ReadsAStrayCommaAsOneSyntaxError) {
+  for (const std::string_view text : {",", "%YAML 1.2\n--- ,\n"}) {
+    EXPECT_EQ(only_error(load(text)).message, "unexpected \",\"") << text;
+  }
+  EXPECT_EQ(only_error(load("workspace: a\n---\n,\n")).to_string(),
+            "test.yaml:2:1: only one YAML document is allowed per file");
+}
+
 // ---------------------------------------------------------------------------------------------
 // workspace, server, redis
 

@@ -4,15 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include "config/loader.hpp"
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,25 +49,6 @@ void replay(std::string_view target, int (*run)(const std::uint8_t*, std::size_t
 TEST(FuzzReplay, NoRequestInputBreaksAProperty) { replay("request", fuzz_request); }
 
 TEST(FuzzReplay, NoConfigInputBreaksAProperty) { replay("config", fuzz_config); }
-
-// What the inputs of fuzz/regressions/ broke, where a property alone does not say it.
-
-// yaml-cpp 0.7's LoadAll read a `,` outside any flow collection as endless empty documents and
-// never returned, filling memory (fuzz/regressions/config/stray-comma*).
-TEST(FuzzRegressions, AStrayCommaIsOneSyntaxError) {
-  const auto no_environment = [](const std::string&) -> std::optional<std::string> {
-    return std::nullopt;
-  };
-  for (const std::string_view text : {",", "%YAML 1.2\n--- ,\n"}) {
-    const auto r = config::load_config_text(text, "t.yaml", no_environment);
-    ASSERT_EQ(r.errors.size(), 1u) << text;
-    EXPECT_EQ(r.errors.front().message, "unexpected \",\"") << text;
-    EXPECT_EQ(r.value, nullptr);
-  }
-  const auto r = config::load_config_text("workspace: a\n---\n,\n", "t.yaml", no_environment);
-  ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors.front().to_string(), "t.yaml:2:1: only one YAML document is allowed per file");
-}
 
 }  // namespace
 }  // namespace ticketd::fuzz

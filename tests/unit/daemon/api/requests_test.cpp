@@ -119,6 +119,7 @@ TEST(ParseCreate, RefusesMissingOrInvalidFields) {
       {R"({"id": "T-1", "attributes": ["brand"]})", "attributes"},
       {R"({"id": "T-1", "attributes": {"brand": {"name": "acme"}}})", "attributes.brand"},
       {R"({"id": "T-1", "attributes": {"tags": ["a"]}})", "attributes.tags"},
+      {R"({"id": "T-1", "attributes": {"x": 1e400}})", "attributes.x"},  // reads as infinity
       {R"({"id": "T-1", "created_at": 1795341600000})", "created_at"},
       {R"({"id": "T-1", "created_at": "yesterday"})", "created_at"},
       {R"({"id": "T-1", "created_at": "2026-02-30T00:00:00Z"})", "created_at"},
