@@ -87,7 +87,7 @@ struct ws_session : std::enable_shared_from_this<ws_session> {
     writer_running = false;
     done.cancel();
     // The reader may be waiting for a frame: a failed write ends the session.
-    if (!closing) close_soon();
+    close_soon();
   }
 };
 

@@ -103,6 +103,10 @@ class application {
     redis_connection_options tail_options;
     tail_options.endpoint = redis;
     events_ = std::make_unique<event_tail>(workers_[0]->io, tail_options, runtime_, hub_, nullptr);
+    events_->set_on_connect([this]() -> asio::awaitable<boost::system::error_code> {
+      redis_is_back(nullptr);
+      co_return boost::system::error_code{};
+    });
     server_ = std::make_unique<http_server>(ios, cfg->server, *service_);
     std::uint16_t port = 0;
     if (auto ec = server_->listen(cfg->server.listen, port)) {
@@ -147,6 +151,17 @@ class application {
     return manual_clock_ ? static_cast<const routing::clock&>(*manual_clock_) : system_clock_;
   }
 
+  // Redis answers again: one connection (`from`, or the event tail's when null) reached it, so
+  // the others stop waiting out their reconnect backoff.
+  void redis_is_back(const redis_connection* from) {
+    for (auto& w : workers_) {
+      for (auto& c : w->connections) {
+        if (c.get() != from) c->retry_now();
+      }
+    }
+    if (events_ && from != nullptr) events_->retry_now();
+  }
+
   void make_workers(const config::redis_config& redis) {
     const unsigned per_worker = std::max<unsigned>(
         1, (redis.connections + static_cast<unsigned>(workers_.size()) - 1) /
@@ -170,14 +185,7 @@ class application {
             log_error("storing the configuration in Redis failed: {}", reply->str);
             co_return make_error_code(redis_errc::protocol);
           }
-          // Redis answers again: the other connections, the event tail's included, stop
-          // waiting out their backoff.
-          for (auto& other : workers_) {
-            for (auto& c : other->connections) {
-              if (c.get() != raw) c->retry_now();
-            }
-          }
-          if (events_) events_->retry_now();
+          redis_is_back(raw);
           co_return boost::system::error_code{};
         });
         conns.push_back(raw);

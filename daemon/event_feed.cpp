@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -87,6 +88,7 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
   std::atomic<bool> stopping{false};
   int failures = 0;     // consecutive failed reads
   bool warned = false;  // a warning about them was logged
+  bool retry_requested = false;  // retry_now(): skip the next wait (or end the one under way)
   // The id of the last event read. The first read starts a few seconds before the Redis server's
   // clock at that time (a stream id is that clock in ms): no agent was connected here earlier,
   // and events written while the connection came up must not be skipped. Redis's clock, not
@@ -94,18 +96,22 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
   std::string last;
 
   asio::awaitable<void> wait(std::chrono::milliseconds d) {
+    if (std::exchange(retry_requested, false)) co_return;
     pause.expires_after(d);
     co_await pause.async_wait(use_tuple);
+    retry_requested = false;
   }
 
   static constexpr std::int64_t start_margin_ms = 5000;
 
   // A read failed: not connected yet (at start) or again (Redis restarting), and the connection
-  // reconnects by itself and says so; or Redis answered with an error. The position is kept,
-  // so nothing is skipped. A lasting failure backs off to 2 s between tries and is logged once.
+  // reconnects by itself and says so; or Redis answered with an error, logged once per run of
+  // failures (also after disconnects). The position is kept, so nothing is skipped. A lasting
+  // failure backs off to 2 s between tries.
   asio::awaitable<void> back_off(const redis_result& r) {
     const bool disconnected = !r && r.error() == make_error_code(redis_errc::unavailable);
-    if (failures++ == 0 && !disconnected) {
+    ++failures;
+    if (!warned && !disconnected) {
       warned = true;
       log_warning("reading the event stream failed: {}; agents' pushes wait until it works again",
                   !r ? r.error().message() : r->is_error() ? r->str : "unexpected reply to TIME");
@@ -117,6 +123,7 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
     if (warned) log_info("reading the event stream again after {} failed tries", failures);
     failures = 0;
     warned = false;
+    retry_requested = false;
   }
 
   asio::awaitable<void> run() {
@@ -173,10 +180,17 @@ void event_tail::start() {
   asio::co_spawn(impl_->redis.executor(), impl_->run(), asio::detached);
 }
 
+void event_tail::set_on_connect(redis_connection::on_connect_fn fn) {
+  impl_->redis.set_on_connect(std::move(fn));
+}
+
 void event_tail::retry_now() {
   impl_->redis.retry_now();
   auto self = impl_;
-  asio::post(impl_->redis.executor(), [self] { self->pause.cancel(); });
+  asio::post(impl_->redis.executor(), [self] {
+    self->retry_requested = true;
+    self->pause.cancel();
+  });
 }
 
 void event_tail::stop() {

@@ -67,6 +67,8 @@ class event_tail {
   // Redis answers again (another connection reached it): reconnect and read now, from any
   // thread, instead of waiting out the backoff.
   void retry_now();
+  // Run each time the tail's own connection reaches Redis (before it reads).
+  void set_on_connect(redis_connection::on_connect_fn fn);
 
  private:
   struct impl;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <deque>
 #include <random>
+#include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -153,6 +154,9 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
   std::uint64_t generation = 0;
   bool writer_idle = false;
   bool is_broken = false;
+  // retry_now() while not ready: the next backoff wait (or the one under way) is skipped. Kept
+  // as a flag, so a wake that comes during a connect attempt is not lost.
+  bool retry_requested = false;
   int failures_logged = 0;
 
   void report_state(bool up) {
@@ -352,6 +356,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
         ec = co_await handshake();
         if (!ec && st == state::handshaking && gen == generation) {
           st = state::ready;
+          retry_requested = false;
           backoff = opts.connect_backoff_min;
           if (failures_logged > 0) log_info("Redis at {} is reachable again", describe());
           failures_logged = 0;
@@ -370,8 +375,11 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
                     "Redis runs there, or redis.url)",
                     describe(), ec.message());
       }
-      backoff_timer.expires_after(jittered(backoff));
-      co_await backoff_timer.async_wait(use_tuple);
+      if (!std::exchange(retry_requested, false)) {
+        backoff_timer.expires_after(jittered(backoff));
+        co_await backoff_timer.async_wait(use_tuple);
+        retry_requested = false;  // a wake during the wait ended it
+      }
       backoff = std::min(backoff * 2, opts.connect_backoff_max);
     }
   }
@@ -458,7 +466,10 @@ void redis_connection::stop() {
 
 void redis_connection::retry_now() {
   asio::post(impl_->ex, [self = impl_] {
-    if (self->st == impl::state::connecting) self->backoff_timer.cancel();
+    const auto st = self->st.load();
+    if (st != impl::state::connecting && st != impl::state::handshaking) return;
+    self->retry_requested = true;
+    self->backoff_timer.cancel();
   });
 }
 

@@ -88,7 +88,8 @@ class redis_connection {
   boost::asio::awaitable<redis_result> exec_during_handshake(const routing::command& cmd);
 
   // Ends a reconnect backoff at once, from any thread: another connection just reached Redis,
-  // so this one need not wait out its backoff (up to connect_backoff_max) serving 503s.
+  // so this one need not wait out its backoff (up to connect_backoff_max) serving 503s. Asked
+  // during a connect attempt, it skips the wait that attempt's failure would start.
   void retry_now();
 
   bool ready() const;

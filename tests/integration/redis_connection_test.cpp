@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -67,6 +68,23 @@ TEST_F(RedisConnection, RetryNowEndsTheReconnectBackoffOnceRedisIsBack) {
   conn.retry_now();
   EXPECT_TRUE(eventually([&] { return conn.ready(); }));
   finish(conn);
+}
+
+TEST_F(RedisConnection, RetryNowDuringAConnectAttemptSkipsTheBackoffItsFailureStarts) {
+  daemon::redis_connection conn(io_.get_executor(), options(), nullptr);
+  int attempts = 0;
+  // The first handshake is told to retry now, then fails: the wake came before the backoff
+  // wait began, and must not be lost (left alone, the connection would wait ten minutes).
+  conn.set_on_connect([&]() -> asio::awaitable<boost::system::error_code> {
+    if (++attempts > 1) co_return boost::system::error_code{};
+    conn.retry_now();
+    co_return daemon::make_error_code(daemon::redis_errc::protocol);
+  });
+  conn.start();
+  run();
+  EXPECT_TRUE(eventually([&] { return conn.ready(); }));
+  finish(conn);
+  EXPECT_EQ(attempts, 2);
 }
 
 }  // namespace
