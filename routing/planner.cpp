@@ -273,14 +273,15 @@ outcome<command> planner::action(ticket_action a, std::string_view id,
       }
       // The reply targets pause until the wake-up, and resume with what they had left.
       ticket woken = *snapshot;
-      woken.first_reply_due = carried(sla_, snapshot->first_reply_due, now, *r.until,
-                                      basis_of(snapshot->priority, &config::priority_config::first_reply));
-      woken.next_reply_due = carried(sla_, snapshot->next_reply_due, now, *r.until,
-                                     basis_of(snapshot->priority, &config::priority_config::next_reply));
+      woken.first_reply_due =
+          carried(sla_, snapshot->first_reply_due, now, *r.until,
+                  basis_of(snapshot->priority, &config::priority_config::first_reply));
+      woken.next_reply_due =
+          carried(sla_, snapshot->next_reply_due, now, *r.until,
+                  basis_of(snapshot->priority, &config::priority_config::next_reply));
       const auto* q = cfg_.find_queue(snapshot->queue);
       // A queue a reload removed has no weights: the wake-up time is the rank, in rank range.
-      const auto wake_rank = q != nullptr ? rank_in(*q, woken, *r.until)
-                                          : std::clamp(*r.until, std::int64_t{0}, max_rank);
+      const auto wake_rank = q != nullptr ? rank_in(*q, woken, *r.until) : clamp_rank(*r.until);
       return postpone_call(b, ref, *r.until, wake_rank,
                            {woken.first_reply_due, woken.next_reply_due});
     }

@@ -12,6 +12,11 @@ namespace ticketd::routing {
 constexpr std::int64_t score_scale = 1000;
 constexpr std::int64_t max_rank = 9'000'000'000'000;
 
+// A rank moved into [0, max_rank].
+constexpr std::int64_t clamp_rank(std::int64_t rank) {
+  return std::clamp(rank, std::int64_t{0}, max_rank);
+}
+
 // The rank a queue score stands for.
 constexpr std::int64_t rank_of_score(double score) {
   return static_cast<std::int64_t>(score) / score_scale;
@@ -30,8 +35,7 @@ constexpr std::int64_t compute_rank(std::int64_t due_ms, std::int64_t enqueued_m
                                     double wait_weight, std::int64_t offset_ms) {
   const double lead = static_cast<double>(due_ms - enqueued_ms) / (1.0 + wait_weight);
   const double rounded = lead >= 0 ? lead + 0.5 : lead - 0.5;
-  return std::clamp(enqueued_ms + static_cast<std::int64_t>(rounded) + offset_ms,
-                    std::int64_t{0}, max_rank);
+  return clamp_rank(enqueued_ms + static_cast<std::int64_t>(rounded) + offset_ms);
 }
 
 }  // namespace ticketd::routing
