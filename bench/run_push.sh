@@ -20,16 +20,18 @@ bench_start
 duration=${DURATION:-10}
 P="ticketd:{$workspace}:"
 epoch=$(bench_epoch)
-now=1795424400000
+# Now by the daemon's clock: with a fixed time its timers (offers, SLA) would be due at once,
+# and the timer loop's FCALLs would fire them in the measured window.
+now=$(date +%s%3N)
 usec() { rcli INFO commandstats | info_field "cmdstat_$1" | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/'; }
 
 echo "== push decision cost (200 agents online in the push queue)"
-bench_agents_online $now direct
+bench_agents_online "$now" direct
 create_cost() {  # queue, id prefix
   rcli CONFIG RESETSTAT >/dev/null
   redis-benchmark -s "$bench_tmp/redis.sock" -n 50000 -P 16 -c 4 -r 100000000 -q \
-    FCALL ticketd_v1_create 1 "$P" $now "$epoch" "$2-__rand_int__" fp "$1" normal "" "" "" \
-    $now $((now + 28800000)) $((now + 259200000)) $((now + 28800000)) >/dev/null 2>&1
+    FCALL ticketd_v1_create 1 "$P" "$now" "$epoch" "$2-__rand_int__" fp "$1" normal "" "" "" \
+    "$now" $((now + 28800000)) $((now + 259200000)) $((now + 28800000)) >/dev/null 2>&1
   usec fcall
 }
 pull=$(create_cost desk pull)

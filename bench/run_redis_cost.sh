@@ -119,9 +119,12 @@ cycle_cost() {
 }
 
 push_cost() {
-  local P="ticketd:{$workspace}:" now=1795424400000 epoch out
+  # Now by the daemon's clock: with a fixed time the created tickets' timers would be due at
+  # once, and the timer loop's FCALLs firing them would count in the window.
+  local P="ticketd:{$workspace}:" now epoch out
+  now=$(date +%s%3N)
   epoch=$(bench_epoch)
-  bench_agents_online $now direct,sales
+  bench_agents_online "$now" direct,sales
   creates() {  # queue, id prefix: RESP for n FCALL creates, piped to Redis
     awk -v n="$n" -v P="$P" -v now="$now" -v e="$epoch" -v q="$1" -v pre="$2" '
       function bulk(s) { printf "$%d\r\n%s\r\n", length(s), s }
