@@ -11,6 +11,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "daemon/log.hpp"
@@ -20,20 +21,73 @@ namespace ticketd::daemon {
 namespace asio = boost::asio;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+std::function<void()> event_hub::watched_locked() {
+  if (tail_ != tail_state::parked) return {};
+  tail_ = tail_state::waking;
+  return wake_;
+}
+
 std::uint64_t event_hub::watch_agent(const std::string& agent, asio::any_io_executor ex,
                                      agent_listener fn) {
-  std::lock_guard lock(mutex_);
-  const auto id = next_id_++;
-  agents_.emplace(id, agent_watch{agent, std::move(ex), std::move(fn)});
-  by_agent_.emplace(agent, id);
+  std::function<void()> wake;
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(mutex_);
+    id = next_id_++;
+    agents_.emplace(id, agent_watch{agent, std::move(ex), std::move(fn)});
+    by_agent_.emplace(agent, id);
+    wake = watched_locked();
+  }
+  if (wake) wake();
   return id;
 }
 
 std::uint64_t event_hub::watch_all(asio::any_io_executor ex, wake_listener fn) {
-  std::lock_guard lock(mutex_);
-  const auto id = next_id_++;
-  wakers_.emplace(id, wake_watch{std::move(ex), std::move(fn)});
+  std::function<void()> wake;
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(mutex_);
+    id = next_id_++;
+    wakers_.emplace(id, wake_watch{std::move(ex), std::move(fn)});
+    wake = watched_locked();
+  }
+  if (wake) wake();
   return id;
+}
+
+asio::awaitable<bool> event_hub::until_live(std::chrono::milliseconds limit) {
+  auto ex = co_await asio::this_coro::executor;
+  auto timer = std::make_shared<asio::steady_timer>(ex, limit);
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (tail_ == tail_state::live) co_return true;
+    id = next_id_++;
+    live_waiters_.emplace(id, [ex, timer] { asio::post(ex, [timer] { timer->cancel(); }); });
+  }
+  co_await timer->async_wait(use_tuple);
+  std::lock_guard lock(mutex_);
+  // Still listed: the limit passed before the tail went live.
+  co_return live_waiters_.erase(id) == 0;
+}
+
+void event_hub::set_wake(std::function<void()> fn) {
+  std::lock_guard lock(mutex_);
+  wake_ = std::move(fn);
+}
+
+bool event_hub::park_if_unwatched() {
+  std::lock_guard lock(mutex_);
+  if (!agents_.empty() || !wakers_.empty()) return false;
+  tail_ = tail_state::parked;
+  return true;
+}
+
+void event_hub::mark_live() {
+  std::lock_guard lock(mutex_);
+  tail_ = tail_state::live;
+  for (auto& [id, release] : live_waiters_) release();
+  live_waiters_.clear();
 }
 
 void event_hub::unwatch(std::uint64_t id) {
@@ -89,10 +143,8 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
   int failures = 0;     // consecutive failed reads
   bool warned = false;  // a warning about them was logged
   bool retry_requested = false;  // retry_now(): skip the next wait (or end the one under way)
-  // The id of the last event read. The first read starts a few seconds before the Redis server's
-  // clock at that time (a stream id is that clock in ms): no agent was connected here earlier,
-  // and events written while the connection came up must not be skipped. Redis's clock, not
-  // ours, so a skew between the hosts neither skips events nor replays old ones.
+  bool woken = false;            // a watcher arrived while parked
+  // The id of the last event read; empty while parked (the next start takes the newest).
   std::string last;
 
   asio::awaitable<void> wait(std::chrono::milliseconds d) {
@@ -102,19 +154,26 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
     retry_requested = false;
   }
 
-  static constexpr std::int64_t start_margin_ms = 5000;
+  // Nobody watches: no reads until a watcher wakes the tail (or it stops).
+  asio::awaitable<void> park() {
+    last.clear();
+    while (!std::exchange(woken, false) && !stopping.load()) {
+      pause.expires_at(asio::steady_timer::time_point::max());
+      co_await pause.async_wait(use_tuple);
+    }
+  }
 
-  // A read failed: not connected yet (at start) or again (Redis restarting), and the connection
-  // reconnects by itself and says so; or Redis answered with an error, logged once per run of
-  // failures (also after disconnects). The position is kept, so nothing is skipped. A lasting
-  // failure backs off to 2 s between tries.
+  // A read failed: not connected (yet, or again: the connection reconnects by itself and says
+  // so), or Redis answered with an error, logged once per run of failures (also after
+  // disconnects). The position is kept, so nothing is skipped. A lasting failure backs off to
+  // 2 s between tries.
   asio::awaitable<void> back_off(const redis_result& r) {
     const bool disconnected = !r && r.error() == make_error_code(redis_errc::unavailable);
     ++failures;
     if (!warned && !disconnected) {
       warned = true;
       log_warning("reading the event stream failed: {}; agents' pushes wait until it works again",
-                  !r ? r.error().message() : r->is_error() ? r->str : "unexpected reply to TIME");
+                  !r ? r.error().message() : r->str);
     }
     co_await wait(std::chrono::milliseconds(std::min(2000, 50 << std::min(failures - 1, 6))));
   }
@@ -128,21 +187,32 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
 
   asio::awaitable<void> run() {
     auto self = shared_from_this();
-    // Where to start: a little before the Redis server's clock.
-    const routing::command time{"TIME"};
-    while (!stopping.load() && last.empty()) {
-      auto r = co_await redis.exec(time);
-      if (stopping.load()) co_return;
-      if (r && !r->is_error()) last = stream_position_before(*r, start_margin_ms).value_or("");
-      if (last.empty()) co_await back_off(r);
-    }
-    read_again();
     const auto key = runtime.get()->keys.key(routing::key_part::events);
     while (!stopping.load()) {
-      auto r = co_await redis.exec(std::move(routing::command{"XREAD"}
-                                                 .arg("COUNT").arg(1000)
-                                                 .arg("BLOCK").arg(1000)
-                                                 .arg("STREAMS").arg(key).arg(last)));
+      if (hub.park_if_unwatched()) {
+        co_await park();
+        continue;
+      }
+      if (last.empty()) {
+        // Where to start: the newest entry. Watchers wait for this, so whatever they cause
+        // comes after it.
+        const auto newest =
+            std::move(routing::command{"XREVRANGE"}.arg(key).arg("+").arg("-").arg("COUNT").arg(1));
+        auto r = co_await redis.exec(newest);
+        if (stopping.load()) break;
+        if (!r || r->is_error()) {
+          co_await back_off(r);
+          continue;
+        }
+        read_again();
+        last = newest_stream_id(*r);
+        hub.mark_live();
+      }
+      const auto read = std::move(routing::command{"XREAD"}
+                                      .arg("COUNT").arg(1000)
+                                      .arg("BLOCK").arg(1000)
+                                      .arg("STREAMS").arg(key).arg(last));
+      auto r = co_await redis.exec(read);
       if (stopping.load()) break;
       if (!r || r->is_error()) {
         co_await back_off(r);
@@ -176,6 +246,15 @@ event_tail::event_tail(asio::io_context& io, redis_connection_options options,
 event_tail::~event_tail() = default;
 
 void event_tail::start() {
+  std::weak_ptr<impl> weak = impl_;
+  impl_->hub.set_wake([weak] {
+    auto self = weak.lock();
+    if (!self) return;
+    asio::post(self->redis.executor(), [self] {
+      self->woken = true;
+      self->pause.cancel();
+    });
+  });
   impl_->redis.start();
   asio::co_spawn(impl_->redis.executor(), impl_->run(), asio::detached);
 }

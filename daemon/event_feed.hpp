@@ -4,8 +4,14 @@
 // and wakes the Server-Sent Events feeds (they read the stream themselves, from their own
 // position, so a slow reader only falls behind). Events decided by any daemon reach the agents
 // connected to every daemon this way.
+//
+// The tail reads only while something here watches: a daemon serving only HTTP (pull agents,
+// backends) costs Redis no stream reads, however many events the functions write. The first
+// watcher wakes it; the tail then starts at the stream's newest entry, and the watcher waits for
+// that (until_live) before it reads any state, so nothing that happens after its read is missed.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,6 +21,7 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "daemon/events/stream_event.hpp"
@@ -36,6 +43,18 @@ class event_hub {
   std::uint64_t watch_all(boost::asio::any_io_executor ex, wake_listener fn);
   void unwatch(std::uint64_t id);
 
+  // After watching: resumes once the tail reads the stream from a position taken after the
+  // watch began, so that every event after the caller's next read of Redis comes through the
+  // watch. False when `limit` passed first (the tail cannot reach Redis: the caller's own reads
+  // will not work either); the tail catches up from where it starts once Redis answers.
+  boost::asio::awaitable<bool> until_live(std::chrono::milliseconds limit);
+
+  // The tail's side. `fn` wakes a parked tail, from any thread.
+  void set_wake(std::function<void()> fn);
+  // Nobody watches: the tail parks (stops reading) until the next watcher wakes it.
+  bool park_if_unwatched();
+  // The tail has its position and reads on from it: the watchers waiting go on.
+  void mark_live();
   // Called by the tail with each batch read, oldest first.
   void publish(event_list batch);
 
@@ -50,8 +69,16 @@ class event_hub {
     boost::asio::any_io_executor ex;
     wake_listener fn;
   };
+  enum class tail_state { parked, waking, live };
+  // A watch began; the tail wakes if it was parked. Runs under the lock; returns the call to make
+  // once unlocked.
+  std::function<void()> watched_locked();
+
   mutable std::mutex mutex_;
   std::uint64_t next_id_ = 1;
+  tail_state tail_ = tail_state::parked;
+  std::function<void()> wake_;
+  std::unordered_map<std::uint64_t, std::function<void()>> live_waiters_;
   std::unordered_map<std::uint64_t, agent_watch> agents_;
   std::unordered_multimap<std::string, std::uint64_t> by_agent_;
   std::unordered_map<std::uint64_t, wake_watch> wakers_;

@@ -196,8 +196,7 @@ ticket_store::result<std::string> ticket_store::last_event_id(const runtime& rt)
                                            .arg(1)));
   if (!reply) co_return reply.error();
   if (reply->is_error()) co_return routing::make_error(errc::internal, reply->str);
-  auto newest = decode_entries(*reply);
-  co_return newest.empty() ? std::string{"0-0"} : newest.front().id;
+  co_return newest_stream_id(*reply);
 }
 
 ticket_store::result<routing::queue_stats> ticket_store::queue_stats(

@@ -54,6 +54,7 @@ class agent_session final : public agent_channel,
     });
     metrics_.agents_connected(1);
     const auto rt = runtime_.get();
+    co_await hub_.until_live(rt->cfg->redis.timeout);
     auto r = co_await store_.agent_presence(*rt, agent_, 1, presence_status(*rt, true));
     counted_ = r.has_value();
     std::string hello;
@@ -157,6 +158,8 @@ class sse_session final : public event_stream, public std::enable_shared_from_th
           if (self->timer_) self->timer_->cancel();
         }
       });
+      // The first read below comes after the tail's start, so no wake-up is missed.
+      co_await hub_.until_live(runtime_.get()->cfg->redis.timeout);
       // Clients reconnect after a second when the connection drops.
       co_return std::string{"retry: 1000\n\n"};
     }

@@ -79,14 +79,9 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_stream_id(std::stri
   return std::pair{ms, seq};
 }
 
-std::optional<std::string> stream_position_before(const routing::resp_value& time_reply,
-                                                  std::int64_t margin_ms) {
-  if (time_reply.elements.size() != 2) return std::nullopt;
-  const auto seconds = to_int(time_reply.elements[0].str);
-  const auto micros = to_int(time_reply.elements[1].str);
-  if (!seconds || !micros || *seconds < 0 || *micros < 0) return std::nullopt;
-  const std::int64_t ms = *seconds * 1000 + *micros / 1000 - margin_ms;
-  return std::to_string(std::max<std::int64_t>(0, ms)) + "-0";
+std::string newest_stream_id(const routing::resp_value& xrevrange_reply) {
+  const auto newest = decode_entries(xrevrange_reply);
+  return newest.empty() ? std::string{"0-0"} : newest.front().id;
 }
 
 std::vector<std::string_view> agents_of(const stream_event& e) {

@@ -26,11 +26,9 @@ std::vector<stream_event> decode_entries(const routing::resp_value& entries);
 // The entries of an XREAD reply for one stream ([[key, entries]] or nil).
 std::vector<stream_event> decode_xread(const routing::resp_value& reply);
 
-// The position a tail starts reading from: `margin_ms` before the Redis server's clock as a
-// TIME reply ({seconds, microseconds}) gives it (stream ids are that clock), as "<ms>-0";
-// nullopt for any other reply.
-std::optional<std::string> stream_position_before(const routing::resp_value& time_reply,
-                                                  std::int64_t margin_ms);
+// The id of the newest entry in an XREVRANGE ... COUNT 1 reply, "0-0" when there is none: where a
+// reader that wants only what comes next starts.
+std::string newest_stream_id(const routing::resp_value& xrevrange_reply);
 
 // A stream id as two numbers, for ordering; nullopt when `id` is not one.
 std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_stream_id(std::string_view id);

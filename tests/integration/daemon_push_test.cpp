@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <set>
+#include <sstream>
+#include <string>
 #include <latch>
 #include <thread>
 
@@ -200,6 +202,69 @@ TEST(DaemonPush, TheOfferTimeoutRacingAnAcceptHasExactlyOneWinner) {
   ::testing::Test::RecordProperty("timed_out", timed_out);
   EXPECT_EQ(c.get("/v1/agents/ada").json().at("load").as_int64(), 0);
   EXPECT_EQ(c.get("/v1/admin/verify").status, 200);
+}
+
+// Calls of one command so far (INFO commandstats of the shared Redis).
+long long command_calls(redis_client& redis, const std::string& command) {
+  const std::string stats = redis.command({"INFO", "commandstats"}).str;
+  const auto at = stats.find("cmdstat_" + command + ":calls=");
+  if (at == std::string::npos) return 0;
+  return std::stoll(stats.substr(at + command.size() + 15));
+}
+
+// A daemon's event tail is blocked in XREAD (its client, named ticketd-events, has flag b).
+bool tail_blocked(redis_client& redis) {
+  std::istringstream clients(redis.command({"CLIENT", "LIST"}).str);
+  for (std::string line; std::getline(clients, line);) {
+    const auto flags = line.find(" flags=");
+    if (line.find(" name=ticketd-events ") == std::string::npos || flags == std::string::npos) {
+      continue;
+    }
+    const auto value = line.substr(flags + 7, line.find(' ', flags + 1) - flags - 7);
+    if (value.find('b') != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(DaemonPush, TheEventStreamIsReadOnlyWhileAnAgentStreamOrFeedIsOpenHere) {
+  daemon_process d(daemon_options{fresh_push_config("idle"), false, {}, {}});
+  auto c = d.client();
+  redis_client redis(shared_redis().socket());
+  const auto before = command_calls(redis, "xread");
+  ASSERT_EQ(c.put("/v1/agents/ada", R"({"queues":["direct"],"status":"online"})").status, 200);
+  ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-1","queue":"direct"})").status, 201);
+  EXPECT_EQ(command_calls(redis, "xread"), before) << "nobody listens, yet the stream was read";
+  {
+    ws_client ada(d.port(), "/v1/agents/ada/stream");
+    ASSERT_TRUE(ada.wait_for("connected").has_value());
+    // The tail starts at the newest event: what came before is not replayed, what comes after
+    // arrives.
+    ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-2","queue":"direct"})").status, 201);
+    auto assigned = ada.wait_for("ticket.assigned");
+    ASSERT_TRUE(assigned.has_value());
+    EXPECT_EQ(json_str(*assigned, "ticket"), "T-2");
+    EXPECT_GT(command_calls(redis, "xread"), before);
+  }
+  // The stream closed here: the tail ends the read under way (an event ends it) and parks.
+  ASSERT_TRUE(eventually(
+      [&] { return metric_value(c.get("/metrics").body, "ticketd_agent_connections") == 0; }));
+  ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-3","queue":"direct"})").status, 201);
+  ASSERT_TRUE(eventually([&] { return !tail_blocked(redis); }));
+  const auto parked = command_calls(redis, "xread");
+  for (int i = 4; i < 7; ++i) {
+    ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-)" + std::to_string(i) + R"(","queue":"direct"})").status, 201);
+  }
+  EXPECT_EQ(command_calls(redis, "xread"), parked);
+  EXPECT_FALSE(tail_blocked(redis));
+
+  // An event feed wakes it too, and gets what follows.
+  sse_client feed(d.port(), "/v1/events");
+  ASSERT_EQ(feed.status(), 200);
+  ASSERT_TRUE(eventually([&] { return tail_blocked(redis); }));
+  ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-7","queue":"direct"})").status, 201);
+  auto queued = feed.next();
+  ASSERT_TRUE(queued.has_value());
+  EXPECT_EQ(json_str(queued->data, "ticket"), "T-7");
 }
 
 TEST(DaemonPush, TheEventFeedResumesWithoutLossOrDuplicates) {

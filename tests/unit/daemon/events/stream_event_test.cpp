@@ -44,16 +44,13 @@ TEST(StreamEvents, DecodeXreadOfOneStream) {
   EXPECT_TRUE(decode_xread(nil).empty());
 }
 
-TEST(StreamEvents, ATailStartsBeforeTheRedisServersClock) {
-  // TIME: 1795424400 s and 123456 us -> 1795424400123 ms, less the margin.
-  EXPECT_EQ(stream_position_before(array({bulk("1795424400"), bulk("123456")}), 5000),
-            "1795424395123-0");
-  EXPECT_EQ(stream_position_before(array({bulk("3"), bulk("0")}), 5000), "0-0");
+TEST(StreamEvents, TheNewestIdOfAnXrevrangeReply) {
+  EXPECT_EQ(newest_stream_id(array({entry("1795424400123-4", {"type", "ticket.queued"})})),
+            "1795424400123-4");
+  // An empty or missing stream: everything from the start is new.
+  EXPECT_EQ(newest_stream_id(array({})), "0-0");
   resp_value nil;
-  EXPECT_FALSE(stream_position_before(nil, 5000).has_value());
-  EXPECT_FALSE(stream_position_before(array({bulk("1795424400")}), 5000).has_value());
-  EXPECT_FALSE(stream_position_before(array({bulk("soon"), bulk("0")}), 5000).has_value());
-  EXPECT_FALSE(stream_position_before(array({bulk("-1"), bulk("0")}), 5000).has_value());
+  EXPECT_EQ(newest_stream_id(nil), "0-0");
 }
 
 TEST(StreamEvents, ParseStreamIds) {
