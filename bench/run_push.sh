@@ -8,7 +8,7 @@
 #   3. pushgen at saturation: tickets routed per second (created, offered over WebSocket,
 #      accepted, resolved);
 # Environment: as bench_env.sh, plus DURATION (default 10), RATE (default 2000), AGENTS (pushgen
-# agents, default 100).
+# agents, default 100), CREATORS (connections creating at saturation, default 16).
 set -euo pipefail
 # shellcheck source=bench_env.sh
 source "$(dirname "$0")/bench_env.sh"
@@ -46,4 +46,4 @@ echo "== at ${RATE:-2000} tickets/s"
   --creators 16 --rate "${RATE:-2000}" --duration "$duration"
 echo "== saturation: ${AGENTS:-100} agents accepting every offer"
 "$pushgen_bin" --port "$ticketd_port" --queue sales --agents "${AGENTS:-100}" --max 20 \
-  --creators 16 --duration "$duration"
+  --creators "${CREATORS:-16}" --duration "$duration"

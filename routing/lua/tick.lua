@@ -1,5 +1,5 @@
 -- tick: fires up to `limit` due timers atomically, so each fires once however many daemons
--- call it. Stale timers (the ticket moved on) are dropped.
+-- call it. Stale timers (the ticket moved on) are dropped. Then caps the event stream.
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [3] limit
 -- Returns  {{timers fired, due ms of the earliest remaining timer or -1, offers timed out,
@@ -136,6 +136,7 @@ local function tick(keys, argv)
     end
   end
   local out = settle(c, 0)
+  cap_events(c)
   local nxt = redis.call('ZRANGE', tkey, 0, 0, 'WITHSCORES')
   out[1] = {#due, tonumber(nxt[2]) or -1, c.timeouts, c.overflows, c.notes}
   return out

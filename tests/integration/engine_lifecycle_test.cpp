@@ -1,6 +1,8 @@
 // The ticket lifecycle, To Solve and capacity, driven through the Redis functions.
 #include "tests/integration/engine_fixture.hpp"
 
+#include <algorithm>
+
 #include "routing/rank.hpp"
 
 namespace ticketd::testing {
@@ -524,6 +526,25 @@ TEST_F(Integrity, ChangingCountedStatusesRecountsEveryAgent) {
   configure(yaml);
   EXPECT_EQ(agent("ada")->load, 2U);
   EXPECT_TRUE(verify()->violations.empty());
+}
+
+TEST_F(Integrity, TheEventStreamIsCappedByTheTickNotByEachAppend) {
+  configure(engine_config_yaml() + "events:\n  max_len: 1000\n");
+  const auto events = key(routing::key_part::events);
+  const auto length = [&] { return redis({"XLEN", events}).integer; };
+  const auto before = length();
+  for (int i = 0; i < 1250; ++i) ASSERT_TRUE(create("C-" + std::to_string(i)).has_value()) << i;
+  EXPECT_EQ(length(), before + 1250);
+  ASSERT_TRUE(tick().has_value());
+  // Trimmed in whole nodes of 100 entries: at the cap, or less than a node over it.
+  EXPECT_GE(length(), 1000);
+  EXPECT_LT(length(), 1100);
+  // The newest survive.
+  const auto newest = redis({"XREVRANGE", events, "+", "-", "COUNT", "1"});
+  ASSERT_EQ(newest.elements.size(), 1u);
+  const auto& fields = newest.elements[0].elements[1].elements;
+  EXPECT_NE(std::find_if(fields.begin(), fields.end(), [](const auto& v) { return v.str == "C-1249"; }),
+            fields.end());
 }
 
 }  // namespace
