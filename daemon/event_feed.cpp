@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -185,6 +186,19 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
     retry_requested = false;
   }
 
+  // One command on the tail's connection: its reply, or none after a failure was backed off
+  // from (or when stopping).
+  asio::awaitable<std::optional<routing::resp_value>> exec_or_back_off(const routing::command& cmd) {
+    auto r = co_await redis.exec(cmd);
+    if (stopping.load()) co_return std::nullopt;
+    if (!r || r->is_error()) {
+      co_await back_off(r);
+      co_return std::nullopt;
+    }
+    read_again();
+    co_return std::move(*r);
+  }
+
   asio::awaitable<void> run() {
     auto self = shared_from_this();
     const auto key = runtime.get()->keys.key(routing::key_part::events);
@@ -198,13 +212,8 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
         // comes after it.
         const auto newest =
             std::move(routing::command{"XREVRANGE"}.arg(key).arg("+").arg("-").arg("COUNT").arg(1));
-        auto r = co_await redis.exec(newest);
-        if (stopping.load()) break;
-        if (!r || r->is_error()) {
-          co_await back_off(r);
-          continue;
-        }
-        read_again();
+        const auto r = co_await exec_or_back_off(newest);
+        if (!r) continue;
         last = newest_stream_id(*r);
         hub.mark_live();
       }
@@ -212,13 +221,8 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
                                       .arg("COUNT").arg(1000)
                                       .arg("BLOCK").arg(1000)
                                       .arg("STREAMS").arg(key).arg(last));
-      auto r = co_await redis.exec(read);
-      if (stopping.load()) break;
-      if (!r || r->is_error()) {
-        co_await back_off(r);
-        continue;
-      }
-      read_again();
+      const auto r = co_await exec_or_back_off(read);
+      if (!r) continue;
       auto batch = decode_xread(*r);
       if (batch.empty()) continue;
       last = batch.back().id;
