@@ -56,20 +56,20 @@ std::uint64_t event_hub::watch_all(asio::any_io_executor ex, wake_listener fn) {
   return id;
 }
 
-asio::awaitable<bool> event_hub::until_live(std::chrono::milliseconds limit) {
+asio::awaitable<void> event_hub::until_live(std::chrono::milliseconds limit) {
   auto ex = co_await asio::this_coro::executor;
   auto timer = std::make_shared<asio::steady_timer>(ex, limit);
   std::uint64_t id = 0;
   {
     std::lock_guard lock(mutex_);
-    if (tail_ == tail_state::live) co_return true;
+    if (tail_ == tail_state::live) co_return;
     id = next_id_++;
     live_waiters_.emplace(id, [ex, timer] { asio::post(ex, [timer] { timer->cancel(); }); });
   }
   co_await timer->async_wait(use_tuple);
+  // Still listed when the limit passed first.
   std::lock_guard lock(mutex_);
-  // Still listed: the limit passed before the tail went live.
-  co_return live_waiters_.erase(id) == 0;
+  live_waiters_.erase(id);
 }
 
 void event_hub::set_wake(std::function<void()> fn) {
@@ -210,8 +210,7 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
       if (last.empty()) {
         // Where to start: the newest entry. Watchers wait for this, so whatever they cause
         // comes after it.
-        const auto newest =
-            std::move(routing::command{"XREVRANGE"}.arg(key).arg("+").arg("-").arg("COUNT").arg(1));
+        const auto newest = newest_entry_query(key);
         const auto r = co_await exec_or_back_off(newest);
         if (!r) continue;
         last = newest_stream_id(*r);

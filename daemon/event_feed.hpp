@@ -45,9 +45,9 @@ class event_hub {
 
   // After watching: resumes once the tail reads the stream from a position taken after the
   // watch began, so that every event after the caller's next read of Redis comes through the
-  // watch. False when `limit` passed first (the tail cannot reach Redis: the caller's own reads
-  // will not work either); the tail catches up from where it starts once Redis answers.
-  boost::asio::awaitable<bool> until_live(std::chrono::milliseconds limit);
+  // watch; or after `limit` (the tail cannot reach Redis: the caller's own reads will not work
+  // either, and the tail starts once Redis answers).
+  boost::asio::awaitable<void> until_live(std::chrono::milliseconds limit);
 
   // The tail's side. `fn` wakes a parked tail, from any thread.
   void set_wake(std::function<void()> fn);

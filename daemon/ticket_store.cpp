@@ -188,12 +188,8 @@ ticket_store::result<std::vector<stream_event>> ticket_store::events_after(
 }
 
 ticket_store::result<std::string> ticket_store::last_event_id(const runtime& rt) {
-  auto reply = co_await send(std::move(routing::command{"XREVRANGE"}
-                                           .arg(rt.keys.key(routing::key_part::events))
-                                           .arg("+")
-                                           .arg("-")
-                                           .arg("COUNT")
-                                           .arg(1)));
+  const auto query = newest_entry_query(rt.keys.key(routing::key_part::events));
+  auto reply = co_await send(query);
   if (!reply) co_return reply.error();
   if (reply->is_error()) co_return routing::make_error(errc::internal, reply->str);
   co_return newest_stream_id(*reply);

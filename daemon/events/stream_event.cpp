@@ -79,6 +79,10 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_stream_id(std::stri
   return std::pair{ms, seq};
 }
 
+routing::command newest_entry_query(std::string_view key) {
+  return std::move(routing::command{"XREVRANGE"}.arg(key).arg("+").arg("-").arg("COUNT").arg(1));
+}
+
 std::string newest_stream_id(const routing::resp_value& xrevrange_reply) {
   const auto newest = decode_entries(xrevrange_reply);
   return newest.empty() ? std::string{"0-0"} : newest.front().id;

@@ -26,8 +26,9 @@ std::vector<stream_event> decode_entries(const routing::resp_value& entries);
 // The entries of an XREAD reply for one stream ([[key, entries]] or nil).
 std::vector<stream_event> decode_xread(const routing::resp_value& reply);
 
-// The id of the newest entry in an XREVRANGE ... COUNT 1 reply, "0-0" when there is none: where a
-// reader that wants only what comes next starts.
+// The newest entry of stream `key` (XREVRANGE key + - COUNT 1), and its id from that reply,
+// "0-0" when there is none: where a reader that wants only what comes next starts.
+routing::command newest_entry_query(std::string_view key);
 std::string newest_stream_id(const routing::resp_value& xrevrange_reply);
 
 // A stream id as two numbers, for ordering; nullopt when `id` is not one.

@@ -170,7 +170,6 @@ local function context(keys, argv)
     now = tonumber(argv[1]),
     cfg = cfg,
     counted = cfg.counted,
-    maxlen = cfg.maxlen,
     agents = {},
     freed = {},
     requeued = {},
@@ -200,7 +199,7 @@ end
 -- second's events. Up to 100,000 entries go per call (Redis's default for `~` is 10,000, fewer
 -- than a busy second writes); a cap lowered by a reload is reached over a few ticks.
 local function cap_events(c)
-  redis.call('XTRIM', c.events, 'MAXLEN', '~', c.maxlen, 'LIMIT', '100000')
+  redis.call('XTRIM', c.events, 'MAXLEN', '~', c.cfg.maxlen, 'LIMIT', '100000')
 end
 
 -- Tickets ------------------------------------------------------------------------------------
