@@ -246,35 +246,47 @@ std::vector<assignment> decode_assignments(const resp_value& reply, std::size_t 
   return out;
 }
 
+namespace {
+
+// A ticket function's result: the reply itself, or the first element of {result,
+// assignments...} when push routing handed tickets out in the same call (settle in
+// routing/lua/00_prelude.lua). nullptr for an empty list.
+const resp_value* reply_result(const resp_value& reply) {
+  if (!reply.is_array()) return &reply;
+  return reply.elements.empty() ? nullptr : &reply.elements[0];
+}
+
+}  // namespace
+
 outcome<create_result> decode_create(const resp_value& reply) {
   if (auto e = reply_error(reply)) return std::move(*e);
-  if (!reply.is_array() || reply.elements.empty()) return bad_reply("bad create reply");
-  const auto& word = reply.elements[0].str;
-  if (word != "created" && word != "existing") return bad_reply("bad create reply");
+  const resp_value* word = reply_result(reply);
+  if (!word || !word->is_string() || (word->str != "created" && word->str != "existing")) {
+    return bad_reply("bad create reply");
+  }
   create_result r;
-  r.created = word == "created";
+  r.created = word->str == "created";
   r.assignments = decode_assignments(reply);
   return r;
 }
 
 outcome<action_result> decode_action(const resp_value& reply) {
   if (auto e = reply_error(reply)) return std::move(*e);
-  if (!reply.is_array() || reply.elements.empty()) return bad_reply("bad action reply");
-  const auto& first = reply.elements[0];
-  if (!first.is_string() && first.type != resp_value::kind::integer) {
+  const resp_value* first = reply_result(reply);
+  if (!first || (!first->is_string() && first->type != resp_value::kind::integer)) {
     return bad_reply("bad action reply");
   }
-  return action_result{to_int(first), decode_assignments(reply)};
+  return action_result{to_int(*first), decode_assignments(reply)};
 }
 
 outcome<next_result> decode_next(const resp_value& reply) {
   if (auto e = reply_error(reply)) return std::move(*e);
-  if (!reply.is_array() || reply.elements.empty()) return bad_reply("bad next reply");
-  const auto& first = reply.elements[0];
+  const resp_value* first = reply_result(reply);
+  if (!first) return bad_reply("bad next reply");
   next_result r;
-  if (!first.is_nil()) {
-    if (!first.is_string() || first.str.empty()) return bad_reply("bad next reply");
-    r.id = first.str;
+  if (!first->is_nil()) {
+    if (!first->is_string() || first->str.empty()) return bad_reply("bad next reply");
+    r.id = first->str;
   }
   r.assignments = decode_assignments(reply);
   return r;

@@ -13,7 +13,8 @@
 --   Errors are error replies whose first word is a stable code: TICKETD_<CODE> key=value...
 --   Writing functions answer {result, assignments...}: the result (a ticket's new version,
 --   'created'...) and every offer or assignment that push routing made in the same call, each
---   {ticket, agent, status, token, expires_ms, queued_ms}. The daemon reads the ticket itself
+--   {ticket, agent, status, token, expires_ms, queued_ms}; the ticket functions answer the
+--   result alone when there were none (see settle). The daemon reads the ticket itself
 --   with an HGETALL pipelined behind the call (cheaper than converting the hash through Lua).
 --   Times are written as the strings they arrived as: formatting Lua numbers costs CPU. For the
 --   same reason constant arguments to redis.call are text ('1', '0'), and counts are formatted
@@ -115,6 +116,19 @@ local function count_text(n)
   return text
 end
 
+-- The number a count written by count_text (or any short whole number) stands for, parsed once
+-- per text for the life of the loaded library: tonumber on every read costs more than a lookup.
+local count_values = {}
+local function count_of(text)
+  if not text then return nil end
+  local n = count_values[text]
+  if not n then
+    n = tonumber(text)
+    if #text <= 6 then count_values[text] = n end
+  end
+  return n
+end
+
 -- Configuration ------------------------------------------------------------------------------
 -- cfg:<epoch> holds, as text: counted (comma list of statuses), max (default max_concurrent),
 -- maxlen (event stream cap), retention (closed tickets, ms), affinity (ms), push ('1' when any
@@ -160,16 +174,14 @@ local function configuration(P, epoch)
 end
 
 -- One call's state: the header, its configuration, the agents it touched (read once, written
--- back by settle), the pushes it owes, and the assignments it made.
+-- back by settle), the pushes it owes, and the assignments it made. Seven fields: Lua sizes a
+-- table's fields in powers of two, and an eighth or ninth here doubles what every call
+-- allocates for it (see set_args); `now` (now_of) and `created` still fit.
 local function context(keys, argv)
-  local cfg = configuration(keys[1], argv[2])
   return {
     P = keys[1],
-    events = keys[1] .. KEY.events,
     now_ms = argv[1],
-    now = tonumber(argv[1]),
-    cfg = cfg,
-    counted = cfg.counted,
+    cfg = configuration(keys[1], argv[2]),
     agents = {},
     freed = {},
     requeued = {},
@@ -177,8 +189,18 @@ local function context(keys, argv)
   }
 end
 
+-- The call's time as a number, converted on first use (most calls only pass the text on).
+local function now_of(c)
+  local now = c.now
+  if not now then
+    now = tonumber(c.now_ms)
+    c.now = now
+  end
+  return now
+end
+
 local function counted(c, status)
-  return c.counted[status] == true
+  return c.cfg.counted[status] == true
 end
 
 local function push_queue_policy(c, q)
@@ -191,7 +213,7 @@ end
 -- field/value pairs the event type carries. The stream is capped by tick (cap_events), not
 -- here: a cap on every append cost each call a trim check and longer AOF entries.
 local function emit(c, etype, subject, id, ...)
-  redis.call('XADD', c.events, '*', 'type', etype, subject, id, 'at', c.now_ms, ...)
+  redis.call('XADD', key(c.P, 'events'), '*', 'type', etype, subject, id, 'at', c.now_ms, ...)
 end
 
 -- Trims the stream to about `maxlen` entries (whole nodes, so a little over). Every daemon's
@@ -199,7 +221,7 @@ end
 -- second's events. Up to 100,000 entries go per call (Redis's default for `~` is 10,000, fewer
 -- than a busy second writes); a cap lowered by a reload is reached over a few ticks.
 local function cap_events(c)
-  redis.call('XTRIM', c.events, 'MAXLEN', '~', c.cfg.maxlen, 'LIMIT', '100000')
+  redis.call('XTRIM', key(c.P, 'events'), 'MAXLEN', '~', c.cfg.maxlen, 'LIMIT', '100000')
 end
 
 -- Tickets ------------------------------------------------------------------------------------
@@ -363,6 +385,13 @@ local function arm_sla(c, t)
   end
 end
 
+-- The argument lists of the HSETs and HDELs that write tickets and agents back, built in place
+-- and kept for the life of the loaded library (one call runs at a time; a list is used up by
+-- the redis.call it was built for). A call's Lua work is mostly paid through the garbage
+-- collector, about 6 instructions per byte allocated (bench/README.md), and growing a new list
+-- for every write allocated more than the fields it carried.
+local set_args, del_args = {}, {}
+
 -- Writes the changed fields as they are (no new version: bookkeeping such as SLA stages).
 local function write_fields(c, t)
   if t.dirty.d1 or t.dirty.d2 or t.dirty.d3 then arm_sla(c, t) end
@@ -370,18 +399,20 @@ local function write_fields(c, t)
     redis.call('ZREM', key(c.P, 'timers'), 'l|' .. t.id)
     t.slot_cleared = nil
   end
-  local sets, dels = {}, {}
+  local ns, nd = 0, 0
   for name in pairs(t.dirty) do
     local value = t.f[name]
     if value == nil then
-      dels[#dels + 1] = name
+      nd = nd + 1
+      del_args[nd] = name
     else
-      sets[#sets + 1] = name
-      sets[#sets + 1] = value
+      set_args[ns + 1] = name
+      set_args[ns + 2] = value
+      ns = ns + 2
     end
   end
-  if #dels > 0 then redis.call('HDEL', t.key, unpack(dels)) end
-  if #sets > 0 then redis.call('HSET', t.key, unpack(sets)) end
+  if nd > 0 then redis.call('HDEL', t.key, unpack(del_args, 1, nd)) end
+  if ns > 0 then redis.call('HSET', t.key, unpack(set_args, 1, ns)) end
   t.dirty = {}
 end
 
@@ -399,15 +430,23 @@ end
 -- Changes to load, status and last assignment are made on the record and written by settle(),
 -- which also keeps the push queues' availability indexes (qa:<queue>) in step.
 
+-- What push routing ranks agents by (lt, ss, rr) is read only while some queue pushes: each
+-- field read costs about as much as a small command. The forced-excess mark (fx) is read by
+-- verify alone.
 local function agent_rec(c, id)
   local a = c.agents[id]
   if a == nil then
     local ak = key(c.P, 'agent', id)
-    local f = redis.call('HMGET', ak, 'st', 'm', 'l', 'fx', 'qe', 'pn', 'lt', 'ss', 'rr')
+    local f
+    if c.cfg.any_push then
+      f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn', 'lt', 'ss', 'rr')
+    else
+      f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn')
+    end
     if f[1] then
-      a = {key = ak, id = id, st = f[1], max = tonumber(f[2]) or c.cfg.max_default,
-           load = tonumber(f[3]) or 0, forced = f[4], qe = f[5], waiting = tonumber(f[6]) or 0,
-           lt = f[7] or nil, ss = f[8] or '0', rr = f[9] or '', changed = {}}
+      a = {key = ak, id = id, st = f[1], max = count_of(f[2]) or c.cfg.max_default,
+           load = count_of(f[3]) or 0, qe = f[4], waiting = count_of(f[5]) or 0,
+           lt = f[6] or nil, ss = f[7] or '0', rr = f[8] or '', changed = {}}
     else
       a = false
     end
@@ -440,8 +479,9 @@ local function last_from(a, q)
 end
 
 -- Marks fields of agent record a as changed (written back by write_agent).
-local function touch(a, ...)
-  for i = 1, select('#', ...) do a.changed[select(i, ...)] = true end
+local function touch(a, name, other)
+  a.changed[name] = true
+  if other then a.changed[other] = true end
 end
 
 local function set_last_from(a, q, ms)
@@ -480,14 +520,15 @@ end
 -- Writes an agent record's changed fields back and refreshes its place in the push queues.
 local AGENT_FIELD = {l = 'load', st = 'st', ss = 'ss', lt = 'lt', rr = 'rr'}
 local function write_agent(c, a)
-  local fields = {}
+  local n = 0
   for name in pairs(a.changed) do
     local value = a[AGENT_FIELD[name]]
     if name == 'l' then value = count_text(value) end
-    fields[#fields + 1] = name
-    fields[#fields + 1] = value
+    set_args[n + 1] = name
+    set_args[n + 2] = value
+    n = n + 2
   end
-  if #fields > 0 then redis.call('HSET', a.key, unpack(fields)) end
+  if n > 0 then redis.call('HSET', a.key, unpack(set_args, 1, n)) end
   if c.cfg.any_push then refresh_availability(c, a) end
   a.changed = {}
 end
@@ -602,6 +643,11 @@ local function shared_queues(t)
   return {t.f.q}
 end
 
+local function leave_queue(c, t, q)
+  redis.call('ZREM', key(c.P, 'queue', q), t.id)
+  age_remove(c, q, t.f.qa)
+end
+
 -- Takes a queued ticket out of every waiting set it is in.
 local function unqueue(c, t)
   if t.f.s ~= 'queued' or t.unlisted then return end
@@ -612,11 +658,12 @@ local function unqueue(c, t)
     drop(t, 'pq')
     return
   end
-  for _, q in ipairs(shared_queues(t)) do
-    redis.call('ZREM', key(c.P, 'queue', q), t.id)
-    age_remove(c, q, t.f.qa)
+  if t.f.qs then
+    for q in string.gmatch(t.f.qs, '[^,]+') do leave_queue(c, t, q) end
+    drop(t, 'qs')
+  else
+    leave_queue(c, t, t.f.q)  -- only its home queue (no list built)
   end
-  if t.f.qs then drop(t, 'qs') end
 end
 
 -- The queue score of a rank (integer ms >= 0, as text): rank * 1000 + k, with k counting
@@ -662,7 +709,7 @@ local function arm_overflow(c, t, from_step)
   for i = from_step, #pol.overflow do
     local step = pol.overflow[i]
     local due = queued_at + step.after
-    if due > c.now then
+    if due > now_of(c) then
       put(t, 'os', tostring(i))
       set_lifecycle_timer(c, t, 'overflow', due)
       return
@@ -716,9 +763,10 @@ local function cool_down(c, t, agent, queue)
   local pol = c.cfg.queues[queue]
   local ms = pol and pol.cooldown or 0
   if ms <= 0 then return end
-  put(t, 'cd', relisted(t.f.cd, agent, tostring(c.now + ms),
-                        function(untl) return tonumber(untl) > c.now end))
-  redis.call('ZADD', key(c.P, 'timers'), c.now + ms, 'c|' .. t.id)
+  local now = now_of(c)
+  put(t, 'cd', relisted(t.f.cd, agent, tostring(now + ms),
+                        function(untl) return tonumber(untl) > now end))
+  redis.call('ZADD', key(c.P, 'timers'), now + ms, 'c|' .. t.id)
 end
 
 -- Push ----------------------------------------------------------------------------------------
@@ -733,7 +781,7 @@ local function hand_to(c, t, a, q, pol)
     status = 'offered'
     move(c, t, 'offered', a.id)
     token = next_version(t)
-    expires = tostring(c.now + pol.accept)
+    expires = tostring(now_of(c) + pol.accept)
     put(t, 'ot', token)
     put(t, 'oq', q)
     set_lifecycle_timer(c, t, 'offer', expires)
@@ -758,7 +806,7 @@ local COOLDOWN_FIELDS = {'cd'}
 -- The first of `candidates` (the head of a queue's availability index) that may take t.
 local function pick_agent(c, candidates, t)
   for _, id in ipairs(candidates) do
-    if not cooling(t, id, c.now) then
+    if not cooling(t, id, now_of(c)) then
       local a = agent_rec(c, id)
       if a and available(a) then return a end
     end
@@ -831,7 +879,7 @@ local function push_agent(c, a)
           local score = tonumber(heads[i + 1])
           if best_score and score >= best_score then break end
           local t = load_ticket(c, heads[i], COOLDOWN_FIELDS)
-          if not cooling(t, a.id, c.now) then
+          if not cooling(t, a.id, now_of(c)) then
             best, best_score, best_q, best_pol = t, score, q, pol
             break
           end
@@ -845,7 +893,10 @@ local function push_agent(c, a)
 end
 
 -- Ends every writing call: pushes owed to queues that got tickets back and to agents that got
--- room, writes the agents it changed, and answers {result, assignments...}.
+-- room, writes the agents it changed, and answers {result, assignments...}, or the result
+-- alone when the call handed nothing out: Redis converts a table reply for about 5,000
+-- instructions more than a bare value (bench/README.md). C++ reads both
+-- (routing/functions.cpp, reply_result).
 local function settle(c, result)
   if c.cfg.any_push then
     for q in pairs(c.requeued) do push_queue(c, q) end
@@ -857,6 +908,7 @@ local function settle(c, result)
   for _, a in pairs(c.agents) do
     if a and next(a.changed) then write_agent(c, a) end
   end
+  if #c.assignments == 0 then return result end
   local out = {result}
   for i = 1, #c.assignments do out[i + 1] = c.assignments[i] end
   return out
@@ -887,7 +939,7 @@ end
 local REOPEN_FIELDS = {'rw', 'ro'}
 local function check_and_count_reopen(c, t)
   local until_ms = tonumber(t.f.rw)
-  if until_ms and c.now > until_ms then fail('CONFLICT', 'reason=reopen_window') end
+  if until_ms and now_of(c) > until_ms then fail('CONFLICT', 'reason=reopen_window') end
   put(t, 'ro', (tonumber(t.f.ro) or 0) + 1)
   drop(t, 'rz')
   drop(t, 'rr')
@@ -1032,9 +1084,16 @@ local function agent_reply(c, id)
   return {redis.call('HGETALL', key(c.P, 'agent', id)), held}
 end
 
+-- settle() answering a list whatever was handed out: {result, assignments...}.
+local function settle_list(c, result)
+  local out = settle(c, result)
+  if type(out) ~= 'table' then return {out} end
+  return out
+end
+
 -- settle() for the agent functions: {agent fields, held ticket ids, assignments...}.
 local function settle_agent(c, id)
-  local out = settle(c, 0)
+  local out = settle_list(c, 0)
   local reply = agent_reply(c, id)
   out[1] = reply[1]
   table.insert(out, 2, reply[2])

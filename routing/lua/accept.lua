@@ -2,7 +2,7 @@
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [3] ticket id, [4] If-Match ('' none), [5] expected version,
 --          [6] agent, [7] offer token ('' none)
--- Returns  {the ticket's new version, assignments...}
+-- Returns  the ticket's new version; {it, assignments...} when push routing handed tickets out
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>; TICKETD_CONFLICT reason=offer
 local function accept(keys, argv)

@@ -3,8 +3,8 @@
 -- ARGV     header, then: [3] id, [4] payload fingerprint, [5] queue, [6] priority, [7] channel
 --          ('' none), [8] skills (comma list), [9] attributes (JSON object, '' none),
 --          [10] created_at ms, [11] first_reply_due ms, [12] resolution_due ms, [13] rank ms
--- Returns  {'created', assignments...}, or {'existing'} when the same payload was created
---          before
+-- Returns  'created' ({'created', assignments...} when push routing handed tickets out), or
+--          'existing' when the same payload was created before
 -- Errors   TICKETD_CONFLICT reason=payload  (the id exists with another payload)
 local function create(keys, argv)
   local c = context(keys, argv)
@@ -13,7 +13,7 @@ local function create(keys, argv)
   local existing = redis.call('HGET', tk, 'fp')
   if existing then
     if existing ~= argv[4] then fail('CONFLICT', 'reason=payload') end
-    return {'existing'}
+    return 'existing'
   end
   local queue = argv[5]
   local score = score_of(argv[13])

@@ -1,7 +1,7 @@
 -- delete_ticket: forgets a ticket (spam, merged): frees the agent's capacity, removes its timers.
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [3] ticket id
--- Returns  {1, assignments...}
+-- Returns  1; {1, assignments...} when push routing handed tickets out
 -- Errors   TICKETD_NOT_FOUND
 local function delete_ticket(keys, argv)
   local c = context(keys, argv)

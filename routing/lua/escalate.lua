@@ -4,7 +4,7 @@
 -- ARGV     header, then: [3] ticket id, [4] If-Match ('' none), [5] expected version,
 --          [6] queue, [7] priority ('' unchanged), [8] rank ms, [9] first_reply_due,
 --          [10] next_reply_due, [11] resolution_due ('' each: unchanged), [12] reason
--- Returns  {the ticket's new version, assignments...}
+-- Returns  the ticket's new version; {it, assignments...} when push routing handed tickets out
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>
 local function escalate(keys, argv)

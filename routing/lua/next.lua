@@ -2,7 +2,8 @@
 -- queue, never above max_concurrent.
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [3] agent id
--- Returns  {the assigned ticket's id, or nil when nothing waits}
+-- Returns  the assigned ticket's id, or nil when nothing waits; {id, assignments...} when push
+--          routing handed tickets out too
 -- Errors   TICKETD_NOT_FOUND agent=<id>; TICKETD_CAPACITY_EXCEEDED load=<n> max=<m>
 
 -- The lower of (best, best_score) and the head of zset zkey; equal scores go by ticket id.
@@ -37,7 +38,7 @@ local function next_ticket(keys, argv)
       best, best_score = lower_head(key(c.P, 'queue', q), best, best_score)
     end
   end
-  if not best then return {false} end
+  if not best then return false end
   local t = load_ticket(c, best)
   unqueue(c, t)
   move(c, t, 'assigned', agent_id)

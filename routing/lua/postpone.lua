@@ -4,7 +4,7 @@
 -- ARGV     header, then: [3] ticket id, [4] If-Match ('' none), [5] expected version,
 --          [6] until ms, [7] rank ms should it queue when it wakes, [8] first_reply_due and
 --          [9] next_reply_due at the wake-up ('' none): the reply targets pause meanwhile
--- Returns  {the ticket's new version, assignments...}
+-- Returns  the ticket's new version; {it, assignments...} when push routing handed tickets out
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>
 local function postpone(keys, argv)

@@ -4,7 +4,7 @@
 -- ARGV     header, then: [3] ticket id, [4] If-Match ('' none), [5] expected version,
 --          [6] agent, [7] force ('1' or ''), [8] first_reply_due, [9] next_reply_due (ms;
 --          '' none): a postponed ticket's reply targets run again with them
--- Returns  {the ticket's new version, assignments...}
+-- Returns  the ticket's new version; {it, assignments...} when push routing handed tickets out
 -- Errors   TICKETD_NOT_FOUND ticket|agent; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>; TICKETD_CAPACITY_EXCEEDED load= max=
 local function reassign(keys, argv)

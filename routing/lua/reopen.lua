@@ -5,7 +5,7 @@
 --          [6] first_reply_due, [7] next_reply_due, [8] resolution_due (ms; '' leaves the
 --          target as it is; paused targets resume with them), [9] rank ms if it queues,
 --          [10] affinity deadline ms
--- Returns  {the ticket's new version, assignments...}
+-- Returns  the ticket's new version; {it, assignments...} when push routing handed tickets out
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>; TICKETD_CONFLICT reason=reopen_window
 local function reopen(keys, argv)

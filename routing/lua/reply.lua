@@ -4,7 +4,7 @@
 --          ('' none), [6] agent ('' any: else it must be the assignee), [7] the follow-up cadence
 --          from now ('f,f,...;resolve_at;reopen_until;close_at', '' none): used when this is
 --          the first agent reply since the customer's last message
--- Returns  {the ticket's new version, assignments...}
+-- Returns  the ticket's new version; {it, assignments...} when push routing handed tickets out
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_INVALID_TRANSITION status=<s>; TICKETD_CONFLICT reason=assignee
 local REPLY_FIELDS = with_sla({'f1', 'fc', 'fa'})

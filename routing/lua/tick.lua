@@ -22,7 +22,7 @@ local function fire_lifecycle(c, id)
     if t.f.z1 then set_due(t, 1, t.f.z1) end
     if t.f.z2 then set_due(t, 2, t.f.z2) end
     end_pause(t, status)
-    local now_status = return_to_agent(c, t, agent, rank, c.now + c.cfg.affinity_ms)
+    local now_status = return_to_agent(c, t, agent, rank, now_of(c) + c.cfg.affinity_ms)
     commit(c, t)
     emit_returned(c, t, now_status, 'wake')
   elseif kind == 'affinity' and status == 'queued' and t.f.pq then
@@ -66,7 +66,7 @@ local function fire_lifecycle(c, id)
       -- Back to the agent's inbox so the agent follows up (or waiting for it, like a customer
       -- reply, when it is at capacity or offline).
       local now_status = return_to_agent(c, t, agent, rank_of(t.f.r) or c.now_ms,
-                                         c.now + c.cfg.affinity_ms)
+                                         now_of(c) + c.cfg.affinity_ms)
       emit_returned(c, t, now_status, 'followup')
     end
     arm_cadence(c, t)
@@ -94,13 +94,13 @@ local function fire_sla(c, id)
       local stage = tonumber(t.f[STAGE[n]]) or 0
       local target = TARGETS[n]
       local etype
-      if stage < 2 and c.now >= due then
+      if stage < 2 and now_of(c) >= due then
         put(t, STAGE[n], '2')
         etype = 'sla.breached'
         if not string.find(',' .. (t.f.br or '') .. ',', ',' .. target .. ',', 1, true) then
           put(t, 'br', t.f.br and (t.f.br .. ',' .. target) or target)
         end
-      elseif stage < 1 and c.now >= due - c.cfg.warn_ms then
+      elseif stage < 1 and now_of(c) >= due - c.cfg.warn_ms then
         put(t, STAGE[n], '1')
         etype = 'sla.warning'
       end
@@ -135,7 +135,7 @@ local function tick(keys, argv)
       end
     end
   end
-  local out = settle(c, 0)
+  local out = settle_list(c, 0)
   cap_events(c)
   local nxt = redis.call('ZRANGE', tkey, 0, 0, 'WITHSCORES')
   out[1] = {#due, tonumber(nxt[2]) or -1, c.timeouts, c.overflows, c.notes}

@@ -38,7 +38,11 @@ local function verify(keys, argv)
     end
     if a.load > a.max then
       local msg = 'agent ' .. id .. ' load ' .. a.load .. ' above max ' .. a.max
-      if a.forced then forced[#forced + 1] = msg else report(msg) end
+      if redis.call('HEXISTS', a.key, 'fx') == 1 then
+        forced[#forced + 1] = msg
+      else
+        report(msg)
+      end
     end
   end
   for q, pol in pairs(c.cfg.queues) do

@@ -245,9 +245,9 @@ TEST_F(Lifecycle, DeleteForgetsTheTicketAndFreesCapacity) {
   ASSERT_OK(put_agent("ada", {"general"}));
   created("T-1");
   ASSERT_OK(next("ada"));
-  auto r = run(routing::delete_call(rt_->plan.base(now()), "T-1"));
-  ASSERT_FALSE(r.elements.empty()) << r.str;
-  EXPECT_EQ(r.elements[0].integer, 1);
+  const auto r = routing::decode_action(run(routing::delete_call(rt_->plan.base(now()), "T-1")));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->version, 1);
   EXPECT_ERROR(get("T-1"), not_found);
   EXPECT_EQ(agent("ada")->load, 0U);
   EXPECT_TRUE(agent("ada")->tickets.empty());
@@ -260,7 +260,7 @@ TEST_F(Lifecycle, DeleteLeavesNoTimerBehind) {
   ASSERT_OK(next("ada"));
   ASSERT_OK(act(ticket_action::postpone, "T-1", until(now() + 3 * hour)));
   EXPECT_FALSE(redis({"ZSCORE", key(routing::key_part::timers), "l|T-1"}).is_nil());
-  ASSERT_FALSE(run(routing::delete_call(rt_->plan.base(now()), "T-1")).elements.empty());
+  ASSERT_TRUE(routing::decode_action(run(routing::delete_call(rt_->plan.base(now()), "T-1"))));
   EXPECT_EQ(redis({"ZCARD", key(routing::key_part::timers)}).integer, 0);
 }
 

@@ -331,6 +331,17 @@ TEST(DecodeCreate, ReadsCreatedAndExisting) {
   EXPECT_FALSE(existing->created);
 }
 
+// A call that handed nothing out answers its result alone (settle in routing/lua/00_prelude.lua).
+TEST(DecodeCreate, ReadsABareResult) {
+  const auto created = decode_create(bulk("created"));
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  EXPECT_TRUE(created->created);
+  EXPECT_TRUE(created->assignments.empty());
+  const auto existing = decode_create(bulk("existing"));
+  ASSERT_TRUE(existing.has_value()) << existing.error().message;
+  EXPECT_FALSE(existing->created);
+}
+
 TEST(DecodeCreate, ReadsThePushThatFollowed) {
   const auto r = decode_create(array({bulk("created"), offer_entry("T-1", "ada")}));
   ASSERT_TRUE(r.has_value()) << r.error().message;
@@ -352,7 +363,7 @@ TEST(DecodeCreate, MapsErrorRepliesToTheirCode) {
 }
 
 TEST(DecodeCreate, MalformedRepliesAreInternal) {
-  for (const auto& reply : {nil(), bulk("created"), integer(1), array({bulk("made")}), array({})}) {
+  for (const auto& reply : {nil(), bulk("made"), integer(1), array({bulk("made")}), array({})}) {
     const auto r = decode_create(reply);
     ASSERT_TRUE(r.has_error());
     EXPECT_EQ(r.error().code, errc::internal);
@@ -366,6 +377,13 @@ TEST(DecodeAction, ReadsTheNewVersionAsTextOrInteger) {
   const auto number = decode_action(array({integer(8)}));
   ASSERT_TRUE(number.has_value());
   EXPECT_EQ(number->version, 8);
+  const auto bare_text = decode_action(bulk("9"));
+  ASSERT_TRUE(bare_text.has_value());
+  EXPECT_EQ(bare_text->version, 9);
+  EXPECT_TRUE(bare_text->assignments.empty());
+  const auto bare_number = decode_action(integer(1));
+  ASSERT_TRUE(bare_number.has_value());
+  EXPECT_EQ(bare_number->version, 1);
 }
 
 TEST(DecodeAction, ReadsAssignmentsAndSkipsMalformedEntries) {
@@ -388,7 +406,7 @@ TEST(DecodeAction, MapsErrorsAndMalformedReplies) {
   const auto stale = decode_action(error_reply("TICKETD_STALE version=4"));
   ASSERT_TRUE(stale.has_error());
   EXPECT_EQ(stale.error().code, errc::stale);
-  for (const auto& reply : {nil(), array({}), bulk("7"), array({array({})})}) {
+  for (const auto& reply : {nil(), array({}), array({nil()}), array({array({})})}) {
     const auto r = decode_action(reply);
     ASSERT_TRUE(r.has_error());
     EXPECT_EQ(r.error().code, errc::internal);
@@ -412,9 +430,19 @@ TEST(DecodeTicketReply, ReadsTicketMissingAndMalformed) {
 }
 
 TEST(DecodeNext, NilMeansNothingWaits) {
-  const auto r = decode_next(array({nil()}));
+  for (const auto& reply : {nil(), array({nil()})}) {
+    const auto r = decode_next(reply);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_FALSE(r->id.has_value());
+  }
+}
+
+TEST(DecodeNext, ReadsABareId) {
+  const auto r = decode_next(bulk("T-7"));
   ASSERT_TRUE(r.has_value());
-  EXPECT_FALSE(r->id.has_value());
+  ASSERT_TRUE(r->id.has_value());
+  EXPECT_EQ(*r->id, "T-7");
+  EXPECT_TRUE(r->assignments.empty());
 }
 
 TEST(DecodeNext, ReadsTheAssignedTicketsId) {
@@ -431,7 +459,7 @@ TEST(DecodeNext, MapsErrorsAndMalformedReplies) {
   ASSERT_TRUE(full.has_error());
   EXPECT_EQ(full.error().code, errc::capacity_exceeded);
   EXPECT_EQ(full.error().detail("max"), "5");
-  for (const auto& reply : {bulk("T-7"), integer(3), array({bulk("")}), array({}), nil()}) {
+  for (const auto& reply : {bulk(""), integer(3), array({bulk("")}), array({})}) {
     const auto r = decode_next(reply);
     ASSERT_TRUE(r.has_error());
     EXPECT_EQ(r.error().code, errc::internal);
