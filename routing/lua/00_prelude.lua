@@ -62,6 +62,11 @@ local ALLOWED = {
 }
 local HELD = {offered = true, assigned = true, pending = true, postponed = true}
 
+-- The hottest calls (next from one shared queue, resolve of a held ticket) are also written
+-- out command by command beside the general path; off, every call takes the general path.
+-- Only tests/integration/fast_path_test.cpp turns them off, to hold the two to the same result.
+local FAST_PATHS = true
+
 -- How many tickets one call may hand out, and how deep it looks into a queue for a ticket an
 -- agent is not cooling down for: bounds on the work of any single call.
 local PUSH_LIMIT = 50
@@ -296,14 +301,17 @@ end
 -- The version the next commit writes. Each version's successor is worked out once and kept
 -- (versions are small counts): converting text to a number and back costs more than a lookup.
 local version_after = {}
-local function next_version(t)
-  local v = t.f.v
+local function successor(v)
   local after = version_after[v]
   if not after then
     after = tostring(tonumber(v) + 1)
     if #v <= 4 then version_after[v] = after end
   end
   return after
+end
+
+local function next_version(t)
+  return successor(t.f.v)
 end
 
 -- SLA -----------------------------------------------------------------------------------------
