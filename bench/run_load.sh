@@ -11,7 +11,8 @@
 # --host/--port are filled in. Counters are snapshotted after loadgen's setup and prefill (its
 # --before-measure hook), so they cover the cycles only (warmup included; divided by all of them).
 # Environment: see bench/bench_env.sh, plus TOP_INTERVAL=N for a `top` snapshot of ticketd,
-# redis-server and loadgen every N seconds during the run.
+# redis-server and loadgen every N seconds during the run, and SETTLE_AOF=1 to rewrite the AOF
+# (and wait for it) after the prefill, before the measured cycles.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench_env.sh"
 
@@ -24,6 +25,16 @@ cat >"$bench_tmp/snapshot.sh" <<'EOF'
 set -eu
 label=$1 tmp=$2 pid=$3
 cli() { redis-cli -s "$tmp/redis.sock" "$@"; }
+if [[ $label == before && ${SETTLE_AOF:-0} == 1 ]]; then
+  # Measure from a freshly rewritten AOF: a rewrite the prefill triggered (the AOF passed the
+  # embedded default's 1 GiB) would otherwise fork and copy pages inside the measured window.
+  cli BGREWRITEAOF >/dev/null 2>&1 || true
+  for _ in $(seq 6000); do
+    p=$(cli INFO persistence)
+    [[ $p == *aof_rewrite_in_progress:0* && $p == *aof_rewrite_scheduled:0* ]] && break
+    sleep 0.1
+  done
+fi
 if [[ $label == before ]]; then cli CONFIG RESETSTAT >/dev/null; fi
 cli INFO commandstats >"$tmp/commandstats.$label"
 cli INFO cpu >"$tmp/cpu.$label"

@@ -60,6 +60,9 @@ struct create_args {
   std::int64_t first_reply_due = 0;
   std::int64_t resolution_due = 0;
   std::int64_t rank = 0;
+  // When the new ticket's SLA timer first fires: its first warning, or without warnings its
+  // first breach (what arm_sla in routing/lua/00_prelude.lua would compute).
+  std::int64_t sla_timer = 0;
 };
 
 // Where a returning ticket goes when its last agent cannot take it (customer reply, reopen).

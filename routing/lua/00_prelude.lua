@@ -63,8 +63,9 @@ local ALLOWED = {
 local HELD = {offered = true, assigned = true, pending = true, postponed = true}
 
 -- The hottest calls (next from one shared queue, resolve of a held ticket) are also written
--- out command by command beside the general path; off, every call takes the general path.
--- Only tests/integration/fast_path_test.cpp turns them off, to hold the two to the same result.
+-- out command by command beside the general path, and create sets the SLA timer C++ computed
+-- for it; off, every call takes the general path (and create runs arm_sla). Only
+-- tests/integration/fast_path_test.cpp turns them off, to hold the two to the same result.
 local FAST_PATHS = true
 
 -- How many tickets one call may hand out, and how deep it looks into a queue for a ticket an

@@ -2,7 +2,8 @@
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [3] id, [4] payload fingerprint, [5] queue, [6] priority, [7] channel
 --          ('' none), [8] skills (comma list), [9] attributes (JSON object, '' none),
---          [10] created_at ms, [11] first_reply_due ms, [12] resolution_due ms, [13] rank ms
+--          [10] created_at ms, [11] first_reply_due ms, [12] resolution_due ms, [13] rank ms,
+--          [14] when the SLA timer first fires, ms (C++ computes it as arm_sla would)
 -- Returns  'created' ({'created', assignments...} when push routing handed tickets out), or
 --          'existing' when the same payload was created before
 -- Errors   TICKETD_CONFLICT reason=payload  (the id exists with another payload)
@@ -22,7 +23,11 @@ local function create(keys, argv)
   local t = {key = tk, id = id, dirty = {}, sla = true,
              f = {s = 'queued', v = '1', q = queue, r = score, qa = c.now_ms, d1 = argv[11],
                   d3 = argv[12]}}
-  arm_sla(c, t)
+  if FAST_PATHS then
+    redis.call('ZADD', key(c.P, 'timers'), argv[14], 's|' .. id)
+  else
+    arm_sla(c, t)
+  end
   arm_overflow(c, t, 1)
   -- No 'ua' yet: the first change writes it; until then the ticket was updated when queued.
   local fields = {'s', 'queued', 'q', queue, 'p', argv[6], 'r', score, 'v', '1',

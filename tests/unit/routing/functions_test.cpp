@@ -84,17 +84,20 @@ TEST_F(FunctionCall, CreatePutsArgumentsInArgv3To13) {
   a.first_reply_due = t0 + 1;
   a.resolution_due = t0 + 2;
   a.rank = t0 + 3;
+  a.sla_timer = t0 + 4;
   const command cmd = create_call(base(), a);
   const strings argv = argv_of(cmd);
   EXPECT_EQ(lua_argv(argv, 3), "T-1");
   EXPECT_EQ(lua_argv(argv, 5), "billing");
   EXPECT_EQ(lua_argv(argv, 10), std::to_string(t0 - 1));
   EXPECT_EQ(lua_argv(argv, 13), std::to_string(t0 + 3));
-  EXPECT_EQ(test::lua_argc(argv), 13u);
+  EXPECT_EQ(lua_argv(argv, 14), std::to_string(t0 + 4));
+  EXPECT_EQ(test::lua_argc(argv), 14u);
   const strings args = arguments(cmd, lua::fn::create);
   EXPECT_EQ(args, (strings{"T-1", "fp1", "billing", "urgent", "", "spanish,vip",
                            R"({"brand":"acme"})", std::to_string(t0 - 1), std::to_string(t0 + 1),
-                           std::to_string(t0 + 2), std::to_string(t0 + 3)}));
+                           std::to_string(t0 + 2), std::to_string(t0 + 3),
+                           std::to_string(t0 + 4)}));
 }
 
 TEST_F(FunctionCall, TicketActionsStartWithIdIfMatchAndExpectedVersion) {

@@ -157,6 +157,24 @@ TEST_F(Planner, CreateRanksByTheEarlierOfFirstReplyAndResolution) {
   EXPECT_EQ(lua_argv(argv, 13), num(t0 + 2 * hour_ms));
 }
 
+// The SLA timer create sets: the earlier due time's warning (sla.warn_before, 15 minutes by
+// default), or without warnings the due time itself; arm_sla computes the same in Lua.
+TEST_F(Planner, CreatePassesTheFirstWarningAsTheSlaTimer) {
+  const strings argv = argv_or_fail(plan_.create(request(), t0));
+  ASSERT_FALSE(argv.empty());
+  EXPECT_EQ(lua_argv(argv, 14), num(t0 + 8 * hour_ms - 15 * minute_ms));
+
+  cfg_.priorities[2].resolution = config::span{config::millis{2 * hour_ms}};  // normal
+  const strings earlier = argv_or_fail(plan_.create(request(), t0));
+  ASSERT_FALSE(earlier.empty());
+  EXPECT_EQ(lua_argv(earlier, 14), num(t0 + 2 * hour_ms - 15 * minute_ms));
+
+  cfg_.sla.warn_before = config::millis{0};
+  const strings unwarned = argv_or_fail(plan_.create(request(), t0));
+  ASSERT_FALSE(unwarned.empty());
+  EXPECT_EQ(lua_argv(unwarned, 14), num(t0 + 2 * hour_ms));
+}
+
 TEST_F(Planner, CreateRefusesUnknownPriority) {
   auto r = request();
   r.priority = "critical";
