@@ -33,13 +33,25 @@ local function assign_waiting(c, a, id)
   redis.call('ZREM', key(c.P, 'queue', q), id)
   age_remove(c, q, f[7])
   redis.call('SADD', key(c.P, 'held', a.id), id)
-  if counted(c, 'assigned') then adjust_load(c, a.id, 1) end
+  if c.cfg.any_push then
+    -- Through the record, so settle() keeps the push queues' availability indexes in step.
+    if counted(c, 'assigned') then adjust_load(c, a.id, 1) end
+    note_assigned(c, a, nil)
+  else
+    -- Written here rather than through the record and settle(): one HSET either way.
+    a.lt = c.now_ms
+    if counted(c, 'assigned') then
+      a.load = a.load + 1
+      redis.call('HSET', a.key, 'l', count_text(a.load), 'lt', a.lt)
+    else
+      redis.call('HSET', a.key, 'lt', a.lt)
+    end
+  end
   if f[8] then
     -- The queued ticket's timer (overflow, affinity) ends with its wait, as in move().
     redis.call('ZREM', key(c.P, 'timers'), 'l|' .. id)
     redis.call('HDEL', tk, 'lk')
   end
-  note_assigned(c, a, nil)
   local now, after = c.now_ms, successor(f[2])
   if f[3] == a.id then
     redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now)
