@@ -25,8 +25,7 @@ sla:
 priorities:
   urgent: {first_reply: 1h, next_reply: 1h, resolution: 4h}
   normal: {first_reply: 8h, next_reply: 8h, resolution: 3d}
-agents:
-  max_concurrent: 3
+agents: {max_concurrent: 3}
 queues:
   general: {mode: pull, overflow: [{after: 30m, to: backup}]}
   backup: {mode: pull}
