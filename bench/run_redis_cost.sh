@@ -69,7 +69,12 @@ dump() {
     sleep 0.1
   done
   [[ -n $file ]] || die "callgrind wrote no dump"
-  sleep 0.5  # the dump is written by the process; let it finish
+  # The process writes the dump; its last line, "totals:", says it is whole.
+  for _ in $(seq 100); do
+    [[ $(tail -n 1 "$file") == totals:* ]] && break
+    sleep 0.1
+  done
+  [[ $(tail -n 1 "$file") == totals:* ]] || die "callgrind's dump $file is incomplete"
   mv "$file" "$bench_tmp/$label.cg"
   callgrind_annotate --inclusive=yes --threshold=100 "$bench_tmp/$label.cg" 2>/dev/null |
     awk 'BEGIN { split("fcallCommand scriptCall propagatePendingCommands hgetallCommand xreadCommand", w)

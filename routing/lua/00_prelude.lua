@@ -440,8 +440,8 @@ end
 -- which also keeps the push queues' availability indexes (qa:<queue>) in step.
 
 -- What push routing ranks agents by (lt, ss, rr) is read only while some queue pushes: each
--- field read costs about as much as a small command. The forced-excess mark (fx) is read by
--- verify alone.
+-- field read costs about half what a small command costs. The forced-excess mark (fx) is read
+-- by verify alone.
 local function agent_rec(c, id)
   local a = c.agents[id]
   if a == nil then

@@ -71,7 +71,7 @@ TEST_F(FunctionCall, ConfigureSendsTheSettingsAsPairs) {
             (strings{"counted", "offered,assigned,pending", "max", "4"}));
 }
 
-TEST_F(FunctionCall, CreatePutsArgumentsInArgv3To13) {
+TEST_F(FunctionCall, CreatePutsArgumentsInArgv3To14) {
   create_args a;
   a.id = "T-1";
   a.fingerprint = "fp1";
