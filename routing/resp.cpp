@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 
 namespace ticketd::routing {
 namespace {
@@ -15,11 +16,22 @@ void append_number(std::string& out, std::int64_t v) {
 }  // namespace
 
 command& command::arg(std::string_view value) {
-  body_.push_back('$');
-  append_number(body_, static_cast<std::int64_t>(value.size()));
-  body_.append("\r\n");
-  body_.append(value);
-  body_.append("\r\n");
+  // $<length>\r\n<value>\r\n, in one resize.
+  char length[24];
+  const auto r = std::to_chars(length, length + sizeof length, value.size());
+  const auto digits = static_cast<std::size_t>(r.ptr - length);
+  const std::size_t start = body_.size();
+  body_.resize(start + 1 + digits + 2 + value.size() + 2);
+  char* p = body_.data() + start;
+  *p++ = '$';
+  std::memcpy(p, length, digits);
+  p += digits;
+  *p++ = '\r';
+  *p++ = '\n';
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  *p++ = '\r';
+  *p = '\n';
   ++count_;
   return *this;
 }

@@ -1,15 +1,17 @@
 #include "routing/time_format.hpp"
 
+#include <algorithm>
+
 namespace ticketd::routing {
 namespace {
 
-void append_digits(std::string& out, std::int64_t value, int width) {
-  char buf[8];
+// Writes `value` as exactly `width` digits at out (value is in range).
+char* write_digits(char* out, unsigned value, int width) {
   for (int i = width - 1; i >= 0; --i) {
-    buf[i] = static_cast<char>('0' + value % 10);
+    out[i] = static_cast<char>('0' + value % 10);
     value /= 10;
   }
-  out.append(buf, static_cast<std::size_t>(width));
+  return out + width;
 }
 
 // Reads exactly `width` digits at text[pos], advancing pos.
@@ -39,33 +41,41 @@ constexpr unsigned days_in_month(int y, unsigned m) {
 
 }  // namespace
 
-void append_rfc3339(std::string& out, std::int64_t epoch_ms) {
+char* write_rfc3339(char* out, std::int64_t epoch_ms) {
+  epoch_ms = std::clamp(epoch_ms, rfc3339_min_ms, rfc3339_max_ms);
   std::int64_t days = epoch_ms / 86'400'000;
-  std::int64_t ms_of_day = epoch_ms % 86'400'000;
-  if (ms_of_day < 0) {
-    ms_of_day += 86'400'000;
+  std::int64_t ms = epoch_ms % 86'400'000;
+  if (ms < 0) {
+    ms += 86'400'000;
     --days;
   }
+  const auto ms_of_day = static_cast<unsigned>(ms);
   const civil_day c = civil_from_days(days);
-  append_digits(out, c.year, 4);
-  out.push_back('-');
-  append_digits(out, c.month, 2);
-  out.push_back('-');
-  append_digits(out, c.day, 2);
-  out.push_back('T');
-  append_digits(out, ms_of_day / 3'600'000, 2);
-  out.push_back(':');
-  append_digits(out, ms_of_day / 60'000 % 60, 2);
-  out.push_back(':');
-  append_digits(out, ms_of_day / 1000 % 60, 2);
-  out.push_back('.');
-  append_digits(out, ms_of_day % 1000, 3);
-  out.push_back('Z');
+  out = write_digits(out, static_cast<unsigned>(c.year), 4);
+  *out++ = '-';
+  out = write_digits(out, c.month, 2);
+  *out++ = '-';
+  out = write_digits(out, c.day, 2);
+  *out++ = 'T';
+  out = write_digits(out, ms_of_day / 3'600'000, 2);
+  *out++ = ':';
+  out = write_digits(out, ms_of_day / 60'000 % 60, 2);
+  *out++ = ':';
+  out = write_digits(out, ms_of_day / 1000 % 60, 2);
+  *out++ = '.';
+  out = write_digits(out, ms_of_day % 1000, 3);
+  *out++ = 'Z';
+  return out;
+}
+
+void append_rfc3339(std::string& out, std::int64_t epoch_ms) {
+  char buf[rfc3339_size];
+  out.append(buf, write_rfc3339(buf, epoch_ms));
 }
 
 std::string format_rfc3339(std::int64_t epoch_ms) {
   std::string out;
-  out.reserve(24);
+  out.reserve(rfc3339_size);
   append_rfc3339(out, epoch_ms);
   return out;
 }

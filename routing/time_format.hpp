@@ -1,6 +1,7 @@
 // RFC 3339 timestamps on the wire (`2026-11-22T10:00:00.000Z`) <-> epoch milliseconds.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -8,7 +9,14 @@
 
 namespace ticketd::routing {
 
-// Always UTC with milliseconds: 2026-11-22T10:00:00.000Z (24 characters).
+// Always UTC with milliseconds: 2026-11-22T10:00:00.000Z, rfc3339_size characters. An instant
+// outside years 0000-9999 is written as the nearest one inside them (no stored or computed time
+// of ticketd comes near either end; parse_rfc3339 refuses such instants).
+inline constexpr std::size_t rfc3339_size = 24;
+inline constexpr std::int64_t rfc3339_min_ms = -62'167'219'200'000;  // 0000-01-01T00:00:00.000Z
+inline constexpr std::int64_t rfc3339_max_ms = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
+// Writes exactly rfc3339_size characters at out; returns the end.
+char* write_rfc3339(char* out, std::int64_t epoch_ms);
 void append_rfc3339(std::string& out, std::int64_t epoch_ms);
 std::string format_rfc3339(std::int64_t epoch_ms);
 

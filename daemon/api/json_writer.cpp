@@ -1,18 +1,50 @@
 #include "daemon/api/json_writer.hpp"
 
 #include <charconv>
+#include <cstring>
 
 #include "routing/time_format.hpp"
 
 namespace ticketd::daemon::api {
 
-void append_json_string(std::string& out, std::string_view text) {
+namespace {
+
+constexpr bool plain(unsigned char c) { return c >= 0x20 && c != '"' && c != '\\'; }
+
+// True when one of the 8 bytes of x is below 0x20, '"' or '\\' (SWAR, as in "Bit Twiddling
+// Hacks": a byte below n, a byte equal to n). A borrow can only flag a byte above one that is
+// flagged already, so the answer for the word is exact.
+constexpr bool needs_escape(std::uint64_t x) {
+  constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
+  constexpr auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+  return (((x - ones * 0x20) & ~x & highs) | has_zero(x ^ (ones * '"')) |
+          has_zero(x ^ (ones * '\\'))) != 0;
+}
+
+// The index of the first character that needs escaping, or text.size(): 8 bytes per step.
+std::size_t first_escape(std::string_view text) {
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, sizeof word);
+    if (needs_escape(word)) break;
+  }
+  while (i < text.size() && plain(static_cast<unsigned char>(text[i]))) ++i;
+  return i;
+}
+
+char* copy(std::string_view text, char* out) {
+  if (!text.empty()) std::memcpy(out, text.data(), text.size());
+  return out + text.size();
+}
+
+// Appends text[from..] escaped, and the closing quote.
+void append_escaped_tail(std::string& out, std::string_view text, std::size_t from) {
   static constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t run = 0;  // start of the current run of characters needing no escape
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  std::size_t run = from;  // start of the current run of characters needing no escape
+  for (std::size_t i = from; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (plain(c)) continue;
     out.append(text.substr(run, i - run));
     run = i + 1;
     switch (c) {
@@ -21,29 +53,65 @@ void append_json_string(std::string& out, std::string_view text) {
       case '\n': out.append("\\n"); break;
       case '\r': out.append("\\r"); break;
       case '\t': out.append("\\t"); break;
-      default:
-        out.append("\\u00");
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 0xf]);
+      default: {
+        const char u[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
+        out.append(u, sizeof u);
+      }
     }
   }
   out.append(text.substr(run));
   out.push_back('"');
 }
 
-void json_writer::separate() {
-  if (after_key_) {
-    after_key_ = false;
+// Writes `"text"` plus `suffix` (0 or 1 character) as one item: one resize when nothing needs
+// escaping, which is every key and almost every value.
+void write_string(std::string& out, std::string_view prefix, std::string_view text,
+                  std::string_view suffix) {
+  const std::size_t clean = first_escape(text);
+  const std::size_t start = out.size();
+  if (clean == text.size()) {
+    out.resize(start + prefix.size() + text.size() + 2 + suffix.size());
+    char* p = copy(prefix, out.data() + start);
+    *p++ = '"';
+    p = copy(text, p);
+    *p++ = '"';
+    copy(suffix, p);
     return;
   }
+  out.resize(start + prefix.size() + 1 + clean);
+  char* p = copy(prefix, out.data() + start);
+  *p++ = '"';
+  copy(text.substr(0, clean), p);
+  append_escaped_tail(out, text, clean);
+  out.append(suffix);
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+  write_string(out, {}, text, {});
+}
+
+std::string_view json_writer::separator() {
+  if (after_key_) {
+    after_key_ = false;
+    return {};
+  }
   const std::uint64_t bit = std::uint64_t{1} << depth_;
-  if (has_items_ & bit) out_.push_back(',');
+  const bool comma = (has_items_ & bit) != 0;
   has_items_ |= bit;
+  return comma ? std::string_view{","} : std::string_view{};
+}
+
+char* json_writer::item(std::size_t size) {
+  const std::string_view comma = separator();
+  const std::size_t start = out_.size();
+  out_.resize(start + comma.size() + size);
+  return copy(comma, out_.data() + start);
 }
 
 json_writer& json_writer::begin_object() {
-  separate();
-  out_.push_back('{');
+  *item(1) = '{';
   ++depth_;
   has_items_ &= ~(std::uint64_t{1} << depth_);
   return *this;
@@ -56,8 +124,7 @@ json_writer& json_writer::end_object() {
 }
 
 json_writer& json_writer::begin_array() {
-  separate();
-  out_.push_back('[');
+  *item(1) = '[';
   ++depth_;
   has_items_ &= ~(std::uint64_t{1} << depth_);
   return *this;
@@ -70,58 +137,42 @@ json_writer& json_writer::end_array() {
 }
 
 json_writer& json_writer::key(std::string_view name) {
-  separate();
-  append_json_string(out_, name);
-  out_.push_back(':');
+  write_string(out_, separator(), name, ":");
   after_key_ = true;
   return *this;
 }
 
 json_writer& json_writer::string(std::string_view text) {
-  separate();
-  append_json_string(out_, text);
+  write_string(out_, separator(), text, {});
   return *this;
 }
 
 json_writer& json_writer::number(std::int64_t value) {
-  separate();
   char buf[24];
   const auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out_.append(buf, r.ptr);
-  return *this;
+  return raw({buf, r.ptr});
 }
 
 json_writer& json_writer::number(double value) {
-  separate();
   char buf[32];
   const auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out_.append(buf, r.ptr);
-  return *this;
+  return raw({buf, r.ptr});
 }
 
-json_writer& json_writer::boolean(bool value) {
-  separate();
-  out_.append(value ? "true" : "false");
-  return *this;
-}
+json_writer& json_writer::boolean(bool value) { return raw(value ? "true" : "false"); }
 
-json_writer& json_writer::null() {
-  separate();
-  out_.append("null");
-  return *this;
-}
+json_writer& json_writer::null() { return raw("null"); }
 
 json_writer& json_writer::raw(std::string_view json) {
-  separate();
-  out_.append(json);
+  copy(json, item(json.size()));
   return *this;
 }
 
 json_writer& json_writer::timestamp(std::int64_t epoch_ms) {
-  separate();
-  out_.push_back('"');
-  routing::append_rfc3339(out_, epoch_ms);
-  out_.push_back('"');
+  char* p = item(routing::rfc3339_size + 2);
+  *p++ = '"';
+  p = routing::write_rfc3339(p, epoch_ms);
+  *p = '"';
   return *this;
 }
 

@@ -50,7 +50,11 @@ class json_writer {
   json_writer& put(double v) { return number(v); }
   json_writer& put(bool v) { return boolean(v); }
 
-  void separate();
+  // "," when an item precedes the next one at this level ("" after a key); records the item.
+  std::string_view separator();
+  // Makes room for the next item of `size` characters after its separator; returns where the
+  // item goes.
+  char* item(std::size_t size);
 
   std::string& out_;
   std::uint64_t has_items_ = 0;  // bit per nesting level: something written at this level

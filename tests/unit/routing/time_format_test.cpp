@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -31,6 +32,25 @@ TEST(FormatRfc3339, HandlesInstantsBefore1970) {
   EXPECT_EQ(format_rfc3339(-day_ms), "1969-12-31T00:00:00.000Z");
   EXPECT_EQ(format_rfc3339(-day_ms - 1), "1969-12-30T23:59:59.999Z");
   EXPECT_EQ(format_rfc3339(-2'208'988'800'000), "1900-01-01T00:00:00.000Z");
+}
+
+TEST(FormatRfc3339, WritesInstantsOutsideYears0000To9999AsTheNearestEnd) {
+  EXPECT_EQ(format_rfc3339(rfc3339_max_ms), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_rfc3339(rfc3339_max_ms + 1), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_rfc3339(std::numeric_limits<std::int64_t>::max()), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_rfc3339(rfc3339_min_ms), "0000-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_rfc3339(rfc3339_min_ms - 1), "0000-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_rfc3339(std::numeric_limits<std::int64_t>::min()), "0000-01-01T00:00:00.000Z");
+  EXPECT_EQ(parse_rfc3339(format_rfc3339(rfc3339_max_ms)), rfc3339_max_ms);
+  EXPECT_EQ(parse_rfc3339(format_rfc3339(rfc3339_min_ms)), rfc3339_min_ms);
+}
+
+TEST(FormatRfc3339, WritesExactlyItsSizeAndNothingPast) {
+  char buf[rfc3339_size + 1];
+  buf[rfc3339_size] = '#';
+  EXPECT_EQ(write_rfc3339(buf, t0), buf + rfc3339_size);
+  EXPECT_EQ(std::string_view(buf, rfc3339_size), "2026-11-22T10:00:00.000Z");
+  EXPECT_EQ(buf[rfc3339_size], '#');
 }
 
 TEST(FormatRfc3339, AppendsToExistingText) {

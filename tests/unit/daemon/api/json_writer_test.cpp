@@ -13,7 +13,7 @@
 namespace ticketd::daemon::api {
 namespace {
 
-std::string quoted(std::string_view text) {
+std::string json_quoted(std::string_view text) {
   std::string out;
   append_json_string(out, text);
   return out;
@@ -72,20 +72,68 @@ TEST(JsonWriter, KeepsCommaStateAcrossDeepNesting) {
 }
 
 TEST(AppendJsonString, EscapesQuotesBackslashesAndControlCharacters) {
-  EXPECT_EQ(quoted(""), R"("")");
-  EXPECT_EQ(quoted("plain"), R"("plain")");
-  EXPECT_EQ(quoted("say \"hi\""), R"("say \"hi\"")");
-  EXPECT_EQ(quoted("C:\\tmp"), R"("C:\\tmp")");
-  EXPECT_EQ(quoted("a\nb\rc\td"), R"("a\nb\rc\td")");
-  EXPECT_EQ(quoted(std::string_view{"\x00\x01\x08\x0c\x1f", 5}),
+  EXPECT_EQ(json_quoted(""), R"("")");
+  EXPECT_EQ(json_quoted("plain"), R"("plain")");
+  EXPECT_EQ(json_quoted("say \"hi\""), R"("say \"hi\"")");
+  EXPECT_EQ(json_quoted("C:\\tmp"), R"("C:\\tmp")");
+  EXPECT_EQ(json_quoted("a\nb\rc\td"), R"("a\nb\rc\td")");
+  EXPECT_EQ(json_quoted(std::string_view{"\x00\x01\x08\x0c\x1f", 5}),
             R"("\u0000\u0001\u0008\u000c\u001f")");
-  EXPECT_EQ(quoted("\x7f/"), "\"\x7f/\"");
+  EXPECT_EQ(json_quoted("\x7f/"), "\"\x7f/\"");
+}
+
+// The escaping rules written out byte by byte, to hold the word-at-a-time scan against.
+std::string reference_quoted(std::string_view text) {
+  std::string out = "\"";
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    } else {
+      out += ch;
+    }
+  }
+  return out + '"';
+}
+
+TEST(AppendJsonString, FindsEveryCharacterToEscapeAtEveryPosition) {
+  // Bytes either side of each class boundary, UTF-8 lead and continuation bytes among them.
+  const std::string probes{"\x00\x01\x1f\x20\x21\x22\x23\x5b\x5c\x5d\x7f\x80\x9f\xa0\xc3\xff\n", 17};
+  for (std::size_t length = 1; length <= 40; ++length) {
+    for (std::size_t pos = 0; pos < length; ++pos) {
+      for (const char probe : probes) {
+        std::string text(length, 'a');
+        text[pos] = probe;
+        ASSERT_EQ(json_quoted(text), reference_quoted(text))
+            << "length " << length << ", byte " << int(static_cast<unsigned char>(probe))
+            << " at " << pos;
+      }
+    }
+  }
+  // Characters needing escapes next to each other and at both ends of 8-byte words.
+  const std::string mixed{"\"\x01\xe2\x82\xac\\\x1f\"abcdefgh\x7f\x20\x00", 20};
+  for (std::size_t start = 0; start < mixed.size(); ++start) {
+    const auto text = std::string_view(mixed).substr(start);
+    EXPECT_EQ(json_quoted(text), reference_quoted(text)) << "from " << start;
+  }
 }
 
 TEST(AppendJsonString, PassesUnicodeThrough) {
-  EXPECT_EQ(quoted("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+  EXPECT_EQ(json_quoted("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
             "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
-  const std::string json = quoted("\xc3\xb1\n\"\\\x01");
+  const std::string json = json_quoted("\xc3\xb1\n\"\\\x01");
   boost::system::error_code ec;
   const auto v = boost::json::parse(json, ec);
   ASSERT_FALSE(ec) << json;
