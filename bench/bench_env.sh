@@ -12,9 +12,10 @@
 #   KEEP_TMP=1     keep the temp dir (logs, config, AOF) for inspection
 #   BENCH_QUEUES   the YAML lines of the `queues:` section (default: one pull queue, general)
 #   TICKETD_ARGS   extra ticketd arguments, e.g. "--manual-clock --clock-start 2026-11-23T09:00:00Z"
-# A script may set redis_launcher to the name of a function that starts redis-server from the
-# arguments it is given (run_redis_cost.sh runs it under callgrind); the function must `exec`,
-# so that redis_pid is the server's pid.
+# A script may set redis_launcher (ticketd_launcher) to the name of a function that starts
+# redis-server (ticketd) from the arguments it is given (run_redis_cost.sh and
+# run_daemon_cost.sh run them under callgrind); the function must `exec`, so that redis_pid
+# (ticketd_pid) is the server's pid.
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_dir=$(dirname "$bench_dir")
@@ -104,8 +105,8 @@ ${BENCH_QUEUES:-  general: {mode: pull, wait_weight: 0.5\}}
 defaults: {queue: ${BENCH_DEFAULT_QUEUE:-general}, priority: normal}
 EOF
   # shellcheck disable=SC2086 # TICKETD_ARGS splits into several arguments
-  "$ticketd_bin" --config "$bench_tmp/ticketd.yaml" ${TICKETD_ARGS:-} >"$bench_tmp/ticketd.out" \
-    2>"$bench_tmp/ticketd.log" &
+  ${ticketd_launcher:-} "$ticketd_bin" --config "$bench_tmp/ticketd.yaml" ${TICKETD_ARGS:-} \
+    >"$bench_tmp/ticketd.out" 2>"$bench_tmp/ticketd.log" &
   ticketd_pid=$!
   bench_pids+=("$ticketd_pid")
   ticketd_port=

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# ticketd's own work counted in instructions (valgrind's callgrind), the daemon's counterpart
+# of run_redis_cost.sh: the count repeats from run to run where microseconds move with the VM,
+# so two builds compare with one run each. Usage:
+#
+#   bench/run_daemon_cost.sh [N=3000] [loadgen options]
+#
+# ticketd runs under callgrind (about 50x slower) with one thread (THREADS, default 1 here)
+# against a Redis started as bench_env.sh starts it. Counting starts in loadgen's
+# --before-measure hook, after the agents are set up; loadgen then drives create -> next ->
+# resolve cycles over 16 connections (warmup 1 s, then N measured), and the counts are dumped.
+# Prints the instructions per cycle (all cycles counted, warmup included) and the functions
+# that ran the most of them, per cycle, inclusive and exclusive.
+#
+# Callgrind sees user space only: the kernel's share of ticketd's CPU (its TCP and unix socket
+# I/O, about a third) is not in these counts. Instructions are not microseconds either: use this
+# to compare builds and find where the work is, and run_load.sh to measure time.
+#
+# Environment: see bench/bench_env.sh; CALLGRIND_KEEP=1 keeps the dump (callgrind_annotate).
+set -euo pipefail
+# shellcheck source=bench_env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_env.sh"
+
+n=${1:-3000}
+[[ $# -gt 0 ]] && shift
+[[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number, got '$n'"
+command -v valgrind >/dev/null || die "no valgrind on PATH (apt-get install valgrind)"
+command -v callgrind_control >/dev/null || die "no callgrind_control on PATH"
+command -v callgrind_annotate >/dev/null || die "no callgrind_annotate on PATH"
+
+under_callgrind() {
+  exec valgrind --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$bench_tmp/callgrind.%p" "$@"
+}
+ticketd_launcher=under_callgrind
+THREADS=${THREADS:-1}
+bench_start
+
+"$loadgen_bin" --host 127.0.0.1 --port "$ticketd_port" --connections 16 --agents 16 \
+  --warmup 1 --duration 600 --cycles "$n" \
+  --before-measure "callgrind_control -i on $ticketd_pid >/dev/null" "$@" >"$bench_tmp/loadgen.out" 2>&1 ||
+  { cat "$bench_tmp/loadgen.out" >&2; die "loadgen failed"; }
+grep -E '^(cycles|RESULT|errors)' "$bench_tmp/loadgen.out" >&2
+cycles=$(sed -n 's/^RESULT .*cycles_total=\([0-9]*\).*/\1/p' "$bench_tmp/loadgen.out")
+[[ -n $cycles && $cycles -gt 0 ]] || die "loadgen reported no cycles"
+
+callgrind_control -d "$ticketd_pid" >/dev/null 2>&1
+file=
+for _ in $(seq 100); do
+  file=$(compgen -G "$bench_tmp/callgrind.$ticketd_pid.[0-9]*" | head -n 1 || true)
+  [[ -n $file ]] && break
+  sleep 0.1
+done
+[[ -n $file ]] || die "callgrind wrote no dump"
+# The process writes the dump; its last line, "totals:", says it is whole.
+for _ in $(seq 100); do
+  [[ $(tail -n 1 "$file") == totals:* ]] && break
+  sleep 0.1
+done
+[[ $(tail -n 1 "$file") == totals:* ]] || die "callgrind's dump $file is incomplete"
+if [[ ${CALLGRIND_KEEP:-0} == 1 ]]; then
+  cp "$file" "./daemon_cost.cg"
+  echo "kept the dump as ./daemon_cost.cg" >&2
+fi
+
+total=$(awk '$1 == "totals:" { print $2 }' "$file")
+echo
+echo "== ticketd, instructions per cycle (user space; $cycles cycles counted)"
+echo "total $((total / cycles))"
+# The top functions, per cycle: "count (share) file:function [object]" -> "per-cycle function".
+per_cycle() {
+  awk -v c="$cycles" '/^ *[0-9,]+ \(/ {
+      v = $1; gsub(",", "", v); $1 = ""; $2 = ""
+      sub(/^ +/, ""); sub(/ \[[^]]*\]$/, ""); sub(/^[^:]*:/, "")
+      printf "%10.0f  %s\n", v / c, substr($0, 1, 110)
+    }' | sed -n "2,${1}p"
+}
+echo
+echo "== inclusive (a function with everything it calls), per cycle"
+callgrind_annotate --inclusive=yes --threshold=100 "$file" 2>/dev/null | per_cycle 30
+echo
+echo "== exclusive (the function's own instructions), per cycle"
+callgrind_annotate --threshold=100 "$file" 2>/dev/null | per_cycle 25
