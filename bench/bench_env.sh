@@ -138,6 +138,28 @@ bench_push_queues() {
   BENCH_DEFAULT_QUEUE=sales
 }
 
+# Asks the callgrind run of process $1 (a launcher gave it
+# --callgrind-out-file=$bench_tmp/callgrind.%p) to dump its counts, waits until the dump is
+# whole and moves it to $2.
+callgrind_dump() {
+  local pid=$1 to=$2 file=
+  rm -f "$bench_tmp/callgrind.$pid".[0-9]*
+  callgrind_control -d "$pid" >/dev/null 2>&1
+  for _ in $(seq 100); do
+    file=$(compgen -G "$bench_tmp/callgrind.$pid.[0-9]*" | head -n 1 || true)
+    [[ -n $file ]] && break
+    sleep 0.1
+  done
+  [[ -n $file ]] || die "callgrind wrote no dump"
+  # The process writes the dump; its last line, "totals:", says it is whole.
+  for _ in $(seq 100); do
+    [[ $(tail -n 1 "$file") == totals:* ]] && break
+    sleep 0.1
+  done
+  [[ $(tail -n 1 "$file") == totals:* ]] || die "callgrind's dump $file is incomplete"
+  mv "$file" "$to"
+}
+
 # The configuration epoch ticketd stored (the functions' second header argument).
 bench_epoch() {
   local epoch

@@ -44,20 +44,8 @@ grep -E '^(cycles|RESULT|errors)' "$bench_tmp/loadgen.out" >&2
 cycles=$(sed -n 's/^RESULT .*cycles_total=\([0-9]*\).*/\1/p' "$bench_tmp/loadgen.out")
 [[ -n $cycles && $cycles -gt 0 ]] || die "loadgen reported no cycles"
 
-callgrind_control -d "$ticketd_pid" >/dev/null 2>&1
-file=
-for _ in $(seq 100); do
-  file=$(compgen -G "$bench_tmp/callgrind.$ticketd_pid.[0-9]*" | head -n 1 || true)
-  [[ -n $file ]] && break
-  sleep 0.1
-done
-[[ -n $file ]] || die "callgrind wrote no dump"
-# The process writes the dump; its last line, "totals:", says it is whole.
-for _ in $(seq 100); do
-  [[ $(tail -n 1 "$file") == totals:* ]] && break
-  sleep 0.1
-done
-[[ $(tail -n 1 "$file") == totals:* ]] || die "callgrind's dump $file is incomplete"
+file=$bench_tmp/daemon.cg
+callgrind_dump "$ticketd_pid" "$file"
 if [[ ${CALLGRIND_KEEP:-0} == 1 ]]; then
   cp "$file" "./daemon_cost.cg"
   echo "kept the dump as ./daemon_cost.cg" >&2

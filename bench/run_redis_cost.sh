@@ -60,22 +60,8 @@ zero() { callgrind_control -z "$redis_pid" >/dev/null 2>&1; }
 # Dumps the counters since the last zero as $bench_tmp/<label>.cg and prints the inclusive
 # counts "total fcall commands aof hgetall xread".
 dump() {
-  local label=$1 file
-  rm -f "$bench_tmp"/callgrind.*.[0-9]*
-  callgrind_control -d "$redis_pid" >/dev/null 2>&1
-  for _ in $(seq 100); do
-    file=$(compgen -G "$bench_tmp/callgrind.$redis_pid.[0-9]*" | head -n 1 || true)
-    [[ -n $file ]] && break
-    sleep 0.1
-  done
-  [[ -n $file ]] || die "callgrind wrote no dump"
-  # The process writes the dump; its last line, "totals:", says it is whole.
-  for _ in $(seq 100); do
-    [[ $(tail -n 1 "$file") == totals:* ]] && break
-    sleep 0.1
-  done
-  [[ $(tail -n 1 "$file") == totals:* ]] || die "callgrind's dump $file is incomplete"
-  mv "$file" "$bench_tmp/$label.cg"
+  local label=$1
+  callgrind_dump "$redis_pid" "$bench_tmp/$label.cg"
   callgrind_annotate --inclusive=yes --threshold=100 "$bench_tmp/$label.cg" 2>/dev/null |
     awk 'BEGIN { split("fcallCommand scriptCall propagatePendingCommands hgetallCommand xreadCommand", w)
                  for (i in w) want[w[i]] = 1 }
