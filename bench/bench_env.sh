@@ -138,6 +138,13 @@ bench_push_queues() {
   BENCH_DEFAULT_QUEUE=sales
 }
 
+# Stops the script unless valgrind and callgrind's tools are installed.
+require_callgrind() {
+  command -v valgrind >/dev/null || die "no valgrind on PATH (apt-get install valgrind)"
+  command -v callgrind_control >/dev/null || die "no callgrind_control on PATH"
+  command -v callgrind_annotate >/dev/null || die "no callgrind_annotate on PATH"
+}
+
 # Asks the callgrind run of process $1 (a launcher gave it
 # --callgrind-out-file=$bench_tmp/callgrind.%p) to dump its counts, waits until the dump is
 # whole and moves it to $2.

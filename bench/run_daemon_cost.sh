@@ -24,9 +24,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench_env.sh"
 n=${1:-3000}
 [[ $# -gt 0 ]] && shift
 [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number, got '$n'"
-command -v valgrind >/dev/null || die "no valgrind on PATH (apt-get install valgrind)"
-command -v callgrind_control >/dev/null || die "no callgrind_control on PATH"
-command -v callgrind_annotate >/dev/null || die "no callgrind_annotate on PATH"
+require_callgrind
 
 under_callgrind() {
   exec valgrind --tool=callgrind --instr-atstart=no \

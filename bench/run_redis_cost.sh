@@ -45,9 +45,7 @@ default_n=3000
 n=${1:-$default_n}
 [[ $# -gt 0 ]] && shift
 [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number, got '$n'"
-command -v valgrind >/dev/null || die "no valgrind on PATH (apt-get install valgrind)"
-command -v callgrind_control >/dev/null || die "no callgrind_control on PATH"
-command -v callgrind_annotate >/dev/null || die "no callgrind_annotate on PATH"
+require_callgrind
 
 under_callgrind() {
   exec valgrind --tool=callgrind --callgrind-out-file="$bench_tmp/callgrind.%p" "$@"
