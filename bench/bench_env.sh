@@ -167,6 +167,16 @@ callgrind_dump() {
   mv "$file" "$to"
 }
 
+# With CALLGRIND_KEEP=1, moves the dumps (*.cg) out of the temp dir into a new directory and
+# says where.
+keep_callgrind_dumps() {
+  [[ ${CALLGRIND_KEEP:-0} == 1 ]] || return 0
+  local keep
+  keep=$(mktemp -d /tmp/ticketd-callgrind.XXXXXX)
+  mv "$bench_tmp"/*.cg "$keep"/
+  echo "callgrind dumps kept in $keep (callgrind_annotate --inclusive=yes FILE)"
+}
+
 # The configuration epoch ticketd stored (the functions' second header argument).
 bench_epoch() {
   local epoch

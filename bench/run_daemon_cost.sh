@@ -36,7 +36,8 @@ bench_start
 
 "$loadgen_bin" --host 127.0.0.1 --port "$ticketd_port" --connections 16 --agents 16 \
   --warmup 1 --duration 600 --cycles "$n" \
-  --before-measure "callgrind_control -i on $ticketd_pid >/dev/null" "$@" >"$bench_tmp/loadgen.out" 2>&1 ||
+  --before-measure "callgrind_control -i on $ticketd_pid >/dev/null" "$@" \
+  >"$bench_tmp/loadgen.out" 2>&1 ||
   { cat "$bench_tmp/loadgen.out" >&2; die "loadgen failed"; }
 grep -E '^(cycles|RESULT|errors)' "$bench_tmp/loadgen.out" >&2
 cycles=$(sed -n 's/^RESULT .*cycles_total=\([0-9]*\).*/\1/p' "$bench_tmp/loadgen.out")
@@ -44,10 +45,6 @@ cycles=$(sed -n 's/^RESULT .*cycles_total=\([0-9]*\).*/\1/p' "$bench_tmp/loadgen
 
 file=$bench_tmp/daemon.cg
 callgrind_dump "$ticketd_pid" "$file"
-if [[ ${CALLGRIND_KEEP:-0} == 1 ]]; then
-  cp "$file" "./daemon_cost.cg"
-  echo "kept the dump as ./daemon_cost.cg" >&2
-fi
 
 total=$(awk '$1 == "totals:" { print $2 }' "$file")
 echo
@@ -67,3 +64,4 @@ callgrind_annotate --inclusive=yes --threshold=100 "$file" 2>/dev/null | per_cyc
 echo
 echo "== exclusive (the function's own instructions), per cycle"
 callgrind_annotate --threshold=100 "$file" 2>/dev/null | per_cycle 25
+keep_callgrind_dumps

@@ -71,14 +71,6 @@ dump() {
                      v["xreadCommand"] + 0 }'
 }
 
-keep_dumps() {
-  [[ ${CALLGRIND_KEEP:-0} == 1 ]] || return 0
-  local keep
-  keep=$(mktemp -d /tmp/ticketd-callgrind.XXXXXX)
-  mv "$bench_tmp"/*.cg "$keep"/
-  echo "callgrind dumps kept in $keep (callgrind_annotate --inclusive=yes FILE)"
-}
-
 cycle_cost() {
   echo "loadgen: $n cycles under callgrind" >&2
   "$loadgen_bin" --host 127.0.0.1 --port "$ticketd_port" --connections 8 --agents 8 \
@@ -153,4 +145,4 @@ case $scenario in
   cycle) cycle_cost "$@" ;;
   push) push_cost ;;
 esac
-keep_dumps
+keep_callgrind_dumps

@@ -152,14 +152,15 @@ class application {
   }
 
   // Redis answers again: one connection (`from`, or the event tail's when null) reached it, so
-  // the others stop waiting out their reconnect backoff.
+  // the others stop waiting out their reconnect backoff, and the event tail its read backoff
+  // (also when its own connection is the one back: it retries its read at once).
   void redis_is_back(const redis_connection* from) {
     for (auto& w : workers_) {
       for (auto& c : w->connections) {
         if (c.get() != from) c->retry_now();
       }
     }
-    if (events_ && from != nullptr) events_->retry_now();
+    if (events_) events_->retry_now();
   }
 
   void make_workers(const config::redis_config& redis) {

@@ -144,7 +144,6 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
   int failures = 0;     // consecutive failed reads
   bool warned = false;  // a warning about them was logged
   bool retry_requested = false;  // retry_now(): skip the next wait (or end the one under way)
-  bool woken = false;            // a watcher arrived while parked
   // The id of the last event read; empty while parked (the next start takes the newest).
   std::string last;
 
@@ -155,13 +154,15 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
     retry_requested = false;
   }
 
-  // Nobody watches: no reads until a watcher wakes the tail (or it stops).
+  // Nobody watches (the hub has the tail parked): no reads until a watcher wakes it and is
+  // still there, or the tail stops. A wake is posted to this executor, so it cannot come
+  // between the hub's check and the wait.
   asio::awaitable<void> park() {
     last.clear();
-    while (!std::exchange(woken, false) && !stopping.load()) {
+    do {
       pause.expires_at(asio::steady_timer::time_point::max());
       co_await pause.async_wait(use_tuple);
-    }
+    } while (!stopping.load() && hub.park_if_unwatched());
   }
 
   // A read failed: not connected (yet, or again: the connection reconnects by itself and says
@@ -253,10 +254,7 @@ void event_tail::start() {
   impl_->hub.set_wake([weak] {
     auto self = weak.lock();
     if (!self) return;
-    asio::post(self->redis.executor(), [self] {
-      self->woken = true;
-      self->pause.cancel();
-    });
+    asio::post(self->redis.executor(), [self] { self->pause.cancel(); });
   });
   impl_->redis.start();
   asio::co_spawn(impl_->redis.executor(), impl_->run(), asio::detached);

@@ -43,10 +43,10 @@ class event_hub {
   std::uint64_t watch_all(boost::asio::any_io_executor ex, wake_listener fn);
   void unwatch(std::uint64_t id);
 
-  // After watching: resumes once the tail reads the stream from a position taken after the
-  // watch began, so that every event after the caller's next read of Redis comes through the
-  // watch; or after `limit` (the tail cannot reach Redis: the caller's own reads will not work
-  // either, and the tail starts once Redis answers).
+  // After watching: resumes once the tail reads the stream from a position taken before the
+  // caller's next read of Redis, so that every event after that read comes through the watch;
+  // or after `limit` (the tail cannot reach Redis; it retries as soon as any of this daemon's
+  // connections reaches Redis again).
   boost::asio::awaitable<void> until_live(std::chrono::milliseconds limit);
 
   // The tail's side. `fn` wakes a parked tail, from any thread.
@@ -91,8 +91,8 @@ class event_tail {
   ~event_tail();
   void start();
   void stop();
-  // Redis answers again (another connection reached it): reconnect and read now, from any
-  // thread, instead of waiting out the backoff.
+  // Redis answers again (one of the daemon's connections reached it, this one's included):
+  // reconnect and read now, from any thread, instead of waiting out the backoff.
   void retry_now();
   // Run each time the tail's own connection reaches Redis (before it reads).
   void set_on_connect(redis_connection::on_connect_fn fn);

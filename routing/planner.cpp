@@ -97,9 +97,8 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   a.first_reply_due = dues.first_reply;
   a.resolution_due = dues.resolution;
   a.rank = compute_rank(due, now, chosen.queue->wait_weight, chosen.queue->rank_offset.count());
-  const std::int64_t warn = cfg_.sla.warn_before.count();
-  const auto fires = [warn](std::int64_t at) { return warn > 0 ? at - warn : at; };
-  a.sla_timer = std::min(fires(dues.first_reply), fires(dues.resolution));
+  // The first SLA firing: the earlier target's warning, or its breach when nothing warns.
+  a.sla_timer = due - cfg_.sla.warn_before.count();
   ticket t;
   t.id = r.id;
   t.status = ticket_status::queued;

@@ -74,10 +74,8 @@ void append_rfc3339(std::string& out, std::int64_t epoch_ms) {
 }
 
 std::string format_rfc3339(std::int64_t epoch_ms) {
-  std::string out;
-  out.reserve(rfc3339_size);
-  append_rfc3339(out, epoch_ms);
-  return out;
+  char buf[rfc3339_size];
+  return {buf, write_rfc3339(buf, epoch_ms)};
 }
 
 std::optional<std::int64_t> parse_rfc3339(std::string_view text) {

@@ -63,25 +63,22 @@ void append_escaped_tail(std::string& out, std::string_view text, std::size_t fr
   out.push_back('"');
 }
 
-// Writes `"text"` plus `suffix` (0 or 1 character) as one item: one resize when nothing needs
-// escaping, which is every key and almost every value.
+// Writes prefix, then `"text"`, then suffix: one resize when nothing needs escaping, which is
+// every key and almost every value.
 void write_string(std::string& out, std::string_view prefix, std::string_view text,
                   std::string_view suffix) {
   const std::size_t clean = first_escape(text);
+  const bool whole = clean == text.size();
   const std::size_t start = out.size();
-  if (clean == text.size()) {
-    out.resize(start + prefix.size() + text.size() + 2 + suffix.size());
-    char* p = copy(prefix, out.data() + start);
-    *p++ = '"';
-    p = copy(text, p);
+  out.resize(start + prefix.size() + 1 + clean + (whole ? 1 + suffix.size() : 0));
+  char* p = copy(prefix, out.data() + start);
+  *p++ = '"';
+  p = copy(text.substr(0, clean), p);
+  if (whole) {
     *p++ = '"';
     copy(suffix, p);
     return;
   }
-  out.resize(start + prefix.size() + 1 + clean);
-  char* p = copy(prefix, out.data() + start);
-  *p++ = '"';
-  copy(text.substr(0, clean), p);
   append_escaped_tail(out, text, clean);
   out.append(suffix);
 }
@@ -110,29 +107,16 @@ char* json_writer::item(std::size_t size) {
   return copy(comma, out_.data() + start);
 }
 
-json_writer& json_writer::begin_object() {
-  *item(1) = '{';
+json_writer& json_writer::open(char bracket) {
+  *item(1) = bracket;
   ++depth_;
   has_items_ &= ~(std::uint64_t{1} << depth_);
   return *this;
 }
 
-json_writer& json_writer::end_object() {
+json_writer& json_writer::close(char bracket) {
   --depth_;
-  out_.push_back('}');
-  return *this;
-}
-
-json_writer& json_writer::begin_array() {
-  *item(1) = '[';
-  ++depth_;
-  has_items_ &= ~(std::uint64_t{1} << depth_);
-  return *this;
-}
-
-json_writer& json_writer::end_array() {
-  --depth_;
-  out_.push_back(']');
+  out_.push_back(bracket);
   return *this;
 }
 

@@ -15,10 +15,10 @@ class json_writer {
  public:
   explicit json_writer(std::string& out) : out_(out) {}
 
-  json_writer& begin_object();
-  json_writer& end_object();
-  json_writer& begin_array();
-  json_writer& end_array();
+  json_writer& begin_object() { return open('{'); }
+  json_writer& end_object() { return close('}'); }
+  json_writer& begin_array() { return open('['); }
+  json_writer& end_array() { return close(']'); }
   json_writer& key(std::string_view name);
 
   json_writer& string(std::string_view text);
@@ -51,6 +51,8 @@ class json_writer {
   json_writer& put(double v) { return number(v); }
   json_writer& put(bool v) { return boolean(v); }
 
+  json_writer& open(char bracket);
+  json_writer& close(char bracket);
   // "," when an item precedes the next one at this level ("" after a key); records the item.
   std::string_view separator();
   // Makes room for the next item of `size` characters after its separator; returns where the

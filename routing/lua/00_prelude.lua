@@ -180,9 +180,10 @@ local function configuration(P, epoch)
 end
 
 -- One call's state: the header, its configuration, the agents it touched (read once, written
--- back by settle), the pushes it owes, and the assignments it made. Seven fields: Lua sizes a
--- table's fields in powers of two, and an eighth or ninth here doubles what every call
--- allocates for it (see set_args); `now` (now_of) and `created` still fit.
+-- back by settle), the pushes it owes, and the assignments it made. Seven fields in a table
+-- sized for eight: Lua sizes a table's fields in powers of two, and a ninth doubles what the
+-- call allocates for it (see set_args). `now` (now_of) is the eighth; a create that needs the
+-- time (overflow, push) and also notes `created` pays for the ninth.
 local function context(keys, argv)
   return {
     P = keys[1],

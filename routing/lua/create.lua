@@ -18,8 +18,10 @@ local function create(keys, argv)
   end
   local queue = argv[5]
   local score = score_of(argv[13])
-  -- The new ticket as the helpers know it: they schedule its SLA timer and overflow and note
-  -- what they set on it, written with everything else by the one HSET below.
+  -- The new ticket as the helpers know it: they schedule its overflow (and, with FAST_PATHS
+  -- off, its SLA timer from d1/d3) and note what they set on it, written with everything else
+  -- by the one HSET below. With FAST_PATHS on, the SLA timer is ARGV[14], worked out by the
+  -- planner.
   local t = {key = tk, id = id, dirty = {}, sla = true,
              f = {s = 'queued', v = '1', q = queue, r = score, qa = c.now_ms, d1 = argv[11],
                   d3 = argv[12]}}

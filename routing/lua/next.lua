@@ -39,12 +39,10 @@ local function assign_waiting(c, a, id)
     note_assigned(c, a, nil)
   else
     -- Written here rather than through the record and settle(): one HSET either way.
-    a.lt = c.now_ms
     if counted(c, 'assigned') then
-      a.load = a.load + 1
-      redis.call('HSET', a.key, 'l', count_text(a.load), 'lt', a.lt)
+      redis.call('HSET', a.key, 'l', count_text(a.load + 1), 'lt', c.now_ms)
     else
-      redis.call('HSET', a.key, 'lt', a.lt)
+      redis.call('HSET', a.key, 'lt', c.now_ms)
     end
   end
   if f[8] then

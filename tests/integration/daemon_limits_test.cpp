@@ -90,6 +90,8 @@ TEST(DaemonLimits, ClientThatNeverFinishesItsHeadersDoesNotBlockOthers) {
   EXPECT_EQ(d.terminate(), 0);
 }
 
+// "After", not before: the test above holds a stalled client open while its read timeout has
+// not passed; this one only checks that it is dropped once the timeout has passed.
 TEST(DaemonLimits, ClientThatNeverFinishesItsHeadersIsDroppedAfterTheReadTimeout) {
   daemon_process d(launch(config(shared_redis().url(), "  read_timeout: 300ms\n")));
   raw_connection slow(d.port());

@@ -11,6 +11,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "tests/support/redis_server.hpp"
 
@@ -73,11 +75,14 @@ TEST_F(RedisConnection, RetryNowEndsTheReconnectBackoffOnceRedisIsBack) {
 TEST_F(RedisConnection, RetryNowDuringAConnectAttemptSkipsTheBackoffItsFailureStarts) {
   daemon::redis_connection conn(io_.get_executor(), options(), nullptr);
   int attempts = 0;
-  // The first handshake is told to retry now, then fails: the wake came before the backoff
-  // wait began, and must not be lost (left alone, the connection would wait ten minutes).
+  // The first handshake is told to retry now, lets that wake run while the attempt is still
+  // under way, then fails: the wake came before the backoff wait began, and must not be lost
+  // (left alone, the connection would wait ten minutes).
   conn.set_on_connect([&]() -> asio::awaitable<boost::system::error_code> {
     if (++attempts > 1) co_return boost::system::error_code{};
     conn.retry_now();
+    auto ex = co_await asio::this_coro::executor;
+    co_await asio::post(ex, asio::use_awaitable);
     co_return daemon::make_error_code(daemon::redis_errc::protocol);
   });
   conn.start();
