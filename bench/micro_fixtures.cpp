@@ -88,5 +88,4 @@ resp_value assigned_ticket_fields(std::string_view) {
   return hash(fields);  // 18 pairs
 }
 
-
 }  // namespace ticketd::bench

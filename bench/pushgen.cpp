@@ -75,15 +75,24 @@ options parse(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view k = argv[i];
     const std::string v = argv[i + 1];
-    if (k == "--port") o.port = static_cast<std::uint16_t>(std::stoul(v));
-    else if (k == "--queue") o.queue = v;
-    else if (k == "--agents") o.agents = static_cast<unsigned>(std::stoul(v));
-    else if (k == "--max") o.max = static_cast<unsigned>(std::stoul(v));
-    else if (k == "--creators") o.creators = static_cast<unsigned>(std::stoul(v));
-    else if (k == "--rate") o.rate = std::stod(v);
-    else if (k == "--duration") o.duration = std::stod(v);
-    else if (k == "--warmup") o.warmup = std::stod(v);
-    else if (k == "--prefix") o.prefix = v;
+    if (k == "--port")
+      o.port = static_cast<std::uint16_t>(std::stoul(v));
+    else if (k == "--queue")
+      o.queue = v;
+    else if (k == "--agents")
+      o.agents = static_cast<unsigned>(std::stoul(v));
+    else if (k == "--max")
+      o.max = static_cast<unsigned>(std::stoul(v));
+    else if (k == "--creators")
+      o.creators = static_cast<unsigned>(std::stoul(v));
+    else if (k == "--rate")
+      o.rate = std::stod(v);
+    else if (k == "--duration")
+      o.duration = std::stod(v);
+    else if (k == "--warmup")
+      o.warmup = std::stod(v);
+    else if (k == "--prefix")
+      o.prefix = v;
     else {
       std::fputs(usage.data(), stderr);
       std::exit(2);
@@ -124,8 +133,8 @@ struct http {
   }
 
   // Returns the status (0 on I/O failure); the body goes to `body`.
-  asio::awaitable<int> call(std::string_view method, std::string_view target,
-                            std::string_view json, std::string* body = nullptr) {
+  asio::awaitable<int> call(std::string_view method, std::string_view target, std::string_view json,
+                            std::string* body = nullptr) {
     std::string req;
     req.reserve(160 + json.size());
     req.append(method).append(" ").append(target).append(
@@ -135,7 +144,8 @@ struct http {
     if (wec) co_return 0;
     auto [hec, hn] = co_await asio::async_read_until(socket, in, "\r\n\r\n", use_tuple);
     if (hec) co_return 0;
-    std::string head(asio::buffers_begin(in.data()), asio::buffers_begin(in.data()) + static_cast<std::ptrdiff_t>(hn));
+    std::string head(asio::buffers_begin(in.data()),
+                     asio::buffers_begin(in.data()) + static_cast<std::ptrdiff_t>(hn));
     in.consume(hn);
     const int status = std::atoi(head.c_str() + 9);
     std::size_t length = 0;
@@ -146,7 +156,9 @@ struct http {
       auto [rec, rn] = co_await asio::async_read(socket, in, asio::transfer_at_least(1), use_tuple);
       if (rec) co_return 0;
     }
-    if (body) body->assign(asio::buffers_begin(in.data()), asio::buffers_begin(in.data()) + static_cast<std::ptrdiff_t>(length));
+    if (body)
+      body->assign(asio::buffers_begin(in.data()),
+                   asio::buffers_begin(in.data()) + static_cast<std::ptrdiff_t>(length));
     in.consume(length);
     co_return status;
   }
@@ -185,7 +197,8 @@ asio::awaitable<void> agent(state& s, asio::io_context& io, std::string id) {
   beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true));
   auto [hec] = co_await ws.async_handshake("127.0.0.1", "/v1/agents/" + id + "/stream", use_tuple);
   if (hec) {
-    std::fprintf(stderr, "pushgen: agent %s: handshake failed: %s\n", id.c_str(), hec.message().c_str());
+    std::fprintf(stderr, "pushgen: agent %s: handshake failed: %s\n", id.c_str(),
+                 hec.message().c_str());
     ++s.errors;
     co_return;
   }
@@ -222,7 +235,8 @@ asio::awaitable<void> agent(state& s, asio::io_context& io, std::string id) {
     const std::string token{json_string(frame, "token")};
     const auto num = number_of(ticket, s.opt.prefix);
     const bool measured = num < s.sent.size() && s.in_window(s.sent[num]);
-    const std::string accept = R"({"action":"accept","ticket":")" + ticket + R"(","token":")" + token + R"("})";
+    const std::string accept =
+        R"({"action":"accept","ticket":")" + ticket + R"(","token":")" + token + R"("})";
     auto [wec, wn] = co_await ws.async_write(asio::buffer(accept), use_tuple);
     if (wec) break;
     // The accept's reply frame, then the resolve over HTTP.
@@ -234,7 +248,8 @@ asio::awaitable<void> agent(state& s, asio::io_context& io, std::string id) {
       answered = (type == "reply" || type == "error") && json_string(*other, "ticket") == ticket;
       if (answered && type == "error") ++s.errors;
     }
-    const int status = co_await api.call("POST", "/v1/tickets/" + ticket + "/resolve", R"({"reason":"agent"})");
+    const int status =
+        co_await api.call("POST", "/v1/tickets/" + ticket + "/resolve", R"({"reason":"agent"})");
     if (status != 200) {
       ++s.errors;
     } else if (measured) {
@@ -256,8 +271,9 @@ asio::awaitable<void> creator(state& s, asio::io_context& io, unsigned index) {
     const std::uint64_t n = s.next++;
     if (n >= s.sent.size()) break;
     if (s.opt.rate > 0) {
-      const auto due = start + std::chrono::duration_cast<steady::duration>(
-                                   std::chrono::duration<double>(static_cast<double>(n) / s.opt.rate));
+      const auto due =
+          start + std::chrono::duration_cast<steady::duration>(
+                      std::chrono::duration<double>(static_cast<double>(n) / s.opt.rate));
       if (due > steady::now()) {
         pace.expires_at(due);
         co_await pace.async_wait(use_tuple);
@@ -296,9 +312,11 @@ asio::awaitable<void> run(state& s, asio::io_context& io) {
     co_return;
   }
   for (unsigned i = 0; i < s.opt.agents; ++i) {
-    const std::string body = R"({"queues":[")" + s.opt.queue + R"("],"status":"online","max_concurrent":)" +
+    const std::string body = R"({"queues":[")" + s.opt.queue +
+                             R"("],"status":"online","max_concurrent":)" +
                              std::to_string(s.opt.max) + "}";
-    if (co_await setup.call("PUT", "/v1/agents/" + s.opt.prefix + "-agent-" + std::to_string(i), body) != 200) {
+    if (co_await setup.call("PUT", "/v1/agents/" + s.opt.prefix + "-agent-" + std::to_string(i),
+                            body) != 200) {
       std::fprintf(stderr, "pushgen: cannot set up the agents\n");
       s.errors = 1;
       co_return;
@@ -311,9 +329,12 @@ asio::awaitable<void> run(state& s, asio::io_context& io) {
   wait.expires_after(std::chrono::milliseconds(300));  // the sockets connect
   co_await wait.async_wait(use_tuple);
   const auto start = steady::now();
-  s.measure_from = start + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s.opt.warmup));
-  s.measure_to = s.measure_from + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s.opt.duration));
-  for (unsigned i = 0; i < s.opt.creators; ++i) asio::co_spawn(io, creator(s, io, i), asio::detached);
+  s.measure_from = start + std::chrono::duration_cast<steady::duration>(
+                               std::chrono::duration<double>(s.opt.warmup));
+  s.measure_to = s.measure_from + std::chrono::duration_cast<steady::duration>(
+                                      std::chrono::duration<double>(s.opt.duration));
+  for (unsigned i = 0; i < s.opt.creators; ++i)
+    asio::co_spawn(io, creator(s, io, i), asio::detached);
   wait.expires_at(s.measure_to + std::chrono::seconds(1));  // the last offers drain
   co_await wait.async_wait(use_tuple);
   s.stop = true;
@@ -335,15 +356,17 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   asio::co_spawn(io, run(s, io), asio::detached);
   io.run();
-  std::printf("push scenario: %u agents (max %u) on queue %s, %u creators, rate %s, %.0f s measured\n",
-              s.opt.agents, s.opt.max, s.opt.queue.c_str(), s.opt.creators,
-              s.opt.rate > 0 ? std::to_string(static_cast<int>(s.opt.rate)).c_str() : "max",
-              s.opt.duration);
+  std::printf(
+      "push scenario: %u agents (max %u) on queue %s, %u creators, rate %s, %.0f s measured\n",
+      s.opt.agents, s.opt.max, s.opt.queue.c_str(), s.opt.creators,
+      s.opt.rate > 0 ? std::to_string(static_cast<int>(s.opt.rate)).c_str() : "max",
+      s.opt.duration);
   std::printf("tickets routed (created, offered, accepted, resolved): %.0f/s\n",
               static_cast<double>(s.resolved_measured) / s.opt.duration);
-  std::printf("create -> offer on the socket: p50 %.2f ms  p99 %.2f ms  p999 %.2f ms  (%zu offers)\n",
-              percentile_ms(s.offer_ns, 0.50), percentile_ms(s.offer_ns, 0.99),
-              percentile_ms(s.offer_ns, 0.999), s.offer_ns.size());
+  std::printf(
+      "create -> offer on the socket: p50 %.2f ms  p99 %.2f ms  p999 %.2f ms  (%zu offers)\n",
+      percentile_ms(s.offer_ns, 0.50), percentile_ms(s.offer_ns, 0.99),
+      percentile_ms(s.offer_ns, 0.999), s.offer_ns.size());
   std::printf("create call:                   p50 %.2f ms  p99 %.2f ms  p999 %.2f ms\n",
               percentile_ms(s.create_ns, 0.50), percentile_ms(s.create_ns, 0.99),
               percentile_ms(s.create_ns, 0.999));

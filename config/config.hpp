@@ -129,7 +129,8 @@ struct queue_config {
 
 struct lifecycle_config {
   span affinity_wait{millis{24 * 3600 * 1000}};
-  std::vector<span> followups;  // offsets from the first agent reply after the customer's last message
+  std::vector<span>
+      followups;  // offsets from the first agent reply after the customer's last message
   std::optional<span> resolve_after;  // pending this long: resolved (unresponsive / inactivity)
   span reopen_window{millis{7LL * 24 * 3600 * 1000}, time_basis::wall, 7};
   span close_after{millis{7LL * 24 * 3600 * 1000}, time_basis::wall, 7};
@@ -138,7 +139,7 @@ struct lifecycle_config {
 
 struct routing_match {
   std::optional<std::string> channel;
-  std::vector<std::string> skills;  // every one must be on the ticket
+  std::vector<std::string> skills;                // every one must be on the ticket
   std::map<std::string, std::string> attributes;  // every one must match exactly
 };
 

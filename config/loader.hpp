@@ -16,8 +16,8 @@ namespace ticketd::config {
 
 struct config_error {
   std::string file;
-  int line = 0;    // 1-based; 0 when the error is about the file as a whole
-  int column = 0;  // 1-based
+  int line = 0;      // 1-based; 0 when the error is about the file as a whole
+  int column = 0;    // 1-based
   std::string path;  // key path, e.g. queues.billing.wait_weight
   std::string message;
 

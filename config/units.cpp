@@ -37,7 +37,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-
 parse_failure span_failure(std::string_view text) {
   return {"expected a duration such as 30s, 5m or 1h30m, got " + in_quotes(text)};
 }

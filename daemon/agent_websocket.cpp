@@ -96,8 +96,7 @@ struct ws_session : std::enable_shared_from_this<ws_session> {
 asio::awaitable<void> run_agent_websocket(beast::tcp_stream& stream,
                                           beast::http::request<beast::http::string_body> request,
                                           std::shared_ptr<agent_channel> channel,
-                                          std::size_t outbox_limit,
-                                          std::function<void()>& on_stop,
+                                          std::size_t outbox_limit, std::function<void()>& on_stop,
                                           std::shared_ptr<void> owner) {
   auto session = std::make_shared<ws_session>(stream);
   ws_session& s = *session;
@@ -105,9 +104,8 @@ asio::awaitable<void> run_agent_websocket(beast::tcp_stream& stream,
   stream.expires_never();
   // Pings an idle agent and drops it when the pong does not come (a vanished desktop).
   s.ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-  s.ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-    res.set(beast::http::field::server, "ticketd");
-  }));
+  s.ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "ticketd"); }));
   s.ws.read_message_max(max_frame);
   auto [aec] = co_await s.ws.async_accept(request, use_tuple);
   if (aec) co_return;

@@ -43,7 +43,8 @@ struct worker {
 };
 
 // Settings a reload cannot apply to a running process.
-std::vector<std::string> restart_only_changes(const config::config& now, const config::config& next) {
+std::vector<std::string> restart_only_changes(const config::config& now,
+                                              const config::config& next) {
   std::vector<std::string> out;
   if (now.workspace != next.workspace) out.emplace_back("workspace");
   if (now.server.listen.host != next.server.listen.host ||
@@ -64,9 +65,10 @@ class application {
   application(const app_options& options, std::shared_ptr<const config::config> cfg)
       : options_(options),
         runtime_(std::make_shared<const runtime>(cfg)),
-        manual_clock_(options.manual_clock ? std::make_unique<routing::manual_clock>(
-                                                 options.clock_start_ms.value_or(system_clock_.now_ms()))
-                                           : nullptr) {
+        manual_clock_(options.manual_clock
+                          ? std::make_unique<routing::manual_clock>(
+                                options.clock_start_ms.value_or(system_clock_.now_ms()))
+                          : nullptr) {
     const unsigned threads = std::max(1U, cfg->server.threads);
     for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<worker>());
   }
@@ -124,12 +126,14 @@ class application {
     }
     events_->start();
     server_->start();
-    timers_ = std::make_unique<timer_loop>(workers_[0]->io, *workers_[0]->store, runtime_, metrics_);
+    timers_ =
+        std::make_unique<timer_loop>(workers_[0]->io, *workers_[0]->store, runtime_, metrics_);
     timers_->start();
     asio::co_spawn(workers_[0]->io, handle_signals(), asio::detached);
     log_info("listening on http://{}:{}", cfg->server.listen.host, port);
     listening_ = cfg->server.listen.host + ":" + std::to_string(port);
-    notifier_ = std::make_unique<systemd_notifier>(workers_[0]->io, ios, [this] { return status_line(); });
+    notifier_ =
+        std::make_unique<systemd_notifier>(workers_[0]->io, ios, [this] { return status_line(); });
     notifier_->start();
     notifier_->ready();
 
@@ -164,9 +168,9 @@ class application {
   }
 
   void make_workers(const config::redis_config& redis) {
-    const unsigned per_worker = std::max<unsigned>(
-        1, (redis.connections + static_cast<unsigned>(workers_.size()) - 1) /
-               static_cast<unsigned>(workers_.size()));
+    const unsigned per_worker =
+        std::max<unsigned>(1, (redis.connections + static_cast<unsigned>(workers_.size()) - 1) /
+                                  static_cast<unsigned>(workers_.size()));
     for (auto& w : workers_) {
       std::vector<redis_connection*> conns;
       for (unsigned i = 0; i < per_worker; ++i) {
@@ -220,9 +224,11 @@ class application {
     const std::string counts = std::to_string(up) + "/" + std::to_string(all);
     if (up == all) return "serving on " + listening_ + "; Redis ready (" + counts + " connections)";
     const auto cfg = runtime_.get()->cfg;
-    const std::string where = embedded_ ? "the embedded redis-server in " + cfg->server.state_dir.string()
-                                        : "redis.url " + cfg->redis.url;
-    return "Redis not answering (" + counts + " connections ready): requests get 503; check " + where;
+    const std::string where = embedded_
+                                  ? "the embedded redis-server in " + cfg->server.state_dir.string()
+                                  : "redis.url " + cfg->redis.url;
+    return "Redis not answering (" + counts + " connections ready): requests get 503; check " +
+           where;
   }
 
   // SIGHUP and POST /v1/admin/reload, one at a time: told to systemd (RELOADING=1, then
@@ -331,7 +337,7 @@ class application {
 
   app_options options_;
   std::mutex reload_mutex_;  // one reload at a time (SIGHUP on worker 0, HTTP on any worker)
-  bool stopping_ = false;  // touched on worker 0 only
+  bool stopping_ = false;    // touched on worker 0 only
   runtime_holder runtime_;
   routing::system_clock system_clock_;
   std::unique_ptr<routing::manual_clock> manual_clock_;

@@ -97,22 +97,14 @@ struct embedded_redis::impl : std::enable_shared_from_this<impl> {
   fs::path pidfile() const { return state_dir / "redis.pid"; }
 
   std::vector<std::string> arguments() const {
-    return {server_binary.string(),
-            "--port", "0",
-            "--unixsocket", socket().string(),
-            "--unixsocketperm", "700",
-            "--dir", state_dir.string(),
-            "--appendonly", "yes",
+    return {server_binary.string(), "--port", "0", "--unixsocket", socket().string(),
+            "--unixsocketperm", "700", "--dir", state_dir.string(), "--appendonly", "yes",
             "--appendfsync", "everysec",
             // Rewrite the AOF when it has doubled and passed 1 GiB. Redis's default (64 MB)
             // suits small read-mostly datasets; a busy queue appends ~2 KB per ticket cycle and
             // would fork and rewrite its whole dataset every few seconds.
-            "--auto-aof-rewrite-percentage", "100",
-            "--auto-aof-rewrite-min-size", "1gb",
-            "--save", "",
-            "--daemonize", "no",
-            "--pidfile", pidfile().string(),
-            "--loglevel", "warning",
+            "--auto-aof-rewrite-percentage", "100", "--auto-aof-rewrite-min-size", "1gb", "--save",
+            "", "--daemonize", "no", "--pidfile", pidfile().string(), "--loglevel", "warning",
             "--protected-mode", "yes"};
   }
 
@@ -133,8 +125,10 @@ struct embedded_redis::impl : std::enable_shared_from_this<impl> {
       const int err = errno;
       std::string message = "cannot open " + lock_path.string() + ": " + std::strerror(err);
       if (err == EACCES) {
-        message += " (server.state_dir and its files must belong to the user ticketd runs as: "
-                   "chown -R that user " + state_dir.string() + ")";
+        message +=
+            " (server.state_dir and its files must belong to the user ticketd runs as: "
+            "chown -R that user " +
+            state_dir.string() + ")";
       }
       return message;
     }
@@ -150,7 +144,8 @@ struct embedded_redis::impl : std::enable_shared_from_this<impl> {
     std::ifstream in(pidfile());
     pid_t old = -1;
     if (!(in >> old) || !process_alive(old) || !is_redis_server(old)) return;
-    log_warning("stopping a leftover embedded redis-server (pid {}) in {}", old, state_dir.string());
+    log_warning("stopping a leftover embedded redis-server (pid {}) in {}", old,
+                state_dir.string());
     ::kill(old, SIGTERM);
     if (!wait_gone(old, stop_deadline)) {
       ::kill(old, SIGKILL);
@@ -191,8 +186,8 @@ struct embedded_redis::impl : std::enable_shared_from_this<impl> {
       int status = 0;
       if (::waitpid(pid, &status, WNOHANG) == pid) {
         pid = -1;
-        return "redis-server exited at start (status " + std::to_string(status) +
-               "); is `" + server_binary.string() + "` installed (apt-get install redis-server)?";
+        return "redis-server exited at start (status " + std::to_string(status) + "); is `" +
+               server_binary.string() + "` installed (apt-get install redis-server)?";
       }
       if (answers_ping(socket())) return {};
       std::this_thread::sleep_for(20ms);

@@ -141,8 +141,8 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
   event_hub& hub;
   asio::steady_timer pause;
   std::atomic<bool> stopping{false};
-  int failures = 0;     // consecutive failed reads
-  bool warned = false;  // a warning about them was logged
+  int failures = 0;              // consecutive failed reads
+  bool warned = false;           // a warning about them was logged
   bool retry_requested = false;  // retry_now(): skip the next wait (or end the one under way)
   // The id of the last event read; empty while parked (the next start takes the newest).
   std::string last;
@@ -189,7 +189,8 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
 
   // One command on the tail's connection: its reply, or none after a failure was backed off
   // from (or when stopping).
-  asio::awaitable<std::optional<routing::resp_value>> exec_or_back_off(const routing::command& cmd) {
+  asio::awaitable<std::optional<routing::resp_value>> exec_or_back_off(
+      const routing::command& cmd) {
     auto r = co_await redis.exec(cmd);
     if (stopping.load()) co_return std::nullopt;
     if (!r || r->is_error()) {
@@ -218,9 +219,13 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
         hub.mark_live();
       }
       const auto read = std::move(routing::command{"XREAD"}
-                                      .arg("COUNT").arg(1000)
-                                      .arg("BLOCK").arg(1000)
-                                      .arg("STREAMS").arg(key).arg(last));
+                                      .arg("COUNT")
+                                      .arg(1000)
+                                      .arg("BLOCK")
+                                      .arg(1000)
+                                      .arg("STREAMS")
+                                      .arg(key)
+                                      .arg(last));
       const auto r = co_await exec_or_back_off(read);
       if (!r) continue;
       auto batch = decode_xread(*r);

@@ -58,7 +58,6 @@ class event_hub {
   // Called by the tail with each batch read, oldest first.
   void publish(event_list batch);
 
-
  private:
   struct agent_watch {
     std::string agent;
@@ -86,8 +85,8 @@ class event_hub {
 
 class event_tail {
  public:
-  event_tail(boost::asio::io_context& io, redis_connection_options options,
-             runtime_holder& runtime, event_hub& hub, redis_observer* observer);
+  event_tail(boost::asio::io_context& io, redis_connection_options options, runtime_holder& runtime,
+             event_hub& hub, redis_observer* observer);
   ~event_tail();
   void start();
   void stop();

@@ -7,16 +7,16 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "daemon/agent_websocket.hpp"
@@ -36,11 +36,16 @@ namespace {
 
 api::http_method method_of(http::verb v) {
   switch (v) {
-    case http::verb::get: return api::http_method::get;
-    case http::verb::post: return api::http_method::post;
-    case http::verb::put: return api::http_method::put;
-    case http::verb::delete_: return api::http_method::del;
-    default: return api::http_method::other;
+    case http::verb::get:
+      return api::http_method::get;
+    case http::verb::post:
+      return api::http_method::post;
+    case http::verb::put:
+      return api::http_method::put;
+    case http::verb::delete_:
+      return api::http_method::del;
+    default:
+      return api::http_method::other;
   }
 }
 
@@ -69,7 +74,10 @@ constexpr std::size_t agent_outbox_limit = 1024;
 
 struct http_server::impl : std::enable_shared_from_this<impl> {
   impl(std::vector<asio::io_context*> w, config::server_config s, http_handler& h)
-      : workers(std::move(w)), settings(std::move(s)), handler(h), acceptor(*workers.front()),
+      : workers(std::move(w)),
+        settings(std::move(s)),
+        handler(h),
+        acceptor(*workers.front()),
         sessions(workers.size()) {}
 
   std::vector<asio::io_context*> workers;
@@ -97,9 +105,10 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   template <typename Socket>
   void refuse(Socket& socket) {
     if (!refusing) {
-      log_warning("connection limit of {} reached (server.max_connections): refusing new "
-                  "connections with 503 until one closes",
-                  settings.max_connections);
+      log_warning(
+          "connection limit of {} reached (server.max_connections): refusing new "
+          "connections with 503 until one closes",
+          settings.max_connections);
       refusing = true;
     }
     static const std::string bytes = [] {
@@ -191,7 +200,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                    rec == asio::error::operation_aborted) {
           break;
         } else {
-          r = error_response(routing::errc::invalid_argument, "malformed HTTP request: " + rec.message());
+          r = error_response(routing::errc::invalid_argument,
+                             "malformed HTTP request: " + rec.message());
         }
         co_await write(stream, r, 11, false);
         break;
@@ -278,8 +288,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
 
   // Writes the head and the body in one gather write: every response has a known length, so
   // Beast's general serializer would only add work.
-  static asio::awaitable<bool> write(beast::tcp_stream& stream, http_response& r,
-                                     unsigned version, bool keep_alive) {
+  static asio::awaitable<bool> write(beast::tcp_stream& stream, http_response& r, unsigned version,
+                                     bool keep_alive) {
     const std::string head = response_head(r, version, keep_alive);
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(r.body)};
     auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);

@@ -24,7 +24,7 @@ struct http_request {
   std::string_view if_match;
   std::string_view last_event_id;
   bool websocket_upgrade = false;  // a WebSocket handshake request
-  std::size_t worker = 0;  // index of the worker thread serving the connection
+  std::size_t worker = 0;          // index of the worker thread serving the connection
 };
 
 // A Server-Sent Events body: after the response head the server writes what next() yields

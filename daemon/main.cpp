@@ -11,7 +11,8 @@
 
 namespace {
 
-constexpr std::string_view usage = R"(usage: ticketd [--config FILE] [--manual-clock [--clock-start TIME]]
+constexpr std::string_view usage =
+    R"(usage: ticketd [--config FILE] [--manual-clock [--clock-start TIME]]
        ticketd --check-config FILE
        ticketd --version
 

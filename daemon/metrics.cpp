@@ -20,12 +20,11 @@ using prometheus::Family;
 using prometheus::Gauge;
 using prometheus::Histogram;
 
-const Histogram::BucketBoundaries latency_buckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                  0.005,  0.01,    0.025,  0.05,  0.1,
-                                                  0.25,   0.5,     1.0,    2.5};
+const Histogram::BucketBoundaries latency_buckets{
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
 
 constexpr std::array<int, 16> known_statuses{200, 201, 204, 400, 401, 403, 404, 405,
-                                             409, 412, 413, 431, 500, 503, 0, 0};
+                                             409, 412, 413, 431, 500, 503, 0,   0};
 
 std::size_t status_index(int status) {
   for (std::size_t i = 0; i < known_statuses.size(); ++i) {
@@ -70,10 +69,11 @@ struct metrics::impl {
                                   .Name("ticketd_tickets_enqueued_total")
                                   .Help("Tickets that entered a queue through this daemon")
                                   .Register(*registry);
-  Family<Counter>& assignments = prometheus::BuildCounter()
-                                     .Name("ticketd_assignments_total")
-                                     .Help("Tickets assigned to agents through this daemon, by mode")
-                                     .Register(*registry);
+  Family<Counter>& assignments =
+      prometheus::BuildCounter()
+          .Name("ticketd_assignments_total")
+          .Help("Tickets assigned to agents through this daemon, by mode")
+          .Register(*registry);
   Family<Counter>& offers = prometheus::BuildCounter()
                                 .Name("ticketd_offers_total")
                                 .Help("Offers of pushed tickets, by outcome")
@@ -103,14 +103,16 @@ struct metrics::impl {
                                 .Name("ticketd_timers_fired_total")
                                 .Help("Lifecycle timers fired by this daemon")
                                 .Register(*registry);
-  Family<Counter>& sla_warnings = prometheus::BuildCounter()
-                                      .Name("ticketd_sla_warnings_total")
-                                      .Help("SLA warnings fired by this daemon, by queue and target")
-                                      .Register(*registry);
-  Family<Counter>& sla_breaches = prometheus::BuildCounter()
-                                      .Name("ticketd_sla_breaches_total")
-                                      .Help("SLA breaches fired by this daemon, by queue and target")
-                                      .Register(*registry);
+  Family<Counter>& sla_warnings =
+      prometheus::BuildCounter()
+          .Name("ticketd_sla_warnings_total")
+          .Help("SLA warnings fired by this daemon, by queue and target")
+          .Register(*registry);
+  Family<Counter>& sla_breaches =
+      prometheus::BuildCounter()
+          .Name("ticketd_sla_breaches_total")
+          .Help("SLA breaches fired by this daemon, by queue and target")
+          .Register(*registry);
   Family<Counter>& followups = prometheus::BuildCounter()
                                    .Name("ticketd_followups_due_total")
                                    .Help("Follow-ups that fell due (tickets back to their agent)")
@@ -127,18 +129,20 @@ struct metrics::impl {
                                  .Name("ticketd_config_reloads_total")
                                  .Help("Configuration reloads, by result")
                                  .Register(*registry);
-  Family<Gauge>& in_flight = prometheus::BuildGauge()
-                                 .Name("ticketd_http_requests_in_flight")
-                                 .Help("HTTP requests read and still being handled (the response not yet computed)")
-                                 .Register(*registry);
+  Family<Gauge>& in_flight =
+      prometheus::BuildGauge()
+          .Name("ticketd_http_requests_in_flight")
+          .Help("HTTP requests read and still being handled (the response not yet computed)")
+          .Register(*registry);
   Family<Gauge>& queue_depth = prometheus::BuildGauge()
                                    .Name("ticketd_queue_depth")
                                    .Help("Tickets waiting in a queue (shared state)")
                                    .Register(*registry);
-  Family<Gauge>& queue_oldest = prometheus::BuildGauge()
-                                    .Name("ticketd_queue_oldest_wait_seconds")
-                                    .Help("How long the oldest waiting ticket of a queue has waited")
-                                    .Register(*registry);
+  Family<Gauge>& queue_oldest =
+      prometheus::BuildGauge()
+          .Name("ticketd_queue_oldest_wait_seconds")
+          .Help("How long the oldest waiting ticket of a queue has waited")
+          .Register(*registry);
   Family<Gauge>& queue_available = prometheus::BuildGauge()
                                        .Name("ticketd_queue_agents_available")
                                        .Help("Online agents of a queue with free capacity")
@@ -153,7 +157,8 @@ struct metrics::impl {
                              .Register(*registry);
 
   // Cached children: Family::Add takes a lock and hashes labels on every call.
-  std::array<std::array<std::atomic<Counter*>, known_statuses.size()>, api::route_count> request_counters{};
+  std::array<std::array<std::atomic<Counter*>, known_statuses.size()>, api::route_count>
+      request_counters{};
   std::array<Histogram*, api::route_count> request_histograms{};
   Histogram* redis_histogram = nullptr;
   std::array<Counter*, 5> redis_error_counters{};
@@ -188,8 +193,8 @@ struct metrics::impl {
           latency_buckets);
     }
     redis_histogram = &redis_seconds.Add({}, latency_buckets);
-    constexpr std::array<const char*, 5> error_kinds{"none", "unavailable", "timeout",
-                                                     "overloaded", "protocol"};
+    constexpr std::array<const char*, 5> error_kinds{"none", "unavailable", "timeout", "overloaded",
+                                                     "protocol"};
     for (std::size_t i = 1; i < error_kinds.size(); ++i) {
       redis_error_counters[i] = &redis_errors.Add({{"kind", error_kinds[i]}});
     }
@@ -279,15 +284,21 @@ void metrics::timer_fired(const routing::timer_note& note) {
     case kind::sla_breached:
       impl_->sla_breaches.Add({{"queue", note.queue}, {"target", note.label}}).Increment();
       break;
-    case kind::followup: impl_->followups.Add({}).Increment(); break;
-    case kind::resolved: impl_->auto_resolves.Add({{"reason", note.label}}).Increment(); break;
-    case kind::closed: impl_->auto_closes.Add({}).Increment(); break;
+    case kind::followup:
+      impl_->followups.Add({}).Increment();
+      break;
+    case kind::resolved:
+      impl_->auto_resolves.Add({{"reason", note.label}}).Increment();
+      break;
+    case kind::closed:
+      impl_->auto_closes.Add({}).Increment();
+      break;
   }
 }
 
 void metrics::waited(std::int64_t queued_at_ms, std::int64_t now_ms) {
-  impl_->wait_histogram->Observe(static_cast<double>(std::max<std::int64_t>(0, now_ms - queued_at_ms)) /
-                                 1000.0);
+  impl_->wait_histogram->Observe(
+      static_cast<double>(std::max<std::int64_t>(0, now_ms - queued_at_ms)) / 1000.0);
 }
 
 void metrics::agents_connected(std::int64_t delta) {
@@ -313,7 +324,9 @@ void metrics::update_shared_state(const routing::queue_stats& stats, std::int64_
     const prometheus::Labels labels{{"queue", q.name}};
     impl_->queue_depth.Add(labels).Set(static_cast<double>(q.depth));
     const double oldest =
-        q.oldest_enqueued_s ? std::max<double>(0, static_cast<double>(now_ms / 1000 - *q.oldest_enqueued_s)) : 0.0;
+        q.oldest_enqueued_s
+            ? std::max<double>(0, static_cast<double>(now_ms / 1000 - *q.oldest_enqueued_s))
+            : 0.0;
     impl_->queue_oldest.Add(labels).Set(oldest);
     impl_->queue_available.Add(labels).Set(static_cast<double>(q.agents_available));
     seen.insert(q.name);

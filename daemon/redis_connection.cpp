@@ -36,10 +36,14 @@ class redis_category_impl final : public boost::system::error_category {
   const char* name() const noexcept override { return "ticketd.redis"; }
   std::string message(int ev) const override {
     switch (static_cast<redis_errc>(ev)) {
-      case redis_errc::unavailable: return "not connected (reconnecting)";
-      case redis_errc::timeout: return "no answer within redis.timeout";
-      case redis_errc::overloaded: return "too many requests waiting for Redis (redis.max_pending)";
-      case redis_errc::protocol: return "Redis protocol error";
+      case redis_errc::unavailable:
+        return "not connected (reconnecting)";
+      case redis_errc::timeout:
+        return "no answer within redis.timeout";
+      case redis_errc::overloaded:
+        return "too many requests waiting for Redis (redis.max_pending)";
+      case redis_errc::protocol:
+        return "Redis protocol error";
     }
     return "unknown Redis error";
   }
@@ -58,9 +62,15 @@ resp_value* slot_for(const redisReadTask* task) {
 void* create_string(const redisReadTask* task, char* str, size_t len) {
   resp_value* v = slot_for(task);
   switch (task->type) {
-    case REDIS_REPLY_ERROR: v->type = resp_value::kind::error; break;
-    case REDIS_REPLY_STATUS: v->type = resp_value::kind::status; break;
-    default: v->type = resp_value::kind::string; break;
+    case REDIS_REPLY_ERROR:
+      v->type = resp_value::kind::error;
+      break;
+    case REDIS_REPLY_STATUS:
+      v->type = resp_value::kind::status;
+      break;
+    default:
+      v->type = resp_value::kind::string;
+      break;
   }
   v->str.assign(str, len);
   return v;
@@ -88,8 +98,8 @@ void* create_nil(const redisReadTask* task) {
 
 void free_object(void* obj) { delete static_cast<resp_value*>(obj); }
 
-redisReplyObjectFunctions reply_functions{create_string, create_array, create_integer,
-                                          create_nil, free_object};
+redisReplyObjectFunctions reply_functions{create_string, create_array, create_integer, create_nil,
+                                          free_object};
 
 struct reader_deleter {
   void operator()(redisReader* r) const { redisReaderFree(r); }
@@ -185,7 +195,8 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     });
     if (e.kind == config::redis_kind::tcp) {
       asio::ip::tcp::resolver resolver(ex);
-      auto [rec, results] = co_await resolver.async_resolve(e.host, std::to_string(e.port), use_tuple);
+      auto [rec, results] =
+          co_await resolver.async_resolve(e.host, std::to_string(e.port), use_tuple);
       ec = rec;
       if (!ec) {
         ec = asio::error::host_not_found;
@@ -371,9 +382,10 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
       if (st == state::stopped) break;
       teardown();
       if (ec && failures_logged++ % 20 == 0) {
-        log_warning("cannot reach Redis at {}: {} (retrying; requests get 503 meanwhile: check that "
-                    "Redis runs there, or redis.url)",
-                    describe(), ec.message());
+        log_warning(
+            "cannot reach Redis at {}: {} (retrying; requests get 503 meanwhile: check that "
+            "Redis runs there, or redis.url)",
+            describe(), ec.message());
       }
       if (!std::exchange(retry_requested, false)) {
         backoff_timer.expires_after(jittered(backoff));
@@ -483,8 +495,7 @@ asio::awaitable<std::vector<redis_result>> redis_connection::exec_all(
   return impl_->exec_all(cmds);
 }
 
-asio::awaitable<redis_result> redis_connection::exec_during_handshake(
-    const routing::command& cmd) {
+asio::awaitable<redis_result> redis_connection::exec_during_handshake(const routing::command& cmd) {
   return impl_->exec(cmd, true);
 }
 

@@ -17,8 +17,8 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -82,7 +82,8 @@ class redis_connection {
                                             std::optional<std::chrono::milliseconds> timeout = {});
   // Sends every command in one write and returns their replies in order: no round trip between
   // them, and nothing else of this connection runs in between (other clients of Redis may).
-  boost::asio::awaitable<std::vector<redis_result>> exec_all(std::span<const routing::command> cmds);
+  boost::asio::awaitable<std::vector<redis_result>> exec_all(
+      std::span<const routing::command> cmds);
 
   // Like exec, but allowed while the handshake runs (on_connect only).
   boost::asio::awaitable<redis_result> exec_during_handshake(const routing::command& cmd);

@@ -27,14 +27,19 @@ void notify(const std::string& message) {
 std::uint64_t monotonic_usec() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000U + static_cast<std::uint64_t>(ts.tv_nsec) / 1'000U;
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000U +
+         static_cast<std::uint64_t>(ts.tv_nsec) / 1'000U;
 }
 
 }  // namespace
 
 struct systemd_notifier::impl : std::enable_shared_from_this<impl> {
-  impl(asio::io_context& home, std::vector<asio::io_context*> workers, std::function<std::string()> status)
-      : timer(home), workers(std::move(workers)), status(std::move(status)), answered(this->workers.size()) {
+  impl(asio::io_context& home, std::vector<asio::io_context*> workers,
+       std::function<std::string()> status)
+      : timer(home),
+        workers(std::move(workers)),
+        status(std::move(status)),
+        answered(this->workers.size()) {
     std::uint64_t usec = 0;
     if (sd_watchdog_enabled(0, &usec) > 0) watchdog = std::chrono::microseconds(usec);
   }

@@ -36,8 +36,8 @@ ticket_store::result<resp_value> ticket_store::send(
 }
 
 ticket_store::result<resp_value> ticket_store::call(
-    const runtime& rt, const routing::command& cmd, std::string_view read_after,
-    resp_value* read, std::optional<std::chrono::milliseconds> timeout) {
+    const runtime& rt, const routing::command& cmd, std::string_view read_after, resp_value* read,
+    std::optional<std::chrono::milliseconds> timeout) {
   for (int attempt = 0;; ++attempt) {
     resp_value reply;
     if (read_after.empty()) {
@@ -45,8 +45,8 @@ ticket_store::result<resp_value> ticket_store::call(
       if (!r) co_return r.error();
       reply = std::move(*r);
     } else {
-      const std::array<routing::command, 2> both{
-          cmd, routing::ticket_get_command(rt.keys, read_after)};
+      const std::array<routing::command, 2> both{cmd,
+                                                 routing::ticket_get_command(rt.keys, read_after)};
       redis_connection& redis = *redis_[next_++ % redis_.size()];
       auto replies = co_await redis.exec_all(both);
       for (auto& r : replies) {
@@ -95,9 +95,11 @@ ticket_store::result<std::vector<routing::assignment>> ticket_store::remove(cons
   co_return std::move(done->assignments);
 }
 
-ticket_store::result<routing::ticket_result> ticket_store::act(
-    const runtime& rt, routing::ticket_action a, std::string_view id,
-    std::optional<std::int64_t> if_match, const routing::action_request& r) {
+ticket_store::result<routing::ticket_result> ticket_store::act(const runtime& rt,
+                                                               routing::ticket_action a,
+                                                               std::string_view id,
+                                                               std::optional<std::int64_t> if_match,
+                                                               const routing::action_request& r) {
   const bool needs_snapshot = routing::planner::needs_snapshot(a);
   for (int round = 0; round < max_stale_rounds; ++round) {
     std::optional<routing::ticket> snapshot;
@@ -168,14 +170,15 @@ ticket_store::result<routing::agent_result> ticket_store::set_agent_status(
 ticket_store::result<routing::agent_result> ticket_store::agent_presence(
     const runtime& rt, std::string_view id, int connections,
     std::optional<routing::agent_status> status) {
-  auto reply = co_await call(
-      rt, routing::agent_presence_call(rt.plan.base(now()), id, connections, status));
+  auto reply =
+      co_await call(rt, routing::agent_presence_call(rt.plan.base(now()), id, connections, status));
   if (!reply) co_return reply.error();
   co_return routing::decode_agent_reply(id, *reply);
 }
 
-ticket_store::result<std::vector<stream_event>> ticket_store::events_after(
-    const runtime& rt, std::string_view after, std::size_t count) {
+ticket_store::result<std::vector<stream_event>> ticket_store::events_after(const runtime& rt,
+                                                                           std::string_view after,
+                                                                           std::size_t count) {
   auto reply = co_await send(std::move(routing::command{"XRANGE"}
                                            .arg(rt.keys.key(routing::key_part::events))
                                            .arg("(" + std::string{after})
@@ -197,8 +200,8 @@ ticket_store::result<std::string> ticket_store::last_event_id(const runtime& rt)
 
 ticket_store::result<routing::queue_stats> ticket_store::queue_stats(
     const runtime& rt, std::optional<std::chrono::milliseconds> timeout) {
-  auto reply = co_await call(rt, routing::queue_stats_call(rt.plan.base(now()), rt.queue_names),
-                             {}, nullptr, timeout);
+  auto reply = co_await call(rt, routing::queue_stats_call(rt.plan.base(now()), rt.queue_names), {},
+                             nullptr, timeout);
   if (!reply) co_return reply.error();
   co_return routing::decode_queue_stats(rt.queue_names, *reply);
 }

@@ -57,8 +57,8 @@ class ticket_store {
   result<std::string> last_event_id(const runtime& rt);
 
   // `timeout`: a deadline shorter than the connection's (the metrics scrape uses one).
-  result<routing::queue_stats> queue_stats(
-      const runtime& rt, std::optional<std::chrono::milliseconds> timeout = {});
+  result<routing::queue_stats> queue_stats(const runtime& rt,
+                                           std::optional<std::chrono::milliseconds> timeout = {});
   result<routing::queue_head> queue_head(const runtime& rt, std::string_view queue,
                                          std::size_t limit);
   result<routing::verify_report> verify(const runtime& rt);

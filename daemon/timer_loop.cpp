@@ -75,7 +75,9 @@ timer_loop::timer_loop(asio::io_context& ioc, ticket_store& store, runtime_holde
 
 timer_loop::~timer_loop() = default;
 
-void timer_loop::start() { asio::co_spawn(impl_->sleeper.get_executor(), impl_->run(), asio::detached); }
+void timer_loop::start() {
+  asio::co_spawn(impl_->sleeper.get_executor(), impl_->run(), asio::detached);
+}
 
 void timer_loop::stop() {
   auto self = impl_;

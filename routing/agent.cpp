@@ -17,20 +17,41 @@ std::optional<agent> decode_agent(std::string_view id, const resp_value& reply) 
     const std::string_view name = fields.elements[i].str;
     const resp_value& value = fields.elements[i + 1];
     switch (field_code(name)) {
-      case field_code("n"): a.name = value.str; break;
+      case field_code("n"):
+        a.name = value.str;
+        break;
       case field_code("st"):
         a.status = parse_agent_status(value.str).value_or(agent_status::offline);
         break;
-      case field_code("qs"): a.queues = split_list(value.str); break;
-      case field_code("sk"): a.skills = split_list(value.str); break;
-      case field_code("qe"): a.effective_queues = split_list(value.str); break;
-      case field_code("m"): a.max_concurrent = static_cast<unsigned>(to_int(value)); break;
-      case field_code("l"): a.load = static_cast<unsigned>(to_int(value)); break;
-      case field_code("lt"): a.last_assigned_at = to_int(value); break;
-      case field_code("ss"): a.status_since = to_int(value); break;
-      case field_code("fx"): a.forced_excess = to_int(value) != 0; break;
-      case field_code("cn"): a.connections = to_int(value); break;
-      default: break;
+      case field_code("qs"):
+        a.queues = split_list(value.str);
+        break;
+      case field_code("sk"):
+        a.skills = split_list(value.str);
+        break;
+      case field_code("qe"):
+        a.effective_queues = split_list(value.str);
+        break;
+      case field_code("m"):
+        a.max_concurrent = static_cast<unsigned>(to_int(value));
+        break;
+      case field_code("l"):
+        a.load = static_cast<unsigned>(to_int(value));
+        break;
+      case field_code("lt"):
+        a.last_assigned_at = to_int(value);
+        break;
+      case field_code("ss"):
+        a.status_since = to_int(value);
+        break;
+      case field_code("fx"):
+        a.forced_excess = to_int(value) != 0;
+        break;
+      case field_code("cn"):
+        a.connections = to_int(value);
+        break;
+      default:
+        break;
     }
   }
   for (const auto& t : held.elements) a.tickets.push_back(t.str);

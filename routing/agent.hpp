@@ -15,7 +15,7 @@ struct agent {
   std::string id;
   std::string name;
   agent_status status = agent_status::offline;
-  std::vector<std::string> queues;            // as given
+  std::vector<std::string> queues;  // as given
   std::vector<std::string> skills;
   std::vector<std::string> effective_queues;  // queues plus those its skills route to
   std::optional<unsigned> max_concurrent;     // none: the configured default

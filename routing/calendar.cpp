@@ -64,8 +64,8 @@ business_calendar::business_calendar(const config::calendar_config& cfg)
   impl_->zone = date::locate_zone(cfg.timezone);  // throws std::runtime_error when unknown
   impl_->hours = cfg.hours;
   for (const auto& h : cfg.holidays) {
-    impl_->holidays.push_back(date::local_days{date::year{h.year} / date::month{h.month} /
-                                               date::day{h.day}});
+    impl_->holidays.push_back(
+        date::local_days{date::year{h.year} / date::month{h.month} / date::day{h.day}});
   }
   std::sort(impl_->holidays.begin(), impl_->holidays.end());
 }

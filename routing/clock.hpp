@@ -30,7 +30,9 @@ class manual_clock final : public clock {
   explicit manual_clock(std::int64_t start_ms) : now_(start_ms) {}
   std::int64_t now_ms() const override { return now_.load(std::memory_order_acquire); }
   void set(std::int64_t ms) { now_.store(ms, std::memory_order_release); }
-  void advance(std::chrono::milliseconds by) { now_.fetch_add(by.count(), std::memory_order_acq_rel); }
+  void advance(std::chrono::milliseconds by) {
+    now_.fetch_add(by.count(), std::memory_order_acq_rel);
+  }
 
  private:
   std::atomic<std::int64_t> now_;

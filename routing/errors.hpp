@@ -23,9 +23,9 @@ enum class errc {
   version_mismatch,
   payload_too_large,
   unavailable,
-  stale,     // internal: the ticket changed between a read and the function call; retried
+  stale,         // internal: the ticket changed between a read and the function call; retried
   unconfigured,  // internal: Redis lost this configuration's settings (flush); stored again
-  internal,  // a bug or a reply the decoder did not expect
+  internal,      // a bug or a reply the decoder did not expect
 };
 
 // The snake_case API code, e.g. "invalid_transition".

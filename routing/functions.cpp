@@ -124,8 +124,7 @@ command release_call(const call_base& b, const ticket_ref& t, std::string_view a
 
 command resolve_call(const call_base& b, const ticket_ref& t, std::string_view reason,
                      std::int64_t reopen_until, std::int64_t close_at) {
-  return std::move(
-      ticket_call(lua::fn::resolve, b, t).arg(reason).arg(reopen_until).arg(close_at));
+  return std::move(ticket_call(lua::fn::resolve, b, t).arg(reason).arg(reopen_until).arg(close_at));
 }
 
 command reopen_call(const call_base& b, const ticket_ref& t, const return_args& r) {
@@ -403,8 +402,8 @@ outcome<tick_result> decode_tick(const resp_value& reply) {
     return bad_reply("bad tick reply");
   }
   const auto& counts = reply.elements[0].elements;
-  return tick_result{to_int(counts[0]),     non_negative(counts[1]), to_int(counts[2]),
-                     to_int(counts[3]),     decode_notes(counts[4]),  decode_assignments(reply)};
+  return tick_result{to_int(counts[0]), non_negative(counts[1]), to_int(counts[2]),
+                     to_int(counts[3]), decode_notes(counts[4]), decode_assignments(reply)};
 }
 
 outcome<verify_report> decode_verify(const resp_value& reply) {

@@ -12,19 +12,19 @@
 namespace ticketd::routing {
 
 enum class key_part {
-  ticket,          // hash: one ticket
-  queue,           // zset: waiting tickets of a shared queue by rank
-  queue_age,       // zset: enqueue seconds that hold waiting tickets of a queue (oldest wait)
-  queue_age_count, // hash: how many waiting tickets of a queue entered in each second
-  queue_agents,    // zset: agents of a push queue that can take a ticket now, best first
-  personal_queue,  // zset: tickets waiting for one agent (affinity), by rank
-  agent,           // hash: one agent
-  held,            // set: tickets an agent holds (offered, assigned, pending, postponed)
-  agents,          // set: every agent id
-  timers,          // zset: due timers (member "<slot>|<ticket>") by due epoch ms
-  events,          // stream: the workspace's events
-  settings,        // hash: the configuration the workspace's data was last set up for
-  config,          // hash: one configuration's settings, by epoch (cfg:<epoch>)
+  ticket,           // hash: one ticket
+  queue,            // zset: waiting tickets of a shared queue by rank
+  queue_age,        // zset: enqueue seconds that hold waiting tickets of a queue (oldest wait)
+  queue_age_count,  // hash: how many waiting tickets of a queue entered in each second
+  queue_agents,     // zset: agents of a push queue that can take a ticket now, best first
+  personal_queue,   // zset: tickets waiting for one agent (affinity), by rank
+  agent,            // hash: one agent
+  held,             // set: tickets an agent holds (offered, assigned, pending, postponed)
+  agents,           // set: every agent id
+  timers,           // zset: due timers (member "<slot>|<ticket>") by due epoch ms
+  events,           // stream: the workspace's events
+  settings,         // hash: the configuration the workspace's data was last set up for
+  config,           // hash: one configuration's settings, by epoch (cfg:<epoch>)
 };
 
 // The suffix each part adds to the prefix; parts with an id end in ':'.

@@ -75,8 +75,7 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
     return q.error();
   }
   if (chosen.priority == nullptr) {
-    return field_error(errc::invalid_argument, "priority",
-                       "unknown priority '" + r.priority + "'");
+    return field_error(errc::invalid_argument, "priority", "unknown priority '" + r.priority + "'");
   }
   const std::int64_t created = r.created_at.value_or(now);
   if (created > now + max_clock_skew_ms) {
@@ -146,8 +145,7 @@ outcome<return_args> planner::returning(const ticket& t, std::int64_t now) const
   const auto [first_reply, next_reply] = resumed_reply_targets(t, now);
   return_args r;
   r.first_reply_due = first_reply;
-  r.next_reply_due =
-      earliest(earliest(t.next_reply_due, next_reply), sla_.add(now, p->next_reply));
+  r.next_reply_due = earliest(earliest(t.next_reply_due, next_reply), sla_.add(now, p->next_reply));
   r.resolution_due = carried(sla_, t.paused_resolution, t.paused_at, now, p->resolution.basis);
   ticket next = t;
   if (r.first_reply_due) next.first_reply_due = r.first_reply_due;
@@ -170,8 +168,8 @@ cadence planner::cadence_from(std::int64_t now) const {
   return c;
 }
 
-outcome<command> planner::escalate(const ticket_ref& ref, const action_request& r,
-                                   const ticket& t, std::int64_t now) const {
+outcome<command> planner::escalate(const ticket_ref& ref, const action_request& r, const ticket& t,
+                                   std::int64_t now) const {
   std::string_view target = r.queue;
   if (target.empty()) {
     const auto* current = cfg_.find_queue(t.queue);
@@ -190,7 +188,8 @@ outcome<command> planner::escalate(const ticket_ref& ref, const action_request& 
   if (!r.priority.empty()) {
     const auto* p = cfg_.find_priority(r.priority);
     if (p == nullptr) {
-      return field_error(errc::invalid_argument, "priority", "unknown priority '" + r.priority + "'");
+      return field_error(errc::invalid_argument, "priority",
+                         "unknown priority '" + r.priority + "'");
     }
     if (priority_index(cfg_, p->name) > priority_index(cfg_, t.priority)) {
       return field_error(errc::invalid_argument, "priority",
@@ -200,7 +199,8 @@ outcome<command> planner::escalate(const ticket_ref& ref, const action_request& 
     // new, shorter target (not from zero).
     e.priority = p->name;
     const auto* old = cfg_.find_priority(t.priority);
-    const auto moved = [&](std::optional<std::int64_t> due, config::span config::priority_config::*target,
+    const auto moved = [&](std::optional<std::int64_t> due,
+                           config::span config::priority_config::*target,
                            std::optional<std::int64_t> started) -> std::optional<std::int64_t> {
       if (!due) return std::nullopt;
       if (old != nullptr) return sla_.retarget(now, *due, old->*target, p->*target);
@@ -218,8 +218,8 @@ outcome<command> planner::escalate(const ticket_ref& ref, const action_request& 
   return escalate_call(base(now), ref, e);
 }
 
-std::array<std::optional<std::int64_t>, 2> planner::resumed_reply_targets(
-    const ticket& t, std::int64_t now) const {
+std::array<std::optional<std::int64_t>, 2> planner::resumed_reply_targets(const ticket& t,
+                                                                          std::int64_t now) const {
   return {carried(sla_, t.paused_first_reply, t.paused_at, now,
                   basis_of(t.priority, &config::priority_config::first_reply)),
           carried(sla_, t.paused_next_reply, t.paused_at, now,
@@ -236,21 +236,25 @@ config::time_basis planner::basis_of(std::string_view priority,
 outcome<command> planner::action(ticket_action a, std::string_view id,
                                  std::optional<std::int64_t> if_match, const action_request& r,
                                  const ticket* snapshot, std::int64_t now) const {
-  ticket_ref ref{id, if_match, snapshot != nullptr ? std::optional{snapshot->version} : std::nullopt};
+  ticket_ref ref{id, if_match,
+                 snapshot != nullptr ? std::optional{snapshot->version} : std::nullopt};
   const call_base b = base(now);
   if (needs_snapshot(a) && snapshot == nullptr) {
     return make_error(errc::internal, "planner: action needs the ticket's snapshot");
   }
   switch (a) {
-    case ticket_action::accept: return accept_call(b, ref, r.agent, r.token);
-    case ticket_action::reject: return reject_call(b, ref, r.agent, r.reason, r.token);
+    case ticket_action::accept:
+      return accept_call(b, ref, r.agent, r.token);
+    case ticket_action::reject:
+      return reject_call(b, ref, r.agent, r.reason, r.token);
     case ticket_action::reply:
       return reply_call(b, ref, r.agent, format_cadence(cadence_from(now)));
     case ticket_action::resolve:
       return resolve_call(b, ref, r.reason.empty() ? std::string_view{"agent"} : r.reason,
                           sla_.add(now, cfg_.lifecycle.reopen_window),
                           sla_.add(now, cfg_.lifecycle.close_after));
-    case ticket_action::close: return close_call(b, ref);
+    case ticket_action::close:
+      return close_call(b, ref);
     case ticket_action::reassign: {
       // Reassigning a postponed ticket ends its postponement: the reply targets run again from
       // now with the time they had left.
@@ -297,7 +301,8 @@ outcome<command> planner::action(ticket_action a, std::string_view id,
       if (!q) return q.error();
       return transfer_call(b, ref, (*q)->name, rank_in(**q, *snapshot, now));
     }
-    case ticket_action::escalate: return escalate(ref, r, *snapshot, now);
+    case ticket_action::escalate:
+      return escalate(ref, r, *snapshot, now);
   }
   return make_error(errc::internal, "planner: unknown action");
 }

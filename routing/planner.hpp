@@ -37,8 +37,9 @@ class planner {
   static bool needs_snapshot(ticket_action a);
 
   // `snapshot` is required when needs_snapshot(a).
-  outcome<command> action(ticket_action a, std::string_view id, std::optional<std::int64_t> if_match,
-                          const action_request& r, const ticket* snapshot, std::int64_t now) const;
+  outcome<command> action(ticket_action a, std::string_view id,
+                          std::optional<std::int64_t> if_match, const action_request& r,
+                          const ticket* snapshot, std::int64_t now) const;
 
   outcome<command> put_agent(std::string_view id, const agent_request& r, std::int64_t now) const;
 

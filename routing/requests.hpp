@@ -17,7 +17,7 @@ struct create_request {
   std::string queue;     // empty: from the routing rules
   std::string priority;  // empty: from the routing rules
   std::string channel;
-  std::vector<std::string> skills;  // sorted, unique
+  std::vector<std::string> skills;                              // sorted, unique
   std::vector<std::pair<std::string, std::string>> attributes;  // scalar text forms, by name
   std::string attributes_json;  // canonical (sorted keys), empty when none
   std::optional<std::int64_t> created_at;

@@ -14,7 +14,7 @@ struct resp_value {
 
   kind type = kind::nil;
   std::int64_t integer = 0;
-  std::string str;                  // string, status, error
+  std::string str;                   // string, status, error
   std::vector<resp_value> elements;  // array
 
   bool is_nil() const { return type == kind::nil; }

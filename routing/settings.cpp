@@ -15,9 +15,12 @@ std::string_view status_name(config::status_kind s) {
 
 std::string_view strategy_name(config::push_strategy s) {
   switch (s) {
-    case config::push_strategy::least_loaded: return "least_loaded";
-    case config::push_strategy::longest_idle: return "longest_idle";
-    case config::push_strategy::round_robin: return "round_robin";
+    case config::push_strategy::least_loaded:
+      return "least_loaded";
+    case config::push_strategy::longest_idle:
+      return "longest_idle";
+    case config::push_strategy::round_robin:
+      return "round_robin";
   }
   return "least_loaded";
 }

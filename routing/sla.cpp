@@ -47,7 +47,8 @@ std::int64_t sla_clock::retarget(std::int64_t now_ms, std::int64_t due_ms,
                                  const config::span& before, const config::span& after) const {
   if (due_ms <= now_ms) return due_ms;
   // Left under the new target: what was left, less what the new target is shorter by.
-  const std::int64_t left = remaining(now_ms, due_ms, before.basis) - (length(before) - length(after));
+  const std::int64_t left =
+      remaining(now_ms, due_ms, before.basis) - (length(before) - length(after));
   // The time already spent is over the new target: due that long ago (as wall time).
   if (left <= 0) return now_ms + left;
   return resume(now_ms, left, after.basis);

@@ -45,41 +45,102 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
         has_status = true;
         break;
       }
-      case field_code("q"): t.queue = text; break;
-      case field_code("qs"): shared_queues = text; break;
-      case field_code("pq"): t.personal_queue = text; break;
-      case field_code("p"): t.priority = text; break;
-      case field_code("ch"): t.channel = text; break;
-      case field_code("sk"): t.skills = split_list(text); break;
-      case field_code("at"): t.attributes_json = text; break;
-      case field_code("la"): t.last_agent = std::string{text}; break;
-      case field_code("r"): t.score = to_double(value); break;
-      case field_code("d1"): t.first_reply_due = to_int(value); break;
-      case field_code("d2"): t.next_reply_due = to_int(value); break;
-      case field_code("d3"): t.resolution_due = to_int(value); break;
-      case field_code("p1"): t.paused_first_reply = to_int(value); break;
-      case field_code("p2"): t.paused_next_reply = to_int(value); break;
-      case field_code("p3"): t.paused_resolution = to_int(value); break;
-      case field_code("ps"): t.paused_at = to_int(value); break;
-      case field_code("f1"): t.first_replied_at = to_int(value); break;
-      case field_code("cr"): t.last_customer_reply_at = to_int(value); break;
-      case field_code("br"): t.breached = split_list(text); break;
-      case field_code("fa"): t.followup_attempt = static_cast<int>(to_int(value)); break;
-      case field_code("ro"): t.reopens = static_cast<int>(to_int(value)); break;
-      case field_code("es"): t.escalated = to_int(value) != 0; break;
-      case field_code("v"): t.version = to_int(value); break;
-      case field_code("ca"): t.created_at = to_int(value); break;
+      case field_code("q"):
+        t.queue = text;
+        break;
+      case field_code("qs"):
+        shared_queues = text;
+        break;
+      case field_code("pq"):
+        t.personal_queue = text;
+        break;
+      case field_code("p"):
+        t.priority = text;
+        break;
+      case field_code("ch"):
+        t.channel = text;
+        break;
+      case field_code("sk"):
+        t.skills = split_list(text);
+        break;
+      case field_code("at"):
+        t.attributes_json = text;
+        break;
+      case field_code("la"):
+        t.last_agent = std::string{text};
+        break;
+      case field_code("r"):
+        t.score = to_double(value);
+        break;
+      case field_code("d1"):
+        t.first_reply_due = to_int(value);
+        break;
+      case field_code("d2"):
+        t.next_reply_due = to_int(value);
+        break;
+      case field_code("d3"):
+        t.resolution_due = to_int(value);
+        break;
+      case field_code("p1"):
+        t.paused_first_reply = to_int(value);
+        break;
+      case field_code("p2"):
+        t.paused_next_reply = to_int(value);
+        break;
+      case field_code("p3"):
+        t.paused_resolution = to_int(value);
+        break;
+      case field_code("ps"):
+        t.paused_at = to_int(value);
+        break;
+      case field_code("f1"):
+        t.first_replied_at = to_int(value);
+        break;
+      case field_code("cr"):
+        t.last_customer_reply_at = to_int(value);
+        break;
+      case field_code("br"):
+        t.breached = split_list(text);
+        break;
+      case field_code("fa"):
+        t.followup_attempt = static_cast<int>(to_int(value));
+        break;
+      case field_code("ro"):
+        t.reopens = static_cast<int>(to_int(value));
+        break;
+      case field_code("es"):
+        t.escalated = to_int(value) != 0;
+        break;
+      case field_code("v"):
+        t.version = to_int(value);
+        break;
+      case field_code("ca"):
+        t.created_at = to_int(value);
+        break;
       case field_code("ua"):
         t.updated_at = to_int(value);
         has_updated = true;
         break;
-      case field_code("qa"): t.queued_at = to_int(value); break;
-      case field_code("pu"): t.postponed_until = to_int(value); break;
-      case field_code("rz"): t.resolved_at = to_int(value); break;
-      case field_code("rw"): t.reopen_until = to_int(value); break;
-      case field_code("rr"): t.resolve_reason = text; break;
-      case field_code("fp"): t.fingerprint = text; break;
-      default: break;  // fields C++ does not show (timer kinds, wake rank, ...)
+      case field_code("qa"):
+        t.queued_at = to_int(value);
+        break;
+      case field_code("pu"):
+        t.postponed_until = to_int(value);
+        break;
+      case field_code("rz"):
+        t.resolved_at = to_int(value);
+        break;
+      case field_code("rw"):
+        t.reopen_until = to_int(value);
+        break;
+      case field_code("rr"):
+        t.resolve_reason = text;
+        break;
+      case field_code("fp"):
+        t.fingerprint = text;
+        break;
+      default:
+        break;  // fields C++ does not show (timer kinds, wake rank, ...)
     }
   }
   if (!has_status) return std::nullopt;

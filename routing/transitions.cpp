@@ -16,8 +16,9 @@ struct action_info {
 
 std::array<action_info, 12> build_table() {
   std::array<action_info, 12> t;
-  auto set = [&t](ticket_action a, std::string_view name,
-                  std::initializer_list<std::pair<ticket_status, std::vector<ticket_status>>> rows) {
+  auto set = [&t](
+                 ticket_action a, std::string_view name,
+                 std::initializer_list<std::pair<ticket_status, std::vector<ticket_status>>> rows) {
     auto& info = t[static_cast<std::size_t>(a)];
     info.name = name;
     for (const auto& [from, to] : rows) info.to[static_cast<std::size_t>(from)] = to;
@@ -30,16 +31,25 @@ std::array<action_info, 12> build_table() {
   // The customer wrote: back to the last agent when online (or its personal queue while it is
   // at capacity), else to the shared queue; inside the reopen window a resolved ticket reopens.
   set(ticket_action::customer_reply, "customer-reply",
-      {{pending, {assigned, queued}}, {postponed, {assigned, queued}}, {resolved, {assigned, queued}}});
+      {{pending, {assigned, queued}},
+       {postponed, {assigned, queued}},
+       {resolved, {assigned, queued}}});
   set(ticket_action::postpone, "postpone", {{assigned, {postponed}}});
   set(ticket_action::release, "release", {{assigned, {queued}}});
   set(ticket_action::resolve, "resolve",
-      {{queued, {resolved}}, {offered, {resolved}}, {assigned, {resolved}}, {pending, {resolved}},
+      {{queued, {resolved}},
+       {offered, {resolved}},
+       {assigned, {resolved}},
+       {pending, {resolved}},
        {postponed, {resolved}}});
   set(ticket_action::reopen, "reopen", {{resolved, {assigned, queued}}});
   set(ticket_action::close, "close",
-      {{queued, {closed}}, {offered, {closed}}, {assigned, {closed}}, {pending, {closed}},
-       {postponed, {closed}}, {resolved, {closed}}});
+      {{queued, {closed}},
+       {offered, {closed}},
+       {assigned, {closed}},
+       {pending, {closed}},
+       {postponed, {closed}},
+       {resolved, {closed}}});
   // Moving work between teams: only while it waits for an agent or an agent owes the move.
   set(ticket_action::transfer, "transfer",
       {{queued, {queued}}, {offered, {queued}}, {assigned, {queued}}});
@@ -47,7 +57,10 @@ std::array<action_info, 12> build_table() {
       {{queued, {queued}}, {offered, {queued}}, {assigned, {queued}}});
   // A supervisor puts any open ticket on a named agent; its lifecycle restarts as assigned.
   set(ticket_action::reassign, "reassign",
-      {{queued, {assigned}}, {offered, {assigned}}, {assigned, {assigned}}, {pending, {assigned}},
+      {{queued, {assigned}},
+       {offered, {assigned}},
+       {assigned, {assigned}},
+       {pending, {assigned}},
        {postponed, {assigned}}});
   return t;
 }

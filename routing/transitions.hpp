@@ -27,10 +27,10 @@ enum class ticket_action {
 };
 
 inline constexpr ticket_action all_ticket_actions[] = {
-    ticket_action::accept,   ticket_action::reject,         ticket_action::reply,
+    ticket_action::accept,         ticket_action::reject,   ticket_action::reply,
     ticket_action::customer_reply, ticket_action::postpone, ticket_action::release,
-    ticket_action::resolve,  ticket_action::reopen,         ticket_action::close,
-    ticket_action::transfer, ticket_action::escalate,       ticket_action::reassign};
+    ticket_action::resolve,        ticket_action::reopen,   ticket_action::close,
+    ticket_action::transfer,       ticket_action::escalate, ticket_action::reassign};
 
 // The path segment of POST /v1/tickets/{id}/{action}, e.g. "customer-reply".
 std::string_view to_string(ticket_action a);

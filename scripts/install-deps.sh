@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libhiredis-dev libyaml-cpp-dev prometheus-cpp-dev
   libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev
   redis-server redis-tools curl
-  clang-14 libclang-rt-14-dev prometheus systemd dpkg-dev
+  clang-14 clang-format-14 libclang-rt-14-dev prometheus systemd dpkg-dev
 )
 
 missing=()

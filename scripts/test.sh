@@ -11,6 +11,11 @@ cd "$(dirname "$0")/.."
 mode="${1:-all}"
 scripts/install-deps.sh
 
+if [ "$mode" = all ]; then
+  # The code follows .clang-format (a second or two; fails before anything builds).
+  scripts/check-format.sh
+fi
+
 # Integration tests start their own redis-server and ticketd processes on unix sockets and
 # port 0, so they may run side by side.
 run_tests() { ctest --test-dir "$1" --output-on-failure -j "${TICKETD_JOBS:-2}"; }

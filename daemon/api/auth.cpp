@@ -66,10 +66,12 @@ access authorize(const config::token_config& token, route_id route, std::string_
                  std::string_view action) {
   if (is_operations(route)) return access::allowed;
   switch (token.role) {
-    case config::token_role::admin: return access::allowed;
+    case config::token_role::admin:
+      return access::allowed;
     case config::token_role::backend:
       return is_admin_only(route) ? access::forbidden : access::allowed;
-    case config::token_role::agent: break;
+    case config::token_role::agent:
+      break;
   }
   switch (route) {
     case route_id::agent_next:
@@ -77,12 +79,15 @@ access authorize(const config::token_config& token, route_id route, std::string_
     case route_id::agent_status:
     case route_id::agent_get:
       return path_agent == token.agent ? access::allowed : access::forbidden;
-    case route_id::ticket_get: return access::as_agent;
+    case route_id::ticket_get:
+      return access::as_agent;
     case route_id::ticket_action:
       return is_agent_action(action) ? access::as_agent : access::forbidden;
     case route_id::not_found:
-    case route_id::method_not_allowed: return access::allowed;  // answered as such
-    default: return access::forbidden;
+    case route_id::method_not_allowed:
+      return access::allowed;  // answered as such
+    default:
+      return access::forbidden;
   }
 }
 

@@ -26,19 +26,29 @@ std::string_view retry_after(errc code) {
 
 int http_status(errc code) {
   switch (code) {
-    case errc::invalid_argument: return 400;
-    case errc::unauthenticated: return 401;
-    case errc::forbidden: return 403;
-    case errc::not_found: return 404;
+    case errc::invalid_argument:
+      return 400;
+    case errc::unauthenticated:
+      return 401;
+    case errc::forbidden:
+      return 403;
+    case errc::not_found:
+      return 404;
     case errc::invalid_transition:
     case errc::capacity_exceeded:
     case errc::conflict:
-    case errc::stale: return 409;
-    case errc::unconfigured: return 503;
-    case errc::version_mismatch: return 412;
-    case errc::payload_too_large: return 413;
-    case errc::unavailable: return 503;
-    case errc::internal: return 500;
+    case errc::stale:
+      return 409;
+    case errc::unconfigured:
+      return 503;
+    case errc::version_mismatch:
+      return 412;
+    case errc::payload_too_large:
+      return 413;
+    case errc::unavailable:
+      return 503;
+    case errc::internal:
+      return 500;
   }
   return 500;
 }
@@ -47,7 +57,8 @@ std::string describe(const routing::error& e) {
   if (!e.message.empty()) return e.message;
   switch (e.code) {
     case errc::invalid_transition:
-      return "this action is not allowed while the ticket is " + detail_or(e, "status", "in its status");
+      return "this action is not allowed while the ticket is " +
+             detail_or(e, "status", "in its status");
     case errc::capacity_exceeded:
       return "the agent is at capacity (" + detail_or(e, "load", "?") + " of " +
              detail_or(e, "max", "?") + " tickets)";
@@ -71,14 +82,22 @@ std::string describe(const routing::error& e) {
       if (reason == "offer_token") return "the offer token is stale";
       return "the request conflicts with the ticket's state";
     }
-    case errc::stale: return "the ticket kept changing; try again";
-    case errc::unconfigured: return "Redis lost the configuration; try again";
-    case errc::unavailable: return "Redis is unavailable; try again shortly";
-    case errc::payload_too_large: return "the request body is too large";
-    case errc::unauthenticated: return "a valid bearer token is required";
-    case errc::forbidden: return "this token may not do that";
-    case errc::invalid_argument: return "invalid request";
-    case errc::internal: return "internal error";
+    case errc::stale:
+      return "the ticket kept changing; try again";
+    case errc::unconfigured:
+      return "Redis lost the configuration; try again";
+    case errc::unavailable:
+      return "Redis is unavailable; try again shortly";
+    case errc::payload_too_large:
+      return "the request body is too large";
+    case errc::unauthenticated:
+      return "a valid bearer token is required";
+    case errc::forbidden:
+      return "this token may not do that";
+    case errc::invalid_argument:
+      return "invalid request";
+    case errc::internal:
+      return "internal error";
   }
   return "error";
 }

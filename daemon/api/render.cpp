@@ -104,8 +104,8 @@ void write_ticket(json_writer& w, const routing::ticket& t, const config::config
   w.key("created_at").timestamp(t.created_at);
   w.key("updated_at").timestamp(t.updated_at);
   w.key("queued_at").timestamp(t.queued_at);
-  w.key("postponed_until").optional_timestamp(
-      t.status == ticket_status::postponed ? t.postponed_until : std::nullopt);
+  w.key("postponed_until")
+      .optional_timestamp(t.status == ticket_status::postponed ? t.postponed_until : std::nullopt);
   w.key("resolved_at").optional_timestamp(t.resolved_at);
   w.key("reopen_until").optional_timestamp(t.reopen_until);
   w.key("resolution_reason");
@@ -177,9 +177,9 @@ std::string queues_json(const routing::queue_stats& stats, const config::config&
     w.key("oldest_wait_s");
     write_optional_number(w, wait_seconds(q.oldest_enqueued_s, now_ms));
     w.key("next_rank");
-    write_optional_number(w, q.head_score ? std::optional<std::int64_t>{
-                                                routing::rank_of_score(*q.head_score)}
-                                          : std::nullopt);
+    write_optional_number(
+        w, q.head_score ? std::optional<std::int64_t>{routing::rank_of_score(*q.head_score)}
+                        : std::nullopt);
     w.field("agents_online", q.agents_online);
     w.field("agents_available", q.agents_available);
     w.field("mode", mode_name(qc != nullptr ? qc->mode : config::queue_mode::pull));

@@ -15,11 +15,11 @@
 
 namespace ticketd::daemon::api {
 namespace json = boost::json;
-using routing::error;
-using routing::errc;
 using routing::action_request;
 using routing::agent_request;
 using routing::create_request;
+using routing::errc;
+using routing::error;
 
 namespace {
 
@@ -109,15 +109,16 @@ std::optional<error> read_time(fields& f, std::string_view name, std::optional<s
   if (f.find(name) == nullptr) return std::nullopt;
   out = routing::parse_rfc3339(text);
   if (!out) {
-    return invalid_argument(name, std::string{name} +
-                                      " must be an RFC 3339 time such as 2026-11-22T10:00:00Z");
+    return invalid_argument(
+        name, std::string{name} + " must be an RFC 3339 time such as 2026-11-22T10:00:00Z");
   }
   return std::nullopt;
 }
 
 // Parses the body as one JSON object (an empty body is an empty object).
 routing::outcome<json::value> parse_object(std::string_view body) {
-  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::value(json::object{});
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return json::value(json::object{});
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
   if (ec) return invalid_argument("body", "the body is not valid JSON: " + ec.message());
@@ -259,7 +260,8 @@ routing::outcome<agent_frame> parse_agent_frame(std::string_view text) {
   return out;
 }
 
-routing::outcome<action_request> parse_action(routing::ticket_action action, std::string_view body) {
+routing::outcome<action_request> parse_action(routing::ticket_action action,
+                                              std::string_view body) {
   using routing::ticket_action;
   auto parsed = parse_object(body);
   if (!parsed) return parsed.error();
@@ -326,9 +328,12 @@ routing::outcome<agent_request> parse_agent(std::string_view body) {
   if (auto e = read_id_list(f, "queues", r.queues)) return *e;
   if (auto e = read_id_list(f, "skills", r.skills)) return *e;
   if (const auto* v = f.find("max_concurrent")) {
-    const auto n = v->is_int64() ? v->get_int64() : v->is_uint64() ? static_cast<std::int64_t>(v->get_uint64()) : -1;
+    const auto n = v->is_int64()    ? v->get_int64()
+                   : v->is_uint64() ? static_cast<std::int64_t>(v->get_uint64())
+                                    : -1;
     if (n < 1 || n > 10000) {
-      return invalid_argument("max_concurrent", "max_concurrent must be an integer from 1 to 10000");
+      return invalid_argument("max_concurrent",
+                              "max_concurrent must be an integer from 1 to 10000");
     }
     r.max_concurrent = static_cast<unsigned>(n);
   }

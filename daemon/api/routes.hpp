@@ -31,7 +31,8 @@ enum class route_id {
   not_found,           // no such path
   method_not_allowed,  // the path exists, with other methods
 };
-inline constexpr std::size_t route_count = static_cast<std::size_t>(route_id::method_not_allowed) + 1;
+inline constexpr std::size_t route_count =
+    static_cast<std::size_t>(route_id::method_not_allowed) + 1;
 
 std::string_view route_label(route_id r);
 

@@ -38,8 +38,8 @@ http_response failure(const routing::error& e) {
 }
 
 routing::error not_found(std::string_view kind, std::string_view id) {
-  routing::error e = routing::make_error(errc::not_found, "no " + std::string{kind} + " '" +
-                                                              std::string{id} + "'");
+  routing::error e = routing::make_error(errc::not_found,
+                                         "no " + std::string{kind} + " '" + std::string{id} + "'");
   e.details.emplace_back(std::string{kind}, std::string{id});
   return e;
 }
@@ -63,14 +63,21 @@ struct service::call {
 
 service::service(std::vector<ticket_store*> stores, runtime_holder& runtime, metrics& m,
                  event_hub& hub, service_hooks hooks)
-    : stores_(std::move(stores)), runtime_(runtime), metrics_(m), hub_(hub),
+    : stores_(std::move(stores)),
+      runtime_(runtime),
+      metrics_(m),
+      hub_(hub),
       hooks_(std::move(hooks)) {}
 
 boost::asio::awaitable<http_response> service::handle(const http_request& request) {
   const auto started = std::chrono::steady_clock::now();
   const auto target = split_target(request.target);
-  call c{request, match_route(request.method, target.path), target, runtime_.get(),
-         *stores_.at(request.worker), {}};
+  call c{request,
+         match_route(request.method, target.path),
+         target,
+         runtime_.get(),
+         *stores_.at(request.worker),
+         {}};
   http_response response;
   try {
     response = co_await dispatch(c);
@@ -97,34 +104,52 @@ service::reply service::dispatch(call& c) {
       co_return r;
     }
     switch (authorize(*token, c.route.route, c.route.id, c.route.action)) {
-      case access::allowed: break;
-      case access::as_agent: c.as_agent = token->agent; break;
+      case access::allowed:
+        break;
+      case access::as_agent:
+        c.as_agent = token->agent;
+        break;
       case access::forbidden:
         co_return failure(routing::make_error(
-            errc::forbidden, "token '" + token->name + "' may not use " +
-                                 std::string{route_label(c.route.route)}));
+            errc::forbidden,
+            "token '" + token->name + "' may not use " + std::string{route_label(c.route.route)}));
     }
   }
   switch (c.route.route) {
-    case route_id::healthz: co_return json(200, R"({"status":"ok"})");
+    case route_id::healthz:
+      co_return json(200, R"({"status":"ok"})");
     case route_id::readyz:
       if (hooks_.ready && hooks_.ready()) co_return json(200, R"({"ready":true})");
-      co_return failure(routing::make_error(errc::unavailable,
-                                            "Redis is unreachable or the functions are not loaded"));
-    case route_id::metrics: co_return co_await metrics_text(c);
-    case route_id::ticket_create: co_return co_await create_ticket(c);
-    case route_id::ticket_get: co_return co_await get_ticket(c);
-    case route_id::ticket_delete: co_return co_await delete_ticket(c);
-    case route_id::ticket_action: co_return co_await ticket_action(c);
-    case route_id::agent_put: co_return co_await put_agent(c);
-    case route_id::agent_get: co_return co_await get_agent(c);
-    case route_id::agent_status: co_return co_await agent_status(c);
-    case route_id::agent_next: co_return co_await agent_next(c);
-    case route_id::queues_list: co_return co_await list_queues(c);
-    case route_id::queue_get: co_return co_await get_queue(c);
-    case route_id::admin_verify: co_return co_await verify(c);
-    case route_id::admin_reload: co_return reload();
-    case route_id::admin_clock: co_return co_await move_clock(c);
+      co_return failure(routing::make_error(
+          errc::unavailable, "Redis is unreachable or the functions are not loaded"));
+    case route_id::metrics:
+      co_return co_await metrics_text(c);
+    case route_id::ticket_create:
+      co_return co_await create_ticket(c);
+    case route_id::ticket_get:
+      co_return co_await get_ticket(c);
+    case route_id::ticket_delete:
+      co_return co_await delete_ticket(c);
+    case route_id::ticket_action:
+      co_return co_await ticket_action(c);
+    case route_id::agent_put:
+      co_return co_await put_agent(c);
+    case route_id::agent_get:
+      co_return co_await get_agent(c);
+    case route_id::agent_status:
+      co_return co_await agent_status(c);
+    case route_id::agent_next:
+      co_return co_await agent_next(c);
+    case route_id::queues_list:
+      co_return co_await list_queues(c);
+    case route_id::queue_get:
+      co_return co_await get_queue(c);
+    case route_id::admin_verify:
+      co_return co_await verify(c);
+    case route_id::admin_reload:
+      co_return reload();
+    case route_id::admin_clock:
+      co_return co_await move_clock(c);
     case route_id::method_not_allowed: {
       http_response r = json(405, error_body(routing::make_error(
                                       errc::invalid_argument,
@@ -132,11 +157,15 @@ service::reply service::dispatch(call& c) {
       r.headers.emplace_back("Allow", std::string{c.route.allow});
       co_return r;
     }
-    case route_id::agent_stream: co_return co_await agent_stream(c);
-    case route_id::events: co_return co_await events(c);
-    case route_id::not_found: break;
+    case route_id::agent_stream:
+      co_return co_await agent_stream(c);
+    case route_id::events:
+      co_return co_await events(c);
+    case route_id::not_found:
+      break;
   }
-  co_return failure(routing::make_error(errc::not_found, "no such path: " + std::string{c.target.path}));
+  co_return failure(
+      routing::make_error(errc::not_found, "no such path: " + std::string{c.target.path}));
 }
 
 service::reply service::create_ticket(call& c) {
@@ -158,7 +187,8 @@ service::reply service::get_ticket(call& c) {
   auto t = co_await c.store.get(*c.rt, c.route.id);
   if (!t) co_return failure(t.error());
   if (!c.as_agent.empty() && t->assignee != c.as_agent) {
-    co_return failure(routing::make_error(errc::forbidden, "an agent token reads only the tickets its agent holds"));
+    co_return failure(routing::make_error(errc::forbidden,
+                                          "an agent token reads only the tickets its agent holds"));
   }
   co_return json(200, ticket_json(*t, *c.rt->cfg));
 }
@@ -179,14 +209,15 @@ service::reply service::ticket_action(call& c) {
   if (auto e = check_id("ticket", c.route.id)) co_return failure(*e);
   const auto action = routing::parse_ticket_action(c.route.action);
   if (!action) {
-    co_return failure(routing::make_error(errc::not_found,
-                                          "no ticket action '" + std::string{c.route.action} + "'"));
+    co_return failure(routing::make_error(
+        errc::not_found, "no ticket action '" + std::string{c.route.action} + "'"));
   }
   std::optional<std::int64_t> if_match;
   if (!c.request.if_match.empty()) {
     if_match = parse_if_match(c.request.if_match);
     if (!if_match) {
-      co_return failure(invalid_argument("If-Match", "If-Match must be the ticket's version number"));
+      co_return failure(
+          invalid_argument("If-Match", "If-Match must be the ticket's version number"));
     }
   }
   auto req = parse_action(*action, c.request.body);
@@ -195,7 +226,8 @@ service::reply service::ticket_action(call& c) {
     // An agent acts as itself: the functions then check it holds (or was offered) the ticket.
     if (req->agent.empty()) req->agent = std::string{c.as_agent};
     if (req->agent != c.as_agent) {
-      co_return failure(routing::make_error(errc::forbidden, "an agent token acts only for its own agent"));
+      co_return failure(
+          routing::make_error(errc::forbidden, "an agent token acts only for its own agent"));
     }
   }
   auto t = co_await c.store.act(*c.rt, *action, c.route.id, if_match, *req);
@@ -246,7 +278,8 @@ service::reply service::agent_next(call& c) {
 service::reply service::agent_stream(call& c) {
   if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
   if (!c.request.websocket_upgrade) {
-    http_response r = failure(invalid_argument("Upgrade", "this path is a WebSocket: send an Upgrade: websocket handshake"));
+    http_response r = failure(invalid_argument(
+        "Upgrade", "this path is a WebSocket: send an Upgrade: websocket handshake"));
     r.status = 426;
     r.headers.emplace_back("Upgrade", "websocket");
     co_return r;
@@ -263,7 +296,9 @@ service::reply service::events(call& c) {
   std::string_view after = c.request.last_event_id;
   if (auto q = query_param(c.target.query, "after")) after = *q;
   if (!after.empty() && !parse_stream_id(after)) {
-    co_return failure(invalid_argument("after", "Last-Event-ID and after must be an event id such as 1795424400000-0, or 0 for every event held"));
+    co_return failure(invalid_argument("after",
+                                       "Last-Event-ID and after must be an event id such as "
+                                       "1795424400000-0, or 0 for every event held"));
   }
   // Fail now rather than after the head when Redis is away.
   if (hooks_.ready && !hooks_.ready()) {
@@ -290,7 +325,8 @@ service::reply service::list_queues(call& c) {
 
 service::reply service::get_queue(call& c) {
   if (auto e = check_id("queue", c.route.id)) co_return failure(*e);
-  if (c.rt->cfg->find_queue(c.route.id) == nullptr) co_return failure(not_found("queue", c.route.id));
+  if (c.rt->cfg->find_queue(c.route.id) == nullptr)
+    co_return failure(not_found("queue", c.route.id));
   std::size_t limit = default_queue_limit;
   if (auto text = query_param(c.target.query, "limit")) {
     const auto r = std::from_chars(text->data(), text->data() + text->size(), limit);

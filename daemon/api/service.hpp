@@ -19,8 +19,8 @@ namespace ticketd::daemon::api {
 
 struct reload_result {
   bool ok = false;
-  std::vector<std::string> errors;    // the file's errors when refused
-  std::vector<std::string> restart;   // changed settings that need a restart to apply
+  std::vector<std::string> errors;   // the file's errors when refused
+  std::vector<std::string> restart;  // changed settings that need a restart to apply
 };
 
 struct service_hooks {

@@ -32,7 +32,10 @@ std::string error_frame(std::string_view action, std::string_view ticket, const 
   w.begin_object().field("type", "error");
   if (!action.empty()) w.field("action", action);
   if (!ticket.empty()) w.field("ticket", ticket);
-  w.key("error").begin_object().field("code", routing::code_name(e.code)).field("message", e.message);
+  w.key("error")
+      .begin_object()
+      .field("code", routing::code_name(e.code))
+      .field("message", e.message);
   w.end_object().end_object();
   return out;
 }
@@ -67,7 +70,8 @@ class agent_session final : public agent_channel,
     }
     w.end_object();
     if (send_) send_(std::move(hello));
-    if (!r) log_warning("agent {} connected but Redis did not record it: {}", agent_, r.error().message);
+    if (!r)
+      log_warning("agent {} connected but Redis did not record it: {}", agent_, r.error().message);
   }
 
   asio::awaitable<std::string> received(std::string text) override {
@@ -99,7 +103,8 @@ class agent_session final : public agent_channel,
     if (r) {
       record_pushes(metrics_, r->assignments, store_.now());
     } else {
-      log_warning("agent {} disconnected but Redis did not record it: {}", agent_, r.error().message);
+      log_warning("agent {} disconnected but Redis did not record it: {}", agent_,
+                  r.error().message);
     }
   }
 

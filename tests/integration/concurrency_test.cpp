@@ -27,9 +27,13 @@ std::string shared_config(const std::string& url) {
          "server:\n"
          "  listen: 127.0.0.1:0\n"
          "redis:\n"
-         "  url: " + url + "\n"
+         "  url: " +
+         url +
+         "\n"
          "agents:\n"
-         "  max_concurrent: " + std::to_string(max_concurrent) + "\n"
+         "  max_concurrent: " +
+         std::to_string(max_concurrent) +
+         "\n"
          "queues:\n"
          "  general: {mode: pull, wait_weight: 1}\n"
          "defaults: {queue: general, priority: normal}\n";
@@ -50,8 +54,11 @@ TEST(Concurrency, TwoDaemonsEightAgentsNeverExceedCapacityOrDoubleAssign) {
     http_client setup(a.port());
     ASSERT_TRUE(eventually([&] { return setup.get("/readyz").status == 200; }));
     for (int g = 0; g < agents; ++g) {
-      ASSERT_EQ(setup.put("/v1/agents/agent-" + std::to_string(g),
-                          R"({"queues":["general"],"status":"online"})").status, 200);
+      ASSERT_EQ(setup
+                    .put("/v1/agents/agent-" + std::to_string(g),
+                         R"({"queues":["general"],"status":"online"})")
+                    .status,
+                200);
     }
   }
 
@@ -68,7 +75,8 @@ TEST(Concurrency, TwoDaemonsEightAgentsNeverExceedCapacityOrDoubleAssign) {
     threads.emplace_back([&, w] {
       http_client c(ports[w]);
       for (int i = w; i < tickets; i += 2) {
-        if (c.post("/v1/tickets", R"({"id":"T-)" + std::to_string(i) + R"("})").status != 201) ++failures;
+        if (c.post("/v1/tickets", R"({"id":"T-)" + std::to_string(i) + R"("})").status != 201)
+          ++failures;
       }
     });
   }

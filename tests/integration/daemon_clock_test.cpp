@@ -19,7 +19,9 @@ std::string clock_config(const std::string& url) {
          "server:\n"
          "  listen: 127.0.0.1:0\n"
          "redis:\n"
-         "  url: " + url + "\n"
+         "  url: " +
+         url +
+         "\n"
          "sla: {warn_before: 15m}\n"
          "queues:\n"
          "  general: {mode: pull}\n"
@@ -50,7 +52,8 @@ TEST(DaemonClocks, TimersDueWhileEveryDaemonWasDownFireAtTheNextStart) {
   redis_server redis;
   redis_client check(redis.socket());
   {
-    daemon_process first(daemon_options{clock_config(redis.url()), true, "2026-11-23T09:00:00Z", {}});
+    daemon_process first(
+        daemon_options{clock_config(redis.url()), true, "2026-11-23T09:00:00Z", {}});
     http_client c(first.port());
     create_tickets(c, 20);
     ASSERT_EQ(first.terminate(), 0) << first.log();
@@ -58,8 +61,7 @@ TEST(DaemonClocks, TimersDueWhileEveryDaemonWasDownFireAtTheNextStart) {
   EXPECT_EQ(count_events(check, "sla.breached"), 0u);
   // Nobody ran while the warnings (09:45) and breaches (10:00) fell due.
   daemon_process later(daemon_options{clock_config(redis.url()), true, "2026-11-23T10:30:00Z", {}});
-  ASSERT_TRUE(eventually([&] { return count_events(check, "sla.breached") == 20; }))
-      << later.log();
+  ASSERT_TRUE(eventually([&] { return count_events(check, "sla.breached") == 20; })) << later.log();
   // A warning that falls due with its breach is not sent late: only the breach is.
   EXPECT_EQ(count_events(check, "sla.warning"), 0u);
   http_client c(later.port());
@@ -99,8 +101,9 @@ TEST(DaemonClocks, TwoDaemonsFireEachTimerExactlyOnce) {
   const std::string series = R"(ticketd_sla_breaches_total{queue="general",target="first_reply"})";
   http_client ca(a.port());
   http_client cb(b.port());
-  EXPECT_EQ(metric_value(ca.get("/metrics").body, series) + metric_value(cb.get("/metrics").body, series),
-            tickets);
+  EXPECT_EQ(
+      metric_value(ca.get("/metrics").body, series) + metric_value(cb.get("/metrics").body, series),
+      tickets);
   EXPECT_EQ(a.terminate(), 0);
   EXPECT_EQ(b.terminate(), 0);
 }

@@ -5,9 +5,9 @@
 #include <signal.h>
 
 #include <fstream>
-#include <thread>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <boost/json/serialize.hpp>
 
@@ -27,7 +27,9 @@ std::string config_for(const std::string& redis_url, const std::string& extra = 
          "  threads: 2\n"
          "  body_limit: 4KiB\n"
          "redis:\n"
-         "  url: " + redis_url + "\n"
+         "  url: " +
+         redis_url +
+         "\n"
          "  timeout: 500ms\n"
          "agents:\n"
          "  max_concurrent: 2\n"
@@ -39,14 +41,16 @@ std::string config_for(const std::string& redis_url, const std::string& extra = 
          "routing:\n"
          "  - when: {channel: phone}\n"
          "    priority: urgent\n"
-         "defaults: {queue: general, priority: normal}\n" + extra;
+         "defaults: {queue: general, priority: normal}\n" +
+         extra;
 }
 
 class DaemonHttp : public ::testing::Test {
  protected:
   void SetUp() override {
     redis_client(shared_redis().socket()).command({"FLUSHALL"});
-    daemon_ = std::make_unique<daemon_process>(daemon_options{config_for(shared_redis().url()), manual_clock_, clock_start_, {}});
+    daemon_ = std::make_unique<daemon_process>(
+        daemon_options{config_for(shared_redis().url()), manual_clock_, clock_start_, {}});
     client_ = std::make_unique<http_client>(daemon_->port());
     ASSERT_TRUE(eventually([&] { return client_->get("/readyz").status == 200; }));
   }
@@ -62,8 +66,9 @@ class DaemonHttp : public ::testing::Test {
     return client_->post("/v1/tickets/" + id + "/" + action, body);
   }
   void agent(const std::string& id, int max = 2, const std::string& status = "online") {
-    auto r = client_->put("/v1/agents/" + id, R"({"name":")" + id + R"(","queues":["general"],"max_concurrent":)" +
-                                                  std::to_string(max) + R"(,"status":")" + status + R"("})");
+    auto r = client_->put("/v1/agents/" + id,
+                          R"({"name":")" + id + R"(","queues":["general"],"max_concurrent":)" +
+                              std::to_string(max) + R"(,"status":")" + status + R"("})");
     ASSERT_EQ(r.status, 200) << r.body;
   }
 
@@ -75,7 +80,8 @@ class DaemonHttp : public ::testing::Test {
 
 TEST_F(DaemonHttp, HelpdeskDrivesATicketFromNewToResolved) {
   agent("ada");
-  auto created = create(R"({"id":"T-1001","channel":"phone","skills":["spanish"],"attributes":{"brand":"acme","tier":2}})");
+  auto created = create(
+      R"({"id":"T-1001","channel":"phone","skills":["spanish"],"attributes":{"brand":"acme","tier":2}})");
   ASSERT_EQ(created.status, 201) << created.body;
   auto t = created.json();
   EXPECT_EQ(json_str(t, "status"), "queued");
@@ -86,7 +92,8 @@ TEST_F(DaemonHttp, HelpdeskDrivesATicketFromNewToResolved) {
   EXPECT_TRUE(t.at("rank").is_int64());
   EXPECT_FALSE(json_str(t.at("sla"), "first_reply_due").empty());
 
-  auto again = create(R"({"id":"T-1001","channel":"phone","attributes":{"tier":2,"brand":"acme"},"skills":["spanish"]})");
+  auto again = create(
+      R"({"id":"T-1001","channel":"phone","attributes":{"tier":2,"brand":"acme"},"skills":["spanish"]})");
   EXPECT_EQ(again.status, 200) << again.body;
 
   auto next = client_->post("/v1/agents/ada/next");
@@ -188,7 +195,8 @@ TEST_F(DaemonHttp, EveryErrorCodeThatAppliesWithoutAuth) {
   EXPECT_EQ(r.status, 412);
   EXPECT_EQ(r.error_code(), "version_mismatch");
   EXPECT_EQ(r.json().at("error").at("version").as_int64(), 1);
-  EXPECT_EQ(client_->request("POST", "/v1/tickets/T-2/close", "{}", {{"If-Match", "abc"}}).status, 400);
+  EXPECT_EQ(client_->request("POST", "/v1/tickets/T-2/close", "{}", {{"If-Match", "abc"}}).status,
+            400);
 
   // 413 payload_too_large (body_limit is 4KiB here).
   r = create(R"({"id":"T-3","attributes":{"x":")" + std::string(5000, 'a') + R"("}})");
@@ -238,16 +246,20 @@ TEST_F(DaemonHttp, MetricsExposeRequestsRedisAndQueueState) {
   for (const char* name :
        {"ticketd_http_requests_total{code=\"201\",route=\"ticket_create\"} 1",
         "ticketd_http_request_duration_seconds_bucket", "ticketd_redis_round_trip_seconds_count",
-        "ticketd_tickets_enqueued_total{queue=\"general\"} 1", "ticketd_queue_depth{queue=\"general\"} 1",
-        "ticketd_queue_oldest_wait_seconds{queue=\"general\"}", "ticketd_agents{status=\"online\"} 0",
-        "ticketd_ticket_transitions_total{action=\"create\"} 1", "ticketd_redis_connections_up 2"}) {
+        "ticketd_tickets_enqueued_total{queue=\"general\"} 1",
+        "ticketd_queue_depth{queue=\"general\"} 1",
+        "ticketd_queue_oldest_wait_seconds{queue=\"general\"}",
+        "ticketd_agents{status=\"online\"} 0",
+        "ticketd_ticket_transitions_total{action=\"create\"} 1",
+        "ticketd_redis_connections_up 2"}) {
     EXPECT_NE(m.body.find(name), std::string::npos) << name;
   }
 }
 
 TEST_F(DaemonHttp, RedisDownIs503WithRetryAfterThenRecoversWithoutRestart) {
   ASSERT_EQ(create(R"({"id":"T-1"})").status, 201);
-  EXPECT_EQ(metric_value(client_->get("/metrics").body, R"(ticketd_queue_depth{queue="general"})"), 1);
+  EXPECT_EQ(metric_value(client_->get("/metrics").body, R"(ticketd_queue_depth{queue="general"})"),
+            1);
   shared_redis().kill9();
   // A hang would show as the client's own read timeout (an exception), not as an answer.
   auto r = create(R"({"id":"T-2"})");
@@ -279,19 +291,19 @@ TEST_F(DaemonHttp, HungRedisGivesTimeoutsNotHangs) {
 
 TEST_F(DaemonHttp, ReloadAppliesAValidFileAndRefusesABrokenOne) {
   {
-    std::ofstream(daemon_->config_file()) << config_for(shared_redis().url(), "events:\n  max_len: 5000\n");
+    std::ofstream(daemon_->config_file())
+        << config_for(shared_redis().url(), "events:\n  max_len: 5000\n");
   }
   auto ok = client_->post("/v1/admin/reload");
   EXPECT_EQ(ok.status, 200) << ok.body;
-  {
-    std::ofstream(daemon_->config_file()) << config_for(shared_redis().url(), "bogus_key: 1\n");
-  }
+  { std::ofstream(daemon_->config_file()) << config_for(shared_redis().url(), "bogus_key: 1\n"); }
   auto refused = client_->post("/v1/admin/reload");
   EXPECT_EQ(refused.status, 400) << refused.body;
   EXPECT_NE(refused.body.find("bogus_key"), std::string::npos);
   EXPECT_EQ(create(R"({"id":"T-1"})").status, 201);
   daemon_->signal(SIGHUP);  // the broken file again: logged, refused, still serving
-  EXPECT_TRUE(eventually([&] { return daemon_->log().find("reload refused") != std::string::npos; }));
+  EXPECT_TRUE(
+      eventually([&] { return daemon_->log().find("reload refused") != std::string::npos; }));
   EXPECT_EQ(client_->get("/v1/tickets/T-1").status, 200);
 }
 
@@ -345,10 +357,12 @@ TEST(DaemonProcess, SigtermFinishesRequestsInFlightThenExitsZero) {
   // In flight: read by the daemon, waiting on the paused Redis (the probe's scrape is the other).
   http_client probe(d.port());
   ASSERT_TRUE(eventually([&] {
-    return probe.get("/metrics").body.find("ticketd_http_requests_in_flight 2") != std::string::npos;
+    return probe.get("/metrics").body.find("ticketd_http_requests_in_flight 2") !=
+           std::string::npos;
   }));
   d.signal(SIGTERM);
-  ASSERT_TRUE(eventually([&] { return d.log().find("finishing requests in flight") != std::string::npos; }));
+  ASSERT_TRUE(eventually(
+      [&] { return d.log().find("finishing requests in flight") != std::string::npos; }));
   d.signal(SIGTERM);  // a second one (an impatient operator) must not cut the stop short
   ASSERT_TRUE(eventually([&] { return d.log().find("already finishing") != std::string::npos; }));
   slow.resume();

@@ -25,9 +25,11 @@ std::string config(const std::string& redis_url, const std::string& server_extra
   return "workspace: limits\n"
          "server:\n"
          "  listen: 127.0.0.1:0\n"
-         "  threads: 1\n" + server_extra +
+         "  threads: 1\n" +
+         server_extra +
          "redis:\n"
-         "  url: " + redis_url + "\n" + redis_extra +
+         "  url: " +
+         redis_url + "\n" + redis_extra +
          "queues: {general: {mode: pull}}\n"
          "defaults: {queue: general, priority: normal}\n";
 }
@@ -53,15 +55,20 @@ class raw_connection {
   }
   ~raw_connection() { ::close(fd_); }
 
-  void send(const std::string& bytes) { ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size())); }
+  void send(const std::string& bytes) {
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  }
 
   // Everything the server sends until it closes the connection; nullopt if it is still open
   // after `wait` (the read timeout of a test that failed, not a pass condition).
-  std::optional<std::string> read_until_closed(std::chrono::milliseconds wait = std::chrono::seconds(10)) {
+  std::optional<std::string> read_until_closed(
+      std::chrono::milliseconds wait = std::chrono::seconds(10)) {
     std::string out;
     const auto deadline = std::chrono::steady_clock::now() + wait;
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return std::nullopt;
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -133,19 +140,22 @@ TEST(DaemonLimits, ConnectionsOverTheCapGet503UntilOneCloses) {
   EXPECT_NE(refused.find("HTTP/1.1 503"), std::string::npos) << refused;
   EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
   EXPECT_NE(refused.find("connection limit"), std::string::npos) << refused;
-  EXPECT_TRUE(eventually([&] { return d.log().find("server.max_connections") != std::string::npos; }));
+  EXPECT_TRUE(
+      eventually([&] { return d.log().find("server.max_connections") != std::string::npos; }));
 
   first.reset();  // one closes: a new connection is served again
   EXPECT_TRUE(eventually([&] {
-    return d.client().raw("GET /healthz HTTP/1.1\r\nHost: ticketd\r\nConnection: close\r\n\r\n")
-               .starts_with("HTTP/1.1 200");
+    return d.client()
+        .raw("GET /healthz HTTP/1.1\r\nHost: ticketd\r\nConnection: close\r\n\r\n")
+        .starts_with("HTTP/1.1 200");
   }));
   EXPECT_EQ(d.terminate(), 0);
 }
 
 TEST(DaemonLimits, RequestsWaitingForAHungRedisAreBoundedByMaxPending) {
   redis_server redis;
-  daemon_process d(launch(config(redis.url(), "", "  connections: 1\n  timeout: 1s\n  max_pending: 2\n")));
+  daemon_process d(
+      launch(config(redis.url(), "", "  connections: 1\n  timeout: 1s\n  max_pending: 2\n")));
   redis.pause();
   constexpr int clients = 8;
   std::vector<http_reply> replies(clients);

@@ -5,10 +5,10 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <latch>
 #include <set>
 #include <sstream>
 #include <string>
-#include <latch>
 #include <thread>
 
 #include <boost/json/serialize.hpp>
@@ -26,13 +26,19 @@ namespace json = boost::json;
 // The configuration of one test, for a workspace it empties first (tests may run repeatedly):
 // call it once per test, before any daemon starts.
 std::string fresh_push_config(const std::string& workspace, const std::string& extra = "") {
-  redis_client(shared_redis().socket()).command({"EVAL", "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end", "0", "ticketd:{" + workspace + "}:*"});
-  return "workspace: " + workspace + "\n"
+  redis_client(shared_redis().socket())
+      .command({"EVAL",
+                "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end", "0",
+                "ticketd:{" + workspace + "}:*"});
+  return "workspace: " + workspace +
+         "\n"
          "server:\n"
          "  listen: 127.0.0.1:0\n"
          "  threads: 2\n"
          "redis:\n"
-         "  url: " + shared_redis().url() + "\n"
+         "  url: " +
+         shared_redis().url() +
+         "\n"
          "agents:\n"
          "  max_concurrent: 2\n" +
          extra +
@@ -108,7 +114,8 @@ TEST(DaemonPush, TakingATicketAwayIsSentToItsAgent) {
 }
 
 TEST(DaemonPush, PresenceByConnectionDrivesOnlineAndOffline) {
-  daemon_process d(daemon_options{fresh_push_config("presence", "  presence: connection\n"), false, {}, {}});
+  daemon_process d(
+      daemon_options{fresh_push_config("presence", "  presence: connection\n"), false, {}, {}});
   auto c = d.client();
   ASSERT_EQ(c.put("/v1/agents/ada", R"({"queues":["sales"]})").status, 200);
   EXPECT_EQ(json_str(c.get("/v1/agents/ada").json(), "status"), "offline");
@@ -124,18 +131,21 @@ TEST(DaemonPush, PresenceByConnectionDrivesOnlineAndOffline) {
       ws_client second(d.port(), "/v1/agents/ada/stream");
       ASSERT_TRUE(second.wait_for("connected").has_value());
     }
-    ASSERT_TRUE(eventually([&] { return c.get("/v1/agents/ada").json().at("connections").as_int64() == 1; }));
+    ASSERT_TRUE(eventually(
+        [&] { return c.get("/v1/agents/ada").json().at("connections").as_int64() == 1; }));
     EXPECT_EQ(json_str(c.get("/v1/agents/ada").json(), "status"), "online");
     EXPECT_EQ(ticket_status(c, "T-1"), "offered");
   }
   // The last stream closed: offline, and the offer went back to the queue.
-  ASSERT_TRUE(eventually([&] { return json_str(c.get("/v1/agents/ada").json(), "status") == "offline"; }));
+  ASSERT_TRUE(
+      eventually([&] { return json_str(c.get("/v1/agents/ada").json(), "status") == "offline"; }));
   EXPECT_EQ(ticket_status(c, "T-1"), "queued");
   EXPECT_EQ(c.get("/v1/admin/verify").status, 200);
 }
 
 TEST(DaemonPush, StoppingTheDaemonClosesAgentStreamsSayingGoingAway) {
-  daemon_process d(daemon_options{fresh_push_config("stopping", "  presence: connection\n"), false, {}, {}});
+  daemon_process d(
+      daemon_options{fresh_push_config("stopping", "  presence: connection\n"), false, {}, {}});
   auto c = d.client();
   ASSERT_EQ(c.put("/v1/agents/ada", R"({"queues":["sales"]})").status, 200);
   ws_client ada(d.port(), "/v1/agents/ada/stream");
@@ -162,7 +172,9 @@ TEST(DaemonPush, TheOfferTimeoutRacingAnAcceptHasExactlyOneWinner) {
   daemon_options opts{fresh_push_config("race"), true, "2026-11-23T09:00:00Z", {}};
   daemon_process d(opts);
   auto c = d.client();
-  ASSERT_EQ(c.put("/v1/agents/ada", R"({"queues":["sales"],"status":"online","max_concurrent":1})").status, 200);
+  ASSERT_EQ(c.put("/v1/agents/ada", R"({"queues":["sales"],"status":"online","max_concurrent":1})")
+                .status,
+            200);
   int accepted = 0, timed_out = 0;
   for (int round = 0; round < 60; ++round) {
     const std::string id = "R-" + std::to_string(round);
@@ -180,7 +192,8 @@ TEST(DaemonPush, TheOfferTimeoutRacingAnAcceptHasExactlyOneWinner) {
     std::thread accepter([&] {
       go.arrive_and_wait();
       accept_status =
-          own.post("/v1/tickets/" + id + "/accept", R"({"agent":"ada","token":")" + token + R"("})").status;
+          own.post("/v1/tickets/" + id + "/accept", R"({"agent":"ada","token":")" + token + R"("})")
+              .status;
     });
     go.arrive_and_wait();
     const auto moved = c.post("/v1/admin/clock", R"({"advance":"30s"})");
@@ -252,7 +265,9 @@ TEST(DaemonPush, TheEventStreamIsReadOnlyWhileAnAgentStreamOrFeedIsOpenHere) {
   ASSERT_TRUE(eventually([&] { return !tail_blocked(redis); }));
   const auto parked = command_calls(redis, "xread");
   for (int i = 4; i < 7; ++i) {
-    ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-)" + std::to_string(i) + R"(","queue":"direct"})").status, 201);
+    ASSERT_EQ(
+        c.post("/v1/tickets", R"({"id":"T-)" + std::to_string(i) + R"(","queue":"direct"})").status,
+        201);
   }
   EXPECT_EQ(command_calls(redis, "xread"), parked);
   EXPECT_FALSE(tail_blocked(redis));
@@ -325,9 +340,12 @@ class DaemonAuth : public ::testing::Test {
            "    - {name: ada, role: agent, agent: ada, token_env: T_ADA}\n";
   }
   void SetUp() override {
-    daemon_ = std::make_unique<daemon_process>(daemon_options{
-        auth_config(), false, {}, {"T_BACKEND=backend-secret-0123456789", "T_ADMIN=admin-secret-0123456789",
-                                   "T_ADA=agent-secret-ada-0123456789"}});
+    daemon_ = std::make_unique<daemon_process>(
+        daemon_options{auth_config(),
+                       false,
+                       {},
+                       {"T_BACKEND=backend-secret-0123456789", "T_ADMIN=admin-secret-0123456789",
+                        "T_ADA=agent-secret-ada-0123456789"}});
   }
   http_reply call(const std::string& method, const std::string& target, const std::string& token,
                   const std::string& body = {}) {
@@ -354,7 +372,9 @@ TEST_F(DaemonAuth, RolesAreEnforcedAsApiMdSays) {
   EXPECT_EQ(call("GET", "/healthz", "").status, 200);
   EXPECT_EQ(call("GET", "/metrics", "").status, 200);
   // The backend: tickets, agents, queues; not admin.
-  EXPECT_EQ(call("PUT", "/v1/agents/ada", backend, R"({"queues":["direct"],"status":"online"})").status, 200);
+  EXPECT_EQ(
+      call("PUT", "/v1/agents/ada", backend, R"({"queues":["direct"],"status":"online"})").status,
+      200);
   EXPECT_EQ(call("PUT", "/v1/agents/bob", backend, R"({"queues":["sales"]})").status, 200);
   EXPECT_EQ(call("POST", "/v1/tickets", backend, R"({"id":"A-1","queue":"direct"})").status, 201);
   EXPECT_EQ(call("POST", "/v1/tickets", backend, R"({"id":"A-2","queue":"sales"})").status, 201);
@@ -363,8 +383,8 @@ TEST_F(DaemonAuth, RolesAreEnforcedAsApiMdSays) {
   EXPECT_EQ(denied.error_code(), "forbidden");
   EXPECT_EQ(call("GET", "/v1/admin/verify", admin).status, 200);
   // The agent: its own things only.
-  EXPECT_EQ(call("GET", "/v1/tickets/A-1", ada).status, 200);   // it holds A-1
-  EXPECT_EQ(call("GET", "/v1/tickets/A-2", ada).status, 403);   // it does not hold A-2
+  EXPECT_EQ(call("GET", "/v1/tickets/A-1", ada).status, 200);  // it holds A-1
+  EXPECT_EQ(call("GET", "/v1/tickets/A-2", ada).status, 403);  // it does not hold A-2
   EXPECT_EQ(call("POST", "/v1/agents/bob/next", ada).status, 403);
   EXPECT_EQ(call("POST", "/v1/agents/ada/status", ada, R"({"status":"away"})").status, 200);
   EXPECT_EQ(call("POST", "/v1/tickets/A-1/reply", ada, R"({"agent":"bob"})").status, 403);

@@ -20,7 +20,9 @@ std::string embedded_config(const std::filesystem::path& state_dir) {
   return "workspace: durable\n"
          "server:\n"
          "  listen: 127.0.0.1:0\n"
-         "  state_dir: " + state_dir.string() + "\n"
+         "  state_dir: " +
+         state_dir.string() +
+         "\n"
          "redis:\n"
          "  url: embedded\n"
          "queues:\n"
@@ -36,7 +38,8 @@ class Durability : public ::testing::Test {
 TEST_F(Durability, RestartFindsEveryTicketAgain) {
   daemon_process d(daemon_options{embedded_config(state_.path()), false, {}, {}});
   http_client c(d.port());
-  auto put = c.put("/v1/agents/ada", R"({"queues":["general"],"max_concurrent":50,"status":"online"})");
+  auto put =
+      c.put("/v1/agents/ada", R"({"queues":["general"],"max_concurrent":50,"status":"online"})");
   ASSERT_EQ(put.status, 200) << put.body << d.log();
   for (int i = 0; i < 200; ++i) {
     ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-)" + std::to_string(i) + R"("})").status, 201);
@@ -100,11 +103,14 @@ TEST_F(Durability, EmbeddedRedisIsRestartedWhenItDies) {
   std::ifstream(state_.path() / "redis.pid") >> redis_pid;
   ASSERT_GT(redis_pid, 0);
   ::kill(redis_pid, SIGKILL);
-  ASSERT_TRUE(eventually([&] {
-    pid_t now = 0;
-    std::ifstream(state_.path() / "redis.pid") >> now;
-    return now != 0 && now != redis_pid && c.get("/readyz").status == 200;
-  }, std::chrono::seconds(20))) << d.log();
+  ASSERT_TRUE(eventually(
+      [&] {
+        pid_t now = 0;
+        std::ifstream(state_.path() / "redis.pid") >> now;
+        return now != 0 && now != redis_pid && c.get("/readyz").status == 200;
+      },
+      std::chrono::seconds(20)))
+      << d.log();
   // Acknowledged writes reached the AOF before the reply; a killed server loses none of them.
   EXPECT_EQ(c.get("/v1/tickets/T-before").status, 200);
   EXPECT_EQ(c.post("/v1/tickets", R"({"id":"T-after"})").status, 201);

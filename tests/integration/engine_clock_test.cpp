@@ -34,8 +34,10 @@ queues:
   general: {mode: pull}
 lifecycle:
   affinity_wait: 2h
-  pending: )" + pending + R"(
-  resolved: )" + resolved + R"(
+  pending: )" +
+         pending + R"(
+  resolved: )" +
+         resolved + R"(
 defaults: {queue: general, priority: normal}
 )";
 }
@@ -250,8 +252,7 @@ TEST_F(Clocks, SlaWarnsThenBreachesEachTargetOnce) {
   auto fired = tick();
   ASSERT_OK(fired);
   using note = routing::timer_note;
-  EXPECT_EQ(fired->notes,
-            (std::vector<note>{{note::kind::sla_warning, "general", "first_reply"}}));
+  EXPECT_EQ(fired->notes, (std::vector<note>{{note::kind::sla_warning, "general", "first_reply"}}));
   clock_.set(t0 + hour);
   fired = tick();
   ASSERT_OK(fired);

@@ -38,7 +38,8 @@ void EngineTest::SetUp() {
   redis_ = std::make_unique<redis_client>(shared_redis().socket());
   static bool loaded = false;
   if (!loaded) {
-    auto r = redis_->command({"FUNCTION", "LOAD", "REPLACE", std::string{routing::lua::library_source()}});
+    auto r = redis_->command(
+        {"FUNCTION", "LOAD", "REPLACE", std::string{routing::lua::library_source()}});
     ASSERT_FALSE(r.is_error()) << r.str;
     loaded = true;
   }
@@ -113,7 +114,8 @@ routing::outcome<std::optional<routing::ticket>> EngineTest::next(const std::str
   return std::optional<routing::ticket>{std::move(*t)};
 }
 
-routing::outcome<routing::agent> EngineTest::agent_value(routing::outcome<routing::agent_result> r) {
+routing::outcome<routing::agent> EngineTest::agent_value(
+    routing::outcome<routing::agent_result> r) {
   if (!r) return r.error();
   pushed_ = std::move(r->assignments);
   return std::move(r->value);
@@ -133,13 +135,14 @@ routing::outcome<routing::agent> EngineTest::put_agent(const std::string& id,
 }
 
 routing::outcome<routing::agent> EngineTest::agent(const std::string& id) {
-  return agent_value(routing::decode_agent_reply(id, run(routing::agent_get_call(rt_->plan.base(now()), id))));
+  return agent_value(
+      routing::decode_agent_reply(id, run(routing::agent_get_call(rt_->plan.base(now()), id))));
 }
 
 routing::outcome<routing::agent> EngineTest::set_status(const std::string& id,
                                                         routing::agent_status s) {
-  return agent_value(
-      routing::decode_agent_reply(id, run(routing::agent_status_call(rt_->plan.base(now()), id, s))));
+  return agent_value(routing::decode_agent_reply(
+      id, run(routing::agent_status_call(rt_->plan.base(now()), id, s))));
 }
 
 routing::outcome<routing::tick_result> EngineTest::tick(std::size_t limit) {
@@ -153,8 +156,8 @@ routing::outcome<routing::verify_report> EngineTest::verify() {
 }
 
 routing::outcome<routing::queue_stats> EngineTest::stats() {
-  return routing::decode_queue_stats(rt_->queue_names,
-                                     run(routing::queue_stats_call(rt_->plan.base(now()), rt_->queue_names)));
+  return routing::decode_queue_stats(
+      rt_->queue_names, run(routing::queue_stats_call(rt_->plan.base(now()), rt_->queue_names)));
 }
 
 // Bounds the tick loops below: a timer that re-arms itself at a time already due would

@@ -28,7 +28,6 @@ inline constexpr std::int64_t day = 24 * hour;
 // The configuration most engine tests run with.
 std::string engine_config_yaml();
 
-
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override;
@@ -50,10 +49,9 @@ class EngineTest : public ::testing::Test {
                                         routing::action_request r = {},
                                         std::optional<std::int64_t> if_match = std::nullopt);
   routing::outcome<std::optional<routing::ticket>> next(const std::string& agent);
-  routing::outcome<routing::agent> put_agent(const std::string& id,
-                                             std::vector<std::string> queues,
-                                             unsigned max = 3,
-                                             routing::agent_status status = routing::agent_status::online);
+  routing::outcome<routing::agent> put_agent(
+      const std::string& id, std::vector<std::string> queues, unsigned max = 3,
+      routing::agent_status status = routing::agent_status::online);
   routing::outcome<routing::agent> agent(const std::string& id);
   routing::outcome<routing::agent> set_status(const std::string& id, routing::agent_status s);
   routing::outcome<routing::tick_result> tick(std::size_t limit = 100);
@@ -98,20 +96,19 @@ inline routing::action_request until(std::int64_t ms) {
 }
 
 // Asserts an outcome holds a value, printing the error otherwise.
-#define ASSERT_OK(expr)                                                              \
-  do {                                                                               \
-    const auto& ticketd_outcome_ = (expr);                                           \
-    ASSERT_TRUE(ticketd_outcome_.has_value())                                        \
-        << routing::code_name(ticketd_outcome_.error().code) << " "                  \
-        << ticketd_outcome_.error().message;                                         \
+#define ASSERT_OK(expr)                                                                            \
+  do {                                                                                             \
+    const auto& ticketd_outcome_ = (expr);                                                         \
+    ASSERT_TRUE(ticketd_outcome_.has_value()) << routing::code_name(ticketd_outcome_.error().code) \
+                                              << " " << ticketd_outcome_.error().message;          \
   } while (false)
 
-#define EXPECT_ERROR(expr, errc_value)                                               \
-  do {                                                                               \
-    const auto& ticketd_outcome_ = (expr);                                           \
-    ASSERT_FALSE(ticketd_outcome_.has_value()) << "expected " #errc_value;           \
-    EXPECT_EQ(ticketd_outcome_.error().code, routing::errc::errc_value)              \
-        << routing::code_name(ticketd_outcome_.error().code);                        \
+#define EXPECT_ERROR(expr, errc_value)                                     \
+  do {                                                                     \
+    const auto& ticketd_outcome_ = (expr);                                 \
+    ASSERT_FALSE(ticketd_outcome_.has_value()) << "expected " #errc_value; \
+    EXPECT_EQ(ticketd_outcome_.error().code, routing::errc::errc_value)    \
+        << routing::code_name(ticketd_outcome_.error().code);              \
   } while (false)
 
 }  // namespace ticketd::testing

@@ -103,9 +103,9 @@ TEST_F(Lifecycle, FullConversationFromNewToClosed) {
   ASSERT_OK(closed);
   EXPECT_EQ(closed->status, ticket_status::closed);
   EXPECT_GT(redis({"PTTL", key(routing::key_part::ticket, "T-1")}).integer, 0);
-  EXPECT_EQ(event_types(), (std::vector<std::string>{"agent.status", "ticket.queued", "ticket.assigned",
-                                                     "ticket.pending", "ticket.assigned",
-                                                     "ticket.resolved", "ticket.closed"}));
+  EXPECT_EQ(event_types(), (std::vector<std::string>{
+                               "agent.status", "ticket.queued", "ticket.assigned", "ticket.pending",
+                               "ticket.assigned", "ticket.resolved", "ticket.closed"}));
   auto report = verify();
   ASSERT_OK(report);
   EXPECT_TRUE(report->violations.empty());
@@ -546,8 +546,9 @@ TEST_F(Integrity, TheEventStreamIsCappedByTheTickNotByEachAppend) {
   const auto newest = redis({"XREVRANGE", events, "+", "-", "COUNT", "1"});
   ASSERT_EQ(newest.elements.size(), 1u);
   const auto& fields = newest.elements[0].elements[1].elements;
-  EXPECT_NE(std::find_if(fields.begin(), fields.end(), [](const auto& v) { return v.str == "C-1249"; }),
-            fields.end());
+  EXPECT_NE(
+      std::find_if(fields.begin(), fields.end(), [](const auto& v) { return v.str == "C-1249"; }),
+      fields.end());
 }
 
 }  // namespace

@@ -108,12 +108,12 @@ TEST_F(Push, ATicketHandedOutAtCreateNeverWaitsInTheQueue) {
                    key(routing::key_part::queue_age_count, "sales")})
                 .integer,
             0);
-  EXPECT_EQ(event_types(), (std::vector<std::string>{"agent.status", "ticket.queued",
-                                                     "ticket.assigned"}));
+  EXPECT_EQ(event_types(),
+            (std::vector<std::string>{"agent.status", "ticket.queued", "ticket.assigned"}));
   auto stats = this->stats();
   ASSERT_OK(stats);
   const auto sales = std::find_if(stats->queues.begin(), stats->queues.end(),
-                                   [](const auto& q) { return q.name == "sales"; });
+                                  [](const auto& q) { return q.name == "sales"; });
   ASSERT_NE(sales, stats->queues.end());
   EXPECT_EQ(sales->depth, 0);
   EXPECT_FALSE(sales->oldest_enqueued_s.has_value());

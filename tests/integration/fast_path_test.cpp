@@ -128,28 +128,28 @@ class FastPaths : public EngineTest {
     take("bob");  // T-3, from general alone
     take("ada");  // T-6, from general or backup
     advance(20 * minute);
-    take("bob");  // T-9
+    take("bob");           // T-9
     advance(30 * minute);  // urgent first replies warned (w1); the rest overflowed to backup
-    take("cy");   // T-1, waiting in general and backup (general path)
-    take("ada");  // T-2, likewise
-    take("ada");  // T-4
-    take("bob");  // T-5: bob at 3
-    take("bob");  // capacity_exceeded
+    take("cy");            // T-1, waiting in general and backup (general path)
+    take("ada");           // T-2, likewise
+    take("ada");           // T-4
+    take("bob");           // T-5: bob at 3
+    take("bob");           // capacity_exceeded
     note("reply T-1", act(ticket_action::reply, "T-1", with_agent("cy")));  // pending, cadence on
-    resolve("T-1");                    // pending with a follow-up slot (not counted)
-    resolve("T-2", 1);                 // a stale If-Match
-    resolve("T-9");                    // assigned, first reply warned
-    resolve("T-7");                    // still waiting, in two queues (general path)
+    resolve("T-1");     // pending with a follow-up slot (not counted)
+    resolve("T-2", 1);  // a stale If-Match
+    resolve("T-9");     // assigned, first reply warned
+    resolve("T-7");     // still waiting, in two queues (general path)
     note("postpone T-3", act(ticket_action::postpone, "T-3", until(now() + 3 * hour)));
-    resolve("T-3");                    // postponed (general path)
+    resolve("T-3");  // postponed (general path)
     note("customer-reply T-1", act(ticket_action::customer_reply, "T-1"));  // back to cy
-    resolve("T-1");                    // reopened: the resolution resumed, and pauses again
+    resolve("T-1");  // reopened: the resolution resumed, and pauses again
     note("reply T-6", act(ticket_action::reply, "T-6", with_agent("ada")));
-    advance(day + minute);             // T-6's first follow-up falls due; more overflow
-    resolve("T-6");                    // pending, one follow-up sent
-    resolve("T-2");                    // assigned after a day: first reply breached
-    take("cy");                        // T-8
-    take("cy");                        // nothing left
+    advance(day + minute);  // T-6's first follow-up falls due; more overflow
+    resolve("T-6");         // pending, one follow-up sent
+    resolve("T-2");         // assigned after a day: first reply breached
+    take("cy");             // T-8
+    take("cy");             // nothing left
     take("ada");
     resolve("T-5");
     const auto checked = verify();

@@ -20,7 +20,9 @@ namespace {
 std::string config(const std::string& redis_url) {
   return "workspace: faults\n"
          "server: {listen: 127.0.0.1:0, threads: 2}\n"
-         "redis: {url: " + redis_url + ", timeout: 500ms}\n"
+         "redis: {url: " +
+         redis_url +
+         ", timeout: 500ms}\n"
          "agents: {max_concurrent: 3}\n"
          "queues: {general: {mode: pull}}\n"
          "defaults: {queue: general, priority: normal}\n";
@@ -146,7 +148,8 @@ TEST(Faults, RedisKilledAndRestartedUnderLoadLosesNoAcknowledgedWrite) {
   const std::size_t before = traffic.created();
   redis.start();  // the same AOF: what Redis acknowledged, it replays
   // ticketd reconnects on its own and goes on serving.
-  ASSERT_TRUE(eventually([&] { return traffic.created() >= before + 300; }, std::chrono::seconds(30)))
+  ASSERT_TRUE(
+      eventually([&] { return traffic.created() >= before + 300; }, std::chrono::seconds(30)))
       << d.log();
   traffic.stop();
   EXPECT_EQ(traffic.hangs(), 0u);
@@ -166,7 +169,8 @@ TEST(Faults, RedisDownAtStartThenServesOnceItAnswers) {
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_EQ(refused.header("retry-after"), "1");
   redis.start();
-  ASSERT_TRUE(eventually([&] { return c.get("/readyz").status == 200; }, std::chrono::seconds(20))) << d.log();
+  ASSERT_TRUE(eventually([&] { return c.get("/readyz").status == 200; }, std::chrono::seconds(20)))
+      << d.log();
   EXPECT_EQ(c.post("/v1/tickets", R"({"id":"late"})").status, 201);
   EXPECT_EQ(c.get("/v1/tickets/early").status, 404);  // the refused create changed nothing
   EXPECT_EQ(c.get("/v1/admin/verify").status, 200);
@@ -181,11 +185,13 @@ TEST(Faults, HungRedisUnderLoadGivesTimeoutsNotHangsAndLosesNothing) {
   redis.pause();
   // Requests keep being answered (503 after redis.timeout) while Redis answers nothing.
   const std::size_t seen = traffic.unavailable();
-  ASSERT_TRUE(eventually([&] { return traffic.unavailable() >= seen + 16; }, std::chrono::seconds(20)));
+  ASSERT_TRUE(
+      eventually([&] { return traffic.unavailable() >= seen + 16; }, std::chrono::seconds(20)));
   EXPECT_EQ(traffic.hangs(), 0u);
   redis.resume();
   const std::size_t before = traffic.created();
-  ASSERT_TRUE(eventually([&] { return traffic.created() >= before + 300; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      eventually([&] { return traffic.created() >= before + 300; }, std::chrono::seconds(30)));
   traffic.stop();
   EXPECT_EQ(traffic.hangs(), 0u);
   auto c = d.client();

@@ -87,7 +87,9 @@ class notify_socket {
 std::string config(const std::string& redis_url) {
   return "workspace: notify\n"
          "server: {listen: 127.0.0.1:0, threads: 2}\n"
-         "redis: {url: " + redis_url + ", timeout: 500ms}\n"
+         "redis: {url: " +
+         redis_url +
+         ", timeout: 500ms}\n"
          "queues: {general: {mode: pull}}\n"
          "defaults: {queue: general, priority: normal}\n";
 }
@@ -97,7 +99,8 @@ class SystemdNotify : public ::testing::Test {
   void start() {
     const std::vector<std::string> env{"NOTIFY_SOCKET=" + (dir_.path() / "notify.sock").string(),
                                        "WATCHDOG_USEC=200000"};
-    daemon_ = std::make_unique<daemon_process>(daemon_options{config(redis_.url()), false, "", env});
+    daemon_ =
+        std::make_unique<daemon_process>(daemon_options{config(redis_.url()), false, "", env});
   }
 
   temp_dir dir_{"ticketd-notify"};
@@ -125,8 +128,9 @@ TEST_F(SystemdNotify, StatusFollowsRedisAndNamesWhatToCheck) {
   start();
   ASSERT_TRUE(systemd_.next("Redis ready")) << systemd_.dump();
   redis_.stop();
-  const auto down = systemd_.next("STATUS=Redis not answering (0/2 connections ready): requests get "
-                                  "503; check redis.url unix://");
+  const auto down = systemd_.next(
+      "STATUS=Redis not answering (0/2 connections ready): requests get "
+      "503; check redis.url unix://");
   ASSERT_TRUE(down) << systemd_.dump();
   redis_.start();
   ASSERT_TRUE(systemd_.next("Redis ready (2/2 connections)", *down)) << systemd_.dump();
@@ -143,16 +147,19 @@ TEST_F(SystemdNotify, SighupReloadsBetweenReloadingAndReadyAndIsCounted) {
   EXPECT_NE(systemd_.messages()[*reloading].find("MONOTONIC_USEC="), std::string::npos);
   ASSERT_TRUE(systemd_.next("READY=1", *reloading + 1)) << systemd_.dump();
   auto c = daemon_->client();
-  EXPECT_EQ(metric_value(c.get("/metrics").body, R"(ticketd_config_reloads_total{result="success"})"), 1);
+  EXPECT_EQ(
+      metric_value(c.get("/metrics").body, R"(ticketd_config_reloads_total{result="success"})"), 1);
 
   // A broken file: refused, counted, and the daemon reports itself ready again on the old one.
-  std::ofstream(daemon_->config_file()) << "workspace: notify\nqueues: {general: {mode: sideways}}\n";
+  std::ofstream(daemon_->config_file())
+      << "workspace: notify\nqueues: {general: {mode: sideways}}\n";
   const auto before = systemd_.messages().size();
   daemon_->signal(SIGHUP);
   const auto again = systemd_.next("RELOADING=1", before);
   ASSERT_TRUE(again) << systemd_.dump();
   ASSERT_TRUE(systemd_.next("READY=1", *again + 1)) << systemd_.dump();
-  EXPECT_EQ(metric_value(c.get("/metrics").body, R"(ticketd_config_reloads_total{result="failure"})"), 1);
+  EXPECT_EQ(
+      metric_value(c.get("/metrics").body, R"(ticketd_config_reloads_total{result="failure"})"), 1);
   EXPECT_EQ(c.get("/readyz").status, 200);
   EXPECT_EQ(daemon_->terminate(), 0);
 }
@@ -161,7 +168,8 @@ TEST_F(SystemdNotify, SigtermSendsStoppingWithAStatus) {
   start();
   ASSERT_TRUE(systemd_.next("READY=1")) << systemd_.dump();
   daemon_->signal(SIGTERM);
-  EXPECT_TRUE(systemd_.next("STOPPING=1\nSTATUS=stopping: finishing requests in flight")) << systemd_.dump();
+  EXPECT_TRUE(systemd_.next("STOPPING=1\nSTATUS=stopping: finishing requests in flight"))
+      << systemd_.dump();
   EXPECT_EQ(daemon_->wait_exit(), 0);
 }
 
@@ -192,10 +200,12 @@ TEST_F(SystemdNotifier, TheStoppingStatusStaysWhileThePingsGoOn) {
   ASSERT_TRUE(stopping) << systemd_.dump();
   // Checks every 100 ms go on (three pings), and none puts the serving line back.
   ASSERT_TRUE(systemd_.wait_until([&](const std::vector<std::string>& m) {
-    return std::count(m.begin() + static_cast<std::ptrdiff_t>(*stopping), m.end(), "WATCHDOG=1") >= 3;
+    return std::count(m.begin() + static_cast<std::ptrdiff_t>(*stopping), m.end(), "WATCHDOG=1") >=
+           3;
   })) << systemd_.dump();
   const auto& m = systemd_.messages();
-  EXPECT_EQ(std::count(m.begin() + static_cast<std::ptrdiff_t>(*stopping), m.end(), "STATUS=serving"), 0)
+  EXPECT_EQ(
+      std::count(m.begin() + static_cast<std::ptrdiff_t>(*stopping), m.end(), "STATUS=serving"), 0)
       << systemd_.dump();
   boost::asio::post(io, [&] {
     notifier.stop();

@@ -32,12 +32,16 @@ std::string http_reply::header(const std::string& name) const {
   return it == headers.end() ? std::string{} : it->second;
 }
 
-http_client::http_client(std::uint16_t port, std::string host) : port_(port), host_(std::move(host)) {}
+http_client::http_client(std::uint16_t port, std::string host)
+    : port_(port), host_(std::move(host)) {}
 
 http_client::~http_client() { close(); }
 
 http_client::http_client(http_client&& other) noexcept
-    : port_(other.port_), host_(std::move(other.host_)), fd_(other.fd_), buffer_(std::move(other.buffer_)) {
+    : port_(other.port_),
+      host_(std::move(other.host_)),
+      fd_(other.fd_),
+      buffer_(std::move(other.buffer_)) {
   other.fd_ = -1;
 }
 
@@ -72,7 +76,8 @@ http_reply http_client::request(std::string_view method, std::string_view target
   req.append("\r\nContent-Type: application/json\r\nContent-Length: ")
       .append(std::to_string(body.size()))
       .append("\r\n");
-  for (const auto& [name, value] : headers) req.append(name).append(": ").append(value).append("\r\n");
+  for (const auto& [name, value] : headers)
+    req.append(name).append(": ").append(value).append("\r\n");
   req.append("\r\n").append(body);
   std::size_t sent = 0;
   while (sent < req.size()) {
@@ -100,18 +105,21 @@ http_reply http_client::request(std::string_view method, std::string_view target
   std::size_t pos = head.find("\r\n");
   while (pos != std::string::npos && pos + 2 < head.size()) {
     const auto next = head.find("\r\n", pos + 2);
-    const auto line = head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
+    const auto line =
+        head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
     const auto colon = line.find(':');
     if (colon != std::string::npos) {
       std::string name = line.substr(0, colon);
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       std::string value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));
       reply.headers[name] = value;
     }
     pos = next;
   }
-  const std::size_t length = reply.headers.count("content-length") ? std::stoul(reply.headers["content-length"]) : 0;
+  const std::size_t length =
+      reply.headers.count("content-length") ? std::stoul(reply.headers["content-length"]) : 0;
   while (buffer_.size() < header_end + 4 + length) fill();
   reply.body = buffer_.substr(header_end + 4, length);
   buffer_.erase(0, header_end + 4 + length);
@@ -143,7 +151,8 @@ double metric_value(const std::string& metrics_text, const std::string& series) 
   const std::string wanted = series + " ";
   for (std::size_t at = metrics_text.find(wanted); at != std::string::npos;
        at = metrics_text.find(wanted, at + 1)) {
-    if (at == 0 || metrics_text[at - 1] == '\n') return std::stod(metrics_text.substr(at + wanted.size()));
+    if (at == 0 || metrics_text[at - 1] == '\n')
+      return std::stod(metrics_text.substr(at + wanted.size()));
   }
   return 0;
 }

@@ -58,7 +58,8 @@ routing::resp_value redis_client::command(const std::vector<std::string>& argv) 
   }
   auto* reply = static_cast<redisReply*>(
       redisCommandArgv(ctx_, static_cast<int>(args.size()), args.data(), lens.data()));
-  if (reply == nullptr) throw std::runtime_error(std::string("Redis command failed: ") + ctx_->errstr);
+  if (reply == nullptr)
+    throw std::runtime_error(std::string("Redis command failed: ") + ctx_->errstr);
   auto v = convert(reply);
   freeReplyObject(reply);
   return v;

@@ -42,14 +42,22 @@ redis_server::~redis_server() { stop(); }
 
 void redis_server::start() {
   std::vector<std::string> argv{"/usr/bin/redis-server",
-                                "--port", std::to_string(tcp_port_),
-                                "--bind", "127.0.0.1",
-                                "--unixsocket", socket().string(),
-                                "--unixsocketperm", "700",
-                                "--dir", dir_.path().string(),
-                                "--save", "",
-                                "--daemonize", "no",
-                                "--loglevel", "warning"};
+                                "--port",
+                                std::to_string(tcp_port_),
+                                "--bind",
+                                "127.0.0.1",
+                                "--unixsocket",
+                                socket().string(),
+                                "--unixsocketperm",
+                                "700",
+                                "--dir",
+                                dir_.path().string(),
+                                "--save",
+                                "",
+                                "--daemonize",
+                                "no",
+                                "--loglevel",
+                                "warning"};
   if (persistence_ == persistence::aof_everysec) {
     argv.insert(argv.end(), {"--appendonly", "yes", "--appendfsync", "everysec"});
   } else {

@@ -179,7 +179,8 @@ sse_client::sse_client(std::uint16_t port, const std::string& target, const head
   error_code ec;
   s.socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
   if (ec) return;
-  std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
+  std::string req =
+      "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
   for (const auto& [name, value] : headers) req += name + ": " + value + "\r\n";
   req += "\r\n";
   asio::write(s.socket, asio::buffer(req), ec);

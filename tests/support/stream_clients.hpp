@@ -31,12 +31,12 @@ class ws_client {
 
   void send(const std::string& text);
   // The next frame as JSON; nullopt on timeout or close.
-  std::optional<boost::json::value> next(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  std::optional<boost::json::value> next(
+      std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // The first frame, among those passed over before and then new ones, with "type" == type
   // (and matching `also`, when given); nullopt on timeout. A timeout leaves the client unusable.
   std::optional<boost::json::value> wait_for(
-      const std::string& type,
-      std::function<bool(const boost::json::object&)> also = {},
+      const std::string& type, std::function<bool(const boost::json::object&)> also = {},
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // True when the server closed the connection within the timeout (frames before are skipped).
   bool closed_by_server(std::chrono::milliseconds timeout = std::chrono::seconds(10));

@@ -31,14 +31,16 @@ std::vector<std::string> offending_includes(const fs::path& folder, const std::r
 }
 
 TEST(Layering, RoutingIncludesNoIoLibraryAndNothingFromDaemon) {
-  const auto bad = offending_includes(fs::path(TICKETD_SOURCE_DIR) / "routing",
-                                      std::regex(R"(^(boost/asio|boost/beast|hiredis|prometheus|daemon/))"));
+  const auto bad =
+      offending_includes(fs::path(TICKETD_SOURCE_DIR) / "routing",
+                         std::regex(R"(^(boost/asio|boost/beast|hiredis|prometheus|daemon/))"));
   EXPECT_TRUE(bad.empty()) << bad.front();
 }
 
 TEST(Layering, ConfigIncludesOnlyYamlCppAndItself) {
-  const auto bad = offending_includes(fs::path(TICKETD_SOURCE_DIR) / "config",
-                                      std::regex(R"(^(boost/|hiredis|prometheus|routing/|daemon/))"));
+  const auto bad =
+      offending_includes(fs::path(TICKETD_SOURCE_DIR) / "config",
+                         std::regex(R"(^(boost/|hiredis|prometheus|routing/|daemon/))"));
   EXPECT_TRUE(bad.empty()) << bad.front();
 }
 

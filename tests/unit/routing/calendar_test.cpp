@@ -100,7 +100,8 @@ TEST(BusinessCalendar, LunchBreaksDoNotCount) {
             show(at("2026-11-23T12:00:00+01:00")));
   EXPECT_EQ(show(cal.next_open(at("2026-11-23T12:20:00+01:00"))),
             show(at("2026-11-23T13:00:00+01:00")));
-  EXPECT_EQ(cal.between(at("2026-11-23T08:00:00+01:00"), at("2026-11-23T18:00:00+01:00")), 7 * hour);
+  EXPECT_EQ(cal.between(at("2026-11-23T08:00:00+01:00"), at("2026-11-23T18:00:00+01:00")),
+            7 * hour);
   EXPECT_EQ(cal.average_day_ms(), 7 * hour);
 }
 
@@ -143,7 +144,8 @@ TEST(BusinessCalendar, AddsBusinessDaysAtTheSameTimeOfDay) {
 
 TEST(BusinessCalendar, MeasuresWorkingTimeBetweenInstants) {
   const business_calendar cal(berlin(false));
-  EXPECT_EQ(cal.between(at("2026-11-27T16:00:00+01:00"), at("2026-11-30T10:00:00+01:00")), 2 * hour);
+  EXPECT_EQ(cal.between(at("2026-11-27T16:00:00+01:00"), at("2026-11-30T10:00:00+01:00")),
+            2 * hour);
   EXPECT_EQ(cal.between(at("2026-11-30T10:00:00+01:00"), at("2026-11-27T16:00:00+01:00")), 0);
   EXPECT_EQ(cal.between(at("2026-11-28T10:00:00+01:00"), at("2026-11-29T10:00:00+01:00")), 0);
   // between and add agree.

@@ -387,8 +387,8 @@ TEST(DecodeAction, ReadsTheNewVersionAsTextOrInteger) {
 }
 
 TEST(DecodeAction, ReadsAssignmentsAndSkipsMalformedEntries) {
-  const auto r = decode_action(array({bulk("3"), assign_entry("T-2", "bob"), array({bulk("x")}),
-                                      offer_entry("T-3", "cy")}));
+  const auto r = decode_action(
+      array({bulk("3"), assign_entry("T-2", "bob"), array({bulk("x")}), offer_entry("T-3", "cy")}));
   ASSERT_TRUE(r.has_value());
   ASSERT_EQ(r->assignments.size(), 2u);
   EXPECT_EQ(r->assignments[0].ticket, "T-2");
@@ -568,12 +568,12 @@ TEST(DecodeQueueHead, MapsErrorsAndMalformedReplies) {
 }
 
 TEST(DecodeTick, ReadsFiredAndNextDue) {
-  const auto r = decode_tick(array({array({integer(3), integer(t0 + 1000), integer(1), integer(2),
-                                           array({bulk("sla.breached|billing|first_reply"),
-                                                  bulk("followup"), bulk("resolved|unresponsive"),
-                                                  bulk("closed"), bulk("sla.warning"),
-                                                  bulk("something-new")})}),
-                                    assign_entry("T-5", "ada")}));
+  const auto r =
+      decode_tick(array({array({integer(3), integer(t0 + 1000), integer(1), integer(2),
+                                array({bulk("sla.breached|billing|first_reply"), bulk("followup"),
+                                       bulk("resolved|unresponsive"), bulk("closed"),
+                                       bulk("sla.warning"), bulk("something-new")})}),
+                         assign_entry("T-5", "ada")}));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->fired, 3);
   EXPECT_EQ(r->next_due, t0 + 1000);

@@ -53,8 +53,9 @@ class FunctionCall : public ::testing::Test {
 };
 
 TEST_F(FunctionCall, BeginCallWritesTheCommonHeader) {
-  EXPECT_EQ(argv_of(begin_call(lua::fn::tick, base())),
-            (strings{"FCALL", "ticketd_v1_tick", "1", "ticketd:{acme}:", std::to_string(t0), "e1"}));
+  EXPECT_EQ(
+      argv_of(begin_call(lua::fn::tick, base())),
+      (strings{"FCALL", "ticketd_v1_tick", "1", "ticketd:{acme}:", std::to_string(t0), "e1"}));
   EXPECT_TRUE(arguments(begin_call(lua::fn::tick, base()), lua::fn::tick).empty());
 }
 
@@ -94,10 +95,10 @@ TEST_F(FunctionCall, CreatePutsArgumentsInArgv3To14) {
   EXPECT_EQ(lua_argv(argv, 14), std::to_string(t0 + 4));
   EXPECT_EQ(test::lua_argc(argv), 14u);
   const strings args = arguments(cmd, lua::fn::create);
-  EXPECT_EQ(args, (strings{"T-1", "fp1", "billing", "urgent", "", "spanish,vip",
-                           R"({"brand":"acme"})", std::to_string(t0 - 1), std::to_string(t0 + 1),
-                           std::to_string(t0 + 2), std::to_string(t0 + 3),
-                           std::to_string(t0 + 4)}));
+  EXPECT_EQ(args,
+            (strings{"T-1", "fp1", "billing", "urgent", "", "spanish,vip", R"({"brand":"acme"})",
+                     std::to_string(t0 - 1), std::to_string(t0 + 1), std::to_string(t0 + 2),
+                     std::to_string(t0 + 3), std::to_string(t0 + 4)}));
 }
 
 TEST_F(FunctionCall, TicketActionsStartWithIdIfMatchAndExpectedVersion) {
@@ -207,11 +208,12 @@ TEST_F(FunctionCall, EveryBuilderFollowsItsLuaContract) {
        with_ref({"tier2", "urgent", "100", "200", "", "400", "angry"})},
       {"escalate unchanged", escalate_call(base(), t, esc_same), lua::fn::escalate,
        with_ref({"tier2", "", "100", "", "", "", ""})},
-      {"reassign", reassign_call(base(), t, "bob", force_mode::respect_capacity, {}), lua::fn::reassign,
-       with_ref({"bob", "", "", ""})},
+      {"reassign", reassign_call(base(), t, "bob", force_mode::respect_capacity, {}),
+       lua::fn::reassign, with_ref({"bob", "", "", ""})},
       {"reassign forced", reassign_call(base(), t, "bob", force_mode::force, {}), lua::fn::reassign,
        with_ref({"bob", "1", "", ""})},
-      {"reassign resuming", reassign_call(base(), t, "bob", force_mode::respect_capacity, {100, std::nullopt}),
+      {"reassign resuming",
+       reassign_call(base(), t, "bob", force_mode::respect_capacity, {100, std::nullopt}),
        lua::fn::reassign, with_ref({"bob", "", "100", ""})},
       {"delete", delete_call(base(), "T-1"), lua::fn::delete_ticket, {"T-1"}},
       {"agent_put",
@@ -245,7 +247,10 @@ TEST_F(FunctionCall, EveryBuilderFollowsItsLuaContract) {
        {"billing", "20"}},
       {"tick", tick_call(base(), 100), lua::fn::tick, {"100"}},
       {"verify", verify_call(base(), {"billing"}), lua::fn::verify, {"billing"}},
-      {"configure", configure_call(base()), lua::fn::configure, {"counted", "offered,assigned,pending", "max", "4"}},
+      {"configure",
+       configure_call(base()),
+       lua::fn::configure,
+       {"counted", "offered,assigned,pending", "max", "4"}},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(arguments(c.cmd, c.fn), c.args) << c.name;

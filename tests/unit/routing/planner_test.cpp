@@ -447,9 +447,9 @@ TEST_F(Planner, CustomerReplyStartsTheNextReplyClockAndAffinityWait) {
   const strings argv = argv_or_fail(act(ticket_action::customer_reply, action_request{}, &snap));
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(argv.at(1), lua::fn::customer_reply.name);
-  EXPECT_EQ(lua_argv(argv, 6), "");                      // first reply: answered
+  EXPECT_EQ(lua_argv(argv, 6), "");                     // first reply: answered
   EXPECT_EQ(lua_argv(argv, 7), num(t0 + 8 * hour_ms));  // normal: next reply in 8h
-  EXPECT_EQ(lua_argv(argv, 8), "");                      // resolution: running, unchanged
+  EXPECT_EQ(lua_argv(argv, 8), "");                     // resolution: running, unchanged
   // billing ranks by next reply due: t0 + 8h / 1.5 - 1 minute.
   EXPECT_EQ(lua_argv(argv, 9), num(compute_rank(t0 + 8 * hour_ms, t0, 0.5, -minute_ms)));
   EXPECT_EQ(lua_argv(argv, 10), num(t0 + 24 * hour_ms));  // affinity_wait default

@@ -8,7 +8,8 @@ namespace {
 
 config::auth_config tokens() {
   config::auth_config a;
-  a.tokens.push_back({"helpdesk", config::token_role::backend, "", "T_B", {}, "backend-secret-0123"});
+  a.tokens.push_back(
+      {"helpdesk", config::token_role::backend, "", "T_B", {}, "backend-secret-0123"});
   a.tokens.push_back({"ops", config::token_role::admin, "", "T_A", {}, "admin-secret-012345"});
   a.tokens.push_back({"ada", config::token_role::agent, "ada", "T_ADA", {}, "agent-secret-ada-01"});
   return a;
@@ -37,9 +38,9 @@ TEST(Authenticate, FindsTheTokenOfABearerHeader) {
 
 TEST(Authenticate, RefusesEverythingElse) {
   const auto a = tokens();
-  for (std::string_view header :
-       {"", "Bearer", "Bearer ", "Basic backend-secret-0123", "backend-secret-0123",
-        "Bearer backend-secret-012", "Bearer backend-secret-01234", "Bearer admin-secret-012345x"}) {
+  for (std::string_view header : {"", "Bearer", "Bearer ", "Basic backend-secret-0123",
+                                  "backend-secret-0123", "Bearer backend-secret-012",
+                                  "Bearer backend-secret-01234", "Bearer admin-secret-012345x"}) {
     EXPECT_EQ(authenticate(a, header), nullptr) << header;
   }
 }

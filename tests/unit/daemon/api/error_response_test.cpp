@@ -30,18 +30,12 @@ json::object error_object(const routing::error& e) {
 
 TEST(HttpStatus, FollowsTheApiTable) {
   const std::pair<errc, int> table[] = {
-      {errc::invalid_argument, 400},
-      {errc::unauthenticated, 401},
-      {errc::forbidden, 403},
-      {errc::not_found, 404},
-      {errc::invalid_transition, 409},
-      {errc::capacity_exceeded, 409},
-      {errc::conflict, 409},
-      {errc::version_mismatch, 412},
-      {errc::payload_too_large, 413},
-      {errc::unavailable, 503},
-      {errc::unconfigured, 503},
-      {errc::stale, 409},
+      {errc::invalid_argument, 400},   {errc::unauthenticated, 401},
+      {errc::forbidden, 403},          {errc::not_found, 404},
+      {errc::invalid_transition, 409}, {errc::capacity_exceeded, 409},
+      {errc::conflict, 409},           {errc::version_mismatch, 412},
+      {errc::payload_too_large, 413},  {errc::unavailable, 503},
+      {errc::unconfigured, 503},       {errc::stale, 409},
       {errc::internal, 500},
   };
   for (const auto& [code, status] : table) {

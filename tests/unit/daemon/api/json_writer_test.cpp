@@ -110,15 +110,16 @@ std::string reference_quoted(std::string_view text) {
 
 TEST(AppendJsonString, FindsEveryCharacterToEscapeAtEveryPosition) {
   // Bytes either side of each class boundary, UTF-8 lead and continuation bytes among them.
-  const std::string probes{"\x00\x01\x1f\x20\x21\x22\x23\x5b\x5c\x5d\x7f\x80\x9f\xa0\xc3\xff\n", 17};
+  const std::string probes{"\x00\x01\x1f\x20\x21\x22\x23\x5b\x5c\x5d\x7f\x80\x9f\xa0\xc3\xff\n",
+                           17};
   for (std::size_t length = 1; length <= 40; ++length) {
     for (std::size_t pos = 0; pos < length; ++pos) {
       for (const char probe : probes) {
         std::string text(length, 'a');
         text[pos] = probe;
         ASSERT_EQ(json_quoted(text), reference_quoted(text))
-            << "length " << length << ", byte " << int(static_cast<unsigned char>(probe))
-            << " at " << pos;
+            << "length " << length << ", byte " << int(static_cast<unsigned char>(probe)) << " at "
+            << pos;
       }
     }
   }

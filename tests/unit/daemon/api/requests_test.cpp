@@ -60,7 +60,8 @@ TEST(ParseAgentFrame, RefusesWhatTheHttpActionsRefuse) {
       {R"({"action":"accept","ticket":"T 1"})", "ticket"},
       {R"({"action":"accept","ticket":"T-1","token":7})", "token"},
       {R"({"action":"accept","ticket":"T-1","reason":"x"})", "reason"},  // accept has none
-      {R"({"action":"reject","ticket":"T-1","reason":")" + std::string(257, 'x') + R"("})", "reason"},
+      {R"({"action":"reject","ticket":"T-1","reason":")" + std::string(257, 'x') + R"("})",
+       "reason"},
       {R"({"action":"accept","ticket":"T-1","agent":"bob"})", "agent"},  // the stream's agent acts
   };
   for (const auto& [body, field] : cases) expect_invalid(parse_agent_frame(body), field, body);

@@ -23,7 +23,8 @@ resp_value entry(std::string id, std::vector<std::string> kv) {
 
 TEST(StreamEvents, DecodeXrangeEntriesSkippingMalformedOnes) {
   const auto events = decode_entries(array({
-      entry("1-0", {"type", "ticket.offered", "ticket", "T-1", "agent", "ada", "at", "1795424400000"}),
+      entry("1-0",
+            {"type", "ticket.offered", "ticket", "T-1", "agent", "ada", "at", "1795424400000"}),
       array({bulk("2-0")}),
       entry("3-1", {"type", "agent.status", "agent", "bob", "status", "away"}),
   }));
@@ -36,7 +37,8 @@ TEST(StreamEvents, DecodeXrangeEntriesSkippingMalformedOnes) {
 }
 
 TEST(StreamEvents, DecodeXreadOfOneStream) {
-  const auto reply = array({array({bulk("ticketd:{w}:events"), array({entry("5-0", {"type", "x"})})})});
+  const auto reply =
+      array({array({bulk("ticketd:{w}:events"), array({entry("5-0", {"type", "x"})})})});
   const auto events = decode_xread(reply);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].id, "5-0");
@@ -54,7 +56,8 @@ TEST(StreamEvents, TheNewestIdOfAnXrevrangeReply) {
 }
 
 TEST(StreamEvents, ParseStreamIds) {
-  EXPECT_EQ(parse_stream_id("1795424400000-7"), (std::pair<std::uint64_t, std::uint64_t>{1795424400000, 7}));
+  EXPECT_EQ(parse_stream_id("1795424400000-7"),
+            (std::pair<std::uint64_t, std::uint64_t>{1795424400000, 7}));
   EXPECT_EQ(parse_stream_id("0"), (std::pair<std::uint64_t, std::uint64_t>{0, 0}));
   for (std::string_view bad : {"", "-", "1-", "-1", "x-1", "1-x", "1-2-3", "yesterday"}) {
     EXPECT_FALSE(parse_stream_id(bad).has_value()) << bad;
@@ -64,17 +67,21 @@ TEST(StreamEvents, ParseStreamIds) {
 TEST(StreamEvents, ConcernTheNamedAgentAndTheOneATicketWasTakenFrom) {
   stream_event offered{"1-0", "ticket.offered", {{"ticket", "T-1"}, {"agent", "ada"}}};
   EXPECT_EQ(agents_of(offered), (std::vector<std::string_view>{"ada"}));
-  stream_event transferred{"1-1", "ticket.transferred", {{"queue", "b"}, {"from", "a"}, {"holder", "bob"}}};
+  stream_event transferred{
+      "1-1", "ticket.transferred", {{"queue", "b"}, {"from", "a"}, {"holder", "bob"}}};
   EXPECT_EQ(agents_of(transferred), (std::vector<std::string_view>{"bob"}));
-  stream_event reassigned{"1-2", "ticket.assigned", {{"agent", "ada"}, {"via", "reassign"}, {"from", "bob"}}};
+  stream_event reassigned{
+      "1-2", "ticket.assigned", {{"agent", "ada"}, {"via", "reassign"}, {"from", "bob"}}};
   EXPECT_EQ(agents_of(reassigned), (std::vector<std::string_view>{"ada", "bob"}));
   stream_event queued{"1-3", "ticket.queued", {{"ticket", "T-1"}, {"holder", ""}}};
   EXPECT_TRUE(agents_of(queued).empty());
 }
 
 TEST(StreamEvents, DataJsonRendersTimesCountsAndSkipsEmpties) {
-  stream_event e{"9-0", "ticket.followup_due",
-                 {{"ticket", "T-1"}, {"at", "1795424400000"}, {"attempt", "2"}, {"of", "3"}, {"reason", ""}}};
+  stream_event e{
+      "9-0",
+      "ticket.followup_due",
+      {{"ticket", "T-1"}, {"at", "1795424400000"}, {"attempt", "2"}, {"of", "3"}, {"reason", ""}}};
   const auto data = boost::json::parse(event_data_json(e, false)).as_object();
   EXPECT_EQ(data.at("ticket").as_string(), "T-1");
   EXPECT_EQ(data.at("at").as_string(), "2026-11-23T09:00:00.000Z");
