@@ -10,7 +10,7 @@
 #include <string>
 
 #include "config/loader.hpp"
-#include "daemon/runtime.hpp"
+#include "daemon/common/runtime.hpp"
 #include "routing/clock.hpp"
 #include "routing/functions.hpp"
 #include "routing/requests.hpp"

@@ -1,6 +1,6 @@
 // The Redis connection on its own, against a real redis-server: reconnecting after Redis comes
 // back.
-#include "daemon/redis_connection.hpp"
+#include "daemon/redis/redis_connection.hpp"
 
 #include <gtest/gtest.h>
 

@@ -20,7 +20,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
-#include "daemon/systemd_notifier.hpp"
+#include "daemon/process/systemd_notifier.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/redis_server.hpp"
 

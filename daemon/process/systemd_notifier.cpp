@@ -1,4 +1,4 @@
-#include "daemon/systemd_notifier.hpp"
+#include "daemon/process/systemd_notifier.hpp"
 
 #include <systemd/sd-daemon.h>
 
@@ -10,7 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "daemon/log.hpp"
+#include "daemon/common/log.hpp"
 
 namespace ticketd::daemon {
 

@@ -1,4 +1,4 @@
-#include "daemon/api/service.hpp"
+#include "daemon/service/service.hpp"
 
 #include <charconv>
 #include <chrono>
@@ -7,8 +7,8 @@
 #include "daemon/api/error_response.hpp"
 #include "daemon/api/render.hpp"
 #include "daemon/api/requests.hpp"
-#include "daemon/api/streams.hpp"
-#include "daemon/log.hpp"
+#include "daemon/common/log.hpp"
+#include "daemon/service/streams.hpp"
 #include "routing/ids.hpp"
 #include "routing/time_format.hpp"
 

@@ -1,4 +1,4 @@
-#include "daemon/api/streams.hpp"
+#include "daemon/service/streams.hpp"
 
 #include <chrono>
 #include <optional>
@@ -11,7 +11,7 @@
 #include "daemon/api/error_response.hpp"
 #include "daemon/api/json_writer.hpp"
 #include "daemon/api/requests.hpp"
-#include "daemon/log.hpp"
+#include "daemon/common/log.hpp"
 
 namespace ticketd::daemon::api {
 

@@ -1,4 +1,4 @@
-#include "daemon/metrics.hpp"
+#include "daemon/metrics/metrics.hpp"
 
 #include <array>
 #include <atomic>

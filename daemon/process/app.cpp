@@ -1,4 +1,4 @@
-#include "daemon/app.hpp"
+#include "daemon/process/app.hpp"
 
 #include <csignal>
 #include <mutex>
@@ -16,17 +16,17 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "config/loader.hpp"
-#include "daemon/api/service.hpp"
-#include "daemon/embedded_redis.hpp"
-#include "daemon/event_feed.hpp"
-#include "daemon/http_server.hpp"
-#include "daemon/log.hpp"
-#include "daemon/metrics.hpp"
-#include "daemon/redis_connection.hpp"
-#include "daemon/runtime.hpp"
-#include "daemon/systemd_notifier.hpp"
-#include "daemon/ticket_store.hpp"
-#include "daemon/timer_loop.hpp"
+#include "daemon/common/log.hpp"
+#include "daemon/common/runtime.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/process/embedded_redis.hpp"
+#include "daemon/process/systemd_notifier.hpp"
+#include "daemon/redis/redis_connection.hpp"
+#include "daemon/redis/ticket_store.hpp"
+#include "daemon/service/event_feed.hpp"
+#include "daemon/service/service.hpp"
+#include "daemon/service/timer_loop.hpp"
+#include "daemon/transport/http_server.hpp"
 #include "routing/lua_library.hpp"
 
 namespace ticketd::daemon {

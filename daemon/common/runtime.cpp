@@ -1,4 +1,4 @@
-#include "daemon/runtime.hpp"
+#include "daemon/common/runtime.hpp"
 
 namespace ticketd::daemon {
 

@@ -1,4 +1,4 @@
-#include "daemon/log.hpp"
+#include "daemon/common/log.hpp"
 
 #include <atomic>
 #include <chrono>

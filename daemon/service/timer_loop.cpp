@@ -1,4 +1,4 @@
-#include "daemon/timer_loop.hpp"
+#include "daemon/service/timer_loop.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -8,7 +8,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "daemon/log.hpp"
+#include "daemon/common/log.hpp"
 
 namespace ticketd::daemon {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "daemon/api/routes.hpp"
-#include "daemon/redis_connection.hpp"
+#include "daemon/redis/redis_observer.hpp"
 #include "routing/functions.hpp"
 #include "routing/transitions.hpp"
 

@@ -1,4 +1,4 @@
-#include "daemon/embedded_redis.hpp"
+#include "daemon/process/embedded_redis.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -20,7 +20,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "daemon/log.hpp"
+#include "daemon/common/log.hpp"
 
 namespace ticketd::daemon {
 

@@ -1,4 +1,4 @@
-#include "daemon/http_server.hpp"
+#include "daemon/transport/http_server.hpp"
 
 #include <array>
 #include <atomic>
@@ -19,9 +19,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "daemon/agent_websocket.hpp"
 #include "daemon/api/error_response.hpp"
-#include "daemon/log.hpp"
+#include "daemon/common/log.hpp"
+#include "daemon/transport/agent_websocket.hpp"
 
 namespace ticketd::daemon {
 

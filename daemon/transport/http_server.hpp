@@ -13,7 +13,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "config/config.hpp"
-#include "daemon/http_types.hpp"
+#include "daemon/transport/http_types.hpp"
 
 namespace ticketd::daemon {
 

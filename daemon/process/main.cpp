@@ -1,12 +1,12 @@
-// ticketd: command line, configuration, then the daemon (daemon/app.cpp).
+// ticketd: command line, configuration, then the daemon (daemon/process/app.cpp).
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <string_view>
 
 #include "config/loader.hpp"
-#include "daemon/app.hpp"
-#include "daemon/log.hpp"
+#include "daemon/common/log.hpp"
+#include "daemon/process/app.hpp"
 #include "routing/time_format.hpp"
 
 namespace {

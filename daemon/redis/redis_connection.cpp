@@ -1,4 +1,4 @@
-#include "daemon/redis_connection.hpp"
+#include "daemon/redis/redis_connection.hpp"
 
 #include <hiredis/read.h>
 
@@ -19,7 +19,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-#include "daemon/log.hpp"
+#include "daemon/common/log.hpp"
 
 namespace ticketd::daemon {
 

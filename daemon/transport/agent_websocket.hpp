@@ -12,7 +12,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "daemon/http_types.hpp"
+#include "daemon/transport/http_types.hpp"
 
 namespace ticketd::daemon {
 

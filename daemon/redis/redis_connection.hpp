@@ -26,29 +26,12 @@
 #include <boost/system/result.hpp>
 
 #include "config/config.hpp"
+#include "daemon/redis/redis_observer.hpp"
 #include "routing/resp.hpp"
 
 namespace ticketd::daemon {
 
-enum class redis_errc {
-  unavailable = 1,  // not connected (or the connection dropped with the request in flight)
-  timeout,          // no reply within the request deadline
-  overloaded,       // too many requests in flight on this connection
-  protocol,         // Redis sent something the parser rejects
-};
-const boost::system::error_category& redis_category();
-boost::system::error_code make_error_code(redis_errc e);
-
 using redis_result = boost::system::result<routing::resp_value>;
-
-// Counters and timings the connection reports (the daemon's metrics implement it).
-class redis_observer {
- public:
-  virtual ~redis_observer() = default;
-  virtual void round_trip(std::chrono::nanoseconds elapsed) = 0;
-  virtual void failed(redis_errc why) = 0;
-  virtual void connection_state(bool up) = 0;
-};
 
 struct redis_connection_options {
   config::redis_config endpoint;
@@ -103,8 +86,3 @@ class redis_connection {
 };
 
 }  // namespace ticketd::daemon
-
-namespace boost::system {
-template <>
-struct is_error_code_enum<ticketd::daemon::redis_errc> : std::true_type {};
-}  // namespace boost::system

@@ -1,4 +1,4 @@
-#include "daemon/event_feed.hpp"
+#include "daemon/service/event_feed.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -15,7 +15,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "daemon/log.hpp"
+#include "daemon/common/log.hpp"
 
 namespace ticketd::daemon {
 

@@ -10,9 +10,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "daemon/metrics.hpp"
-#include "daemon/runtime.hpp"
-#include "daemon/ticket_store.hpp"
+#include "daemon/common/runtime.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/redis/ticket_store.hpp"
 
 namespace ticketd::daemon {
 

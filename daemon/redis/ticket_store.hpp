@@ -11,8 +11,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "daemon/common/runtime.hpp"
 #include "daemon/events/stream_event.hpp"
-#include "daemon/runtime.hpp"
 #include "routing/clock.hpp"
 #include "routing/functions.hpp"
 #include "routing/requests.hpp"

@@ -1,8 +1,8 @@
-#include "daemon/ticket_store.hpp"
+#include "daemon/redis/ticket_store.hpp"
 
 #include <array>
 
-#include "daemon/redis_connection.hpp"
+#include "daemon/redis/redis_connection.hpp"
 
 namespace ticketd::daemon {
 

@@ -8,11 +8,11 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "daemon/event_feed.hpp"
-#include "daemon/http_types.hpp"
-#include "daemon/metrics.hpp"
-#include "daemon/runtime.hpp"
-#include "daemon/ticket_store.hpp"
+#include "daemon/common/runtime.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/redis/ticket_store.hpp"
+#include "daemon/service/event_feed.hpp"
+#include "daemon/transport/http_types.hpp"
 #include "routing/clock.hpp"
 
 namespace ticketd::daemon::api {

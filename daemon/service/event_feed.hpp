@@ -24,9 +24,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "daemon/common/runtime.hpp"
 #include "daemon/events/stream_event.hpp"
-#include "daemon/redis_connection.hpp"
-#include "daemon/runtime.hpp"
+#include "daemon/redis/redis_connection.hpp"
 
 namespace ticketd::daemon {
 

@@ -1,4 +1,4 @@
-#include "daemon/agent_websocket.hpp"
+#include "daemon/transport/agent_websocket.hpp"
 
 #include <deque>
 #include <string>
@@ -12,7 +12,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "daemon/log.hpp"
+#include "daemon/common/log.hpp"
 
 namespace ticketd::daemon {
 
