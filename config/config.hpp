@@ -46,6 +46,7 @@ struct server_config {
   unsigned max_connections = 10'000;
   std::filesystem::path state_dir = "/var/lib/ticketd";
   millis shutdown_grace{10'000};  // SIGTERM: in-flight requests get this long to finish
+  bool access_log = false;        // one log line per request (errors are always logged)
 };
 
 enum class redis_kind { embedded, tcp, unix_socket };

@@ -774,9 +774,10 @@ class loader {
   };
 
   void read_server(const field& f) {
-    const object o(cx_, f,
-                   {"listen", "threads", "body_limit", "header_limit", "read_timeout",
-                    "idle_timeout", "max_connections", "state_dir", "shutdown_grace"});
+    const object o(
+        cx_, f,
+        {"listen", "threads", "body_limit", "header_limit", "read_timeout", "idle_timeout",
+         "max_connections", "state_dir", "shutdown_grace", "access_log"});
     auto& s = cfg_.server;
     o.read("listen", s.listen, listen_address_value());
     if (o.read("threads", s.threads, integer<unsigned>(0, 256)) && s.threads == 0) {
@@ -789,6 +790,7 @@ class loader {
     o.read("max_connections", s.max_connections, integer<unsigned>(1, 1'000'000));
     o.read("state_dir", s.state_dir, path_value());
     o.read("shutdown_grace", s.shutdown_grace, duration());
+    o.read("access_log", s.access_log, boolean());
   }
 
   void read_redis(const field& f) {

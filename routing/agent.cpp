@@ -1,5 +1,6 @@
 #include "routing/agent.hpp"
 
+#include "routing/hash_fields.hpp"
 #include "routing/resp_fields.hpp"
 
 namespace ticketd::routing {
@@ -17,37 +18,37 @@ std::optional<agent> decode_agent(std::string_view id, const resp_value& reply) 
     const std::string_view name = fields.elements[i].str;
     const resp_value& value = fields.elements[i + 1];
     switch (field_code(name)) {
-      case field_code("n"):
+      case field_code(agent_field::name):
         a.name = value.str;
         break;
-      case field_code("st"):
+      case field_code(agent_field::status):
         a.status = parse_agent_status(value.str).value_or(agent_status::offline);
         break;
-      case field_code("qs"):
+      case field_code(agent_field::queues):
         a.queues = split_list(value.str);
         break;
-      case field_code("sk"):
+      case field_code(agent_field::skills):
         a.skills = split_list(value.str);
         break;
-      case field_code("qe"):
+      case field_code(agent_field::effective_queues):
         a.effective_queues = split_list(value.str);
         break;
-      case field_code("m"):
+      case field_code(agent_field::max_concurrent):
         a.max_concurrent = static_cast<unsigned>(to_int(value));
         break;
-      case field_code("l"):
+      case field_code(agent_field::load):
         a.load = static_cast<unsigned>(to_int(value));
         break;
-      case field_code("lt"):
+      case field_code(agent_field::last_assigned_at):
         a.last_assigned_at = to_int(value);
         break;
-      case field_code("ss"):
+      case field_code(agent_field::status_since):
         a.status_since = to_int(value);
         break;
-      case field_code("fx"):
+      case field_code(agent_field::forced_excess):
         a.forced_excess = to_int(value) != 0;
         break;
-      case field_code("cn"):
+      case field_code(agent_field::connections):
         a.connections = to_int(value);
         break;
       default:

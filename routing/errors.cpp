@@ -11,7 +11,7 @@ struct code_entry {
   std::string_view wire;  // as the Lua library spells it after TICKETD_
 };
 
-constexpr std::array<code_entry, 13> codes{{
+constexpr std::array<code_entry, 14> codes{{
     {errc::invalid_argument, "invalid_argument", "INVALID_ARGUMENT"},
     {errc::unauthenticated, "unauthenticated", "UNAUTHENTICATED"},
     {errc::forbidden, "forbidden", "FORBIDDEN"},
@@ -20,6 +20,7 @@ constexpr std::array<code_entry, 13> codes{{
     {errc::capacity_exceeded, "capacity_exceeded", "CAPACITY_EXCEEDED"},
     {errc::conflict, "conflict", "CONFLICT"},
     {errc::version_mismatch, "version_mismatch", "VERSION_MISMATCH"},
+    {errc::idempotency_conflict, "idempotency_conflict", "IDEMPOTENCY_CONFLICT"},
     {errc::payload_too_large, "payload_too_large", "PAYLOAD_TOO_LARGE"},
     {errc::unavailable, "unavailable", "UNAVAILABLE"},
     {errc::stale, "stale", "STALE"},

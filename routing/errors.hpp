@@ -21,6 +21,7 @@ enum class errc {
   capacity_exceeded,
   conflict,
   version_mismatch,
+  idempotency_conflict,  // an Idempotency-Key reused for a different request
   payload_too_large,
   unavailable,
   stale,         // internal: the ticket changed between a read and the function call; retried

@@ -52,7 +52,7 @@ std::vector<std::string> strings_of(const resp_value& v) {
 command begin_call(const lua::function_info& fn, const call_base& b) {
   command cmd{fn.read_only ? "FCALL_RO" : "FCALL"};
   cmd.arg(fn.name).arg(1).arg(b.keys.prefix());
-  cmd.arg(b.now_ms).arg(b.settings.epoch);
+  cmd.arg(b.now_ms).arg(b.settings.epoch).arg(b.idem.key).arg(b.idem.fingerprint);
   return cmd;
 }
 
@@ -249,7 +249,7 @@ namespace {
 
 // A ticket function's result: the reply itself, or the first element of {result,
 // assignments...} when push routing handed tickets out in the same call (settle in
-// routing/lua/00_prelude.lua). nullptr for an empty list.
+// routing/lua/include/push.lua). nullptr for an empty list.
 const resp_value* reply_result(const resp_value& reply) {
   if (!reply.is_array()) return &reply;
   return reply.elements.empty() ? nullptr : &reply.elements[0];

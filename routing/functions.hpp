@@ -20,7 +20,7 @@
 
 namespace ticketd::routing {
 
-// The configuration as the functions see it (routing/lua/00_prelude.lua "Configuration"):
+// The configuration as the functions see it (routing/lua/include/configuration.lua):
 // stored once in Redis under its epoch by `configure`; every call names the epoch.
 struct call_settings {
   std::string epoch;  // digest of `fields`
@@ -30,14 +30,26 @@ struct call_settings {
 // The settings of a loaded configuration: counted statuses, defaults, queue policies.
 call_settings make_call_settings(const config::config& cfg);
 
-// What every call needs: where the workspace lives, the settings and the injected time.
+// A request's Idempotency-Key and what identifies the request (method, path and a digest of the
+// body): a writing function keeps its answer under the key, atomically with its change
+// (routing/lua/include/idempotency.lua). Empty: the request has none.
+struct idempotency {
+  std::string_view key;
+  std::string_view fingerprint;
+  bool empty() const { return key.empty(); }
+};
+
+// What every call needs: where the workspace lives, the settings, the injected time and the
+// request's idempotency.
 struct call_base {
   const keyspace& keys;
   const call_settings& settings;
   std::int64_t now_ms;
+  idempotency idem = {};
 };
 
-// `FCALL[_RO] <name> 1 <prefix> <header...>`; arguments follow.
+// `FCALL[_RO] <name> 1 <prefix> <now> <epoch> <idempotency key> <fingerprint>`; the function's
+// own arguments follow (routing/lua/README.md, "Conventions").
 command begin_call(const lua::function_info& fn, const call_base& base);
 
 // A ticket an action applies to, with the client's If-Match and the version C++ read its
@@ -56,12 +68,12 @@ struct create_args {
   std::string_view channel;     // empty: none
   std::string_view skills;      // comma list
   std::string_view attributes;  // JSON object text, empty: none
-  std::int64_t created_at = 0;
+  std::int64_t created_at = 0;  // also when its wait began
   std::int64_t first_reply_due = 0;
   std::int64_t resolution_due = 0;
   std::int64_t rank = 0;
   // When the new ticket's SLA timer first fires: its first warning, or without warnings its
-  // first breach (what arm_sla in routing/lua/00_prelude.lua would compute).
+  // first breach (what arm_sla in routing/lua/include/sla.lua would compute).
   std::int64_t sla_timer = 0;
 };
 
@@ -174,6 +186,7 @@ struct create_result {
   bool created = false;  // false: the same request was repeated (idempotent)
   ticket value;
   std::vector<assignment> assignments;
+  bool replayed = false;  // the answer an Idempotency-Key kept
 };
 // create: {'created'|'existing', assignments...}; `value` is left for the caller.
 outcome<create_result> decode_create(const resp_value& reply);
@@ -182,11 +195,13 @@ outcome<create_result> decode_create(const resp_value& reply);
 struct ticket_result {
   ticket value;
   std::vector<assignment> assignments;
+  bool replayed = false;  // the answer an Idempotency-Key kept
 };
 
 struct action_result {
   std::int64_t version = 0;  // the ticket's new version
   std::vector<assignment> assignments;
+  bool replayed = false;  // the answer an Idempotency-Key kept
 };
 outcome<action_result> decode_action(const resp_value& reply);
 
@@ -202,6 +217,7 @@ outcome<ticket> decode_ticket_reply(std::string_view id, const resp_value& reply
 struct agent_result {
   agent value;
   std::vector<assignment> assignments;
+  bool replayed = false;  // the answer an Idempotency-Key kept
 };
 // {agent fields, held ticket ids, assignments...}
 outcome<agent_result> decode_agent_reply(std::string_view id, const resp_value& reply);

@@ -1,6 +1,6 @@
 // Redis key names of one workspace. Every key lives under the hash tag `ticketd:{<ws>}:` so a
 // workspace sits in one Redis Cluster slot. The Lua library forms the same names through its
-// KEY table (routing/lua/00_prelude.lua); tests/unit/routing/keyspace_test.cpp keeps the two
+// KEY table (routing/lua/include/keys.lua); tests/unit/routing/keyspace_test.cpp keeps the two
 // in step. C++ spells key names nowhere else.
 #pragma once
 
@@ -25,6 +25,7 @@ enum class key_part {
   events,           // stream: the workspace's events
   settings,         // hash: the configuration the workspace's data was last set up for
   config,           // hash: one configuration's settings, by epoch (cfg:<epoch>)
+  idempotency,      // hash: the answer kept for a request's Idempotency-Key, for 24 h
 };
 
 // The suffix each part adds to the prefix; parts with an id end in ':'.

@@ -10,6 +10,8 @@ namespace {
 
 // A created_at this far ahead of our clock is a client clock problem, not a future ticket.
 constexpr std::int64_t max_clock_skew_ms = 5 * 60 * 1000;
+// 2000-01-01T00:00:00Z: an earlier created_at is a client bug (a zero time, seconds for ms).
+constexpr std::int64_t min_created_at_ms = 946'684'800'000;
 
 error field_error(errc code, std::string_view field, std::string message) {
   error e{code, std::move(message), {}};
@@ -41,6 +43,12 @@ std::optional<std::int64_t> carried(const sla_clock& sla, std::optional<std::int
   return sla.resume(resumes_at, sla.remaining(*paused_at, *due, basis), basis);
 }
 
+// When the ticket's wait began: given back to a queue (release, transfer, escalation), it keeps
+// waiting from there.
+std::int64_t waiting_since(const ticket& t, std::int64_t now) {
+  return t.queued_at > 0 ? t.queued_at : now;
+}
+
 std::size_t priority_index(const config::config& cfg, std::string_view name) {
   for (std::size_t i = 0; i < cfg.priorities.size(); ++i) {
     if (cfg.priorities[i].name == name) return i;
@@ -62,12 +70,13 @@ outcome<const config::queue_config*> planner::known_queue(std::string_view name,
 }
 
 std::int64_t planner::rank_in(const config::queue_config& q, const ticket& t,
-                              std::int64_t now) const {
-  const auto due = t.next_due().value_or(now);
-  return compute_rank(due, now, q.wait_weight, q.rank_offset.count());
+                              std::int64_t wait_start) const {
+  const auto due = t.next_due().value_or(wait_start);
+  return compute_rank(due, wait_start, q.wait_weight, q.rank_offset.count());
 }
 
-outcome<planner::planned_create> planner::create(const create_request& r, std::int64_t now) const {
+outcome<command> planner::create(const create_request& r, std::int64_t now,
+                                 idempotency idem) const {
   const ticket_facts facts{r.channel, r.skills, r.attributes};
   const route chosen = route_ticket(cfg_, facts, r.queue, r.priority);
   if (chosen.queue == nullptr) {
@@ -80,6 +89,10 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   const std::int64_t created = r.created_at.value_or(now);
   if (created > now + max_clock_skew_ms) {
     return field_error(errc::invalid_argument, "created_at", "created_at is in the future");
+  }
+  if (created < min_created_at_ms) {
+    return field_error(errc::invalid_argument, "created_at",
+                       "created_at must be in the year 2000 or later");
   }
   const auto dues = sla_.dues_for_new_ticket(*chosen.priority, created);
   const auto due = std::min(dues.first_reply, dues.resolution);
@@ -95,27 +108,11 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   a.created_at = created;
   a.first_reply_due = dues.first_reply;
   a.resolution_due = dues.resolution;
-  a.rank = compute_rank(due, now, chosen.queue->wait_weight, chosen.queue->rank_offset.count());
+  // The customer has waited since the ticket was created, not since ticketd heard of it.
+  a.rank = compute_rank(due, created, chosen.queue->wait_weight, chosen.queue->rank_offset.count());
   // The first SLA firing: the earlier target's warning, or its breach when nothing warns.
   a.sla_timer = due - cfg_.sla.warn_before.count();
-  ticket t;
-  t.id = r.id;
-  t.status = ticket_status::queued;
-  t.queue = chosen.queue->name;
-  t.queues = {t.queue};
-  t.priority = chosen.priority->name;
-  t.channel = r.channel;
-  t.skills = r.skills;
-  t.attributes_json = r.attributes_json;
-  t.score = score_of_rank(a.rank);
-  t.first_reply_due = dues.first_reply;
-  t.resolution_due = dues.resolution;
-  t.version = 1;
-  t.created_at = created;
-  t.updated_at = now;
-  t.queued_at = now;
-  t.fingerprint = r.fingerprint;
-  return planned_create{create_call(base(now), a), std::move(t)};
+  return create_call(base(now, idem), a);
 }
 
 bool planner::needs_snapshot(ticket_action a) {
@@ -168,8 +165,9 @@ cadence planner::cadence_from(std::int64_t now) const {
   return c;
 }
 
-outcome<command> planner::escalate(const ticket_ref& ref, const action_request& r, const ticket& t,
-                                   std::int64_t now) const {
+outcome<command> planner::escalate(const call_base& b, const ticket_ref& ref,
+                                   const action_request& r, const ticket& t) const {
+  const std::int64_t now = b.now_ms;
   std::string_view target = r.queue;
   if (target.empty()) {
     const auto* current = cfg_.find_queue(t.queue);
@@ -214,8 +212,8 @@ outcome<command> planner::escalate(const ticket_ref& ref, const action_request& 
     e.resolution_due = next.resolution_due =
         moved(t.resolution_due, &config::priority_config::resolution, t.created_at);
   }
-  e.rank = rank_in(**q, next, now);
-  return escalate_call(base(now), ref, e);
+  e.rank = rank_in(**q, next, waiting_since(t, now));
+  return escalate_call(b, ref, e);
 }
 
 std::array<std::optional<std::int64_t>, 2> planner::resumed_reply_targets(const ticket& t,
@@ -235,10 +233,10 @@ config::time_basis planner::basis_of(std::string_view priority,
 
 outcome<command> planner::action(ticket_action a, std::string_view id,
                                  std::optional<std::int64_t> if_match, const action_request& r,
-                                 const ticket* snapshot, std::int64_t now) const {
+                                 const ticket* snapshot, std::int64_t now, idempotency idem) const {
   ticket_ref ref{id, if_match,
                  snapshot != nullptr ? std::optional{snapshot->version} : std::nullopt};
-  const call_base b = base(now);
+  const call_base b = base(now, idem);
   if (needs_snapshot(a) && snapshot == nullptr) {
     return make_error(errc::internal, "planner: action needs the ticket's snapshot");
   }
@@ -294,21 +292,22 @@ outcome<command> planner::action(ticket_action a, std::string_view id,
     case ticket_action::release: {
       auto q = known_queue(snapshot->queue, "queue");
       if (!q) return q.error();
-      return release_call(b, ref, r.agent, rank_in(**q, *snapshot, now));
+      return release_call(b, ref, r.agent, rank_in(**q, *snapshot, waiting_since(*snapshot, now)));
     }
     case ticket_action::transfer: {
       auto q = known_queue(r.queue, "queue");
       if (!q) return q.error();
-      return transfer_call(b, ref, (*q)->name, rank_in(**q, *snapshot, now));
+      return transfer_call(b, ref, (*q)->name,
+                           rank_in(**q, *snapshot, waiting_since(*snapshot, now)));
     }
     case ticket_action::escalate:
-      return escalate(ref, r, *snapshot, now);
+      return escalate(b, ref, r, *snapshot);
   }
   return make_error(errc::internal, "planner: unknown action");
 }
 
-outcome<command> planner::put_agent(std::string_view id, const agent_request& r,
-                                    std::int64_t now) const {
+outcome<command> planner::put_agent(std::string_view id, const agent_request& r, std::int64_t now,
+                                    idempotency idem) const {
   for (const auto& q : r.queues) {
     if (cfg_.find_queue(q) == nullptr) {
       error e = field_error(errc::not_found, "queues", "no queue '" + q + "'");
@@ -327,7 +326,7 @@ outcome<command> planner::put_agent(std::string_view id, const agent_request& r,
   a.effective_queues = effective;
   a.max_concurrent = r.max_concurrent;
   a.status = r.status ? to_string(*r.status) : std::string_view{};
-  return agent_put_call(base(now), a);
+  return agent_put_call(base(now, idem), a);
 }
 
 }  // namespace ticketd::routing

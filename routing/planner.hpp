@@ -1,8 +1,9 @@
 // Turns validated requests into function calls: routing rules pick queue and priority, the SLA
 // clock gives due times, the rank orders the queue. Pure and sans-io; the daemon's
-// ticket_store sends what it plans. Actions that need the ticket's current state (its due
-// times, queue, priority) are planned from a snapshot the store read first; the function then
-// refuses with TICKETD_STALE if the ticket moved in between, and the store plans again.
+// operations (routing/operation.hpp) run what it plans. Actions that need the ticket's current
+// state (its due times, queue, priority) are planned from a snapshot read first; the function
+// then refuses with TICKETD_STALE if the ticket moved in between, and the operation reads and
+// plans again.
 #pragma once
 
 #include <array>
@@ -26,12 +27,8 @@ class planner {
           const call_settings& settings)
       : cfg_(cfg), sla_(sla), keys_(keys), settings_(settings) {}
 
-  // The call, and the ticket as the call stores it when the id is new (no read-back needed).
-  struct planned_create {
-    command call;
-    ticket value;
-  };
-  outcome<planned_create> create(const create_request& r, std::int64_t now) const;
+  // `idem`: the request's Idempotency-Key, if any (every writing call takes one).
+  outcome<command> create(const create_request& r, std::int64_t now, idempotency idem = {}) const;
 
   // True when action() needs the ticket as it is now.
   static bool needs_snapshot(ticket_action a);
@@ -39,22 +36,29 @@ class planner {
   // `snapshot` is required when needs_snapshot(a).
   outcome<command> action(ticket_action a, std::string_view id,
                           std::optional<std::int64_t> if_match, const action_request& r,
-                          const ticket* snapshot, std::int64_t now) const;
+                          const ticket* snapshot, std::int64_t now, idempotency idem = {}) const;
 
-  outcome<command> put_agent(std::string_view id, const agent_request& r, std::int64_t now) const;
+  outcome<command> put_agent(std::string_view id, const agent_request& r, std::int64_t now,
+                             idempotency idem = {}) const;
 
-  // The rank of ticket t entering queue q at `now`, following its next due target.
-  std::int64_t rank_in(const config::queue_config& q, const ticket& t, std::int64_t now) const;
+  // The rank of ticket t in queue q, following its next due target, for a wait that began at
+  // `wait_start` (its created_at, the customer's message, a wake-up: docs/design.md "Order").
+  std::int64_t rank_in(const config::queue_config& q, const ticket& t,
+                       std::int64_t wait_start) const;
 
-  call_base base(std::int64_t now) const { return {keys_, settings_, now}; }
+  const keyspace& keys() const { return keys_; }
+
+  call_base base(std::int64_t now, idempotency idem = {}) const {
+    return {keys_, settings_, now, idem};
+  }
 
   // The follow-up cadence of an agent reply at `now` (lifecycle.pending).
   cadence cadence_from(std::int64_t now) const;
 
  private:
   outcome<return_args> returning(const ticket& t, std::int64_t now) const;
-  outcome<command> escalate(const ticket_ref& ref, const action_request& r, const ticket& t,
-                            std::int64_t now) const;
+  outcome<command> escalate(const call_base& b, const ticket_ref& ref, const action_request& r,
+                            const ticket& t) const;
   outcome<const config::queue_config*> known_queue(std::string_view name,
                                                    std::string_view field) const;
   // How a target of the named priority counts time.

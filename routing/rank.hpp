@@ -7,7 +7,7 @@
 namespace ticketd::routing {
 
 // A queue's sorted-set score is rank * score_scale + k, k (0..999) counting enqueues so equal
-// ranks keep their order (routing/lua/00_prelude.lua score_of). Ranks stay within
+// ranks keep their order (routing/lua/include/waiting.lua score_of). Ranks stay within
 // [0, max_rank] so every score is an exact double (below 2^53): max_rank is in the year 2255.
 constexpr std::int64_t score_scale = 1000;
 constexpr std::int64_t max_rank = 9'000'000'000'000;

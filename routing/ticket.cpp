@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "routing/hash_fields.hpp"
 #include "routing/resp_fields.hpp"
 
 namespace ticketd::routing {
@@ -36,107 +37,107 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
     const std::string_view name = fields.elements[i].str;
     const resp_value& value = fields.elements[i + 1];
     const std::string_view text = value.str;
-    // Two-letter names keep each ticket's hash small (shared/DESIGN.md memory budget).
+    // The field names are routing/hash_fields.hpp's: short, to keep each ticket small.
     switch (field_code(name)) {
-      case field_code("s"): {
+      case field_code(ticket_field::status): {
         const auto s = parse_ticket_status(text);
         if (!s) return std::nullopt;
         t.status = *s;
         has_status = true;
         break;
       }
-      case field_code("q"):
+      case field_code(ticket_field::queue):
         t.queue = text;
         break;
-      case field_code("qs"):
+      case field_code(ticket_field::shared_queues):
         shared_queues = text;
         break;
-      case field_code("pq"):
+      case field_code(ticket_field::personal_queue):
         t.personal_queue = text;
         break;
-      case field_code("p"):
+      case field_code(ticket_field::priority):
         t.priority = text;
         break;
-      case field_code("ch"):
+      case field_code(ticket_field::channel):
         t.channel = text;
         break;
-      case field_code("sk"):
+      case field_code(ticket_field::skills):
         t.skills = split_list(text);
         break;
-      case field_code("at"):
+      case field_code(ticket_field::attributes):
         t.attributes_json = text;
         break;
-      case field_code("la"):
+      case field_code(ticket_field::last_agent):
         t.last_agent = std::string{text};
         break;
-      case field_code("r"):
+      case field_code(ticket_field::score):
         t.score = to_double(value);
         break;
-      case field_code("d1"):
+      case field_code(ticket_field::first_reply_due):
         t.first_reply_due = to_int(value);
         break;
-      case field_code("d2"):
+      case field_code(ticket_field::next_reply_due):
         t.next_reply_due = to_int(value);
         break;
-      case field_code("d3"):
+      case field_code(ticket_field::resolution_due):
         t.resolution_due = to_int(value);
         break;
-      case field_code("p1"):
+      case field_code(ticket_field::paused_first_reply):
         t.paused_first_reply = to_int(value);
         break;
-      case field_code("p2"):
+      case field_code(ticket_field::paused_next_reply):
         t.paused_next_reply = to_int(value);
         break;
-      case field_code("p3"):
+      case field_code(ticket_field::paused_resolution):
         t.paused_resolution = to_int(value);
         break;
-      case field_code("ps"):
+      case field_code(ticket_field::paused_at):
         t.paused_at = to_int(value);
         break;
-      case field_code("f1"):
+      case field_code(ticket_field::first_replied_at):
         t.first_replied_at = to_int(value);
         break;
-      case field_code("cr"):
+      case field_code(ticket_field::customer_replied_at):
         t.last_customer_reply_at = to_int(value);
         break;
-      case field_code("br"):
+      case field_code(ticket_field::breached):
         t.breached = split_list(text);
         break;
-      case field_code("fa"):
+      case field_code(ticket_field::followups_due):
         t.followup_attempt = static_cast<int>(to_int(value));
         break;
-      case field_code("ro"):
+      case field_code(ticket_field::reopens):
         t.reopens = static_cast<int>(to_int(value));
         break;
-      case field_code("es"):
+      case field_code(ticket_field::escalated):
         t.escalated = to_int(value) != 0;
         break;
-      case field_code("v"):
+      case field_code(ticket_field::version):
         t.version = to_int(value);
         break;
-      case field_code("ca"):
+      case field_code(ticket_field::created_at):
         t.created_at = to_int(value);
         break;
-      case field_code("ua"):
+      case field_code(ticket_field::updated_at):
         t.updated_at = to_int(value);
         has_updated = true;
         break;
-      case field_code("qa"):
+      case field_code(ticket_field::waiting_since):
         t.queued_at = to_int(value);
         break;
-      case field_code("pu"):
+      case field_code(ticket_field::postponed_until):
         t.postponed_until = to_int(value);
         break;
-      case field_code("rz"):
+      case field_code(ticket_field::resolved_at):
         t.resolved_at = to_int(value);
         break;
-      case field_code("rw"):
+      case field_code(ticket_field::reopen_until):
         t.reopen_until = to_int(value);
         break;
-      case field_code("rr"):
+      case field_code(ticket_field::resolve_reason):
         t.resolve_reason = text;
         break;
-      case field_code("fp"):
+      case field_code(ticket_field::fingerprint):
         t.fingerprint = text;
         break;
       default:

@@ -1,6 +1,7 @@
 // The ticket transition table of DESIGN.md: which action may run in which status, and where it
-// leads. The Redis functions enforce the same table atomically (routing/lua/00_prelude.lua);
-// tests/integration/transition_table_test.cpp drives every pair through Redis and compares.
+// leads. The Redis functions enforce the same table atomically
+// (routing/lua/include/transitions.lua); tests/integration/transition_table_test.cpp drives every
+// pair through Redis and compares.
 #pragma once
 
 #include <optional>

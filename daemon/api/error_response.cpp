@@ -13,6 +13,8 @@ bool is_numeric_detail(std::string_view name) {
   return name == "load" || name == "max_concurrent" || name == "version";
 }
 
+bool is_boolean_detail(std::string_view name) { return name == "maybe_applied"; }
+
 std::string detail_or(const routing::error& e, std::string_view name, std::string_view fallback) {
   return std::string{e.detail(name).value_or(fallback)};
 }
@@ -43,6 +45,8 @@ int http_status(errc code) {
       return 503;
     case errc::version_mismatch:
       return 412;
+    case errc::idempotency_conflict:
+      return 422;
     case errc::payload_too_large:
       return 413;
     case errc::unavailable:
@@ -64,6 +68,8 @@ std::string describe(const routing::error& e) {
              detail_or(e, "max", "?") + " tickets)";
     case errc::version_mismatch:
       return "the ticket changed: its version is now " + detail_or(e, "version", "?");
+    case errc::idempotency_conflict:
+      return "this Idempotency-Key was used for a different request (method, path or body)";
     case errc::not_found:
       if (auto t = e.detail("ticket")) return "no ticket '" + std::string{*t} + "'";
       if (auto a = e.detail("agent")) return "no agent '" + std::string{*a} + "'";
@@ -116,6 +122,8 @@ std::string error_body(const routing::error& e) {
     const auto r = std::from_chars(value.data(), value.data() + value.size(), number);
     if (is_numeric_detail(key) && r.ec == std::errc{} && r.ptr == value.data() + value.size()) {
       w.field(key, number);
+    } else if (is_boolean_detail(key) && (value == "true" || value == "false")) {
+      w.field(key, value == "true");
     } else {
       w.field(key, value);
     }

@@ -393,4 +393,27 @@ std::optional<std::int64_t> parse_if_match(std::string_view header) {
   return v;
 }
 
+bool is_valid_header_token(std::string_view value) {
+  if (value.empty() || value.size() > 128) return false;
+  return std::all_of(value.begin(), value.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; });
+}
+
+std::string request_fingerprint(std::string_view method, std::string_view target,
+                                std::string_view body) {
+  // FNV-1a, 64 bits: a client reusing its own key by mistake is what this tells apart, not an
+  // adversary (the key is the client's, and so is the body).
+  std::uint64_t h = 14695981039346656037ULL;
+  for (const unsigned char ch : body) {
+    h ^= ch;
+    h *= 1099511628211ULL;
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(method.size() + target.size() + 18);
+  out.append(method).push_back(' ');
+  out.append(target).push_back(' ');
+  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(digits[(h >> shift) & 0xf]);
+  return out;
+}
+
 }  // namespace ticketd::daemon::api

@@ -41,6 +41,14 @@ routing::outcome<agent_frame> parse_agent_frame(std::string_view text);
 // `3` or `"3"` or `W/"3"`.
 std::optional<std::int64_t> parse_if_match(std::string_view header);
 
+// An Idempotency-Key or X-Request-Id: 1 to 128 visible ASCII characters.
+bool is_valid_header_token(std::string_view value);
+
+// What an Idempotency-Key is kept for: the method, the target and a digest of the body
+// (`POST /v1/agents/ada/next 7c1f...`); a repeat must match it.
+std::string request_fingerprint(std::string_view method, std::string_view target,
+                                std::string_view body);
+
 routing::error invalid_argument(std::string_view field, std::string message);
 
 }  // namespace ticketd::daemon::api

@@ -161,7 +161,7 @@ struct metrics::impl {
       request_counters{};
   std::array<Histogram*, api::route_count> request_histograms{};
   Histogram* redis_histogram = nullptr;
-  std::array<Counter*, 5> redis_error_counters{};
+  std::array<Counter*, 7> redis_error_counters{};
   std::array<Counter*, 5> assignment_counters{};
   Counter* timer_counter = nullptr;
   std::array<Counter*, 5> offer_counters{};
@@ -193,8 +193,8 @@ struct metrics::impl {
           latency_buckets);
     }
     redis_histogram = &redis_seconds.Add({}, latency_buckets);
-    constexpr std::array<const char*, 5> error_kinds{"none", "unavailable", "timeout", "overloaded",
-                                                     "protocol"};
+    constexpr std::array<const char*, 7> error_kinds{
+        "none", "unavailable", "timeout", "overloaded", "protocol", "dropped", "expired"};
     for (std::size_t i = 1; i < error_kinds.size(); ++i) {
       redis_error_counters[i] = &redis_errors.Add({{"kind", error_kinds[i]}});
     }

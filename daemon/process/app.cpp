@@ -262,6 +262,7 @@ class application {
     // What needs a restart keeps its running value until then.
     next->workspace = current->workspace;
     next->server = current->server;
+    next->server.access_log = loaded.value->server.access_log;
     next->redis = current->redis;
     runtime_.set(std::make_shared<const runtime>(std::move(next)));
     for (const auto& name : result.restart) {

@@ -28,6 +28,8 @@ using boost::system::error_code;
 using routing::resp_value;
 using clock_type = std::chrono::steady_clock;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// How long a connection with nothing in flight stays quiet before it checks Redis answers.
+constexpr std::chrono::seconds heartbeat_interval{1};
 
 namespace {
 
@@ -44,6 +46,10 @@ class redis_category_impl final : public boost::system::error_category {
         return "too many requests waiting for Redis (redis.max_pending)";
       case redis_errc::protocol:
         return "Redis protocol error";
+      case redis_errc::dropped:
+        return "the connection to Redis dropped before the answer came";
+      case redis_errc::expired:
+        return "Redis did not take the request within redis.timeout";
     }
     return "unknown Redis error";
   }
@@ -113,14 +119,20 @@ reader_ptr make_reader() {
   return r;
 }
 
+// One request from exec() until its reply or failure. It waits in `queued` until the writer takes
+// it (while its deadline has not passed: an expired request is never sent), then in `pending`
+// until its reply comes, in order.
 struct request_slot {
   explicit request_slot(const asio::any_io_executor& ex) : timer(ex) {}
-  asio::steady_timer timer;  // the deadline; cancelled when the reply arrives
+  asio::steady_timer timer;  // the deadline; cancelled when the request completes
+  std::string bytes;         // the encoded command, until written
   resp_value reply;
   error_code ec;
+  clock_type::time_point deadline;
   clock_type::time_point sent;
+  bool written = false;
   bool done = false;
-  bool abandoned = false;
+  bool abandoned = false;  // its caller stopped waiting: never sent, or its reply is dropped
 };
 
 }  // namespace
@@ -131,6 +143,10 @@ const boost::system::error_category& redis_category() {
 }
 
 error_code make_error_code(redis_errc e) { return {static_cast<int>(e), redis_category()}; }
+
+bool may_have_run(const error_code& ec) {
+  return ec == redis_errc::timeout || ec == redis_errc::dropped;
+}
 
 struct redis_connection::impl : std::enable_shared_from_this<impl> {
   enum class state { idle, connecting, handshaking, ready, stopped };
@@ -143,6 +159,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
         write_kick(ex),
         broken(ex),
         backoff_timer(ex),
+        heartbeat_timer(ex),
         reader(make_reader()),
         rng(std::random_device{}()) {}
 
@@ -154,13 +171,18 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
   asio::steady_timer write_kick;
   asio::steady_timer broken;
   asio::steady_timer backoff_timer;
+  asio::steady_timer heartbeat_timer;
   reader_ptr reader;
   std::minstd_rand rng;
-  std::string out;
   std::string writing;
+  // Not written yet, in order (the writer skips those whose caller gave up).
+  std::deque<std::shared_ptr<request_slot>> queued;
+  // Written and waiting for their replies, in order.
   std::deque<std::shared_ptr<request_slot>> pending;
   // Written on the connection's executor; read from any thread (readyz, the systemd status).
   std::atomic<state> st = state::idle;
+  // When the oldest request still waiting for its reply was written (steady clock ns; 0: none).
+  std::atomic<std::int64_t> oldest_unanswered{0};
   std::uint64_t generation = 0;
   bool writer_idle = false;
   bool is_broken = false;
@@ -175,6 +197,20 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
 
   void report_failure(redis_errc why) {
     if (observer != nullptr) observer->failed(why);
+  }
+
+  void note_oldest() {
+    oldest_unanswered.store(pending.empty() ? 0 : pending.front()->sent.time_since_epoch().count(),
+                            std::memory_order_relaxed);
+  }
+
+  // Redis has held a written request longer than its deadline without answering: it is hung or
+  // overloaded, whether or not the socket says so.
+  bool stalled() const {
+    const auto oldest = oldest_unanswered.load(std::memory_order_relaxed);
+    if (oldest == 0) return false;
+    const auto waited = clock_type::now().time_since_epoch() - clock_type::duration{oldest};
+    return waited > opts.endpoint.timeout;
   }
 
   std::string describe() const {
@@ -221,15 +257,24 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     co_return ec;
   }
 
-  // Fails every request in flight: it may or may not have run.
+  static void complete(request_slot& slot, error_code ec) {
+    slot.ec = ec;
+    slot.done = true;
+    slot.timer.cancel();
+  }
+
+  // Fails every request of the dropped connection: the written ones may have run, the others
+  // never reached Redis.
   void fail_pending() {
     for (auto& slot : pending) {
-      if (slot->abandoned) continue;
-      slot->ec = redis_errc::unavailable;
-      slot->done = true;
-      slot->timer.cancel();
+      if (!slot->abandoned) complete(*slot, redis_errc::dropped);
+    }
+    for (auto& slot : queued) {
+      if (!slot->abandoned) complete(*slot, redis_errc::unavailable);
     }
     pending.clear();
+    queued.clear();
+    note_oldest();
   }
 
   // The reader or writer of connection `gen` failed: stop serving at once, wake run().
@@ -274,26 +319,49 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
         }
         auto slot = std::move(pending.front());
         pending.pop_front();
+        note_oldest();
         if (slot->abandoned) continue;
         if (observer != nullptr) observer->round_trip(clock_type::now() - slot->sent);
         slot->reply = std::move(*reply);
-        slot->done = true;
-        slot->timer.cancel();
+        complete(*slot, {});
       }
     }
+  }
+
+  // Moves the requests still in time from `queued` to `writing` and `pending`; the ones whose
+  // deadline passed meanwhile (Redis did not take the earlier writes) fail without being sent.
+  void take_queued() {
+    const auto now = clock_type::now();
+    while (!queued.empty()) {
+      auto slot = std::move(queued.front());
+      queued.pop_front();
+      if (slot->abandoned) continue;
+      if (now >= slot->deadline) {
+        report_failure(redis_errc::expired);
+        complete(*slot, redis_errc::expired);
+        continue;
+      }
+      writing.append(slot->bytes);
+      std::string{}.swap(slot->bytes);
+      slot->written = true;
+      slot->sent = now;
+      pending.push_back(std::move(slot));
+    }
+    note_oldest();
   }
 
   asio::awaitable<void> write_loop(std::uint64_t gen) {
     auto self = shared_from_this();
     while (gen == generation) {
-      if (out.empty()) {
+      if (queued.empty()) {
         writer_idle = true;
         write_kick.expires_at(asio::steady_timer::time_point::max());
         co_await write_kick.async_wait(use_tuple);
         writer_idle = false;
         continue;
       }
-      std::swap(out, writing);
+      take_queued();
+      if (writing.empty()) continue;
       auto [ec, n] = co_await asio::async_write(socket, asio::buffer(writing), use_tuple);
       writing.clear();
       if (gen != generation) co_return;
@@ -304,14 +372,29 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     }
   }
 
+  // A connection with nothing in flight says nothing, so a Redis that stops answering would go
+  // unnoticed until the next request: once a second of quiet, a PING, which ready() then sees
+  // unanswered (stalled) within redis.timeout.
+  asio::awaitable<void> heartbeat_loop(std::uint64_t gen) {
+    auto self = shared_from_this();
+    static const routing::command ping{"PING"};
+    while (gen == generation && st != state::stopped) {
+      heartbeat_timer.expires_after(heartbeat_interval);
+      co_await heartbeat_timer.async_wait(use_tuple);
+      if (gen != generation || st != state::ready) continue;
+      if (queued.empty() && pending.empty()) co_await exec(ping, false);
+    }
+  }
+
   // Fails everything in flight and forgets the partial state of the dropped connection.
   void teardown() {
     ++generation;
     error_code ignored;
     socket.close(ignored);
     write_kick.cancel();
+    heartbeat_timer.cancel();
     fail_pending();
-    out.clear();
+    writing.clear();
     reader = make_reader();
   }
 
@@ -372,6 +455,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
           if (failures_logged > 0) log_info("Redis at {} is reachable again", describe());
           failures_logged = 0;
           report_state(true);
+          asio::co_spawn(ex, heartbeat_loop(gen), asio::detached);
           if (!is_broken) co_await broken.async_wait(use_tuple);
           if (st == state::stopped) break;
           log_warning("lost the connection to Redis at {}; reconnecting", describe());
@@ -396,22 +480,25 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  // Why a request cannot be sent now, if it cannot.
+  // Why a request cannot be sent now, if it cannot. A stalled connection refuses at once: its
+  // callers learn that nothing was sent instead of piling up requests a hung Redis may run later.
   std::optional<redis_errc> refusal(bool during_handshake, std::size_t count) {
     const bool allowed = st == state::ready || (during_handshake && st == state::handshaking);
-    if (!allowed) return redis_errc::unavailable;
-    if (pending.size() + count > opts.endpoint.max_pending) return redis_errc::overloaded;
+    if (!allowed || (!during_handshake && stalled())) return redis_errc::unavailable;
+    if (queued.size() + pending.size() + count > opts.endpoint.max_pending) {
+      return redis_errc::overloaded;
+    }
     return std::nullopt;
   }
 
   std::shared_ptr<request_slot> send(const routing::command& cmd,
                                      std::optional<std::chrono::milliseconds> timeout) {
     auto slot = std::make_shared<request_slot>(ex);
-    slot->timer.expires_after(timeout ? std::min(*timeout, opts.endpoint.timeout)
-                                      : opts.endpoint.timeout);
-    slot->sent = clock_type::now();
-    cmd.encode(out);
-    pending.push_back(slot);
+    slot->deadline = clock_type::now() +
+                     (timeout ? std::min(*timeout, opts.endpoint.timeout) : opts.endpoint.timeout);
+    slot->timer.expires_at(slot->deadline);
+    cmd.encode(slot->bytes);
+    queued.push_back(slot);
     return slot;
   }
 
@@ -421,10 +508,12 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
       if (slot->ec) co_return slot->ec;
       co_return std::move(slot->reply);
     }
-    // The deadline passed first: the reply, should it come, is dropped by the reader.
+    // The deadline passed first. Not written yet: the writer skips it, it never runs. Written:
+    // Redis may still run it; its reply, should it come, is dropped by the reader.
     slot->abandoned = true;
-    report_failure(redis_errc::timeout);
-    co_return make_error_code(redis_errc::timeout);
+    const auto why = slot->written ? redis_errc::timeout : redis_errc::expired;
+    report_failure(why);
+    co_return make_error_code(why);
   }
 
   asio::awaitable<redis_result> exec(const routing::command& cmd, bool during_handshake,
@@ -448,7 +537,13 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     }
     auto self = shared_from_this();
     std::vector<std::shared_ptr<request_slot>> slots;
-    for (const auto& cmd : cmds) slots.push_back(send(cmd, std::nullopt));
+    // One deadline for all: the writer takes them together or none of them.
+    const auto timeout = opts.endpoint.timeout;
+    for (const auto& cmd : cmds) slots.push_back(send(cmd, timeout));
+    for (std::size_t i = 1; i < slots.size(); ++i) {
+      slots[i]->deadline = slots[0]->deadline;
+      slots[i]->timer.expires_at(slots[0]->deadline);
+    }
     if (writer_idle) write_kick.cancel();
     for (auto& slot : slots) out.push_back(co_await receive(std::move(slot)));
     co_return out;
@@ -499,9 +594,13 @@ asio::awaitable<redis_result> redis_connection::exec_during_handshake(const rout
   return impl_->exec(cmd, true);
 }
 
-bool redis_connection::ready() const { return impl_->st == impl::state::ready; }
+bool redis_connection::ready() const {
+  return impl_->st == impl::state::ready && !impl_->stalled();
+}
 
-std::size_t redis_connection::in_flight() const { return impl_->pending.size(); }
+std::size_t redis_connection::in_flight() const {
+  return impl_->queued.size() + impl_->pending.size();
+}
 
 const asio::any_io_executor& redis_connection::executor() const { return impl_->ex; }
 

@@ -1,14 +1,18 @@
 // One pipelined Redis connection, owned by and used from a single io_context thread.
 //
-// Design (after Boost.Redis): every caller on the thread shares the connection. exec() frames
-// the command into the output buffer and waits; a writer sends everything queued since its
-// last write in one syscall, a reader feeds hiredis's RESP parser and completes requests in
-// FIFO order. Invariants: replies match requests one to one, in order; a request that passed
-// its deadline returns `timeout` and its late reply is discarded; while disconnected every
-// request fails at once with `unavailable`; at most max_pending requests are in flight.
-// On any I/O error every in-flight request fails with `unavailable` (it may or may not have
-// run), and the connection reconnects with jittered exponential backoff, then runs the
-// handshake (AUTH, SELECT, FUNCTION LOAD REPLACE, on_connect) before serving again.
+// Design (after Boost.Redis): every caller on the thread shares the connection. exec() queues
+// the framed command and waits; a writer sends everything queued since its last write in one
+// syscall, a reader feeds hiredis's RESP parser and completes requests in FIFO order.
+// Invariants: replies match requests one to one, in order; a request whose deadline passes
+// before the writer takes it is never sent (`expired`); one that passes its deadline after it
+// was written returns `timeout` (Redis may still run it) and its late reply is discarded; while
+// disconnected, or stalled (a written request unanswered past redis.timeout: Redis hangs), every
+// request fails at once with `unavailable`; at most max_pending requests are in flight. On any
+// I/O error the written requests fail with `dropped` (they may have run), the others with
+// `unavailable`, and the connection reconnects with jittered exponential backoff, then runs the
+// handshake (AUTH, SELECT, FUNCTION LOAD REPLACE, on_connect) before serving again. A quiet
+// connection PINGs once a second, so a silent Redis shows as not ready within redis.timeout
+// plus a second.
 #pragma once
 
 #include <chrono>
@@ -76,6 +80,7 @@ class redis_connection {
   // during a connect attempt, it skips the wait that attempt's failure would start.
   void retry_now();
 
+  // Connected, handshake done, and Redis answering (not stalled). Any thread.
   bool ready() const;
   std::size_t in_flight() const;
   const boost::asio::any_io_executor& executor() const;

@@ -10,13 +10,18 @@
 namespace ticketd::daemon {
 
 enum class redis_errc {
-  unavailable = 1,  // not connected (or the connection dropped with the request in flight)
-  timeout,          // no reply within the request deadline
-  overloaded,       // too many requests in flight on this connection
+  unavailable = 1,  // not connected: never sent
+  timeout,          // written, and no reply within the request's deadline: it may have run
+  overloaded,       // too many requests waiting on this connection: never sent
   protocol,         // Redis sent something the parser rejects
+  dropped,          // written, and the connection dropped before its reply: it may have run
+  expired,          // its deadline passed before it could be written: never sent
 };
 const boost::system::error_category& redis_category();
 boost::system::error_code make_error_code(redis_errc e);
+
+// Whether a request that failed this way reached Redis, so that it may have run.
+bool may_have_run(const boost::system::error_code& ec);
 
 // Counters and timings the connection reports (the daemon's metrics implement it).
 class redis_observer {

@@ -1,7 +1,7 @@
-// The engine's operations as awaitable calls on one worker thread: plans each request
-// (routing::planner), runs the function on that thread's Redis connection and decodes the
-// reply. Redis failures become errc::unavailable; a plan made from a snapshot that went stale
-// is re-planned from a fresh read (bounded retries).
+// The engine's operations as awaitable calls on one worker thread: drives each operation
+// (routing/operation.hpp: the plan, its function call, the reads around it) on that thread's
+// Redis connections and decodes the result. Redis failures become errc::unavailable with
+// `maybe_applied` saying whether a write may have run.
 #pragma once
 
 #include <chrono>
@@ -15,6 +15,7 @@
 #include "daemon/events/stream_event.hpp"
 #include "routing/clock.hpp"
 #include "routing/functions.hpp"
+#include "routing/operation.hpp"
 #include "routing/requests.hpp"
 
 namespace ticketd::daemon {
@@ -30,20 +31,26 @@ class ticket_store {
   template <class T>
   using result = boost::asio::awaitable<routing::outcome<T>>;
 
-  result<routing::create_result> create(const runtime& rt, const routing::create_request& r);
+  // `idem`: the request's Idempotency-Key, for the writing operations (empty: none).
+  result<routing::create_result> create(const runtime& rt, const routing::create_request& r,
+                                        routing::idempotency idem = {});
   result<routing::ticket> get(const runtime& rt, std::string_view id);
-  result<std::vector<routing::assignment>> remove(const runtime& rt, std::string_view id);
+  result<routing::action_result> remove(const runtime& rt, std::string_view id,
+                                        routing::idempotency idem = {});
   result<routing::ticket_result> act(const runtime& rt, routing::ticket_action a,
                                      std::string_view id, std::optional<std::int64_t> if_match,
-                                     const routing::action_request& r);
-  // The assigned ticket, or nullopt when nothing waits for the agent.
-  result<std::optional<routing::ticket_result>> next(const runtime& rt, std::string_view agent);
+                                     const routing::action_request& r,
+                                     routing::idempotency idem = {});
+  result<routing::pulled> next(const runtime& rt, std::string_view agent,
+                               routing::idempotency idem = {});
 
   result<routing::agent_result> put_agent(const runtime& rt, std::string_view id,
-                                          const routing::agent_request& r);
+                                          const routing::agent_request& r,
+                                          routing::idempotency idem = {});
   result<routing::agent_result> get_agent(const runtime& rt, std::string_view id);
   result<routing::agent_result> set_agent_status(const runtime& rt, std::string_view id,
-                                                 routing::agent_status status);
+                                                 routing::agent_status status,
+                                                 routing::idempotency idem = {});
 
   // A stream of the agent opened (+1) or closed (-1); see routing::agent_presence_call.
   result<routing::agent_result> agent_presence(const runtime& rt, std::string_view id,
@@ -69,15 +76,15 @@ class ticket_store {
   std::int64_t now() const { return clock_.now_ms(); }
 
  private:
-  // Runs a function call; when Redis answers that it lost the configuration's settings (a
-  // flush), stores them again and runs the call once more. `read_after`: a ticket whose
-  // HGETALL rides behind the call in the same write (its reply goes to `read`).
-  result<routing::resp_value> call(const runtime& rt, const routing::command& cmd,
-                                   std::string_view read_after = {},
-                                   routing::resp_value* read = nullptr,
-                                   std::optional<std::chrono::milliseconds> timeout = {});
+  // Runs an operation to its end, each batch on one connection (the next one in turn).
+  result<routing::call_outcome> run(routing::operation op);
+  // A function call that shows no ticket (agents, queues, tick, verify, delete).
+  result<routing::resp_value> call(const runtime& rt, routing::command cmd,
+                                   routing::idempotency idem = {});
+  // One command, no retries (reads that need no function).
   result<routing::resp_value> send(const routing::command& cmd,
                                    std::optional<std::chrono::milliseconds> timeout = {});
+  redis_connection& connection() { return *redis_[next_++ % redis_.size()]; }
 
   std::vector<redis_connection*> redis_;
   std::size_t next_ = 0;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <random>
 
 #include "daemon/api/auth.hpp"
 #include "daemon/api/error_response.hpp"
@@ -49,6 +50,40 @@ std::optional<routing::error> check_id(std::string_view kind, std::string_view i
   return invalid_argument(kind, std::string{kind} + " id must match [A-Za-z0-9._:@-]{1,128}");
 }
 
+std::string_view method_name(http_method m) {
+  switch (m) {
+    case http_method::get:
+      return "GET";
+    case http_method::post:
+      return "POST";
+    case http_method::put:
+      return "PUT";
+    case http_method::del:
+      return "DELETE";
+    case http_method::other:
+      break;
+  }
+  return "OTHER";
+}
+
+// An id for a request that came without a usable X-Request-Id: 16 hex digits, random per
+// process and counted, so ids from several daemons do not collide.
+std::string make_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  thread_local std::uint64_t counter = rng();
+  static constexpr char digits[] = "0123456789abcdef";
+  const std::uint64_t v = ++counter;
+  std::string out(16, '0');
+  for (int i = 15, shift = 0; i >= 0; --i, shift += 4) out[i] = digits[(v >> shift) & 0xf];
+  return out;
+}
+
+// A repeat answered from what an Idempotency-Key kept says so.
+http_response replayed(http_response r, bool was_replayed) {
+  if (was_replayed) r.headers.emplace_back("Idempotent-Replayed", "true");
+  return r;
+}
+
 }  // namespace
 
 struct service::call {
@@ -59,6 +94,9 @@ struct service::call {
   ticket_store& store;
   // Set when an agent token makes the request: the agent it is bound to.
   std::string_view as_agent;
+  // The request's Idempotency-Key and fingerprint (a writing request that sent one).
+  std::string fingerprint;
+  routing::idempotency idem;
 };
 
 service::service(std::vector<ticket_store*> stores, runtime_holder& runtime, metrics& m,
@@ -71,12 +109,17 @@ service::service(std::vector<ticket_store*> stores, runtime_holder& runtime, met
 
 boost::asio::awaitable<http_response> service::handle(const http_request& request) {
   const auto started = std::chrono::steady_clock::now();
+  const std::string request_id = is_valid_header_token(request.request_id)
+                                     ? std::string{request.request_id}
+                                     : make_request_id();
   const auto target = split_target(request.target);
   call c{request,
          match_route(request.method, target.path),
          target,
          runtime_.get(),
          *stores_.at(request.worker),
+         {},
+         {},
          {}};
   http_response response;
   try {
@@ -84,14 +127,35 @@ boost::asio::awaitable<http_response> service::handle(const http_request& reques
   } catch (const std::exception& e) {
     // Nothing on the request path throws by design; if a library does, the client gets a 500
     // and the daemon lives on.
-    log_error("request {} failed: {}", request.target, e.what());
+    log_error("request {} {} {} failed: {}", request_id, method_name(request.method),
+              request.target, e.what());
     response = failure(routing::make_error(errc::internal, "internal error"));
   }
-  metrics_.http_request(c.route.route, response.status, std::chrono::steady_clock::now() - started);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  metrics_.http_request(c.route.route, response.status, elapsed);
+  if (c.rt->cfg->server.access_log || response.status >= 500) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+    const auto line =
+        format_message("request {} {} {} {} {}.{}ms", request_id, method_name(request.method),
+                       request.target, response.status, us / 1000, (us % 1000) / 100);
+    write_log(response.status >= 500 ? log_level::warning : log_level::info, line);
+  }
+  response.headers.emplace_back("X-Request-Id", request_id);
   co_return response;
 }
 
 service::reply service::dispatch(call& c) {
+  if (!c.request.idempotency_key.empty() &&
+      (c.request.method == http_method::post || c.request.method == http_method::put ||
+       c.request.method == http_method::del)) {
+    if (!is_valid_header_token(c.request.idempotency_key)) {
+      co_return failure(invalid_argument("Idempotency-Key",
+                                         "Idempotency-Key must be 1 to 128 visible characters"));
+    }
+    c.fingerprint =
+        request_fingerprint(method_name(c.request.method), c.request.target, c.request.body);
+    c.idem = {c.request.idempotency_key, c.fingerprint};
+  }
   const auto& auth = c.rt->cfg->auth;
   if (needs_token(auth, c.route.route)) {
     const auto* token = authenticate(auth, c.request.authorization);
@@ -171,15 +235,16 @@ service::reply service::dispatch(call& c) {
 service::reply service::create_ticket(call& c) {
   auto req = parse_create(c.request.body);
   if (!req) co_return failure(req.error());
-  auto result = co_await c.store.create(*c.rt, *req);
+  auto result = co_await c.store.create(*c.rt, *req, c.idem);
   if (!result) co_return failure(result.error());
-  if (result->created) {
+  if (result->created && !result->replayed) {
     metrics_.transition("create");
     record_ticket(metrics_, result->value, assignment_mode::push);
   }
-  record_pushes(metrics_, result->assignments, c.store.now());
-  co_return json(result->created ? 201 : 200,
-                 ticket_json(result->value, *c.rt->cfg, result->assignments));
+  if (!result->replayed) record_pushes(metrics_, result->assignments, c.store.now());
+  co_return replayed(json(result->created ? 201 : 200,
+                          ticket_json(result->value, *c.rt->cfg, result->assignments)),
+                     result->replayed);
 }
 
 service::reply service::get_ticket(call& c) {
@@ -195,14 +260,16 @@ service::reply service::get_ticket(call& c) {
 
 service::reply service::delete_ticket(call& c) {
   if (auto e = check_id("ticket", c.route.id)) co_return failure(*e);
-  auto done = co_await c.store.remove(*c.rt, c.route.id);
+  auto done = co_await c.store.remove(*c.rt, c.route.id, c.idem);
   if (!done) co_return failure(done.error());
-  metrics_.transition("delete");
-  record_pushes(metrics_, *done, c.store.now());
+  if (!done->replayed) {
+    metrics_.transition("delete");
+    record_pushes(metrics_, done->assignments, c.store.now());
+  }
   std::string body;
   json_writer w(body);
   w.begin_object().field("id", c.route.id).field("deleted", true).end_object();
-  co_return json(200, std::move(body));
+  co_return replayed(json(200, std::move(body)), done->replayed);
 }
 
 service::reply service::ticket_action(call& c) {
@@ -230,20 +297,20 @@ service::reply service::ticket_action(call& c) {
           routing::make_error(errc::forbidden, "an agent token acts only for its own agent"));
     }
   }
-  auto t = co_await c.store.act(*c.rt, *action, c.route.id, if_match, *req);
+  auto t = co_await c.store.act(*c.rt, *action, c.route.id, if_match, *req, c.idem);
   if (!t) co_return failure(t.error());
-  record_action(metrics_, *action, *t, c.store.now());
-  co_return json(200, ticket_json(t->value, *c.rt->cfg, t->assignments));
+  if (!t->replayed) record_action(metrics_, *action, *t, c.store.now());
+  co_return replayed(json(200, ticket_json(t->value, *c.rt->cfg, t->assignments)), t->replayed);
 }
 
 service::reply service::put_agent(call& c) {
   if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
   auto req = parse_agent(c.request.body);
   if (!req) co_return failure(req.error());
-  auto a = co_await c.store.put_agent(*c.rt, c.route.id, *req);
+  auto a = co_await c.store.put_agent(*c.rt, c.route.id, *req, c.idem);
   if (!a) co_return failure(a.error());
-  record_pushes(metrics_, a->assignments, c.store.now());
-  co_return json(200, agent_json(a->value, *c.rt->cfg, a->assignments));
+  if (!a->replayed) record_pushes(metrics_, a->assignments, c.store.now());
+  co_return replayed(json(200, agent_json(a->value, *c.rt->cfg, a->assignments)), a->replayed);
 }
 
 service::reply service::get_agent(call& c) {
@@ -257,22 +324,25 @@ service::reply service::agent_status(call& c) {
   if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
   auto status = parse_status(c.request.body);
   if (!status) co_return failure(status.error());
-  auto a = co_await c.store.set_agent_status(*c.rt, c.route.id, *status);
+  auto a = co_await c.store.set_agent_status(*c.rt, c.route.id, *status, c.idem);
   if (!a) co_return failure(a.error());
-  record_pushes(metrics_, a->assignments, c.store.now());
-  co_return json(200, agent_json(a->value, *c.rt->cfg, a->assignments));
+  if (!a->replayed) record_pushes(metrics_, a->assignments, c.store.now());
+  co_return replayed(json(200, agent_json(a->value, *c.rt->cfg, a->assignments)), a->replayed);
 }
 
 service::reply service::agent_next(call& c) {
   if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
-  auto t = co_await c.store.next(*c.rt, c.route.id);
-  if (!t) co_return failure(t.error());
-  if (!*t) co_return json(204, {});
-  metrics_.transition("next");
-  metrics_.assigned(assignment_mode::pull);
-  metrics_.waited((*t)->value.queued_at, c.store.now());
-  record_pushes(metrics_, (*t)->assignments, c.store.now());
-  co_return json(200, next_json((*t)->value, *c.rt->cfg));
+  auto pulled = co_await c.store.next(*c.rt, c.route.id, c.idem);
+  if (!pulled) co_return failure(pulled.error());
+  if (!pulled->ticket) co_return replayed(json(204, {}), pulled->replayed);
+  const auto& t = *pulled->ticket;
+  if (!pulled->replayed) {
+    metrics_.transition("next");
+    metrics_.assigned(assignment_mode::pull);
+    metrics_.waited(t.value.queued_at, c.store.now());
+    record_pushes(metrics_, t.assignments, c.store.now());
+  }
+  co_return replayed(json(200, next_json(t.value, *c.rt->cfg)), pulled->replayed);
 }
 
 service::reply service::agent_stream(call& c) {

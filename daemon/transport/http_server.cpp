@@ -20,6 +20,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "daemon/api/error_response.hpp"
+#include "daemon/api/http_rules.hpp"
 #include "daemon/common/log.hpp"
 #include "daemon/transport/agent_websocket.hpp"
 
@@ -69,6 +70,9 @@ struct session_state {
 
 // An agent's outbox holds this many frames before it counts as too slow and is closed.
 constexpr std::size_t agent_outbox_limit = 1024;
+// After refusing an oversized request: how long, and how much, the server reads and drops.
+constexpr std::chrono::seconds linger_time{1};
+constexpr std::size_t linger_bytes = 4 * 1024 * 1024;
 
 }  // namespace
 
@@ -185,31 +189,21 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(settings.header_limit));
       parser.body_limit(settings.body_limit);
-      auto [rec, bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
-      if (rec) {
-        http_response r;
-        if (rec == http::error::body_limit) {
-          r = error_response(routing::errc::payload_too_large,
-                             "the request body is over the limit of " +
-                                 std::to_string(settings.body_limit) + " bytes");
-        } else if (rec == http::error::header_limit) {
-          r = error_response(routing::errc::payload_too_large, "the request headers are too large");
-          r.status = 431;
-        } else if (rec == beast::error::timeout || rec == http::error::end_of_stream ||
-                   rec == asio::error::eof || rec == asio::error::connection_reset ||
-                   rec == asio::error::operation_aborted) {
-          break;
-        } else {
-          r = error_response(routing::errc::invalid_argument,
-                             "malformed HTTP request: " + rec.message());
+      auto refused = co_await read_request(stream, buffer, parser);
+      if (refused) {
+        if (refused->status != 0) {
+          co_await write(stream, *refused, 11, false);
+          // A client that sends its body regardless must still read the answer: a close with
+          // unread data would reset the connection under it.
+          if (refused->status == 413 || refused->status == 431) co_await linger(stream);
         }
-        co_await write(stream, r, 11, false);
         break;
       }
       auto& req = parser.get();
       http_request request;
       request.method = method_of(req.method());
-      request.target = {req.target().data(), req.target().size()};
+      const auto target = api::origin_form({req.target().data(), req.target().size()});
+      request.target = target;
       request.body = req.body();
       request.worker = worker;
       if (auto it = req.find(http::field::authorization); it != req.end()) {
@@ -220,6 +214,12 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       }
       if (auto it = req.find("Last-Event-ID"); it != req.end()) {
         request.last_event_id = {it->value().data(), it->value().size()};
+      }
+      if (auto it = req.find("Idempotency-Key"); it != req.end()) {
+        request.idempotency_key = {it->value().data(), it->value().size()};
+      }
+      if (auto it = req.find("X-Request-Id"); it != req.end()) {
+        request.request_id = {it->value().data(), it->value().size()};
       }
       request.websocket_upgrade = beast::websocket::is_upgrade(req);
       // In flight until its response is written: shutdown waits for that.
@@ -263,6 +263,94 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream.close();
     registry.erase(entry);
+  }
+
+  // Reads one request into `parser`: its head, the checks of api/http_rules.hpp, an answer to
+  // `Expect: 100-continue`, then its body. nullopt when the request is whole; otherwise the
+  // answer to send before closing (status 0: close without one, the client left or timed out).
+  asio::awaitable<std::optional<http_response>> read_request(
+      beast::tcp_stream& stream, beast::flat_buffer& buffer,
+      http::request_parser<http::string_body>& parser) {
+    auto [hec, head_bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    if (hec) co_return read_failure(hec);
+    // Beast limits the start line and the fields each on their own: the limit is on the whole.
+    if (head_bytes > settings.header_limit) co_return read_failure(http::error::header_limit);
+    const auto& req = parser.get();
+    api::request_head head;
+    head.version = req.version();
+    head.host_fields = static_cast<int>(req.count(http::field::host));
+    head.transfer_encoding_fields = static_cast<int>(req.count(http::field::transfer_encoding));
+    head.transfer_encoding = {req[http::field::transfer_encoding].data(),
+                              req[http::field::transfer_encoding].size()};
+    head.has_content_length = req.count(http::field::content_length) > 0;
+    if (auto problem = api::framing_error(head)) {
+      co_return error_response(routing::errc::invalid_argument, std::move(*problem));
+    }
+    const auto expect = req[http::field::expect];
+    switch (api::expectation_of({expect.data(), expect.size()})) {
+      case api::expectation::none:
+        break;
+      case api::expectation::continue_100:
+        if (!parser.is_done()) {
+          static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+          auto [wec, n] = co_await asio::async_write(stream, asio::buffer(go_on), use_tuple);
+          if (wec) co_return closed_silently();
+        }
+        break;
+      case api::expectation::unsupported: {
+        http_response r = error_response(routing::errc::invalid_argument,
+                                         "the only expectation served is 100-continue");
+        r.status = 417;
+        co_return r;
+      }
+    }
+    if (!parser.is_done()) {
+      auto [bec, body_bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      if (bec) co_return read_failure(bec);
+    }
+    co_return std::nullopt;
+  }
+
+  // The client left or timed out: the connection closes without an answer.
+  static http_response closed_silently() {
+    http_response r;
+    r.status = 0;
+    return r;
+  }
+
+  http_response read_failure(const error_code& ec) const {
+    if (ec == http::error::body_limit) {
+      return error_response(routing::errc::payload_too_large,
+                            "the request body is over the limit of " +
+                                std::to_string(settings.body_limit) + " bytes");
+    }
+    if (ec == http::error::header_limit) {
+      http_response r = error_response(routing::errc::payload_too_large,
+                                       "the request headers are over the limit of " +
+                                           std::to_string(settings.header_limit) + " bytes");
+      r.status = 431;
+      return r;
+    }
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+      return closed_silently();
+    }
+    return error_response(routing::errc::invalid_argument,
+                          "malformed HTTP request: " + ec.message());
+  }
+
+  // Lingering close: stop sending, then read and drop what the client still sends, up to a
+  // second and a bounded amount, so the answer already written is not lost to a reset.
+  static asio::awaitable<void> linger(beast::tcp_stream& stream) {
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(linger_time);
+    std::array<char, 16 * 1024> sink{};
+    for (std::size_t drained = 0; drained < linger_bytes;) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+      if (ec) break;
+      drained += n;
+    }
   }
 
   // The status line and headers of a response with a known length.

@@ -23,6 +23,8 @@ struct http_request {
   std::string_view authorization;
   std::string_view if_match;
   std::string_view last_event_id;
+  std::string_view idempotency_key;
+  std::string_view request_id;     // X-Request-Id as sent (the service checks it)
   bool websocket_upgrade = false;  // a WebSocket handshake request
   std::size_t worker = 0;          // index of the worker thread serving the connection
 };

@@ -1,30 +1,38 @@
-# Concatenates the Lua library at build time: cmake -DVERSION_FILE=... -DOUT_CPP=... -DOUT_HPP=...
-#   -DPRELUDE=... -DFUNCTIONS="a.lua|b.lua" -P embed.cmake
-# Writes a .cpp holding the library text as a raw string and a header naming each function
-# (`ticketd_v<N>_<file name>`) and whether it is read-only (registered with `true`).
+# Concatenates the Lua library at build time:
+#   cmake -DVERSION_FILE=... -DOUT_CPP=... -DOUT_HPP=... -DINCLUDES="a.lua|b.lua"
+#         -DFUNCTIONS="c.lua|d.lua" -P embed.cmake
+# The library is `#!lua name=ticketd_v<N>`, `local FN = 'ticketd_v<N>_'`, the include files in
+# order (the helpers every function shares: top-level locals), then each function file inside
+# its own `do ... end`, so its locals go out of scope at its end: Lua allows 200 locals active
+# at once, and only the includes' stay active (tests/unit/routing/lua_library_test.cpp counts
+# them). Writes a .cpp holding the library as a raw string and a header naming each function
+# (`ticketd_v<N>_<file name>`) and whether it is read-only (registered as 'read').
 file(READ "${VERSION_FILE}" version)
 string(STRIP "${version}" version)
 if(NOT version MATCHES "^[0-9]+$")
   message(FATAL_ERROR "routing/lua/VERSION must hold one integer, found '${version}'")
 endif()
 set(library "#!lua name=ticketd_v${version}\nlocal FN = 'ticketd_v${version}_'\n")
-file(READ "${PRELUDE}" prelude)
-string(APPEND library "${prelude}")
+string(REPLACE "|" ";" INCLUDES "${INCLUDES}")
+foreach(path IN LISTS INCLUDES)
+  file(READ "${path}" body)
+  string(APPEND library "\n${body}")
+endforeach()
 set(entries "")
 string(REPLACE "|" ";" FUNCTIONS "${FUNCTIONS}")
 foreach(path IN LISTS FUNCTIONS)
   get_filename_component(name "${path}" NAME_WE)
   file(READ "${path}" body)
-  string(REGEX MATCH "register\\('${name}', [a-z_]+(, true)?\\)" registration "${body}")
+  string(REGEX MATCH "register\\('${name}', [a-z_]+(, '[a-z]+')?\\)" registration "${body}")
   if(NOT registration)
     message(FATAL_ERROR "${path} must register its function as '${name}'")
   endif()
-  if(registration MATCHES ", true\\)$")
+  if(registration MATCHES ", 'read'\\)$")
     set(read_only true)
   else()
     set(read_only false)
   endif()
-  string(APPEND library "\n${body}")
+  string(APPEND library "\ndo\n${body}end\n")
   string(APPEND entries "inline constexpr function_info ${name}{\"ticketd_v${version}_${name}\", ${read_only}};\n")
 endforeach()
 if(library MATCHES "\\)LUA\"")

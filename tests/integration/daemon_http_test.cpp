@@ -286,6 +286,9 @@ TEST_F(DaemonHttp, HungRedisGivesTimeoutsNotHangs) {
   auto r = client_->get("/v1/tickets/T-1");
   shared_redis().resume();
   EXPECT_EQ(r.status, 503);
+  // Until the late reply comes back the connection counts as stalled and refuses at once;
+  // readiness says when it serves again.
+  ASSERT_TRUE(eventually([&] { return client_->get("/readyz").status == 200; }));
   EXPECT_EQ(create(R"({"id":"T-1"})").status, 201);
 }
 

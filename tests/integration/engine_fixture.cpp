@@ -55,6 +55,11 @@ void EngineTest::configure(const std::string& yaml) {
   ASSERT_FALSE(r.is_error()) << r.str;
 }
 
+routing::outcome<routing::call_outcome> EngineTest::drive(routing::operation op) {
+  while (!op.done()) op.receive(redis_->run_all(op.batch()));
+  return op.take();
+}
+
 routing::outcome<routing::create_result> EngineTest::create(const std::string& id,
                                                             const std::string& queue,
                                                             const std::string& priority,
@@ -65,14 +70,8 @@ routing::outcome<routing::create_result> EngineTest::create(const std::string& i
   r.priority = priority;
   r.channel = channel;
   r.fingerprint = id + "|" + queue + "|" + priority + "|" + channel;
-  auto plan = rt_->plan.create(r, now());
-  if (!plan) return plan.error();
-  auto created = routing::decode_create(run(plan->call));
-  if (!created) return created.error();
-  pushed_ = created->assignments;
-  auto t = get(id);
-  if (!t) return t.error();
-  created->value = std::move(*t);
+  auto created = routing::create_result_of(drive(routing::create_operation(rt_->plan, r, now())));
+  if (created) pushed_ = created->assignments;
   return created;
 }
 
@@ -90,28 +89,22 @@ routing::outcome<routing::ticket> EngineTest::get(const std::string& id) {
 routing::outcome<routing::ticket> EngineTest::act(ticket_action a, const std::string& id,
                                                   routing::action_request r,
                                                   std::optional<std::int64_t> if_match) {
-  std::optional<routing::ticket> snapshot;
-  if (routing::planner::needs_snapshot(a)) {
-    auto t = get(id);
-    if (!t) return t.error();
-    snapshot = *t;
-  }
-  auto cmd = rt_->plan.action(a, id, if_match, r, snapshot ? &*snapshot : nullptr, now());
-  if (!cmd) return cmd.error();
-  auto done = routing::decode_action(run(*cmd));
+  auto done = routing::ticket_result_of(
+      drive(routing::action_operation(rt_->plan, a, id, if_match, r, now())));
   if (!done) return done.error();
   pushed_ = std::move(done->assignments);
-  return get(id);
+  return std::move(done->value);
 }
 
 routing::outcome<std::optional<routing::ticket>> EngineTest::next(const std::string& agent) {
-  auto picked = routing::decode_next(run(routing::next_call(rt_->plan.base(now()), agent)));
-  if (!picked) return picked.error();
-  pushed_ = std::move(picked->assignments);
-  if (!picked->id) return std::optional<routing::ticket>{};
-  auto t = get(*picked->id);
-  if (!t) return t.error();
-  return std::optional<routing::ticket>{std::move(*t)};
+  auto pulled = routing::next_result_of(drive(routing::next_operation(rt_->plan, agent, now())));
+  if (!pulled) return pulled.error();
+  if (!pulled->ticket) {
+    pushed_.clear();
+    return std::optional<routing::ticket>{};
+  }
+  pushed_ = std::move(pulled->ticket->assignments);
+  return std::optional<routing::ticket>{std::move(pulled->ticket->value)};
 }
 
 routing::outcome<routing::agent> EngineTest::agent_value(

@@ -13,6 +13,7 @@
 #include "daemon/common/runtime.hpp"
 #include "routing/clock.hpp"
 #include "routing/functions.hpp"
+#include "routing/operation.hpp"
 #include "routing/requests.hpp"
 #include "tests/support/redis_client.hpp"
 #include "tests/support/redis_server.hpp"
@@ -36,6 +37,8 @@ class EngineTest : public ::testing::Test {
   void configure(const std::string& yaml);
 
   routing::resp_value run(const routing::command& cmd) { return redis_->run(cmd); }
+  // Drives an operation to its end as the daemon's ticket_store does, one batch per write.
+  routing::outcome<routing::call_outcome> drive(routing::operation op);
   routing::resp_value redis(const std::vector<std::string>& argv) { return redis_->command(argv); }
 
   routing::outcome<routing::create_result> create(const std::string& id,

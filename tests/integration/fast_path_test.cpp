@@ -1,7 +1,8 @@
 // The functions' fast paths (next from one shared queue, resolve of a held ticket: written out
-// command by command beside the general path, routing/lua/next.lua and resolve.lua) against the
-// general path. The same lifecycle runs twice from an empty Redis, once with the library as
-// shipped and once with FAST_PATHS off; every answer and every key must come out the same.
+// command by command beside the general path, routing/lua/functions/next.lua and resolve.lua)
+// against the general path. The same lifecycle runs twice from an empty Redis, once with the
+// library as shipped and once with FAST_PATHS off; every answer and every key must come out the
+// same.
 #include <algorithm>
 #include <map>
 #include <string>
@@ -57,7 +58,8 @@ std::string counting_library() {
   std::string source{routing::lua::library_source()};
   for (const auto& [call, name] :
        {std::pair<std::string, std::string>{"FAST_PATHS and assign_waiting(c, a, best)", "next"},
-        {"FAST_PATHS and resolve_held(c, argv)", "resolve"}}) {
+        {"FAST_PATHS and resolve_held(c, id, if_match, expect, reason, reopen_until, close_at)",
+         "resolve"}}) {
     const auto at = source.find(call);
     if (at == std::string::npos || source.find(call, at + 1) != std::string::npos) return {};
     source.replace(at, call.size(),

@@ -66,17 +66,26 @@ routing::resp_value redis_client::command(const std::vector<std::string>& argv) 
 }
 
 routing::resp_value redis_client::run(const routing::command& cmd) {
-  const std::string bytes = cmd.encoded();
-  if (redisAppendFormattedCommand(ctx_, bytes.data(), bytes.size()) != REDIS_OK) {
-    throw std::runtime_error(std::string("Redis append failed: ") + ctx_->errstr);
+  return std::move(run_all({&cmd, 1}).front());
+}
+
+std::vector<routing::resp_value> redis_client::run_all(std::span<const routing::command> cmds) {
+  for (const auto& cmd : cmds) {
+    const std::string bytes = cmd.encoded();
+    if (redisAppendFormattedCommand(ctx_, bytes.data(), bytes.size()) != REDIS_OK) {
+      throw std::runtime_error(std::string("Redis append failed: ") + ctx_->errstr);
+    }
   }
-  void* reply = nullptr;
-  if (redisGetReply(ctx_, &reply) != REDIS_OK || reply == nullptr) {
-    throw std::runtime_error(std::string("Redis reply failed: ") + ctx_->errstr);
+  std::vector<routing::resp_value> out;
+  for (std::size_t i = 0; i < cmds.size(); ++i) {
+    void* reply = nullptr;
+    if (redisGetReply(ctx_, &reply) != REDIS_OK || reply == nullptr) {
+      throw std::runtime_error(std::string("Redis reply failed: ") + ctx_->errstr);
+    }
+    out.push_back(convert(static_cast<redisReply*>(reply)));
+    freeReplyObject(reply);
   }
-  auto v = convert(static_cast<redisReply*>(reply));
-  freeReplyObject(reply);
-  return v;
+  return out;
 }
 
 }  // namespace ticketd::testing

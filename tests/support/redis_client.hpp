@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ class redis_client {
   routing::resp_value command(const std::vector<std::string>& argv);
   // Sends a command already encoded as RESP (routing::command).
   routing::resp_value run(const routing::command& cmd);
+  // Sends the commands in one write (pipelined) and returns their replies in order.
+  std::vector<routing::resp_value> run_all(std::span<const routing::command> cmds);
 
  private:
   redisContext* ctx_ = nullptr;

@@ -241,7 +241,7 @@ TEST(ConfigLoader, ReportsUnknownKeysAtEveryDepthWithLineAndColumn) {
   EXPECT_EQ(lines[0],
             "test.yaml:3:3: server.lisen: unknown key (expected one of: listen, threads, "
             "body_limit, header_limit, read_timeout, idle_timeout, max_connections, state_dir, "
-            "shutdown_grace)");
+            "shutdown_grace, access_log)");
   EXPECT_TRUE(lines[1].starts_with(
       "test.yaml:7:5: queues.billing.stratgy: unknown key (expected one of: mode, strategy, "))
       << lines[1];

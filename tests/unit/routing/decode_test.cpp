@@ -331,7 +331,7 @@ TEST(DecodeCreate, ReadsCreatedAndExisting) {
   EXPECT_FALSE(existing->created);
 }
 
-// A call that handed nothing out answers its result alone (settle in routing/lua/00_prelude.lua).
+// A call that handed nothing out answers its result alone (settle in routing/lua/include/push.lua).
 TEST(DecodeCreate, ReadsABareResult) {
   const auto created = decode_create(bulk("created"));
   ASSERT_TRUE(created.has_value()) << created.error().message;

@@ -28,7 +28,8 @@ class FunctionCall : public ::testing::Test {
 
   call_base base() const { return {keys_, settings_, t0}; }
 
-  // Checks `FCALL[_RO] <fn> 1 <prefix> <now> <epoch>` and returns ARGV[3...].
+  // Checks `FCALL[_RO] <fn> 1 <prefix> <now> <epoch> <idempotency key> <fingerprint>` and
+  // returns ARGV[5...].
   strings arguments(const command& cmd, const lua::function_info& fn) const {
     const strings argv = argv_of(cmd);
     const strings head{std::string{fn.read_only ? "FCALL_RO" : "FCALL"},
@@ -36,7 +37,9 @@ class FunctionCall : public ::testing::Test {
                        "1",
                        "ticketd:{acme}:",
                        std::to_string(t0),
-                       "e1"};
+                       "e1",
+                       "",
+                       ""};
     if (argv.size() < head.size()) {
       ADD_FAILURE() << fn.name << " has only " << argv.size() << " words";
       return {};
@@ -45,6 +48,7 @@ class FunctionCall : public ::testing::Test {
         << fn.name;
     EXPECT_EQ(lua_argv(argv, 1), std::to_string(t0)) << "ARGV[1] is now_ms";
     EXPECT_EQ(lua_argv(argv, 2), "e1") << "ARGV[2] is the configuration epoch";
+    EXPECT_EQ(lua_argv(argv, 3), "") << "ARGV[3] is the Idempotency-Key, none here";
     return strings(argv.begin() + static_cast<std::ptrdiff_t>(head.size()), argv.end());
   }
 
@@ -53,10 +57,19 @@ class FunctionCall : public ::testing::Test {
 };
 
 TEST_F(FunctionCall, BeginCallWritesTheCommonHeader) {
-  EXPECT_EQ(
-      argv_of(begin_call(lua::fn::tick, base())),
-      (strings{"FCALL", "ticketd_v1_tick", "1", "ticketd:{acme}:", std::to_string(t0), "e1"}));
+  EXPECT_EQ(argv_of(begin_call(lua::fn::tick, base())),
+            (strings{"FCALL", "ticketd_v1_tick", "1", "ticketd:{acme}:", std::to_string(t0), "e1",
+                     "", ""}));
   EXPECT_TRUE(arguments(begin_call(lua::fn::tick, base()), lua::fn::tick).empty());
+}
+
+TEST_F(FunctionCall, BeginCallCarriesTheIdempotencyKeyAndFingerprint) {
+  call_base b = base();
+  b.idem = {"retry-7", "POST /v1/agents/ada/next 0011223344556677"};
+  const strings argv = argv_of(next_call(b, "ada"));
+  EXPECT_EQ(lua_argv(argv, 3), "retry-7");
+  EXPECT_EQ(lua_argv(argv, 4), "POST /v1/agents/ada/next 0011223344556677");
+  EXPECT_EQ(lua_argv(argv, 5), "ada");
 }
 
 TEST_F(FunctionCall, ReadOnlyFunctionsUseFcallRo) {
@@ -72,7 +85,7 @@ TEST_F(FunctionCall, ConfigureSendsTheSettingsAsPairs) {
             (strings{"counted", "offered,assigned,pending", "max", "4"}));
 }
 
-TEST_F(FunctionCall, CreatePutsArgumentsInArgv3To14) {
+TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To16) {
   create_args a;
   a.id = "T-1";
   a.fingerprint = "fp1";
@@ -88,12 +101,12 @@ TEST_F(FunctionCall, CreatePutsArgumentsInArgv3To14) {
   a.sla_timer = t0 + 4;
   const command cmd = create_call(base(), a);
   const strings argv = argv_of(cmd);
-  EXPECT_EQ(lua_argv(argv, 3), "T-1");
-  EXPECT_EQ(lua_argv(argv, 5), "billing");
-  EXPECT_EQ(lua_argv(argv, 10), std::to_string(t0 - 1));
-  EXPECT_EQ(lua_argv(argv, 13), std::to_string(t0 + 3));
-  EXPECT_EQ(lua_argv(argv, 14), std::to_string(t0 + 4));
-  EXPECT_EQ(test::lua_argc(argv), 14u);
+  EXPECT_EQ(lua_argv(argv, 5), "T-1");
+  EXPECT_EQ(lua_argv(argv, 7), "billing");
+  EXPECT_EQ(lua_argv(argv, 12), std::to_string(t0 - 1));
+  EXPECT_EQ(lua_argv(argv, 15), std::to_string(t0 + 3));
+  EXPECT_EQ(lua_argv(argv, 16), std::to_string(t0 + 4));
+  EXPECT_EQ(test::lua_argc(argv), 16u);
   const strings args = arguments(cmd, lua::fn::create);
   EXPECT_EQ(args,
             (strings{"T-1", "fp1", "billing", "urgent", "", "spanish,vip", R"({"brand":"acme"})",
@@ -111,14 +124,15 @@ TEST_F(FunctionCall, TicketActionsStartWithIdIfMatchAndExpectedVersion) {
 }
 
 struct contract {
-  std::size_t last_argv = 2;  // the header only
+  std::size_t last_argv = 4;  // the header only
   bool variadic = false;
 };
 
-// The ARGV numbers of the leading comment block of routing/lua/<name>.lua.
+// The ARGV numbers of the leading comment block of routing/lua/functions/<name>.lua.
 contract contract_of(const lua::function_info& fn) {
   const std::string prefix = "ticketd_v" + std::to_string(lua::version) + "_";
-  const std::string file = "routing/lua/" + std::string{fn.name.substr(prefix.size())} + ".lua";
+  const std::string file =
+      "routing/lua/functions/" + std::string{fn.name.substr(prefix.size())} + ".lua";
   std::istringstream text(test::read_source_file(file));
   contract out;
   const std::regex index_re(R"(\[(\d+)(\.\.\.)?\])");
@@ -136,7 +150,7 @@ struct builder_case {
   std::string name;
   command cmd;
   const lua::function_info& fn;
-  strings args;  // ARGV[3...]
+  strings args;  // ARGV[5...]
 };
 
 TEST_F(FunctionCall, EveryBuilderFollowsItsLuaContract) {
@@ -255,7 +269,7 @@ TEST_F(FunctionCall, EveryBuilderFollowsItsLuaContract) {
   for (const auto& c : cases) {
     EXPECT_EQ(arguments(c.cmd, c.fn), c.args) << c.name;
     // The contract numbers the last argument: `[N] ...` in the file's header comment, or
-    // `[3...]` for a variable list.
+    // `[5...]` for a variable list.
     const auto contract = contract_of(c.fn);
     if (contract.variadic) {
       EXPECT_GE(test::lua_argc(argv_of(c.cmd)), 2u) << c.name;

@@ -28,17 +28,18 @@ const std::map<std::string, key_part>& lua_names() {
       {"settings", key_part::settings},
       {"queue_agents", key_part::queue_agents},
       {"config", key_part::config},
+      {"idempotency", key_part::idempotency},
   };
   return names;
 }
 
 // `local KEY = { name = 'suffix', ... }` of the prelude, as name -> suffix.
 std::map<std::string, std::string> lua_key_table() {
-  const std::string prelude = test::read_source_file("routing/lua/00_prelude.lua");
+  const std::string prelude = test::read_source_file("routing/lua/include/keys.lua");
   std::smatch table;
   const std::regex table_re(R"(local KEY = \{([^}]*)\})");
   if (!std::regex_search(prelude, table, table_re)) {
-    ADD_FAILURE() << "routing/lua/00_prelude.lua has no `local KEY = { ... }` table";
+    ADD_FAILURE() << "routing/lua/include/keys.lua has no `local KEY = { ... }` table";
     return {};
   }
   const std::string body = table[1].str();

@@ -64,7 +64,6 @@ class Planner : public ::testing::Test {
   }
 
   static const command& call_of(const command& c) { return c; }
-  static const command& call_of(const planner::planned_create& p) { return p.call; }
 
   // The planned command's words, or a test failure naming the error.
   template <class T>
@@ -107,30 +106,30 @@ TEST_F(Planner, CreateRoutesByRulesAndComputesDueTimesAndRank) {
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(argv[1], lua::fn::create.name);
   EXPECT_EQ(lua_argv(argv, 1), num(t0));
-  EXPECT_EQ(lua_argv(argv, 3), "T-1");
-  EXPECT_EQ(lua_argv(argv, 4), "fp-1");
-  EXPECT_EQ(lua_argv(argv, 5), "spanish");  // from the skills rule
-  EXPECT_EQ(lua_argv(argv, 6), "urgent");   // from the channel rule
-  EXPECT_EQ(lua_argv(argv, 7), "phone");
-  EXPECT_EQ(lua_argv(argv, 8), "billing,spanish");
-  EXPECT_EQ(lua_argv(argv, 9), R"({"brand":"acme"})");
-  EXPECT_EQ(lua_argv(argv, 10), num(t0));
-  EXPECT_EQ(lua_argv(argv, 11), num(t0 + hour_ms));      // urgent: first reply in 1h
-  EXPECT_EQ(lua_argv(argv, 12), num(t0 + 4 * hour_ms));  // urgent: resolution in 4h
-  EXPECT_EQ(lua_argv(argv, 13), num(t0 + hour_ms));      // EDF queue: the first reply due
+  EXPECT_EQ(lua_argv(argv, 5), "T-1");
+  EXPECT_EQ(lua_argv(argv, 6), "fp-1");
+  EXPECT_EQ(lua_argv(argv, 7), "spanish");  // from the skills rule
+  EXPECT_EQ(lua_argv(argv, 8), "urgent");   // from the channel rule
+  EXPECT_EQ(lua_argv(argv, 9), "phone");
+  EXPECT_EQ(lua_argv(argv, 10), "billing,spanish");
+  EXPECT_EQ(lua_argv(argv, 11), R"({"brand":"acme"})");
+  EXPECT_EQ(lua_argv(argv, 12), num(t0));
+  EXPECT_EQ(lua_argv(argv, 13), num(t0 + hour_ms));      // urgent: first reply in 1h
+  EXPECT_EQ(lua_argv(argv, 14), num(t0 + 4 * hour_ms));  // urgent: resolution in 4h
+  EXPECT_EQ(lua_argv(argv, 15), num(t0 + hour_ms));      // EDF queue: the first reply due
 }
 
 TEST_F(Planner, CreateUsesDefaultsWhenNoRuleMatches) {
   const strings argv = argv_or_fail(plan_.create(request(), t0));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 5), "general");
-  EXPECT_EQ(lua_argv(argv, 6), "normal");
-  EXPECT_EQ(lua_argv(argv, 7), "");
-  EXPECT_EQ(lua_argv(argv, 8), "");
+  EXPECT_EQ(lua_argv(argv, 7), "general");
+  EXPECT_EQ(lua_argv(argv, 8), "normal");
   EXPECT_EQ(lua_argv(argv, 9), "");
-  EXPECT_EQ(lua_argv(argv, 11), num(t0 + 8 * hour_ms));
-  EXPECT_EQ(lua_argv(argv, 12), num(t0 + 3 * day_ms));
+  EXPECT_EQ(lua_argv(argv, 10), "");
+  EXPECT_EQ(lua_argv(argv, 11), "");
   EXPECT_EQ(lua_argv(argv, 13), num(t0 + 8 * hour_ms));
+  EXPECT_EQ(lua_argv(argv, 14), num(t0 + 3 * day_ms));
+  EXPECT_EQ(lua_argv(argv, 15), num(t0 + 8 * hour_ms));
 }
 
 TEST_F(Planner, CreateCountsSlaFromCreatedAtAndRanksWithTheQueueWeightAndOffset) {
@@ -141,20 +140,22 @@ TEST_F(Planner, CreateCountsSlaFromCreatedAtAndRanksWithTheQueueWeightAndOffset)
   const strings argv = argv_or_fail(plan_.create(r, t0));
   ASSERT_FALSE(argv.empty());
   const std::int64_t first_reply = t0 - 30 * minute_ms + 8 * hour_ms;
-  EXPECT_EQ(lua_argv(argv, 10), num(t0 - 30 * minute_ms));
-  EXPECT_EQ(lua_argv(argv, 11), num(first_reply));
-  EXPECT_EQ(lua_argv(argv, 12), num(t0 - 30 * minute_ms + 3 * day_ms));
-  // Enqueued now: now + (due - now) / (1 + 0.5) - 1 minute = now + 5h - 1min.
-  EXPECT_EQ(lua_argv(argv, 13), num(t0 + 5 * hour_ms - minute_ms));
-  EXPECT_EQ(lua_argv(argv, 13), num(compute_rank(first_reply, t0, 0.5, -minute_ms)));
+  EXPECT_EQ(lua_argv(argv, 12), num(t0 - 30 * minute_ms));
+  EXPECT_EQ(lua_argv(argv, 13), num(first_reply));
+  EXPECT_EQ(lua_argv(argv, 14), num(t0 - 30 * minute_ms + 3 * day_ms));
+  // The customer has waited since created_at, not since ticketd heard of the ticket:
+  // created + (due - created) / (1 + 0.5) - 1 minute = created + 8h / 1.5 - 1 minute.
+  const std::int64_t created = t0 - 30 * minute_ms;
+  EXPECT_EQ(lua_argv(argv, 15), num(created + 8 * hour_ms * 2 / 3 - minute_ms));
+  EXPECT_EQ(lua_argv(argv, 15), num(compute_rank(first_reply, created, 0.5, -minute_ms)));
 }
 
 TEST_F(Planner, CreateRanksByTheEarlierOfFirstReplyAndResolution) {
   cfg_.priorities[2].resolution = config::span{config::millis{2 * hour_ms}};  // normal
   const strings argv = argv_or_fail(plan_.create(request(), t0));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 11), num(t0 + 8 * hour_ms));
-  EXPECT_EQ(lua_argv(argv, 13), num(t0 + 2 * hour_ms));
+  EXPECT_EQ(lua_argv(argv, 13), num(t0 + 8 * hour_ms));
+  EXPECT_EQ(lua_argv(argv, 15), num(t0 + 2 * hour_ms));
 }
 
 // The SLA timer create sets: the earlier due time's warning (sla.warn_before, 15 minutes by
@@ -162,17 +163,17 @@ TEST_F(Planner, CreateRanksByTheEarlierOfFirstReplyAndResolution) {
 TEST_F(Planner, CreatePassesTheFirstWarningAsTheSlaTimer) {
   const strings argv = argv_or_fail(plan_.create(request(), t0));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 14), num(t0 + 8 * hour_ms - 15 * minute_ms));
+  EXPECT_EQ(lua_argv(argv, 16), num(t0 + 8 * hour_ms - 15 * minute_ms));
 
   cfg_.priorities[2].resolution = config::span{config::millis{2 * hour_ms}};  // normal
   const strings earlier = argv_or_fail(plan_.create(request(), t0));
   ASSERT_FALSE(earlier.empty());
-  EXPECT_EQ(lua_argv(earlier, 14), num(t0 + 2 * hour_ms - 15 * minute_ms));
+  EXPECT_EQ(lua_argv(earlier, 16), num(t0 + 2 * hour_ms - 15 * minute_ms));
 
   cfg_.sla.warn_before = config::millis{0};
   const strings unwarned = argv_or_fail(plan_.create(request(), t0));
   ASSERT_FALSE(unwarned.empty());
-  EXPECT_EQ(lua_argv(unwarned, 14), num(t0 + 2 * hour_ms));
+  EXPECT_EQ(lua_argv(unwarned, 16), num(t0 + 2 * hour_ms));
 }
 
 TEST_F(Planner, CreateRefusesUnknownPriority) {
@@ -181,35 +182,39 @@ TEST_F(Planner, CreateRefusesUnknownPriority) {
   expect_error(plan_.create(r, t0), errc::invalid_argument, "priority");
 }
 
-TEST_F(Planner, CreateAlsoGivesTheTicketAsItWillBeStored) {
-  auto r = request();
-  r.channel = "email";
-  const auto planned = plan_.create(r, t0);
-  ASSERT_TRUE(planned.has_value());
-  const ticket& t = planned->value;
-  EXPECT_EQ(t.id, r.id);
-  EXPECT_EQ(t.status, ticket_status::queued);
-  EXPECT_EQ(t.queue, "general");
-  EXPECT_EQ(t.queues, strings{"general"});
-  EXPECT_EQ(t.priority, "normal");
-  EXPECT_EQ(t.channel, "email");
-  EXPECT_EQ(t.version, 1);
-  EXPECT_EQ(t.created_at, t0);
-  EXPECT_EQ(t.queued_at, t0);
-  EXPECT_EQ(t.fingerprint, "fp-1");
-  // The same values as the FCALL's arguments (create.lua ARGV[14], [15], [16]).
-  const strings argv = argv_or_fail(planned);
-  EXPECT_EQ(std::to_string(*t.first_reply_due), lua_argv(argv, 11));
-  EXPECT_EQ(std::to_string(*t.resolution_due), lua_argv(argv, 12));
-  EXPECT_EQ(std::to_string(t.rank()), lua_argv(argv, 13));
-}
-
 TEST_F(Planner, CreateReportsUnknownQueueAsNotFound) {
   auto r = request();
   r.queue = "nowhere";
   const auto planned = plan_.create(r, t0);
   expect_error(planned, errc::not_found, "queue");
   EXPECT_EQ(planned.error().detail("queue"), "nowhere");
+}
+
+// With a large wait weight the order is close to the order of the waits: a ticket created ten
+// minutes ago goes ahead of one created now, whenever ticketd heard of either.
+TEST_F(Planner, CreateRanksAnOlderTicketAheadUnderALargeWaitWeight) {
+  cfg_.queues.push_back(config::queue_config{});
+  cfg_.queues.back().name = "fifo";
+  cfg_.queues.back().wait_weight = 1000;
+  auto older = request("T-old");
+  older.queue = "fifo";
+  older.created_at = t0 - 10 * minute_ms;
+  auto newer = request("T-new");
+  newer.queue = "fifo";
+  // The older ticket reaches ticketd a minute after the newer one.
+  const strings newer_argv = argv_or_fail(plan_.create(newer, t0));
+  const strings older_argv = argv_or_fail(plan_.create(older, t0 + minute_ms));
+  ASSERT_FALSE(newer_argv.empty());
+  ASSERT_FALSE(older_argv.empty());
+  EXPECT_LT(std::stoll(lua_argv(older_argv, 15)), std::stoll(lua_argv(newer_argv, 15)));
+}
+
+TEST_F(Planner, CreateRefusesCreatedAtBeforeTheYear2000) {
+  auto r = request();
+  r.created_at = 946'684'800'000;  // 2000-01-01T00:00:00Z
+  EXPECT_TRUE(plan_.create(r, t0).has_value());
+  r.created_at = 1'700'000'000;  // seconds sent as milliseconds: January 1970
+  expect_error(plan_.create(r, t0), errc::invalid_argument, "created_at");
 }
 
 TEST_F(Planner, CreateRefusesCreatedAtFarInTheFuture) {
@@ -248,13 +253,13 @@ TEST_F(Planner, PassesIfMatchAndTheSnapshotVersion) {
   const auto snap = snapshot();
   const strings plain = argv_or_fail(act(ticket_action::reply, r, nullptr, 4));
   ASSERT_FALSE(plain.empty());
-  EXPECT_EQ(lua_argv(plain, 3), "T-1");
-  EXPECT_EQ(lua_argv(plain, 4), "4");
-  EXPECT_EQ(lua_argv(plain, 5), "");
+  EXPECT_EQ(lua_argv(plain, 5), "T-1");
+  EXPECT_EQ(lua_argv(plain, 6), "4");
+  EXPECT_EQ(lua_argv(plain, 7), "");
   const strings with_snapshot = argv_or_fail(act(ticket_action::release, r, &snap));
   ASSERT_FALSE(with_snapshot.empty());
-  EXPECT_EQ(lua_argv(with_snapshot, 4), "");
-  EXPECT_EQ(lua_argv(with_snapshot, 5), "5");
+  EXPECT_EQ(lua_argv(with_snapshot, 6), "");
+  EXPECT_EQ(lua_argv(with_snapshot, 7), "5");
 }
 
 TEST_F(Planner, SimpleActionsPassTheirArguments) {
@@ -264,14 +269,14 @@ TEST_F(Planner, SimpleActionsPassTheirArguments) {
   r.reason = "no";
   const strings accept = argv_or_fail(act(ticket_action::accept, r, nullptr));
   EXPECT_EQ(accept.at(1), lua::fn::accept.name);
-  EXPECT_EQ(lua_argv(accept, 6), "ada");
-  EXPECT_EQ(lua_argv(accept, 7), "tok");
+  EXPECT_EQ(lua_argv(accept, 8), "ada");
+  EXPECT_EQ(lua_argv(accept, 9), "tok");
   const strings reject = argv_or_fail(act(ticket_action::reject, r, nullptr));
-  EXPECT_EQ(lua_argv(reject, 7), "no");
-  EXPECT_EQ(lua_argv(reject, 8), "tok");
+  EXPECT_EQ(lua_argv(reject, 9), "no");
+  EXPECT_EQ(lua_argv(reject, 10), "tok");
   const strings close = argv_or_fail(act(ticket_action::close, r, nullptr));
   EXPECT_EQ(close.at(1), lua::fn::close.name);
-  EXPECT_EQ(test::lua_argc(close), 5u);
+  EXPECT_EQ(test::lua_argc(close), 7u);
 }
 
 TEST_F(Planner, ReassignResumesAPostponedTicketsReplyTargets) {
@@ -280,19 +285,19 @@ TEST_F(Planner, ReassignResumesAPostponedTicketsReplyTargets) {
   r.force = true;
   auto snap = snapshot();
   const strings forced = argv_or_fail(act(ticket_action::reassign, r, &snap));
-  EXPECT_EQ(lua_argv(forced, 6), "bob");
-  EXPECT_EQ(lua_argv(forced, 7), "1");
-  EXPECT_EQ(lua_argv(forced, 8), "");  // not postponed: the targets run as they are
-  EXPECT_EQ(lua_argv(forced, 9), "");
+  EXPECT_EQ(lua_argv(forced, 8), "bob");
+  EXPECT_EQ(lua_argv(forced, 9), "1");
+  EXPECT_EQ(lua_argv(forced, 10), "");  // not postponed: the targets run as they are
+  EXPECT_EQ(lua_argv(forced, 11), "");
   snap.status = ticket_status::postponed;
   snap.first_reply_due.reset();
   snap.paused_first_reply = t0 + 6 * hour_ms;
   snap.paused_at = t0 - hour_ms;
   r.force = false;
   const strings resumed = argv_or_fail(act(ticket_action::reassign, r, &snap));
-  EXPECT_EQ(lua_argv(resumed, 7), "");
-  EXPECT_EQ(lua_argv(resumed, 8), num(t0 + 7 * hour_ms));  // 7h were left when it paused
   EXPECT_EQ(lua_argv(resumed, 9), "");
+  EXPECT_EQ(lua_argv(resumed, 10), num(t0 + 7 * hour_ms));  // 7h were left when it paused
+  EXPECT_EQ(lua_argv(resumed, 11), "");
 }
 
 TEST_F(Planner, ResolveSetsReopenWindowAndAutoClose) {
@@ -301,15 +306,15 @@ TEST_F(Planner, ResolveSetsReopenWindowAndAutoClose) {
   r.reason = "duplicate";
   const strings argv = argv_or_fail(act(ticket_action::resolve, r, nullptr));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 6), "duplicate");
-  EXPECT_EQ(lua_argv(argv, 7), num(t0 + 7 * day_ms));
-  EXPECT_EQ(lua_argv(argv, 8), num(t0 + 2 * day_ms));
+  EXPECT_EQ(lua_argv(argv, 8), "duplicate");
+  EXPECT_EQ(lua_argv(argv, 9), num(t0 + 7 * day_ms));
+  EXPECT_EQ(lua_argv(argv, 10), num(t0 + 2 * day_ms));
 }
 
 TEST_F(Planner, ResolveWithoutReasonIsByTheAgent) {
   const strings argv = argv_or_fail(act(ticket_action::resolve, action_request{}, nullptr));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 6), "agent");
+  EXPECT_EQ(lua_argv(argv, 8), "agent");
 }
 
 TEST_F(Planner, PostponeRefusesTimesNotInTheFuture) {
@@ -327,14 +332,14 @@ TEST_F(Planner, PostponeRanksTheWakeAsAnEnqueueAtUntil) {
   r.until = t0 + hour_ms;
   const strings argv = argv_or_fail(act(ticket_action::postpone, r, &snap));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 6), num(t0 + hour_ms));
+  EXPECT_EQ(lua_argv(argv, 8), num(t0 + hour_ms));
   // The first reply target pauses for the hour: it wakes with the 6h it had left, due t0 + 7h.
   const std::int64_t woken_due = *snap.first_reply_due + hour_ms;
-  EXPECT_EQ(lua_argv(argv, 8), num(woken_due));
-  EXPECT_EQ(lua_argv(argv, 9), "");
+  EXPECT_EQ(lua_argv(argv, 10), num(woken_due));
+  EXPECT_EQ(lua_argv(argv, 11), "");
   // billing: until + (due - until) / 1.5 - 1 minute = until + 6h / 1.5 - 1 minute.
-  EXPECT_EQ(lua_argv(argv, 7), num(compute_rank(woken_due, t0 + hour_ms, 0.5, -minute_ms)));
-  EXPECT_EQ(lua_argv(argv, 7), num(t0 + hour_ms + 4 * hour_ms - minute_ms));
+  EXPECT_EQ(lua_argv(argv, 9), num(compute_rank(woken_due, t0 + hour_ms, 0.5, -minute_ms)));
+  EXPECT_EQ(lua_argv(argv, 9), num(t0 + hour_ms + 4 * hour_ms - minute_ms));
 }
 
 TEST_F(Planner, PostponeInAQueueNoLongerConfiguredRanksAtTheWakeWithinRankRange) {
@@ -344,13 +349,13 @@ TEST_F(Planner, PostponeInAQueueNoLongerConfiguredRanksAtTheWakeWithinRankRange)
   r.until = t0 + hour_ms;
   strings argv = argv_or_fail(act(ticket_action::postpone, r, &snap));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 7), num(t0 + hour_ms));
+  EXPECT_EQ(lua_argv(argv, 9), num(t0 + hour_ms));
   // Far enough ahead, the rank stops at the largest one whose queue score is exact.
   r.until = max_rank + day_ms;
   argv = argv_or_fail(act(ticket_action::postpone, r, &snap));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 6), num(max_rank + day_ms));
-  EXPECT_EQ(lua_argv(argv, 7), num(max_rank));
+  EXPECT_EQ(lua_argv(argv, 8), num(max_rank + day_ms));
+  EXPECT_EQ(lua_argv(argv, 9), num(max_rank));
 }
 
 TEST_F(Planner, ReleaseRanksInTheHomeQueue) {
@@ -359,9 +364,9 @@ TEST_F(Planner, ReleaseRanksInTheHomeQueue) {
   r.agent = "ada";
   const strings argv = argv_or_fail(act(ticket_action::release, r, &snap));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 6), "ada");
+  EXPECT_EQ(lua_argv(argv, 8), "ada");
   // due = created + 8h = t0 + 6h; billing: t0 + 6h / 1.5 - 1 minute.
-  EXPECT_EQ(lua_argv(argv, 7), num(t0 + 4 * hour_ms - minute_ms));
+  EXPECT_EQ(lua_argv(argv, 9), num(t0 + 4 * hour_ms - minute_ms));
 }
 
 TEST_F(Planner, TransferRanksInTheTargetQueue) {
@@ -370,8 +375,28 @@ TEST_F(Planner, TransferRanksInTheTargetQueue) {
   r.queue = "general";
   const strings argv = argv_or_fail(act(ticket_action::transfer, r, &snap));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 6), "general");
-  EXPECT_EQ(lua_argv(argv, 7), num(t0 + 6 * hour_ms));
+  EXPECT_EQ(lua_argv(argv, 8), "general");
+  EXPECT_EQ(lua_argv(argv, 9), num(t0 + 6 * hour_ms));
+}
+
+// A ticket given back to a queue keeps waiting from when its wait began (queued_at).
+TEST_F(Planner, ReleaseTransferAndEscalateRankFromTheWaitThatGoesOn) {
+  auto snap = snapshot();
+  snap.queued_at = snap.created_at;  // waiting since two hours before t0
+  const std::int64_t due = t0 + 6 * hour_ms;
+  action_request release;
+  release.agent = "ada";
+  strings argv = argv_or_fail(act(ticket_action::release, release, &snap));
+  ASSERT_FALSE(argv.empty());
+  EXPECT_EQ(lua_argv(argv, 9), num(compute_rank(due, snap.queued_at, 0.5, -minute_ms)));
+  action_request transfer;
+  transfer.queue = "general";
+  argv = argv_or_fail(act(ticket_action::transfer, transfer, &snap));
+  ASSERT_FALSE(argv.empty());
+  EXPECT_EQ(lua_argv(argv, 9), num(compute_rank(due, snap.queued_at, 0, 0)));
+  argv = argv_or_fail(act(ticket_action::escalate, action_request{}, &snap));
+  ASSERT_FALSE(argv.empty());
+  EXPECT_EQ(lua_argv(argv, 10), num(compute_rank(due, snap.queued_at, 2, 1000)));
 }
 
 TEST_F(Planner, TransferToUnknownQueueIsNotFound) {
@@ -389,14 +414,14 @@ TEST_F(Planner, EscalateWithoutQueueUsesEscalateTo) {
   r.reason = "angry";
   const strings argv = argv_or_fail(act(ticket_action::escalate, r, &snap));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 6), "tier2");
-  EXPECT_EQ(lua_argv(argv, 7), "");  // priority unchanged
+  EXPECT_EQ(lua_argv(argv, 8), "tier2");
+  EXPECT_EQ(lua_argv(argv, 9), "");  // priority unchanged
   // tier2: wait_weight 2, offset +1s; due t0 + 6h.
-  EXPECT_EQ(lua_argv(argv, 8), num(t0 + 2 * hour_ms + 1000));
-  EXPECT_EQ(lua_argv(argv, 9), "");
-  EXPECT_EQ(lua_argv(argv, 10), "");
+  EXPECT_EQ(lua_argv(argv, 10), num(t0 + 2 * hour_ms + 1000));
   EXPECT_EQ(lua_argv(argv, 11), "");
-  EXPECT_EQ(lua_argv(argv, 12), "angry");
+  EXPECT_EQ(lua_argv(argv, 12), "");
+  EXPECT_EQ(lua_argv(argv, 13), "");
+  EXPECT_EQ(lua_argv(argv, 14), "angry");
 }
 
 TEST_F(Planner, EscalateWithoutQueueOrEscalateToIsInvalid) {
@@ -420,12 +445,12 @@ TEST_F(Planner, EscalateRaisesPriorityAndCountsTheTimeAlreadySpent) {
   r.priority = "urgent";
   const strings argv = argv_or_fail(act(ticket_action::escalate, r, &snap));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 6), "general");
-  EXPECT_EQ(lua_argv(argv, 7), "urgent");
-  EXPECT_EQ(lua_argv(argv, 9), num(snap.created_at + hour_ms));
-  EXPECT_EQ(lua_argv(argv, 11), num(snap.created_at + 4 * hour_ms));
+  EXPECT_EQ(lua_argv(argv, 8), "general");
+  EXPECT_EQ(lua_argv(argv, 9), "urgent");
+  EXPECT_EQ(lua_argv(argv, 11), num(snap.created_at + hour_ms));
+  EXPECT_EQ(lua_argv(argv, 13), num(snap.created_at + 4 * hour_ms));
   // Ranked by the new, already passed first-reply target.
-  EXPECT_EQ(lua_argv(argv, 8), num(snap.created_at + hour_ms));
+  EXPECT_EQ(lua_argv(argv, 10), num(snap.created_at + hour_ms));
 }
 
 TEST_F(Planner, EscalateCannotLowerPriority) {
@@ -447,12 +472,12 @@ TEST_F(Planner, CustomerReplyStartsTheNextReplyClockAndAffinityWait) {
   const strings argv = argv_or_fail(act(ticket_action::customer_reply, action_request{}, &snap));
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(argv.at(1), lua::fn::customer_reply.name);
-  EXPECT_EQ(lua_argv(argv, 6), "");                     // first reply: answered
-  EXPECT_EQ(lua_argv(argv, 7), num(t0 + 8 * hour_ms));  // normal: next reply in 8h
-  EXPECT_EQ(lua_argv(argv, 8), "");                     // resolution: running, unchanged
+  EXPECT_EQ(lua_argv(argv, 8), "");                     // first reply: answered
+  EXPECT_EQ(lua_argv(argv, 9), num(t0 + 8 * hour_ms));  // normal: next reply in 8h
+  EXPECT_EQ(lua_argv(argv, 10), "");                    // resolution: running, unchanged
   // billing ranks by next reply due: t0 + 8h / 1.5 - 1 minute.
-  EXPECT_EQ(lua_argv(argv, 9), num(compute_rank(t0 + 8 * hour_ms, t0, 0.5, -minute_ms)));
-  EXPECT_EQ(lua_argv(argv, 10), num(t0 + 24 * hour_ms));  // affinity_wait default
+  EXPECT_EQ(lua_argv(argv, 11), num(compute_rank(t0 + 8 * hour_ms, t0, 0.5, -minute_ms)));
+  EXPECT_EQ(lua_argv(argv, 12), num(t0 + 24 * hour_ms));  // affinity_wait default
 }
 
 TEST_F(Planner, CustomerReplyKeepsAnEarlierNextReplyDue) {
@@ -462,7 +487,7 @@ TEST_F(Planner, CustomerReplyKeepsAnEarlierNextReplyDue) {
   const strings argv = argv_or_fail(act(ticket_action::reopen, action_request{}, &snap));
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(argv.at(1), lua::fn::reopen.name);
-  EXPECT_EQ(lua_argv(argv, 7), num(t0 + hour_ms));
+  EXPECT_EQ(lua_argv(argv, 9), num(t0 + hour_ms));
 }
 
 TEST_F(Planner, ReopenResumesTheResolutionTargetWithWhatItHadLeft) {
@@ -475,9 +500,9 @@ TEST_F(Planner, ReopenResumesTheResolutionTargetWithWhatItHadLeft) {
   snap.paused_at = t0 - 2 * day_ms;
   const strings argv = argv_or_fail(act(ticket_action::reopen, action_request{}, &snap));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 8), num(t0 + 10 * hour_ms));
+  EXPECT_EQ(lua_argv(argv, 10), num(t0 + 10 * hour_ms));
   // The next reply (8h) is the nearer target: it ranks.
-  EXPECT_EQ(lua_argv(argv, 9), num(compute_rank(t0 + 8 * hour_ms, t0, 0.5, -minute_ms)));
+  EXPECT_EQ(lua_argv(argv, 11), num(compute_rank(t0 + 8 * hour_ms, t0, 0.5, -minute_ms)));
 }
 
 TEST_F(Planner, ReplyPlansTheFollowUpCadenceFromNow) {
@@ -486,7 +511,7 @@ TEST_F(Planner, ReplyPlansTheFollowUpCadenceFromNow) {
   const strings argv = argv_or_fail(act(ticket_action::reply, r, nullptr));
   ASSERT_FALSE(argv.empty());
   // The fixture has no lifecycle.pending: nothing to schedule.
-  EXPECT_EQ(lua_argv(argv, 7), "");
+  EXPECT_EQ(lua_argv(argv, 9), "");
   const auto days = [](int n) { return config::span{config::millis{n * day_ms}}; };
   cfg_.lifecycle.followups = {days(1), days(3), days(5)};
   cfg_.lifecycle.resolve_after = days(6);
@@ -494,7 +519,7 @@ TEST_F(Planner, ReplyPlansTheFollowUpCadenceFromNow) {
   cfg_.lifecycle.close_after = days(2);
   const strings planned = argv_or_fail(act(ticket_action::reply, r, nullptr));
   ASSERT_FALSE(planned.empty());
-  EXPECT_EQ(lua_argv(planned, 7), num(t0 + day_ms) + "," + num(t0 + 3 * day_ms) + "," +
+  EXPECT_EQ(lua_argv(planned, 9), num(t0 + day_ms) + "," + num(t0 + 3 * day_ms) + "," +
                                       num(t0 + 5 * day_ms) + ";" + num(t0 + 6 * day_ms) + ";" +
                                       num(t0 + 13 * day_ms) + ";" + num(t0 + 8 * day_ms));
 }
@@ -517,20 +542,20 @@ TEST_F(Planner, PutAgentAddsSkillQueuesAndPassesProfile) {
   const strings argv = argv_or_fail(plan_.put_agent("ada", r, t0));
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(argv.at(1), lua::fn::agent_put.name);
-  EXPECT_EQ(lua_argv(argv, 3), "ada");
-  EXPECT_EQ(lua_argv(argv, 4), "Ada");
-  EXPECT_EQ(lua_argv(argv, 5), "billing,general");
-  EXPECT_EQ(lua_argv(argv, 6), "spanish");
-  EXPECT_EQ(lua_argv(argv, 7), "billing,general,spanish");
-  EXPECT_EQ(lua_argv(argv, 8), "3");
-  EXPECT_EQ(lua_argv(argv, 9), "online");
+  EXPECT_EQ(lua_argv(argv, 5), "ada");
+  EXPECT_EQ(lua_argv(argv, 6), "Ada");
+  EXPECT_EQ(lua_argv(argv, 7), "billing,general");
+  EXPECT_EQ(lua_argv(argv, 8), "spanish");
+  EXPECT_EQ(lua_argv(argv, 9), "billing,general,spanish");
+  EXPECT_EQ(lua_argv(argv, 10), "3");
+  EXPECT_EQ(lua_argv(argv, 11), "online");
 }
 
 TEST_F(Planner, PutAgentKeepsDefaultsEmpty) {
   const strings argv = argv_or_fail(plan_.put_agent("bob", agent_request{}, t0));
   ASSERT_FALSE(argv.empty());
-  EXPECT_EQ(lua_argv(argv, 8), "");
-  EXPECT_EQ(lua_argv(argv, 9), "");
+  EXPECT_EQ(lua_argv(argv, 10), "");
+  EXPECT_EQ(lua_argv(argv, 11), "");
 }
 
 TEST_F(Planner, PutAgentWithUnknownQueueIsNotFound) {

@@ -1,5 +1,5 @@
-// The Lua library enforces the transition table in Redis (routing/lua/00_prelude.lua, ALLOWED);
-// this keeps it equal to the C++ table of routing/transitions.cpp.
+// The Lua library enforces the transition table in Redis (routing/lua/include/transitions.lua,
+// ALLOWED); this keeps it equal to the C++ table of routing/transitions.cpp.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -56,10 +56,10 @@ std::optional<std::string> allowed_body(const std::string& prelude) {
 
 // ALLOWED as action -> statuses in which it may run.
 std::map<std::string, status_set> lua_allowed() {
-  const std::string prelude = test::read_source_file("routing/lua/00_prelude.lua");
+  const std::string prelude = test::read_source_file("routing/lua/include/transitions.lua");
   const auto body = allowed_body(prelude);
   if (!body) {
-    ADD_FAILURE() << "routing/lua/00_prelude.lua has no `local ALLOWED = { ... }` table";
+    ADD_FAILURE() << "routing/lua/include/transitions.lua has no `local ALLOWED = { ... }` table";
     return {};
   }
   // `name = {...}`, `['name'] = {...}` or `name = OTHER_TABLE`.
@@ -88,7 +88,8 @@ std::map<std::string, status_set> lua_allowed() {
 }
 
 TEST(LuaTransitionTable, PreludeDefinesTheOpenStatuses) {
-  const auto open_table = flat_table(test::read_source_file("routing/lua/00_prelude.lua"), "OPEN");
+  const auto open_table =
+      flat_table(test::read_source_file("routing/lua/include/transitions.lua"), "OPEN");
   ASSERT_TRUE(open_table.has_value());
   status_set open;
   for (const auto s : all_ticket_statuses) {

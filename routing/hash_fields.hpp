@@ -1,0 +1,84 @@
+// The fields of the ticket hash (`t:<id>`) and the agent hash (`a:<id>`), named once for C++ as
+// routing/lua/include/fields.lua names them for the functions; the decoders read them by these
+// names only (tests/unit/routing/hash_fields_test.cpp checks both tables and every name the Lua
+// files use).
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace ticketd::routing {
+
+struct hash_field {
+  std::string_view name;
+  std::string_view meaning;
+};
+
+namespace ticket_field {
+inline constexpr std::string_view status = "s";
+inline constexpr std::string_view version = "v";
+inline constexpr std::string_view queue = "q";
+inline constexpr std::string_view shared_queues = "qs";
+inline constexpr std::string_view personal_queue = "pq";
+inline constexpr std::string_view waiting_since = "qa";
+inline constexpr std::string_view score = "r";
+inline constexpr std::string_view priority = "p";
+inline constexpr std::string_view channel = "ch";
+inline constexpr std::string_view skills = "sk";
+inline constexpr std::string_view attributes = "at";
+inline constexpr std::string_view last_agent = "la";
+inline constexpr std::string_view created_at = "ca";
+inline constexpr std::string_view updated_at = "ua";
+inline constexpr std::string_view fingerprint = "fp";
+inline constexpr std::string_view first_reply_due = "d1";
+inline constexpr std::string_view next_reply_due = "d2";
+inline constexpr std::string_view resolution_due = "d3";
+inline constexpr std::string_view first_reply_stage = "w1";
+inline constexpr std::string_view next_reply_stage = "w2";
+inline constexpr std::string_view resolution_stage = "w3";
+inline constexpr std::string_view paused_first_reply = "p1";
+inline constexpr std::string_view paused_next_reply = "p2";
+inline constexpr std::string_view paused_resolution = "p3";
+inline constexpr std::string_view paused_at = "ps";
+inline constexpr std::string_view breached = "br";
+inline constexpr std::string_view first_replied_at = "f1";
+inline constexpr std::string_view customer_replied_at = "cr";
+inline constexpr std::string_view cadence = "fc";
+inline constexpr std::string_view followups_due = "fa";
+inline constexpr std::string_view reopens = "ro";
+inline constexpr std::string_view escalated = "es";
+inline constexpr std::string_view timer_kind = "lk";
+inline constexpr std::string_view overflow_step = "os";
+inline constexpr std::string_view offer_token = "ot";
+inline constexpr std::string_view offer_queue = "oq";
+inline constexpr std::string_view cooldowns = "cd";
+inline constexpr std::string_view postponed_until = "pu";
+inline constexpr std::string_view wake_rank = "zr";
+inline constexpr std::string_view wake_first_reply = "z1";
+inline constexpr std::string_view wake_next_reply = "z2";
+inline constexpr std::string_view resolved_at = "rz";
+inline constexpr std::string_view reopen_until = "rw";
+inline constexpr std::string_view resolve_reason = "rr";
+}  // namespace ticket_field
+
+namespace agent_field {
+inline constexpr std::string_view name = "n";
+inline constexpr std::string_view status = "st";
+inline constexpr std::string_view status_since = "ss";
+inline constexpr std::string_view queues = "qs";
+inline constexpr std::string_view effective_queues = "qe";
+inline constexpr std::string_view skills = "sk";
+inline constexpr std::string_view max_concurrent = "m";
+inline constexpr std::string_view load = "l";
+inline constexpr std::string_view last_assigned_at = "lt";
+inline constexpr std::string_view round_robin = "rr";
+inline constexpr std::string_view personal_waiting = "pn";
+inline constexpr std::string_view forced_excess = "fx";
+inline constexpr std::string_view connections = "cn";
+}  // namespace agent_field
+
+// Every field of each hash, with what it holds.
+std::span<const hash_field> ticket_fields();
+std::span<const hash_field> agent_fields();
+
+}  // namespace ticketd::routing

@@ -1,0 +1,54 @@
+-- agent_put: creates or replaces an agent's profile; its load and held tickets stay. An agent
+-- that is online with room gets waiting work of its push queues at once.
+-- KEYS[1]  workspace prefix
+-- ARGV     header, then: [5] agent id, [6] name, [7] queues (comma list), [8] skills (comma
+--          list), [9] effective queues (its queues plus those its skills route to), [10]
+--          max_concurrent ('' = the configured default), [11] status ('' = keep, or offline)
+-- Returns  {agent fields, held ticket ids, assignments...}
+local function agent_put(keys, argv)
+  local id, name, queues, skills, effective = argv[5], argv[6], argv[7], argv[8], argv[9]
+  local own_max, status = argv[10], argv[11]
+  local c = context(keys, argv)
+  local old = agent_rec(c, id)
+  if status == '' then status = old and old.st or 'offline' end
+  local fields = {'n', name, 'qs', queues, 'sk', skills, 'qe', effective}
+  if own_max == '' then redis.call('HDEL', key(c.P, 'agent', id), 'm') else
+    fields[#fields + 1] = 'm'
+    fields[#fields + 1] = own_max
+  end
+  local max = tonumber(own_max) or c.cfg.max_default
+  if old and old.load > max then
+    -- A maximum lowered under the load: the excess is forced, not a broken invariant.
+    fields[#fields + 1] = 'fx'
+    fields[#fields + 1] = '1'
+    old.fx = '1'
+  end
+  redis.call('HSET', key(c.P, 'agent', id), unpack(fields))
+  redis.call('SADD', key(c.P, 'agents'), id)
+  local a = old
+  if not a then
+    c.agents[id] = nil
+    redis.call('HSET', key(c.P, 'agent', id), 'st', status, 'ss', c.now_ms, 'l', 0)
+    a = agent_rec(c, id)
+    emit(c, 'agent.status', 'agent', id, 'status', status)
+  else
+    -- Leaving a push queue takes the agent out of its availability index.
+    if c.cfg.any_push then
+      local kept = {}
+      for q in string.gmatch(effective, '[^,]+') do kept[q] = true end
+      for q in string.gmatch(a.qe or '', '[^,]+') do
+        if not kept[q] then redis.call('ZREM', key(c.P, 'queue_agents', q), id) end
+      end
+    end
+    a.qe = effective
+    a.max = max
+    if a.st ~= status then
+      set_status(c, a, status)
+      emit(c, 'agent.status', 'agent', id, 'status', status)
+    end
+  end
+  touch(a, 'l')
+  c.freed[id] = true
+  return settle_agent(c, id)
+end
+register('agent_put', agent_put)

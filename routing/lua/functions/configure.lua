@@ -1,0 +1,48 @@
+-- configure: stores a configuration's settings under its epoch (every daemon calls it when it
+-- connects and on reload). When the counted statuses changed, every agent's load is recounted;
+-- when the configuration changed, the push queues' availability indexes are rebuilt.
+-- KEYS[1]  workspace prefix
+-- ARGV     header (its epoch is this configuration's), then: [5...] setting name, value pairs
+--          (see "Configuration" in the prelude)
+-- Returns  number of agents whose load was recounted
+local function configure(keys, argv)
+  local P, epoch = keys[1], argv[2]
+  local ck = key(P, 'config', epoch)
+  redis.call('HSET', ck, unpack(argv, 5))
+  -- Kept while daemons use it; a daemon re-stores it whenever it connects.
+  redis.call('PEXPIRE', ck, 30 * 24 * 3600 * 1000)
+  local c = context(keys, argv)
+  local sk = key(P, 'settings')
+  local applied = redis.call('HMGET', sk, 'epoch', 'counted')
+  if applied[1] == epoch then return 0 end
+  local agents = redis.call('SMEMBERS', key(P, 'agents'))
+  local recounted = 0
+  if applied[2] ~= c.cfg.counted_text then
+    for _, id in ipairs(agents) do
+      local load = 0
+      for _, tid in ipairs(redis.call('SMEMBERS', key(P, 'held', id))) do
+        local s = redis.call('HGET', key(P, 'ticket', tid), 's')
+        if s and counted(c, s) then load = load + 1 end
+      end
+      local ak = key(P, 'agent', id)
+      redis.call('HSET', ak, 'l', load)
+      local f = redis.call('HMGET', ak, 'm', 'fx')
+      if f[2] and load <= (tonumber(f[1]) or c.cfg.max_default) then
+        redis.call('HDEL', ak, 'fx')
+      end
+    end
+    recounted = #agents
+  end
+  for q in pairs(c.cfg.queues) do
+    redis.call('DEL', key(P, 'queue_agents', q))
+  end
+  if c.cfg.any_push then
+    for _, id in ipairs(agents) do
+      local a = agent_rec(c, id)
+      if a then refresh_availability(c, a) end
+    end
+  end
+  redis.call('HSET', sk, 'epoch', epoch, 'counted', c.cfg.counted_text)
+  return recounted
+end
+register('configure', configure)

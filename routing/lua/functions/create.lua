@@ -1,0 +1,60 @@
+-- create: creates a ticket and queues it in its home queue; idempotent by id.
+-- KEYS[1]  workspace prefix
+-- ARGV     header, then: [5] id, [6] payload fingerprint, [7] queue, [8] priority, [9] channel
+--          ('' none), [10] skills (comma list), [11] attributes (JSON object, '' none),
+--          [12] created_at ms (its wait begins there), [13] first_reply_due ms,
+--          [14] resolution_due ms, [15] rank ms, [16] when the SLA timer first fires, ms (C++
+--          computes it as arm_sla would)
+-- Returns  'created' ({'created', assignments...} when push routing handed tickets out), or
+--          'existing' when the same payload was created before
+-- Errors   TICKETD_CONFLICT reason=payload  (the id exists with another payload)
+local function create(keys, argv)
+  local id, fingerprint, queue, priority, channel = argv[5], argv[6], argv[7], argv[8], argv[9]
+  local skills, attributes, created_at, first_reply_due = argv[10], argv[11], argv[12], argv[13]
+  local resolution_due, rank, sla_timer = argv[14], argv[15], argv[16]
+  local c = context(keys, argv)
+  local tk = key(c.P, 'ticket', id)
+  local existing = redis.call('HGET', tk, 'fp')
+  if existing then
+    if existing ~= fingerprint then fail('CONFLICT', 'reason=payload') end
+    return 'existing'
+  end
+  local score = score_of(rank)
+  -- The new ticket as the helpers know it: they schedule its overflow (and, with FAST_PATHS
+  -- off, its SLA timer from d1/d3) and note what they set on it, written with everything else
+  -- by the one HSET below. With FAST_PATHS on, the SLA timer is the planner's.
+  local t = {key = tk, id = id, dirty = {}, sla = true,
+             f = {s = 'queued', v = '1', q = queue, r = score, qa = created_at,
+                  d1 = first_reply_due, d3 = resolution_due}}
+  if FAST_PATHS then
+    redis.call('ZADD', key(c.P, 'timers'), sla_timer, 's|' .. id)
+  else
+    arm_sla(c, t)
+  end
+  arm_overflow(c, t, 1)
+  -- No 'ua' yet: the first change writes it; until then the ticket was updated when created.
+  local fields = {'s', 'queued', 'q', queue, 'p', priority, 'r', score, 'v', '1',
+                  'ca', created_at, 'qa', created_at, 'd1', first_reply_due,
+                  'd3', resolution_due, 'fp', fingerprint}
+  if channel ~= '' then fields[#fields + 1] = 'ch'; fields[#fields + 1] = channel end
+  if skills ~= '' then fields[#fields + 1] = 'sk'; fields[#fields + 1] = skills end
+  if attributes ~= '' then fields[#fields + 1] = 'at'; fields[#fields + 1] = attributes end
+  for name in pairs(t.dirty) do
+    if t.f[name] ~= nil then
+      fields[#fields + 1] = name
+      fields[#fields + 1] = t.f[name]
+    end
+  end
+  redis.call('HSET', tk, unpack(fields))
+  -- Written: the push below takes this ticket as it is, without reading it back.
+  t.dirty = {}
+  c.created = t
+  emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
+  local pol = push_queue_policy(c, queue)
+  if pol and not t.f.qs and hand_new(c, t, queue, pol) then return settle(c, 'created') end
+  redis.call('ZADD', key(c.P, 'queue', queue), score, id)
+  age_add(c, queue, created_at)
+  if pol then c.requeued[queue] = true end
+  return settle(c, 'created')
+end
+register('create', create, 'ticket')

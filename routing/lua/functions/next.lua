@@ -1,0 +1,93 @@
+-- next: "To Solve". Assigns the agent the lowest-rank ticket over its queues and its personal
+-- queue, never above max_concurrent.
+-- KEYS[1]  workspace prefix
+-- ARGV     header, then: [5] agent id
+-- Returns  the assigned ticket's id, or nil when nothing waits; {id, assignments...} when push
+--          routing handed tickets out too
+-- Errors   TICKETD_NOT_FOUND agent=<id>; TICKETD_CAPACITY_EXCEEDED load=<n> max=<m>
+
+-- The lower of (best, best_score) and the head of zset zkey; equal scores go by ticket id.
+local function lower_head(zkey, best, best_score)
+  local head = redis.call('ZRANGE', zkey, '0', '0', 'WITHSCORES')
+  if head[1] then
+    local score = tonumber(head[2])
+    if not best or score < best_score or (score == best_score and head[1] < best) then
+      return head[1], score
+    end
+  end
+  return best, best_score
+end
+
+-- What the general path below does to a ticket waiting in one shared queue (the common case),
+-- written out command by command: the ticket record, its dirty set and unqueue/move/commit
+-- cost the interpreter more than the commands cost Redis. Answers false, having written
+-- nothing, for any other ticket (in a personal queue, or overflowed into more queues, or not
+-- waiting): the general path then takes it. It must leave exactly the state the general path
+-- leaves (tests/integration/fast_path_test.cpp holds the two to that).
+local WAITING_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk'}
+local function assign_waiting(c, a, id)
+  local tk = key(c.P, 'ticket', id)
+  local f = redis.call('HMGET', tk, unpack(WAITING_FIELDS))
+  local q = f[4]
+  if f[1] ~= 'queued' or not q or f[5] or f[6] then return false end
+  redis.call('ZREM', key(c.P, 'queue', q), id)
+  age_remove(c, q, f[7])
+  redis.call('SADD', key(c.P, 'held', a.id), id)
+  if c.cfg.any_push then
+    -- Through the record, so settle() keeps the push queues' availability indexes in step.
+    if counted(c, 'assigned') then adjust_load(c, a.id, 1) end
+    note_assigned(c, a, nil)
+  else
+    -- Written here rather than through the record and settle(): one HSET either way.
+    if counted(c, 'assigned') then
+      redis.call('HSET', a.key, 'l', count_text(a.load + 1), 'lt', c.now_ms)
+    else
+      redis.call('HSET', a.key, 'lt', c.now_ms)
+    end
+  end
+  if f[8] then
+    -- The queued ticket's timer (overflow, affinity) ends with its wait, as in move().
+    redis.call('ZREM', key(c.P, 'timers'), 'l|' .. id)
+    redis.call('HDEL', tk, 'lk')
+  end
+  local now, after = c.now_ms, successor(f[2])
+  if f[3] == a.id then
+    redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now)
+  else
+    redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'la', a.id)
+  end
+  return true
+end
+
+local function next_ticket(keys, argv)
+  local agent_id = argv[5]
+  local c = context(keys, argv)
+  local a = load_agent(c, agent_id)
+  if not has_room(a, false) then
+    fail('CAPACITY_EXCEEDED', 'load=' .. a.load .. ' max=' .. a.max)
+  end
+  local best, best_score
+  local qe = a.qe or ''
+  if a.waiting == 0 and not string.find(qe, ',', 1, true) then
+    -- One place to look: its head needs no score to compare.
+    if qe ~= '' then best = redis.call('ZRANGE', key(c.P, 'queue', qe), '0', '0')[1] end
+  else
+    if a.waiting > 0 then
+      best, best_score = lower_head(key(c.P, 'personal_queue', agent_id))
+    end
+    for q in string.gmatch(qe, '[^,]+') do
+      best, best_score = lower_head(key(c.P, 'queue', q), best, best_score)
+    end
+  end
+  if not best then return false end
+  if not (FAST_PATHS and assign_waiting(c, a, best)) then
+    local t = load_ticket(c, best)
+    unqueue(c, t)
+    move(c, t, 'assigned', agent_id)
+    note_assigned(c, a, nil)
+    commit(c, t)
+  end
+  emit(c, 'ticket.assigned', 'ticket', best, 'agent', agent_id, 'via', 'pull')
+  return settle(c, best)
+end
+register('next', next_ticket, 'picked')

@@ -1,0 +1,147 @@
+-- tick: fires up to `limit` due timers atomically, so each fires once however many daemons
+-- call it. Stale timers (the ticket moved on) are dropped. Then caps the event stream.
+-- KEYS[1]  workspace prefix
+-- ARGV     header, then: [5] limit
+-- Returns  {{timers fired, due ms of the earliest remaining timer or -1, offers timed out,
+--          overflows, {notes}}, assignments...}; a note is what the daemon counts in its
+--          metrics: 'sla.warning|<queue>|<target>', 'sla.breached|<queue>|<target>',
+--          'followup', 'resolved|<reason>', 'closed'
+
+local LIFECYCLE_FIELDS = with_sla({'zr', 'os', 'oq', 'cd', 'z1', 'z2', 'fc', 'fa'})
+local function fire_lifecycle(c, id)
+  local t = find_ticket(c, id, LIFECYCLE_FIELDS)
+  if not t or not t.f.lk then return end
+  local kind = t.f.lk
+  -- The popped timer is gone from the set; only the ticket's note of it remains.
+  drop(t, 'lk')
+  local status = t.f.s
+  if kind == 'wake' and status == 'postponed' then
+    local agent = assignee(t)
+    local rank = t.f.zr or rank_of(t.f.r) or c.now_ms
+    -- The reply targets resume where C++ put them for this wake-up.
+    if t.f.z1 then set_due(t, 1, t.f.z1) end
+    if t.f.z2 then set_due(t, 2, t.f.z2) end
+    end_pause(t, status)
+    -- Snoozed work is work again from now: its wait begins (its rank counted from the wake-up).
+    put(t, 'qa', c.now_ms)
+    local now_status = return_to_agent(c, t, agent, rank, now_of(c) + c.cfg.affinity_ms)
+    commit(c, t)
+    emit_returned(c, t, now_status, 'wake')
+  elseif kind == 'affinity' and status == 'queued' and t.f.pq then
+    local agent = t.f.pq
+    unqueue(c, t)
+    -- The customer has waited since the personal queue took the ticket: its age goes along.
+    redis.call('ZADD', key(c.P, 'queue', t.f.q), t.f.r, t.id)
+    age_add(c, t.f.q, t.f.qa)
+    arm_overflow(c, t, 1)
+    c.requeued[t.f.q] = true
+    commit(c, t)
+    emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q, 'via', 'affinity_timeout',
+         'agent', agent)
+  elseif kind == 'offer' and status == 'offered' then
+    withdraw_offer(c, t, 'timeout', '')
+    c.timeouts = c.timeouts + 1
+  elseif kind == 'overflow' and status == 'queued' and not t.f.pq then
+    local pol = c.cfg.queues[t.f.q]
+    local step = pol and pol.overflow[tonumber(t.f.os) or 0]
+    if step then
+      add_to_queue(c, t, step.to)
+      c.requeued[step.to] = true
+      arm_overflow(c, t, (tonumber(t.f.os) or 0) + 1)
+      commit(c, t)
+      c.overflows = c.overflows + 1
+      emit(c, 'ticket.overflowed', 'ticket', t.id, 'queue', step.to, 'from', t.f.q)
+    else
+      redis.call('HDEL', t.key, 'lk', 'os')
+    end
+  elseif kind == 'close' and status == 'resolved' then
+    close_ticket(c, t, 'auto')
+    c.notes[#c.notes + 1] = 'closed'
+  elseif kind == 'followup' and (status == 'pending' or status == 'assigned') and t.f.fc then
+    local list = parse_cadence(t.f.fc)
+    local n = (tonumber(t.f.fa) or 0) + 1
+    put(t, 'fa', tostring(n))
+    local agent = t.f.la
+    emit(c, 'ticket.followup_due', 'ticket', t.id, 'attempt', n, 'of', #list, 'agent', agent or '')
+    c.notes[#c.notes + 1] = 'followup'
+    if status == 'pending' then
+      -- Back to the agent's inbox so the agent follows up (or waiting for it, like a customer
+      -- reply, when it is at capacity or offline).
+      local now_status = return_to_agent(c, t, agent, rank_of(t.f.r) or c.now_ms,
+                                         now_of(c) + c.cfg.affinity_ms)
+      emit_returned(c, t, now_status, 'followup')
+    end
+    arm_cadence(c, t)
+    commit(c, t)
+  elseif kind == 'unresponsive' and (status == 'pending' or status == 'assigned') and t.f.fc then
+    local list, _, reopen_until, close_at = parse_cadence(t.f.fc)
+    -- Follow-ups went unanswered: unresponsive; with no follow-ups configured: inactivity.
+    local reason = #list > 0 and 'unresponsive' or 'inactivity'
+    resolve_ticket(c, t, reason, reopen_until, close_at)
+    c.notes[#c.notes + 1] = 'resolved|' .. reason
+  else
+    redis.call('HDEL', t.key, 'lk')
+  end
+end
+
+-- The SLA timer: warnings and breaches now due, then the next one.
+local SLA_TICK_FIELDS = with_sla({'p', 'br'})
+local function fire_sla(c, id)
+  local t = find_ticket(c, id, SLA_TICK_FIELDS)
+  if not t then return end
+  local holder = assignee(t) or ''
+  for n = 1, 3 do
+    local due = tonumber(t.f[DUE[n]])
+    if due then
+      local stage = tonumber(t.f[STAGE[n]]) or 0
+      local target = TARGETS[n]
+      local etype
+      if stage < 2 and now_of(c) >= due then
+        put(t, STAGE[n], '2')
+        etype = 'sla.breached'
+        if not string.find(',' .. (t.f.br or '') .. ',', ',' .. target .. ',', 1, true) then
+          put(t, 'br', t.f.br and (t.f.br .. ',' .. target) or target)
+        end
+      elseif stage < 1 and now_of(c) >= due - c.cfg.warn_ms then
+        put(t, STAGE[n], '1')
+        etype = 'sla.warning'
+      end
+      if etype then
+        emit(c, etype, 'ticket', t.id, 'target', target, 'due', t.f[DUE[n]], 'queue', t.f.q,
+             'priority', t.f.p or '', 'agent', holder)
+        c.notes[#c.notes + 1] = etype .. '|' .. t.f.q .. '|' .. target
+      end
+    end
+  end
+  write_fields(c, t)
+  arm_sla(c, t)
+end
+
+local function tick(keys, argv)
+  local limit = argv[5]
+  local c = context(keys, argv)
+  c.notes = {}
+  c.timeouts, c.overflows = 0, 0
+  local tkey = key(c.P, 'timers')
+  local due = redis.call('ZRANGEBYSCORE', tkey, '-inf', c.now_ms, 'LIMIT', '0', limit)
+  if #due > 0 then redis.call('ZREM', tkey, unpack(due)) end
+  for _, member in ipairs(due) do
+    local slot, id = string.match(member, '^(%a)|(.+)$')
+    if slot == 'l' then
+      fire_lifecycle(c, id)
+    elseif slot == 's' then
+      fire_sla(c, id)
+    elseif slot == 'c' then
+      local t = find_ticket(c, id)
+      if t and t.f.s == 'queued' and not t.f.pq then
+        for _, q in ipairs(shared_queues(t)) do c.requeued[q] = true end
+      end
+    end
+  end
+  local out = settle_list(c, 0)
+  cap_events(c)
+  local nxt = redis.call('ZRANGE', tkey, 0, 0, 'WITHSCORES')
+  out[1] = {#due, tonumber(nxt[2]) or -1, c.timeouts, c.overflows, c.notes}
+  return out
+end
+register('tick', tick)

@@ -1,0 +1,114 @@
+-- verify: checks the invariants of API.md in one consistent step: no load above max except
+-- forced, load equals the held tickets in counted statuses, every held ticket held once and by
+-- its assignee, every queued ticket in a waiting set and every waiting entry a queued ticket,
+-- and every push queue's availability index listing exactly its online agents with room; and
+-- no ticket or agent hash holding a field include/fields.lua does not declare.
+-- Scans every ticket: O(tickets), meant for operators and tests, not for a hot path.
+-- KEYS[1]  workspace prefix
+-- ARGV     header, then: [5...] configured queue names
+-- Returns  {violations (strings), forced excesses (strings), tickets checked, agents checked}
+local function verify(keys, argv)
+  local c = context(keys, argv)
+  local bad, forced = {}, {}
+  local function report(msg) bad[#bad + 1] = msg end
+  local holder = {}
+  local agents = redis.call('SMEMBERS', key(c.P, 'agents'))
+  for _, id in ipairs(agents) do
+    local a = agent_rec(c, id)
+    for _, name in ipairs(redis.call('HKEYS', a.key)) do
+      if not AGENT_FIELDS[name] then report('agent ' .. id .. ' has undeclared field ' .. name) end
+    end
+    local load = 0
+    for _, tid in ipairs(redis.call('SMEMBERS', key(c.P, 'held', id))) do
+      if holder[tid] then
+        report('ticket ' .. tid .. ' held by ' .. holder[tid] .. ' and ' .. id)
+      end
+      holder[tid] = id
+      local f = redis.call('HMGET', key(c.P, 'ticket', tid), 's', 'la')
+      if not f[1] then
+        report('agent ' .. id .. ' holds missing ticket ' .. tid)
+      else
+        if not HELD[f[1]] then
+          report('agent ' .. id .. ' holds ticket ' .. tid .. ' in status ' .. f[1])
+        end
+        if f[2] ~= id then
+          report('agent ' .. id .. ' holds ticket ' .. tid .. ' assigned to ' .. tostring(f[2]))
+        end
+        if counted(c, f[1]) then load = load + 1 end
+      end
+    end
+    if load ~= a.load then
+      report('agent ' .. id .. ' load ' .. a.load .. ' but holds ' .. load .. ' counted tickets')
+    end
+    if a.load > a.max then
+      local msg = 'agent ' .. id .. ' load ' .. a.load .. ' above max ' .. a.max
+      if a.fx then
+        forced[#forced + 1] = msg
+      else
+        report(msg)
+      end
+    end
+  end
+  for q, pol in pairs(c.cfg.queues) do
+    if pol.mode == 'push' then
+      local listed = {}
+      for _, id in ipairs(redis.call('ZRANGE', key(c.P, 'queue_agents', q), 0, -1)) do
+        listed[id] = true
+        local a = agent_rec(c, id)
+        if not a or not available(a) then
+          report('push queue ' .. q .. ' lists agent ' .. id .. ' who cannot take work')
+        end
+      end
+      for _, id in ipairs(agents) do
+        local a = agent_rec(c, id)
+        if available(a) and not listed[id] and
+            string.find(',' .. (a.qe or '') .. ',', ',' .. q .. ',', 1, true) then
+          report('push queue ' .. q .. ' does not list available agent ' .. id)
+        end
+      end
+    end
+  end
+  local waiting = {}
+  local function check_set(zkey, name)
+    for _, tid in ipairs(redis.call('ZRANGE', zkey, 0, -1)) do
+      waiting[tid] = (waiting[tid] or 0) + 1
+      local s = redis.call('HGET', key(c.P, 'ticket', tid), 's')
+      if s ~= 'queued' then
+        report(name .. ' holds ticket ' .. tid .. ' in status ' .. tostring(s))
+      end
+    end
+  end
+  for i = 5, #argv do check_set(key(c.P, 'queue', argv[i]), 'queue ' .. argv[i]) end
+  for _, id in ipairs(agents) do
+    check_set(key(c.P, 'personal_queue', id), 'personal queue of ' .. id)
+  end
+  local checked, cursor = 0, '0'
+  local prefix = key(c.P, 'ticket', '')
+  repeat
+    local r = redis.call('SCAN', cursor, 'MATCH', prefix .. '*', 'COUNT', 1000)
+    cursor = r[1]
+    for _, tk in ipairs(r[2]) do
+      checked = checked + 1
+      local tid = string.sub(tk, #prefix + 1)
+      for _, name in ipairs(redis.call('HKEYS', tk)) do
+        if not TICKET_FIELDS[name] then report('ticket ' .. tid .. ' has undeclared field ' .. name) end
+      end
+      local f = redis.call('HMGET', tk, 's', 'la', 'q', 'qs', 'pq')
+      if f[1] == 'queued' then
+        local expected = 1
+        if not f[5] and f[4] then expected = #split(f[4]) end
+        if (waiting[tid] or 0) ~= expected then
+          report('queued ticket ' .. tid .. ' sits in ' .. (waiting[tid] or 0) ..
+                 ' waiting sets, expected ' .. expected)
+        end
+      elseif HELD[f[1]] then
+        if not f[2] or holder[tid] ~= f[2] then
+          report('ticket ' .. tid .. ' ' .. f[1] .. ' to ' .. tostring(f[2]) ..
+                 ' but not in that agent\'s held set')
+        end
+      end
+    end
+  until cursor == '0'
+  return {bad, forced, checked, #agents}
+end
+register('verify', verify, 'read')

@@ -1,0 +1,154 @@
+-- Agents -------------------------------------------------------------------------------------
+-- An agent record, read at most once per call and cached in c.agents (false: no such agent).
+-- Changes to load, status and last assignment are made on the record and written by settle(),
+-- which also keeps the push queues' availability indexes (qa:<queue>) in step.
+
+-- What push routing ranks agents by (lt, ss, rr) is read only while some queue pushes: each
+-- field read costs about half what a small command costs.
+--
+-- Forced excess: a supervisor's forced reassign, or a max_concurrent lowered under the load,
+-- leaves an agent above its maximum; the mark `fx` lets verify tell that from a broken
+-- invariant, and goes as soon as the load is back at or under the maximum (so a later excess
+-- that nobody forced is reported).
+local function agent_rec(c, id)
+  local a = c.agents[id]
+  if a == nil then
+    local ak = key(c.P, 'agent', id)
+    local f
+    if c.cfg.any_push then
+      f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn', 'fx', 'lt', 'ss', 'rr')
+    else
+      f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn', 'fx')
+    end
+    if f[1] then
+      a = {key = ak, id = id, st = f[1], max = count_of(f[2]) or c.cfg.max_default,
+           load = count_of(f[3]) or 0, qe = f[4], waiting = count_of(f[5]) or 0,
+           fx = f[6] or nil, lt = f[7] or nil, ss = f[8] or '0', rr = f[9] or '', changed = {}}
+    else
+      a = false
+    end
+    c.agents[id] = a
+  end
+  return a or nil
+end
+
+local function load_agent(c, id)
+  local a = agent_rec(c, id)
+  if not a then fail('NOT_FOUND', 'agent=' .. id) end
+  return a
+end
+
+-- Room for one more ticket in a counted status; `already` is true when the ticket already
+-- counts toward this agent's load.
+local function has_room(a, already)
+  if already then return true end
+  return a.load < a.max
+end
+
+local function available(a)
+  return a.st == 'online' and a.load < a.max
+end
+
+-- When this agent last got a ticket from queue q (round robin), from its `rr` field
+-- (queue=ms,queue=ms).
+local function last_from(a, q)
+  return listed(a.rr, q) or '0'
+end
+
+-- Marks fields of agent record a as changed (written back by write_agent).
+local function touch(a, name, other)
+  a.changed[name] = true
+  if other then a.changed[other] = true end
+end
+
+local function set_last_from(a, q, ms)
+  a.rr = relisted(a.rr, q, ms)
+  touch(a, 'rr')
+end
+
+-- An agent's place in a push queue's availability index: lowest goes first.
+--   least_loaded: load/max in 1/10000 steps, then longest idle (seconds since last ticket);
+--   longest_idle: time of its last ticket (or of coming online);
+--   round_robin:  time of its last ticket from this queue.
+local function availability_score(a, q, pol)
+  local idle = a.lt or a.ss
+  if pol.strategy == 'longest_idle' then return idle end
+  if pol.strategy == 'round_robin' then return last_from(a, q) end
+  -- The ratio, then the seconds of the ms time `idle` as 10 digits: text, not formatting.
+  local seconds = string.sub(idle, 1, -4)
+  if #seconds < 10 then seconds = string.rep('0', 10 - #seconds) .. seconds end
+  return count_text(math.floor(a.load * 10000 / a.max)) .. seconds
+end
+
+local function refresh_availability(c, a)
+  for q in string.gmatch(a.qe or '', '[^,]+') do
+    local pol = push_queue_policy(c, q)
+    if pol then
+      local qa = key(c.P, 'queue_agents', q)
+      if available(a) then
+        redis.call('ZADD', qa, availability_score(a, q, pol), a.id)
+      else
+        redis.call('ZREM', qa, a.id)
+      end
+    end
+  end
+end
+
+-- Writes an agent record's changed fields back and refreshes its place in the push queues.
+local AGENT_FIELD = {l = 'load', st = 'st', ss = 'ss', lt = 'lt', rr = 'rr'}
+local function write_agent(c, a)
+  local n = 0
+  for name in pairs(a.changed) do
+    local value = a[AGENT_FIELD[name]]
+    if name == 'l' then value = count_text(value) end
+    set_args[n + 1] = name
+    set_args[n + 2] = value
+    n = n + 2
+  end
+  if n > 0 then redis.call('HSET', a.key, unpack(set_args, 1, n)) end
+  if a.fx and a.changed.l and a.load <= a.max then
+    redis.call('HDEL', a.key, 'fx')
+    a.fx = nil
+  end
+  if c.cfg.any_push then refresh_availability(c, a) end
+  a.changed = {}
+end
+
+-- Sets an agent's presence.
+local function set_status(c, a, status)
+  a.st = status
+  a.ss = c.now_ms
+  touch(a, 'st', 'ss')
+end
+
+-- Changes an agent's load by delta (1 or -1). Without push queues an agent the call did not
+-- read is changed in place (one command, and when it drops, one read of what ends a forced
+-- excess); otherwise through its record, so the indexes follow.
+local function adjust_load(c, id, delta)
+  local a = c.agents[id]
+  if a == nil and not c.cfg.any_push then
+    local ak = key(c.P, 'agent', id)
+    if delta > 0 then
+      redis.call('HINCRBY', ak, 'l', '1')
+      return
+    end
+    local load = redis.call('HINCRBY', ak, 'l', '-1')
+    local f = redis.call('HMGET', ak, 'm', 'fx')
+    if f[2] and load <= (count_of(f[1]) or c.cfg.max_default) then redis.call('HDEL', ak, 'fx') end
+    c.freed[id] = true
+    return
+  end
+  a = agent_rec(c, id)
+  if not a then return end
+  a.load = a.load + delta
+  touch(a, 'l')
+  if delta < 0 then c.freed[id] = true end
+end
+
+-- Marks that an agent just got a ticket (pushed from queue q with policy pol, or nil). Only
+-- round robin reads when an agent last got a ticket from a given queue, so only it records that.
+local function note_assigned(c, a, q, pol)
+  a.lt = c.now_ms
+  touch(a, 'lt')
+  if q and pol.strategy == 'round_robin' then set_last_from(a, q, c.now_ms) end
+end

@@ -1,0 +1,85 @@
+-- Configuration ------------------------------------------------------------------------------
+-- cfg:<epoch> holds, as text: counted (comma list of statuses), max (default max_concurrent),
+-- maxlen (event stream cap), retention (closed tickets, ms), affinity (ms), push ('1' when any
+-- queue pushes), warn (sla.warn_before, ms) and per queue `q:<name>` = mode;strategy;accept_ms;cooldown_ms;away;overflow
+-- with overflow = after_ms>queue,after_ms>queue (empty when none).
+
+local configs = {}  -- parsed, by epoch, for the life of the loaded library
+
+local function parse_queue(text)
+  local mode, strategy, accept, cooldown, away, overflow =
+      string.match(text, '^([^;]*);([^;]*);([^;]*);([^;]*);([^;]*);(.*)$')
+  local q = {mode = mode, strategy = strategy, accept = tonumber(accept) or 0,
+             cooldown = tonumber(cooldown) or 0, away = away == '1', overflow = {}}
+  for after, to in string.gmatch(overflow or '', '(%d+)>([^,]+)') do
+    q.overflow[#q.overflow + 1] = {after = tonumber(after), to = to}
+  end
+  return q
+end
+
+local function configuration(P, epoch)
+  local cfg = configs[epoch]
+  if cfg then return cfg end
+  local flat = redis.call('HGETALL', P .. KEY.config .. epoch)
+  if #flat == 0 then fail('UNCONFIGURED', 'epoch=' .. epoch) end
+  cfg = {queues = {}}
+  for i = 1, #flat, 2 do
+    local name, value = flat[i], flat[i + 1]
+    if string.sub(name, 1, 2) == 'q:' then
+      cfg.queues[string.sub(name, 3)] = parse_queue(value)
+    else
+      cfg[name] = value
+    end
+  end
+  cfg.counted_text = cfg.counted or ''
+  cfg.counted = {}
+  for status in string.gmatch(cfg.counted_text, '[^,]+') do cfg.counted[status] = true end
+  cfg.max_default = tonumber(cfg.max) or 5
+  cfg.any_push = cfg.push == '1'
+  cfg.affinity_ms = tonumber(cfg.affinity) or 0
+  cfg.warn_ms = tonumber(cfg.warn) or 0
+  configs[epoch] = cfg
+  return cfg
+end
+
+-- The header every call starts with: ARGV[1] now_ms and ARGV[2] the configuration epoch (see
+-- "Configuration" above); ARGV[3] an Idempotency-Key and ARGV[4] the request's fingerprint, ''
+-- when the request has none (include/idempotency.lua). A function's own arguments start at
+-- ARGV[5], named at its top.
+
+-- One call's state: the header, its configuration, the agents it touched (read once, written
+-- back by settle), the pushes it owes, and the assignments it made. Seven fields in a table
+-- sized for eight: Lua sizes a table's fields in powers of two, and a ninth doubles what the
+-- call allocates for it (see set_args). `now` (now_of) is the eighth; a create that needs the
+-- time (overflow, push) and also notes `created` pays for the ninth.
+local function context(keys, argv)
+  return {
+    P = keys[1],
+    now_ms = argv[1],
+    cfg = configuration(keys[1], argv[2]),
+    agents = {},
+    freed = {},
+    requeued = {},
+    assignments = {},
+  }
+end
+
+-- The call's time as a number, converted on first use (most calls only pass the text on).
+local function now_of(c)
+  local now = c.now
+  if not now then
+    now = tonumber(c.now_ms)
+    c.now = now
+  end
+  return now
+end
+
+local function counted(c, status)
+  return c.cfg.counted[status] == true
+end
+
+local function push_queue_policy(c, q)
+  local pol = c.cfg.queues[q]
+  if pol and pol.mode == 'push' then return pol end
+  return nil
+end

@@ -1,0 +1,26 @@
+-- Holding and load ---------------------------------------------------------------------------
+
+-- Moves ticket t to `status`, held by `agent` (nil unless status is held), keeping every
+-- agent's held set and load exact: load = tickets held in a counted status.
+local function move(c, t, status, agent)
+  local old_s = t.f.s
+  local old_a = assignee(t)
+  if old_a and old_a ~= agent then
+    redis.call('SREM', key(c.P, 'held', old_a), t.id)
+    if counted(c, old_s) then adjust_load(c, old_a, -1) end
+    -- A follow-up schedule belongs to the agent that replied: it ends when that agent lets go.
+    drop(t, 'fc')
+  elseif old_a then
+    local was, now = counted(c, old_s), counted(c, status)
+    if was ~= now then adjust_load(c, old_a, now and 1 or -1) end
+  end
+  if agent and agent ~= old_a then
+    redis.call('SADD', key(c.P, 'held', agent), t.id)
+    if counted(c, status) then adjust_load(c, agent, 1) end
+  end
+  if status ~= old_s then
+    clear_lifecycle_timer(c, t)
+    put(t, 's', status)
+  end
+  if agent and agent ~= t.f.la then put(t, 'la', agent) end
+end

@@ -1,0 +1,35 @@
+-- Offers --------------------------------------------------------------------------------------
+
+-- An accept or reject must come from the agent the ticket is offered to, with the offer's token
+-- when one is given, so a stale or foreign answer never moves the ticket. Needs OFFER_FIELDS.
+local OFFER_FIELDS = {'ot', 'oq', 'cd'}
+local function check_offer(t, agent, token)
+  local holder = assignee(t)
+  if agent ~= holder then fail('CONFLICT', 'reason=offer offered_to=' .. holder) end
+  if token ~= '' and token ~= t.f.ot then
+    fail('CONFLICT', 'reason=offer_token')
+  end
+end
+
+-- An offered ticket goes back to where it waited, with its rank and its wait kept; the agent
+-- cools down for it. `outcome`: rejected, timeout or withdrawn (the agent went offline).
+local function withdraw_offer(c, t, outcome, reason)
+  local agent = assignee(t)
+  local q = t.f.oq or t.f.q
+  local pol = c.cfg.queues[q]
+  cool_down(c, t, agent, q)
+  drop(t, 'ot')
+  drop(t, 'oq')
+  enqueue(c, t, t.f.q, t.f.r, t.f.qa)
+  if outcome == 'timeout' and pol and pol.away then
+    local a = agent_rec(c, agent)
+    if a and a.st == 'online' then
+      set_status(c, a, 'away')
+      emit(c, 'agent.status', 'agent', agent, 'status', 'away', 'via', 'offer_timeout')
+    end
+  end
+  local v = commit(c, t)
+  emit(c, 'offer.' .. outcome, 'ticket', t.id, 'agent', agent, 'reason', reason or '')
+  emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q, 'via', outcome)
+  return v
+end

@@ -1,0 +1,144 @@
+-- Push ----------------------------------------------------------------------------------------
+
+-- Offers (with accept_timeout) or assigns waiting ticket t to agent record a for push queue q
+-- (nil: from the agent's personal queue).
+local function hand_to(c, t, a, q, pol)
+  local queued_at = t.f.qa
+  unqueue(c, t)
+  local status, token, expires = 'assigned', '', ''
+  if pol.accept > 0 then
+    status = 'offered'
+    move(c, t, 'offered', a.id)
+    token = next_version(t)
+    expires = tostring(now_of(c) + pol.accept)
+    put(t, 'ot', token)
+    put(t, 'oq', q)
+    set_lifecycle_timer(c, t, 'offer', expires)
+  else
+    move(c, t, 'assigned', a.id)
+  end
+  note_assigned(c, a, q, pol)
+  write_agent(c, a)
+  commit(c, t)
+  if status == 'offered' then
+    emit(c, 'ticket.offered', 'ticket', t.id, 'agent', a.id, 'token', token, 'expires', expires,
+         'queue', q)
+  else
+    emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', a.id, 'via', 'push', 'queue', q or t.f.q)
+  end
+  c.assignments[#c.assignments + 1] = {t.id, a.id, status, token, expires, queued_at or ''}
+end
+
+local COOLDOWN_FIELDS = {'cd'}
+
+-- The best available agent of push queue q for ticket t (nil when none).
+-- The first of `candidates` (the head of a queue's availability index) that may take t.
+local function pick_agent(c, candidates, t)
+  for _, id in ipairs(candidates) do
+    if not cooling(t, id, now_of(c)) then
+      local a = agent_rec(c, id)
+      if a and available(a) then return a end
+    end
+  end
+  return nil
+end
+
+-- Hands queue q's waiting tickets, lowest rank first, to its available agents.
+local function push_queue(c, q)
+  local pol = push_queue_policy(c, q)
+  if not pol then return end
+  local qkey = key(c.P, 'queue', q)
+  local akey = key(c.P, 'queue_agents', q)
+  for _ = 1, PUSH_LIMIT do
+    local candidates = redis.call('ZRANGE', akey, '0', AGENT_SCAN_LAST)
+    if #candidates == 0 then return end
+    local handed = false
+    local heads = redis.call('ZRANGE', qkey, '0', HEAD_SCAN_LAST)
+    for _, id in ipairs(heads) do
+      -- A ticket this call created is known whole (a new ticket has no cooldowns).
+      local t = c.created
+      if not t or t.id ~= id then t = load_ticket(c, id, COOLDOWN_FIELDS) end
+      local a = pick_agent(c, candidates, t)
+      if a then
+        hand_to(c, t, a, q, pol)
+        handed = true
+        break
+      end
+    end
+    -- Handing out the only waiting ticket emptied the queue: nothing is left to look at.
+    if not handed or #heads == 1 then return end
+  end
+end
+
+-- A ticket just created into push queue q, with nothing waiting in q, goes straight to an
+-- available agent: it never enters the queue's sets (a sorted-set add and remove and the age
+-- index's two updates saved). Returns whether it was handed; if not, it waits as usual.
+local function hand_new(c, t, q, pol)
+  if redis.call('EXISTS', key(c.P, 'queue', q)) == 1 then return false end
+  local a = pick_agent(c, redis.call('ZRANGE', key(c.P, 'queue_agents', q), '0', AGENT_SCAN_LAST), t)
+  if not a then return false end
+  t.unlisted = true  -- in no waiting set: unqueue() has nothing to take it out of
+  hand_to(c, t, a, q, pol)
+  t.unlisted = nil
+  return true
+end
+
+-- Hands agent a, which has room, the lowest-rank waiting tickets of its push queues and of its
+-- personal queue (customer replies that waited for it, when their home queue pushes; they are
+-- its own tickets coming back, so they are assigned, never offered).
+local PERSONAL = {accept = 0}
+local function push_agent(c, a)
+  for _ = 1, PUSH_LIMIT do
+    if not available(a) then return end
+    local best, best_score, best_q, best_pol
+    if a.waiting > 0 then
+      local heads = redis.call('ZRANGE', key(c.P, 'personal_queue', a.id), '0', '0', 'WITHSCORES')
+      if heads[1] then
+        local t = load_ticket(c, heads[1])
+        if push_queue_policy(c, t.f.q) then
+          best, best_score, best_pol = t, tonumber(heads[2]), PERSONAL
+        end
+      end
+    end
+    for q in string.gmatch(a.qe or '', '[^,]+') do
+      local pol = push_queue_policy(c, q)
+      if pol then
+        local heads = redis.call('ZRANGE', key(c.P, 'queue', q), '0', HEAD_SCAN_LAST, 'WITHSCORES')
+        for i = 1, #heads, 2 do
+          local score = tonumber(heads[i + 1])
+          if best_score and score >= best_score then break end
+          local t = load_ticket(c, heads[i], COOLDOWN_FIELDS)
+          if not cooling(t, a.id, now_of(c)) then
+            best, best_score, best_q, best_pol = t, score, q, pol
+            break
+          end
+        end
+      end
+    end
+    if not best then return end
+    if best_pol == PERSONAL then a.waiting = a.waiting - 1 end
+    hand_to(c, best, a, best_q, best_pol)
+  end
+end
+
+-- Ends every writing call: pushes owed to queues that got tickets back and to agents that got
+-- room, writes the agents it changed, and answers {result, assignments...}, or the result
+-- alone when the call handed nothing out: Redis converts a table reply for about 5,000
+-- instructions more than a bare value (bench/README.md). C++ reads both
+-- (routing/functions.cpp, reply_result).
+local function settle(c, result)
+  if c.cfg.any_push then
+    for q in pairs(c.requeued) do push_queue(c, q) end
+    for id in pairs(c.freed) do
+      local a = agent_rec(c, id)
+      if a then push_agent(c, a) end
+    end
+  end
+  for _, a in pairs(c.agents) do
+    if a and next(a.changed) then write_agent(c, a) end
+  end
+  if #c.assignments == 0 then return result end
+  local out = {result}
+  for i = 1, #c.assignments do out[i + 1] = c.assignments[i] end
+  return out
+end

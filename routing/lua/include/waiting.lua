@@ -1,0 +1,160 @@
+-- Waiting sets -------------------------------------------------------------------------------
+-- A queued ticket waits either in one agent's personal queue (`pq` = agent) or in its home
+-- queue `q` plus the queues it overflowed to (`qs`, comma list, absent when only `q`).
+-- Each shared queue keeps an age index: per enqueue second, how many of its tickets wait.
+
+-- The epoch second of a millisecond time written as text.
+local function second_of(ms)
+  return string.sub(ms, 1, -4)
+end
+
+local function age_add(c, queue, queued_at)
+  local sec = second_of(queued_at)
+  if redis.call('HINCRBY', key(c.P, 'queue_age_count', queue), sec, '1') == 1 then
+    redis.call('ZADD', key(c.P, 'queue_age', queue), sec, sec)
+  end
+end
+
+local function age_remove(c, queue, queued_at)
+  local sec = second_of(queued_at)
+  local qc = key(c.P, 'queue_age_count', queue)
+  if redis.call('HINCRBY', qc, sec, '-1') <= 0 then
+    redis.call('HDEL', qc, sec)
+    redis.call('ZREM', key(c.P, 'queue_age', queue), sec)
+  end
+end
+
+local function shared_queues(t)
+  if t.f.qs then return split(t.f.qs) end
+  return {t.f.q}
+end
+
+local function leave_queue(c, t, q)
+  redis.call('ZREM', key(c.P, 'queue', q), t.id)
+  age_remove(c, q, t.f.qa)
+end
+
+-- Takes a queued ticket out of every waiting set it is in.
+local function unqueue(c, t)
+  if t.f.s ~= 'queued' or t.unlisted then return end
+  local agent = t.f.pq
+  if agent then
+    redis.call('ZREM', key(c.P, 'personal_queue', agent), t.id)
+    redis.call('HINCRBY', key(c.P, 'agent', agent), 'pn', '-1')
+    drop(t, 'pq')
+    return
+  end
+  if t.f.qs then
+    for q in string.gmatch(t.f.qs, '[^,]+') do leave_queue(c, t, q) end
+    drop(t, 'qs')
+  else
+    leave_queue(c, t, t.f.q)  -- only its home queue (no list built)
+  end
+end
+
+-- The queue score of a rank (integer ms >= 0, as text): rank * 1000 + k, with k counting
+-- enqueues modulo 1000, so equal ranks go in enqueue order. Written by appending k's three
+-- digits (no arithmetic, no number formatting); exact as a double for ranks up to 9e12 ms (C++
+-- clamps ranks into that range), and stored as an integer in the ticket's hash, which keeps it
+-- small. The counter lives with the loaded library: it only orders enqueues within one
+-- millisecond, so restarting it with the library is harmless.
+local enqueue_counter = 0
+local score_digits = {}  -- k -> its three digits, filled as used
+local function score_of(rank)
+  enqueue_counter = (enqueue_counter + 1) % 1000
+  local digits = score_digits[enqueue_counter]
+  if not digits then
+    digits = string.format('%03d', enqueue_counter)
+    score_digits[enqueue_counter] = digits
+  end
+  return rank .. digits
+end
+
+-- The rank (as text) of a queue score written by score_of.
+local function rank_of(score)
+  if not score then return nil end
+  local n = #score
+  if n <= 3 then return '0' end
+  return string.sub(score, 1, n - 3)
+end
+
+-- Adds a waiting ticket to one more shared queue (overflow): same score, same age.
+local function add_to_queue(c, t, queue)
+  redis.call('ZADD', key(c.P, 'queue', queue), t.f.r, t.id)
+  age_add(c, queue, t.f.qa)
+  local list = t.f.qs or t.f.q
+  put(t, 'qs', list .. ',' .. queue)
+end
+
+-- Overflow of a ticket waiting in its home queue: steps already due apply now, the next one
+-- gets the lifecycle timer (its step number in `os`).
+local function arm_overflow(c, t, from_step)
+  local pol = c.cfg.queues[t.f.q]
+  if not pol or #pol.overflow == 0 then return end
+  local queued_at = tonumber(t.f.qa)
+  for i = from_step, #pol.overflow do
+    local step = pol.overflow[i]
+    local due = queued_at + step.after
+    if due > now_of(c) then
+      put(t, 'os', tostring(i))
+      set_lifecycle_timer(c, t, 'overflow', due)
+      return
+    end
+    add_to_queue(c, t, step.to)
+    c.requeued[step.to] = true
+  end
+  drop(t, 'os')
+end
+
+-- The wait: a ticket has waited since `qa`, its created_at or the customer message it came
+-- back with (or the wake-up that handed it back: see return_to_agent). Giving it
+-- back to a queue (reject, offer timeout, release, transfer, escalation) keeps its wait, and so
+-- does overflow: the age index, overflow steps and the rank C++ computes all count from it.
+
+-- Puts ticket t (not held, not waiting) into shared queue `queue` with `score`; it has waited
+-- since `since`.
+local function enqueue(c, t, queue, score, since)
+  move(c, t, 'queued', nil)
+  -- A queued ticket moving queues (transfer, escalation) keeps no timer of its old queue
+  -- (move() cleared it for any other status).
+  if t.f.lk == 'overflow' then drop(t, 'os') end
+  clear_lifecycle_timer(c, t)
+  since = since or c.now_ms
+  redis.call('ZADD', key(c.P, 'queue', queue), score, t.id)
+  age_add(c, queue, since)
+  put(t, 'q', queue)
+  put(t, 'r', score)
+  put(t, 'qa', since)
+  arm_overflow(c, t, 1)
+  c.requeued[queue] = true
+end
+
+-- Puts ticket t into agent's personal queue (affinity) until `until_ms`.
+local function enqueue_personal(c, t, agent, score, until_ms)
+  move(c, t, 'queued', nil)
+  redis.call('ZADD', key(c.P, 'personal_queue', agent), score, t.id)
+  redis.call('HINCRBY', key(c.P, 'agent', agent), 'pn', '1')
+  put(t, 'pq', agent)
+  put(t, 'r', score)
+  set_lifecycle_timer(c, t, 'affinity', until_ms)
+end
+
+-- Cooldowns: agents that rejected or missed a ticket's offer are not offered it again until a
+-- time; kept in the ticket's `cd` field as agent=ms pairs.
+local function cooling(t, agent, now)
+  local untl = tonumber(listed(t.f.cd, agent))
+  return untl ~= nil and untl > now
+end
+
+-- The agent gave ticket t back (rejected or missed offer, release): it is skipped for the
+-- ticket for the queue's reject_cooldown, and when that ends a retry timer pushes the ticket's
+-- queues again (nothing else would if no other work moved, e.g. a lone agent).
+local function cool_down(c, t, agent, queue)
+  local pol = c.cfg.queues[queue]
+  local ms = pol and pol.cooldown or 0
+  if ms <= 0 then return end
+  local now = now_of(c)
+  put(t, 'cd', relisted(t.f.cd, agent, tostring(now + ms),
+                        function(untl) return tonumber(untl) > now end))
+  redis.call('ZADD', key(c.P, 'timers'), now + ms, 'c|' .. t.id)
+end

@@ -1,0 +1,295 @@
+#include "routing/operation.hpp"
+
+#include <utility>
+
+namespace ticketd::routing {
+namespace {
+
+// Another writer moving the same ticket between our read and our call is rare; a few rounds
+// settle it, and a ticket that keeps moving gets a conflict the client can retry.
+constexpr int max_stale_rounds = 5;
+
+bool has_code(const resp_value& reply, errc code) {
+  const auto e = reply_error(reply);
+  return e && e->code == code;
+}
+
+// {'kept' | 'replayed', reply, ticket fields}: what a writing function answers under an
+// Idempotency-Key.
+struct kept_answer {
+  resp_value reply;
+  resp_value fields;
+  bool replayed = false;
+};
+
+std::optional<kept_answer> unwrap_kept(resp_value& reply) {
+  if (!reply.is_array() || reply.elements.size() != 3) return std::nullopt;
+  const auto& marker = reply.elements[0].str;
+  if (marker != "kept" && marker != "replayed") return std::nullopt;
+  return kept_answer{std::move(reply.elements[1]), std::move(reply.elements[2]),
+                     marker == "replayed"};
+}
+
+error unavailable(const transport_failure& f, bool maybe_applied) {
+  error e = make_error(
+      errc::unavailable,
+      maybe_applied ? "Redis did not answer (" + f.message +
+                          "); the change may have been applied: repeat the request with the same "
+                          "Idempotency-Key to learn its outcome"
+                    : "Redis is unavailable (" + f.message + "); nothing was applied");
+  e.details.emplace_back("maybe_applied", maybe_applied ? "true" : "false");
+  return e;
+}
+
+// A reply's result: the reply itself, or the first element of {result, assignments...}.
+const resp_value* result_of(const resp_value& reply) {
+  if (!reply.is_array()) return &reply;
+  return reply.elements.empty() ? nullptr : &reply.elements[0];
+}
+
+}  // namespace
+
+operation::operation(const keyspace& keys, command configure, plan_fn plan, options o)
+    : keys_(keys), configure_(std::move(configure)), plan_(std::move(plan)), opts_(o) {
+  if (opts_.read_first) {
+    read_first();
+  } else {
+    call();
+  }
+}
+
+void operation::read_first() {
+  state_ = state::reading;
+  batch_.clear();
+  batch_.push_back(ticket_get_command(keys_, opts_.id));
+  write_in_batch_ = false;
+}
+
+void operation::call() {
+  auto cmd = plan_(snapshot_ ? &*snapshot_ : nullptr);
+  if (!cmd) {
+    finish(cmd.error());
+    return;
+  }
+  state_ = state::calling;
+  batch_.clear();
+  batch_.push_back(std::move(*cmd));
+  // The named ticket rides behind the call in the same write: nothing of this connection runs
+  // in between, and no round trip is added.
+  if (opts_.show == shows::named && !opts_.idempotent) {
+    batch_.push_back(ticket_get_command(keys_, opts_.id));
+  }
+  write_in_batch_ = true;
+}
+
+void operation::finish(outcome<call_outcome> r) {
+  result_ = std::move(r);
+  state_ = state::done;
+  batch_.clear();
+}
+
+void operation::fail(const transport_failure& f) {
+  finish(unavailable(f, f.written && write_in_batch_));
+}
+
+void operation::receive(std::vector<resp_value> replies) {
+  if (replies.size() != batch_.size()) {
+    finish(make_error(errc::internal, "operation: a reply is missing"));
+    return;
+  }
+  switch (state_) {
+    case state::reading:
+      on_read(std::move(replies[0]));
+      return;
+    case state::calling:
+      on_call(std::move(replies));
+      return;
+    case state::reading_back: {
+      auto t = decode_ticket_reply(picked_, replies[0]);
+      if (!t) {
+        finish(t.error());
+        return;
+      }
+      done_.value = std::move(*t);
+      finish(std::move(done_));
+      return;
+    }
+    case state::configuring:
+      if (auto e = reply_error(replies[0])) {
+        finish(std::move(*e));
+        return;
+      }
+      call();
+      return;
+    case state::done:
+      return;
+  }
+}
+
+void operation::on_read(resp_value reply) {
+  auto t = decode_ticket_reply(opts_.id, reply);
+  if (!t) {
+    finish(t.error());
+    return;
+  }
+  // Under an Idempotency-Key a repeat must reach the function, which answers what the first
+  // request did: the ticket has moved on since, by that request.
+  if (opts_.if_match && *opts_.if_match != t->version && !opts_.idempotent) {
+    error e = make_error(errc::version_mismatch, {});
+    e.details.emplace_back("version", std::to_string(t->version));
+    finish(std::move(e));
+    return;
+  }
+  snapshot_ = std::move(*t);
+  call();
+}
+
+void operation::on_call(std::vector<resp_value> replies) {
+  resp_value& reply = replies[0];
+  if (has_code(reply, errc::stale) && opts_.read_first && ++stale_rounds_ < max_stale_rounds) {
+    read_first();
+    return;
+  }
+  if (has_code(reply, errc::unconfigured) && !reconfigured_) {
+    // Redis lost this configuration's settings (a flush, a new server): store them and call
+    // again; the call wrote nothing.
+    reconfigured_ = true;
+    state_ = state::configuring;
+    batch_.clear();
+    batch_.push_back(configure_);
+    write_in_batch_ = false;
+    return;
+  }
+  if (auto e = reply_error(reply)) {
+    finish(std::move(*e));
+    return;
+  }
+  call_outcome out;
+  if (opts_.idempotent) {
+    auto kept = unwrap_kept(reply);
+    if (!kept) {
+      finish(make_error(errc::internal, "unexpected reply from Redis: bad idempotent reply"));
+      return;
+    }
+    out.reply = std::move(kept->reply);
+    out.replayed = kept->replayed;
+    if (kept->fields.is_array() && !kept->fields.elements.empty()) {
+      const auto id = opts_.show == shows::picked ? picked_id(out.reply) : std::string{opts_.id};
+      out.value = decode_ticket(id.value_or(std::string{}), kept->fields);
+    }
+    finish(std::move(out));
+    return;
+  }
+  out.reply = std::move(reply);
+  if (opts_.show == shows::named) {
+    auto t = decode_ticket_reply(opts_.id, replies[1]);
+    if (!t) {
+      finish(t.error());
+      return;
+    }
+    out.value = std::move(*t);
+  } else if (opts_.show == shows::picked) {
+    if (auto id = picked_id(out.reply)) {
+      // The function chose the ticket, so its id is known only now: one more round trip,
+      // which costs Redis less than passing the hash through Lua.
+      picked_ = std::move(*id);
+      done_ = std::move(out);
+      state_ = state::reading_back;
+      batch_.clear();
+      batch_.push_back(ticket_get_command(keys_, picked_));
+      write_in_batch_ = false;
+      return;
+    }
+  }
+  finish(std::move(out));
+}
+
+std::optional<std::string> operation::picked_id(const resp_value& reply) {
+  const resp_value* first = result_of(reply);
+  if (first == nullptr || !first->is_string() || first->str.empty()) return std::nullopt;
+  return first->str;
+}
+
+outcome<call_outcome> operation::take() { return std::move(result_); }
+
+// The operations of the API ------------------------------------------------------------------
+
+operation create_operation(const planner& p, const create_request& r, std::int64_t now,
+                           idempotency idem) {
+  operation::options o;
+  o.id = r.id;
+  o.show = operation::shows::named;
+  o.idempotent = !idem.empty();
+  return operation(
+      p.keys(), configure_call(p.base(now)),
+      [&p, &r, now, idem](const ticket*) { return p.create(r, now, idem); }, o);
+}
+
+operation action_operation(const planner& p, ticket_action a, std::string_view id,
+                           std::optional<std::int64_t> if_match, const action_request& r,
+                           std::int64_t now, idempotency idem) {
+  operation::options o;
+  o.id = id;
+  o.read_first = planner::needs_snapshot(a);
+  o.if_match = if_match;
+  o.show = operation::shows::named;
+  o.idempotent = !idem.empty();
+  return operation(p.keys(), configure_call(p.base(now)),
+                   [&p, a, id, if_match, &r, now, idem](const ticket* snapshot) {
+                     return p.action(a, id, if_match, r, snapshot, now, idem);
+                   },
+                   o);
+}
+
+operation next_operation(const planner& p, std::string_view agent, std::int64_t now,
+                         idempotency idem) {
+  operation::options o;
+  o.show = operation::shows::picked;
+  o.idempotent = !idem.empty();
+  return operation(
+      p.keys(), configure_call(p.base(now)),
+      [&p, agent, now, idem](const ticket*) -> outcome<command> {
+        return next_call(p.base(now, idem), agent);
+      },
+      o);
+}
+
+operation call_operation(const planner& p, command call, std::int64_t now, idempotency idem) {
+  operation::options o;
+  o.idempotent = !idem.empty();
+  return operation(
+      p.keys(), configure_call(p.base(now)),
+      [call = std::move(call)](const ticket*) -> outcome<command> { return call; }, o);
+}
+
+outcome<create_result> create_result_of(outcome<call_outcome> r) {
+  if (!r) return r.error();
+  auto created = decode_create(r->reply);
+  if (!created) return created.error();
+  if (!r->value) return make_error(errc::internal, "create: the ticket was not read back");
+  created->value = std::move(*r->value);
+  created->replayed = r->replayed;
+  return created;
+}
+
+outcome<ticket_result> ticket_result_of(outcome<call_outcome> r) {
+  if (!r) return r.error();
+  auto done = decode_action(r->reply);
+  if (!done) return done.error();
+  if (!r->value) return make_error(errc::internal, "action: the ticket was not read back");
+  return ticket_result{std::move(*r->value), std::move(done->assignments), r->replayed};
+}
+
+outcome<pulled> next_result_of(outcome<call_outcome> r) {
+  if (!r) return r.error();
+  auto picked = decode_next(r->reply);
+  if (!picked) return picked.error();
+  pulled out;
+  out.replayed = r->replayed;
+  if (!picked->id) return out;
+  if (!r->value) return make_error(errc::internal, "next: the ticket was not read back");
+  out.ticket = ticket_result{std::move(*r->value), std::move(picked->assignments), r->replayed};
+  return out;
+}
+
+}  // namespace ticketd::routing

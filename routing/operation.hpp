@@ -1,0 +1,134 @@
+// The Redis round trips of one engine operation, written once and sans-io. The daemon's
+// ticket_store drives an operation on its pipelined connection, the engine tests on a blocking
+// client; both loop the same way:
+//
+//   while (!op.done()) {
+//     send op.batch() in one write; then op.receive(its replies, in order)
+//     or, when the transport failed, op.fail(failure);
+//   }
+//   auto result = op.take();
+//
+// Around its function call an operation reads the ticket first when the plan needs its state
+// (and answers If-Match from that read), reads and plans again when the function says the
+// ticket moved in between (TICKETD_STALE, a few rounds), stores the configuration and calls
+// again when Redis lost it (TICKETD_UNCONFIGURED, once), and reads the ticket back so that the
+// response shows it as Redis holds it once the call is done: pipelined behind the call when its
+// id is known, after it when the reply names it (next). Under an Idempotency-Key the function
+// answers the ticket itself, kept with its change (routing/lua/include/idempotency.lua).
+//
+// An operation refers to the planner and request it was made from: they must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "routing/errors.hpp"
+#include "routing/functions.hpp"
+#include "routing/planner.hpp"
+#include "routing/requests.hpp"
+#include "routing/resp.hpp"
+#include "routing/ticket.hpp"
+#include "routing/transitions.hpp"
+
+namespace ticketd::routing {
+
+// What a function call came to: its reply, and the ticket the response shows, read back.
+struct call_outcome {
+  resp_value reply;
+  std::optional<ticket> value;  // when the operation shows a ticket and it exists
+  bool replayed = false;        // an Idempotency-Key repeat: the answer kept by the first
+};
+
+// How a batch failed to get its replies. `written`: it reached Redis, so a function in it may
+// have run (the reply was lost: a timeout, a dropped connection); otherwise nothing ran.
+struct transport_failure {
+  std::string message;
+  bool written = false;
+};
+
+class operation {
+ public:
+  // Builds the function call, from the ticket as the operation read it when it reads first
+  // (`snapshot`), else from nothing (nullptr).
+  using plan_fn = std::function<outcome<command>(const ticket* snapshot)>;
+
+  // Which ticket the response shows (read back after the call).
+  enum class shows {
+    nothing,
+    named,   // the ticket `id` names
+    picked,  // the ticket the function's reply names (next)
+  };
+
+  struct options {
+    std::string_view id;                    // the ticket read first or shown (named)
+    bool read_first = false;                // plan from the ticket's current state
+    std::optional<std::int64_t> if_match;   // answered from that read
+    shows show = shows::nothing;
+    bool idempotent = false;                // the call carries an Idempotency-Key
+  };
+
+  operation(const keyspace& keys, command configure, plan_fn plan, options o);
+
+  bool done() const { return state_ == state::done; }
+  // The commands to send now, in one write; their replies come back in this order.
+  std::span<const command> batch() const { return batch_; }
+  // The replies to batch(), one each, in order.
+  void receive(std::vector<resp_value> replies);
+  void fail(const transport_failure& f);
+  // Once done: what the call came to, or why it failed (domain errors included).
+  outcome<call_outcome> take();
+
+ private:
+  enum class state { reading, calling, reading_back, configuring, done };
+
+  void read_first();
+  void call();
+  void finish(outcome<call_outcome> r);
+  void on_read(resp_value snapshot);
+  void on_call(std::vector<resp_value> replies);
+  // The id of the ticket the reply picked (next), if any.
+  static std::optional<std::string> picked_id(const resp_value& reply);
+
+  const keyspace& keys_;
+  command configure_;
+  plan_fn plan_;
+  options opts_;
+  state state_ = state::done;
+  std::vector<command> batch_;
+  bool write_in_batch_ = false;  // the batch holds a function call that may write
+  int stale_rounds_ = 0;
+  bool reconfigured_ = false;
+  std::optional<ticket> snapshot_;
+  std::string picked_;  // the ticket the reply picked, read back
+  call_outcome done_;   // the call's outcome while that ticket is read back
+  outcome<call_outcome> result_{call_outcome{}};
+};
+
+// The operations of the API, from validated requests. `idem` is the request's
+// Idempotency-Key (empty: none).
+operation create_operation(const planner& p, const create_request& r, std::int64_t now,
+                           idempotency idem = {});
+operation action_operation(const planner& p, ticket_action a, std::string_view id,
+                           std::optional<std::int64_t> if_match, const action_request& r,
+                           std::int64_t now, idempotency idem = {});
+operation next_operation(const planner& p, std::string_view agent, std::int64_t now,
+                         idempotency idem = {});
+// Any other function call (agents, queues, delete, tick, verify): shows no ticket. `call` was
+// built with `idem` in its header (planner::base).
+operation call_operation(const planner& p, command call, std::int64_t now, idempotency idem = {});
+
+// What the API makes of them.
+outcome<create_result> create_result_of(outcome<call_outcome> r);
+outcome<ticket_result> ticket_result_of(outcome<call_outcome> r);
+struct pulled {
+  std::optional<ticket_result> ticket;  // nullopt: nothing waits for the agent
+  bool replayed = false;
+};
+outcome<pulled> next_result_of(outcome<call_outcome> r);
+
+}  // namespace ticketd::routing
