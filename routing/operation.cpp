@@ -234,11 +234,12 @@ operation action_operation(const planner& p, ticket_action a, std::string_view i
   o.if_match = if_match;
   o.show = operation::shows::named;
   o.idempotent = !idem.empty();
-  return operation(p.keys(), configure_call(p.base(now)),
-                   [&p, a, id, if_match, &r, now, idem](const ticket* snapshot) {
-                     return p.action(a, id, if_match, r, snapshot, now, idem);
-                   },
-                   o);
+  return operation(
+      p.keys(), configure_call(p.base(now)),
+      [&p, a, id, if_match, &r, now, idem](const ticket* snapshot) {
+        return p.action(a, id, if_match, r, snapshot, now, idem);
+      },
+      o);
 }
 
 operation next_operation(const planner& p, std::string_view agent, std::int64_t now,

@@ -65,11 +65,11 @@ class operation {
   };
 
   struct options {
-    std::string_view id;                    // the ticket read first or shown (named)
-    bool read_first = false;                // plan from the ticket's current state
-    std::optional<std::int64_t> if_match;   // answered from that read
+    std::string_view id;                   // the ticket read first or shown (named)
+    bool read_first = false;               // plan from the ticket's current state
+    std::optional<std::int64_t> if_match;  // answered from that read
     shows show = shows::nothing;
-    bool idempotent = false;                // the call carries an Idempotency-Key
+    bool idempotent = false;  // the call carries an Idempotency-Key
   };
 
   operation(const keyspace& keys, command configure, plan_fn plan, options o);

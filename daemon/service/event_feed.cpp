@@ -56,20 +56,20 @@ std::uint64_t event_hub::watch_all(asio::any_io_executor ex, wake_listener fn) {
   return id;
 }
 
-asio::awaitable<void> event_hub::until_live(std::chrono::milliseconds limit) {
+asio::awaitable<bool> event_hub::until_live(std::chrono::milliseconds limit) {
   auto ex = co_await asio::this_coro::executor;
   auto timer = std::make_shared<asio::steady_timer>(ex, limit);
   std::uint64_t id = 0;
   {
     std::lock_guard lock(mutex_);
-    if (tail_ == tail_state::live) co_return;
+    if (tail_ == tail_state::live) co_return true;
     id = next_id_++;
     live_waiters_.emplace(id, [ex, timer] { asio::post(ex, [timer] { timer->cancel(); }); });
   }
   co_await timer->async_wait(use_tuple);
-  // Still listed when the limit passed first.
+  // Still listed when the limit passed first; released (and so live) otherwise.
   std::lock_guard lock(mutex_);
-  live_waiters_.erase(id);
+  co_return live_waiters_.erase(id) == 0;
 }
 
 void event_hub::set_wake(std::function<void()> fn) {

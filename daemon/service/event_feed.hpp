@@ -44,10 +44,10 @@ class event_hub {
   void unwatch(std::uint64_t id);
 
   // After watching: resumes once the tail reads the stream from a position taken before the
-  // caller's next read of Redis, so that every event after that read comes through the watch;
-  // or after `limit` (the tail cannot reach Redis; it retries as soon as any of this daemon's
-  // connections reaches Redis again).
-  boost::asio::awaitable<void> until_live(std::chrono::milliseconds limit);
+  // caller's next read of Redis, so that every event after that read comes through the watch
+  // (true); or after `limit` (false: the tail cannot reach Redis; it retries as soon as any of
+  // this daemon's connections reaches Redis again).
+  boost::asio::awaitable<bool> until_live(std::chrono::milliseconds limit);
 
   // The tail's side. `fn` wakes a parked tail, from any thread.
   void set_wake(std::function<void()> fn);

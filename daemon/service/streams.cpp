@@ -23,6 +23,8 @@ namespace {
 // How long an idle event feed waits before writing a comment line, so proxies and clients see
 // the connection alive.
 constexpr std::chrono::seconds keep_alive_interval{15};
+// Frames an agent stream keeps between watching and the handshake's answer (an outbox's worth).
+constexpr std::size_t early_limit = 1024;
 // Events per read of the stream when an SSE client catches up.
 constexpr std::size_t sse_page = 256;
 
@@ -47,31 +49,48 @@ class agent_session final : public agent_channel,
                 metrics& m)
       : agent_(std::move(agent)), store_(store), runtime_(runtime), hub_(hub), metrics_(m) {}
 
-  asio::awaitable<void> opened(send_fn send) override {
-    send_ = std::move(send);
+  asio::awaitable<bool> prepare() override {
     auto ex = co_await asio::this_coro::executor;
     std::weak_ptr<agent_session> weak = shared_from_this();
-    // Watching first: the offers that going online causes come back through the stream.
+    // Watching first: the offers that going online causes come back through the stream, and
+    // so does everything that happens once the handshake is answered.
     watch_ = hub_.watch_agent(agent_, ex, [weak](std::shared_ptr<const event_list> events) {
       if (auto self = weak.lock()) self->deliver(*events);
     });
-    metrics_.agents_connected(1);
     const auto rt = runtime_.get();
-    co_await hub_.until_live(rt->cfg->redis.timeout);
-    auto r = co_await store_.agent_presence(*rt, agent_, 1, presence_status(*rt, true));
-    counted_ = r.has_value();
+    if (!co_await hub_.until_live(rt->cfg->redis.timeout)) {
+      // The tail cannot read the stream: an agent told it is connected would miss its offers.
+      hub_.unwatch(watch_);
+      watch_ = 0;
+      co_return false;
+    }
+    metrics_.agents_connected(1);
+    presence_ = co_await store_.agent_presence(*rt, agent_, 1, presence_status(*rt, true));
+    counted_ = presence_.has_value();
+    if (!presence_) {
+      log_warning("agent {} connected but Redis did not record it: {}", agent_,
+                  presence_.error().message);
+    }
+    co_return true;
+  }
+
+  asio::awaitable<void> opened(send_fn send) override {
+    send_ = std::move(send);
     std::string hello;
     json_writer w(hello);
     w.begin_object().field("type", "connected").field("agent", agent_);
-    if (r) {
-      record_pushes(metrics_, r->assignments, store_.now());
-      w.field("status", routing::to_string(r->value.status));
-      w.key("tickets").strings(r->value.tickets);
+    if (presence_) {
+      record_pushes(metrics_, presence_->assignments, store_.now());
+      w.field("status", routing::to_string(presence_->value.status));
+      w.key("tickets").strings(presence_->value.tickets);
     }
     w.end_object();
     if (send_) send_(std::move(hello));
-    if (!r)
-      log_warning("agent {} connected but Redis did not record it: {}", agent_, r.error().message);
+    // What happened since prepare(), in order, after the hello.
+    auto early = std::move(early_);
+    early_.clear();
+    for (auto& frame : early) send_frame(std::move(frame));
+    co_return;
   }
 
   asio::awaitable<std::string> received(std::string text) override {
@@ -93,6 +112,7 @@ class agent_session final : public agent_channel,
 
   asio::awaitable<void> closed(bool slow) override {
     send_ = nullptr;
+    closed_ = true;
     hub_.unwatch(watch_);
     metrics_.agents_connected(-1);
     if (slow) log_warning("agent {} disconnected: it did not read its events fast enough", agent_);
@@ -114,18 +134,34 @@ class agent_session final : public agent_channel,
     return open ? routing::agent_status::online : routing::agent_status::offline;
   }
 
+  // Before the handshake is answered, frames wait here (as many as an outbox holds).
   void deliver(const event_list& events) {
     for (const auto& e : events) {
-      if (!send_) {
+      if (closed_) {
         metrics_.event_delivered(true);
-        continue;
-      }
-      if (send_(event_data_json(e, true))) {
-        metrics_.event_delivered(false);
+      } else if (!send_) {
+        if (early_.size() < early_limit) {
+          early_.push_back(event_data_json(e, true));
+        } else {
+          metrics_.event_delivered(true);
+        }
       } else {
-        metrics_.event_delivered(true);
-        send_ = nullptr;
+        send_frame(event_data_json(e, true));
       }
+    }
+  }
+
+  void send_frame(std::string frame) {
+    if (!send_) {
+      metrics_.event_delivered(true);
+      return;
+    }
+    if (send_(std::move(frame))) {
+      metrics_.event_delivered(false);
+    } else {
+      metrics_.event_delivered(true);
+      send_ = nullptr;
+      closed_ = true;
     }
   }
 
@@ -135,6 +171,10 @@ class agent_session final : public agent_channel,
   event_hub& hub_;
   metrics& metrics_;
   send_fn send_;
+  std::vector<std::string> early_;  // events of the time between prepare() and opened()
+  bool closed_ = false;
+  routing::outcome<routing::agent_result> presence_{
+      routing::make_error(routing::errc::internal, {})};
   std::uint64_t watch_ = 0;
   // Redis counted this connection (opened's +1 was answered). A +1 that timed out may have
   // counted it after all; uncounting it blindly could take another daemon's stream away.

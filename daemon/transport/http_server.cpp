@@ -245,6 +245,14 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
           // Named, not temporaries in the co_await (GCC 12 coroutine pitfall, TOOLCHAIN.md).
           auto upgrade = parser.release();
           auto channel = std::move(response.websocket);
+          if (!co_await channel->prepare()) {
+            http_response refused = error_response(
+                routing::errc::unavailable,
+                "the agent stream cannot start: the event stream cannot be read from Redis");
+            co_await write(stream, refused, upgrade.version(), false);
+            --streams;
+            break;
+          }
           co_await run_agent_websocket(stream, std::move(upgrade), std::move(channel),
                                        agent_outbox_limit, state->on_stop, state);
         } else {

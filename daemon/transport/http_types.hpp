@@ -49,6 +49,10 @@ class agent_channel {
   using send_fn = std::function<bool(std::string)>;
 
   virtual ~agent_channel() = default;
+  // Before the handshake is answered: everything that happens after the answer must reach the
+  // socket, so the channel starts listening first. False refuses the handshake (503).
+  virtual boost::asio::awaitable<bool> prepare() = 0;
+  // The handshake is answered: frames may go out (what came since prepare() first).
   virtual boost::asio::awaitable<void> opened(send_fn send) = 0;
   // A text frame from the agent; the reply frame to send ("" for none).
   virtual boost::asio::awaitable<std::string> received(std::string text) = 0;

@@ -75,6 +75,13 @@ routing::outcome<routing::create_result> EngineTest::create(const std::string& i
   return created;
 }
 
+routing::outcome<routing::create_result> EngineTest::create(routing::create_request r) {
+  if (r.fingerprint.empty()) r.fingerprint = r.id + "|full";
+  auto created = routing::create_result_of(drive(routing::create_operation(rt_->plan, r, now())));
+  if (created) pushed_ = created->assignments;
+  return created;
+}
+
 routing::ticket EngineTest::created(const std::string& id, const std::string& queue,
                                     const std::string& priority) {
   auto r = create(id, queue, priority);

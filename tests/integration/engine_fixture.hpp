@@ -47,6 +47,8 @@ class EngineTest : public ::testing::Test {
                                                   const std::string& channel = "");
   routing::ticket created(const std::string& id, const std::string& queue = "",
                           const std::string& priority = "");
+  // A create of the full request (created_at, channel, ...): its fingerprint is filled in.
+  routing::outcome<routing::create_result> create(routing::create_request r);
   routing::outcome<routing::ticket> get(const std::string& id);
   routing::outcome<routing::ticket> act(routing::ticket_action a, const std::string& id,
                                         routing::action_request r = {},

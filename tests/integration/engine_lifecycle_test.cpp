@@ -551,5 +551,123 @@ TEST_F(Integrity, TheEventStreamIsCappedByTheTickNotByEachAppend) {
       fields.end());
 }
 
+// The wait ------------------------------------------------------------------------------------
+
+class Wait : public EngineTest {
+ protected:
+  // A queue ranked close to first come, first served.
+  void SetUp() override {
+    EngineTest::SetUp();
+    std::string yaml = engine_config_yaml();
+    const std::string general = "  general: {mode: pull, wait_weight: 0}";
+    yaml.replace(yaml.find(general), general.size(), "  general: {mode: pull, wait_weight: 1000}");
+    configure(yaml);
+  }
+
+  routing::outcome<routing::create_result> create_at(const std::string& id,
+                                                     std::int64_t created_at) {
+    routing::create_request r;
+    r.id = id;
+    r.created_at = created_at;
+    return create(r);
+  }
+};
+
+TEST_F(Wait, StartsWhenTheTicketWasCreatedNotWhenTicketdHeardOfIt) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-new");
+  clock_.advance(std::chrono::minutes(1));
+  // The helpdesk reports a ticket its customer opened ten minutes ago.
+  auto old = create_at("T-old", now() - 10 * minute);
+  ASSERT_OK(old);
+  EXPECT_EQ(old->value.queued_at, now() - 10 * minute);
+  EXPECT_EQ(stats()->queues[0].oldest_enqueued_s, (now() - 10 * minute) / 1000);
+  auto taken = next("ada");
+  ASSERT_OK(taken);
+  ASSERT_TRUE(taken->has_value());
+  EXPECT_EQ((*taken)->id, "T-old");
+}
+
+TEST_F(Wait, GoesOnWhenTheTicketIsGivenBackToTheQueue) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  clock_.advance(std::chrono::minutes(5));
+  ASSERT_OK(next("ada"));
+  clock_.advance(std::chrono::minutes(5));
+  created("T-2");  // has waited less than T-1 has
+  clock_.advance(std::chrono::minutes(5));
+  auto back = act(ticket_action::release, "T-1", with_agent("ada"));
+  ASSERT_OK(back);
+  EXPECT_EQ(back->queued_at, t0);
+  EXPECT_EQ(stats()->queues[0].oldest_enqueued_s, t0 / 1000);
+  auto taken = next("ada");
+  ASSERT_OK(taken);
+  EXPECT_EQ((*taken)->id, "T-1");
+  // A transfer keeps it too.
+  auto moved = act(ticket_action::transfer, "T-2", to_queue("billing"));
+  ASSERT_OK(moved);
+  EXPECT_EQ(moved->queued_at, t0 + 10 * minute);
+}
+
+TEST_F(Wait, BeginsAgainWithTheCustomersMessage) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  ASSERT_OK(act(ticket_action::reply, "T-1", with_agent("ada")));
+  ASSERT_OK(set_status("ada", agent_status::offline));
+  clock_.advance(std::chrono::hours(2));
+  auto back = act(ticket_action::customer_reply, "T-1");
+  ASSERT_OK(back);
+  EXPECT_EQ(back->status, ticket_status::queued);
+  EXPECT_EQ(back->queued_at, t0 + 2 * hour);
+  EXPECT_EQ(back->rank(), routing::compute_rank(*back->next_due(), t0 + 2 * hour, 1000.0, 0));
+}
+
+// Forced excess --------------------------------------------------------------------------------
+
+// A forced reassign may leave an agent above its maximum, and verify lists that as forced; once
+// the load is back under the maximum the mark goes, so a later excess nobody forced is reported.
+// Without push queues the load drops in place (one command); with one, through the agent record.
+TEST_F(Supervision, AForcedExcessEndsOnceTheLoadIsBackUnderTheMaximum) {
+  for (const bool with_push : {false, true}) {
+    SCOPED_TRACE(with_push ? "with a push queue" : "pull queues only");
+    if (with_push) {
+      redis({"FLUSHALL"});
+      std::string yaml = engine_config_yaml();
+      const std::string vip = "  vip: {mode: pull, rank_offset: -1h}";
+      yaml.replace(yaml.find(vip), vip.size(), "  vip: {mode: push, rank_offset: -1h}");
+      configure(yaml);
+    }
+    ASSERT_OK(put_agent("ada", {"general"}, 1));
+    ASSERT_OK(put_agent("bob", {"general"}, 1));
+    created("T-1");
+    created("T-2");
+    ASSERT_OK(next("ada"));
+    ASSERT_OK(next("bob"));
+    routing::action_request to_ada = with_agent("ada");
+    to_ada.force = true;
+    ASSERT_OK(act(ticket_action::reassign, "T-2", to_ada));
+    ASSERT_EQ(verify()->forced.size(), 1U);
+    // Back at its maximum: nothing is forced any more.
+    ASSERT_OK(act(ticket_action::resolve, "T-1"));
+    EXPECT_EQ(agent("ada")->load, 1U);
+    auto report = verify();
+    ASSERT_OK(report);
+    EXPECT_TRUE(report->forced.empty());
+    EXPECT_TRUE(report->violations.empty());
+    // An excess nobody forced (here, a load written behind the functions' back) is a violation.
+    redis({"HINCRBY", key(routing::key_part::agent, "ada"), "l", "1"});
+    report = verify();
+    ASSERT_OK(report);
+    EXPECT_TRUE(report->forced.empty());
+    EXPECT_NE(std::find_if(report->violations.begin(), report->violations.end(),
+                           [](const std::string& v) {
+                             return v.find("ada load 2 above max 1") != std::string::npos;
+                           }),
+              report->violations.end())
+        << ::testing::PrintToString(report->violations);
+  }
+}
+
 }  // namespace
 }  // namespace ticketd::testing

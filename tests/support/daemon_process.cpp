@@ -1,12 +1,21 @@
 #include "tests/support/daemon_process.hpp"
 
+#include <cstdlib>
+
 #include <fstream>
 #include <regex>
 #include <stdexcept>
 
 namespace ticketd::testing {
 
-std::string ticketd_binary() { return TICKETD_BINARY; }
+std::string ticketd_binary() {
+  // Another build's binary, to run these tests against it (an earlier build, to see a new test
+  // fail there): TICKETD_TEST_BINARY=/path/to/ticketd.
+  if (const char* other = std::getenv("TICKETD_TEST_BINARY"); other != nullptr && *other != '\0') {
+    return other;
+  }
+  return TICKETD_BINARY;
+}
 
 daemon_process::daemon_process(daemon_options options) : options_(std::move(options)) {
   config_file_ = dir_.path() / "ticketd.yaml";

@@ -261,8 +261,8 @@ TEST(LuaLibrary, KeepsItsActiveLocalsWellUnderLuasLimit) {
   const auto c = count_locals(lua::library_source());
   EXPECT_GT(c.includes, 50) << "the count no longer sees the includes' locals";
   EXPECT_LE(c.includes + c.widest_file, headroom_limit)
-      << "the Lua library has " << c.includes << " top-level locals and functions/"
-      << c.widest_name << ".lua adds " << c.widest_file
+      << "the Lua library has " << c.includes << " top-level locals and functions/" << c.widest_name
+      << ".lua adds " << c.widest_file
       << " (Lua's limit is 200): move helpers into a function file's scope or group them in "
       << "tables";
 }
