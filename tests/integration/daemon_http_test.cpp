@@ -279,6 +279,44 @@ TEST_F(DaemonHttp, RedisDownIs503WithRetryAfterThenRecoversWithoutRestart) {
   EXPECT_EQ(create(R"({"id":"T-3"})").status, 201);
 }
 
+TEST_F(DaemonHttp, EveryResponseCarriesTheRequestsId) {
+  auto given = client_->request("GET", "/healthz", {}, {{"X-Request-Id", "desk-42.a"}});
+  EXPECT_EQ(given.header("x-request-id"), "desk-42.a");
+  // None, or one that is not 1-128 visible characters: ticketd makes one.
+  const auto made = client_->get("/healthz").header("x-request-id");
+  EXPECT_EQ(made.size(), 16u) << made;
+  EXPECT_EQ(made.find_first_not_of("0123456789abcdef"), std::string::npos) << made;
+  EXPECT_NE(client_->get("/healthz").header("x-request-id"), made);
+  const auto replaced =
+      client_->request("GET", "/healthz", {}, {{"X-Request-Id", std::string(129, 'r')}});
+  EXPECT_EQ(replaced.header("x-request-id").size(), 16u);
+  // Errors too.
+  EXPECT_EQ(client_->request("GET", "/v1/tickets/T-none", {}, {{"X-Request-Id", "desk-43"}})
+                .header("x-request-id"),
+            "desk-43");
+  // An Idempotency-Key that is not 1-128 visible characters is refused.
+  const auto bad_key =
+      client_->request("POST", "/v1/tickets", R"({"id":"T-1"})", {{"Idempotency-Key", "a b"}});
+  EXPECT_EQ(bad_key.status, 400) << bad_key.body;
+  EXPECT_EQ(json_str(bad_key.json().at("error"), "field"), "Idempotency-Key");
+  EXPECT_EQ(client_->get("/v1/tickets/T-1").status, 404);
+}
+
+TEST(DaemonAccessLog, WritesOneLineForEachRequestWithItsId) {
+  redis_client(shared_redis().socket()).command({"FLUSHALL"});
+  std::string yaml = config_for(shared_redis().url());
+  yaml.replace(yaml.find("  body_limit: 4KiB\n"), 18, "  body_limit: 4KiB\n  access_log: true\n");
+  daemon_process d(daemon_options{yaml, false, {}, {}});
+  auto c = d.client();
+  ASSERT_EQ(
+      c.request("POST", "/v1/tickets", R"({"id":"T-1"})", {{"X-Request-Id", "desk-77"}}).status,
+      201);
+  EXPECT_TRUE(eventually([&] {
+    return d.log().find("request desk-77 POST /v1/tickets 201") != std::string::npos;
+  })) << d.log();
+  EXPECT_EQ(d.terminate(), 0);
+}
+
 TEST_F(DaemonHttp, HungRedisGivesTimeoutsNotHangs) {
   shared_redis().pause();
   // Redis answers nothing until resumed below: only the daemon's own deadline (500 ms) can

@@ -43,8 +43,10 @@ daemon_options launch(std::string yaml) {
 // A plain TCP connection the test drives byte by byte.
 class raw_connection {
  public:
-  explicit raw_connection(std::uint16_t port) {
+  // `send_buffer`: the socket's send buffer in bytes (0: the system's, which grows to megabytes).
+  explicit raw_connection(std::uint16_t port, int send_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (send_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -58,6 +60,27 @@ class raw_connection {
   void send(const std::string& bytes) {
     ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(bytes.size()));
+  }
+
+  // Sends all of it, or what the server takes before it closes: false then.
+  bool send_all(const std::string& bytes) {
+    for (std::size_t at = 0; at < bytes.size();) {
+      const auto n = ::send(fd_, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      at += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+
+  void finish_sending() { ::shutdown(fd_, SHUT_WR); }
+
+  // What has arrived once something arrives (up to `wait`); "" when nothing came.
+  std::string read_some(std::chrono::milliseconds wait) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) return {};
+    char buf[4096];
+    const auto n = ::recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string{};
   }
 
   // Everything the server sends until it closes the connection; nullopt if it is still open
@@ -74,6 +97,7 @@ class raw_connection {
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
       char buf[4096];
       const auto n = ::recv(fd_, buf, sizeof buf, 0);
+      // A reset ends the reading too: what arrived before it is what the client could read.
       if (n <= 0) return out;
       out.append(buf, static_cast<std::size_t>(n));
     }
@@ -187,6 +211,125 @@ TEST(DaemonLimits, RequestsWaitingForAHungRedisAreBoundedByMaxPending) {
   EXPECT_TRUE(eventually([&] { return c.post("/v1/tickets", R"({"id":"after"})").status == 201; }));
   auto verify = c.get("/v1/admin/verify");
   EXPECT_EQ(verify.status, 200) << verify.body;
+  EXPECT_EQ(d.terminate(), 0);
+}
+
+// HTTP/1.1 conformance --------------------------------------------------------------------------
+
+// How many responses a byte stream holds (each starts with a status line).
+std::size_t responses_in(const std::string& bytes) {
+  std::size_t n = 0;
+  for (auto at = bytes.find("HTTP/1.1 "); at != std::string::npos;
+       at = bytes.find("HTTP/1.1 ", at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST(DaemonHttp11, ATransferEncodingOtherThanChunkedIsRefusedAndItsBodyNeverRuns) {
+  daemon_process d(launch(config(shared_redis().url(), "")));
+  // Were gzip ignored, the body would be read as the next request: a create nobody sent.
+  const std::string smuggled =
+      "POST /v1/tickets HTTP/1.1\r\nHost: ticketd\r\nContent-Type: application/json\r\n"
+      "Content-Length: 16\r\n\r\n{\"id\":\"T-smug1\"}";
+  const auto got = d.client().raw(
+      "POST /v1/tickets/T-0/resolve HTTP/1.1\r\nHost: ticketd\r\nTransfer-Encoding: gzip\r\n\r\n" +
+      smuggled);
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 400")) << got;
+  EXPECT_NE(got.find("Transfer-Encoding"), std::string::npos) << got;
+  EXPECT_EQ(responses_in(got), 1u) << got;
+  // Both framings at once are refused too: the two could disagree.
+  const auto both = d.client().raw(
+      "POST /v1/tickets HTTP/1.1\r\nHost: ticketd\r\nContent-Length: 5\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" +
+      smuggled);
+  EXPECT_TRUE(both.starts_with("HTTP/1.1 400")) << both;
+  EXPECT_EQ(responses_in(both), 1u) << both;
+  EXPECT_EQ(d.client().get("/v1/tickets/T-smug1").status, 404);
+  // Chunked alone is served.
+  const auto chunked = d.client().raw(
+      "POST /v1/tickets HTTP/1.1\r\nHost: ticketd\r\nTransfer-Encoding: chunked\r\n"
+      "Connection: close\r\n\r\n10\r\n{\"id\":\"T-chunk\"}\r\n0\r\n\r\n");
+  EXPECT_TRUE(chunked.starts_with("HTTP/1.1 201")) << chunked;
+  EXPECT_EQ(d.terminate(), 0);
+}
+
+TEST(DaemonHttp11, AnHttp11RequestWithoutHostIs400) {
+  daemon_process d(launch(config(shared_redis().url(), "")));
+  const auto missing = d.client().raw("GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(missing.starts_with("HTTP/1.1 400")) << missing;
+  EXPECT_NE(missing.find("Host"), std::string::npos) << missing;
+  const auto twice =
+      d.client().raw("GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(twice.starts_with("HTTP/1.1 400")) << twice;
+  // HTTP/1.0 has no Host requirement.
+  const auto old = d.client().raw("GET /healthz HTTP/1.0\r\n\r\n");
+  EXPECT_TRUE(old.starts_with("HTTP/1.1 200")) << old;
+  EXPECT_EQ(d.terminate(), 0);
+}
+
+TEST(DaemonHttp11, AbsoluteFormTargetsAreServed) {
+  daemon_process d(launch(config(shared_redis().url(), "")));
+  const auto got =
+      d.client().raw("GET http://127.0.0.1:" + std::to_string(d.port()) +
+                     "/healthz HTTP/1.1\r\nHost: ticketd\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200")) << got;
+  EXPECT_NE(got.find(R"({"status":"ok"})"), std::string::npos) << got;
+  EXPECT_EQ(d.terminate(), 0);
+}
+
+// A client that asks before sending its body gets its answer at once, not after its own
+// timeout (curl waits a second for it).
+TEST(DaemonHttp11, Expect100ContinueIsAnsweredBeforeTheBody) {
+  daemon_process d(launch(config(shared_redis().url(), "")));
+  raw_connection c(d.port());
+  const std::string body = R"({"id":"T-expect"})";
+  c.send(
+      "POST /v1/tickets HTTP/1.1\r\nHost: ticketd\r\nExpect: 100-continue\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n");
+  const auto interim = c.read_some(std::chrono::seconds(10));
+  EXPECT_TRUE(interim.starts_with("HTTP/1.1 100 Continue\r\n\r\n")) << interim;
+  c.send(body);
+  const auto rest = c.read_until_closed();
+  ASSERT_TRUE(rest.has_value());
+  EXPECT_NE((interim + *rest).find("HTTP/1.1 201"), std::string::npos) << interim << *rest;
+  // Another expectation is refused.
+  const auto other = d.client().raw(
+      "POST /v1/tickets HTTP/1.1\r\nHost: ticketd\r\nExpect: teapot\r\nContent-Length: "
+      "2\r\n\r\n{}");
+  EXPECT_TRUE(other.starts_with("HTTP/1.1 417")) << other;
+  EXPECT_EQ(d.terminate(), 0);
+}
+
+// The limit is on the whole head: a start line and fields each under it, together over it.
+TEST(DaemonHttp11, TheHeaderLimitCountsEveryByteOfTheHead) {
+  daemon_process d(launch(config(shared_redis().url(), "  header_limit: 1KiB\n")));
+  const std::string target = "/healthz?" + std::string(700, 'q');
+  const auto got = d.client().raw("GET " + target + " HTTP/1.1\r\nHost: ticketd\r\nX-Padding: " +
+                                  std::string(700, 'x') + "\r\n\r\n");
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 431")) << got;
+  EXPECT_EQ(d.terminate(), 0);
+}
+
+// After a 413 the server reads and drops what the client still sends before it closes, so a
+// client that sends its whole body first still reads the answer instead of a reset.
+TEST(DaemonHttp11, AClientSendingTooLargeABodyStillReadsThe413) {
+  daemon_process d(launch(config(shared_redis().url(), "  body_limit: 1KiB\n")));
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    // A small send buffer and a body larger than what the kernels hold between the two: the
+    // client is still sending when the server answers.
+    raw_connection c(d.port(), 64 * 1024);
+    const std::string body(2 * 1024 * 1024, 'x');
+    EXPECT_TRUE(c.send_all("POST /v1/tickets HTTP/1.1\r\nHost: ticketd\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n" + body))
+        << "the server reset the connection while the body was still being sent";
+    c.finish_sending();  // the server's reading and dropping ends there, not at its time limit
+    const auto got = c.read_until_closed();
+    ASSERT_TRUE(got.has_value());
+    EXPECT_TRUE(got->starts_with("HTTP/1.1 413")) << got->substr(0, 200);
+  }
   EXPECT_EQ(d.terminate(), 0);
 }
 

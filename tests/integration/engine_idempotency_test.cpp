@@ -72,8 +72,9 @@ TEST_F(Idempotency, TheSameKeyForAnotherRequestIsAConflictAndChangesNothing) {
   created("T-2");
   ASSERT_OK(next_with("ada", {"k", "POST /v1/agents/ada/next 00"}));
   EXPECT_ERROR(next_with("ada", {"k", "POST /v1/agents/ada/next 01"}), idempotency_conflict);
-  EXPECT_ERROR(act_with(ticket_action::resolve, "T-2", {}, {"k", "POST /v1/tickets/T-2/resolve 00"}),
-               idempotency_conflict);
+  EXPECT_ERROR(
+      act_with(ticket_action::resolve, "T-2", {}, {"k", "POST /v1/tickets/T-2/resolve 00"}),
+      idempotency_conflict);
   EXPECT_EQ(agent("ada")->load, 1U);
   EXPECT_EQ(get("T-2")->status, ticket_status::queued);
 }

@@ -199,5 +199,59 @@ TEST(Faults, HungRedisUnderLoadGivesTimeoutsNotHangsAndLosesNothing) {
   EXPECT_EQ(d.terminate(), 0);
 }
 
+// Readiness follows whether Redis answers, not whether its socket is open: a hung Redis with no
+// traffic at all turns /readyz off (the daemon checks a quiet connection), and it comes back.
+TEST(Faults, ReadinessFollowsWhetherRedisAnswers) {
+  redis_server redis;
+  daemon_process d(options(config(redis.url())));
+  auto c = d.client();
+  ASSERT_EQ(c.get("/readyz").status, 200);
+  redis.pause();
+  EXPECT_TRUE(eventually([&] { return c.get("/readyz").status == 503; }))
+      << "a hung Redis still reads as ready";
+  EXPECT_EQ(c.get("/healthz").status, 200);
+  redis.resume();
+  EXPECT_TRUE(eventually([&] { return c.get("/readyz").status == 200; }));
+  EXPECT_EQ(d.terminate(), 0);
+}
+
+// A 503 says whether the request may have run. One written to a hung Redis may run when it
+// resumes (maybe_applied: true), and its Idempotency-Key makes the retry safe: the retry gets
+// the answer of the first, which took one ticket, and takes no other. Once the connection is
+// known to hang, requests are not sent at all (maybe_applied: false) and never run.
+TEST(Faults, ARetriedNextAfterAHungRedisTakesOneTicket) {
+  redis_server redis;
+  daemon_process d(options(config(redis.url())));
+  auto c = d.client();
+  ASSERT_EQ(c.put("/v1/agents/ada", R"({"queues":["general"],"status":"online"})").status, 200);
+  ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-1"})").status, 201);
+  ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-2"})").status, 201);
+  const std::vector<std::pair<std::string, std::string>> key{{"Idempotency-Key", "pull-7"}};
+
+  redis.pause();
+  const auto lost = c.request("POST", "/v1/agents/ada/next", "", key);
+  ASSERT_EQ(lost.status, 503) << lost.body;
+  EXPECT_EQ(lost.json().at("error").at("maybe_applied"), true) << lost.body;
+  ASSERT_TRUE(eventually([&] { return c.get("/readyz").status == 503; }));
+  const auto refused = c.post("/v1/tickets", R"({"id":"T-never"})");
+  ASSERT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.json().at("error").at("maybe_applied"), false) << refused.body;
+  redis.resume();
+  ASSERT_TRUE(eventually([&] { return c.get("/readyz").status == 200; }));
+
+  const auto retried = c.request("POST", "/v1/agents/ada/next", "", key);
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(retried.header("idempotent-replayed"), "true");
+  EXPECT_EQ(json_str(retried.json().at("ticket"), "id"), "T-1");
+  EXPECT_EQ(c.get("/v1/agents/ada").json().at("load"), 1);
+  EXPECT_EQ(json_str(c.get("/v1/tickets/T-2").json(), "status"), "queued");
+  EXPECT_EQ(c.get("/v1/tickets/T-never").status, 404);
+  // The same key with another request is refused.
+  const auto other = c.request("POST", "/v1/agents/ada/next", R"({"x":1})", key);
+  EXPECT_EQ(other.status, 422) << other.body;
+  EXPECT_EQ(other.error_code(), "idempotency_conflict");
+  EXPECT_EQ(d.terminate(), 0);
+}
+
 }  // namespace
 }  // namespace ticketd::testing

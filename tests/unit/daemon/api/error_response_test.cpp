@@ -30,12 +30,19 @@ json::object error_object(const routing::error& e) {
 
 TEST(HttpStatus, FollowsTheApiTable) {
   const std::pair<errc, int> table[] = {
-      {errc::invalid_argument, 400},   {errc::unauthenticated, 401},
-      {errc::forbidden, 403},          {errc::not_found, 404},
-      {errc::invalid_transition, 409}, {errc::capacity_exceeded, 409},
-      {errc::conflict, 409},           {errc::version_mismatch, 412},
-      {errc::payload_too_large, 413},  {errc::unavailable, 503},
-      {errc::unconfigured, 503},       {errc::stale, 409},
+      {errc::invalid_argument, 400},
+      {errc::unauthenticated, 401},
+      {errc::forbidden, 403},
+      {errc::not_found, 404},
+      {errc::invalid_transition, 409},
+      {errc::capacity_exceeded, 409},
+      {errc::conflict, 409},
+      {errc::version_mismatch, 412},
+      {errc::idempotency_conflict, 422},
+      {errc::payload_too_large, 413},
+      {errc::unavailable, 503},
+      {errc::unconfigured, 503},
+      {errc::stale, 409},
       {errc::internal, 500},
   };
   for (const auto& [code, status] : table) {
@@ -146,6 +153,14 @@ TEST(Describe, BuildsSentencesFromDetails) {
   for (const auto& [reply, sentence] : cases) {
     EXPECT_EQ(describe(from_function_error(reply)), sentence) << reply;
   }
+}
+
+TEST(ErrorBody, SaysWhetherAFailedWriteMayHaveBeenApplied) {
+  routing::error e = routing::make_error(errc::unavailable, "Redis did not answer");
+  e.details.emplace_back("maybe_applied", "true");
+  EXPECT_EQ(error_object(e).at("maybe_applied"), true);
+  e.details.back().second = "false";
+  EXPECT_EQ(error_object(e).at("maybe_applied"), false);
 }
 
 }  // namespace

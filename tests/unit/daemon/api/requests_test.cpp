@@ -421,5 +421,27 @@ TEST(ParseIfMatch, RefusesAnythingElse) {
   }
 }
 
+TEST(HeaderToken, IsOneTo128VisibleCharacters) {
+  EXPECT_TRUE(is_valid_header_token("a"));
+  EXPECT_TRUE(is_valid_header_token("retry-7:ada@desk.example"));
+  EXPECT_TRUE(is_valid_header_token(std::string(128, 'k')));
+  EXPECT_FALSE(is_valid_header_token(""));
+  EXPECT_FALSE(is_valid_header_token(std::string(129, 'k')));
+  EXPECT_FALSE(is_valid_header_token("a b"));
+  EXPECT_FALSE(is_valid_header_token("tab\there"));
+  EXPECT_FALSE(is_valid_header_token("caf\xc3\xa9"));
+}
+
+TEST(RequestFingerprint, TellsMethodTargetAndBodyApart) {
+  const auto base = request_fingerprint("POST", "/v1/agents/ada/next", "");
+  EXPECT_TRUE(base.starts_with("POST /v1/agents/ada/next ")) << base;
+  EXPECT_EQ(base, request_fingerprint("POST", "/v1/agents/ada/next", ""));
+  EXPECT_NE(base, request_fingerprint("PUT", "/v1/agents/ada/next", ""));
+  EXPECT_NE(base, request_fingerprint("POST", "/v1/agents/bob/next", ""));
+  EXPECT_NE(base, request_fingerprint("POST", "/v1/agents/ada/next", "{}"));
+  EXPECT_NE(request_fingerprint("POST", "/v1/tickets", R"({"id":"T-1"})"),
+            request_fingerprint("POST", "/v1/tickets", R"({"id":"T-2"})"));
+}
+
 }  // namespace
 }  // namespace ticketd::daemon::api

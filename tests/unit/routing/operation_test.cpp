@@ -1,0 +1,172 @@
+// The round trips around a function call, fed by hand: what an operation sends after each
+// reply, and what it comes to. Sans-io: no Redis.
+#include "routing/operation.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "routing/lua_library.hpp"
+#include "routing/sla.hpp"
+#include "tests/unit/routing/test_support.hpp"
+
+namespace ticketd::routing {
+namespace {
+
+using test::argv_of;
+using test::bulk;
+using test::error_reply;
+using test::hash;
+using test::t0;
+
+class Operation : public ::testing::Test {
+ protected:
+  Operation() : cfg_(test::sample_config()), sla_(cfg_), plan_(cfg_, sla_, keys_, settings_) {
+    settings_.epoch = "e1";
+  }
+
+  // What the batch asks for: each command's first words (FCALL ticketd_v1_close, HGETALL key).
+  static std::vector<std::string> sent(const operation& op) {
+    std::vector<std::string> out;
+    for (const auto& cmd : op.batch()) {
+      const auto argv = argv_of(cmd);
+      out.push_back(argv.at(0) + " " + argv.at(1));
+    }
+    return out;
+  }
+
+  static resp_value ticket_fields(std::int64_t version, std::string status = "assigned") {
+    return hash({{"s", status},
+                 {"v", std::to_string(version)},
+                 {"q", "billing"},
+                 {"p", "normal"},
+                 {"la", "ada"},
+                 {"ca", std::to_string(t0)},
+                 {"qa", std::to_string(t0)},
+                 {"d1", std::to_string(t0 + 8 * test::hour_ms)},
+                 {"d3", std::to_string(t0 + 3 * test::day_ms)}});
+  }
+
+  std::string fn(const lua::function_info& f) const { return "FCALL " + std::string{f.name}; }
+  std::string hgetall(const std::string& id) const {
+    return "HGETALL " + keys_.key(key_part::ticket, id);
+  }
+
+  config::config cfg_;
+  sla_clock sla_;
+  keyspace keys_{"acme"};
+  call_settings settings_;
+  planner plan_;
+  action_request request_;
+};
+
+TEST_F(Operation, AnActionThatNeedsTheTicketReadsItCallsAndReadsItBack) {
+  request_.agent = "ada";
+  auto op = action_operation(plan_, ticket_action::release, "T-1", std::nullopt, request_, t0);
+  EXPECT_EQ(sent(op), std::vector<std::string>{hgetall("T-1")});
+  op.receive({ticket_fields(5)});
+  EXPECT_EQ(sent(op), (std::vector<std::string>{fn(lua::fn::release), hgetall("T-1")}));
+  // The plan names the version it was made from (ARGV[7]).
+  EXPECT_EQ(test::lua_argv(argv_of(op.batch()[0]), 7), "5");
+  op.receive({test::integer(6), ticket_fields(6, "queued")});
+  ASSERT_TRUE(op.done());
+  auto r = ticket_result_of(op.take());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->value.version, 6);
+  EXPECT_EQ(r->value.status, ticket_status::queued);
+}
+
+TEST_F(Operation, AStaleSnapshotIsReadAndPlannedAgainAFewTimesThenConflicts) {
+  request_.agent = "ada";
+  auto op = action_operation(plan_, ticket_action::release, "T-1", std::nullopt, request_, t0);
+  for (int round = 0; round < 5; ++round) {
+    ASSERT_EQ(sent(op), std::vector<std::string>{hgetall("T-1")}) << round;
+    op.receive({ticket_fields(5 + round)});
+    ASSERT_FALSE(op.done());
+    op.receive({error_reply("TICKETD_STALE version=" + std::to_string(6 + round)),
+                ticket_fields(6 + round)});
+  }
+  ASSERT_TRUE(op.done());
+  const auto r = op.take();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, errc::stale);
+}
+
+TEST_F(Operation, IfMatchIsAnsweredFromTheReadWithoutCalling) {
+  auto op = action_operation(plan_, ticket_action::release, "T-1", 4, request_, t0);
+  op.receive({ticket_fields(5)});
+  ASSERT_TRUE(op.done());
+  const auto r = op.take();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, errc::version_mismatch);
+  EXPECT_EQ(r.error().detail("version"), "5");
+}
+
+TEST_F(Operation, ALostConfigurationIsStoredAgainAndTheCallRepeatedOnce) {
+  auto op = action_operation(plan_, ticket_action::close, "T-1", std::nullopt, request_, t0);
+  ASSERT_EQ(sent(op), (std::vector<std::string>{fn(lua::fn::close), hgetall("T-1")}));
+  op.receive({error_reply("TICKETD_UNCONFIGURED epoch=e1"), resp_value{}});
+  ASSERT_EQ(sent(op), std::vector<std::string>{fn(lua::fn::configure)});
+  op.receive({test::integer(0)});
+  ASSERT_EQ(sent(op), (std::vector<std::string>{fn(lua::fn::close), hgetall("T-1")}));
+  op.receive({error_reply("TICKETD_UNCONFIGURED epoch=e1"), resp_value{}});
+  ASSERT_TRUE(op.done());  // once only
+  EXPECT_EQ(op.take().error().code, errc::unconfigured);
+}
+
+TEST_F(Operation, NextReadsBackTheTicketItsReplyNames) {
+  auto op = next_operation(plan_, "ada", t0);
+  ASSERT_EQ(sent(op), std::vector<std::string>{fn(lua::fn::next)});
+  op.receive({bulk("T-9")});
+  ASSERT_EQ(sent(op), std::vector<std::string>{hgetall("T-9")});
+  op.receive({ticket_fields(2)});
+  auto r = next_result_of(op.take());
+  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(r->ticket.has_value());
+  EXPECT_EQ(r->ticket->value.id, "T-9");
+  // Nothing waiting: no read.
+  auto none = next_operation(plan_, "ada", t0);
+  none.receive({resp_value{}});
+  ASSERT_TRUE(none.done());
+  auto empty = next_result_of(none.take());
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_FALSE(empty->ticket.has_value());
+}
+
+TEST_F(Operation, UnderAnIdempotencyKeyTheFunctionAnswersTheTicketItself) {
+  const idempotency key{"k1", "POST /v1/agents/ada/next 00"};
+  auto op = next_operation(plan_, "ada", t0, key);
+  ASSERT_EQ(sent(op), std::vector<std::string>{fn(lua::fn::next)});
+  EXPECT_EQ(test::lua_argv(argv_of(op.batch()[0]), 3), "k1");
+  op.receive({test::array({bulk("replayed"), bulk("T-3"), ticket_fields(2)})});
+  ASSERT_TRUE(op.done());
+  auto r = next_result_of(op.take());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->replayed);
+  ASSERT_TRUE(r->ticket.has_value());
+  EXPECT_EQ(r->ticket->value.id, "T-3");
+  EXPECT_EQ(r->ticket->value.version, 2);
+}
+
+TEST_F(Operation, AFailedBatchSaysWhetherTheCallMayHaveRun) {
+  request_.agent = "ada";
+  // The read failed: nothing was called.
+  auto reading = action_operation(plan_, ticket_action::release, "T-1", std::nullopt, request_, t0);
+  reading.fail({"timeout", true});
+  auto r = reading.take();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, errc::unavailable);
+  EXPECT_EQ(r.error().detail("maybe_applied"), "false");
+  // The call was written and its answer lost.
+  auto calling = action_operation(plan_, ticket_action::close, "T-1", std::nullopt, request_, t0);
+  calling.fail({"timeout", true});
+  EXPECT_EQ(calling.take().error().detail("maybe_applied"), "true");
+  // The call never reached Redis.
+  auto unsent = action_operation(plan_, ticket_action::close, "T-1", std::nullopt, request_, t0);
+  unsent.fail({"not connected", false});
+  EXPECT_EQ(unsent.take().error().detail("maybe_applied"), "false");
+}
+
+}  // namespace
+}  // namespace ticketd::routing
