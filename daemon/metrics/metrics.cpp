@@ -1,10 +1,19 @@
 #include "daemon/metrics/metrics.hpp"
 
+#include "daemon/common/build_info.hpp"
+
 #include <array>
 #include <atomic>
 #include <map>
 #include <mutex>
 #include <set>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -23,8 +32,8 @@ using prometheus::Histogram;
 const Histogram::BucketBoundaries latency_buckets{
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
 
-constexpr std::array<int, 16> known_statuses{200, 201, 204, 400, 401, 403, 404, 405,
-                                             409, 412, 413, 431, 500, 503, 0,   0};
+constexpr std::array<int, 18> known_statuses{200, 201, 204, 400, 401, 403, 404, 405, 409,
+                                             412, 413, 417, 422, 431, 500, 503, 0,   0};
 
 std::size_t status_index(int status) {
   for (std::size_t i = 0; i < known_statuses.size(); ++i) {
@@ -153,8 +162,42 @@ struct metrics::impl {
                               .Register(*registry);
   Family<Gauge>& build = prometheus::BuildGauge()
                              .Name("ticketd_build_info")
-                             .Help("Build of this daemon")
+                             .Help("Build of this daemon: its version and source revision")
                              .Register(*registry);
+  Family<Counter>& task_failures =
+      prometheus::BuildCounter()
+          .Name("ticketd_task_failures_total")
+          .Help("Long-lived internal tasks that failed (the daemon then stops to be restarted)")
+          .Register(*registry);
+  Family<Gauge>& scrape_redis = prometheus::BuildGauge()
+                                    .Name("ticketd_scrape_redis_ok")
+                                    .Help("1 when this scrape read the shared state from Redis")
+                                    .Register(*registry);
+  // The process, as the Prometheus client libraries of other languages report it.
+  Family<Counter>& process_cpu = prometheus::BuildCounter()
+                                     .Name("process_cpu_seconds_total")
+                                     .Help("User and system CPU time spent, in seconds")
+                                     .Register(*registry);
+  Family<Gauge>& process_resident = prometheus::BuildGauge()
+                                        .Name("process_resident_memory_bytes")
+                                        .Help("Resident memory size in bytes")
+                                        .Register(*registry);
+  Family<Gauge>& process_virtual = prometheus::BuildGauge()
+                                       .Name("process_virtual_memory_bytes")
+                                       .Help("Virtual memory size in bytes")
+                                       .Register(*registry);
+  Family<Gauge>& process_fds = prometheus::BuildGauge()
+                                   .Name("process_open_fds")
+                                   .Help("Open file descriptors")
+                                   .Register(*registry);
+  Family<Gauge>& process_max_fds = prometheus::BuildGauge()
+                                       .Name("process_max_fds")
+                                       .Help("The limit of open file descriptors")
+                                       .Register(*registry);
+  Family<Gauge>& process_start = prometheus::BuildGauge()
+                                     .Name("process_start_time_seconds")
+                                     .Help("Start time of the process since the epoch, in seconds")
+                                     .Register(*registry);
 
   // Cached children: Family::Add takes a lock and hashes labels on every call.
   std::array<std::array<std::atomic<Counter*>, known_statuses.size()>, api::route_count>
@@ -176,8 +219,78 @@ struct metrics::impl {
   std::mutex labelled_mutex;
   std::map<std::string, Counter*, std::less<>> transition_counters;
   std::map<std::string, Counter*, std::less<>> enqueue_counters;
+  std::map<std::string, Counter*, std::less<>> task_failure_counters;
+  double cpu_seconds_seen = 0;  // what process_cpu_seconds_total has counted (under scrape_mutex)
   std::mutex scrape_mutex;
   std::set<std::string, std::less<>> shared_queues;  // queues with gauges (under scrape_mutex)
+
+  // The process gauges from /proc (Linux), refreshed at every scrape.
+  void update_process() {
+    std::lock_guard lock(scrape_mutex);
+    const auto stat = self_stat();
+    if (stat.valid) {
+      const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+      const double cpu = static_cast<double>(stat.utime + stat.stime) / ticks;
+      if (cpu > cpu_seconds_seen) {
+        process_cpu.Add({}).Increment(cpu - cpu_seconds_seen);
+        cpu_seconds_seen = cpu;
+      }
+      process_virtual.Add({}).Set(static_cast<double>(stat.vsize));
+      process_resident.Add({}).Set(static_cast<double>(stat.rss) *
+                                   static_cast<double>(::sysconf(_SC_PAGESIZE)));
+    }
+    std::error_code ec;
+    std::size_t fds = 0;
+    for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+         it.increment(ec)) {
+      ++fds;
+    }
+    if (!ec) process_fds.Add({}).Set(static_cast<double>(fds));
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+      process_max_fds.Add({}).Set(static_cast<double>(limit.rlim_cur));
+    }
+  }
+
+  struct proc_stat {
+    bool valid = false;
+    unsigned long long utime = 0, stime = 0, starttime = 0, vsize = 0;
+    long long rss = 0;
+  };
+
+  // /proc/self/stat: the fields after the command name (which may hold spaces), by position.
+  static proc_stat self_stat() {
+    proc_stat out;
+    std::ifstream in("/proc/self/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) return out;
+    std::istringstream fields(text.substr(close + 2));
+    std::string skip;
+    // Fields 3 to 13, then utime (14), stime (15), 16-21, starttime (22), vsize (23), rss (24).
+    for (int i = 3; i <= 13; ++i) fields >> skip;
+    fields >> out.utime >> out.stime;
+    for (int i = 16; i <= 21; ++i) fields >> skip;
+    fields >> out.starttime >> out.vsize >> out.rss;
+    out.valid = static_cast<bool>(fields);
+    return out;
+  }
+
+  // Boot time plus the process's start in clock ticks after boot.
+  static double process_start_seconds() {
+    const auto stat = self_stat();
+    std::ifstream in("/proc/stat");
+    std::string key;
+    double boot = 0;
+    while (in >> key) {
+      if (key == "btime") {
+        in >> boot;
+        break;
+      }
+    }
+    if (!stat.valid || boot == 0) return 0;
+    return boot + static_cast<double>(stat.starttime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
 
   void remove_queue_gauges(const std::string& name) {
     const prometheus::Labels labels{{"queue", name}};
@@ -219,7 +332,11 @@ struct metrics::impl {
     delivered_counter = &events.Add({{"result", "delivered"}});
     dropped_counter = &events.Add({{"result", "dropped"}});
     up_gauge = &redis_up.Add({});
-    build.Add({{"version", "0.1.0"}}).Set(1);
+    build.Add({{"version", std::string{build_version}}, {"revision", std::string{build_revision}}})
+        .Set(1);
+    scrape_redis.Add({}).Set(0);
+    process_start.Add({}).Set(process_start_seconds());
+    process_cpu.Add({});
   }
 
   Counter& labelled(std::map<std::string, Counter*, std::less<>>& cache, Family<Counter>& family,
@@ -309,6 +426,10 @@ void metrics::event_delivered(bool dropped) {
   (dropped ? impl_->dropped_counter : impl_->delivered_counter)->Increment();
 }
 
+void metrics::task_failed(std::string_view task) {
+  impl_->labelled(impl_->task_failure_counters, impl_->task_failures, "task", task).Increment();
+}
+
 void metrics::config_reload(bool ok) {
   impl_->reloads.Add({{"result", ok ? "success" : "failure"}}).Increment();
 }
@@ -319,6 +440,7 @@ void metrics::requests_in_flight(std::size_t n) {
 
 void metrics::update_shared_state(const routing::queue_stats& stats, std::int64_t now_ms) {
   std::lock_guard lock(impl_->scrape_mutex);
+  impl_->scrape_redis.Add({}).Set(1);
   std::set<std::string, std::less<>> seen;
   for (const auto& q : stats.queues) {
     const prometheus::Labels labels{{"queue", q.name}};
@@ -347,6 +469,7 @@ void metrics::update_shared_state(const routing::queue_stats& stats, std::int64_
 
 void metrics::clear_shared_state() {
   std::lock_guard lock(impl_->scrape_mutex);
+  impl_->scrape_redis.Add({}).Set(0);
   for (const auto& name : impl_->shared_queues) impl_->remove_queue_gauges(name);
   impl_->shared_queues.clear();
   for (const char* status : {"online", "away", "offline"}) {
@@ -355,6 +478,7 @@ void metrics::clear_shared_state() {
 }
 
 std::string metrics::render() {
+  impl_->update_process();
   prometheus::TextSerializer serializer;
   return serializer.Serialize(impl_->registry->Collect());
 }

@@ -40,6 +40,8 @@ class metrics final : public redis_observer {
   void agents_connected(std::int64_t delta);
   void event_delivered(bool dropped);
   void config_reload(bool ok);
+  // A long-lived task failed (its name: a bounded set, see async/supervisor.hpp).
+  void task_failed(std::string_view task);
 
   void requests_in_flight(std::size_t n);
 

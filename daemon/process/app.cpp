@@ -68,7 +68,10 @@ class application {
         manual_clock_(options.manual_clock
                           ? std::make_unique<routing::manual_clock>(
                                 options.clock_start_ms.value_or(system_clock_.now_ms()))
-                          : nullptr) {
+                          : nullptr),
+        supervisor_(
+            [this](std::string_view task, std::string_view what) { task_failed(task, what); },
+            options.fault_injection) {
     const unsigned threads = std::max(1U, cfg->server.threads);
     for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<worker>());
   }
@@ -104,12 +107,13 @@ class application {
     service_ = std::make_unique<api::service>(stores, runtime_, metrics_, hub_, hooks);
     redis_connection_options tail_options;
     tail_options.endpoint = redis;
+    tail_options.supervisor = &supervisor_;
     events_ = std::make_unique<event_tail>(workers_[0]->io, tail_options, runtime_, hub_, nullptr);
     events_->set_on_connect([this]() -> asio::awaitable<boost::system::error_code> {
       redis_is_back(nullptr);
       co_return boost::system::error_code{};
     });
-    server_ = std::make_unique<http_server>(ios, cfg->server, *service_);
+    server_ = std::make_unique<http_server>(ios, cfg->server, *service_, &supervisor_);
     std::uint16_t port = 0;
     if (auto ec = server_->listen(cfg->server.listen, port)) {
       log_error("cannot listen on {}:{}: {} (is another process using the port?)",
@@ -126,10 +130,10 @@ class application {
     }
     events_->start();
     server_->start();
-    timers_ =
-        std::make_unique<timer_loop>(workers_[0]->io, *workers_[0]->store, runtime_, metrics_);
+    timers_ = std::make_unique<timer_loop>(workers_[0]->io, *workers_[0]->store, runtime_, metrics_,
+                                           &supervisor_);
     timers_->start();
-    asio::co_spawn(workers_[0]->io, handle_signals(), asio::detached);
+    supervisor_.spawn(workers_[0]->io.get_executor(), "signal handler", handle_signals());
     log_info("listening on http://{}:{}", cfg->server.listen.host, port);
     listening_ = cfg->server.listen.host + ":" + std::to_string(port);
     notifier_ =
@@ -147,7 +151,7 @@ class application {
     for (auto& t : threads) t.join();
     stop_embedded();
     log_info("stopped");
-    return 0;
+    return exit_code_.load();
   }
 
  private:
@@ -177,6 +181,7 @@ class application {
         redis_connection_options opts;
         opts.endpoint = redis;
         opts.function_library = std::string{routing::lua::library_source()};
+        opts.supervisor = &supervisor_;
         auto conn = std::make_unique<redis_connection>(w->io.get_executor(), opts, &metrics_);
         redis_connection* raw = conn.get();
         // Every (re)connect stores the configuration's settings (a restarted Redis may have
@@ -270,7 +275,7 @@ class application {
     }
     log_info("configuration reloaded from {}", options_.config_file.string());
     result.ok = true;
-    asio::co_spawn(workers_[0]->io, store_configuration(), asio::detached);
+    supervisor_.spawn(workers_[0]->io.get_executor(), "configuration store", store_configuration());
     return result;
   }
 
@@ -296,11 +301,35 @@ class application {
         reload();
         continue;
       }
-      stopping_ = true;
       log_info("{} received: finishing requests in flight", name);
-      notifier_->stopping("stopping: finishing requests in flight");
-      asio::co_spawn(workers_[0]->io, shutdown(), asio::detached);
+      begin_stop("stopping: finishing requests in flight");
     }
+  }
+
+  // Worker 0: the graceful stop, once.
+  void begin_stop(const std::string& status) {
+    if (stopping_) return;
+    stopping_ = true;
+    notifier_->stopping(status);
+    supervisor_.spawn(workers_[0]->io.get_executor(), "shutdown", shutdown());
+  }
+
+  // A long-lived task failed unexpectedly: a daemon whose timers loop, accept loop or Redis
+  // connection died cannot be trusted to do its job while it still says ready, so it stops with
+  // exit code 70 (EX_SOFTWARE) and the service manager starts it again. Any thread.
+  void task_failed(std::string_view task, std::string_view what) {
+    log_error("{} failed: {}; stopping with exit code {} so that ticketd is restarted", task, what,
+              failure_exit_code);
+    metrics_.task_failed(task);
+    exit_code_.store(failure_exit_code);
+    asio::post(workers_[0]->io, [this] {
+      if (!stopping_) {
+        begin_stop("stopping: an internal task failed (see the log)");
+        return;
+      }
+      // The stop itself failed: end the event loops now.
+      for (auto& w : workers_) w->io.stop();
+    });
   }
 
   asio::awaitable<void> shutdown() {
@@ -339,9 +368,13 @@ class application {
   app_options options_;
   std::mutex reload_mutex_;  // one reload at a time (SIGHUP on worker 0, HTTP on any worker)
   bool stopping_ = false;    // touched on worker 0 only
+  static constexpr int failure_exit_code = 70;
+  std::atomic<int> exit_code_{0};
   runtime_holder runtime_;
   routing::system_clock system_clock_;
   std::unique_ptr<routing::manual_clock> manual_clock_;
+  // Before everything that spawns tasks under it, so it outlives them.
+  task_supervisor supervisor_;
   metrics metrics_;
   // Before the workers: sessions still suspended in their io_contexts unwatch it when the
   // io_contexts destroy them.

@@ -15,6 +15,9 @@ struct app_options {
   std::filesystem::path config_file;  // empty: built-in defaults (reload re-reads nothing)
   bool manual_clock = false;          // tests: time moves only through POST /v1/admin/clock
   std::optional<std::int64_t> clock_start_ms;
+  // Tests only: the long-lived task of this name throws when it starts (TICKETD_FAULT_INJECTION),
+  // to see the daemon stop loudly.
+  std::string fault_injection;
 };
 
 // Runs until SIGTERM/SIGINT; returns the process exit code.

@@ -1,10 +1,12 @@
 // ticketd: command line, configuration, then the daemon (daemon/process/app.cpp).
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <string_view>
 
 #include "config/loader.hpp"
+#include "daemon/common/build_info.hpp"
 #include "daemon/common/log.hpp"
 #include "daemon/process/app.hpp"
 #include "routing/time_format.hpp"
@@ -66,7 +68,8 @@ int main(int argc, char** argv) {
         return 2;
       }
     } else if (arg == "--version") {
-      std::cout << "ticketd 0.1.0\n";
+      std::cout << "ticketd " << ticketd::daemon::build_version << " ("
+                << ticketd::daemon::build_revision << ")\n";
       return 0;
     } else if (arg == "--help" || arg == "-h") {
       std::cout << usage;
@@ -87,5 +90,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.config_file = config_file;
+  if (const char* fault = std::getenv("TICKETD_FAULT_INJECTION"); fault != nullptr) {
+    options.fault_injection = fault;
+  }
   return ticketd::daemon::run(options, loaded.value);
 }

@@ -444,8 +444,8 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
         is_broken = false;
         reader = make_reader();
         st = state::handshaking;
-        asio::co_spawn(ex, read_loop(gen), asio::detached);
-        asio::co_spawn(ex, write_loop(gen), asio::detached);
+        spawn_task(opts.supervisor, ex, "redis connection", read_loop(gen));
+        spawn_task(opts.supervisor, ex, "redis connection", write_loop(gen));
         broken.expires_at(asio::steady_timer::time_point::max());
         ec = co_await handshake();
         if (!ec && st == state::handshaking && gen == generation) {
@@ -455,7 +455,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
           if (failures_logged > 0) log_info("Redis at {} is reachable again", describe());
           failures_logged = 0;
           report_state(true);
-          asio::co_spawn(ex, heartbeat_loop(gen), asio::detached);
+          spawn_task(opts.supervisor, ex, "redis connection", heartbeat_loop(gen));
           if (!is_broken) co_await broken.async_wait(use_tuple);
           if (st == state::stopped) break;
           log_warning("lost the connection to Redis at {}; reconnecting", describe());
@@ -560,7 +560,7 @@ void redis_connection::set_on_connect(on_connect_fn fn) { impl_->on_connect = st
 
 void redis_connection::start() {
   if (impl_->st != impl::state::idle) return;
-  asio::co_spawn(impl_->ex, impl_->run(), asio::detached);
+  spawn_task(impl_->opts.supervisor, impl_->ex, "redis connection", impl_->run());
 }
 
 void redis_connection::stop() {

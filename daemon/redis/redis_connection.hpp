@@ -30,6 +30,7 @@
 #include <boost/system/result.hpp>
 
 #include "config/config.hpp"
+#include "daemon/async/supervisor.hpp"
 #include "daemon/redis/redis_observer.hpp"
 #include "routing/resp.hpp"
 
@@ -43,6 +44,8 @@ struct redis_connection_options {
   std::chrono::milliseconds connect_backoff_min{50};
   std::chrono::milliseconds connect_backoff_max{2000};
   std::string client_name = "ticketd";
+  // Where the connection's loops report an unexpected failure (nullptr: logged only).
+  task_supervisor* supervisor = nullptr;
 };
 
 class redis_connection {

@@ -134,8 +134,13 @@ void event_hub::publish(event_list batch) {
 struct event_tail::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& io, redis_connection_options options, runtime_holder& rt, event_hub& h,
        redis_observer* observer)
-      : redis(io.get_executor(), std::move(options), observer), runtime(rt), hub(h), pause(io) {}
+      : supervisor(options.supervisor),
+        redis(io.get_executor(), std::move(options), observer),
+        runtime(rt),
+        hub(h),
+        pause(io) {}
 
+  task_supervisor* supervisor;
   redis_connection redis;
   runtime_holder& runtime;
   event_hub& hub;
@@ -262,7 +267,7 @@ void event_tail::start() {
     asio::post(self->redis.executor(), [self] { self->pause.cancel(); });
   });
   impl_->redis.start();
-  asio::co_spawn(impl_->redis.executor(), impl_->run(), asio::detached);
+  spawn_task(impl_->supervisor, impl_->redis.executor(), "event tail", impl_->run());
 }
 
 void event_tail::set_on_connect(redis_connection::on_connect_fn fn) {

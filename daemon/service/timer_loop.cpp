@@ -44,12 +44,13 @@ asio::awaitable<std::optional<std::int64_t>> fire_batches(ticket_store& store,
 }  // namespace
 
 struct timer_loop::impl : std::enable_shared_from_this<impl> {
-  impl(asio::io_context& ioc, ticket_store& s, runtime_holder& r, metrics& mm)
-      : store(s), runtime(r), m(mm), sleeper(ioc) {}
+  impl(asio::io_context& ioc, ticket_store& s, runtime_holder& r, metrics& mm, task_supervisor* sup)
+      : store(s), runtime(r), m(mm), supervisor(sup), sleeper(ioc) {}
 
   ticket_store& store;
   runtime_holder& runtime;
   metrics& m;
+  task_supervisor* supervisor;
   asio::steady_timer sleeper;
   bool stopped = false;
 
@@ -70,13 +71,13 @@ struct timer_loop::impl : std::enable_shared_from_this<impl> {
 };
 
 timer_loop::timer_loop(asio::io_context& ioc, ticket_store& store, runtime_holder& runtime,
-                       metrics& m)
-    : impl_(std::make_shared<impl>(ioc, store, runtime, m)) {}
+                       metrics& m, task_supervisor* supervisor)
+    : impl_(std::make_shared<impl>(ioc, store, runtime, m, supervisor)) {}
 
 timer_loop::~timer_loop() = default;
 
 void timer_loop::start() {
-  asio::co_spawn(impl_->sleeper.get_executor(), impl_->run(), asio::detached);
+  spawn_task(impl_->supervisor, impl_->sleeper.get_executor(), "timer loop", impl_->run());
 }
 
 void timer_loop::stop() {

@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "daemon/async/supervisor.hpp"
 #include "daemon/common/runtime.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/redis/ticket_store.hpp"
@@ -20,8 +21,9 @@ class timer_loop {
  public:
   static constexpr std::size_t batch = 50;
 
-  timer_loop(boost::asio::io_context& ioc, ticket_store& store, runtime_holder& runtime,
-             metrics& m);
+  // `supervisor`: where the loop reports an unexpected failure (nullptr: logged only).
+  timer_loop(boost::asio::io_context& ioc, ticket_store& store, runtime_holder& runtime, metrics& m,
+             task_supervisor* supervisor = nullptr);
   ~timer_loop();
 
   void start();

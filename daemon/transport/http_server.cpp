@@ -77,16 +77,19 @@ constexpr std::size_t linger_bytes = 4 * 1024 * 1024;
 }  // namespace
 
 struct http_server::impl : std::enable_shared_from_this<impl> {
-  impl(std::vector<asio::io_context*> w, config::server_config s, http_handler& h)
+  impl(std::vector<asio::io_context*> w, config::server_config s, http_handler& h,
+       task_supervisor* sup)
       : workers(std::move(w)),
         settings(std::move(s)),
         handler(h),
+        supervisor(sup),
         acceptor(*workers.front()),
         sessions(workers.size()) {}
 
   std::vector<asio::io_context*> workers;
   config::server_config settings;
   http_handler& handler;
+  task_supervisor* supervisor;
   tcp::acceptor acceptor;
   // Per worker, touched only on that worker's thread.
   std::vector<std::list<std::weak_ptr<session_state>>> sessions;
@@ -432,8 +435,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
 };
 
 http_server::http_server(std::vector<asio::io_context*> workers, config::server_config settings,
-                         http_handler& handler)
-    : impl_(std::make_shared<impl>(std::move(workers), std::move(settings), handler)) {}
+                         http_handler& handler, task_supervisor* supervisor)
+    : impl_(std::make_shared<impl>(std::move(workers), std::move(settings), handler, supervisor)) {}
 
 http_server::~http_server() = default;
 
@@ -456,7 +459,8 @@ error_code http_server::listen(const config::listen_address& address, std::uint1
 }
 
 void http_server::start() {
-  asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), asio::detached);
+  spawn_task(impl_->supervisor, impl_->acceptor.get_executor(), "accept loop",
+             impl_->accept_loop());
 }
 
 void http_server::stop() {

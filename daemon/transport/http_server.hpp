@@ -13,14 +13,16 @@
 #include <boost/system/error_code.hpp>
 
 #include "config/config.hpp"
+#include "daemon/async/supervisor.hpp"
 #include "daemon/transport/http_types.hpp"
 
 namespace ticketd::daemon {
 
 class http_server {
  public:
+  // `supervisor`: where the accept loop reports an unexpected failure (nullptr: logged only).
   http_server(std::vector<boost::asio::io_context*> workers, config::server_config settings,
-              http_handler& handler);
+              http_handler& handler, task_supervisor* supervisor = nullptr);
   ~http_server();
 
   // Binds and listens; the port actually bound (listen port 0 picks a free one).

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -250,10 +251,18 @@ TEST_F(DaemonHttp, MetricsExposeRequestsRedisAndQueueState) {
         "ticketd_queue_depth{queue=\"general\"} 1",
         "ticketd_queue_oldest_wait_seconds{queue=\"general\"}",
         "ticketd_agents{status=\"online\"} 0",
-        "ticketd_ticket_transitions_total{action=\"create\"} 1",
-        "ticketd_redis_connections_up 2"}) {
+        "ticketd_ticket_transitions_total{action=\"create\"} 1", "ticketd_redis_connections_up 2",
+        "ticketd_scrape_redis_ok 1", "ticketd_build_info{revision=\"", "process_cpu_seconds_total ",
+        "process_resident_memory_bytes ", "process_virtual_memory_bytes ", "process_open_fds ",
+        "process_max_fds ", "process_start_time_seconds "}) {
     EXPECT_NE(m.body.find(name), std::string::npos) << name;
   }
+  // The process started within the last hour, and holds a few descriptors at least.
+  const double started = metric_value(m.body, "process_start_time_seconds");
+  const double now = static_cast<double>(std::time(nullptr));
+  EXPECT_GT(started, now - 3600);
+  EXPECT_LE(started, now + 1);
+  EXPECT_GE(metric_value(m.body, "process_open_fds"), 5);
 }
 
 TEST_F(DaemonHttp, RedisDownIs503WithRetryAfterThenRecoversWithoutRestart) {
@@ -274,6 +283,7 @@ TEST_F(DaemonHttp, RedisDownIs503WithRetryAfterThenRecoversWithoutRestart) {
   EXPECT_EQ(scrape.body.find("ticketd_queue_depth{"), std::string::npos) << scrape.body;
   EXPECT_EQ(scrape.body.find("ticketd_agents{"), std::string::npos);
   EXPECT_NE(scrape.body.find("\nticketd_redis_connections_up 0\n"), std::string::npos);
+  EXPECT_NE(scrape.body.find("\nticketd_scrape_redis_ok 0\n"), std::string::npos);
   shared_redis().start();
   ASSERT_TRUE(eventually([&] { return client_->get("/readyz").status == 200; }));
   EXPECT_EQ(create(R"({"id":"T-3"})").status, 201);
@@ -315,6 +325,23 @@ TEST(DaemonAccessLog, WritesOneLineForEachRequestWithItsId) {
     return d.log().find("request desk-77 POST /v1/tickets 201") != std::string::npos;
   })) << d.log();
   EXPECT_EQ(d.terminate(), 0);
+}
+
+// A long-lived task that fails stops the daemon loudly, whichever it is: its error logged and
+// exit code 70, for the service manager to restart it, never a daemon that goes on answering
+// /readyz without its timers, its event tail or its connections.
+TEST(DaemonProcess, ALongLivedTaskThatFailsStopsTheDaemonWithExitCode70) {
+  for (const std::string task :
+       {"timer loop", "event tail", "accept loop", "redis connection", "signal handler"}) {
+    SCOPED_TRACE(task);
+    daemon_options o;
+    o.config = config_for(shared_redis().url());
+    o.env = {"TICKETD_FAULT_INJECTION=" + task};
+    o.wait_ready = false;
+    daemon_process d(o);
+    EXPECT_EQ(d.wait_exit(), 70) << d.log();
+    EXPECT_NE(d.log().find(task + " failed: fault injected"), std::string::npos) << d.log();
+  }
 }
 
 TEST_F(DaemonHttp, HungRedisGivesTimeoutsNotHangs) {

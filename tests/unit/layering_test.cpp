@@ -80,17 +80,19 @@ const std::map<std::string, layer>& daemon_layers() {
       {"common", {{}, R"(^(routing|config|daemon/common)/)"}},
       {"api", {{"json"}, R"(^(routing|config|daemon/(common|api))/)"}},
       {"events", {{"json"}, R"(^(routing|config|daemon/(common|api|events))/)"}},
-      {"redis", {{"asio", "hiredis"}, R"(^(routing|config|daemon/(common|events|redis))/)"}},
-      {"transport", {{"asio", "beast"}, R"(^(routing|config|daemon/(common|api|transport))/)"}},
+      {"async", {{"asio"}, R"(^(routing|config|daemon/(common|async))/)"}},
+      {"redis", {{"asio", "hiredis"}, R"(^(routing|config|daemon/(common|async|events|redis))/)"}},
+      {"transport",
+       {{"asio", "beast"}, R"(^(routing|config|daemon/(common|api|async|transport))/)"}},
       {"metrics",
        {{"prometheus"},
         R"(^(routing/|config/|daemon/(common|api|metrics)/|daemon/redis/redis_observer\.hpp$))"}},
       {"service",
        {{"asio", "json"},
-        R"(^(routing/|config/|daemon/(common|api|events|redis|metrics|service)/|daemon/transport/http_types\.hpp$))"}},
+        R"(^(routing/|config/|daemon/(common|api|async|events|redis|metrics|service)/|daemon/transport/http_types\.hpp$))"}},
       {"process",
        {{"asio", "systemd"},
-        R"(^(routing|config|daemon/(common|api|events|redis|transport|metrics|service|process))/)"}},
+        R"(^(routing|config|daemon/(common|api|async|events|redis|transport|metrics|service|process))/)"}},
   };
   return layers;
 }
