@@ -1,10 +1,13 @@
 # shellcheck shell=bash
-# Sourced by run_load.sh and run_memory.sh: a private redis-server on a unix socket in a temp
-# dir, started exactly as the daemon's embedded mode starts it (daemon/embedded_redis.cpp), and
-# the built ticketd pointed at it on a free port. Every process started here is stopped on exit.
+# Sourced by the run_*.sh scripts: a private redis-server on a unix socket in a temp dir,
+# started exactly as the daemon's embedded mode starts it (daemon/process/embedded_redis.cpp),
+# and the built ticketd pointed at it on a free port. Every process started here is stopped on
+# exit.
 #
 # Environment:
 #   BUILD_DIR      the CMake build tree (default: <repo>/build)
+#   TICKETD_BIN    the ticketd binary (default: $BUILD_DIR/daemon/ticketd), e.g. another
+#                  checkout's build, to compare two builds with the same loadgen
 #   REDIS_SERVER   redis-server binary (default: redis-server on PATH)
 #   THREADS        ticketd server.threads (default 2)
 #   REDIS_EXTRA_ARGS  extra redis-server arguments, appended (later ones win), for diagnosis
@@ -20,7 +23,7 @@
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_dir=$(dirname "$bench_dir")
 build_dir=${BUILD_DIR:-$repo_dir/build}
-ticketd_bin=$build_dir/daemon/ticketd
+ticketd_bin=${TICKETD_BIN:-$build_dir/daemon/ticketd}
 loadgen_bin=$build_dir/bench/loadgen
 redis_server=${REDIS_SERVER:-redis-server}
 workspace=bench
@@ -33,7 +36,8 @@ die() {
   exit 2
 }
 
-bench_cleanup() {
+# Stops every process started here (and keeps the temp dir).
+bench_stop() {
   local pid i
   # Newest first: ticketd stops before its Redis.
   for ((i = ${#bench_pids[@]} - 1; i >= 0; i--)); do
@@ -47,6 +51,10 @@ bench_cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   bench_pids=()
+}
+
+bench_cleanup() {
+  bench_stop
   if [[ -n $bench_tmp && -d $bench_tmp ]]; then
     if [[ ${KEEP_TMP:-0} == 1 ]]; then
       echo "kept $bench_tmp" >&2
@@ -67,6 +75,24 @@ info_field() {
 }
 
 
+# Starts redis-server on $bench_tmp/redis.sock with the embedded mode's arguments, then the
+# arguments given (later ones win), and waits until it answers. Sets redis_pid.
+bench_redis_start() {
+  # shellcheck disable=SC2086 # redis_launcher may be empty
+  ${redis_launcher:-} "$redis_server" --port 0 --unixsocket "$bench_tmp/redis.sock" --unixsocketperm 700 \
+    --dir "$bench_tmp" --appendonly yes --appendfsync everysec --save "" --daemonize no \
+    --auto-aof-rewrite-percentage 100 --auto-aof-rewrite-min-size 1gb \
+    --loglevel warning --protected-mode yes "$@" >"$bench_tmp/redis.log" 2>&1 &
+  redis_pid=$!
+  bench_pids+=("$redis_pid")
+  for _ in $(seq 300); do
+    [[ $(rcli PING 2>/dev/null) == PONG ]] && break
+    kill -0 "$redis_pid" 2>/dev/null || { cat "$bench_tmp/redis.log" >&2; die "redis-server exited"; }
+    sleep 0.1
+  done
+  [[ $(rcli PING 2>/dev/null) == PONG ]] || die "redis-server did not answer on $bench_tmp/redis.sock"
+}
+
 bench_start() {
   [[ -x $ticketd_bin ]] || die "no $ticketd_bin: build first (see bench/README.md) or set BUILD_DIR"
   [[ -x $loadgen_bin ]] || die "no $loadgen_bin: build the loadgen target or set BUILD_DIR"
@@ -79,18 +105,7 @@ bench_start() {
   trap 'exit 130' INT TERM
 
   # shellcheck disable=SC2086 # REDIS_EXTRA_ARGS splits into several arguments
-  ${redis_launcher:-} "$redis_server" --port 0 --unixsocket "$bench_tmp/redis.sock" --unixsocketperm 700 \
-    --dir "$bench_tmp" --appendonly yes --appendfsync everysec --save "" --daemonize no \
-    --auto-aof-rewrite-percentage 100 --auto-aof-rewrite-min-size 1gb \
-    --loglevel warning --protected-mode yes ${REDIS_EXTRA_ARGS:-} >"$bench_tmp/redis.log" 2>&1 &
-  redis_pid=$!
-  bench_pids+=("$redis_pid")
-  for _ in $(seq 300); do
-    [[ $(rcli PING 2>/dev/null) == PONG ]] && break
-    kill -0 "$redis_pid" 2>/dev/null || { cat "$bench_tmp/redis.log" >&2; die "redis-server exited"; }
-    sleep 0.1
-  done
-  [[ $(rcli PING 2>/dev/null) == PONG ]] || die "redis-server did not answer on $bench_tmp/redis.sock"
+  bench_redis_start ${REDIS_EXTRA_ARGS:-}
 
   cat >"$bench_tmp/ticketd.yaml" <<EOF
 workspace: $workspace
@@ -191,7 +206,8 @@ bench_agents_online() {
   local now=$1 queues=$2 epoch i
   epoch=$(bench_epoch)
   for i in $(seq 0 199); do
-    echo "FCALL ticketd_v1_agent_put 1 ticketd:{$workspace}: $now $epoch cost-$i \"\"" \
+    # The header: now, epoch, then no Idempotency-Key and no fingerprint.
+    echo "FCALL ticketd_v1_agent_put 1 ticketd:{$workspace}: $now $epoch \"\" \"\" cost-$i \"\"" \
       "$queues \"\" $queues 1000000 online"
   done | rcli --pipe >/dev/null
 }

@@ -48,6 +48,8 @@ chmod +x "$bench_tmp/snapshot.sh"
 snapshot() { "$bench_tmp/snapshot.sh" "$1" "$bench_tmp" "$ticketd_pid"; }
 
 snapshot before  # the prefill scenario has no hook: its counters start here
+# Created before tail opens it: the background loadgen's redirection may come too late.
+: >"$bench_tmp/loadgen.out"
 "$loadgen_bin" --host 127.0.0.1 --port "$ticketd_port" \
   --before-measure "$bench_tmp/snapshot.sh before $bench_tmp $ticketd_pid" \
   "$@" >"$bench_tmp/loadgen.out" 2>&1 &
