@@ -58,7 +58,7 @@ void BM_PlanCreateEncoded(benchmark::State& state) {
   for (auto _ : state) {
     auto cmd = e.plan.create(*request, bench_now_ms);
     if (!cmd) state.SkipWithError("planner::create failed");
-    std::string bytes = cmd->encoded();
+    std::string bytes = cmd->call.encoded();
     benchmark::DoNotOptimize(bytes);
   }
 }
@@ -101,7 +101,7 @@ void BM_CommandEncoded(benchmark::State& state) {
   }
   std::size_t bytes = 0;
   for (auto _ : state) {
-    std::string out = cmd->encoded();
+    std::string out = cmd->call.encoded();
     bytes += out.size();
     benchmark::DoNotOptimize(out);
   }

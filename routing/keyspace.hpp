@@ -26,6 +26,7 @@ enum class key_part {
   settings,         // hash: the configuration the workspace's data was last set up for
   config,           // hash: one configuration's settings, by epoch (cfg:<epoch>)
   idempotency,      // hash: the answer kept for a request's Idempotency-Key, for 24 h
+  forced,           // set: agents marked with a forced excess (fx)
 };
 
 // The suffix each part adds to the prefix; parts with an id end in ':'.

@@ -1,5 +1,6 @@
 #include "routing/operation.hpp"
 
+#include <memory>
 #include <utility>
 
 namespace ticketd::routing {
@@ -76,7 +77,7 @@ void operation::call() {
   batch_.push_back(std::move(*cmd));
   // The named ticket rides behind the call in the same write: nothing of this connection runs
   // in between, and no round trip is added.
-  if (opts_.show == shows::named && !opts_.idempotent) {
+  if (opts_.show == shows::named && !opts_.idempotent && !opts_.known) {
     batch_.push_back(ticket_get_command(keys_, opts_.id));
   }
   write_in_batch_ = true;
@@ -181,27 +182,37 @@ void operation::on_call(std::vector<resp_value> replies) {
     return;
   }
   out.reply = std::move(reply);
-  if (opts_.show == shows::named) {
+  if (opts_.show == shows::named && !opts_.known) {
     auto t = decode_ticket_reply(opts_.id, replies[1]);
     if (!t) {
       finish(t.error());
       return;
     }
     out.value = std::move(*t);
+  } else if (opts_.show == shows::named) {
+    out.value = opts_.known(out.reply);
+    if (!out.value) {
+      read_back(std::string{opts_.id}, std::move(out));
+      return;
+    }
   } else if (opts_.show == shows::picked) {
     if (auto id = picked_id(out.reply)) {
       // The function chose the ticket, so its id is known only now: one more round trip,
       // which costs Redis less than passing the hash through Lua.
-      picked_ = std::move(*id);
-      done_ = std::move(out);
-      state_ = state::reading_back;
-      batch_.clear();
-      batch_.push_back(ticket_get_command(keys_, picked_));
-      write_in_batch_ = false;
+      read_back(std::move(*id), std::move(out));
       return;
     }
   }
   finish(std::move(out));
+}
+
+void operation::read_back(std::string id, call_outcome done) {
+  picked_ = std::move(id);
+  done_ = std::move(done);
+  state_ = state::reading_back;
+  batch_.clear();
+  batch_.push_back(ticket_get_command(keys_, picked_));
+  write_in_batch_ = false;
 }
 
 std::optional<std::string> operation::picked_id(const resp_value& reply) {
@@ -216,13 +227,31 @@ outcome<call_outcome> operation::take() { return std::move(result_); }
 
 operation create_operation(const planner& p, const create_request& r, std::int64_t now,
                            idempotency idem) {
+  // The planned ticket, kept for after the call: unless the call changed it further (a push, an
+  // overflow due at once) or found it there already, it is what Redis holds.
+  auto planned = std::make_shared<std::optional<planner::planned_create>>();
   operation::options o;
   o.id = r.id;
   o.show = operation::shows::named;
   o.idempotent = !idem.empty();
+  o.known = [planned, &r](const resp_value& reply) -> std::optional<ticket> {
+    if (!*planned || !(*planned)->as_stored) return std::nullopt;
+    const resp_value* word = result_of(reply);
+    if (word == nullptr || word->str != "created") return std::nullopt;
+    for (const auto& a : decode_assignments(reply)) {
+      if (a.ticket == r.id) return std::nullopt;
+    }
+    return (*planned)->value;
+  };
   return operation(
       p.keys(), configure_call(p.base(now)),
-      [&p, &r, now, idem](const ticket*) { return p.create(r, now, idem); }, o);
+      [&p, &r, now, idem, planned](const ticket*) -> outcome<command> {
+        auto plan = p.create(r, now, idem);
+        if (!plan) return plan.error();
+        *planned = std::move(*plan);
+        return (*planned)->call;
+      },
+      o);
 }
 
 operation action_operation(const planner& p, ticket_action a, std::string_view id,

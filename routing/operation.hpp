@@ -13,8 +13,10 @@
 // ticket moved in between (TICKETD_STALE, a few rounds), stores the configuration and calls
 // again when Redis lost it (TICKETD_UNCONFIGURED, once), and reads the ticket back so that the
 // response shows it as Redis holds it once the call is done: pipelined behind the call when its
-// id is known, after it when the reply names it (next). Under an Idempotency-Key the function
-// answers the ticket itself, kept with its change (routing/lua/include/idempotency.lua).
+// id is known, after it when the reply names it (next) or says the ticket is not as planned
+// (create: pushed or overflowed at once; otherwise the planned ticket is what Redis holds, and
+// costs Redis no read). Under an Idempotency-Key the function answers the ticket itself, kept
+// with its change (routing/lua/include/idempotency.lua).
 //
 // An operation refers to the planner and request it was made from: they must outlive it.
 #pragma once
@@ -70,6 +72,9 @@ class operation {
     std::optional<std::int64_t> if_match;  // answered from that read
     shows show = shows::nothing;
     bool idempotent = false;  // the call carries an Idempotency-Key
+    // For `named`: the ticket as the call left it when the reply says so without a read (then
+    // no read rides behind the call; when it answers nullopt, the ticket is read after it).
+    std::function<std::optional<ticket>(const resp_value& reply)> known;
   };
 
   operation(const keyspace& keys, command configure, plan_fn plan, options o);
@@ -91,6 +96,8 @@ class operation {
   void finish(outcome<call_outcome> r);
   void on_read(resp_value snapshot);
   void on_call(std::vector<resp_value> replies);
+  // Reads ticket `id` after the call that came to `done`.
+  void read_back(std::string id, call_outcome done);
   // The id of the ticket the reply picked (next), if any.
   static std::optional<std::string> picked_id(const resp_value& reply);
 

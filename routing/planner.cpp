@@ -75,8 +75,8 @@ std::int64_t planner::rank_in(const config::queue_config& q, const ticket& t,
   return compute_rank(due, wait_start, q.wait_weight, q.rank_offset.count());
 }
 
-outcome<command> planner::create(const create_request& r, std::int64_t now,
-                                 idempotency idem) const {
+outcome<planner::planned_create> planner::create(const create_request& r, std::int64_t now,
+                                                 idempotency idem) const {
   const ticket_facts facts{r.channel, r.skills, r.attributes};
   const route chosen = route_ticket(cfg_, facts, r.queue, r.priority);
   if (chosen.queue == nullptr) {
@@ -112,7 +112,30 @@ outcome<command> planner::create(const create_request& r, std::int64_t now,
   a.rank = compute_rank(due, created, chosen.queue->wait_weight, chosen.queue->rank_offset.count());
   // The first SLA firing: the earlier target's warning, or its breach when nothing warns.
   a.sla_timer = due - cfg_.sla.warn_before.count();
-  return create_call(base(now, idem), a);
+  // The ticket as create.lua writes it (tests/integration/engine_lifecycle_test.cpp holds the
+  // two to the same rendering).
+  planned_create out{create_call(base(now, idem), a), {}, true};
+  ticket& t = out.value;
+  t.id = r.id;
+  t.status = ticket_status::queued;
+  t.queue = chosen.queue->name;
+  t.queues = {t.queue};
+  t.priority = chosen.priority->name;
+  t.channel = r.channel;
+  t.skills = r.skills;
+  t.attributes_json = r.attributes_json;
+  t.score = score_of_rank(a.rank);
+  t.first_reply_due = dues.first_reply;
+  t.resolution_due = dues.resolution;
+  t.version = 1;
+  t.created_at = created;
+  t.queued_at = created;
+  t.updated_at = created;  // no change yet: updated when it began to wait
+  t.fingerprint = r.fingerprint;
+  // An overflow step already due (a created_at long ago) adds queues in the same call.
+  const auto& steps = chosen.queue->overflow;
+  out.as_stored = steps.empty() || created + steps.front().after.count() > now;
+  return out;
 }
 
 bool planner::needs_snapshot(ticket_action a) {

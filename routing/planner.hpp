@@ -27,8 +27,17 @@ class planner {
           const call_settings& settings)
       : cfg_(cfg), sla_(sla), keys_(keys), settings_(settings) {}
 
+  // The call, and the ticket as the call stores it: what Redis holds after the call unless push
+  // routing handed the ticket out in the same call or an overflow step was due at once
+  // (`as_stored` false: then it must be read back).
+  struct planned_create {
+    command call;
+    ticket value;
+    bool as_stored = true;
+  };
   // `idem`: the request's Idempotency-Key, if any (every writing call takes one).
-  outcome<command> create(const create_request& r, std::int64_t now, idempotency idem = {}) const;
+  outcome<planned_create> create(const create_request& r, std::int64_t now,
+                                 idempotency idem = {}) const;
 
   // True when action() needs the ticket as it is now.
   static bool needs_snapshot(ticket_action a);

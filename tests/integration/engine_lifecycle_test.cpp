@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "daemon/api/render.hpp"
 #include "routing/rank.hpp"
 
 namespace ticketd::testing {
@@ -549,6 +550,54 @@ TEST_F(Integrity, TheEventStreamIsCappedByTheTickNotByEachAppend) {
   EXPECT_NE(
       std::find_if(fields.begin(), fields.end(), [](const auto& v) { return v.str == "C-1249"; }),
       fields.end());
+}
+
+// Every create answers the ticket as Redis holds it after the call: the planned ticket when the
+// call left it as planned (no read), the ticket read back when push routing or an overflow due
+// at once changed it. Rendered as the API renders it, the answer and a later GET agree.
+TEST_F(Lifecycle, CreateAnswersWhatAReadOfTheTicketShows) {
+  std::string yaml = engine_config_yaml();
+  const std::string billing = "  billing: {mode: pull, wait_weight: 0, escalate_to: supervisors}";
+  yaml.replace(yaml.find(billing), billing.size(),
+               "  billing: {mode: pull, wait_weight: 0.5, escalate_to: supervisors,\n"
+               "            overflow: [{after: 10m, to: general}]}");
+  const std::string vip = "  vip: {mode: pull, rank_offset: -1h}";
+  yaml.replace(yaml.find(vip), vip.size(), "  vip: {mode: push, rank_offset: -1h}");
+  configure(yaml);
+  ASSERT_OK(put_agent("ada", {"vip"}));
+  auto same = [&](const std::string& id, const routing::outcome<routing::create_result>& r) {
+    ASSERT_OK(r);
+    auto read = get(id);
+    ASSERT_OK(read);
+    EXPECT_EQ(daemon::api::ticket_json(r->value, *rt_->cfg),
+              daemon::api::ticket_json(*read, *rt_->cfg))
+        << id;
+  };
+  routing::create_request plain;
+  plain.id = "T-plain";
+  plain.channel = "phone";
+  plain.skills = {"spanish"};
+  plain.attributes_json = R"({"brand":"acme"})";
+  same("T-plain", create(plain));
+  routing::create_request older;
+  older.id = "T-older";
+  older.queue = "billing";
+  older.created_at = now() - 5 * minute;
+  same("T-older", create(older));
+  routing::create_request overflowed = older;  // its first overflow step is due at once
+  overflowed.id = "T-overflowed";
+  overflowed.created_at = now() - 15 * minute;
+  auto o = create(overflowed);
+  same("T-overflowed", o);
+  EXPECT_EQ(o->value.queues, (std::vector<std::string>{"billing", "general"}));
+  routing::create_request pushed;
+  pushed.id = "T-pushed";
+  pushed.queue = "vip";
+  auto p = create(pushed);
+  same("T-pushed", p);
+  EXPECT_EQ(p->value.status, ticket_status::assigned);
+  clock_.advance(std::chrono::minutes(1));
+  same("T-plain", create(plain));  // the same create again
 }
 
 // The wait ------------------------------------------------------------------------------------

@@ -19,9 +19,7 @@ local function agent_put(keys, argv)
   local max = tonumber(own_max) or c.cfg.max_default
   if old and old.load > max then
     -- A maximum lowered under the load: the excess is forced, not a broken invariant.
-    fields[#fields + 1] = 'fx'
-    fields[#fields + 1] = '1'
-    old.fx = '1'
+    mark_forced(c, old)
   end
   redis.call('HSET', key(c.P, 'agent', id), unpack(fields))
   redis.call('SADD', key(c.P, 'agents'), id)

@@ -26,9 +26,8 @@ local function configure(keys, argv)
       end
       local ak = key(P, 'agent', id)
       redis.call('HSET', ak, 'l', load)
-      local f = redis.call('HMGET', ak, 'm', 'fx')
-      if f[2] and load <= (tonumber(f[1]) or c.cfg.max_default) then
-        redis.call('HDEL', ak, 'fx')
+      if forced_agents(c)[id] and load <= (tonumber(redis.call('HGET', ak, 'm')) or c.cfg.max_default) then
+        clear_forced(c, ak, id)
       end
     end
     recounted = #agents

@@ -29,10 +29,7 @@ local function reassign(keys, argv)
   move(c, t, 'assigned', a.id)
   note_assigned(c, a, nil)
   local v = commit(c, t)
-  if not room then
-    redis.call('HSET', a.key, 'fx', '1')
-    a.fx = '1'
-  end
+  if not room then mark_forced(c, a) end
   emit(c, 'ticket.assigned', 'ticket', t.id,
        'agent', a.id, 'via', 'reassign', 'from', from or '')
   return settle(c, v)

@@ -18,6 +18,10 @@ local function verify(keys, argv)
     for _, name in ipairs(redis.call('HKEYS', a.key)) do
       if not AGENT_FIELDS[name] then report('agent ' .. id .. ' has undeclared field ' .. name) end
     end
+    local marked = redis.call('HEXISTS', a.key, 'fx') == 1
+    if marked ~= (redis.call('SISMEMBER', key(c.P, 'forced'), id) == 1) then
+      report('agent ' .. id .. ' forced mark and the forced set disagree')
+    end
     local load = 0
     for _, tid in ipairs(redis.call('SMEMBERS', key(c.P, 'held', id))) do
       if holder[tid] then
@@ -42,7 +46,7 @@ local function verify(keys, argv)
     end
     if a.load > a.max then
       local msg = 'agent ' .. id .. ' load ' .. a.load .. ' above max ' .. a.max
-      if a.fx then
+      if marked then
         forced[#forced + 1] = msg
       else
         report(msg)

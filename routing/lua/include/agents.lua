@@ -3,27 +3,56 @@
 -- Changes to load, status and last assignment are made on the record and written by settle(),
 -- which also keeps the push queues' availability indexes (qa:<queue>) in step.
 
--- What push routing ranks agents by (lt, ss, rr) is read only while some queue pushes: each
--- field read costs about half what a small command costs.
---
 -- Forced excess: a supervisor's forced reassign, or a max_concurrent lowered under the load,
 -- leaves an agent above its maximum; the mark `fx` lets verify tell that from a broken
 -- invariant, and goes as soon as the load is back at or under the maximum (so a later excess
--- that nobody forced is reported).
+-- that nobody forced is reported). The marked agents are also listed in the workspace set
+-- `forced`, which the library keeps parsed per workspace for the life of the loaded library (as
+-- it keeps configurations), so that a load that drops tells whether it must look without a Redis
+-- read: the marks are rare, and the drops are on the hottest path (resolve). Every mark is set
+-- and cleared by these functions; a library loaded anew (every daemon connect) reads the set
+-- again. verify checks the set against the marks.
+local forced_by_workspace = {}
+local function forced_agents(c)
+  local set = forced_by_workspace[c.P]
+  if not set then
+    set = {}
+    for _, id in ipairs(redis.call('SMEMBERS', key(c.P, 'forced'))) do set[id] = true end
+    forced_by_workspace[c.P] = set
+  end
+  return set
+end
+
+local function mark_forced(c, a)
+  redis.call('HSET', a.key, 'fx', '1')
+  redis.call('SADD', key(c.P, 'forced'), a.id)
+  forced_agents(c)[a.id] = true
+  a.fx = true
+end
+
+local function clear_forced(c, ak, id)
+  redis.call('HDEL', ak, 'fx')
+  redis.call('SREM', key(c.P, 'forced'), id)
+  forced_agents(c)[id] = nil
+end
+
+-- What push routing ranks agents by (lt, ss, rr) is read only while some queue pushes: each
+-- field read costs about half what a small command costs.
 local function agent_rec(c, id)
   local a = c.agents[id]
   if a == nil then
     local ak = key(c.P, 'agent', id)
     local f
     if c.cfg.any_push then
-      f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn', 'fx', 'lt', 'ss', 'rr')
+      f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn', 'lt', 'ss', 'rr')
     else
-      f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn', 'fx')
+      f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn')
     end
     if f[1] then
       a = {key = ak, id = id, st = f[1], max = count_of(f[2]) or c.cfg.max_default,
            load = count_of(f[3]) or 0, qe = f[4], waiting = count_of(f[5]) or 0,
-           fx = f[6] or nil, lt = f[7] or nil, ss = f[8] or '0', rr = f[9] or '', changed = {}}
+           fx = forced_agents(c)[id], lt = f[6] or nil, ss = f[7] or '0', rr = f[8] or '',
+           changed = {}}
     else
       a = false
     end
@@ -107,7 +136,7 @@ local function write_agent(c, a)
   end
   if n > 0 then redis.call('HSET', a.key, unpack(set_args, 1, n)) end
   if a.fx and a.changed.l and a.load <= a.max then
-    redis.call('HDEL', a.key, 'fx')
+    clear_forced(c, a.key, a.id)
     a.fx = nil
   end
   if c.cfg.any_push then refresh_availability(c, a) end
@@ -122,7 +151,7 @@ local function set_status(c, a, status)
 end
 
 -- Changes an agent's load by delta (1 or -1). Without push queues an agent the call did not
--- read is changed in place (one command, and when it drops, one read of what ends a forced
+-- read is changed in place (one command; a marked agent's drop reads what ends its forced
 -- excess); otherwise through its record, so the indexes follow.
 local function adjust_load(c, id, delta)
   local a = c.agents[id]
@@ -133,8 +162,10 @@ local function adjust_load(c, id, delta)
       return
     end
     local load = redis.call('HINCRBY', ak, 'l', '-1')
-    local f = redis.call('HMGET', ak, 'm', 'fx')
-    if f[2] and load <= (count_of(f[1]) or c.cfg.max_default) then redis.call('HDEL', ak, 'fx') end
+    if forced_agents(c)[id] then
+      local max = count_of(redis.call('HGET', ak, 'm')) or c.cfg.max_default
+      if load <= max then clear_forced(c, ak, id) end
+    end
     c.freed[id] = true
     return
   end

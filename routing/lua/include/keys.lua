@@ -16,6 +16,7 @@ local KEY = {
   settings = 'settings',
   config = 'cfg:',
   idempotency = 'i:',
+  forced = 'forced',
 }
 
 local function key(P, part, id)

@@ -29,6 +29,7 @@ const std::map<std::string, key_part>& lua_names() {
       {"queue_agents", key_part::queue_agents},
       {"config", key_part::config},
       {"idempotency", key_part::idempotency},
+      {"forced", key_part::forced},
   };
   return names;
 }
