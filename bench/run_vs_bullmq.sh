@@ -14,8 +14,9 @@
 #   ticketd  a lifecycle is loadgen's create -> next -> resolve cycle over HTTP, through
 #            bench/run_load.sh (CONNECTIONS connections, as many agents).
 #
-# Each round runs BullMQ, then ticketd (then TICKETD_BIN_B if set), each on a fresh Redis, so
-# the VM's changes of speed over the sitting fall on every side. It prints, per round and side,
+# Each round runs BullMQ, then ticketd (and TICKETD_BIN_B if set: the two builds swap places
+# every other round), each on a fresh Redis, so the VM's changes of speed over the sitting fall
+# on every side. It prints, per round and side,
 # the rate and the Redis CPU per lifecycle (INFO cpu: used_cpu_user + used_cpu_sys over the
 # measured window, networking and AOF writing included, divided by the lifecycles in it); then
 # the medians over the rounds and the ratios ticketd / BullMQ of both; then one RESULT line.
@@ -194,7 +195,10 @@ max_others=0
 for ((r = 1; r <= rounds; r++)); do
   echo
   echo "== round $r of $rounds"
-  for leg in "${legs[@]}"; do
+  order=("${legs[@]}")
+  # Two builds take turns going first after BullMQ, so neither always follows the other.
+  ((${#legs[@]} == 3 && r % 2 == 0)) && order=(bullmq ticketd_b ticketd)
+  for leg in "${order[@]}"; do
     if [[ $leg == bullmq ]]; then
       bullmq_round "$r"
     else

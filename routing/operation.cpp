@@ -50,8 +50,8 @@ const resp_value* result_of(const resp_value& reply) {
 
 }  // namespace
 
-operation::operation(const keyspace& keys, command configure, plan_fn plan, options o)
-    : keys_(keys), configure_(std::move(configure)), plan_(std::move(plan)), opts_(o) {
+operation::operation(const planner& p, std::int64_t now, plan_fn plan, options o)
+    : planner_(p), now_(now), plan_(std::move(plan)), opts_(std::move(o)) {
   if (opts_.read_first) {
     read_first();
   } else {
@@ -62,7 +62,7 @@ operation::operation(const keyspace& keys, command configure, plan_fn plan, opti
 void operation::read_first() {
   state_ = state::reading;
   batch_.clear();
-  batch_.push_back(ticket_get_command(keys_, opts_.id));
+  batch_.push_back(ticket_get_command(planner_.keys(), opts_.id));
   write_in_batch_ = false;
 }
 
@@ -78,15 +78,19 @@ void operation::call() {
   // The named ticket rides behind the call in the same write: nothing of this connection runs
   // in between, and no round trip is added.
   if (opts_.show == shows::named && !opts_.idempotent && !opts_.known) {
-    batch_.push_back(ticket_get_command(keys_, opts_.id));
+    batch_.push_back(ticket_get_command(planner_.keys(), opts_.id));
   }
   write_in_batch_ = true;
 }
 
-void operation::finish(outcome<call_outcome> r) {
-  result_ = std::move(r);
+void operation::finish() {
   state_ = state::done;
   batch_.clear();
+}
+
+void operation::finish(error e) {
+  error_ = std::move(e);
+  finish();
 }
 
 void operation::fail(const transport_failure& f) {
@@ -112,7 +116,7 @@ void operation::receive(std::vector<resp_value> replies) {
         return;
       }
       done_.value = std::move(*t);
-      finish(std::move(done_));
+      finish();
       return;
     }
     case state::configuring:
@@ -157,7 +161,7 @@ void operation::on_call(std::vector<resp_value> replies) {
     reconfigured_ = true;
     state_ = state::configuring;
     batch_.clear();
-    batch_.push_back(configure_);
+    batch_.push_back(configure_call(planner_.base(now_)));
     write_in_batch_ = false;
     return;
   }
@@ -165,53 +169,52 @@ void operation::on_call(std::vector<resp_value> replies) {
     finish(std::move(*e));
     return;
   }
-  call_outcome out;
+  // The outcome is built where take() hands it over: a ticket is large, and moves add up.
   if (opts_.idempotent) {
     auto kept = unwrap_kept(reply);
     if (!kept) {
       finish(make_error(errc::internal, "unexpected reply from Redis: bad idempotent reply"));
       return;
     }
-    out.reply = std::move(kept->reply);
-    out.replayed = kept->replayed;
+    done_.reply = std::move(kept->reply);
+    done_.replayed = kept->replayed;
     if (kept->fields.is_array() && !kept->fields.elements.empty()) {
-      const auto id = opts_.show == shows::picked ? picked_id(out.reply) : std::string{opts_.id};
-      out.value = decode_ticket(id.value_or(std::string{}), kept->fields);
+      const auto id = opts_.show == shows::picked ? picked_id(done_.reply) : std::string{opts_.id};
+      done_.value = decode_ticket(id.value_or(std::string{}), kept->fields);
     }
-    finish(std::move(out));
+    finish();
     return;
   }
-  out.reply = std::move(reply);
+  done_.reply = std::move(reply);
   if (opts_.show == shows::named && !opts_.known) {
     auto t = decode_ticket_reply(opts_.id, replies[1]);
     if (!t) {
       finish(t.error());
       return;
     }
-    out.value = std::move(*t);
+    done_.value = std::move(*t);
   } else if (opts_.show == shows::named) {
-    out.value = opts_.known(out.reply);
-    if (!out.value) {
-      read_back(std::string{opts_.id}, std::move(out));
+    done_.value = opts_.known(done_.reply);
+    if (!done_.value) {
+      read_back(std::string{opts_.id});
       return;
     }
   } else if (opts_.show == shows::picked) {
-    if (auto id = picked_id(out.reply)) {
+    if (auto id = picked_id(done_.reply)) {
       // The function chose the ticket, so its id is known only now: one more round trip,
       // which costs Redis less than passing the hash through Lua.
-      read_back(std::move(*id), std::move(out));
+      read_back(std::move(*id));
       return;
     }
   }
-  finish(std::move(out));
+  finish();
 }
 
-void operation::read_back(std::string id, call_outcome done) {
+void operation::read_back(std::string id) {
   picked_ = std::move(id);
-  done_ = std::move(done);
   state_ = state::reading_back;
   batch_.clear();
-  batch_.push_back(ticket_get_command(keys_, picked_));
+  batch_.push_back(ticket_get_command(planner_.keys(), picked_));
   write_in_batch_ = false;
 }
 
@@ -221,7 +224,10 @@ std::optional<std::string> operation::picked_id(const resp_value& reply) {
   return first->str;
 }
 
-outcome<call_outcome> operation::take() { return std::move(result_); }
+outcome<call_outcome> operation::take() {
+  if (error_) return std::move(*error_);
+  return std::move(done_);
+}
 
 // The operations of the API ------------------------------------------------------------------
 
@@ -241,15 +247,16 @@ operation create_operation(const planner& p, const create_request& r, std::int64
     for (const auto& a : decode_assignments(reply)) {
       if (a.ticket == r.id) return std::nullopt;
     }
-    return (*planned)->value;
+    // Used once, after the call: the planned ticket moves into the answer.
+    return std::move((*planned)->value);
   };
   return operation(
-      p.keys(), configure_call(p.base(now)),
+      p, now,
       [&p, &r, now, idem, planned](const ticket*) -> outcome<command> {
         auto plan = p.create(r, now, idem);
         if (!plan) return plan.error();
         *planned = std::move(*plan);
-        return (*planned)->call;
+        return std::move((*planned)->call);
       },
       o);
 }
@@ -264,7 +271,7 @@ operation action_operation(const planner& p, ticket_action a, std::string_view i
   o.show = operation::shows::named;
   o.idempotent = !idem.empty();
   return operation(
-      p.keys(), configure_call(p.base(now)),
+      p, now,
       [&p, a, id, if_match, &r, now, idem](const ticket* snapshot) {
         return p.action(a, id, if_match, r, snapshot, now, idem);
       },
@@ -277,7 +284,7 @@ operation next_operation(const planner& p, std::string_view agent, std::int64_t 
   o.show = operation::shows::picked;
   o.idempotent = !idem.empty();
   return operation(
-      p.keys(), configure_call(p.base(now)),
+      p, now,
       [&p, agent, now, idem](const ticket*) -> outcome<command> {
         return next_call(p.base(now, idem), agent);
       },
@@ -288,11 +295,10 @@ operation call_operation(const planner& p, command call, std::int64_t now, idemp
   operation::options o;
   o.idempotent = !idem.empty();
   return operation(
-      p.keys(), configure_call(p.base(now)),
-      [call = std::move(call)](const ticket*) -> outcome<command> { return call; }, o);
+      p, now, [call = std::move(call)](const ticket*) -> outcome<command> { return call; }, o);
 }
 
-outcome<create_result> create_result_of(outcome<call_outcome> r) {
+outcome<create_result> create_result_of(outcome<call_outcome>&& r) {
   if (!r) return r.error();
   auto created = decode_create(r->reply);
   if (!created) return created.error();
@@ -302,7 +308,7 @@ outcome<create_result> create_result_of(outcome<call_outcome> r) {
   return created;
 }
 
-outcome<ticket_result> ticket_result_of(outcome<call_outcome> r) {
+outcome<ticket_result> ticket_result_of(outcome<call_outcome>&& r) {
   if (!r) return r.error();
   auto done = decode_action(r->reply);
   if (!done) return done.error();
@@ -310,7 +316,7 @@ outcome<ticket_result> ticket_result_of(outcome<call_outcome> r) {
   return ticket_result{std::move(*r->value), std::move(done->assignments), r->replayed};
 }
 
-outcome<pulled> next_result_of(outcome<call_outcome> r) {
+outcome<pulled> next_result_of(outcome<call_outcome>&& r) {
   if (!r) return r.error();
   auto picked = decode_next(r->reply);
   if (!picked) return picked.error();

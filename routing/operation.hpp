@@ -77,7 +77,9 @@ class operation {
     std::function<std::optional<ticket>(const resp_value& reply)> known;
   };
 
-  operation(const keyspace& keys, command configure, plan_fn plan, options o);
+  // `plan` (with its keys and settings) also stores the configuration when Redis lost it; `now`
+  // is the request's time.
+  operation(const planner& p, std::int64_t now, plan_fn plan, options o);
 
   bool done() const { return state_ == state::done; }
   // The commands to send now, in one write; their replies come back in this order.
@@ -93,16 +95,17 @@ class operation {
 
   void read_first();
   void call();
-  void finish(outcome<call_outcome> r);
+  void finish();         // done_ is the outcome
+  void finish(error e);  // this error is
   void on_read(resp_value snapshot);
   void on_call(std::vector<resp_value> replies);
-  // Reads ticket `id` after the call that came to `done`.
-  void read_back(std::string id, call_outcome done);
+  // Reads ticket `id` after the call (done_ holds what it came to).
+  void read_back(std::string id);
   // The id of the ticket the reply picked (next), if any.
   static std::optional<std::string> picked_id(const resp_value& reply);
 
-  const keyspace& keys_;
-  command configure_;
+  const planner& planner_;
+  std::int64_t now_;
   plan_fn plan_;
   options opts_;
   state state_ = state::done;
@@ -112,8 +115,8 @@ class operation {
   bool reconfigured_ = false;
   std::optional<ticket> snapshot_;
   std::string picked_;  // the ticket the reply picked, read back
-  call_outcome done_;   // the call's outcome while that ticket is read back
-  outcome<call_outcome> result_{call_outcome{}};
+  call_outcome done_;   // what the call came to (and the ticket shown, once known)
+  std::optional<error> error_;
 };
 
 // The operations of the API, from validated requests. `idem` is the request's
@@ -130,12 +133,12 @@ operation next_operation(const planner& p, std::string_view agent, std::int64_t 
 operation call_operation(const planner& p, command call, std::int64_t now, idempotency idem = {});
 
 // What the API makes of them.
-outcome<create_result> create_result_of(outcome<call_outcome> r);
-outcome<ticket_result> ticket_result_of(outcome<call_outcome> r);
+outcome<create_result> create_result_of(outcome<call_outcome>&& r);
+outcome<ticket_result> ticket_result_of(outcome<call_outcome>&& r);
 struct pulled {
   std::optional<ticket_result> ticket;  // nullopt: nothing waits for the agent
   bool replayed = false;
 };
-outcome<pulled> next_result_of(outcome<call_outcome> r);
+outcome<pulled> next_result_of(outcome<call_outcome>&& r);
 
 }  // namespace ticketd::routing

@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
@@ -192,7 +193,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(settings.header_limit));
       parser.body_limit(settings.body_limit);
-      auto refused = co_await read_request(stream, buffer, parser);
+      http_request request;
+      auto refused = co_await read_request(stream, buffer, parser, request);
       if (refused) {
         if (refused->status != 0) {
           co_await write(stream, *refused, 11, false);
@@ -203,27 +205,10 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         break;
       }
       auto& req = parser.get();
-      http_request request;
       request.method = method_of(req.method());
-      const auto target = api::origin_form({req.target().data(), req.target().size()});
-      request.target = target;
+      request.target = api::origin_form({req.target().data(), req.target().size()});
       request.body = req.body();
       request.worker = worker;
-      if (auto it = req.find(http::field::authorization); it != req.end()) {
-        request.authorization = {it->value().data(), it->value().size()};
-      }
-      if (auto it = req.find(http::field::if_match); it != req.end()) {
-        request.if_match = {it->value().data(), it->value().size()};
-      }
-      if (auto it = req.find("Last-Event-ID"); it != req.end()) {
-        request.last_event_id = {it->value().data(), it->value().size()};
-      }
-      if (auto it = req.find("Idempotency-Key"); it != req.end()) {
-        request.idempotency_key = {it->value().data(), it->value().size()};
-      }
-      if (auto it = req.find("X-Request-Id"); it != req.end()) {
-        request.request_id = {it->value().data(), it->value().size()};
-      }
       request.websocket_upgrade = beast::websocket::is_upgrade(req);
       // In flight until its response is written: shutdown waits for that.
       ++in_flight;
@@ -276,12 +261,13 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     registry.erase(entry);
   }
 
-  // Reads one request into `parser`: its head, the checks of api/http_rules.hpp, an answer to
-  // `Expect: 100-continue`, then its body. nullopt when the request is whole; otherwise the
-  // answer to send before closing (status 0: close without one, the client left or timed out).
+  // Reads one request into `parser`: its head (whose fields the API reads go into `request`, in
+  // one pass over them), the checks of api/http_rules.hpp, an answer to `Expect: 100-continue`,
+  // then its body. nullopt when the request is whole; otherwise the answer to send before
+  // closing (status 0: close without one, the client left or timed out).
   asio::awaitable<std::optional<http_response>> read_request(
       beast::tcp_stream& stream, beast::flat_buffer& buffer,
-      http::request_parser<http::string_body>& parser) {
+      http::request_parser<http::string_body>& parser, http_request& request) {
     auto [hec, head_bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
     if (hec) co_return read_failure(hec);
     // Beast limits the start line and the fields each on their own: the limit is on the whole.
@@ -289,16 +275,48 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     const auto& req = parser.get();
     api::request_head head;
     head.version = req.version();
-    head.host_fields = static_cast<int>(req.count(http::field::host));
-    head.transfer_encoding_fields = static_cast<int>(req.count(http::field::transfer_encoding));
-    head.transfer_encoding = {req[http::field::transfer_encoding].data(),
-                              req[http::field::transfer_encoding].size()};
-    head.has_content_length = req.count(http::field::content_length) > 0;
+    std::string_view expect;
+    for (const auto& f : req) {
+      const std::string_view value{f.value().data(), f.value().size()};
+      switch (f.name()) {
+        case http::field::host:
+          ++head.host_fields;
+          break;
+        case http::field::transfer_encoding:
+          ++head.transfer_encoding_fields;
+          head.transfer_encoding = value;
+          break;
+        case http::field::content_length:
+          head.has_content_length = true;
+          break;
+        case http::field::expect:
+          expect = value;
+          break;
+        case http::field::authorization:
+          request.authorization = value;
+          break;
+        case http::field::if_match:
+          request.if_match = value;
+          break;
+        case http::field::unknown: {
+          const auto name = f.name_string();
+          if (beast::iequals(name, "Idempotency-Key")) {
+            request.idempotency_key = value;
+          } else if (beast::iequals(name, "X-Request-Id")) {
+            request.request_id = value;
+          } else if (beast::iequals(name, "Last-Event-ID")) {
+            request.last_event_id = value;
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
     if (auto problem = api::framing_error(head)) {
       co_return error_response(routing::errc::invalid_argument, std::move(*problem));
     }
-    const auto expect = req[http::field::expect];
-    switch (api::expectation_of({expect.data(), expect.size()})) {
+    switch (api::expectation_of(expect)) {
       case api::expectation::none:
         break;
       case api::expectation::continue_100:
@@ -314,6 +332,13 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         r.status = 417;
         co_return r;
       }
+    }
+    if (!parser.is_done() && buffer.size() > 0) {
+      // A body that came with its head (most do) is parsed where it lies, without another read.
+      parser.eager(true);
+      error_code ec;
+      buffer.consume(parser.put(buffer.data(), ec));
+      if (ec && ec != http::error::need_more) co_return read_failure(ec);
     }
     if (!parser.is_done()) {
       auto [bec, body_bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
