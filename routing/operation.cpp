@@ -298,33 +298,36 @@ operation call_operation(const planner& p, command call, std::int64_t now, idemp
       p, now, [call = std::move(call)](const ticket*) -> outcome<command> { return call; }, o);
 }
 
-outcome<create_result> create_result_of(outcome<call_outcome>&& r) {
-  if (!r) return r.error();
-  auto created = decode_create(r->reply);
+outcome<create_result> create_result_of(operation& op) {
+  if (op.failure()) return *op.failure();
+  auto& r = op.result();
+  auto created = decode_create(r.reply);
   if (!created) return created.error();
-  if (!r->value) return make_error(errc::internal, "create: the ticket was not read back");
-  created->value = std::move(*r->value);
-  created->replayed = r->replayed;
+  if (!r.value) return make_error(errc::internal, "create: the ticket was not read back");
+  created->value = std::move(*r.value);
+  created->replayed = r.replayed;
   return created;
 }
 
-outcome<ticket_result> ticket_result_of(outcome<call_outcome>&& r) {
-  if (!r) return r.error();
-  auto done = decode_action(r->reply);
+outcome<ticket_result> ticket_result_of(operation& op) {
+  if (op.failure()) return *op.failure();
+  auto& r = op.result();
+  auto done = decode_action(r.reply);
   if (!done) return done.error();
-  if (!r->value) return make_error(errc::internal, "action: the ticket was not read back");
-  return ticket_result{std::move(*r->value), std::move(done->assignments), r->replayed};
+  if (!r.value) return make_error(errc::internal, "action: the ticket was not read back");
+  return ticket_result{std::move(*r.value), std::move(done->assignments), r.replayed};
 }
 
-outcome<pulled> next_result_of(outcome<call_outcome>&& r) {
-  if (!r) return r.error();
-  auto picked = decode_next(r->reply);
+outcome<pulled> next_result_of(operation& op) {
+  if (op.failure()) return *op.failure();
+  auto& r = op.result();
+  auto picked = decode_next(r.reply);
   if (!picked) return picked.error();
   pulled out;
-  out.replayed = r->replayed;
+  out.replayed = r.replayed;
   if (!picked->id) return out;
-  if (!r->value) return make_error(errc::internal, "next: the ticket was not read back");
-  out.ticket = ticket_result{std::move(*r->value), std::move(picked->assignments), r->replayed};
+  if (!r.value) return make_error(errc::internal, "next: the ticket was not read back");
+  out.ticket = ticket_result{std::move(*r.value), std::move(picked->assignments), r.replayed};
   return out;
 }
 

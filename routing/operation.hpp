@@ -6,7 +6,7 @@
 //     send op.batch() in one write; then op.receive(its replies, in order)
 //     or, when the transport failed, op.fail(failure);
 //   }
-//   auto result = op.take();
+//   then read what it came to: op.failure(), op.result(), or the API's x_result_of(op).
 //
 // Around its function call an operation reads the ticket first when the plan needs its state
 // (and answers If-Match from that read), reads and plans again when the function says the
@@ -89,6 +89,9 @@ class operation {
   void fail(const transport_failure& f);
   // Once done: what the call came to, or why it failed (domain errors included).
   outcome<call_outcome> take();
+  // Once done, without moving it out: why it failed, or (when it did not) what it came to.
+  const std::optional<error>& failure() const { return error_; }
+  call_outcome& result() { return done_; }
 
  private:
   enum class state { reading, calling, reading_back, configuring, done };
@@ -132,13 +135,13 @@ operation next_operation(const planner& p, std::string_view agent, std::int64_t 
 // built with `idem` in its header (planner::base).
 operation call_operation(const planner& p, command call, std::int64_t now, idempotency idem = {});
 
-// What the API makes of them.
-outcome<create_result> create_result_of(outcome<call_outcome>&& r);
-outcome<ticket_result> ticket_result_of(outcome<call_outcome>&& r);
+// What the API makes of them, once done (the ticket moves out of the operation).
+outcome<create_result> create_result_of(operation& op);
+outcome<ticket_result> ticket_result_of(operation& op);
 struct pulled {
   std::optional<ticket_result> ticket;  // nullopt: nothing waits for the agent
   bool replayed = false;
 };
-outcome<pulled> next_result_of(outcome<call_outcome>&& r);
+outcome<pulled> next_result_of(operation& op);
 
 }  // namespace ticketd::routing

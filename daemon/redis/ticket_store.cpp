@@ -18,7 +18,7 @@ routing::error unavailable(const boost::system::error_code& ec) {
 
 }  // namespace
 
-ticket_store::result<routing::call_outcome> ticket_store::run(routing::operation op) {
+boost::asio::awaitable<void> ticket_store::run(routing::operation& op) {
   while (!op.done()) {
     auto replies = co_await connection().exec_all(op.batch());
     std::vector<resp_value> values;
@@ -39,16 +39,15 @@ ticket_store::result<routing::call_outcome> ticket_store::run(routing::operation
       op.receive(std::move(values));
     }
   }
-  co_return op.take();
 }
 
 ticket_store::result<resp_value> ticket_store::call(const runtime& rt, routing::command cmd,
                                                     routing::idempotency idem) {
   // Named, not a temporary in the co_await (GCC 12 coroutine pitfall: shared/TOOLCHAIN.md).
   auto op = routing::call_operation(rt.plan, std::move(cmd), now(), idem);
-  auto r = co_await run(std::move(op));
-  if (!r) co_return r.error();
-  co_return std::move(r->reply);
+  co_await run(op);
+  if (op.failure()) co_return *op.failure();
+  co_return std::move(op.result().reply);
 }
 
 ticket_store::result<resp_value> ticket_store::send(
@@ -62,7 +61,8 @@ ticket_store::result<routing::create_result> ticket_store::create(const runtime&
                                                                   const routing::create_request& r,
                                                                   routing::idempotency idem) {
   auto op = routing::create_operation(rt.plan, r, now(), idem);
-  co_return routing::create_result_of(co_await run(std::move(op)));
+  co_await run(op);
+  co_return routing::create_result_of(op);
 }
 
 ticket_store::result<routing::ticket> ticket_store::get(const runtime& rt, std::string_view id) {
@@ -76,10 +76,10 @@ ticket_store::result<routing::action_result> ticket_store::remove(const runtime&
                                                                   routing::idempotency idem) {
   auto op = routing::call_operation(rt.plan, routing::delete_call(rt.plan.base(now(), idem), id),
                                     now(), idem);
-  auto r = co_await run(std::move(op));
-  if (!r) co_return r.error();
-  auto done = routing::decode_action(r->reply);
-  if (done) done->replayed = r->replayed;
+  co_await run(op);
+  if (op.failure()) co_return *op.failure();
+  auto done = routing::decode_action(op.result().reply);
+  if (done) done->replayed = op.result().replayed;
   co_return done;
 }
 
@@ -90,22 +90,24 @@ ticket_store::result<routing::ticket_result> ticket_store::act(const runtime& rt
                                                                const routing::action_request& r,
                                                                routing::idempotency idem) {
   auto op = routing::action_operation(rt.plan, a, id, if_match, r, now(), idem);
-  co_return routing::ticket_result_of(co_await run(std::move(op)));
+  co_await run(op);
+  co_return routing::ticket_result_of(op);
 }
 
 ticket_store::result<routing::pulled> ticket_store::next(const runtime& rt, std::string_view agent,
                                                          routing::idempotency idem) {
   auto op = routing::next_operation(rt.plan, agent, now(), idem);
-  co_return routing::next_result_of(co_await run(std::move(op)));
+  co_await run(op);
+  co_return routing::next_result_of(op);
 }
 
 namespace {
 
 routing::outcome<routing::agent_result> agent_result_of(std::string_view id,
-                                                        routing::outcome<routing::call_outcome> r) {
-  if (!r) return r.error();
-  auto a = routing::decode_agent_reply(id, r->reply);
-  if (a) a->replayed = r->replayed;
+                                                        routing::operation& op) {
+  if (op.failure()) return *op.failure();
+  auto a = routing::decode_agent_reply(id, op.result().reply);
+  if (a) a->replayed = op.result().replayed;
   return a;
 }
 
@@ -118,7 +120,8 @@ ticket_store::result<routing::agent_result> ticket_store::put_agent(const runtim
   auto cmd = rt.plan.put_agent(id, r, now(), idem);
   if (!cmd) co_return cmd.error();
   auto op = routing::call_operation(rt.plan, std::move(*cmd), now(), idem);
-  co_return agent_result_of(id, co_await run(std::move(op)));
+  co_await run(op);
+  co_return agent_result_of(id, op);
 }
 
 ticket_store::result<routing::agent_result> ticket_store::get_agent(const runtime& rt,
@@ -133,7 +136,8 @@ ticket_store::result<routing::agent_result> ticket_store::set_agent_status(
     routing::idempotency idem) {
   auto op = routing::call_operation(
       rt.plan, routing::agent_status_call(rt.plan.base(now(), idem), id, status), now(), idem);
-  co_return agent_result_of(id, co_await run(std::move(op)));
+  co_await run(op);
+  co_return agent_result_of(id, op);
 }
 
 ticket_store::result<routing::agent_result> ticket_store::agent_presence(

@@ -77,7 +77,7 @@ class ticket_store {
 
  private:
   // Runs an operation to its end, each batch on one connection (the next one in turn).
-  result<routing::call_outcome> run(routing::operation op);
+  boost::asio::awaitable<void> run(routing::operation& op);
   // A function call that shows no ticket (agents, queues, tick, verify, delete).
   result<routing::resp_value> call(const runtime& rt, routing::command cmd,
                                    routing::idempotency idem = {});

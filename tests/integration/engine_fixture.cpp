@@ -55,9 +55,9 @@ void EngineTest::configure(const std::string& yaml) {
   ASSERT_FALSE(r.is_error()) << r.str;
 }
 
-routing::outcome<routing::call_outcome> EngineTest::drive(routing::operation op) {
+routing::operation& EngineTest::drive(routing::operation& op) {
   while (!op.done()) op.receive(redis_->run_all(op.batch()));
-  return op.take();
+  return op;
 }
 
 routing::outcome<routing::create_result> EngineTest::create(const std::string& id,
@@ -70,14 +70,16 @@ routing::outcome<routing::create_result> EngineTest::create(const std::string& i
   r.priority = priority;
   r.channel = channel;
   r.fingerprint = id + "|" + queue + "|" + priority + "|" + channel;
-  auto created = routing::create_result_of(drive(routing::create_operation(rt_->plan, r, now())));
+  auto op = routing::create_operation(rt_->plan, r, now());
+  auto created = routing::create_result_of(drive(op));
   if (created) pushed_ = created->assignments;
   return created;
 }
 
 routing::outcome<routing::create_result> EngineTest::create(routing::create_request r) {
   if (r.fingerprint.empty()) r.fingerprint = r.id + "|full";
-  auto created = routing::create_result_of(drive(routing::create_operation(rt_->plan, r, now())));
+  auto op = routing::create_operation(rt_->plan, r, now());
+  auto created = routing::create_result_of(drive(op));
   if (created) pushed_ = created->assignments;
   return created;
 }
@@ -96,15 +98,16 @@ routing::outcome<routing::ticket> EngineTest::get(const std::string& id) {
 routing::outcome<routing::ticket> EngineTest::act(ticket_action a, const std::string& id,
                                                   routing::action_request r,
                                                   std::optional<std::int64_t> if_match) {
-  auto done = routing::ticket_result_of(
-      drive(routing::action_operation(rt_->plan, a, id, if_match, r, now())));
+  auto op = routing::action_operation(rt_->plan, a, id, if_match, r, now());
+  auto done = routing::ticket_result_of(drive(op));
   if (!done) return done.error();
   pushed_ = std::move(done->assignments);
   return std::move(done->value);
 }
 
 routing::outcome<std::optional<routing::ticket>> EngineTest::next(const std::string& agent) {
-  auto pulled = routing::next_result_of(drive(routing::next_operation(rt_->plan, agent, now())));
+  auto op = routing::next_operation(rt_->plan, agent, now());
+  auto pulled = routing::next_result_of(drive(op));
   if (!pulled) return pulled.error();
   if (!pulled->ticket) {
     pushed_.clear();

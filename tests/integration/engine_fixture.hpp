@@ -38,7 +38,7 @@ class EngineTest : public ::testing::Test {
 
   routing::resp_value run(const routing::command& cmd) { return redis_->run(cmd); }
   // Drives an operation to its end as the daemon's ticket_store does, one batch per write.
-  routing::outcome<routing::call_outcome> drive(routing::operation op);
+  routing::operation& drive(routing::operation& op);
   routing::resp_value redis(const std::vector<std::string>& argv) { return redis_->command(argv); }
 
   routing::outcome<routing::create_result> create(const std::string& id,

@@ -14,14 +14,15 @@ class Idempotency : public EngineTest {
 
   routing::outcome<routing::pulled> next_with(const std::string& agent,
                                               const routing::idempotency& idem) {
-    return routing::next_result_of(drive(routing::next_operation(rt_->plan, agent, now(), idem)));
+    auto op = routing::next_operation(rt_->plan, agent, now(), idem);
+    return routing::next_result_of(drive(op));
   }
 
   routing::outcome<routing::ticket_result> act_with(ticket_action a, const std::string& id,
                                                     const routing::action_request& r,
                                                     const routing::idempotency& idem) {
-    return routing::ticket_result_of(
-        drive(routing::action_operation(rt_->plan, a, id, std::nullopt, r, now(), idem)));
+    auto op = routing::action_operation(rt_->plan, a, id, std::nullopt, r, now(), idem);
+    return routing::ticket_result_of(drive(op));
   }
 };
 
@@ -100,12 +101,12 @@ TEST_F(Idempotency, ARepeatedCreateAnswersCreatedAgain) {
   r.id = "T-1";
   r.fingerprint = "T-1|";
   const routing::idempotency key{"create-1", "POST /v1/tickets 00"};
-  auto first =
-      routing::create_result_of(drive(routing::create_operation(rt_->plan, r, now(), key)));
+  auto first_op = routing::create_operation(rt_->plan, r, now(), key);
+  auto first = routing::create_result_of(drive(first_op));
   ASSERT_OK(first);
   EXPECT_TRUE(first->created);
-  auto again =
-      routing::create_result_of(drive(routing::create_operation(rt_->plan, r, now(), key)));
+  auto again_op = routing::create_operation(rt_->plan, r, now(), key);
+  auto again = routing::create_result_of(drive(again_op));
   ASSERT_OK(again);
   EXPECT_TRUE(again->created);  // the first answer (201), not "existing"
   EXPECT_TRUE(again->replayed);

@@ -71,7 +71,7 @@ TEST_F(Operation, AnActionThatNeedsTheTicketReadsItCallsAndReadsItBack) {
   EXPECT_EQ(test::lua_argv(argv_of(op.batch()[0]), 7), "5");
   op.receive({test::integer(6), ticket_fields(6, "queued")});
   ASSERT_TRUE(op.done());
-  auto r = ticket_result_of(op.take());
+  auto r = ticket_result_of(op);
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(r->value.version, 6);
   EXPECT_EQ(r->value.status, ticket_status::queued);
@@ -121,7 +121,7 @@ TEST_F(Operation, NextReadsBackTheTicketItsReplyNames) {
   op.receive({bulk("T-9")});
   ASSERT_EQ(sent(op), std::vector<std::string>{hgetall("T-9")});
   op.receive({ticket_fields(2)});
-  auto r = next_result_of(op.take());
+  auto r = next_result_of(op);
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r->ticket.has_value());
   EXPECT_EQ(r->ticket->value.id, "T-9");
@@ -129,7 +129,7 @@ TEST_F(Operation, NextReadsBackTheTicketItsReplyNames) {
   auto none = next_operation(plan_, "ada", t0);
   none.receive({resp_value{}});
   ASSERT_TRUE(none.done());
-  auto empty = next_result_of(none.take());
+  auto empty = next_result_of(none);
   ASSERT_TRUE(empty.has_value());
   EXPECT_FALSE(empty->ticket.has_value());
 }
@@ -141,7 +141,7 @@ TEST_F(Operation, UnderAnIdempotencyKeyTheFunctionAnswersTheTicketItself) {
   EXPECT_EQ(test::lua_argv(argv_of(op.batch()[0]), 3), "k1");
   op.receive({test::array({bulk("replayed"), bulk("T-3"), ticket_fields(2)})});
   ASSERT_TRUE(op.done());
-  auto r = next_result_of(op.take());
+  auto r = next_result_of(op);
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->replayed);
   ASSERT_TRUE(r->ticket.has_value());
