@@ -1,5 +1,7 @@
 #include "config/loader.hpp"
 
+#include <arpa/inet.h>
+
 #include <date/tz.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -508,6 +510,16 @@ auto listen_address_value() {
       return std::nullopt;
     }
     auto& hp = std::get<host_port>(parsed);
+    // The daemon binds the address as written: a name would pass here and fail at start.
+    unsigned char ignored[16];
+    if (::inet_pton(AF_INET, hp.host.c_str(), ignored) != 1 &&
+        ::inet_pton(AF_INET6, hp.host.c_str(), ignored) != 1) {
+      cx.error(f,
+               "the host to listen on must be an IP address (127.0.0.1, 0.0.0.0, [::1] ...), "
+               "got " +
+                   in_quotes(hp.host));
+      return std::nullopt;
+    }
     return listen_address{std::move(hp.host), *hp.port};
   };
 }

@@ -12,6 +12,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/config/ticketd.example.yaml DESTINATION /etc
         RENAME ticketd.yaml PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/config/ticketd.example.yaml
         DESTINATION share/doc/ticketd)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION share/doc/ticketd/docs)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME ticketd)

@@ -269,12 +269,13 @@ routing::outcome<action_request> parse_action(routing::ticket_action action,
   action_request r;
   std::optional<error> e;
   switch (action) {
+    // The agent is required of a backend; an agent's own token names it (service.cpp).
     case ticket_action::accept:
-      if (!e) e = read_id(f, "agent", r.agent, true);
+      if (!e) e = read_id(f, "agent", r.agent);
       if (!e) e = read_string(f, "token", r.token);
       break;
     case ticket_action::reject:
-      if (!e) e = read_id(f, "agent", r.agent, true);
+      if (!e) e = read_id(f, "agent", r.agent);
       if (!e) e = read_reason(f, r.reason);
       if (!e) e = read_string(f, "token", r.token);
       break;

@@ -46,17 +46,26 @@ struct worker {
 std::vector<std::string> restart_only_changes(const config::config& now,
                                               const config::config& next) {
   std::vector<std::string> out;
-  if (now.workspace != next.workspace) out.emplace_back("workspace");
-  if (now.server.listen.host != next.server.listen.host ||
-      now.server.listen.port != next.server.listen.port) {
-    out.emplace_back("server.listen");
-  }
-  if (now.server.threads != next.server.threads) out.emplace_back("server.threads");
-  if (now.server.state_dir != next.server.state_dir) out.emplace_back("server.state_dir");
-  if (now.redis.url != next.redis.url || now.redis.connections != next.redis.connections ||
-      now.redis.timeout != next.redis.timeout || now.redis.max_pending != next.redis.max_pending) {
-    out.emplace_back("redis");
-  }
+  const auto changed = [&](bool differs, const char* name) {
+    if (differs) out.emplace_back(name);
+  };
+  const auto& a = now.server;
+  const auto& b = next.server;
+  changed(now.workspace != next.workspace, "workspace");
+  changed(a.listen.host != b.listen.host || a.listen.port != b.listen.port, "server.listen");
+  changed(a.threads != b.threads, "server.threads");
+  changed(a.body_limit != b.body_limit, "server.body_limit");
+  changed(a.header_limit != b.header_limit, "server.header_limit");
+  changed(a.read_timeout != b.read_timeout, "server.read_timeout");
+  changed(a.idle_timeout != b.idle_timeout, "server.idle_timeout");
+  changed(a.max_connections != b.max_connections, "server.max_connections");
+  changed(a.state_dir != b.state_dir, "server.state_dir");
+  changed(a.shutdown_grace != b.shutdown_grace, "server.shutdown_grace");
+  const auto& r = now.redis;
+  const auto& q = next.redis;
+  changed(r.url != q.url || r.connections != q.connections || r.timeout != q.timeout ||
+              r.max_pending != q.max_pending || r.server_binary != q.server_binary,
+          "redis");
   return out;
 }
 

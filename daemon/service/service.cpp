@@ -297,6 +297,12 @@ service::reply service::ticket_action(call& c) {
           routing::make_error(errc::forbidden, "an agent token acts only for its own agent"));
     }
   }
+  if (req->agent.empty() &&
+      (*action == routing::ticket_action::accept || *action == routing::ticket_action::reject)) {
+    co_return failure(invalid_argument("agent",
+                                       "agent is required: the agent the ticket is "
+                                       "offered to"));
+  }
   auto t = co_await c.store.act(*c.rt, *action, c.route.id, if_match, *req, c.idem);
   if (!t) co_return failure(t.error());
   if (!t->replayed) record_action(metrics_, *action, *t, c.store.now());

@@ -28,17 +28,18 @@ constexpr std::size_t early_limit = 1024;
 // Events per read of the stream when an SSE client catches up.
 constexpr std::size_t sse_page = 256;
 
+// {"type": "error", "action", "ticket", "error": {...}}: the error object is the HTTP API's
+// (error_body), with its code, sentence and details.
 std::string error_frame(std::string_view action, std::string_view ticket, const routing::error& e) {
   std::string out;
   json_writer w(out);
   w.begin_object().field("type", "error");
   if (!action.empty()) w.field("action", action);
   if (!ticket.empty()) w.field("ticket", ticket);
-  w.key("error")
-      .begin_object()
-      .field("code", routing::code_name(e.code))
-      .field("message", e.message);
-  w.end_object().end_object();
+  // error_body is `{"error": {...}}`: its member joins the frame's.
+  out.push_back(',');
+  const std::string body = error_body(e);
+  out.append(body, 1, std::string::npos);
   return out;
 }
 

@@ -375,6 +375,27 @@ TEST_F(DaemonHttp, ReloadAppliesAValidFileAndRefusesABrokenOne) {
   EXPECT_EQ(client_->get("/v1/tickets/T-1").status, 200);
 }
 
+// What a running process cannot change is applied after a restart, and a reload says so.
+TEST_F(DaemonHttp, ReloadNamesTheSettingsThatNeedARestart) {
+  std::string yaml = config_for(shared_redis().url());
+  yaml.replace(yaml.find("  body_limit: 4KiB\n"), 18, "  body_limit: 8KiB\n  access_log: true\n");
+  yaml.replace(yaml.find("  timeout: 500ms\n"), 17, "  timeout: 600ms\n");
+  { std::ofstream(daemon_->config_file()) << yaml; }
+  const auto r = client_->post("/v1/admin/reload");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::vector<std::string> restart;
+  const auto body = r.json();
+  for (const auto& v : body.at("needs_restart").as_array()) {
+    restart.emplace_back(v.as_string());
+  }
+  EXPECT_EQ(restart, (std::vector<std::string>{"server.body_limit", "redis"}));
+  // access_log applies at once: the next request is logged.
+  ASSERT_EQ(client_->request("GET", "/healthz", {}, {{"X-Request-Id", "after-reload"}}).status,
+            200);
+  EXPECT_TRUE(eventually(
+      [&] { return daemon_->log().find("request after-reload GET") != std::string::npos; }));
+}
+
 TEST_F(DaemonHttp, SigtermExitsZero) {
   ASSERT_EQ(create(R"({"id":"T-1"})").status, 201);
   EXPECT_EQ(daemon_->terminate(), 0);

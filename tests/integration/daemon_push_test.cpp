@@ -94,6 +94,9 @@ TEST(DaemonPush, ATicketCreatedOnOneDaemonIsOfferedToAnAgentConnectedToTheOther)
   auto refused = ada.wait_for("error");
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(json_str(refused->at("error"), "code"), "invalid_transition");
+  // The same error object as the HTTP API's: a sentence and the details.
+  EXPECT_FALSE(json_str(refused->at("error"), "message").empty());
+  EXPECT_EQ(json_str(refused->at("error"), "status"), "assigned");
   ada.send("not json");
   EXPECT_TRUE(ada.wait_for("error").has_value());
   EXPECT_EQ(ca.get("/v1/admin/verify").status, 200);
@@ -444,6 +447,18 @@ TEST_F(DaemonAuth, RolesAreEnforcedAsApiMdSays) {
   EXPECT_EQ(call("POST", "/v1/tickets/A-1/resolve", ada, "{}").status, 403);
   EXPECT_EQ(call("POST", "/v1/tickets", ada, R"({"id":"A-3"})").status, 403);
   EXPECT_EQ(call("GET", "/v1/events?after=0", ada).status, 403);
+  // Offers: a backend names the agent; the agent's own token answers as itself.
+  ASSERT_EQ(
+      call("PUT", "/v1/agents/ada", backend, R"({"queues":["direct","sales"],"status":"online"})")
+          .status,
+      200);
+  ASSERT_EQ(json_str(call("GET", "/v1/tickets/A-2", backend).json(), "status"), "offered");
+  auto unnamed = call("POST", "/v1/tickets/A-2/accept", backend, "{}");
+  EXPECT_EQ(unnamed.status, 400) << unnamed.body;
+  EXPECT_EQ(json_str(unnamed.json().at("error"), "field"), "agent");
+  auto accepted = call("POST", "/v1/tickets/A-2/accept", ada, "{}");
+  EXPECT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(json_str(accepted.json(), "status"), "assigned");
   // Streams: the agent's own, with its token.
   ws_client other(daemon_->port(), "/v1/agents/bob/stream", {{"Authorization", "Bearer " + ada}});
   EXPECT_FALSE(other.ok());

@@ -32,7 +32,8 @@ for f in usr/bin/ticketd usr/bin/ticketctl; do
   [ -x "$root/$f" ] || fail "/$f missing or not executable"
 done
 for f in usr/lib/systemd/system/ticketd.service usr/lib/sysusers.d/ticketd.conf \
-         usr/lib/tmpfiles.d/ticketd.conf etc/ticketd/ticketd.yaml usr/share/doc/ticketd/README.md; do
+         usr/lib/tmpfiles.d/ticketd.conf etc/ticketd/ticketd.yaml usr/share/doc/ticketd/README.md \
+         usr/share/doc/ticketd/docs/api.md; do
   [ -f "$root/$f" ] || fail "/$f missing"
 done
 unexpected="$(cd "$root" && find . -type f | grep -v -E '^\./(usr/bin|usr/lib/systemd/system|usr/lib/sysusers.d|usr/lib/tmpfiles.d|etc/ticketd|usr/share/doc/ticketd)/' || true)"

@@ -384,7 +384,7 @@ TEST(ConfigLoader, ParsesListenAddresses) {
   for (const auto& [text, host, port] :
        std::vector<expected_address>{{"127.0.0.1:8080", "127.0.0.1", 8080},
                                      {"\"[::1]:9000\"", "::1", 9000},
-                                     {"localhost:65535", "localhost", 65535},
+                                     {"0.0.0.0:65535", "0.0.0.0", 65535},
                                      {"127.0.0.1:0", "127.0.0.1", 0}}) {
     const config& c = loaded(load("server: {listen: " + text + "}\n"));
     EXPECT_EQ(c.server.listen.host, host) << text;
@@ -396,6 +396,8 @@ TEST(ConfigLoader, ParsesListenAddresses) {
     EXPECT_TRUE(has_error(result, "test.yaml:1:18: server.listen: ")) << bad << describe(result);
   }
   EXPECT_TRUE(has_error(load("server: {listen: \"::1:8080\"}\n"), "in brackets"));
+  // A name would pass here and fail when the daemon binds it.
+  EXPECT_TRUE(has_error(load("server: {listen: localhost:8080}\n"), "must be an IP address"));
 }
 
 TEST(ConfigLoader, ValidatesServerLimitsAndTimeouts) {
