@@ -119,9 +119,9 @@ reader_ptr make_reader() {
   return r;
 }
 
-// One request from exec() until its reply or failure. It waits in `queued` until the writer takes
-// it (while its deadline has not passed: an expired request is never sent), then in `pending`
-// until its reply comes, in order.
+// One request from exec() until its reply or failure. It waits in `queued` until its first byte
+// goes to the kernel (while its deadline has not passed: an expired request is never sent), then
+// in `pending` until its reply comes, in order.
 struct request_slot {
   explicit request_slot(const asio::any_io_executor& ex) : timer(ex) {}
   asio::steady_timer timer;  // the deadline; cancelled when the request completes
@@ -174,7 +174,8 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
   asio::steady_timer heartbeat_timer;
   reader_ptr reader;
   std::minstd_rand rng;
-  std::string writing;
+  std::string writing;  // what the writer hands the kernel (rebuilt at each write)
+  std::string partial;  // the unwritten rest of the request the kernel took only part of
   // Not written yet, in order (the writer skips those whose caller gave up).
   std::deque<std::shared_ptr<request_slot>> queued;
   // Written and waiting for their replies, in order.
@@ -328,42 +329,73 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  // Moves the requests still in time from `queued` to `writing` and `pending`; the ones whose
-  // deadline passed meanwhile (Redis did not take the earlier writes) fail without being sent.
-  void take_queued() {
+  // Drops from `queued` the requests whose caller gave up or whose deadline passed: Redis did not
+  // take the earlier writes in time, and these are never sent.
+  void drop_late() {
     const auto now = clock_type::now();
-    while (!queued.empty()) {
+    std::erase_if(queued, [&](const std::shared_ptr<request_slot>& slot) {
+      if (slot->abandoned) return true;
+      if (now < slot->deadline) return false;
+      report_failure(redis_errc::expired);
+      complete(*slot, redis_errc::expired);
+      return true;
+    });
+  }
+
+  // Hands the kernel what it takes now (a non-blocking write): the rest of a request already
+  // started, then the queued ones. A request joins `pending` once its first byte went out (it
+  // must then be finished, and its reply comes in order); one not started stays queued, so it
+  // can still be dropped. Returns false when nothing could be written (the socket is full).
+  bool write_now(error_code& ec) {
+    drop_late();
+    writing = partial;
+    for (const auto& slot : queued) writing.append(slot->bytes);
+    if (writing.empty()) return true;
+    std::size_t n = socket.write_some(asio::buffer(writing), ec);
+    if (ec) return false;
+    const auto now = clock_type::now();
+    const std::size_t rest = std::min(n, partial.size());
+    partial.erase(0, rest);
+    n -= rest;
+    while (n > 0 && !queued.empty()) {
       auto slot = std::move(queued.front());
       queued.pop_front();
-      if (slot->abandoned) continue;
-      if (now >= slot->deadline) {
-        report_failure(redis_errc::expired);
-        complete(*slot, redis_errc::expired);
-        continue;
-      }
-      writing.append(slot->bytes);
-      std::string{}.swap(slot->bytes);
       slot->written = true;
       slot->sent = now;
+      if (n < slot->bytes.size()) partial = slot->bytes.substr(n);
+      n -= std::min(n, slot->bytes.size());
+      std::string{}.swap(slot->bytes);
       pending.push_back(std::move(slot));
     }
     note_oldest();
+    return true;
   }
 
   asio::awaitable<void> write_loop(std::uint64_t gen) {
     auto self = shared_from_this();
+    error_code ignored;
+    socket.non_blocking(true, ignored);
     while (gen == generation) {
-      if (queued.empty()) {
+      if (queued.empty() && partial.empty()) {
         writer_idle = true;
         write_kick.expires_at(asio::steady_timer::time_point::max());
         co_await write_kick.async_wait(use_tuple);
         writer_idle = false;
         continue;
       }
-      take_queued();
-      if (writing.empty()) continue;
-      auto [ec, n] = co_await asio::async_write(socket, asio::buffer(writing), use_tuple);
-      writing.clear();
+      error_code ec;
+      if (write_now(ec) && (!partial.empty() || !queued.empty())) ec = asio::error::would_block;
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        // The socket is full (Redis is not reading): wait until it takes bytes again. Nothing
+        // is handed over meanwhile, so what times out while waiting is never sent.
+        auto [wec] = co_await socket.async_wait(asio::socket_base::wait_write, use_tuple);
+        if (gen != generation) co_return;
+        if (wec) {
+          break_connection(gen);
+          co_return;
+        }
+        continue;
+      }
       if (gen != generation) co_return;
       if (ec) {
         break_connection(gen);
@@ -395,6 +427,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     heartbeat_timer.cancel();
     fail_pending();
     writing.clear();
+    partial.clear();
     reader = make_reader();
   }
 

@@ -1,25 +1,40 @@
 // The Redis connection on its own, against a real redis-server: reconnecting after Redis comes
-// back.
+// back, and what a hung Redis does to requests (sent or never sent).
 #include "daemon/redis/redis_connection.hpp"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "tests/support/redis_client.hpp"
 #include "tests/support/redis_server.hpp"
 
 namespace ticketd::testing {
 namespace {
 
 namespace asio = boost::asio;
+
+// Runs one command and notes how it failed, if it did (a coroutine's parameters live in its frame;
+// a lambda's captures would not).
+asio::awaitable<void> exec_into(daemon::redis_connection& conn, routing::command cmd,
+                                std::optional<boost::system::error_code>& failed,
+                                std::atomic<int>& finished) {
+  auto r = co_await conn.exec(cmd);
+  if (!r) failed = r.error();
+  ++finished;
+}
 
 class RedisConnection : public ::testing::Test {
  protected:
@@ -90,6 +105,51 @@ TEST_F(RedisConnection, RetryNowDuringAConnectAttemptSkipsTheBackoffItsFailureSt
   EXPECT_TRUE(eventually([&] { return conn.ready(); }));
   finish(conn);
   EXPECT_EQ(attempts, 2);
+}
+
+// A hung Redis (SIGSTOP) takes bytes until the socket's buffers fill: a request the writer took
+// is written and may run when Redis resumes (timeout: may_have_run); one still waiting behind it
+// when its deadline passes is never sent (expired), and does not run when Redis resumes.
+TEST_F(RedisConnection, ARequestWhoseDeadlinePassesBeforeItIsWrittenIsNeverSent) {
+  auto o = options();
+  o.endpoint.timeout = std::chrono::milliseconds(300);
+  daemon::redis_connection conn(io_.get_executor(), o, nullptr);
+  conn.start();
+  run();
+  ASSERT_TRUE(eventually([&] { return conn.ready(); }));
+  redis_.pause();
+  // More than the socket buffers hold: the writer is still writing it when the marker queues.
+  const std::string big(32 * 1024 * 1024, 'x');
+  std::atomic<int> finished{0};
+  std::optional<boost::system::error_code> big_error, marker_error;
+  asio::post(io_, [&] {
+    asio::co_spawn(
+        io_,
+        exec_into(conn, std::move(routing::command{"SET"}.arg("ticketd-test-big").arg(big)),
+                  big_error, finished),
+        asio::detached);
+    asio::co_spawn(
+        io_,
+        exec_into(conn, std::move(routing::command{"SET"}.arg("ticketd-test-marker").arg("1")),
+                  marker_error, finished),
+        asio::detached);
+  });
+  ASSERT_TRUE(eventually([&] { return finished.load() == 2; }));
+  ASSERT_TRUE(big_error && marker_error);
+  EXPECT_EQ(*big_error, daemon::redis_errc::timeout);
+  EXPECT_TRUE(daemon::may_have_run(*big_error));
+  EXPECT_EQ(*marker_error, daemon::redis_errc::expired);
+  EXPECT_FALSE(daemon::may_have_run(*marker_error));
+  // With a written request unanswered past its deadline the connection is not ready.
+  EXPECT_TRUE(eventually([&] { return !conn.ready(); }));
+  redis_.resume();
+  // The rest of the written request goes out and Redis runs it; its answer makes the
+  // connection ready again. The marker never went out.
+  ASSERT_TRUE(eventually([&] { return conn.ready(); }));
+  redis_client check(redis_.socket());
+  EXPECT_EQ(check.command({"EXISTS", "ticketd-test-big"}).integer, 1);
+  EXPECT_EQ(check.command({"EXISTS", "ticketd-test-marker"}).integer, 0);
+  finish(conn);
 }
 
 }  // namespace
