@@ -169,7 +169,7 @@ void operation::on_call(std::vector<resp_value> replies) {
     finish(std::move(*e));
     return;
   }
-  // The outcome is built where take() hands it over: a ticket is large, and moves add up.
+  // The outcome is built where result() hands it over: a ticket is large, and moves add up.
   if (opts_.idempotent) {
     auto kept = unwrap_kept(reply);
     if (!kept) {
@@ -222,11 +222,6 @@ std::optional<std::string> operation::picked_id(const resp_value& reply) {
   const resp_value* first = result_of(reply);
   if (first == nullptr || !first->is_string() || first->str.empty()) return std::nullopt;
   return first->str;
-}
-
-outcome<call_outcome> operation::take() {
-  if (error_) return std::move(*error_);
-  return std::move(done_);
 }
 
 // The operations of the API ------------------------------------------------------------------

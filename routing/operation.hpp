@@ -87,8 +87,6 @@ class operation {
   // The replies to batch(), one each, in order.
   void receive(std::vector<resp_value> replies);
   void fail(const transport_failure& f);
-  // Once done: what the call came to, or why it failed (domain errors included).
-  outcome<call_outcome> take();
   // Once done, without moving it out: why it failed, or (when it did not) what it came to.
   const std::optional<error>& failure() const { return error_; }
   call_outcome& result() { return done_; }

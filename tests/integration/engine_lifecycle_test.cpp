@@ -22,7 +22,18 @@ routing::action_request to_queue(const std::string& queue) {
 class Lifecycle : public EngineTest {};
 class ToSolve : public EngineTest {};
 class Affinity : public EngineTest {};
-class Supervision : public EngineTest {};
+class Supervision : public EngineTest {
+ protected:
+  // Ada and Bob, at most one ticket each, hold T-1 and T-2.
+  void each_agent_holds_one() {
+    ASSERT_OK(put_agent("ada", {"general"}, 1));
+    ASSERT_OK(put_agent("bob", {"general"}, 1));
+    created("T-1");
+    created("T-2");
+    ASSERT_OK(next("ada"));
+    ASSERT_OK(next("bob"));
+  }
+};
 class Integrity : public EngineTest {};
 
 TEST_F(Lifecycle, CreateQueuesTicketWithSlaDuesAndRank) {
@@ -431,12 +442,7 @@ TEST_F(Supervision, EscalateMovesRaisesPriorityAndFreesTheAgent) {
 }
 
 TEST_F(Supervision, ReassignEnforcesCapacityUnlessForced) {
-  ASSERT_OK(put_agent("ada", {"general"}, 1));
-  ASSERT_OK(put_agent("bob", {"general"}, 1));
-  created("T-1");
-  created("T-2");
-  ASSERT_OK(next("ada"));
-  ASSERT_OK(next("bob"));
+  each_agent_holds_one();
   routing::action_request to_ada = with_agent("ada");
   EXPECT_ERROR(act(ticket_action::reassign, "T-2", to_ada), capacity_exceeded);
   to_ada.force = true;
@@ -687,12 +693,7 @@ TEST_F(Supervision, AForcedExcessEndsOnceTheLoadIsBackUnderTheMaximum) {
       yaml.replace(yaml.find(vip), vip.size(), "  vip: {mode: push, rank_offset: -1h}");
       configure(yaml);
     }
-    ASSERT_OK(put_agent("ada", {"general"}, 1));
-    ASSERT_OK(put_agent("bob", {"general"}, 1));
-    created("T-1");
-    created("T-2");
-    ASSERT_OK(next("ada"));
-    ASSERT_OK(next("bob"));
+    each_agent_holds_one();
     routing::action_request to_ada = with_agent("ada");
     to_ada.force = true;
     ASSERT_OK(act(ticket_action::reassign, "T-2", to_ada));

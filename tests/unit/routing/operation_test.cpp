@@ -88,19 +88,17 @@ TEST_F(Operation, AStaleSnapshotIsReadAndPlannedAgainAFewTimesThenConflicts) {
                 ticket_fields(6 + round)});
   }
   ASSERT_TRUE(op.done());
-  const auto r = op.take();
-  ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, errc::stale);
+  ASSERT_TRUE(op.failure());
+  EXPECT_EQ(op.failure()->code, errc::stale);
 }
 
 TEST_F(Operation, IfMatchIsAnsweredFromTheReadWithoutCalling) {
   auto op = action_operation(plan_, ticket_action::release, "T-1", 4, request_, t0);
   op.receive({ticket_fields(5)});
   ASSERT_TRUE(op.done());
-  const auto r = op.take();
-  ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, errc::version_mismatch);
-  EXPECT_EQ(r.error().detail("version"), "5");
+  ASSERT_TRUE(op.failure());
+  EXPECT_EQ(op.failure()->code, errc::version_mismatch);
+  EXPECT_EQ(op.failure()->detail("version"), "5");
 }
 
 TEST_F(Operation, ALostConfigurationIsStoredAgainAndTheCallRepeatedOnce) {
@@ -112,7 +110,8 @@ TEST_F(Operation, ALostConfigurationIsStoredAgainAndTheCallRepeatedOnce) {
   ASSERT_EQ(sent(op), (std::vector<std::string>{fn(lua::fn::close), hgetall("T-1")}));
   op.receive({error_reply("TICKETD_UNCONFIGURED epoch=e1"), resp_value{}});
   ASSERT_TRUE(op.done());  // once only
-  EXPECT_EQ(op.take().error().code, errc::unconfigured);
+  ASSERT_TRUE(op.failure());
+  EXPECT_EQ(op.failure()->code, errc::unconfigured);
 }
 
 TEST_F(Operation, NextReadsBackTheTicketItsReplyNames) {
@@ -154,18 +153,17 @@ TEST_F(Operation, AFailedBatchSaysWhetherTheCallMayHaveRun) {
   // The read failed: nothing was called.
   auto reading = action_operation(plan_, ticket_action::release, "T-1", std::nullopt, request_, t0);
   reading.fail({"timeout", true});
-  auto r = reading.take();
-  ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, errc::unavailable);
-  EXPECT_EQ(r.error().detail("maybe_applied"), "false");
+  ASSERT_TRUE(reading.failure());
+  EXPECT_EQ(reading.failure()->code, errc::unavailable);
+  EXPECT_EQ(reading.failure()->detail("maybe_applied"), "false");
   // The call was written and its answer lost.
   auto calling = action_operation(plan_, ticket_action::close, "T-1", std::nullopt, request_, t0);
   calling.fail({"timeout", true});
-  EXPECT_EQ(calling.take().error().detail("maybe_applied"), "true");
+  EXPECT_EQ(calling.failure()->detail("maybe_applied"), "true");
   // The call never reached Redis.
   auto unsent = action_operation(plan_, ticket_action::close, "T-1", std::nullopt, request_, t0);
   unsent.fail({"not connected", false});
-  EXPECT_EQ(unsent.take().error().detail("maybe_applied"), "false");
+  EXPECT_EQ(unsent.failure()->detail("maybe_applied"), "false");
 }
 
 }  // namespace
