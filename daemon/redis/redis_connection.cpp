@@ -28,6 +28,8 @@ using boost::system::error_code;
 using routing::resp_value;
 using clock_type = std::chrono::steady_clock;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// The most bytes of queued requests one write offers the kernel.
+constexpr std::size_t write_chunk = 256 * 1024;
 // How long a connection with nothing in flight stays quiet before it checks Redis answers.
 constexpr std::chrono::seconds heartbeat_interval{1};
 
@@ -174,8 +176,10 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
   asio::steady_timer heartbeat_timer;
   reader_ptr reader;
   std::minstd_rand rng;
-  std::string writing;  // what the writer hands the kernel (rebuilt at each write)
-  std::string partial;  // the unwritten rest of the request the kernel took only part of
+  std::string writing;  // the queued requests the writer offers the kernel
+  // The request the kernel took only part of, and how much of it went out.
+  std::string partial;
+  std::size_t partial_off = 0;
   // Not written yet, in order (the writer skips those whose caller gave up).
   std::deque<std::shared_ptr<request_slot>> queued;
   // Written and waiting for their replies, in order.
@@ -205,14 +209,16 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
                             std::memory_order_relaxed);
   }
 
+  // How long the oldest written request has waited for its reply (zero: none waits).
+  clock_type::duration stalled_for() const {
+    const auto oldest = oldest_unanswered.load(std::memory_order_relaxed);
+    if (oldest == 0) return {};
+    return clock_type::now().time_since_epoch() - clock_type::duration{oldest};
+  }
+
   // Redis has held a written request longer than its deadline without answering: it is hung or
   // overloaded, whether or not the socket says so.
-  bool stalled() const {
-    const auto oldest = oldest_unanswered.load(std::memory_order_relaxed);
-    if (oldest == 0) return false;
-    const auto waited = clock_type::now().time_since_epoch() - clock_type::duration{oldest};
-    return waited > opts.endpoint.timeout;
-  }
+  bool stalled() const { return stalled_for() > opts.endpoint.timeout; }
 
   std::string describe() const {
     const auto& e = opts.endpoint;
@@ -343,32 +349,51 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
   }
 
   // Hands the kernel what it takes now (a non-blocking write): the rest of a request already
-  // started, then the queued ones. A request joins `pending` once its first byte went out (it
-  // must then be finished, and its reply comes in order); one not started stays queued, so it
-  // can still be dropped. Returns false when nothing could be written (the socket is full).
-  bool write_now(error_code& ec) {
+  // started, from where it is, then queued requests framed back to back (up to write_chunk
+  // bytes). A request joins `pending` once its first byte went out (it must then be finished,
+  // and its reply comes in order); one not started stays queued, so it can still be dropped.
+  enum class written_out { all, more, socket_full };
+  written_out write_now(error_code& ec) {
     drop_late();
-    writing = partial;
-    for (const auto& slot : queued) writing.append(slot->bytes);
-    if (writing.empty()) return true;
+    if (partial_off < partial.size()) {
+      const std::size_t n = socket.write_some(
+          asio::buffer(partial.data() + partial_off, partial.size() - partial_off), ec);
+      if (ec) return written_out::socket_full;
+      partial_off += n;
+      if (partial_off < partial.size()) return written_out::socket_full;
+      partial.clear();
+      partial_off = 0;
+    }
+    writing.clear();
+    std::size_t offered = 0;
+    for (const auto& slot : queued) {
+      if (!writing.empty() && writing.size() + slot->bytes.size() > write_chunk) break;
+      writing.append(slot->bytes);
+      ++offered;
+    }
+    if (offered == 0) return written_out::all;
     std::size_t n = socket.write_some(asio::buffer(writing), ec);
-    if (ec) return false;
+    if (ec) return written_out::socket_full;
     const auto now = clock_type::now();
-    const std::size_t rest = std::min(n, partial.size());
-    partial.erase(0, rest);
-    n -= rest;
-    while (n > 0 && !queued.empty()) {
+    const bool took_all = n == writing.size();
+    while (n > 0) {
       auto slot = std::move(queued.front());
       queued.pop_front();
       slot->written = true;
       slot->sent = now;
-      if (n < slot->bytes.size()) partial = slot->bytes.substr(n);
-      n -= std::min(n, slot->bytes.size());
-      std::string{}.swap(slot->bytes);
+      if (n < slot->bytes.size()) {
+        partial = std::move(slot->bytes);
+        partial_off = n;
+        n = 0;
+      } else {
+        n -= slot->bytes.size();
+        std::string{}.swap(slot->bytes);
+      }
       pending.push_back(std::move(slot));
     }
     note_oldest();
-    return true;
+    if (!took_all) return written_out::socket_full;
+    return queued.empty() ? written_out::all : written_out::more;
   }
 
   asio::awaitable<void> write_loop(std::uint64_t gen) {
@@ -384,20 +409,17 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
         continue;
       }
       error_code ec;
-      if (write_now(ec) && (!partial.empty() || !queued.empty())) ec = asio::error::would_block;
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        // The socket is full (Redis is not reading): wait until it takes bytes again. Nothing
-        // is handed over meanwhile, so what times out while waiting is never sent.
-        auto [wec] = co_await socket.async_wait(asio::socket_base::wait_write, use_tuple);
-        if (gen != generation) co_return;
-        if (wec) {
-          break_connection(gen);
-          co_return;
-        }
-        continue;
+      const auto out = write_now(ec);
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+        break_connection(gen);
+        co_return;
       }
+      if (out != written_out::socket_full) continue;
+      // The socket is full (Redis is not reading): wait until it takes bytes again. Nothing is
+      // handed over meanwhile, so what times out while waiting is never sent.
+      auto [wec] = co_await socket.async_wait(asio::socket_base::wait_write, use_tuple);
       if (gen != generation) co_return;
-      if (ec) {
+      if (wec) {
         break_connection(gen);
         co_return;
       }
@@ -406,7 +428,9 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
 
   // A connection with nothing in flight says nothing, so a Redis that stops answering would go
   // unnoticed until the next request: once a second of quiet, a PING, which ready() then sees
-  // unanswered (stalled) within redis.timeout.
+  // unanswered (stalled) within redis.timeout. A connection stalled past the stall limit is
+  // dropped and made again: a stalled one sends nothing more, and a peer that vanished without
+  // a reset (a host gone, a failover behind an address) would otherwise never be noticed.
   asio::awaitable<void> heartbeat_loop(std::uint64_t gen) {
     auto self = shared_from_this();
     static const routing::command ping{"PING"};
@@ -414,8 +438,19 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
       heartbeat_timer.expires_after(heartbeat_interval);
       co_await heartbeat_timer.async_wait(use_tuple);
       if (gen != generation || st != state::ready) continue;
+      if (stalled_for() > stall_limit()) {
+        log_warning("Redis at {} has not answered for {} ms; reconnecting", describe(),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(stalled_for()).count());
+        break_connection(gen);
+        co_return;
+      }
       if (queued.empty() && pending.empty()) co_await exec(ping, false);
     }
+  }
+
+  std::chrono::milliseconds stall_limit() const {
+    if (opts.stall_limit.count() > 0) return opts.stall_limit;
+    return std::max(3 * opts.endpoint.timeout, std::chrono::milliseconds(3000));
   }
 
   // Fails everything in flight and forgets the partial state of the dropped connection.
@@ -428,6 +463,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     fail_pending();
     writing.clear();
     partial.clear();
+    partial_off = 0;
     reader = make_reader();
   }
 

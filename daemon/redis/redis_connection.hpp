@@ -46,6 +46,9 @@ struct redis_connection_options {
   std::string client_name = "ticketd";
   // Where the connection's loops report an unexpected failure (nullptr: logged only).
   task_supervisor* supervisor = nullptr;
+  // A written request unanswered this long drops the connection (0: three redis.timeout, at
+  // least 3 s).
+  std::chrono::milliseconds stall_limit{0};
 };
 
 class redis_connection {

@@ -108,7 +108,11 @@ asio::awaitable<void> run_agent_websocket(beast::tcp_stream& stream,
       [](websocket::response_type& res) { res.set(beast::http::field::server, "ticketd"); }));
   s.ws.read_message_max(max_frame);
   auto [aec] = co_await s.ws.async_accept(request, use_tuple);
-  if (aec) co_return;
+  if (aec) {
+    // The channel was prepared (watching, counted as connected): it ends without a socket.
+    co_await channel->closed(false);
+    co_return;
+  }
   s.ws.text(true);
 
   on_stop = [&s] { s.close_soon(); };

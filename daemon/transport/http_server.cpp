@@ -198,9 +198,10 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       if (refused) {
         if (refused->status != 0) {
           co_await write(stream, *refused, 11, false);
-          // A client that sends its body regardless must still read the answer: a close with
-          // unread data would reset the connection under it.
-          if (refused->status == 413 || refused->status == 431) co_await linger(stream);
+          // The connection closes after a refusal, with the rest of the request (a body sent
+          // regardless of a 413 or 417, what follows a malformed head) maybe unread: a close
+          // with unread data would reset the connection under the answer.
+          co_await linger(stream);
         }
         break;
       }
@@ -233,10 +234,16 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
           // Named, not temporaries in the co_await (GCC 12 coroutine pitfall, TOOLCHAIN.md).
           auto upgrade = parser.release();
           auto channel = std::move(response.websocket);
-          if (!co_await channel->prepare()) {
+          const bool prepared = co_await channel->prepare();
+          if (!prepared || stopping.load()) {
+            // The server began stopping while the channel got ready (it had no on_stop to
+            // close it by): the agent reconnects, to another daemon if need be.
+            if (prepared) co_await channel->closed(false);
             http_response refused = error_response(
                 routing::errc::unavailable,
-                "the agent stream cannot start: the event stream cannot be read from Redis");
+                prepared ? "the server is stopping"
+                         : "the agent stream cannot start: the event stream cannot be read from "
+                           "Redis");
             co_await write(stream, refused, upgrade.version(), false);
             --streams;
             break;

@@ -56,7 +56,8 @@ class agent_channel {
   virtual boost::asio::awaitable<void> opened(send_fn send) = 0;
   // A text frame from the agent; the reply frame to send ("" for none).
   virtual boost::asio::awaitable<std::string> received(std::string text) = 0;
-  // `slow`: closed because the agent did not keep up with its events.
+  // `slow`: closed because the agent did not keep up with its events. Also after a prepare()
+  // whose handshake then failed (or was refused): everything prepare() started ends here.
   virtual boost::asio::awaitable<void> closed(bool slow) = 0;
 };
 

@@ -113,6 +113,7 @@ TEST_F(RedisConnection, RetryNowDuringAConnectAttemptSkipsTheBackoffItsFailureSt
 TEST_F(RedisConnection, ARequestWhoseDeadlinePassesBeforeItIsWrittenIsNeverSent) {
   auto o = options();
   o.endpoint.timeout = std::chrono::milliseconds(300);
+  o.stall_limit = std::chrono::minutes(10);  // the written request is to finish on resuming
   daemon::redis_connection conn(io_.get_executor(), o, nullptr);
   conn.start();
   run();
@@ -149,6 +150,36 @@ TEST_F(RedisConnection, ARequestWhoseDeadlinePassesBeforeItIsWrittenIsNeverSent)
   redis_client check(redis_.socket());
   EXPECT_EQ(check.command({"EXISTS", "ticketd-test-big"}).integer, 1);
   EXPECT_EQ(check.command({"EXISTS", "ticketd-test-marker"}).integer, 0);
+  finish(conn);
+}
+
+// A connection whose written request stays unanswered past the stall limit is dropped and made
+// again: a stalled connection sends nothing, so a peer gone without a reset would go unnoticed.
+// Counts the connection's ups and downs.
+struct state_counter final : daemon::redis_observer {
+  void round_trip(std::chrono::nanoseconds) override {}
+  void failed(daemon::redis_errc) override {}
+  void connection_state(bool up) override { ++(up ? ups : downs); }
+  std::atomic<int> ups{0};
+  std::atomic<int> downs{0};
+};
+
+TEST_F(RedisConnection, AConnectionStalledPastItsLimitIsMadeAgain) {
+  auto o = options();
+  o.endpoint.timeout = std::chrono::milliseconds(200);
+  o.stall_limit = std::chrono::milliseconds(500);
+  o.connect_backoff_min = std::chrono::milliseconds(50);
+  o.connect_backoff_max = std::chrono::milliseconds(100);
+  state_counter states;
+  daemon::redis_connection conn(io_.get_executor(), o, &states);
+  conn.start();
+  run();
+  ASSERT_TRUE(eventually([&] { return conn.ready(); }));
+  redis_.pause();  // the heartbeat's PING goes unanswered
+  EXPECT_TRUE(eventually([&] { return states.downs.load() == 1; }))
+      << "the stalled connection was never dropped";
+  redis_.resume();
+  EXPECT_TRUE(eventually([&] { return conn.ready() && states.ups.load() == 2; }));
   finish(conn);
 }
 
