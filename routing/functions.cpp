@@ -219,6 +219,8 @@ command configure_call(const call_base& b) {
   return cmd;
 }
 
+command kept_call(const call_base& b) { return begin_call(lua::fn::kept, b); }
+
 command ticket_get_command(const keyspace& keys, std::string_view id) {
   return std::move(command{"HGETALL"}.arg(keys.key(key_part::ticket, id)));
 }

@@ -160,6 +160,8 @@ command tick_call(const call_base& b, std::size_t limit);
 command verify_call(const call_base& b, const std::vector<std::string>& queues);
 // Stores b.settings under their epoch (on every connect and reload).
 command configure_call(const call_base& b);
+// What b.idem's key kept (read before a plan that depends on the ticket's state).
+command kept_call(const call_base& b);
 // HGETALL of one ticket (reads need no function).
 command ticket_get_command(const keyspace& keys, std::string_view id);
 

@@ -52,7 +52,12 @@ const resp_value* result_of(const resp_value& reply) {
 
 operation::operation(const planner& p, std::int64_t now, plan_fn plan, options o)
     : planner_(p), now_(now), plan_(std::move(plan)), opts_(std::move(o)) {
-  if (opts_.read_first) {
+  if (opts_.read_first && !opts_.idem.empty()) {
+    // A repeat is answered as the first was, before a plan from the ticket as it is now (moved
+    // on by that first request) could refuse it.
+    state_ = state::checking_kept;
+    batch_.push_back(kept_call(planner_.base(now_, opts_.idem)));
+  } else if (opts_.read_first) {
     read_first();
   } else {
     call();
@@ -77,7 +82,7 @@ void operation::call() {
   batch_.push_back(std::move(*cmd));
   // The named ticket rides behind the call in the same write: nothing of this connection runs
   // in between, and no round trip is added.
-  if (opts_.show == shows::named && !opts_.idempotent && !opts_.known) {
+  if (opts_.show == shows::named && opts_.idem.empty() && !opts_.known) {
     batch_.push_back(ticket_get_command(planner_.keys(), opts_.id));
   }
   write_in_batch_ = true;
@@ -94,7 +99,8 @@ void operation::finish(error e) {
 }
 
 void operation::fail(const transport_failure& f) {
-  finish(unavailable(f, f.written && write_in_batch_));
+  // A call that answered already applied its change: a failed read-back after it cannot undo it.
+  finish(unavailable(f, applied_ || (f.written && write_in_batch_)));
 }
 
 void operation::receive(std::vector<resp_value> replies) {
@@ -103,6 +109,17 @@ void operation::receive(std::vector<resp_value> replies) {
     return;
   }
   switch (state_) {
+    case state::checking_kept:
+      if (auto e = reply_error(replies[0])) {
+        finish(std::move(*e));
+        return;
+      }
+      if (replies[0].is_nil()) {
+        read_first();
+        return;
+      }
+      on_call(std::move(replies));
+      return;
     case state::reading:
       on_read(std::move(replies[0]));
       return;
@@ -139,7 +156,7 @@ void operation::on_read(resp_value reply) {
   }
   // Under an Idempotency-Key a repeat must reach the function, which answers what the first
   // request did: the ticket has moved on since, by that request.
-  if (opts_.if_match && *opts_.if_match != t->version && !opts_.idempotent) {
+  if (opts_.if_match && *opts_.if_match != t->version && opts_.idem.empty()) {
     error e = make_error(errc::version_mismatch, {});
     e.details.emplace_back("version", std::to_string(t->version));
     finish(std::move(e));
@@ -169,8 +186,9 @@ void operation::on_call(std::vector<resp_value> replies) {
     finish(std::move(*e));
     return;
   }
+  applied_ = true;
   // The outcome is built where result() hands it over: a ticket is large, and moves add up.
-  if (opts_.idempotent) {
+  if (!opts_.idem.empty()) {
     auto kept = unwrap_kept(reply);
     if (!kept) {
       finish(make_error(errc::internal, "unexpected reply from Redis: bad idempotent reply"));
@@ -234,7 +252,7 @@ operation create_operation(const planner& p, const create_request& r, std::int64
   operation::options o;
   o.id = r.id;
   o.show = operation::shows::named;
-  o.idempotent = !idem.empty();
+  o.idem = idem;
   o.known = [planned, &r](const resp_value& reply) -> std::optional<ticket> {
     if (!*planned || !(*planned)->as_stored) return std::nullopt;
     const resp_value* word = result_of(reply);
@@ -264,7 +282,7 @@ operation action_operation(const planner& p, ticket_action a, std::string_view i
   o.read_first = planner::needs_snapshot(a);
   o.if_match = if_match;
   o.show = operation::shows::named;
-  o.idempotent = !idem.empty();
+  o.idem = idem;
   return operation(
       p, now,
       [&p, a, id, if_match, &r, now, idem](const ticket* snapshot) {
@@ -277,7 +295,7 @@ operation next_operation(const planner& p, std::string_view agent, std::int64_t 
                          idempotency idem) {
   operation::options o;
   o.show = operation::shows::picked;
-  o.idempotent = !idem.empty();
+  o.idem = idem;
   return operation(
       p, now,
       [&p, agent, now, idem](const ticket*) -> outcome<command> {
@@ -288,7 +306,7 @@ operation next_operation(const planner& p, std::string_view agent, std::int64_t 
 
 operation call_operation(const planner& p, command call, std::int64_t now, idempotency idem) {
   operation::options o;
-  o.idempotent = !idem.empty();
+  o.idem = idem;
   return operation(
       p, now, [call = std::move(call)](const ticket*) -> outcome<command> { return call; }, o);
 }

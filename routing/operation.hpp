@@ -71,7 +71,7 @@ class operation {
     bool read_first = false;               // plan from the ticket's current state
     std::optional<std::int64_t> if_match;  // answered from that read
     shows show = shows::nothing;
-    bool idempotent = false;  // the call carries an Idempotency-Key
+    idempotency idem;  // the call's Idempotency-Key, if any
     // For `named`: the ticket as the call left it when the reply says so without a read (then
     // no read rides behind the call; when it answers nullopt, the ticket is read after it).
     std::function<std::optional<ticket>(const resp_value& reply)> known;
@@ -92,7 +92,7 @@ class operation {
   call_outcome& result() { return done_; }
 
  private:
-  enum class state { reading, calling, reading_back, configuring, done };
+  enum class state { checking_kept, reading, calling, reading_back, configuring, done };
 
   void read_first();
   void call();
@@ -112,6 +112,7 @@ class operation {
   state state_ = state::done;
   std::vector<command> batch_;
   bool write_in_batch_ = false;  // the batch holds a function call that may write
+  bool applied_ = false;         // the function call answered (its change is made)
   int stale_rounds_ = 0;
   bool reconfigured_ = false;
   std::optional<ticket> snapshot_;

@@ -75,6 +75,8 @@ call_settings make_call_settings(const config::config& cfg) {
       {"affinity", std::to_string(cfg.lifecycle.affinity_wait.length.count())},
       {"push", any_push ? "1" : "0"},
       {"warn", std::to_string(cfg.sla.warn_before.count())},
+      // The library's caches are per Redis server (all its databases share one library).
+      {"db", std::to_string(cfg.redis.db)},
   };
   for (const auto& q : cfg.queues) s.fields.emplace_back("q:" + q.name, queue_policy(q));
   s.epoch = digest(s.fields);

@@ -400,14 +400,17 @@ bool is_valid_header_token(std::string_view value) {
 }
 
 std::string request_fingerprint(std::string_view method, std::string_view target,
-                                std::string_view body) {
+                                std::string_view body, std::string_view caller) {
   // FNV-1a, 64 bits: a client reusing its own key by mistake is what this tells apart, not an
   // adversary (the key is the client's, and so is the body).
   std::uint64_t h = 14695981039346656037ULL;
-  for (const unsigned char ch : body) {
+  const auto mix = [&h](unsigned char ch) {
     h ^= ch;
     h *= 1099511628211ULL;
-  }
+  };
+  for (const unsigned char ch : caller) mix(ch);
+  mix(0);  // "ab" + "c" is not "a" + "bc"
+  for (const unsigned char ch : body) mix(ch);
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;
   out.reserve(method.size() + target.size() + 18);

@@ -24,15 +24,18 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op) {
     std::vector<resp_value> values;
     values.reserve(replies.size());
     std::optional<routing::transport_failure> failed;
+    bool reached = false;  // some request of the batch reached Redis
     for (auto& r : replies) {
       if (!r) {
-        // One failure fails the batch; it reached Redis if any of its requests did.
+        // One failure fails the batch.
         if (!failed) failed.emplace(routing::transport_failure{r.error().message(), false});
-        failed->written = failed->written || may_have_run(r.error());
+        reached = reached || may_have_run(r.error());
         continue;
       }
+      reached = true;
       values.push_back(std::move(*r));
     }
+    if (failed) failed->written = reached;
     if (failed) {
       op.fail(*failed);
     } else {

@@ -145,18 +145,15 @@ boost::asio::awaitable<http_response> service::handle(const http_request& reques
 }
 
 service::reply service::dispatch(call& c) {
-  if (!c.request.idempotency_key.empty() &&
-      (c.request.method == http_method::post || c.request.method == http_method::put ||
-       c.request.method == http_method::del)) {
-    if (!is_valid_header_token(c.request.idempotency_key)) {
-      co_return failure(invalid_argument("Idempotency-Key",
-                                         "Idempotency-Key must be 1 to 128 visible characters"));
-    }
-    c.fingerprint =
-        request_fingerprint(method_name(c.request.method), c.request.target, c.request.body);
-    c.idem = {c.request.idempotency_key, c.fingerprint};
+  const bool keyed = !c.request.idempotency_key.empty() &&
+                     (c.request.method == http_method::post ||
+                      c.request.method == http_method::put || c.request.method == http_method::del);
+  if (keyed && !is_valid_header_token(c.request.idempotency_key)) {
+    co_return failure(
+        invalid_argument("Idempotency-Key", "Idempotency-Key must be 1 to 128 visible characters"));
   }
   const auto& auth = c.rt->cfg->auth;
+  std::string_view caller;
   if (needs_token(auth, c.route.route)) {
     const auto* token = authenticate(auth, c.request.authorization);
     if (token == nullptr) {
@@ -167,6 +164,7 @@ service::reply service::dispatch(call& c) {
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       co_return r;
     }
+    caller = token->name;
     switch (authorize(*token, c.route.route, c.route.id, c.route.action)) {
       case access::allowed:
         break;
@@ -178,6 +176,11 @@ service::reply service::dispatch(call& c) {
             errc::forbidden,
             "token '" + token->name + "' may not use " + std::string{route_label(c.route.route)}));
     }
+  }
+  if (keyed) {
+    c.fingerprint = request_fingerprint(method_name(c.request.method), c.request.target,
+                                        c.request.body, caller);
+    c.idem = {c.request.idempotency_key, c.fingerprint};
   }
   switch (c.route.route) {
     case route_id::healthz:

@@ -403,10 +403,11 @@ class DaemonAuth : public ::testing::Test {
                         "T_ADA=agent-secret-ada-0123456789"}});
   }
   http_reply call(const std::string& method, const std::string& target, const std::string& token,
-                  const std::string& body = {}) {
+                  const std::string& body = {}, const std::string& idempotency_key = {}) {
     auto c = daemon_->client();
     std::vector<std::pair<std::string, std::string>> headers;
     if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    if (!idempotency_key.empty()) headers.emplace_back("Idempotency-Key", idempotency_key);
     return c.request(method, target, body, headers);
   }
   std::unique_ptr<daemon_process> daemon_;
@@ -471,6 +472,24 @@ TEST_F(DaemonAuth, RolesAreEnforcedAsApiMdSays) {
   for (const auto& secret : {backend, admin, ada}) {
     EXPECT_EQ(daemon_->log().find(secret), std::string::npos);
   }
+}
+
+// An Idempotency-Key belongs to the caller: the same request from another token is another
+// request (an agent token's request means its agent), never a replay of the first one's answer.
+TEST_F(DaemonAuth, AnIdempotencyKeyIsKeptForTheTokenThatSentIt) {
+  ASSERT_EQ(
+      call("PUT", "/v1/agents/ada", backend, R"({"queues":["direct"],"status":"online"})").status,
+      200);
+  const std::string away = R"({"status":"away"})";
+  auto first = call("POST", "/v1/agents/ada/status", backend, away, "status-1");
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto again = call("POST", "/v1/agents/ada/status", backend, away, "status-1");
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.header("idempotent-replayed"), "true");
+  auto other = call("POST", "/v1/agents/ada/status", ada, away, "status-1");
+  EXPECT_EQ(other.status, 422) << other.body;
+  EXPECT_EQ(other.error_code(), "idempotency_conflict");
+  EXPECT_EQ(other.header("idempotent-replayed"), "");
 }
 
 }  // namespace

@@ -67,6 +67,31 @@ TEST_F(Idempotency, TheKeptAnswerShowsTheTicketAsTheFirstCallLeftIt) {
   EXPECT_NE(get("T-1")->status, ticket_status::resolved);  // the repeat resolved nothing
 }
 
+// Postpone plans from the ticket and the clock: a repeat sent after its wake-up time must be
+// answered from the key before that plan refuses an `until` in the past.
+TEST_F(Idempotency, ARepeatPlannedFromTheTicketIsAnsweredBeforeThePlanCanRefuseIt) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  created("T-1");
+  ASSERT_OK(next("ada"));
+  routing::action_request r;
+  r.until = now() + hour;
+  const routing::idempotency key{"postpone-1", "POST /v1/tickets/T-1/postpone 00"};
+  auto first = act_with(ticket_action::postpone, "T-1", r, key);
+  ASSERT_OK(first);
+  EXPECT_EQ(first->value.status, ticket_status::postponed);
+  advance(2 * hour);  // the ticket wakes up
+  const auto woken = get("T-1")->version;
+  auto again = act_with(ticket_action::postpone, "T-1", r, key);
+  ASSERT_OK(again);
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->value.status, ticket_status::postponed);
+  EXPECT_EQ(again->value.version, first->value.version);
+  EXPECT_EQ(get("T-1")->version, woken);  // the repeat changed nothing
+  EXPECT_ERROR(act_with(ticket_action::postpone, "T-1", r,
+                        {"postpone-1", "POST /v1/tickets/T-1/postpone 01"}),
+               idempotency_conflict);
+}
+
 TEST_F(Idempotency, TheSameKeyForAnotherRequestIsAConflictAndChangesNothing) {
   ASSERT_OK(put_agent("ada", {"general"}));
   created("T-1");

@@ -719,5 +719,36 @@ TEST_F(Supervision, AForcedExcessEndsOnceTheLoadIsBackUnderTheMaximum) {
   }
 }
 
+// One Redis server runs one function library for all its databases: two daemons naming the same
+// workspace in two databases must not see each other's forced agents.
+TEST_F(Supervision, AForcedExcessIsTheDatabasesOwn) {
+  const auto in_database = [this](int db) {
+    redis({"SELECT", std::to_string(db)});
+    configure(engine_config_yaml() +
+              "redis: {url: \"unix:///run/ticketd/redis.sock?db=" + std::to_string(db) + "\"}\n");
+  };
+  routing::action_request to_ada = with_agent("ada");
+  to_ada.force = true;
+  in_database(0);
+  each_agent_holds_one();
+  ASSERT_OK(act(ticket_action::reassign, "T-2", to_ada));
+  in_database(1);
+  each_agent_holds_one();
+  ASSERT_OK(act(ticket_action::reassign, "T-2", to_ada));
+  ASSERT_OK(act(ticket_action::resolve, "T-1"));  // ada's excess in database 1 ends
+  EXPECT_TRUE(verify()->forced.empty());
+  in_database(0);
+  ASSERT_EQ(verify()->forced.size(), 1U);  // and goes on in database 0
+  ASSERT_OK(act(ticket_action::resolve, "T-1"));
+  EXPECT_EQ(agent("ada")->load, 1U);
+  // The mark goes with the excess (a mark left behind would excuse a later excess nobody forced).
+  EXPECT_EQ(redis({"HEXISTS", key(routing::key_part::agent, "ada"), "fx"}).integer, 0);
+  EXPECT_EQ(redis({"SCARD", key(routing::key_part::forced)}).integer, 0);
+  auto report = verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->forced.empty()) << ::testing::PrintToString(report->forced);
+  EXPECT_TRUE(report->violations.empty()) << ::testing::PrintToString(report->violations);
+}
+
 }  // namespace
 }  // namespace ticketd::testing

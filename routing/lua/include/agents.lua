@@ -7,18 +7,26 @@
 -- leaves an agent above its maximum; the mark `fx` lets verify tell that from a broken
 -- invariant, and goes as soon as the load is back at or under the maximum (so a later excess
 -- that nobody forced is reported). The marked agents are also listed in the workspace set
--- `forced`, which the library keeps parsed per workspace for the life of the loaded library (as
--- it keeps configurations), so that a load that drops tells whether it must look without a Redis
--- read: the marks are rare, and the drops are on the hottest path (resolve). Every mark is set
--- and cleared by these functions; a library loaded anew (every daemon connect) reads the set
--- again. verify checks the set against the marks.
-local forced_by_workspace = {}
+-- `forced`, which the library keeps parsed per database and workspace for the life of the loaded
+-- library (as it keeps configurations), so that a load that drops tells whether it must look
+-- without a Redis read: the marks are rare, and the drops are on the hottest path (resolve).
+-- Every mark is set and cleared by these functions; a library loaded anew (every daemon connect)
+-- reads the set again. The database comes from the configuration (`db`): one Redis server runs
+-- one library for all its databases, and two daemons may name the same workspace in two of them.
+-- verify checks the set against the marks.
+local forced_by_database = {}
 local function forced_agents(c)
-  local set = forced_by_workspace[c.P]
+  local db = c.cfg.db or '0'
+  local workspaces = forced_by_database[db]
+  if not workspaces then
+    workspaces = {}
+    forced_by_database[db] = workspaces
+  end
+  local set = workspaces[c.P]
   if not set then
     set = {}
     for _, id in ipairs(redis.call('SMEMBERS', key(c.P, 'forced'))) do set[id] = true end
-    forced_by_workspace[c.P] = set
+    workspaces[c.P] = set
   end
   return set
 end

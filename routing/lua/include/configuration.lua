@@ -1,8 +1,9 @@
 -- Configuration ------------------------------------------------------------------------------
 -- cfg:<epoch> holds, as text: counted (comma list of statuses), max (default max_concurrent),
 -- maxlen (event stream cap), retention (closed tickets, ms), affinity (ms), push ('1' when any
--- queue pushes), warn (sla.warn_before, ms) and per queue `q:<name>` = mode;strategy;accept_ms;cooldown_ms;away;overflow
--- with overflow = after_ms>queue,after_ms>queue (empty when none).
+-- queue pushes), warn (sla.warn_before, ms), db (the Redis database the daemon uses) and per
+-- queue `q:<name>` = mode;strategy;accept_ms;cooldown_ms;away;overflow with overflow =
+-- after_ms>queue,after_ms>queue (empty when none).
 
 local configs = {}  -- parsed, by epoch, for the life of the loaded library
 

@@ -9,19 +9,24 @@
 -- Answers {'kept' | 'replayed', reply, ticket fields ({} for none)}.
 local IDEMPOTENCY_MS = '86400000'
 
+-- The answer kept under key `ik` for the request with fingerprint `fp` ({'replayed', reply,
+-- ticket fields}), or nil when nothing is kept. Another request under the key is refused.
+local function kept_answer(P, ik, fp)
+  local kept = redis.call('HMGET', key(P, 'idempotency', ik), 'f', 'r')
+  if not kept[1] then return nil end
+  if kept[1] ~= fp then fail('IDEMPOTENCY_CONFLICT') end
+  local answer = cmsgpack.unpack(kept[2])
+  return {'replayed', answer[1], answer[2]}
+end
+
 -- `shows`: 'ticket' when the response shows the ticket ARGV[5] names, 'picked' when it shows
 -- the ticket the reply names (next), nil when it shows none.
 local function idempotent(callback, shows)
   return function(keys, argv)
     local ik = argv[3]
     if ik == '' then return callback(keys, argv) end
-    local rk = key(keys[1], 'idempotency', ik)
-    local kept = redis.call('HMGET', rk, 'f', 'r')
-    if kept[1] then
-      if kept[1] ~= argv[4] then fail('IDEMPOTENCY_CONFLICT') end
-      local answer = cmsgpack.unpack(kept[2])
-      return {'replayed', answer[1], answer[2]}
-    end
+    local replay = kept_answer(keys[1], ik, argv[4])
+    if replay then return replay end
     local reply = callback(keys, argv)
     local id
     if shows == 'ticket' then
@@ -32,6 +37,7 @@ local function idempotent(callback, shows)
     end
     local ticket = {}
     if id then ticket = redis.call('HGETALL', key(keys[1], 'ticket', id)) end
+    local rk = key(keys[1], 'idempotency', ik)
     redis.call('HSET', rk, 'f', argv[4], 'r', cmsgpack.pack({reply, ticket}))
     redis.call('PEXPIRE', rk, IDEMPOTENCY_MS)
     return {'kept', reply, ticket}

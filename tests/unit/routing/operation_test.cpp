@@ -148,6 +148,35 @@ TEST_F(Operation, UnderAnIdempotencyKeyTheFunctionAnswersTheTicketItself) {
   EXPECT_EQ(r->ticket->value.version, 2);
 }
 
+// An action planned from the ticket first asks what its Idempotency-Key kept: a repeat is
+// answered from there, and only a first request reads the ticket and calls.
+TEST_F(Operation, UnderAnIdempotencyKeyAPlanFromTheTicketAsksTheKeyFirst) {
+  request_.agent = "ada";
+  const idempotency key{"k2", "POST /v1/tickets/T-1/release 00"};
+  auto repeat =
+      action_operation(plan_, ticket_action::release, "T-1", std::nullopt, request_, t0, key);
+  ASSERT_EQ(sent(repeat), std::vector<std::string>{"FCALL_RO " + std::string{lua::fn::kept.name}});
+  EXPECT_EQ(test::lua_argv(argv_of(repeat.batch()[0]), 3), "k2");
+  repeat.receive({test::array({bulk("replayed"), bulk("ok"), ticket_fields(4, "queued")})});
+  ASSERT_TRUE(repeat.done());
+  auto replayed = ticket_result_of(repeat);
+  ASSERT_TRUE(replayed.has_value());
+  EXPECT_TRUE(replayed->replayed);
+  EXPECT_EQ(replayed->value.version, 4);
+
+  auto first =
+      action_operation(plan_, ticket_action::release, "T-1", std::nullopt, request_, t0, key);
+  first.receive({resp_value{}});  // nothing kept
+  ASSERT_EQ(sent(first), std::vector<std::string>{hgetall("T-1")});
+  first.receive({ticket_fields(3)});
+  ASSERT_EQ(sent(first), std::vector<std::string>{fn(lua::fn::release)});
+  first.receive({test::array({bulk("kept"), bulk("ok"), ticket_fields(4, "queued")})});
+  auto done = ticket_result_of(first);
+  ASSERT_TRUE(done.has_value());
+  EXPECT_FALSE(done->replayed);
+  EXPECT_EQ(done->value.status, ticket_status::queued);
+}
+
 TEST_F(Operation, AFailedBatchSaysWhetherTheCallMayHaveRun) {
   request_.agent = "ada";
   // The read failed: nothing was called.
@@ -164,6 +193,17 @@ TEST_F(Operation, AFailedBatchSaysWhetherTheCallMayHaveRun) {
   auto unsent = action_operation(plan_, ticket_action::close, "T-1", std::nullopt, request_, t0);
   unsent.fail({"not connected", false});
   EXPECT_EQ(unsent.failure()->detail("maybe_applied"), "false");
+}
+
+// A call that answered made its change: losing the read of the ticket after it must not tell
+// the client that nothing happened (a retried next would take a second ticket).
+TEST_F(Operation, AFailedReadBackAfterTheCallSaysTheChangeMayBeApplied) {
+  auto op = next_operation(plan_, "ada", t0);
+  op.receive({bulk("T-9")});
+  ASSERT_EQ(sent(op), std::vector<std::string>{hgetall("T-9")});
+  op.fail({"too many requests waiting", false});
+  ASSERT_TRUE(op.failure());
+  EXPECT_EQ(op.failure()->detail("maybe_applied"), "true");
 }
 
 }  // namespace

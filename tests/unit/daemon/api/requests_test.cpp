@@ -434,15 +434,20 @@ TEST(HeaderToken, IsOneTo128VisibleCharacters) {
   EXPECT_FALSE(is_valid_header_token("caf\xc3\xa9"));
 }
 
-TEST(RequestFingerprint, TellsMethodTargetAndBodyApart) {
-  const auto base = request_fingerprint("POST", "/v1/agents/ada/next", "");
+TEST(RequestFingerprint, TellsMethodTargetCallerAndBodyApart) {
+  const auto base = request_fingerprint("POST", "/v1/agents/ada/next", "", "desk");
   EXPECT_TRUE(base.starts_with("POST /v1/agents/ada/next ")) << base;
-  EXPECT_EQ(base, request_fingerprint("POST", "/v1/agents/ada/next", ""));
-  EXPECT_NE(base, request_fingerprint("PUT", "/v1/agents/ada/next", ""));
-  EXPECT_NE(base, request_fingerprint("POST", "/v1/agents/bob/next", ""));
-  EXPECT_NE(base, request_fingerprint("POST", "/v1/agents/ada/next", "{}"));
-  EXPECT_NE(request_fingerprint("POST", "/v1/tickets", R"({"id":"T-1"})"),
-            request_fingerprint("POST", "/v1/tickets", R"({"id":"T-2"})"));
+  EXPECT_EQ(base, request_fingerprint("POST", "/v1/agents/ada/next", "", "desk"));
+  EXPECT_NE(base, request_fingerprint("PUT", "/v1/agents/ada/next", "", "desk"));
+  EXPECT_NE(base, request_fingerprint("POST", "/v1/agents/bob/next", "", "desk"));
+  EXPECT_NE(base, request_fingerprint("POST", "/v1/agents/ada/next", "{}", "desk"));
+  EXPECT_NE(base, request_fingerprint("POST", "/v1/agents/ada/next", "", "ada-token"));
+  EXPECT_NE(base, request_fingerprint("POST", "/v1/agents/ada/next", "", ""));
+  EXPECT_NE(request_fingerprint("POST", "/v1/tickets", R"({"id":"T-1"})", ""),
+            request_fingerprint("POST", "/v1/tickets", R"({"id":"T-2"})", ""));
+  // Where the caller ends and the body starts is part of what is told apart.
+  EXPECT_NE(request_fingerprint("POST", "/v1/tickets", "bc", "a"),
+            request_fingerprint("POST", "/v1/tickets", "c", "ab"));
 }
 
 }  // namespace
