@@ -33,11 +33,16 @@ class task_supervisor {
   // Spawns `task` on `ex` under the name `name` (a bounded set: it labels a metric).
   void spawn(const boost::asio::any_io_executor& ex, std::string_view name,
              boost::asio::awaitable<void> task) {
-    if (!fault_.empty() && name == fault_) task = injected_fault();
-    boost::asio::co_spawn(ex, std::move(task),
-                          [this, name = std::string{name}](std::exception_ptr e) {
-                            if (e) failed(name, e);
-                          });
+    auto done = [this, name = std::string{name}](std::exception_ptr e) {
+      if (e) failed(name, e);
+    };
+    // Not `task = injected_fault()`: Asio's awaitable move assignment drops the frame it held
+    // without destroying it. The task is destroyed unstarted when this returns.
+    if (!fault_.empty() && name == fault_) {
+      boost::asio::co_spawn(ex, injected_fault(), std::move(done));
+      return;
+    }
+    boost::asio::co_spawn(ex, std::move(task), std::move(done));
   }
 
   void failed(std::string_view task, const std::exception_ptr& e) const {

@@ -36,8 +36,16 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
+// An event loop whose pending handlers can be destroyed before any loop is: a handler on one
+// worker may hold the last reference to an object with a socket on another (the HTTP server's
+// acceptor lives on worker 0), which must go while that worker's socket service still exists.
+struct worker_io : asio::io_context {
+  using asio::io_context::io_context;
+  void destroy_pending_handlers() { shutdown(); }
+};
+
 struct worker {
-  asio::io_context io{1};
+  worker_io io{1};
   std::vector<std::unique_ptr<redis_connection>> connections;
   std::unique_ptr<ticket_store> store;
 };
@@ -84,6 +92,13 @@ class application {
     const unsigned threads = std::max(1U, cfg->server.threads);
     for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<worker>());
   }
+
+  ~application() {
+    // Every worker's handlers go before any worker's services, and before the parts they use.
+    for (auto& w : workers_) w->io.destroy_pending_handlers();
+  }
+  application(const application&) = delete;
+  application& operator=(const application&) = delete;
 
   int run() {
     const auto cfg = runtime_.get()->cfg;
