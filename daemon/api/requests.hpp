@@ -44,10 +44,10 @@ std::optional<std::int64_t> parse_if_match(std::string_view header);
 // An Idempotency-Key or X-Request-Id: 1 to 128 visible ASCII characters.
 bool is_valid_header_token(std::string_view value);
 
-// What an Idempotency-Key is kept for: the method, the target and a digest of the caller (the
-// bearer token's name, empty when the server asks for none) and the body
-// (`POST /v1/agents/ada/next 7c1f...`); a repeat must match it. An agent token's request means
-// that agent, so the same request from two tokens is two requests.
+// What an Idempotency-Key is kept for: the method, the target, the caller (the bearer token's
+// name, empty when the server asks for none) and a digest of the body
+// (`POST /v1/agents/ada/next desk 7c1f...`); a repeat must match it. An agent token's request
+// means that agent, so the same request from two tokens is two requests.
 std::string request_fingerprint(std::string_view method, std::string_view target,
                                 std::string_view body, std::string_view caller);
 

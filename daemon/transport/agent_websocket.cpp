@@ -107,8 +107,17 @@ asio::awaitable<void> run_agent_websocket(beast::tcp_stream& stream,
   s.ws.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "ticketd"); }));
   s.ws.read_message_max(max_frame);
+  // A stop while the handshake is answered: its answer may already be on its way to this
+  // coroutine, where cancelling the socket would find nothing to cancel, so it is noted too.
+  bool stop_asked = false;
+  on_stop = [&stop_asked, &stream] {
+    stop_asked = true;
+    boost::system::error_code ignored;
+    stream.socket().cancel(ignored);
+  };
   auto [aec] = co_await s.ws.async_accept(request, use_tuple);
   if (aec) {
+    on_stop = nullptr;
     // The channel was prepared (watching, counted as connected): it ends without a socket.
     co_await channel->closed(false);
     co_return;
@@ -116,6 +125,7 @@ asio::awaitable<void> run_agent_websocket(beast::tcp_stream& stream,
   s.ws.text(true);
 
   on_stop = [&s] { s.close_soon(); };
+  if (stop_asked) s.close_soon();  // opened and closed at once, with 1001 "going away"
   agent_channel::send_fn send = [weak = std::weak_ptr<ws_session>(session),
                                  outbox_limit](std::string frame) {
     auto alive = weak.lock();

@@ -392,7 +392,8 @@ class DaemonAuth : public ::testing::Test {
            "  tokens:\n"
            "    - {name: helpdesk, role: backend, token_env: T_BACKEND}\n"
            "    - {name: ops, role: admin, token_env: T_ADMIN}\n"
-           "    - {name: ada, role: agent, agent: ada, token_env: T_ADA}\n";
+           "    - {name: ada, role: agent, agent: ada, token_env: T_ADA}\n"
+           "    - {name: bob, role: agent, agent: bob, token_env: T_BOB}\n";
   }
   void SetUp() override {
     daemon_ = std::make_unique<daemon_process>(
@@ -400,7 +401,7 @@ class DaemonAuth : public ::testing::Test {
                        false,
                        {},
                        {"T_BACKEND=backend-secret-0123456789", "T_ADMIN=admin-secret-0123456789",
-                        "T_ADA=agent-secret-ada-0123456789"}});
+                        "T_ADA=agent-secret-ada-0123456789", "T_BOB=agent-secret-bob-0123456789"}});
   }
   http_reply call(const std::string& method, const std::string& target, const std::string& token,
                   const std::string& body = {}, const std::string& idempotency_key = {}) {
@@ -414,6 +415,7 @@ class DaemonAuth : public ::testing::Test {
   const std::string backend = "backend-secret-0123456789";
   const std::string admin = "admin-secret-0123456789";
   const std::string ada = "agent-secret-ada-0123456789";
+  const std::string bob = "agent-secret-bob-0123456789";
 };
 
 TEST_F(DaemonAuth, RolesAreEnforcedAsApiMdSays) {
@@ -469,7 +471,7 @@ TEST_F(DaemonAuth, RolesAreEnforcedAsApiMdSays) {
   ws_client own(daemon_->port(), "/v1/agents/ada/stream", {{"Authorization", "Bearer " + ada}});
   EXPECT_TRUE(own.ok());
   // Tokens never reach the log.
-  for (const auto& secret : {backend, admin, ada}) {
+  for (const auto& secret : {backend, admin, ada, bob}) {
     EXPECT_EQ(daemon_->log().find(secret), std::string::npos);
   }
 }
@@ -490,6 +492,16 @@ TEST_F(DaemonAuth, AnIdempotencyKeyIsKeptForTheTokenThatSentIt) {
   EXPECT_EQ(other.status, 422) << other.body;
   EXPECT_EQ(other.error_code(), "idempotency_conflict");
   EXPECT_EQ(other.header("idempotent-replayed"), "");
+  // Two agents sending the same action: the agent comes from the token, so bob's request is
+  // not ada's, and bob never gets the answer kept for her.
+  ASSERT_EQ(call("POST", "/v1/tickets", backend, R"({"id":"K-1","queue":"direct"})").status, 201);
+  ASSERT_EQ(call("POST", "/v1/agents/ada/status", backend, R"({"status":"online"})").status, 200);
+  ASSERT_EQ(json_str(call("GET", "/v1/tickets/K-1", backend).json(), "assignee"), "ada");
+  auto replied = call("POST", "/v1/tickets/K-1/reply", ada, "{}", "reply-1");
+  ASSERT_EQ(replied.status, 200) << replied.body;
+  auto by_bob = call("POST", "/v1/tickets/K-1/reply", bob, "{}", "reply-1");
+  EXPECT_EQ(by_bob.status, 422) << by_bob.body;
+  EXPECT_EQ(by_bob.header("idempotent-replayed"), "");
 }
 
 }  // namespace

@@ -436,7 +436,7 @@ TEST(HeaderToken, IsOneTo128VisibleCharacters) {
 
 TEST(RequestFingerprint, TellsMethodTargetCallerAndBodyApart) {
   const auto base = request_fingerprint("POST", "/v1/agents/ada/next", "", "desk");
-  EXPECT_TRUE(base.starts_with("POST /v1/agents/ada/next ")) << base;
+  EXPECT_TRUE(base.starts_with("POST /v1/agents/ada/next desk ")) << base;
   EXPECT_EQ(base, request_fingerprint("POST", "/v1/agents/ada/next", "", "desk"));
   EXPECT_NE(base, request_fingerprint("PUT", "/v1/agents/ada/next", "", "desk"));
   EXPECT_NE(base, request_fingerprint("POST", "/v1/agents/bob/next", "", "desk"));
