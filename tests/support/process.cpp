@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,9 +29,14 @@ process::process(std::vector<std::string> argv, std::filesystem::path log_file,
   env.push_back(nullptr);
   const int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error("cannot open " + log_file_.string());
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    // A test binary that is killed (a timeout, ^C) takes its servers with it. The signal comes
+    // when the forking thread ends: processes are started from the test's own thread.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     ::execve(args[0], args.data(), env.data());
