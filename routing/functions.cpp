@@ -247,26 +247,20 @@ std::vector<assignment> decode_assignments(const resp_value& reply, std::size_t 
   return out;
 }
 
-namespace {
-
-// A ticket function's result: the reply itself, or the first element of {result,
-// assignments...} when push routing handed tickets out in the same call (settle in
-// routing/lua/include/push.lua). nullptr for an empty list.
 const resp_value* reply_result(const resp_value& reply) {
   if (!reply.is_array()) return &reply;
   return reply.elements.empty() ? nullptr : &reply.elements[0];
 }
 
-}  // namespace
-
 outcome<create_result> decode_create(const resp_value& reply) {
   if (auto e = reply_error(reply)) return std::move(*e);
   const resp_value* word = reply_result(reply);
-  if (!word || !word->is_string() || (word->str != "created" && word->str != "existing")) {
+  if (!word || !word->is_string() ||
+      (word->str != "created" && word->str != "routed" && word->str != "existing")) {
     return bad_reply("bad create reply");
   }
   create_result r;
-  r.created = word->str == "created";
+  r.created = word->str != "existing";
   r.assignments = decode_assignments(reply);
   return r;
 }

@@ -190,7 +190,11 @@ struct create_result {
   std::vector<assignment> assignments;
   bool replayed = false;  // the answer an Idempotency-Key kept
 };
-// create: {'created'|'existing', assignments...}; `value` is left for the caller.
+// A ticket function's result: the reply itself, or the first element of {result,
+// assignments...} when push routing handed tickets out in the same call (settle in
+// routing/lua/include/push.lua). nullptr for an empty list.
+const resp_value* reply_result(const resp_value& reply);
+// create: {'created'|'routed'|'existing', assignments...}; `value` is left for the caller.
 outcome<create_result> decode_create(const resp_value& reply);
 
 // A ticket after an action, with what push routing did in the same call.

@@ -1,18 +1,13 @@
 // The fields of the ticket hash (`t:<id>`) and the agent hash (`a:<id>`), named once for C++ as
-// routing/lua/include/fields.lua names them for the functions; the decoders read them by these
-// names only (tests/unit/routing/hash_fields_test.cpp checks both tables and every name the Lua
-// files use).
+// routing/lua/include/fields.lua names and describes them for the functions; the decoders read
+// them by these names only (tests/unit/routing/hash_fields_test.cpp checks both tables and every
+// name the Lua files use).
 #pragma once
 
-#include <span>
+#include <array>
 #include <string_view>
 
 namespace ticketd::routing {
-
-struct hash_field {
-  std::string_view name;
-  std::string_view meaning;
-};
 
 namespace ticket_field {
 inline constexpr std::string_view status = "s";
@@ -77,8 +72,67 @@ inline constexpr std::string_view forced_excess = "fx";
 inline constexpr std::string_view connections = "cn";
 }  // namespace agent_field
 
-// Every field of each hash, with what it holds.
-std::span<const hash_field> ticket_fields();
-std::span<const hash_field> agent_fields();
+// Every field of each hash (what each holds: routing/lua/include/fields.lua).
+inline constexpr std::array<std::string_view, 44> ticket_fields{
+    ticket_field::status,
+    ticket_field::version,
+    ticket_field::queue,
+    ticket_field::shared_queues,
+    ticket_field::personal_queue,
+    ticket_field::waiting_since,
+    ticket_field::score,
+    ticket_field::priority,
+    ticket_field::channel,
+    ticket_field::skills,
+    ticket_field::attributes,
+    ticket_field::last_agent,
+    ticket_field::created_at,
+    ticket_field::updated_at,
+    ticket_field::fingerprint,
+    ticket_field::first_reply_due,
+    ticket_field::next_reply_due,
+    ticket_field::resolution_due,
+    ticket_field::first_reply_stage,
+    ticket_field::next_reply_stage,
+    ticket_field::resolution_stage,
+    ticket_field::paused_first_reply,
+    ticket_field::paused_next_reply,
+    ticket_field::paused_resolution,
+    ticket_field::paused_at,
+    ticket_field::breached,
+    ticket_field::first_replied_at,
+    ticket_field::customer_replied_at,
+    ticket_field::cadence,
+    ticket_field::followups_due,
+    ticket_field::reopens,
+    ticket_field::escalated,
+    ticket_field::timer_kind,
+    ticket_field::overflow_step,
+    ticket_field::offer_token,
+    ticket_field::offer_queue,
+    ticket_field::cooldowns,
+    ticket_field::postponed_until,
+    ticket_field::wake_rank,
+    ticket_field::wake_first_reply,
+    ticket_field::wake_next_reply,
+    ticket_field::resolved_at,
+    ticket_field::reopen_until,
+    ticket_field::resolve_reason,
+};
+inline constexpr std::array<std::string_view, 13> agent_fields{
+    agent_field::name,
+    agent_field::status,
+    agent_field::status_since,
+    agent_field::queues,
+    agent_field::effective_queues,
+    agent_field::skills,
+    agent_field::max_concurrent,
+    agent_field::load,
+    agent_field::last_assigned_at,
+    agent_field::round_robin,
+    agent_field::personal_waiting,
+    agent_field::forced_excess,
+    agent_field::connections,
+};
 
 }  // namespace ticketd::routing

@@ -10,11 +10,6 @@ namespace {
 // settle it, and a ticket that keeps moving gets a conflict the client can retry.
 constexpr int max_stale_rounds = 5;
 
-bool has_code(const resp_value& reply, errc code) {
-  const auto e = reply_error(reply);
-  return e && e->code == code;
-}
-
 // {'kept' | 'replayed', reply, ticket fields}: what a writing function answers under an
 // Idempotency-Key.
 struct kept_answer {
@@ -31,6 +26,8 @@ std::optional<kept_answer> unwrap_kept(resp_value& reply) {
                      marker == "replayed"};
 }
 
+}  // namespace
+
 error unavailable(const transport_failure& f, bool maybe_applied) {
   error e = make_error(
       errc::unavailable,
@@ -42,21 +39,15 @@ error unavailable(const transport_failure& f, bool maybe_applied) {
   return e;
 }
 
-// A reply's result: the reply itself, or the first element of {result, assignments...}.
-const resp_value* result_of(const resp_value& reply) {
-  if (!reply.is_array()) return &reply;
-  return reply.elements.empty() ? nullptr : &reply.elements[0];
-}
-
-}  // namespace
-
 operation::operation(const planner& p, std::int64_t now, plan_fn plan, options o)
     : planner_(p), now_(now), plan_(std::move(plan)), opts_(std::move(o)) {
   if (opts_.read_first && !opts_.idem.empty()) {
     // A repeat is answered as the first was, before a plan from the ticket as it is now (moved
-    // on by that first request) could refuse it.
+    // on by that first request) could refuse it; the ticket is read in the same write, for a
+    // first request.
     state_ = state::checking_kept;
     batch_.push_back(kept_call(planner_.base(now_, opts_.idem)));
+    batch_.push_back(ticket_get_command(planner_.keys(), opts_.id));
   } else if (opts_.read_first) {
     read_first();
   } else {
@@ -68,7 +59,6 @@ void operation::read_first() {
   state_ = state::reading;
   batch_.clear();
   batch_.push_back(ticket_get_command(planner_.keys(), opts_.id));
-  write_in_batch_ = false;
 }
 
 void operation::call() {
@@ -85,7 +75,6 @@ void operation::call() {
   if (opts_.show == shows::named && opts_.idem.empty() && !opts_.known) {
     batch_.push_back(ticket_get_command(planner_.keys(), opts_.id));
   }
-  write_in_batch_ = true;
 }
 
 void operation::finish() {
@@ -99,8 +88,9 @@ void operation::finish(error e) {
 }
 
 void operation::fail(const transport_failure& f) {
-  // A call that answered already applied its change: a failed read-back after it cannot undo it.
-  finish(unavailable(f, applied_ || (f.written && write_in_batch_)));
+  // The function call may have run when its batch reached Redis; one that answered (its ticket
+  // is being read back) has: a failed read-back cannot undo it.
+  finish(unavailable(f, state_ == state::reading_back || (f.written && state_ == state::calling)));
 }
 
 void operation::receive(std::vector<resp_value> replies) {
@@ -115,7 +105,7 @@ void operation::receive(std::vector<resp_value> replies) {
         return;
       }
       if (replies[0].is_nil()) {
-        read_first();
+        on_read(std::move(replies[1]));  // a first request
         return;
       }
       on_call(std::move(replies));
@@ -141,7 +131,9 @@ void operation::receive(std::vector<resp_value> replies) {
         finish(std::move(*e));
         return;
       }
-      call();
+      // The same call again: it wrote nothing, and its plan stands.
+      state_ = state::calling;
+      batch_ = std::move(unconfigured_);
       return;
     case state::done:
       return;
@@ -154,8 +146,8 @@ void operation::on_read(resp_value reply) {
     finish(t.error());
     return;
   }
-  // Under an Idempotency-Key a repeat must reach the function, which answers what the first
-  // request did: the ticket has moved on since, by that request.
+  // Under an Idempotency-Key a repeat that raced the first request (neither found an answer
+  // kept) must reach the function, which answers what the first did: the ticket moved since.
   if (opts_.if_match && *opts_.if_match != t->version && opts_.idem.empty()) {
     error e = make_error(errc::version_mismatch, {});
     e.details.emplace_back("version", std::to_string(t->version));
@@ -168,25 +160,24 @@ void operation::on_read(resp_value reply) {
 
 void operation::on_call(std::vector<resp_value> replies) {
   resp_value& reply = replies[0];
-  if (has_code(reply, errc::stale) && opts_.read_first && ++stale_rounds_ < max_stale_rounds) {
-    read_first();
-    return;
-  }
-  if (has_code(reply, errc::unconfigured) && !reconfigured_) {
-    // Redis lost this configuration's settings (a flush, a new server): store them and call
-    // again; the call wrote nothing.
-    reconfigured_ = true;
-    state_ = state::configuring;
-    batch_.clear();
-    batch_.push_back(configure_call(planner_.base(now_)));
-    write_in_batch_ = false;
-    return;
-  }
   if (auto e = reply_error(reply)) {
+    if (e->code == errc::stale && opts_.read_first && ++stale_rounds_ < max_stale_rounds) {
+      read_first();
+      return;
+    }
+    if (e->code == errc::unconfigured && !reconfigured_ && state_ == state::calling) {
+      // Redis lost this configuration's settings (a flush, a new server): store them and send
+      // the call again (once).
+      reconfigured_ = true;
+      unconfigured_ = std::move(batch_);
+      state_ = state::configuring;
+      batch_.clear();
+      batch_.push_back(configure_call(planner_.base(now_)));
+      return;
+    }
     finish(std::move(*e));
     return;
   }
-  applied_ = true;
   // The outcome is built where result() hands it over: a ticket is large, and moves add up.
   if (!opts_.idem.empty()) {
     auto kept = unwrap_kept(reply);
@@ -233,11 +224,10 @@ void operation::read_back(std::string id) {
   state_ = state::reading_back;
   batch_.clear();
   batch_.push_back(ticket_get_command(planner_.keys(), picked_));
-  write_in_batch_ = false;
 }
 
 std::optional<std::string> operation::picked_id(const resp_value& reply) {
-  const resp_value* first = result_of(reply);
+  const resp_value* first = reply_result(reply);
   if (first == nullptr || !first->is_string() || first->str.empty()) return std::nullopt;
   return first->str;
 }
@@ -253,13 +243,10 @@ operation create_operation(const planner& p, const create_request& r, std::int64
   o.id = r.id;
   o.show = operation::shows::named;
   o.idem = idem;
-  o.known = [planned, &r](const resp_value& reply) -> std::optional<ticket> {
-    if (!*planned || !(*planned)->as_stored) return std::nullopt;
-    const resp_value* word = result_of(reply);
-    if (word == nullptr || word->str != "created") return std::nullopt;
-    for (const auto& a : decode_assignments(reply)) {
-      if (a.ticket == r.id) return std::nullopt;
-    }
+  o.known = [planned](const resp_value& reply) -> std::optional<ticket> {
+    // `created`: stored as planned ('routed' moved it further, 'existing' found another).
+    const resp_value* word = reply_result(reply);
+    if (!*planned || word == nullptr || word->str != "created") return std::nullopt;
     // Used once, after the call: the planned ticket moves into the answer.
     return std::move((*planned)->value);
   };
@@ -307,8 +294,13 @@ operation next_operation(const planner& p, std::string_view agent, std::int64_t 
 operation call_operation(const planner& p, command call, std::int64_t now, idempotency idem) {
   operation::options o;
   o.idem = idem;
+  // Planned once: only a read-first operation plans again (after TICKETD_STALE).
   return operation(
-      p, now, [call = std::move(call)](const ticket*) -> outcome<command> { return call; }, o);
+      p, now,
+      [call = std::move(call)](const ticket*) mutable -> outcome<command> {
+        return std::move(call);
+      },
+      o);
 }
 
 outcome<create_result> create_result_of(operation& op) {

@@ -16,7 +16,8 @@
 // id is known, after it when the reply names it (next) or says the ticket is not as planned
 // (create: pushed or overflowed at once; otherwise the planned ticket is what Redis holds, and
 // costs Redis no read). Under an Idempotency-Key the function answers the ticket itself, kept
-// with its change (routing/lua/include/idempotency.lua).
+// with its change (routing/lua/include/idempotency.lua), and an operation that plans from the
+// ticket asks the key first, with its read.
 //
 // An operation refers to the planner and request it was made from: they must outlive it.
 #pragma once
@@ -111,10 +112,10 @@ class operation {
   options opts_;
   state state_ = state::done;
   std::vector<command> batch_;
-  bool write_in_batch_ = false;  // the batch holds a function call that may write
-  bool applied_ = false;         // the function call answered (its change is made)
-  int stale_rounds_ = 0;
+  // The call Redis answered TICKETD_UNCONFIGURED, sent again once the settings are stored.
+  std::vector<command> unconfigured_;
   bool reconfigured_ = false;
+  int stale_rounds_ = 0;
   std::optional<ticket> snapshot_;
   std::string picked_;  // the ticket the reply picked, read back
   call_outcome done_;   // what the call came to (and the ticket shown, once known)
@@ -133,6 +134,10 @@ operation next_operation(const planner& p, std::string_view agent, std::int64_t 
 // Any other function call (agents, queues, delete, tick, verify): shows no ticket. `call` was
 // built with `idem` in its header (planner::base).
 operation call_operation(const planner& p, command call, std::int64_t now, idempotency idem = {});
+
+// The error of a batch that failed in transport; `maybe_applied` when a function in it may have
+// run.
+error unavailable(const transport_failure& f, bool maybe_applied);
 
 // What the API makes of them, once done (the ticket moves out of the operation).
 outcome<create_result> create_result_of(operation& op);

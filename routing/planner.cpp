@@ -114,7 +114,7 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   a.sla_timer = due - cfg_.sla.warn_before.count();
   // The ticket as create.lua writes it (tests/integration/engine_lifecycle_test.cpp holds the
   // two to the same rendering).
-  planned_create out{create_call(base(now, idem), a), {}, true};
+  planned_create out{create_call(base(now, idem), a), {}};
   ticket& t = out.value;
   t.id = r.id;
   t.status = ticket_status::queued;
@@ -132,9 +132,6 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   t.queued_at = created;
   t.updated_at = created;  // no change yet: updated when it began to wait
   t.fingerprint = r.fingerprint;
-  // An overflow step already due (a created_at long ago) adds queues in the same call.
-  const auto& steps = chosen.queue->overflow;
-  out.as_stored = steps.empty() || created + steps.front().after.count() > now;
   return out;
 }
 

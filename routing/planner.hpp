@@ -27,13 +27,11 @@ class planner {
           const call_settings& settings)
       : cfg_(cfg), sla_(sla), keys_(keys), settings_(settings) {}
 
-  // The call, and the ticket as the call stores it: what Redis holds after the call unless push
-  // routing handed the ticket out in the same call or an overflow step was due at once
-  // (`as_stored` false: then it must be read back).
+  // The call, and the ticket as the call stores it: what Redis holds after the call when its
+  // reply says `created` (create.lua answers `routed` when it moved the ticket further).
   struct planned_create {
     command call;
     ticket value;
-    bool as_stored = true;
   };
   // `idem`: the request's Idempotency-Key, if any (every writing call takes one).
   outcome<planned_create> create(const create_request& r, std::int64_t now,

@@ -7,17 +7,6 @@ namespace ticketd::daemon {
 using routing::errc;
 using routing::resp_value;
 
-namespace {
-
-routing::error unavailable(const boost::system::error_code& ec) {
-  routing::error e = routing::make_error(
-      errc::unavailable, "Redis is unavailable (" + ec.message() + "); nothing was applied");
-  e.details.emplace_back("maybe_applied", "false");
-  return e;
-}
-
-}  // namespace
-
 boost::asio::awaitable<void> ticket_store::run(routing::operation& op) {
   while (!op.done()) {
     auto replies = co_await connection().exec_all(op.batch());
@@ -35,8 +24,8 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op) {
       reached = true;
       values.push_back(std::move(*r));
     }
-    if (failed) failed->written = reached;
     if (failed) {
+      failed->written = reached;
       op.fail(*failed);
     } else {
       op.receive(std::move(values));
@@ -44,19 +33,20 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op) {
   }
 }
 
-ticket_store::result<resp_value> ticket_store::call(const runtime& rt, routing::command cmd,
-                                                    routing::idempotency idem) {
+ticket_store::result<routing::call_outcome> ticket_store::call(const runtime& rt,
+                                                               routing::command cmd,
+                                                               routing::idempotency idem) {
   // Named, not a temporary in the co_await (GCC 12 coroutine pitfall: shared/TOOLCHAIN.md).
   auto op = routing::call_operation(rt.plan, std::move(cmd), now(), idem);
   co_await run(op);
   if (op.failure()) co_return *op.failure();
-  co_return std::move(op.result().reply);
+  co_return std::move(op.result());
 }
 
 ticket_store::result<resp_value> ticket_store::send(
     const routing::command& cmd, std::optional<std::chrono::milliseconds> timeout) {
   auto r = co_await connection().exec(cmd, timeout);
-  if (!r) co_return unavailable(r.error());
+  if (!r) co_return routing::unavailable({r.error().message()}, false);
   co_return std::move(*r);
 }
 
@@ -77,12 +67,10 @@ ticket_store::result<routing::ticket> ticket_store::get(const runtime& rt, std::
 ticket_store::result<routing::action_result> ticket_store::remove(const runtime& rt,
                                                                   std::string_view id,
                                                                   routing::idempotency idem) {
-  auto op = routing::call_operation(rt.plan, routing::delete_call(rt.plan.base(now(), idem), id),
-                                    now(), idem);
-  co_await run(op);
-  if (op.failure()) co_return *op.failure();
-  auto done = routing::decode_action(op.result().reply);
-  if (done) done->replayed = op.result().replayed;
+  auto out = co_await call(rt, routing::delete_call(rt.plan.base(now(), idem), id), idem);
+  if (!out) co_return out.error();
+  auto done = routing::decode_action(out->reply);
+  if (done) done->replayed = out->replayed;
   co_return done;
 }
 
@@ -106,11 +94,11 @@ ticket_store::result<routing::pulled> ticket_store::next(const runtime& rt, std:
 
 namespace {
 
-routing::outcome<routing::agent_result> agent_result_of(std::string_view id,
-                                                        routing::operation& op) {
-  if (op.failure()) return *op.failure();
-  auto a = routing::decode_agent_reply(id, op.result().reply);
-  if (a) a->replayed = op.result().replayed;
+routing::outcome<routing::agent_result> agent_result_of(
+    std::string_view id, const routing::outcome<routing::call_outcome>& out) {
+  if (!out) return out.error();
+  auto a = routing::decode_agent_reply(id, out->reply);
+  if (a) a->replayed = out->replayed;
   return a;
 }
 
@@ -122,34 +110,30 @@ ticket_store::result<routing::agent_result> ticket_store::put_agent(const runtim
                                                                     routing::idempotency idem) {
   auto cmd = rt.plan.put_agent(id, r, now(), idem);
   if (!cmd) co_return cmd.error();
-  auto op = routing::call_operation(rt.plan, std::move(*cmd), now(), idem);
-  co_await run(op);
-  co_return agent_result_of(id, op);
+  auto out = co_await call(rt, std::move(*cmd), idem);
+  co_return agent_result_of(id, out);
 }
 
 ticket_store::result<routing::agent_result> ticket_store::get_agent(const runtime& rt,
                                                                     std::string_view id) {
-  auto reply = co_await call(rt, routing::agent_get_call(rt.plan.base(now()), id));
-  if (!reply) co_return reply.error();
-  co_return routing::decode_agent_reply(id, *reply);
+  auto out = co_await call(rt, routing::agent_get_call(rt.plan.base(now()), id));
+  co_return agent_result_of(id, out);
 }
 
 ticket_store::result<routing::agent_result> ticket_store::set_agent_status(
     const runtime& rt, std::string_view id, routing::agent_status status,
     routing::idempotency idem) {
-  auto op = routing::call_operation(
-      rt.plan, routing::agent_status_call(rt.plan.base(now(), idem), id, status), now(), idem);
-  co_await run(op);
-  co_return agent_result_of(id, op);
+  auto out =
+      co_await call(rt, routing::agent_status_call(rt.plan.base(now(), idem), id, status), idem);
+  co_return agent_result_of(id, out);
 }
 
 ticket_store::result<routing::agent_result> ticket_store::agent_presence(
     const runtime& rt, std::string_view id, int connections,
     std::optional<routing::agent_status> status) {
-  auto reply =
+  auto out =
       co_await call(rt, routing::agent_presence_call(rt.plan.base(now()), id, connections, status));
-  if (!reply) co_return reply.error();
-  co_return routing::decode_agent_reply(id, *reply);
+  co_return agent_result_of(id, out);
 }
 
 ticket_store::result<std::vector<stream_event>> ticket_store::events_after(const runtime& rt,
@@ -183,30 +167,30 @@ ticket_store::result<routing::queue_stats> ticket_store::queue_stats(
     if (!reply) co_return reply.error();
     co_return routing::decode_queue_stats(rt.queue_names, *reply);
   }
-  auto reply = co_await call(rt, cmd);
-  if (!reply) co_return reply.error();
-  co_return routing::decode_queue_stats(rt.queue_names, *reply);
+  auto out = co_await call(rt, cmd);
+  if (!out) co_return out.error();
+  co_return routing::decode_queue_stats(rt.queue_names, out->reply);
 }
 
 ticket_store::result<routing::queue_head> ticket_store::queue_head(const runtime& rt,
                                                                    std::string_view queue,
                                                                    std::size_t limit) {
-  auto reply = co_await call(rt, routing::queue_head_call(rt.plan.base(now()), queue, limit));
-  if (!reply) co_return reply.error();
-  co_return routing::decode_queue_head(*reply);
+  auto out = co_await call(rt, routing::queue_head_call(rt.plan.base(now()), queue, limit));
+  if (!out) co_return out.error();
+  co_return routing::decode_queue_head(out->reply);
 }
 
 ticket_store::result<routing::verify_report> ticket_store::verify(const runtime& rt) {
-  auto reply = co_await call(rt, routing::verify_call(rt.plan.base(now()), rt.queue_names));
-  if (!reply) co_return reply.error();
-  co_return routing::decode_verify(*reply);
+  auto out = co_await call(rt, routing::verify_call(rt.plan.base(now()), rt.queue_names));
+  if (!out) co_return out.error();
+  co_return routing::decode_verify(out->reply);
 }
 
 ticket_store::result<routing::tick_result> ticket_store::tick(const runtime& rt,
                                                               std::size_t limit) {
-  auto reply = co_await call(rt, routing::tick_call(rt.plan.base(now()), limit));
-  if (!reply) co_return reply.error();
-  co_return routing::decode_tick(*reply);
+  auto out = co_await call(rt, routing::tick_call(rt.plan.base(now()), limit));
+  if (!out) co_return out.error();
+  co_return routing::decode_tick(out->reply);
 }
 
 ticket_store::result<std::int64_t> ticket_store::configure(const runtime& rt) {

@@ -79,8 +79,8 @@ class ticket_store {
   // Runs an operation to its end, each batch on one connection (the next one in turn).
   boost::asio::awaitable<void> run(routing::operation& op);
   // A function call that shows no ticket (agents, queues, tick, verify, delete).
-  result<routing::resp_value> call(const runtime& rt, routing::command cmd,
-                                   routing::idempotency idem = {});
+  result<routing::call_outcome> call(const runtime& rt, routing::command cmd,
+                                     routing::idempotency idem = {});
   // One command, no retries (reads that need no function).
   result<routing::resp_value> send(const routing::command& cmd,
                                    std::optional<std::chrono::milliseconds> timeout = {});

@@ -26,9 +26,7 @@ local function configure(keys, argv)
       end
       local ak = key(P, 'agent', id)
       redis.call('HSET', ak, 'l', load)
-      if forced_agents(c)[id] and load <= (tonumber(redis.call('HGET', ak, 'm')) or c.cfg.max_default) then
-        clear_forced(c, ak, id)
-      end
+      end_forced_excess(c, ak, id, load)
     end
     recounted = #agents
   end

@@ -5,8 +5,10 @@
 --          [12] created_at ms (its wait begins there), [13] first_reply_due ms,
 --          [14] resolution_due ms, [15] rank ms, [16] when the SLA timer first fires, ms (C++
 --          computes it as arm_sla would)
--- Returns  'created' ({'created', assignments...} when push routing handed tickets out), or
---          'existing' when the same payload was created before
+-- Returns  'created' when the ticket is stored as the arguments describe it, 'routed' when this
+--          call also moved it further (an overflow step due at once, or push routing handed it
+--          out: the caller reads it back); {word, assignments...} when push routing handed
+--          tickets out; 'existing' when the same payload was created before
 -- Errors   TICKETD_CONFLICT reason=payload  (the id exists with another payload)
 local function create(keys, argv)
   local id, fingerprint, queue, priority, channel = argv[5], argv[6], argv[7], argv[8], argv[9]
@@ -51,10 +53,20 @@ local function create(keys, argv)
   c.created = t
   emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
   local pol = push_queue_policy(c, queue)
-  if pol and not t.f.qs and hand_new(c, t, queue, pol) then return settle(c, 'created') end
+  if pol and not t.f.qs and hand_new(c, t, queue, pol) then return settle(c, 'routed') end
   redis.call('ZADD', key(c.P, 'queue', queue), score, id)
   age_add(c, queue, created_at)
   if pol then c.requeued[queue] = true end
-  return settle(c, 'created')
+  local reply = settle(c, t.f.qs and 'routed' or 'created')
+  if type(reply) == 'table' and reply[1] == 'created' then
+    -- Handed out by the queues' push after all (rare: hand_new found no one just before).
+    for i = 2, #reply do
+      if reply[i][1] == id then
+        reply[1] = 'routed'
+        break
+      end
+    end
+  end
+  return reply
 end
 register('create', create, 'ticket')

@@ -38,10 +38,17 @@ local function mark_forced(c, a)
   a.fx = true
 end
 
-local function clear_forced(c, ak, id)
+-- Ends agent `id`'s forced excess once its load is back at or under its maximum (`max`, read
+-- from its record `ak` when not given). True when it ended one.
+local function end_forced_excess(c, ak, id, load, max)
+  local forced = forced_agents(c)
+  if not forced[id] then return false end
+  max = max or count_of(redis.call('HGET', ak, 'm')) or c.cfg.max_default
+  if load > max then return false end
   redis.call('HDEL', ak, 'fx')
   redis.call('SREM', key(c.P, 'forced'), id)
-  forced_agents(c)[id] = nil
+  forced[id] = nil
+  return true
 end
 
 -- What push routing ranks agents by (lt, ss, rr) is read only while some queue pushes: each
@@ -143,10 +150,7 @@ local function write_agent(c, a)
     n = n + 2
   end
   if n > 0 then redis.call('HSET', a.key, unpack(set_args, 1, n)) end
-  if a.fx and a.changed.l and a.load <= a.max then
-    clear_forced(c, a.key, a.id)
-    a.fx = nil
-  end
+  if a.fx and a.changed.l and end_forced_excess(c, a.key, a.id, a.load, a.max) then a.fx = nil end
   if c.cfg.any_push then refresh_availability(c, a) end
   a.changed = {}
 end
@@ -169,11 +173,7 @@ local function adjust_load(c, id, delta)
       redis.call('HINCRBY', ak, 'l', '1')
       return
     end
-    local load = redis.call('HINCRBY', ak, 'l', '-1')
-    if forced_agents(c)[id] then
-      local max = count_of(redis.call('HGET', ak, 'm')) or c.cfg.max_default
-      if load <= max then clear_forced(c, ak, id) end
-    end
+    end_forced_excess(c, ak, id, redis.call('HINCRBY', ak, 'l', '-1'))
     c.freed[id] = true
     return
   end

@@ -1,7 +1,7 @@
 -- Fields ---------------------------------------------------------------------------------------
 -- The fields of the ticket hash (`t:<id>`) and the agent hash (`a:<id>`): short names keep every
 -- waiting ticket small. This is their one declaration: the code below spells only these names,
--- and routing/hash_fields.cpp holds the same table for C++ (tests/unit/routing/
+-- and routing/hash_fields.hpp holds the same table for C++ (tests/unit/routing/
 -- hash_fields_test.cpp checks both, and the names the Lua files use).
 local TICKET_FIELDS = {
   s = 'status',

@@ -321,11 +321,15 @@ resp_value assign_entry(std::string ticket, std::string agent) {
                 bulk(""), bulk(std::to_string(t0))});
 }
 
-TEST(DecodeCreate, ReadsCreatedAndExisting) {
+TEST(DecodeCreate, ReadsCreatedRoutedAndExisting) {
   const auto created = decode_create(array({bulk("created")}));
   ASSERT_TRUE(created.has_value()) << created.error().message;
   EXPECT_TRUE(created->created);
   EXPECT_TRUE(created->assignments.empty());
+  const auto routed = decode_create(array({bulk("routed"), offer_entry("T-1", "ada")}));
+  ASSERT_TRUE(routed.has_value()) << routed.error().message;
+  EXPECT_TRUE(routed->created);
+  EXPECT_EQ(routed->assignments.size(), 1u);
   const auto existing = decode_create(array({bulk("existing")}));
   ASSERT_TRUE(existing.has_value()) << existing.error().message;
   EXPECT_FALSE(existing->created);

@@ -1,5 +1,5 @@
 // One schema for the ticket and agent hashes: the Lua table of routing/lua/include/fields.lua
-// and routing/hash_fields.cpp name the same fields, and every field name the Lua files read or
+// and routing/hash_fields.hpp name the same fields, and every field name the Lua files read or
 // write is one of them.
 #include "routing/hash_fields.hpp"
 
@@ -9,6 +9,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <span>
 #include <string>
 
 #include "tests/unit/routing/test_support.hpp"
@@ -37,21 +38,20 @@ names lua_table(const std::string& table) {
   return out;
 }
 
-names cpp_table(std::span<const hash_field> fields) {
+names cpp_table(std::span<const std::string_view> fields) {
   names out;
-  for (const auto& f : fields) {
-    EXPECT_TRUE(out.insert(std::string{f.name}).second) << f.name << " twice";
-    EXPECT_FALSE(f.meaning.empty()) << f.name;
+  for (const auto name : fields) {
+    EXPECT_TRUE(out.insert(std::string{name}).second) << name << " twice";
   }
   return out;
 }
 
 TEST(HashFields, LuaAndCppDeclareTheSameTicketFields) {
-  EXPECT_EQ(lua_table("TICKET_FIELDS"), cpp_table(ticket_fields()));
+  EXPECT_EQ(lua_table("TICKET_FIELDS"), cpp_table(ticket_fields));
 }
 
 TEST(HashFields, LuaAndCppDeclareTheSameAgentFields) {
-  EXPECT_EQ(lua_table("AGENT_FIELDS"), cpp_table(agent_fields()));
+  EXPECT_EQ(lua_table("AGENT_FIELDS"), cpp_table(agent_fields));
 }
 
 // Field names the Lua files use, found where they can only be fields: the ticket helpers
@@ -106,8 +106,8 @@ used_fields scan_lua() {
 
 TEST(HashFields, TheLuaFilesUseOnlyDeclaredFields) {
   const auto used = scan_lua();
-  const names tickets = cpp_table(ticket_fields());
-  const names agents = cpp_table(agent_fields());
+  const names tickets = cpp_table(ticket_fields);
+  const names agents = cpp_table(agent_fields);
   for (const auto& [name, where] : used.ticket) {
     EXPECT_TRUE(tickets.contains(name))
         << where << " uses ticket field '" << name << "', which fields.lua does not declare";

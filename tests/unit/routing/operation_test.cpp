@@ -77,6 +77,34 @@ TEST_F(Operation, AnActionThatNeedsTheTicketReadsItCallsAndReadsItBack) {
   EXPECT_EQ(r->value.status, ticket_status::queued);
 }
 
+// create.lua says whether it stored the ticket as planned (`created`: the planned ticket is the
+// answer, no read) or moved it further (`routed`: read back).
+TEST_F(Operation, ACreateReadsBackOnlyWhatTheCallMovedFurther) {
+  create_request r;
+  r.id = "T-7";
+  r.fingerprint = "fp-7";
+  auto as_planned = create_operation(plan_, r, t0);
+  ASSERT_EQ(sent(as_planned), std::vector<std::string>{fn(lua::fn::create)});
+  as_planned.receive({bulk("created")});
+  ASSERT_TRUE(as_planned.done());
+  auto created = create_result_of(as_planned);
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  EXPECT_EQ(created->value.status, ticket_status::queued);
+  EXPECT_EQ(created->value.version, 1);
+
+  auto moved = create_operation(plan_, r, t0);
+  moved.receive(
+      {test::array({bulk("routed"), test::array({bulk("T-7"), bulk("ada"), bulk("assigned"),
+                                                 bulk(""), bulk(""), bulk(std::to_string(t0))})})});
+  ASSERT_EQ(sent(moved), std::vector<std::string>{hgetall("T-7")});
+  moved.receive({ticket_fields(2)});
+  auto routed = create_result_of(moved);
+  ASSERT_TRUE(routed.has_value()) << routed.error().message;
+  EXPECT_EQ(routed->value.status, ticket_status::assigned);
+  EXPECT_EQ(routed->value.version, 2);
+  EXPECT_EQ(routed->assignments.size(), 1u);
+}
+
 TEST_F(Operation, AStaleSnapshotIsReadAndPlannedAgainAFewTimesThenConflicts) {
   request_.agent = "ada";
   auto op = action_operation(plan_, ticket_action::release, "T-1", std::nullopt, request_, t0);
@@ -148,16 +176,18 @@ TEST_F(Operation, UnderAnIdempotencyKeyTheFunctionAnswersTheTicketItself) {
   EXPECT_EQ(r->ticket->value.version, 2);
 }
 
-// An action planned from the ticket first asks what its Idempotency-Key kept: a repeat is
-// answered from there, and only a first request reads the ticket and calls.
+// An action planned from the ticket first asks what its Idempotency-Key kept, with the ticket's
+// read in the same write: a repeat is answered from there, a first request plans from the read.
 TEST_F(Operation, UnderAnIdempotencyKeyAPlanFromTheTicketAsksTheKeyFirst) {
   request_.agent = "ada";
   const idempotency key{"k2", "POST /v1/tickets/T-1/release 00"};
   auto repeat =
       action_operation(plan_, ticket_action::release, "T-1", std::nullopt, request_, t0, key);
-  ASSERT_EQ(sent(repeat), std::vector<std::string>{"FCALL_RO " + std::string{lua::fn::kept.name}});
+  ASSERT_EQ(sent(repeat), (std::vector<std::string>{"FCALL_RO " + std::string{lua::fn::kept.name},
+                                                    hgetall("T-1")}));
   EXPECT_EQ(test::lua_argv(argv_of(repeat.batch()[0]), 3), "k2");
-  repeat.receive({test::array({bulk("replayed"), bulk("ok"), ticket_fields(4, "queued")})});
+  repeat.receive({test::array({bulk("replayed"), bulk("ok"), ticket_fields(4, "queued")}),
+                  ticket_fields(4, "queued")});
   ASSERT_TRUE(repeat.done());
   auto replayed = ticket_result_of(repeat);
   ASSERT_TRUE(replayed.has_value());
@@ -166,9 +196,7 @@ TEST_F(Operation, UnderAnIdempotencyKeyAPlanFromTheTicketAsksTheKeyFirst) {
 
   auto first =
       action_operation(plan_, ticket_action::release, "T-1", std::nullopt, request_, t0, key);
-  first.receive({resp_value{}});  // nothing kept
-  ASSERT_EQ(sent(first), std::vector<std::string>{hgetall("T-1")});
-  first.receive({ticket_fields(3)});
+  first.receive({resp_value{}, ticket_fields(3)});  // nothing kept
   ASSERT_EQ(sent(first), std::vector<std::string>{fn(lua::fn::release)});
   first.receive({test::array({bulk("kept"), bulk("ok"), ticket_fields(4, "queued")})});
   auto done = ticket_result_of(first);

@@ -189,28 +189,22 @@ TEST_F(Planner, CreateAlsoGivesTheTicketAsItWillBeStored) {
   r.created_at = t0 - 5 * minute_ms;
   const auto planned = plan_.create(r, t0);
   ASSERT_TRUE(planned.has_value());
-  EXPECT_TRUE(planned->as_stored);
   const ticket& t = planned->value;
   EXPECT_EQ(t.id, r.id);
   EXPECT_EQ(t.status, ticket_status::queued);
+  EXPECT_EQ(t.queue, "general");
   EXPECT_EQ(t.queues, strings{"general"});
+  EXPECT_EQ(t.priority, "normal");
+  EXPECT_EQ(t.channel, "email");
   EXPECT_EQ(t.version, 1);
   EXPECT_EQ(t.created_at, t0 - 5 * minute_ms);
   EXPECT_EQ(t.queued_at, t0 - 5 * minute_ms);  // its wait began when it was created
+  EXPECT_EQ(t.fingerprint, "fp-1");
   // The same values as the FCALL's arguments (create.lua ARGV[13], [14], [15]).
   const strings argv = argv_or_fail(planned);
   EXPECT_EQ(std::to_string(*t.first_reply_due), lua_argv(argv, 13));
   EXPECT_EQ(std::to_string(*t.resolution_due), lua_argv(argv, 14));
   EXPECT_EQ(std::to_string(t.rank()), lua_argv(argv, 15));
-}
-
-TEST_F(Planner, CreateSaysWhenAnOverflowStepIsDueAtOnce) {
-  cfg_.queues[0].overflow.push_back({config::millis{10 * minute_ms}, "billing"});  // general
-  auto r = request();
-  r.created_at = t0 - 5 * minute_ms;
-  EXPECT_TRUE(plan_.create(r, t0)->as_stored);
-  r.created_at = t0 - 10 * minute_ms;  // the step falls due as the ticket arrives
-  EXPECT_FALSE(plan_.create(r, t0)->as_stored);
 }
 
 TEST_F(Planner, CreateReportsUnknownQueueAsNotFound) {
