@@ -31,4 +31,9 @@ std::string format_span(const span& s);
 // `"text"`, for messages that quote what the file says.
 std::string in_quotes(std::string_view s);
 
+// `s` without its leading and trailing spaces and tabs.
+std::string_view trim(std::string_view s);
+// Equal but for ASCII case (header values, unit names).
+bool iequals(std::string_view a, std::string_view b);
+
 }  // namespace ticketd::config

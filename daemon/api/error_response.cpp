@@ -41,14 +41,13 @@ int http_status(errc code) {
     case errc::conflict:
     case errc::stale:
       return 409;
-    case errc::unconfigured:
-      return 503;
     case errc::version_mismatch:
       return 412;
     case errc::idempotency_conflict:
       return 422;
     case errc::payload_too_large:
       return 413;
+    case errc::unconfigured:
     case errc::unavailable:
       return 503;
     case errc::internal:
@@ -112,7 +111,14 @@ std::string error_body(const routing::error& e) {
   std::string out;
   out.reserve(128);
   json_writer w(out);
-  w.begin_object().key("error").begin_object();
+  w.begin_object();
+  write_error(w, e);
+  w.end_object();
+  return out;
+}
+
+void write_error(json_writer& w, const routing::error& e) {
+  w.key("error").begin_object();
   w.field("code", routing::code_name(e.code == errc::stale ? errc::conflict : e.code));
   w.field("message", describe(e));
   for (const auto& [name, value] : e.details) {
@@ -128,8 +134,7 @@ std::string error_body(const routing::error& e) {
       w.field(key, value);
     }
   }
-  w.end_object().end_object();
-  return out;
+  w.end_object();
 }
 
 }  // namespace ticketd::daemon::api

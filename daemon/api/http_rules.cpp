@@ -1,25 +1,11 @@
 #include "daemon/api/http_rules.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "config/units.hpp"
 
 namespace ticketd::daemon::api {
-namespace {
 
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
+using config::iequals;
+using config::trim;
 
 std::optional<std::string> framing_error(const request_head& head) {
   if (head.version >= 11 && head.host_fields == 0) {
@@ -27,7 +13,7 @@ std::optional<std::string> framing_error(const request_head& head) {
   }
   if (head.host_fields > 1) return "a request has one Host header";
   if (head.transfer_encoding_fields == 0) return std::nullopt;
-  if (head.transfer_encoding_fields > 1 || !iequals(trimmed(head.transfer_encoding), "chunked")) {
+  if (head.transfer_encoding_fields > 1 || !iequals(trim(head.transfer_encoding), "chunked")) {
     return "Transfer-Encoding '" + std::string{head.transfer_encoding} +
            "' is not supported: send the body with Content-Length or chunked";
   }
@@ -50,7 +36,7 @@ std::string_view origin_form(std::string_view target) {
 }
 
 expectation expectation_of(std::string_view expect) {
-  const auto value = trimmed(expect);
+  const auto value = trim(expect);
   if (value.empty()) return expectation::none;
   if (iequals(value, "100-continue")) return expectation::continue_100;
   return expectation::unsupported;

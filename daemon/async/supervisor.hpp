@@ -20,6 +20,17 @@
 
 namespace ticketd::daemon {
 
+// What an exception says: its what(), or that it was no std::exception.
+inline std::string what_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+  }
+  return "an unknown exception";
+}
+
 class task_supervisor {
  public:
   // `failed` runs on the failing task's thread with the task's name and what it threw.
@@ -46,14 +57,7 @@ class task_supervisor {
   }
 
   void failed(std::string_view task, const std::exception_ptr& e) const {
-    std::string what = "an unknown exception";
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      what = ex.what();
-    } catch (...) {
-    }
-    if (failed_) failed_(task, what);
+    if (failed_) failed_(task, what_of(e));
   }
 
  private:
@@ -75,14 +79,7 @@ inline void spawn_task(task_supervisor* supervisor, const boost::asio::any_io_ex
     return;
   }
   boost::asio::co_spawn(ex, std::move(task), [name = std::string{name}](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log_error("{} failed: {}", name, ex.what());
-    } catch (...) {
-      log_error("{} failed", name);
-    }
+    if (e) log_error("{} failed: {}", name, what_of(e));
   });
 }
 

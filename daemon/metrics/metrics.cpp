@@ -49,155 +49,85 @@ double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double
 struct metrics::impl {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
 
-  Family<Counter>& requests = prometheus::BuildCounter()
-                                  .Name("ticketd_http_requests_total")
-                                  .Help("HTTP requests served, by route and status code")
-                                  .Register(*registry);
+  Family<Counter>& counter(const char* name, const char* help) {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(*registry);
+  }
+  Family<Gauge>& gauge(const char* name, const char* help) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(*registry);
+  }
+  Family<Histogram>& histogram(const char* name, const char* help) {
+    return prometheus::BuildHistogram().Name(name).Help(help).Register(*registry);
+  }
+
+  Family<Counter>& requests =
+      counter("ticketd_http_requests_total", "HTTP requests served, by route and status code");
   Family<Histogram>& request_seconds =
-      prometheus::BuildHistogram()
-          .Name("ticketd_http_request_duration_seconds")
-          .Help("Time from a request's last byte to its response, by route")
-          .Register(*registry);
-  Family<Histogram>& redis_seconds = prometheus::BuildHistogram()
-                                         .Name("ticketd_redis_round_trip_seconds")
-                                         .Help("Time from sending a Redis command to its reply")
-                                         .Register(*registry);
-  Family<Counter>& redis_errors = prometheus::BuildCounter()
-                                      .Name("ticketd_redis_errors_total")
-                                      .Help("Redis requests that failed, by kind")
-                                      .Register(*registry);
-  Family<Gauge>& redis_up = prometheus::BuildGauge()
-                                .Name("ticketd_redis_connections_up")
-                                .Help("Redis connections of this daemon that are ready")
-                                .Register(*registry);
-  Family<Counter>& transitions = prometheus::BuildCounter()
-                                     .Name("ticketd_ticket_transitions_total")
-                                     .Help("Ticket operations applied by this daemon, by action")
-                                     .Register(*registry);
-  Family<Counter>& enqueues = prometheus::BuildCounter()
-                                  .Name("ticketd_tickets_enqueued_total")
-                                  .Help("Tickets that entered a queue through this daemon")
-                                  .Register(*registry);
-  Family<Counter>& assignments =
-      prometheus::BuildCounter()
-          .Name("ticketd_assignments_total")
-          .Help("Tickets assigned to agents through this daemon, by mode")
-          .Register(*registry);
-  Family<Counter>& offers = prometheus::BuildCounter()
-                                .Name("ticketd_offers_total")
-                                .Help("Offers of pushed tickets, by outcome")
-                                .Register(*registry);
-  Family<Counter>& overflows = prometheus::BuildCounter()
-                                   .Name("ticketd_overflows_total")
-                                   .Help("Tickets that overflowed to another queue")
-                                   .Register(*registry);
-  Family<Counter>& escalations = prometheus::BuildCounter()
-                                     .Name("ticketd_escalations_total")
-                                     .Help("Tickets escalated")
-                                     .Register(*registry);
-  Family<Histogram>& wait_seconds =
-      prometheus::BuildHistogram()
-          .Name("ticketd_queue_wait_seconds")
-          .Help("Time from a ticket entering its queue to an agent getting it")
-          .Register(*registry);
-  Family<Gauge>& connected = prometheus::BuildGauge()
-                                 .Name("ticketd_agent_connections")
-                                 .Help("Agent WebSocket connections open on this daemon")
-                                 .Register(*registry);
-  Family<Counter>& events = prometheus::BuildCounter()
-                                .Name("ticketd_events_delivered_total")
-                                .Help("Events sent to agent connections and event feeds, by result")
-                                .Register(*registry);
-  Family<Counter>& timers = prometheus::BuildCounter()
-                                .Name("ticketd_timers_fired_total")
-                                .Help("Lifecycle timers fired by this daemon")
-                                .Register(*registry);
-  Family<Counter>& sla_warnings =
-      prometheus::BuildCounter()
-          .Name("ticketd_sla_warnings_total")
-          .Help("SLA warnings fired by this daemon, by queue and target")
-          .Register(*registry);
-  Family<Counter>& sla_breaches =
-      prometheus::BuildCounter()
-          .Name("ticketd_sla_breaches_total")
-          .Help("SLA breaches fired by this daemon, by queue and target")
-          .Register(*registry);
-  Family<Counter>& followups = prometheus::BuildCounter()
-                                   .Name("ticketd_followups_due_total")
-                                   .Help("Follow-ups that fell due (tickets back to their agent)")
-                                   .Register(*registry);
-  Family<Counter>& auto_resolves = prometheus::BuildCounter()
-                                       .Name("ticketd_auto_resolves_total")
-                                       .Help("Tickets resolved by their clock, by reason")
-                                       .Register(*registry);
-  Family<Counter>& auto_closes = prometheus::BuildCounter()
-                                     .Name("ticketd_auto_closes_total")
-                                     .Help("Resolved tickets closed by their clock")
-                                     .Register(*registry);
-  Family<Counter>& reloads = prometheus::BuildCounter()
-                                 .Name("ticketd_config_reloads_total")
-                                 .Help("Configuration reloads, by result")
-                                 .Register(*registry);
+      histogram("ticketd_http_request_duration_seconds",
+                "Time from a request's last byte to its response, by route");
+  Family<Histogram>& redis_seconds = histogram("ticketd_redis_round_trip_seconds",
+                                               "Time from sending a Redis command to its reply");
+  Family<Counter>& redis_errors =
+      counter("ticketd_redis_errors_total", "Redis requests that failed, by kind");
+  Family<Gauge>& redis_up =
+      gauge("ticketd_redis_connections_up", "Redis connections of this daemon that are ready");
+  Family<Counter>& transitions = counter("ticketd_ticket_transitions_total",
+                                         "Ticket operations applied by this daemon, by action");
+  Family<Counter>& enqueues =
+      counter("ticketd_tickets_enqueued_total", "Tickets that entered a queue through this daemon");
+  Family<Counter>& assignments = counter("ticketd_assignments_total",
+                                         "Tickets assigned to agents through this daemon, by mode");
+  Family<Counter>& offers = counter("ticketd_offers_total", "Offers of pushed tickets, by outcome");
+  Family<Counter>& overflows =
+      counter("ticketd_overflows_total", "Tickets that overflowed to another queue");
+  Family<Counter>& escalations = counter("ticketd_escalations_total", "Tickets escalated");
+  Family<Histogram>& wait_seconds = histogram(
+      "ticketd_queue_wait_seconds", "Time from a ticket entering its queue to an agent getting it");
+  Family<Gauge>& connected =
+      gauge("ticketd_agent_connections", "Agent WebSocket connections open on this daemon");
+  Family<Counter>& events = counter("ticketd_events_delivered_total",
+                                    "Events sent to agent connections and event feeds, by result");
+  Family<Counter>& timers =
+      counter("ticketd_timers_fired_total", "Lifecycle timers fired by this daemon");
+  Family<Counter>& sla_warnings = counter("ticketd_sla_warnings_total",
+                                          "SLA warnings fired by this daemon, by queue and target");
+  Family<Counter>& sla_breaches = counter("ticketd_sla_breaches_total",
+                                          "SLA breaches fired by this daemon, by queue and target");
+  Family<Counter>& followups = counter("ticketd_followups_due_total",
+                                       "Follow-ups that fell due (tickets back to their agent)");
+  Family<Counter>& auto_resolves =
+      counter("ticketd_auto_resolves_total", "Tickets resolved by their clock, by reason");
+  Family<Counter>& auto_closes =
+      counter("ticketd_auto_closes_total", "Resolved tickets closed by their clock");
+  Family<Counter>& reloads =
+      counter("ticketd_config_reloads_total", "Configuration reloads, by result");
   Family<Gauge>& in_flight =
-      prometheus::BuildGauge()
-          .Name("ticketd_http_requests_in_flight")
-          .Help("HTTP requests read and still being handled (the response not yet computed)")
-          .Register(*registry);
-  Family<Gauge>& queue_depth = prometheus::BuildGauge()
-                                   .Name("ticketd_queue_depth")
-                                   .Help("Tickets waiting in a queue (shared state)")
-                                   .Register(*registry);
-  Family<Gauge>& queue_oldest =
-      prometheus::BuildGauge()
-          .Name("ticketd_queue_oldest_wait_seconds")
-          .Help("How long the oldest waiting ticket of a queue has waited")
-          .Register(*registry);
-  Family<Gauge>& queue_available = prometheus::BuildGauge()
-                                       .Name("ticketd_queue_agents_available")
-                                       .Help("Online agents of a queue with free capacity")
-                                       .Register(*registry);
-  Family<Gauge>& agents = prometheus::BuildGauge()
-                              .Name("ticketd_agents")
-                              .Help("Agents by status (shared state)")
-                              .Register(*registry);
-  Family<Gauge>& build = prometheus::BuildGauge()
-                             .Name("ticketd_build_info")
-                             .Help("Build of this daemon: its version and source revision")
-                             .Register(*registry);
+      gauge("ticketd_http_requests_in_flight",
+            "HTTP requests read and still being handled (the response not yet computed)");
+  Family<Gauge>& queue_depth =
+      gauge("ticketd_queue_depth", "Tickets waiting in a queue (shared state)");
+  Family<Gauge>& queue_oldest = gauge("ticketd_queue_oldest_wait_seconds",
+                                      "How long the oldest waiting ticket of a queue has waited");
+  Family<Gauge>& queue_available =
+      gauge("ticketd_queue_agents_available", "Online agents of a queue with free capacity");
+  Family<Gauge>& agents = gauge("ticketd_agents", "Agents by status (shared state)");
+  Family<Gauge>& build =
+      gauge("ticketd_build_info", "Build of this daemon: its version and source revision");
   Family<Counter>& task_failures =
-      prometheus::BuildCounter()
-          .Name("ticketd_task_failures_total")
-          .Help("Long-lived internal tasks that failed (the daemon then stops to be restarted)")
-          .Register(*registry);
-  Family<Gauge>& scrape_redis = prometheus::BuildGauge()
-                                    .Name("ticketd_scrape_redis_ok")
-                                    .Help("1 when this scrape read the shared state from Redis")
-                                    .Register(*registry);
+      counter("ticketd_task_failures_total",
+              "Long-lived internal tasks that failed (the daemon then stops to be restarted)");
+  Family<Gauge>& scrape_redis =
+      gauge("ticketd_scrape_redis_ok", "1 when this scrape read the shared state from Redis");
   // The process, as the Prometheus client libraries of other languages report it.
-  Family<Counter>& process_cpu = prometheus::BuildCounter()
-                                     .Name("process_cpu_seconds_total")
-                                     .Help("User and system CPU time spent, in seconds")
-                                     .Register(*registry);
-  Family<Gauge>& process_resident = prometheus::BuildGauge()
-                                        .Name("process_resident_memory_bytes")
-                                        .Help("Resident memory size in bytes")
-                                        .Register(*registry);
-  Family<Gauge>& process_virtual = prometheus::BuildGauge()
-                                       .Name("process_virtual_memory_bytes")
-                                       .Help("Virtual memory size in bytes")
-                                       .Register(*registry);
-  Family<Gauge>& process_fds = prometheus::BuildGauge()
-                                   .Name("process_open_fds")
-                                   .Help("Open file descriptors")
-                                   .Register(*registry);
-  Family<Gauge>& process_max_fds = prometheus::BuildGauge()
-                                       .Name("process_max_fds")
-                                       .Help("The limit of open file descriptors")
-                                       .Register(*registry);
-  Family<Gauge>& process_start = prometheus::BuildGauge()
-                                     .Name("process_start_time_seconds")
-                                     .Help("Start time of the process since the epoch, in seconds")
-                                     .Register(*registry);
+  Family<Counter>& process_cpu =
+      counter("process_cpu_seconds_total", "User and system CPU time spent, in seconds");
+  Family<Gauge>& process_resident =
+      gauge("process_resident_memory_bytes", "Resident memory size in bytes");
+  Family<Gauge>& process_virtual =
+      gauge("process_virtual_memory_bytes", "Virtual memory size in bytes");
+  Family<Gauge>& process_fds = gauge("process_open_fds", "Open file descriptors");
+  Family<Gauge>& process_max_fds = gauge("process_max_fds", "The limit of open file descriptors");
+  Family<Gauge>& process_start =
+      gauge("process_start_time_seconds", "Start time of the process since the epoch, in seconds");
 
   // Cached children: Family::Add takes a lock and hashes labels on every call.
   std::array<std::array<std::atomic<Counter*>, known_statuses.size()>, api::route_count>
@@ -220,7 +150,6 @@ struct metrics::impl {
   std::map<std::string, Counter*, std::less<>> transition_counters;
   std::map<std::string, Counter*, std::less<>> enqueue_counters;
   std::map<std::string, Counter*, std::less<>> task_failure_counters;
-  double cpu_seconds_seen = 0;  // what process_cpu_seconds_total has counted (under scrape_mutex)
   std::mutex scrape_mutex;
   std::set<std::string, std::less<>> shared_queues;  // queues with gauges (under scrape_mutex)
 
@@ -231,10 +160,8 @@ struct metrics::impl {
     if (stat.valid) {
       const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
       const double cpu = static_cast<double>(stat.utime + stat.stime) / ticks;
-      if (cpu > cpu_seconds_seen) {
-        process_cpu.Add({}).Increment(cpu - cpu_seconds_seen);
-        cpu_seconds_seen = cpu;
-      }
+      auto& counted = process_cpu.Add({});
+      if (cpu > counted.Value()) counted.Increment(cpu - counted.Value());
       process_virtual.Add({}).Set(static_cast<double>(stat.vsize));
       process_resident.Add({}).Set(static_cast<double>(stat.rss) *
                                    static_cast<double>(::sysconf(_SC_PAGESIZE)));

@@ -176,7 +176,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
   asio::steady_timer heartbeat_timer;
   reader_ptr reader;
   std::minstd_rand rng;
-  std::string writing;  // the queued requests the writer offers the kernel
+  std::vector<asio::const_buffer> offer;  // the queued requests the writer offers the kernel
   // The request the kernel took only part of, and how much of it went out.
   std::string partial;
   std::size_t partial_off = 0;
@@ -186,8 +186,10 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
   std::deque<std::shared_ptr<request_slot>> pending;
   // Written on the connection's executor; read from any thread (readyz, the systemd status).
   std::atomic<state> st = state::idle;
-  // When the oldest request still waiting for its reply was written (steady clock ns; 0: none).
-  std::atomic<std::int64_t> oldest_unanswered{0};
+  // The oldest written request passed its deadline unanswered: Redis is hung or overloaded,
+  // whether or not the socket says so. Until a reply comes, requests are refused at once and
+  // ready() says no (read from any thread: readyz, the systemd status).
+  std::atomic<bool> stalled{false};
   std::uint64_t generation = 0;
   bool writer_idle = false;
   bool is_broken = false;
@@ -204,21 +206,10 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     if (observer != nullptr) observer->failed(why);
   }
 
-  void note_oldest() {
-    oldest_unanswered.store(pending.empty() ? 0 : pending.front()->sent.time_since_epoch().count(),
-                            std::memory_order_relaxed);
+  // After a reply: stalled while the oldest written request left still timed out unanswered.
+  void note_stall() {
+    stalled.store(!pending.empty() && pending.front()->abandoned, std::memory_order_relaxed);
   }
-
-  // How long the oldest written request has waited for its reply (zero: none waits).
-  clock_type::duration stalled_for() const {
-    const auto oldest = oldest_unanswered.load(std::memory_order_relaxed);
-    if (oldest == 0) return {};
-    return clock_type::now().time_since_epoch() - clock_type::duration{oldest};
-  }
-
-  // Redis has held a written request longer than its deadline without answering: it is hung or
-  // overloaded, whether or not the socket says so.
-  bool stalled() const { return stalled_for() > opts.endpoint.timeout; }
 
   std::string describe() const {
     const auto& e = opts.endpoint;
@@ -281,7 +272,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     }
     pending.clear();
     queued.clear();
-    note_oldest();
+    stalled.store(false, std::memory_order_relaxed);
   }
 
   // The reader or writer of connection `gen` failed: stop serving at once, wake run().
@@ -326,7 +317,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
         }
         auto slot = std::move(pending.front());
         pending.pop_front();
-        note_oldest();
+        note_stall();
         if (slot->abandoned) continue;
         if (observer != nullptr) observer->round_trip(clock_type::now() - slot->sent);
         slot->reply = std::move(*reply);
@@ -335,26 +326,14 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  // Drops from `queued` the requests whose caller gave up or whose deadline passed: Redis did not
-  // take the earlier writes in time, and these are never sent.
-  void drop_late() {
-    const auto now = clock_type::now();
-    std::erase_if(queued, [&](const std::shared_ptr<request_slot>& slot) {
-      if (slot->abandoned) return true;
-      if (now < slot->deadline) return false;
-      report_failure(redis_errc::expired);
-      complete(*slot, redis_errc::expired);
-      return true;
-    });
-  }
-
   // Hands the kernel what it takes now (a non-blocking write): the rest of a request already
-  // started, from where it is, then queued requests framed back to back (up to write_chunk
-  // bytes). A request joins `pending` once its first byte went out (it must then be finished,
-  // and its reply comes in order); one not started stays queued, so it can still be dropped.
+  // started, from where it is, then queued requests back to back in one gather write (up to
+  // write_chunk bytes). A request joins `pending` once its first byte went out (it must then be
+  // finished, and its reply comes in order); one not started stays queued, so it can still be
+  // dropped: those whose caller gave up or whose deadline passed (Redis did not take the earlier
+  // writes in time) are dropped here, never sent.
   enum class written_out { all, more, socket_full };
   written_out write_now(error_code& ec) {
-    drop_late();
     if (partial_off < partial.size()) {
       const std::size_t n = socket.write_some(
           asio::buffer(partial.data() + partial_off, partial.size() - partial_off), ec);
@@ -364,18 +343,28 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
       partial.clear();
       partial_off = 0;
     }
-    writing.clear();
+    const auto now = clock_type::now();
+    offer.clear();
     std::size_t offered = 0;
-    for (const auto& slot : queued) {
-      if (!writing.empty() && writing.size() + slot->bytes.size() > write_chunk) break;
-      writing.append(slot->bytes);
-      ++offered;
+    for (auto it = queued.begin(); it != queued.end();) {
+      request_slot& slot = **it;
+      if (slot.abandoned || now >= slot.deadline) {
+        if (!slot.abandoned) {
+          report_failure(redis_errc::expired);
+          complete(slot, redis_errc::expired);
+        }
+        it = queued.erase(it);
+        continue;
+      }
+      if (offered > 0 && offered + slot.bytes.size() > write_chunk) break;
+      offer.push_back(asio::buffer(slot.bytes));
+      offered += slot.bytes.size();
+      ++it;
     }
     if (offered == 0) return written_out::all;
-    std::size_t n = socket.write_some(asio::buffer(writing), ec);
+    std::size_t n = socket.write_some(offer, ec);
     if (ec) return written_out::socket_full;
-    const auto now = clock_type::now();
-    const bool took_all = n == writing.size();
+    const bool took_all = n == offered;
     while (n > 0) {
       auto slot = std::move(queued.front());
       queued.pop_front();
@@ -391,7 +380,6 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
       }
       pending.push_back(std::move(slot));
     }
-    note_oldest();
     if (!took_all) return written_out::socket_full;
     return queued.empty() ? written_out::all : written_out::more;
   }
@@ -438,9 +426,11 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
       heartbeat_timer.expires_after(heartbeat_interval);
       co_await heartbeat_timer.async_wait(use_tuple);
       if (gen != generation || st != state::ready) continue;
-      if (stalled_for() > stall_limit()) {
+      const auto waited =
+          pending.empty() ? clock_type::duration{} : clock_type::now() - pending.front()->sent;
+      if (waited > stall_limit()) {
         log_warning("Redis at {} has not answered for {} ms; reconnecting", describe(),
-                    std::chrono::duration_cast<std::chrono::milliseconds>(stalled_for()).count());
+                    std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
         break_connection(gen);
         co_return;
       }
@@ -461,7 +451,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     write_kick.cancel();
     heartbeat_timer.cancel();
     fail_pending();
-    writing.clear();
+    offer.clear();
     partial.clear();
     partial_off = 0;
     reader = make_reader();
@@ -553,19 +543,19 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
   // callers learn that nothing was sent instead of piling up requests a hung Redis may run later.
   std::optional<redis_errc> refusal(bool during_handshake, std::size_t count) {
     const bool allowed = st == state::ready || (during_handshake && st == state::handshaking);
-    if (!allowed || (!during_handshake && stalled())) return redis_errc::unavailable;
+    if (!allowed || (!during_handshake && stalled.load(std::memory_order_relaxed))) {
+      return redis_errc::unavailable;
+    }
     if (queued.size() + pending.size() + count > opts.endpoint.max_pending) {
       return redis_errc::overloaded;
     }
     return std::nullopt;
   }
 
-  std::shared_ptr<request_slot> send(const routing::command& cmd,
-                                     std::optional<std::chrono::milliseconds> timeout) {
+  std::shared_ptr<request_slot> send(const routing::command& cmd, clock_type::time_point deadline) {
     auto slot = std::make_shared<request_slot>(ex);
-    slot->deadline = clock_type::now() +
-                     (timeout ? std::min(*timeout, opts.endpoint.timeout) : opts.endpoint.timeout);
-    slot->timer.expires_at(slot->deadline);
+    slot->deadline = deadline;
+    slot->timer.expires_at(deadline);
     cmd.encode(slot->bytes);
     queued.push_back(slot);
     return slot;
@@ -580,6 +570,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     // The deadline passed first. Not written yet: the writer skips it, it never runs. Written:
     // Redis may still run it; its reply, should it come, is dropped by the reader.
     slot->abandoned = true;
+    if (slot->written) note_stall();
     const auto why = slot->written ? redis_errc::timeout : redis_errc::expired;
     report_failure(why);
     co_return make_error_code(why);
@@ -592,7 +583,8 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
       co_return make_error_code(*why);
     }
     auto self = shared_from_this();
-    auto slot = send(cmd, timeout);
+    auto slot = send(cmd, clock_type::now() + (timeout ? std::min(*timeout, opts.endpoint.timeout)
+                                                       : opts.endpoint.timeout));
     if (writer_idle) write_kick.cancel();
     co_return co_await receive(std::move(slot));
   }
@@ -607,12 +599,8 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     auto self = shared_from_this();
     std::vector<std::shared_ptr<request_slot>> slots;
     // One deadline for all: the writer takes them together or none of them.
-    const auto timeout = opts.endpoint.timeout;
-    for (const auto& cmd : cmds) slots.push_back(send(cmd, timeout));
-    for (std::size_t i = 1; i < slots.size(); ++i) {
-      slots[i]->deadline = slots[0]->deadline;
-      slots[i]->timer.expires_at(slots[0]->deadline);
-    }
+    const auto deadline = clock_type::now() + opts.endpoint.timeout;
+    for (const auto& cmd : cmds) slots.push_back(send(cmd, deadline));
     if (writer_idle) write_kick.cancel();
     for (auto& slot : slots) out.push_back(co_await receive(std::move(slot)));
     co_return out;
@@ -664,11 +652,7 @@ asio::awaitable<redis_result> redis_connection::exec_during_handshake(const rout
 }
 
 bool redis_connection::ready() const {
-  return impl_->st == impl::state::ready && !impl_->stalled();
-}
-
-std::size_t redis_connection::in_flight() const {
-  return impl_->queued.size() + impl_->pending.size();
+  return impl_->st == impl::state::ready && !impl_->stalled.load(std::memory_order_relaxed);
 }
 
 const asio::any_io_executor& redis_connection::executor() const { return impl_->ex; }

@@ -88,7 +88,6 @@ class redis_connection {
 
   // Connected, handshake done, and Redis answering (not stalled). Any thread.
   bool ready() const;
-  std::size_t in_flight() const;
   const boost::asio::any_io_executor& executor() const;
 
  private:

@@ -109,9 +109,9 @@ service::service(std::vector<ticket_store*> stores, runtime_holder& runtime, met
 
 boost::asio::awaitable<http_response> service::handle(const http_request& request) {
   const auto started = std::chrono::steady_clock::now();
-  const std::string request_id = is_valid_header_token(request.request_id)
-                                     ? std::string{request.request_id}
-                                     : make_request_id();
+  std::string request_id = is_valid_header_token(request.request_id)
+                               ? std::string{request.request_id}
+                               : make_request_id();
   const auto target = split_target(request.target);
   call c{request,
          match_route(request.method, target.path),
@@ -140,18 +140,11 @@ boost::asio::awaitable<http_response> service::handle(const http_request& reques
                        request.target, response.status, us / 1000, (us % 1000) / 100);
     write_log(response.status >= 500 ? log_level::warning : log_level::info, line);
   }
-  response.headers.emplace_back("X-Request-Id", request_id);
+  response.headers.emplace_back("X-Request-Id", std::move(request_id));
   co_return response;
 }
 
 service::reply service::dispatch(call& c) {
-  const bool keyed = !c.request.idempotency_key.empty() &&
-                     (c.request.method == http_method::post ||
-                      c.request.method == http_method::put || c.request.method == http_method::del);
-  if (keyed && !is_valid_header_token(c.request.idempotency_key)) {
-    co_return failure(
-        invalid_argument("Idempotency-Key", "Idempotency-Key must be 1 to 128 visible characters"));
-  }
   const auto& auth = c.rt->cfg->auth;
   std::string_view caller;
   if (needs_token(auth, c.route.route)) {
@@ -177,7 +170,15 @@ service::reply service::dispatch(call& c) {
             "token '" + token->name + "' may not use " + std::string{route_label(c.route.route)}));
     }
   }
-  if (keyed) {
+  // A writing request's Idempotency-Key, checked once its caller is known (it is part of the
+  // fingerprint): a caller without a token learns that first.
+  if (!c.request.idempotency_key.empty() &&
+      (c.request.method == http_method::post || c.request.method == http_method::put ||
+       c.request.method == http_method::del)) {
+    if (!is_valid_header_token(c.request.idempotency_key)) {
+      co_return failure(invalid_argument("Idempotency-Key",
+                                         "Idempotency-Key must be 1 to 128 visible characters"));
+    }
     c.fingerprint = request_fingerprint(method_name(c.request.method), c.request.target,
                                         c.request.body, caller);
     c.idem = {c.request.idempotency_key, c.fingerprint};
@@ -317,9 +318,13 @@ service::reply service::put_agent(call& c) {
   auto req = parse_agent(c.request.body);
   if (!req) co_return failure(req.error());
   auto a = co_await c.store.put_agent(*c.rt, c.route.id, *req, c.idem);
-  if (!a) co_return failure(a.error());
+  co_return agent_changed(c, a);
+}
+
+http_response service::agent_changed(call& c, const routing::outcome<routing::agent_result>& a) {
+  if (!a) return failure(a.error());
   if (!a->replayed) record_pushes(metrics_, a->assignments, c.store.now());
-  co_return replayed(json(200, agent_json(a->value, *c.rt->cfg, a->assignments)), a->replayed);
+  return replayed(json(200, agent_json(a->value, *c.rt->cfg, a->assignments)), a->replayed);
 }
 
 service::reply service::get_agent(call& c) {
@@ -334,9 +339,7 @@ service::reply service::agent_status(call& c) {
   auto status = parse_status(c.request.body);
   if (!status) co_return failure(status.error());
   auto a = co_await c.store.set_agent_status(*c.rt, c.route.id, *status, c.idem);
-  if (!a) co_return failure(a.error());
-  if (!a->replayed) record_pushes(metrics_, a->assignments, c.store.now());
-  co_return replayed(json(200, agent_json(a->value, *c.rt->cfg, a->assignments)), a->replayed);
+  co_return agent_changed(c, a);
 }
 
 service::reply service::agent_next(call& c) {

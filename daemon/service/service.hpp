@@ -55,6 +55,8 @@ class service final : public http_handler {
   reply put_agent(call& c);
   reply get_agent(call& c);
   reply agent_status(call& c);
+  // The answer to a change of an agent (its profile, its status), counting what it pushed.
+  http_response agent_changed(call& c, const routing::outcome<routing::agent_result>& a);
   reply agent_next(call& c);
   reply agent_stream(call& c);
   reply events(call& c);

@@ -36,10 +36,8 @@ std::string error_frame(std::string_view action, std::string_view ticket, const 
   w.begin_object().field("type", "error");
   if (!action.empty()) w.field("action", action);
   if (!ticket.empty()) w.field("ticket", ticket);
-  // error_body is `{"error": {...}}`: its member joins the frame's.
-  out.push_back(',');
-  const std::string body = error_body(e);
-  out.append(body, 1, std::string::npos);
+  write_error(w, e);
+  w.end_object();
   return out;
 }
 
@@ -67,7 +65,6 @@ class agent_session final : public agent_channel,
     }
     metrics_.agents_connected(1);
     presence_ = co_await store_.agent_presence(*rt, agent_, 1, presence_status(*rt, true));
-    counted_ = presence_.has_value();
     if (!presence_) {
       log_warning("agent {} connected but Redis did not record it: {}", agent_,
                   presence_.error().message);
@@ -118,7 +115,9 @@ class agent_session final : public agent_channel,
     metrics_.agents_connected(-1);
     if (slow) log_warning("agent {} disconnected: it did not read its events fast enough", agent_);
     // Uncount only a connection Redis counted: another daemon's stream of this agent stays.
-    if (!counted_) co_return;
+    // Uncounted only when opened's +1 was answered: a +1 that timed out may have counted it
+    // after all, and uncounting it blindly could take another daemon's stream away.
+    if (!presence_) co_return;
     const auto rt = runtime_.get();
     auto r = co_await store_.agent_presence(*rt, agent_, -1, presence_status(*rt, false));
     if (r) {
@@ -177,9 +176,6 @@ class agent_session final : public agent_channel,
   routing::outcome<routing::agent_result> presence_{
       routing::make_error(routing::errc::internal, {})};
   std::uint64_t watch_ = 0;
-  // Redis counted this connection (opened's +1 was answered). A +1 that timed out may have
-  // counted it after all; uncounting it blindly could take another daemon's stream away.
-  bool counted_ = false;
 };
 
 class sse_session final : public event_stream, public std::enable_shared_from_this<sse_session> {

@@ -157,13 +157,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       auto state = std::make_shared<session_state>(std::move(socket));
       asio::co_spawn(*workers[w], session(state, w), [self](std::exception_ptr e) {
         --self->connections;
-        if (e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            log_error("HTTP session failed: {}", ex.what());
-          }
-        }
+        if (e) log_error("HTTP session failed: {}", what_of(e));
       });
     }
   }
