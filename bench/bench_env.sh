@@ -93,11 +93,16 @@ bench_redis_start() {
   [[ $(rcli PING 2>/dev/null) == PONG ]] || die "redis-server did not answer on $bench_tmp/redis.sock"
 }
 
-bench_start() {
-  [[ -x $ticketd_bin ]] || die "no $ticketd_bin: build first (see bench/README.md) or set BUILD_DIR"
+# What every benchmark run needs: the built binaries and Redis's.
+bench_require() {
+  [[ -x $ticketd_bin ]] || die "no $ticketd_bin: build first (see bench/README.md) or set TICKETD_BIN"
   [[ -x $loadgen_bin ]] || die "no $loadgen_bin: build the loadgen target or set BUILD_DIR"
   command -v "$redis_server" >/dev/null || die "no $redis_server on PATH"
   command -v redis-cli >/dev/null || die "no redis-cli on PATH (apt-get install redis-tools)"
+}
+
+bench_start() {
+  bench_require
 
   # A short path: unix socket paths are limited to 107 bytes.
   bench_tmp=$(mktemp -d /tmp/ticketd-bench.XXXXXX)

@@ -69,11 +69,8 @@ for v in bullmq_warmup warmup; do
 done
 [[ $mode == concurrent || $mode == phased ]] || die "BULLMQ_MODE is concurrent or phased, got '$mode'"
 [[ $remove_on_complete == 0 || $remove_on_complete == 1 ]] || die "BULLMQ_REMOVE_ON_COMPLETE is 0 or 1"
-[[ -x $ticketd_bin ]] || die "no $ticketd_bin: build first (see bench/README.md) or set TICKETD_BIN"
+bench_require
 [[ -z $ticketd_bin_b || -x $ticketd_bin_b ]] || die "TICKETD_BIN_B: no executable $ticketd_bin_b"
-[[ -x $loadgen_bin ]] || die "no $loadgen_bin: build the loadgen target or set BUILD_DIR"
-command -v "$redis_server" >/dev/null || die "no $redis_server on PATH"
-command -v redis-cli >/dev/null || die "no redis-cli on PATH (apt-get install redis-tools)"
 command -v node >/dev/null || die "no node on PATH"
 command -v npm >/dev/null || die "no npm on PATH"
 (($(node -p 'process.versions.node.split(".")[0]') >= 18)) || die "node 18 or later needed (util.parseArgs)"
@@ -125,7 +122,7 @@ echo "bullmq:   $bullmq_installed with ioredis $ioredis_installed on node $(node
   "$bullmq_jobs jobs (+$bullmq_warmup warmup), $in_flight adds in flight, concurrency $concurrency," \
   "priority 1..$max_priority, $mode$([[ $remove_on_complete == 1 ]] && echo ', removeOnComplete')"
 for leg in "${legs[@]:1}"; do
-  echo "$leg: $(printf '%*s' $((8 - ${#leg})) '')${leg_bin[$leg]} ($(date -r "${leg_bin[$leg]}" '+%F %T'))," \
+  echo "$(printf '%-11s' "$leg:")${leg_bin[$leg]} ($(date -r "${leg_bin[$leg]}" '+%F %T'))," \
     "threads ${THREADS:-2}; loadgen $loadgen_bin, $connections connections and agents," \
     "${duration} s (+${warmup} s warmup)"
 done
@@ -213,8 +210,7 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 median() {
-  tr ' ' '\n' | awk 'NF { v[++n] = $1 } END {
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+  tr ' ' '\n' | sort -g | awk 'NF { v[++n] = $1 } END {
       printf "%.1f", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
     }'
 }
@@ -233,13 +229,12 @@ for leg in "${legs[@]}"; do
 done
 result="RESULT bullmq_rate=${med_rate[bullmq]} bullmq_redis_us=${med_us[bullmq]}"
 for leg in "${legs[@]:1}"; do
-  awk -v leg="$leg" -v tu="${med_us[$leg]}" -v bu="${med_us[bullmq]}" -v tr="${med_rate[$leg]}" \
-    -v br="${med_rate[bullmq]}" 'BEGIN {
-      printf "%s / BullMQ: Redis CPU per lifecycle %.2f, lifecycles/s %.2f\n", leg, tu / bu, tr / br
-    }'
+  read -r cpu_ratio rate_ratio < <(awk -v tu="${med_us[$leg]}" -v bu="${med_us[bullmq]}" \
+    -v tr="${med_rate[$leg]}" -v br="${med_rate[bullmq]}" 'BEGIN { printf "%.3f %.3f", tu / bu, tr / br }')
+  printf '%s / BullMQ: Redis CPU per lifecycle %.2f, lifecycles/s %.2f\n' "$leg" "$cpu_ratio" \
+    "$rate_ratio"
   result+=" ${leg}_rate=${med_rate[$leg]} ${leg}_redis_us=${med_us[$leg]}"
-  result+=" ${leg}_cpu_ratio=$(awk -v a="${med_us[$leg]}" -v b="${med_us[bullmq]}" 'BEGIN { printf "%.3f", a / b }')"
-  result+=" ${leg}_rate_ratio=$(awk -v a="${med_rate[$leg]}" -v b="${med_rate[bullmq]}" 'BEGIN { printf "%.3f", a / b }')"
+  result+=" ${leg}_cpu_ratio=$cpu_ratio ${leg}_rate_ratio=$rate_ratio"
 done
 # A compiler or another benchmark on the same cores moves every number here.
 if ((max_others > 10)); then

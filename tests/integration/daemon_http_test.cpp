@@ -15,6 +15,7 @@
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/redis_client.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/text.hpp"
 
 namespace ticketd::testing {
 namespace {
@@ -304,7 +305,9 @@ TEST_F(DaemonHttp, EveryResponseCarriesTheRequestsId) {
   EXPECT_EQ(client_->request("GET", "/v1/tickets/T-none", {}, {{"X-Request-Id", "desk-43"}})
                 .header("x-request-id"),
             "desk-43");
-  // An Idempotency-Key that is not 1-128 visible characters is refused.
+}
+
+TEST_F(DaemonHttp, AnIdempotencyKeyThatIsNotOneTo128VisibleCharactersIsRefused) {
   const auto bad_key =
       client_->request("POST", "/v1/tickets", R"({"id":"T-1"})", {{"Idempotency-Key", "a b"}});
   EXPECT_EQ(bad_key.status, 400) << bad_key.body;
@@ -315,7 +318,7 @@ TEST_F(DaemonHttp, EveryResponseCarriesTheRequestsId) {
 TEST(DaemonAccessLog, WritesOneLineForEachRequestWithItsId) {
   redis_client(shared_redis().socket()).command({"FLUSHALL"});
   std::string yaml = config_for(shared_redis().url());
-  yaml.replace(yaml.find("  body_limit: 4KiB\n"), 18, "  body_limit: 4KiB\n  access_log: true\n");
+  yaml = replaced(yaml, "  body_limit: 4KiB\n", "  body_limit: 4KiB\n  access_log: true\n");
   daemon_process d(daemon_options{yaml, false, {}, {}});
   auto c = d.client();
   ASSERT_EQ(
@@ -378,8 +381,8 @@ TEST_F(DaemonHttp, ReloadAppliesAValidFileAndRefusesABrokenOne) {
 // What a running process cannot change is applied after a restart, and a reload says so.
 TEST_F(DaemonHttp, ReloadNamesTheSettingsThatNeedARestart) {
   std::string yaml = config_for(shared_redis().url());
-  yaml.replace(yaml.find("  body_limit: 4KiB\n"), 18, "  body_limit: 8KiB\n  access_log: true\n");
-  yaml.replace(yaml.find("  timeout: 500ms\n"), 17, "  timeout: 600ms\n");
+  yaml = replaced(yaml, "  body_limit: 4KiB\n", "  body_limit: 8KiB\n  access_log: true\n");
+  yaml = replaced(yaml, "  timeout: 500ms\n", "  timeout: 600ms\n");
   { std::ofstream(daemon_->config_file()) << yaml; }
   const auto r = client_->post("/v1/admin/reload");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -436,7 +439,7 @@ TEST_F(DaemonHttp, ClockCannotBeMovedWithoutManualClock) {
 TEST(DaemonProcess, SigtermFinishesRequestsInFlightThenExitsZero) {
   redis_server slow;
   std::string config = config_for(slow.url());
-  config.replace(config.find("timeout: 500ms"), 14, "timeout: 10s");
+  config = replaced(config, "timeout: 500ms", "timeout: 10s");
   daemon_process d(daemon_options{config, false, {}, {}});
   http_client c(d.port());
   ASSERT_TRUE(eventually([&] { return c.get("/readyz").status == 200; }));

@@ -70,10 +70,7 @@ routing::outcome<routing::create_result> EngineTest::create(const std::string& i
   r.priority = priority;
   r.channel = channel;
   r.fingerprint = id + "|" + queue + "|" + priority + "|" + channel;
-  auto op = routing::create_operation(rt_->plan, r, now());
-  auto created = routing::create_result_of(drive(op));
-  if (created) pushed_ = created->assignments;
-  return created;
+  return create(std::move(r));
 }
 
 routing::outcome<routing::create_result> EngineTest::create(routing::create_request r) {

@@ -5,6 +5,7 @@
 
 #include "daemon/api/render.hpp"
 #include "routing/rank.hpp"
+#include "tests/support/text.hpp"
 
 namespace ticketd::testing {
 namespace {
@@ -17,6 +18,12 @@ routing::action_request to_queue(const std::string& queue) {
   routing::action_request r;
   r.queue = queue;
   return r;
+}
+
+// The engine configuration with its vip queue pushing.
+std::string with_push_vip(const std::string& yaml) {
+  return replaced(yaml, "  vip: {mode: pull, rank_offset: -1h}",
+                  "  vip: {mode: push, rank_offset: -1h}");
 }
 
 class Lifecycle : public EngineTest {};
@@ -526,11 +533,8 @@ TEST_F(Integrity, ChangingCountedStatusesRecountsEveryAgent) {
   ASSERT_OK(next("ada"));
   ASSERT_OK(act(ticket_action::reply, "T-1"));
   EXPECT_EQ(agent("ada")->load, 1U);
-  std::string yaml = engine_config_yaml();
-  const std::string line = "  max_concurrent: 3";
-  yaml.replace(yaml.find(line), line.size(),
-               line + "\n  counted_statuses: [offered, assigned, pending]");
-  configure(yaml);
+  configure(replaced(engine_config_yaml(), "  max_concurrent: 3",
+                     "  max_concurrent: 3\n  counted_statuses: [offered, assigned, pending]"));
   EXPECT_EQ(agent("ada")->load, 2U);
   EXPECT_TRUE(verify()->violations.empty());
 }
@@ -562,14 +566,10 @@ TEST_F(Integrity, TheEventStreamIsCappedByTheTickNotByEachAppend) {
 // call left it as planned (no read), the ticket read back when push routing or an overflow due
 // at once changed it. Rendered as the API renders it, the answer and a later GET agree.
 TEST_F(Lifecycle, CreateAnswersWhatAReadOfTheTicketShows) {
-  std::string yaml = engine_config_yaml();
-  const std::string billing = "  billing: {mode: pull, wait_weight: 0, escalate_to: supervisors}";
-  yaml.replace(yaml.find(billing), billing.size(),
-               "  billing: {mode: pull, wait_weight: 0.5, escalate_to: supervisors,\n"
-               "            overflow: [{after: 10m, to: general}]}");
-  const std::string vip = "  vip: {mode: pull, rank_offset: -1h}";
-  yaml.replace(yaml.find(vip), vip.size(), "  vip: {mode: push, rank_offset: -1h}");
-  configure(yaml);
+  configure(replaced(with_push_vip(engine_config_yaml()),
+                     "  billing: {mode: pull, wait_weight: 0, escalate_to: supervisors}",
+                     "  billing: {mode: pull, wait_weight: 0.5, escalate_to: supervisors,\n"
+                     "            overflow: [{after: 10m, to: general}]}"));
   ASSERT_OK(put_agent("ada", {"vip"}));
   auto same = [&](const std::string& id, const routing::outcome<routing::create_result>& r) {
     ASSERT_OK(r);
@@ -613,10 +613,8 @@ class Wait : public EngineTest {
   // A queue ranked close to first come, first served.
   void SetUp() override {
     EngineTest::SetUp();
-    std::string yaml = engine_config_yaml();
-    const std::string general = "  general: {mode: pull, wait_weight: 0}";
-    yaml.replace(yaml.find(general), general.size(), "  general: {mode: pull, wait_weight: 1000}");
-    configure(yaml);
+    configure(replaced(engine_config_yaml(), "  general: {mode: pull, wait_weight: 0}",
+                       "  general: {mode: pull, wait_weight: 1000}"));
   }
 
   routing::outcome<routing::create_result> create_at(const std::string& id,
@@ -688,10 +686,7 @@ TEST_F(Supervision, AForcedExcessEndsOnceTheLoadIsBackUnderTheMaximum) {
     SCOPED_TRACE(with_push ? "with a push queue" : "pull queues only");
     if (with_push) {
       redis({"FLUSHALL"});
-      std::string yaml = engine_config_yaml();
-      const std::string vip = "  vip: {mode: pull, rank_offset: -1h}";
-      yaml.replace(yaml.find(vip), vip.size(), "  vip: {mode: push, rank_offset: -1h}");
-      configure(yaml);
+      configure(with_push_vip(engine_config_yaml()));
     }
     each_agent_holds_one();
     routing::action_request to_ada = with_agent("ada");

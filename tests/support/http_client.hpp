@@ -41,7 +41,8 @@ class http_client {
   }
   http_reply del(std::string_view target) { return request("DELETE", target); }
 
-  // Raw bytes on a fresh connection (malformed requests); returns what came back until close.
+  // Raw bytes on a fresh connection (malformed requests); returns what came back until the
+  // server closed it (throws when it does not within the receive timeout).
   std::string raw(std::string_view bytes);
 
  private:
