@@ -230,7 +230,7 @@ done
 result="RESULT bullmq_rate=${med_rate[bullmq]} bullmq_redis_us=${med_us[bullmq]}"
 for leg in "${legs[@]:1}"; do
   read -r cpu_ratio rate_ratio < <(awk -v tu="${med_us[$leg]}" -v bu="${med_us[bullmq]}" \
-    -v tr="${med_rate[$leg]}" -v br="${med_rate[bullmq]}" 'BEGIN { printf "%.3f %.3f", tu / bu, tr / br }')
+    -v tr="${med_rate[$leg]}" -v br="${med_rate[bullmq]}" 'BEGIN { printf "%.3f %.3f\n", tu / bu, tr / br }')
   printf '%s / BullMQ: Redis CPU per lifecycle %.2f, lifecycles/s %.2f\n' "$leg" "$cpu_ratio" \
     "$rate_ratio"
   result+=" ${leg}_rate=${med_rate[$leg]} ${leg}_redis_us=${med_us[$leg]}"
