@@ -445,7 +445,14 @@ TEST(DaemonProcess, SigtermFinishesRequestsInFlightThenExitsZero) {
   ASSERT_TRUE(eventually([&] { return c.get("/readyz").status == 200; }));
   slow.pause();  // the next request waits on Redis
   http_reply reply;
-  std::thread request([&] { reply = c.post("/v1/tickets", R"({"id":"T-inflight"})"); });
+  std::string failed;  // an exception must fail the test, not end the binary from the thread
+  std::thread request([&] {
+    try {
+      reply = c.post("/v1/tickets", R"({"id":"T-inflight"})");
+    } catch (const std::exception& e) {
+      failed = e.what();
+    }
+  });
   // In flight: read by the daemon, waiting on the paused Redis (the probe's scrape is the other).
   http_client probe(d.port());
   ASSERT_TRUE(eventually([&] {
@@ -459,7 +466,8 @@ TEST(DaemonProcess, SigtermFinishesRequestsInFlightThenExitsZero) {
   ASSERT_TRUE(eventually([&] { return d.log().find("already finishing") != std::string::npos; }));
   slow.resume();
   request.join();
-  EXPECT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(failed, "");
+  EXPECT_EQ(reply.status, 201) << reply.body << d.log();
   EXPECT_EQ(d.wait_exit(), 0) << d.log();
   redis_client check(slow.socket());
   EXPECT_EQ(check.command({"EXISTS", "ticketd:{http}:t:T-inflight"}).integer, 1);

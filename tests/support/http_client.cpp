@@ -14,6 +14,27 @@
 #include <boost/json/parse.hpp>
 
 namespace ticketd::testing {
+namespace {
+
+// recv() and send() go on after a signal: on a socket with SO_RCVTIMEO, Linux never restarts them,
+// and a signal the test binary handles (glibc catches one of its own) then fails them with EINTR.
+ssize_t receive_some(int fd, char* buf, std::size_t size) {
+  ssize_t n;
+  do {
+    n = ::recv(fd, buf, size, 0);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
+ssize_t send_some(int fd, const char* data, std::size_t size) {
+  ssize_t n;
+  do {
+    n = ::send(fd, data, size, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
+}  // namespace
 
 boost::json::value http_reply::json() const { return boost::json::parse(body); }
 
@@ -82,7 +103,7 @@ http_reply http_client::request(std::string_view method, std::string_view target
   req.append("\r\n").append(body);
   std::size_t sent = 0;
   while (sent < req.size()) {
-    const auto n = ::send(fd_, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+    const auto n = send_some(fd_, req.data() + sent, req.size() - sent);
     if (n <= 0) {
       close();
       throw std::runtime_error("send failed");
@@ -91,7 +112,7 @@ http_reply http_client::request(std::string_view method, std::string_view target
   }
   auto fill = [this] {
     char buf[65536];
-    const auto n = ::recv(fd_, buf, sizeof buf, 0);
+    const auto n = receive_some(fd_, buf, sizeof buf);
     if (n <= 0) {
       close();
       throw std::runtime_error("connection closed while reading the response");
@@ -131,11 +152,15 @@ http_reply http_client::request(std::string_view method, std::string_view target
 std::string http_client::raw(std::string_view bytes) {
   close();
   connect();
-  ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  for (std::size_t sent = 0; sent < bytes.size();) {
+    const auto n = send_some(fd_, bytes.data() + sent, bytes.size() - sent);
+    if (n <= 0) break;  // the server may close before taking all of a refused request
+    sent += static_cast<std::size_t>(n);
+  }
   std::string out;
   char buf[4096];
   for (;;) {
-    const auto n = ::recv(fd_, buf, sizeof buf, 0);
+    const auto n = receive_some(fd_, buf, sizeof buf);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       // The receive timeout, not a close: a test that expects the server to close must fail.
       close();
