@@ -28,16 +28,23 @@ redis.register_function('h_create', function(keys, argv)
   return 'created'
 end)
 
--- ARGV: now, agent
-redis.register_function('h_next', function(keys, argv)
-  local P, now, agent = keys[1], argv[1], argv[2]
+-- next's part that does not touch the ticket: takes the queue's head and counts it on the
+-- agent. Answers the ticket's id and key, or nil when nothing waits.
+local function take_head(P, agent)
   local ak = P .. 'a:' .. agent
   local load = tonumber(redis.call('HGET', ak, 'l')) or 0
   local id = redis.call('ZRANGE', P .. 'q:general', '0', '0')[1]
-  if not id then return false end
-  local tk = P .. 't:' .. id
+  if not id then return nil end
   redis.call('ZREM', P .. 'q:general', id)
   redis.call('HSET', ak, 'l', tostring(load + 1))
+  return id, P .. 't:' .. id
+end
+
+-- ARGV: now, agent
+redis.register_function('h_next', function(keys, argv)
+  local P, now, agent = keys[1], argv[1], argv[2]
+  local id, tk = take_head(P, agent)
+  if not id then return false end
   local v = redis.call('HGET', tk, 'v')
   redis.call('HSET', tk, 's', 'assigned', 'v', tostring(tonumber(v) + 1), 'ua', now, 'la', agent)
   redis.call('SADD', P .. 'h:' .. agent, id)
@@ -78,13 +85,8 @@ end)
 -- ARGV: now, agent
 redis.register_function('p_next', function(keys, argv)
   local P, now, agent = keys[1], argv[1], argv[2]
-  local ak = P .. 'a:' .. agent
-  local load = tonumber(redis.call('HGET', ak, 'l')) or 0
-  local id = redis.call('ZRANGE', P .. 'q:general', '0', '0')[1]
+  local id, tk = take_head(P, agent)
   if not id then return false end
-  local tk = P .. 't:' .. id
-  redis.call('ZREM', P .. 'q:general', id)
-  redis.call('HSET', ak, 'l', tostring(load + 1))
   local _, v, _, _, d1, d3, rest = string.match(redis.call('GET', tk), LEAD)
   local value = 'assigned|' .. (tonumber(v) + 1) .. '|' .. agent .. '|' .. now .. '|' .. d1 ..
                 '|' .. d3 .. '|' .. rest
