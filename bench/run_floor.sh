@@ -27,7 +27,7 @@ bench_redis_start
 rcli -x FUNCTION LOAD REPLACE <"$bench_dir/floor.lua" >/dev/null
 
 # The RESP of cycles [$2, $2 + $3) of model $1, 8 at a time: 8 creates, 8 nexts, 8 resolves, with
-# the read-backs of the hash model.
+# the read-backs of the hash model. Model m sends each step's writes itself in MULTI/EXEC.
 cycles() {
   awk -v model="$1" -v from="$2" -v count="$3" '
     function cmd(n, a,   i, s) {
@@ -35,31 +35,64 @@ cycles() {
       for (i = 1; i <= n; i++) s = s "$" length(a[i]) "\r\n" a[i] "\r\n"
       printf "%s", s
     }
+    # Sends the words of `line` (split on spaces) as one command.
+    function send(line,   a, n) { n = split(line, a, " "); cmd(n, a) }
+    function event(type, id, name, value) {
+      send("XADD " P "events * type " type " ticket " id " at " t " " name " " value)
+    }
     BEGIN {
-      P = "floor:{" model "}:"; now = 1796000000000
+      P = "floor:{" model "}:"; now = 1796000000000; d1 = now + 28800000; d3 = now + 86400000
       for (b = from; b < from + count; b += 8) {
         last = b + 8; if (last > from + count) last = from + count
         for (i = b; i < last; i++) {
-          split("", a); a[1] = "FCALL"; a[2] = model "_create"; a[3] = 1; a[4] = P
-          a[5] = now + i; a[6] = "T-" i; a[7] = (now + i) * 1000; a[8] = now + 28800000
-          if (model == "h") {
-            a[9] = now + 86400000; a[10] = "4f2a9c7e1b3d5a60"; cmd(10, a)
+          t = now + i; id = "T-" i
+          if (model == "m") {
+            send("MULTI")
+            send("HSET " P "t:" id " s queued q general p normal r " t * 1000 " v 1 ca " t \
+                 " qa " t " d1 " d1 " d3 " d3 " fp 4f2a9c7e1b3d5a60 ch email")
+            send("ZADD " P "timers " d1 " s|" id)
+            send("ZADD " P "q:general " t * 1000 " " id)
+            event("ticket.queued", id, "queue", "general")
+            send("EXEC")
+          } else if (model == "h") {
+            send("FCALL h_create 1 " P " " t " " id " " t * 1000 " " d1 " " d3 " 4f2a9c7e1b3d5a60")
           } else {
-            a[9] = "queued|1||" (now + i) "|" (now + 28800000) "|" (now + 86400000) \
-                   "|q=general,p=normal,r=" ((now + i) * 1000) ",ca=" (now + i) ",qa=" (now + i) \
-                   ",fp=4f2a9c7e1b3d5a60,ch=email"
-            cmd(9, a)
+            send("FCALL p_create 1 " P " " t " " id " " t * 1000 " " d1 " queued|1||" t "|" d1 \
+                 "|" d3 "|q=general,p=normal,r=" t * 1000 ",ca=" t ",qa=" t \
+                 ",fp=4f2a9c7e1b3d5a60,ch=email")
           }
         }
         for (i = b; i < last; i++) {
-          split("", a); a[1] = "FCALL"; a[2] = model "_next"; a[3] = 1; a[4] = P
-          a[5] = now + i; a[6] = "agent-" (i % 8); cmd(6, a)
-          if (model == "h") { split("", a); a[1] = "HGETALL"; a[2] = P "t:T-" i; cmd(2, a) }
+          t = now + i; id = "T-" i; agent = "agent-" (i % 8)
+          if (model == "m") {
+            send("MULTI")
+            send("ZREM " P "q:general " id)
+            send("HSET " P "a:" agent " l " ++load[agent])
+            send("HSET " P "t:" id " s assigned v 2 ua " t " la " agent)
+            send("SADD " P "h:" agent " " id)
+            event("ticket.assigned", id, "agent", agent)
+            send("EXEC")
+          } else {
+            send("FCALL " model "_next 1 " P " " t " " agent)
+            if (model == "h") send("HGETALL " P "t:" id)
+          }
         }
         for (i = b; i < last; i++) {
-          split("", a); a[1] = "FCALL"; a[2] = model "_resolve"; a[3] = 1; a[4] = P
-          a[5] = now + i; a[6] = "T-" i; a[7] = now + 604800000; cmd(7, a)
-          if (model == "h") { split("", a); a[1] = "HGETALL"; a[2] = P "t:T-" i; cmd(2, a) }
+          t = now + i; id = "T-" i; agent = "agent-" (i % 8)
+          if (model == "m") {
+            send("MULTI")
+            send("SREM " P "h:" agent " " id)
+            send("HSET " P "a:" agent " l " --load[agent])
+            send("ZREM " P "timers s|" id)
+            send("ZADD " P "timers " now + 604800000 " l|" id)
+            send("HDEL " P "t:" id " d1")
+            send("HSET " P "t:" id " s resolved v 3 ua " t " rz " t " lk close p3 " d3 " ps " t)
+            event("ticket.resolved", id, "agent", agent)
+            send("EXEC")
+          } else {
+            send("FCALL " model "_resolve 1 " P " " t " " id " " now + 604800000)
+            if (model == "h") send("HGETALL " P "t:" id)
+          }
         }
       }
     }'
@@ -73,24 +106,26 @@ pipe() {
 }
 
 echo "== Redis instructions per cycle ($n cycles per model, callgrind, 8 tickets in flight)"
-printf '%-7s %10s %10s %10s %10s\n' model redis fcall aof hgetall
-for model in h p; do
+printf '%-7s %10s %10s %10s %10s\n' model redis calls aof hgetall
+for model in h p m; do
   cycles "$model" 0 200 | pipe  # warm up: keys, listpacks and the allocator settle
   callgrind_control -z "$redis_pid" >/dev/null 2>&1
   cycles "$model" 200 "$n" | pipe
   callgrind_dump "$redis_pid" "$bench_tmp/$model.cg"
-  read -r total fcall aof hgetall < <(callgrind_annotate --inclusive=yes --threshold=100 \
+  read -r total calls aof hgetall < <(callgrind_annotate --inclusive=yes --threshold=100 \
     "$bench_tmp/$model.cg" 2>/dev/null | awk '
       { count = $1; gsub(",", "", count) }
       /PROGRAM TOTALS/ { t = count }
-      / \?\?\?:fcallCommand / { f = count }
+      / \?\?\?:(fcallCommand|execCommand) / { c = count }
       / \?\?\?:propagatePendingCommands / { a = count }
       / \?\?\?:hgetallCommand / { h = count }
-      END { print t + 0, f + 0, a + 0, h + 0 }')
-  printf '%-7s %10.0f %10.0f %10.0f %10.0f\n' "$model" "$((total / n))" "$((fcall / n))" \
+      END { print t + 0, c + 0, a + 0, h + 0 }')
+  printf '%-7s %10.0f %10.0f %10.0f %10.0f\n' "$model" "$((total / n))" "$((calls / n))" \
     "$((aof / n))" "$((hgetall / n))"
 done
 echo "(h: the ticket as a hash, read back with HGETALL; p: the ticket as one string value;"
-echo " fcall: the functions with the commands they call; aof: writing their effects to the AOF"
-echo " buffer; redis: everything Redis ran, networking included)"
+echo " m: the hash model's writes sent by the caller in MULTI/EXEC, no function, nothing read:"
+echo " what a daemon that holds the state and writes it through costs Redis;"
+echo " calls: the functions (h, p) or the transactions (m) with the commands they run; aof:"
+echo " writing their effects to the AOF buffer; redis: everything Redis ran, networking included)"
 keep_callgrind_dumps
