@@ -204,8 +204,11 @@ for ((r = 1; r <= rounds; r++)); do
     ((${others:-0} > max_others)) && max_others=$others
     rates[$leg]+=" $rate"
     redis_uss[$leg]+=" $redis_us"
-    printf '%-10s %7.0f lifecycles/s   Redis %6.1f us/lifecycle   (%s)\n' "$leg" "$rate" \
-      "$redis_us" "$detail"
+    # Redis's share of a core: how much of the time the loop kept it working (ticketd's closed
+    # loop leaves it idle while the answers are turned around; bench/HISTORY.md).
+    printf '%-10s %7.0f lifecycles/s   Redis %6.1f us/lifecycle, %3.0f %% of a core   (%s)\n' \
+      "$leg" "$rate" "$redis_us" "$(awk -v r="$rate" -v u="$redis_us" 'BEGIN { print r * u / 1e4 }')" \
+      "$detail"
   done
 done
 
