@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -171,6 +172,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     beast::flat_buffer buffer;
     error_code ignored;
     stream.socket().set_option(tcp::no_delay(true), ignored);
+    // Its writes are tried at once before they wait on the event loop (write()).
+    stream.socket().non_blocking(true, ignored);
 
     for (;;) {
       if (stopping.load()) break;
@@ -269,8 +272,22 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   asio::awaitable<std::optional<http_response>> read_request(
       beast::tcp_stream& stream, beast::flat_buffer& buffer,
       http::request_parser<http::string_body>& parser, http_request& request) {
-    auto [hec, head_bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-    if (hec) co_return read_failure(hec);
+    // What of the head is in the buffer already (usually all of it: the session's read brought
+    // it) is parsed where it lies; reading it would cost a completion handed through the event
+    // loop for no I/O. The parser may take part of a head (its start line) and ask for more:
+    // that part is consumed, and the read goes on from there.
+    std::size_t head_bytes = 0;
+    if (buffer.size() > 0) {
+      error_code hec;
+      head_bytes = parser.put(buffer.data(), hec);
+      buffer.consume(head_bytes);
+      if (hec && hec != http::error::need_more) co_return read_failure(hec);
+    }
+    if (!parser.is_header_done()) {
+      auto [rec, read_bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+      if (rec) co_return read_failure(rec);
+      head_bytes += read_bytes;
+    }
     // Beast limits the start line and the fields each on their own: the limit is on the whole.
     if (head_bytes > settings.header_limit) co_return read_failure(http::error::header_limit);
     const auto& req = parser.get();
@@ -417,8 +434,18 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                                      bool keep_alive) {
     const std::string head = response_head(r, version, keep_alive);
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(r.body)};
-    auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
-    co_return !ec;
+    // Most answers fit the socket's send buffer: written now (the session's socket does not
+    // block), without a completion handed through the event loop. The rest, if any, goes
+    // through the asynchronous write.
+    error_code ec;
+    const std::size_t total = head.size() + r.body.size();
+    const std::size_t n = stream.socket().write_some(buffers, ec);
+    if (!ec && n == total) co_return true;
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+    beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
+    rest.consume(ec ? 0 : n);
+    auto [wec, m] = co_await asio::async_write(stream, rest, use_tuple);
+    co_return !wec;
   }
 
   // Server-Sent Events: the head, then whatever the stream yields until it ends or the client

@@ -240,6 +240,34 @@ TEST_F(DaemonHttp, QueuesShowDepthOldestWaitAndTheirHead) {
   EXPECT_EQ(client_->get("/v1/queues/general?limit=0").status, 400);
 }
 
+// An answer is written at once when the socket takes it whole; one far larger than the socket's
+// send buffer goes out in part at once and the rest as the client reads it.
+TEST_F(DaemonHttp, AnAnswerLargerThanTheSocketTakesAtOnceArrivesWhole) {
+  const std::string filler(1000, 'x');  // three attributes at their 1,000-character limit
+  const std::string attributes =
+      R"({"a":")" + filler + R"(","b":")" + filler + R"(","c":")" + filler + R"("})";
+  // The most a queue lists: about 3.7 MB, more than the 3.2 MB the socket took at once here.
+  constexpr int count = 1000;
+  for (int i = 0; i < count; ++i) {
+    const auto r =
+        create(R"({"id":"B-)" + std::to_string(i) + R"(","attributes":)" + attributes + "}");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  http_client slow(daemon_->port());
+  slow.set_receive_buffer(4096);
+  const auto head = slow.get("/v1/queues/general?limit=1000");
+  ASSERT_EQ(head.status, 200);
+  EXPECT_GT(head.body.size(), static_cast<std::size_t>(count) * 3 * filler.size());
+  const auto doc = head.json();
+  const auto& tickets = doc.at("tickets").as_array();
+  ASSERT_EQ(tickets.size(), static_cast<std::size_t>(count));
+  for (const auto& t : tickets) {
+    EXPECT_EQ(t.at("attributes").at("c").as_string(), filler);
+  }
+  // The connection goes on serving.
+  EXPECT_EQ(slow.get("/healthz").status, 200);
+}
+
 TEST_F(DaemonHttp, MetricsExposeRequestsRedisAndQueueState) {
   ASSERT_EQ(create(R"({"id":"T-1"})").status, 201);
   auto m = client_->get("/metrics");

@@ -283,6 +283,32 @@ TEST(DaemonHttp11, AbsoluteFormTargetsAreServed) {
   EXPECT_EQ(d.terminate(), 0);
 }
 
+// Requests sent back to back before any answer (pipelining) are answered in order, each whole,
+// a head split over two writes included.
+TEST(DaemonHttp11, PipelinedRequestsAreAnsweredInOrder) {
+  daemon_process d(launch(config(shared_redis().url(), "")));
+  raw_connection c(d.port());
+  const std::string body = R"({"id":"T-piped"})";
+  c.send(
+      "GET /healthz HTTP/1.1\r\nHost: ticketd\r\n\r\n"
+      "POST /v1/tickets HTTP/1.1\r\nHost: ticketd\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body + "GET /v1/tickets/T-piped HTTP/1.1\r\n");
+  const auto first = c.read_some(std::chrono::seconds(10));  // both complete requests answered
+  c.send("Host: ticketd\r\nConnection: close\r\n\r\n");
+  const auto rest = c.read_until_closed();
+  ASSERT_TRUE(rest.has_value());
+  const std::string all = first + *rest;
+  const auto health = all.find("HTTP/1.1 200");
+  const auto created = all.find("HTTP/1.1 201", health);
+  const auto read = all.find("HTTP/1.1 200", created);
+  ASSERT_NE(health, std::string::npos) << all;
+  ASSERT_NE(created, std::string::npos) << all;
+  ASSERT_NE(read, std::string::npos) << all;
+  EXPECT_NE(all.find(R"("status":"ok")"), std::string::npos) << all;
+  EXPECT_NE(all.find(R"("id":"T-piped")", read), std::string::npos) << all;
+  EXPECT_EQ(d.terminate(), 0);
+}
+
 // A client that asks before sending its body gets its answer at once, not after its own
 // timeout (curl waits a second for it).
 TEST(DaemonHttp11, Expect100ContinueIsAnsweredBeforeTheBody) {

@@ -41,6 +41,10 @@ class http_client {
   }
   http_reply del(std::string_view target) { return request("DELETE", target); }
 
+  // A receive buffer of `bytes` (SO_RCVBUF) for the connections made from now on: a client whose
+  // window is small takes a large answer in many pieces.
+  void set_receive_buffer(int bytes) { receive_buffer_ = bytes; }
+
   // Raw bytes on a fresh connection (malformed requests); returns what came back until the
   // server closed it (throws when it does not within the receive timeout).
   std::string raw(std::string_view bytes);
@@ -52,6 +56,7 @@ class http_client {
   std::uint16_t port_;
   std::string host_;
   int fd_ = -1;
+  int receive_buffer_ = 0;  // 0: the system's
   std::string buffer_;
 };
 
