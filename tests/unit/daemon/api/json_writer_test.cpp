@@ -141,10 +141,27 @@ TEST(AppendJsonString, PassesUnicodeThrough) {
   EXPECT_EQ(v.as_string(), "\xc3\xb1\n\"\\\x01");
 }
 
+// Keys from data (attribute names, event fields) are escaped like values.
 TEST(JsonWriter, EscapesKeysToo) {
   std::string out;
-  json_writer(out).begin_object().field("a\"b", 1).end_object();
+  const std::string name = "a\"b";
+  json_writer(out).begin_object().field(name, 1).end_object();
   EXPECT_EQ(out, R"({"a\"b":1})");
+}
+
+// Keys written in the code are copied as they are, among the rest.
+TEST(JsonWriter, LiteralKeysAreCopiedAsTheyAre) {
+  std::string out;
+  json_writer w(out);
+  w.begin_object().field("id", "T-1").key("queues").begin_array().string("a").end_array();
+  w.key(std::string_view{"x"}).number(std::int64_t{2}).end_object();
+  EXPECT_EQ(out, R"({"id":"T-1","queues":["a"],"x":2})");
+}
+
+// A literal key that would need escaping is a mistake in the code: debug builds stop on it.
+TEST(JsonWriterDeathTest, ALiteralKeyThatNeedsEscapingStopsADebugBuild) {
+  std::string out;
+  EXPECT_DEBUG_DEATH(json_writer(out).begin_object().key("a\"b"), "plain name");
 }
 
 TEST(JsonWriter, WritesNumbers) {
