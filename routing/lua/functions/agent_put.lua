@@ -46,7 +46,7 @@ local function agent_put(keys, argv)
     end
   end
   touch(a, 'l')
-  c.freed[id] = true
+  note_freed(c, id)
   return settle_agent(c, id)
 end
 register('agent_put', agent_put)

@@ -173,15 +173,15 @@ local function adjust_load(c, id, delta)
       redis.call('HINCRBY', ak, 'l', '1')
       return
     end
+    -- No queue pushes, so nobody is owed the room this frees (settle offers it only then).
     end_forced_excess(c, ak, id, redis.call('HINCRBY', ak, 'l', '-1'))
-    c.freed[id] = true
     return
   end
   a = agent_rec(c, id)
   if not a then return end
   a.load = a.load + delta
   touch(a, 'l')
-  if delta < 0 then c.freed[id] = true end
+  if delta < 0 then note_freed(c, id) end
 end
 
 -- Marks that an agent just got a ticket (pushed from queue q with policy pol, or nil). Only

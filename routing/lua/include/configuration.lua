@@ -52,17 +52,40 @@ end
 -- back by settle), the pushes it owes, and the assignments it made. Seven fields in a table
 -- sized for eight: Lua sizes a table's fields in powers of two, and a ninth doubles what the
 -- call allocates for it (see set_args). `now` (now_of) is the eighth; a create that needs the
--- time (overflow, push) and also notes `created` pays for the ninth.
+-- time (overflow, push) and also notes `created` pays for the ninth. What push routing is owed
+-- (freed agents, requeued queues) and the assignments start as false and become tables on
+-- first use (note_freed, note_requeued, push.lua): most calls owe nothing, and each table made
+-- for nothing cost a call about 0.9 k instructions.
 local function context(keys, argv)
   return {
     P = keys[1],
     now_ms = argv[1],
     cfg = configuration(keys[1], argv[2]),
     agents = {},
-    freed = {},
-    requeued = {},
-    assignments = {},
+    freed = false,
+    requeued = false,
+    assignments = false,
   }
+end
+
+-- An agent whose load dropped or who came online: settle offers it what waits (push queues).
+local function note_freed(c, id)
+  local freed = c.freed
+  if not freed then
+    freed = {}
+    c.freed = freed
+  end
+  freed[id] = true
+end
+
+-- A push queue that got a ticket: settle hands out what it can.
+local function note_requeued(c, queue)
+  local requeued = c.requeued
+  if not requeued then
+    requeued = {}
+    c.requeued = requeued
+  end
+  requeued[queue] = true
 end
 
 -- The call's time as a number, converted on first use (most calls only pass the text on).

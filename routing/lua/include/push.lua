@@ -26,7 +26,12 @@ local function hand_to(c, t, a, q, pol)
   else
     emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', a.id, 'via', 'push', 'queue', q or t.f.q)
   end
-  c.assignments[#c.assignments + 1] = {t.id, a.id, status, token, expires, queued_at or ''}
+  local made = c.assignments
+  if not made then
+    made = {}
+    c.assignments = made
+  end
+  made[#made + 1] = {t.id, a.id, status, token, expires, queued_at or ''}
 end
 
 local COOLDOWN_FIELDS = {'cd'}
@@ -128,17 +133,22 @@ end
 -- (routing/functions.cpp, reply_result).
 local function settle(c, result)
   if c.cfg.any_push then
-    for q in pairs(c.requeued) do push_queue(c, q) end
-    for id in pairs(c.freed) do
-      local a = agent_rec(c, id)
-      if a then push_agent(c, a) end
+    if c.requeued then
+      for q in pairs(c.requeued) do push_queue(c, q) end
+    end
+    if c.freed then
+      for id in pairs(c.freed) do
+        local a = agent_rec(c, id)
+        if a then push_agent(c, a) end
+      end
     end
   end
   for _, a in pairs(c.agents) do
     if a and next(a.changed) then write_agent(c, a) end
   end
-  if #c.assignments == 0 then return result end
+  local made = c.assignments
+  if not made or #made == 0 then return result end
   local out = {result}
-  for i = 1, #c.assignments do out[i + 1] = c.assignments[i] end
+  for i = 1, #made do out[i + 1] = made[i] end
   return out
 end
