@@ -293,7 +293,7 @@ TEST(DaemonHttp11, PipelinedRequestsAreAnsweredInOrder) {
       "GET /healthz HTTP/1.1\r\nHost: ticketd\r\n\r\n"
       "POST /v1/tickets HTTP/1.1\r\nHost: ticketd\r\nContent-Length: " +
       std::to_string(body.size()) + "\r\n\r\n" + body + "GET /v1/tickets/T-piped HTTP/1.1\r\n");
-  const auto first = c.read_some(std::chrono::seconds(10));  // both complete requests answered
+  const auto first = c.read_some(std::chrono::seconds(10));  // what is answered so far
   c.send("Host: ticketd\r\nConnection: close\r\n\r\n");
   const auto rest = c.read_until_closed();
   ASSERT_TRUE(rest.has_value());

@@ -46,7 +46,7 @@ local function agent_put(keys, argv)
     end
   end
   touch(a, 'l')
-  note_freed(c, id)
+  owe(c, 'freed', id)
   return settle_agent(c, id)
 end
 register('agent_put', agent_put)

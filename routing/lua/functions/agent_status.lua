@@ -27,7 +27,7 @@ local function agent_status(keys, argv)
         if t and t.f.s == 'offered' then withdraw_offer(c, t, 'withdrawn', 'offline') end
       end
     elseif status == 'online' then
-      note_freed(c, a.id)
+      owe(c, 'freed', a.id)
     end
   end
   return settle_agent(c, a.id)

@@ -56,7 +56,7 @@ local function create(keys, argv)
   if pol and not t.f.qs and hand_new(c, t, queue, pol) then return settle(c, 'routed') end
   redis.call('ZADD', key(c.P, 'queue', queue), score, id)
   age_add(c, queue, created_at)
-  if pol then note_requeued(c, queue) end
+  if pol then owe(c, 'requeued', queue) end
   local reply = settle(c, t.f.qs and 'routed' or 'created')
   if type(reply) == 'table' and reply[1] == 'created' then
     -- Handed out by the queues' push after all (rare: hand_new found no one just before).

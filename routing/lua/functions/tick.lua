@@ -34,7 +34,7 @@ local function fire_lifecycle(c, id)
     redis.call('ZADD', key(c.P, 'queue', t.f.q), t.f.r, t.id)
     age_add(c, t.f.q, t.f.qa)
     arm_overflow(c, t, 1)
-    note_requeued(c, t.f.q)
+    owe(c, 'requeued', t.f.q)
     commit(c, t)
     emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q, 'via', 'affinity_timeout',
          'agent', agent)
@@ -46,7 +46,7 @@ local function fire_lifecycle(c, id)
     local step = pol and pol.overflow[tonumber(t.f.os) or 0]
     if step then
       add_to_queue(c, t, step.to)
-      note_requeued(c, step.to)
+      owe(c, 'requeued', step.to)
       arm_overflow(c, t, (tonumber(t.f.os) or 0) + 1)
       commit(c, t)
       c.overflows = c.overflows + 1
@@ -134,7 +134,7 @@ local function tick(keys, argv)
     elseif slot == 'c' then
       local t = find_ticket(c, id)
       if t and t.f.s == 'queued' and not t.f.pq then
-        for _, q in ipairs(shared_queues(t)) do note_requeued(c, q) end
+        for _, q in ipairs(shared_queues(t)) do owe(c, 'requeued', q) end
       end
     end
   end

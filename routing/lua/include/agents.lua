@@ -181,7 +181,7 @@ local function adjust_load(c, id, delta)
   if not a then return end
   a.load = a.load + delta
   touch(a, 'l')
-  if delta < 0 then note_freed(c, id) end
+  if delta < 0 then owe(c, 'freed', id) end
 end
 
 -- Marks that an agent just got a ticket (pushed from queue q with policy pol, or nil). Only

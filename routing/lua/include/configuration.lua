@@ -54,8 +54,8 @@ end
 -- call allocates for it (see set_args). `now` (now_of) is the eighth; a create that needs the
 -- time (overflow, push) and also notes `created` pays for the ninth. What push routing is owed
 -- (freed agents, requeued queues) and the assignments start as false and become tables on
--- first use (note_freed, note_requeued, push.lua): most calls owe nothing, and each table made
--- for nothing cost a call about 0.9 k instructions.
+-- first use (owe, push.lua): most calls owe nothing, and each table made for nothing cost a
+-- call about 0.9 k instructions.
 local function context(keys, argv)
   return {
     P = keys[1],
@@ -68,24 +68,16 @@ local function context(keys, argv)
   }
 end
 
--- An agent whose load dropped or who came online: settle offers it what waits (push queues).
-local function note_freed(c, id)
-  local freed = c.freed
-  if not freed then
-    freed = {}
-    c.freed = freed
+-- Notes what push routing is owed, for settle: `kind` 'freed', an agent whose load dropped or
+-- who came online (it is offered what waits), or 'requeued', a push queue that got a ticket
+-- (it hands out what it can).
+local function owe(c, kind, name)
+  local owed = c[kind]
+  if not owed then
+    owed = {}
+    c[kind] = owed
   end
-  freed[id] = true
-end
-
--- A push queue that got a ticket: settle hands out what it can.
-local function note_requeued(c, queue)
-  local requeued = c.requeued
-  if not requeued then
-    requeued = {}
-    c.requeued = requeued
-  end
-  requeued[queue] = true
+  owed[name] = true
 end
 
 -- The call's time as a number, converted on first use (most calls only pass the text on).

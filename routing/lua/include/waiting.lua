@@ -101,7 +101,7 @@ local function arm_overflow(c, t, from_step)
       return
     end
     add_to_queue(c, t, step.to)
-    note_requeued(c, step.to)
+    owe(c, 'requeued', step.to)
   end
   drop(t, 'os')
 end
@@ -126,7 +126,7 @@ local function enqueue(c, t, queue, score, since)
   put(t, 'r', score)
   put(t, 'qa', since)
   arm_overflow(c, t, 1)
-  note_requeued(c, queue)
+  owe(c, 'requeued', queue)
 end
 
 -- Puts ticket t into agent's personal queue (affinity) until `until_ms`.
