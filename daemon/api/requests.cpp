@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 
+#include <boost/container/small_vector.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -49,7 +50,8 @@ class fields {
 
  private:
   const json::object& obj_;
-  std::vector<std::string_view> seen_;
+  // The names asked for: a body has a dozen at most, kept without an allocation.
+  boost::container::small_vector<std::string_view, 16> seen_;
 };
 
 std::optional<error> read_string(fields& f, std::string_view name, std::string& out,
