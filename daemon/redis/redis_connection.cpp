@@ -331,15 +331,15 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
   // write_chunk bytes). A request joins `pending` once its first byte went out (it must then be
   // finished, and its reply comes in order); one not started stays queued, so it can still be
   // dropped: those whose caller gave up or whose deadline passed (Redis did not take the earlier
-  // writes in time) are dropped here, never sent.
-  enum class written_out { all, more, socket_full };
-  written_out write_now(error_code& ec) {
+  // writes in time) are dropped here, never sent. True when the socket took less than offered
+  // (or failed, `ec`): the writer then waits until it takes bytes again.
+  bool write_now(error_code& ec) {
     if (partial_off < partial.size()) {
       const std::size_t n = socket.write_some(
           asio::buffer(partial.data() + partial_off, partial.size() - partial_off), ec);
-      if (ec) return written_out::socket_full;
+      if (ec) return true;
       partial_off += n;
-      if (partial_off < partial.size()) return written_out::socket_full;
+      if (partial_off < partial.size()) return true;
       partial.clear();
       partial_off = 0;
     }
@@ -361,9 +361,9 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
       offered += slot.bytes.size();
       ++it;
     }
-    if (offered == 0) return written_out::all;
+    if (offered == 0) return false;
     std::size_t n = socket.write_some(offer, ec);
-    if (ec) return written_out::socket_full;
+    if (ec) return true;
     const bool took_all = n == offered;
     while (n > 0) {
       auto slot = std::move(queued.front());
@@ -380,8 +380,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
       }
       pending.push_back(std::move(slot));
     }
-    if (!took_all) return written_out::socket_full;
-    return queued.empty() ? written_out::all : written_out::more;
+    return !took_all;
   }
 
   asio::awaitable<void> write_loop(std::uint64_t gen) {
@@ -397,12 +396,12 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
         continue;
       }
       error_code ec;
-      const auto out = write_now(ec);
+      const bool full = write_now(ec);
       if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
         break_connection(gen);
         co_return;
       }
-      if (out != written_out::socket_full) continue;
+      if (!full) continue;
       // The socket is full (Redis is not reading): wait until it takes bytes again. Nothing is
       // handed over meanwhile, so what times out while waiting is never sent.
       auto [wec] = co_await socket.async_wait(asio::socket_base::wait_write, use_tuple);
@@ -598,7 +597,9 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     }
     auto self = shared_from_this();
     std::vector<std::shared_ptr<request_slot>> slots;
-    // One deadline for all: the writer takes them together or none of them.
+    // One deadline for all: they are written back to back, and expire together. (Only a batch
+    // split at write_chunk by a socket Redis stopped reading can lose its tail to the deadline:
+    // the operation then reports the call as maybe applied.)
     const auto deadline = clock_type::now() + opts.endpoint.timeout;
     for (const auto& cmd : cmds) slots.push_back(send(cmd, deadline));
     if (writer_idle) write_kick.cancel();
