@@ -178,6 +178,7 @@ boost::system::result<invocation, usage_error> parse_invocation(
   std::optional<std::string> token_option;
   std::optional<std::string> token_file_option;
   std::optional<std::string> limit_option;
+  std::optional<std::string> after_option;
   bool help = false;
   bool options_ended = false;
   std::vector<std::string_view> positional;
@@ -207,7 +208,7 @@ boost::system::result<invocation, usage_error> parse_invocation(
       value = arg.substr(eq + 1);
     }
     const bool takes_value = name == "--url" || name == "--token" || name == "--token-file" ||
-                             name == "--timeout" || name == "--limit";
+                             name == "--timeout" || name == "--limit" || name == "--after";
     if (!takes_value) {
       return error("unknown option " + quoted(name) +
                    " (an id that starts with '-' goes after --, as in: ticketctl ticket -- " +
@@ -221,6 +222,7 @@ boost::system::result<invocation, usage_error> parse_invocation(
     if (name == "--token") token_option = std::string{*value};
     if (name == "--token-file") token_file_option = std::string{*value};
     if (name == "--limit") limit_option = std::string{*value};
+    if (name == "--after") after_option = std::string{*value};
     if (name == "--timeout") {
       auto t = parse_timeout(*value);
       if (!t) {
@@ -264,12 +266,22 @@ boost::system::result<invocation, usage_error> parse_invocation(
   if (inv.what == command::help) return inv;
 
   if (limit_option) {
-    if (inv.what != command::queue) return error("--limit applies only to queue NAME");
+    if (inv.what != command::queue && inv.what != command::agents) {
+      return error("--limit applies only to queue NAME and agents");
+    }
     const auto n = parse_count(*limit_option);
     if (!n || *n < 1 || *n > max_limit) {
       return error("--limit must be a number from 1 to 1000, not " + quoted(*limit_option));
     }
     inv.limit = *n;
+  }
+  if (after_option) {
+    if (inv.what != command::agents) return error("--after applies only to agents");
+    if (!routing::is_valid_id(*after_option)) {
+      return error("--after " + quoted(*after_option) +
+                   " is not an agent id: ids are 1 to 128 of A-Z a-z 0-9 . _ : @ -");
+    }
+    inv.after = *after_option;
   }
 
   const bool url_from_env = !url_option;
@@ -350,8 +362,9 @@ Commands:
   status             liveness (/healthz) and readiness (/readyz)
   queues             every queue: mode, depth, oldest wait, agents online and available
   queue NAME         the head of one queue, in rank order (--limit N: 1 to 1000, default 50)
-  agents             agents by status, and per queue how many are online and available;
-                     ticketd has no list of every agent: `agent ID` shows one agent
+  agents             the agents in id order (status, load, queues), and per queue how many
+                     are online and available (--limit N: 1 to 1000, default 100;
+                     --after ID: the agents after that id)
   agent ID           one agent: status, load of max, the tickets it holds
   ticket ID          one ticket: status, queue, priority, holder, SLA dues, version
   verify             checks ticketd's invariants in Redis; exits 1 and lists the violations

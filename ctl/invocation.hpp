@@ -36,7 +36,8 @@ enum class token_origin { none, option, option_file, env, env_file };
 struct invocation {
   command what = command::help;
   std::string argument;              // NAME of `queue`, ID of `agent` and `ticket`
-  std::optional<std::size_t> limit;  // `queue --limit N`
+  std::optional<std::size_t> limit;  // `queue --limit N`, `agents --limit N`
+  std::string after;                 // `agents --after ID`: the page after that id
   endpoint url;
   token_origin origin = token_origin::none;
   std::string token;       // set with token_origin::option and ::env

@@ -122,7 +122,7 @@ std::string not_found_hint(const invocation& inv) {
       return "no such ticket; check the id (ids are case-sensitive)";
     case command::agent:
       return "no such agent; an agent exists once the helpdesk has created it with PUT "
-             "/v1/agents/ID (`ticketctl agents` shows how many there are)";
+             "/v1/agents/ID (`ticketctl agents` lists them)";
     case command::queue:
       return "no such queue; `ticketctl queues` lists the configured queues";
     default:
@@ -334,48 +334,56 @@ report render_queue(const invocation& inv, const request_spec& req, const http_a
   return r;
 }
 
+// GET /v1/agents (one page) and GET /v1/queues: the agents listed, and per queue how many are
+// online and have room.
 report render_agents(const invocation& inv, const std::vector<request_spec>& reqs,
                      std::span<const http_answer> answers) {
-  const auto& metrics = answers[0];
-  if (!ok_status(metrics.status)) return api_failure(inv, reqs[0], metrics);
+  auto listed = expect_object(inv, reqs[0], answers[0]);
+  if (!listed.value) return listed.failure;
+  const auto* agents = listed.object().if_contains("agents");
+  if (agents == nullptr || !agents->is_array()) {
+    return not_ticketd(inv, reqs[0], answers[0], "no agents list");
+  }
+  const auto* next = listed.object().if_contains("next");
   auto got = expect_object(inv, reqs[1], answers[1]);
   if (!got.value) return got.failure;
   const auto* queues = queues_array(got.object());
   if (queues == nullptr) return not_ticketd(inv, reqs[1], answers[1], "no queues list");
 
-  constexpr std::array<std::string_view, 3> statuses{"online", "away", "offline"};
-  std::array<std::optional<double>, 3> counts;
-  for (std::size_t i = 0; i < statuses.size(); ++i) {
-    counts[i] =
-        metric_value(metrics.body, "ticketd_agents", "status=\"" + std::string{statuses[i]} + "\"");
-  }
-  const bool known =
-      std::all_of(counts.begin(), counts.end(), [](const auto& c) { return c.has_value(); });
   report r;
   if (inv.json) {
     json::object out;
-    if (known) {
-      json::object by_status;
-      for (std::size_t i = 0; i < statuses.size(); ++i) {
-        by_status[statuses[i]] = static_cast<std::int64_t>(std::llround(*counts[i]));
-      }
-      out["agents"] = std::move(by_status);
-    } else {
-      out["agents"] = nullptr;
-    }
+    out["agents"] = *agents;
+    out["next"] = next != nullptr ? *next : json::value{};
     out["queues"] = *queues;
     r.out = json::serialize(out) + "\n";
     return r;
   }
-  if (known) {
-    r.out = "agents: ";
-    for (std::size_t i = 0; i < statuses.size(); ++i) {
-      if (i > 0) r.out += ", ";
-      r.out += std::to_string(std::llround(*counts[i])) + " " + std::string{statuses[i]};
-    }
-    r.out += "\n";
-  } else {
-    r.out = "agents: counts unknown (/metrics has no ticketd_agents gauge yet)\n";
+  constexpr std::array<std::string_view, 3> statuses{"online", "away", "offline"};
+  std::array<std::size_t, 3> counts{};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& item : agents->as_array()) {
+    const auto* a = item.if_object();
+    if (a == nullptr) continue;
+    const std::string status = text(*a, "status");
+    for (std::size_t i = 0; i < statuses.size(); ++i) counts[i] += status == statuses[i];
+    rows.push_back({text(*a, "id"), text(*a, "name"), status,
+                    text(*a, "load") + " of " + text(*a, "max_concurrent"),
+                    text(*a, "effective_queues")});
+  }
+  r.out = "agents: ";
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    if (i > 0) r.out += ", ";
+    r.out += std::to_string(counts[i]) + " " + std::string{statuses[i]};
+  }
+  r.out += "\n";
+  if (!rows.empty()) {
+    r.out += format_table({"AGENT", "NAME", "STATUS", "LOAD", "QUEUES"}, rows,
+                          {false, false, false, false, false});
+  }
+  if (next != nullptr && next->is_string()) {
+    r.out += "more agents follow: ticketctl agents --after " + std::string{next->as_string()} +
+             " shows the next " + std::to_string(inv.limit.value_or(100)) + "\n";
   }
   if (!queues->empty()) {
     r.out += format_table({"QUEUE", "MODE", "ONLINE", "AVAILABLE"}, queue_rows(*queues, false),
@@ -560,25 +568,6 @@ std::string format_table(const std::vector<std::string>& header,
   return out;
 }
 
-std::optional<double> metric_value(std::string_view text, std::string_view name,
-                                   std::string_view labels) {
-  const std::string series = labels.empty() ? std::string{name} + " "
-                                            : std::string{name} + "{" + std::string{labels} + "} ";
-  while (!text.empty()) {
-    const auto eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
-    if (!line.starts_with(series)) continue;
-    line.remove_prefix(series.size());
-    line = line.substr(0, line.find(' '));
-    double value = 0;
-    const auto r = std::from_chars(line.data(), line.data() + line.size(), value);
-    if (r.ec == std::errc{} && r.ptr == line.data() + line.size()) return value;
-    return std::nullopt;
-  }
-  return std::nullopt;
-}
-
 std::vector<request_spec> requests_for(const invocation& inv) {
   switch (inv.what) {
     case command::help:
@@ -592,8 +581,16 @@ std::vector<request_spec> requests_for(const invocation& inv) {
       if (inv.limit) t += "?limit=" + std::to_string(*inv.limit);
       return {{"GET", t}};
     }
-    case command::agents:
-      return {{"GET", target(inv, "/metrics")}, {"GET", target(inv, "/v1/queues")}};
+    case command::agents: {
+      std::string t = target(inv, "/v1/agents");
+      char sep = '?';
+      if (inv.limit) {
+        t += sep + std::string{"limit="} + std::to_string(*inv.limit);
+        sep = '&';
+      }
+      if (!inv.after.empty()) t += sep + std::string{"after="} + inv.after;
+      return {{"GET", t}, {"GET", target(inv, "/v1/queues")}};
+    }
     case command::agent:
       return {{"GET", target(inv, "/v1/agents/" + inv.argument)}};
     case command::ticket:

@@ -56,8 +56,6 @@ std::string format_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows,
                          const std::vector<bool>& numeric);
 
-// The value of a metric sample `name{label="value"} N` in Prometheus text, if present.
-std::optional<double> metric_value(std::string_view text, std::string_view name,
-                                   std::string_view labels);
+
 
 }  // namespace ticketd::ctl

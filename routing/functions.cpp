@@ -193,6 +193,15 @@ command agent_get_call(const call_base& b, std::string_view agent) {
   return std::move(begin_call(lua::fn::agent_get, b).arg(agent));
 }
 
+command agent_list_call(const call_base& b, const agent_filter& f) {
+  return std::move(begin_call(lua::fn::agent_list, b)
+                       .arg(f.after)
+                       .arg(std::to_string(f.limit))
+                       .arg(f.queue)
+                       .arg(f.status)
+                       .arg(f.skill));
+}
+
 command queue_stats_call(const call_base& b, const std::vector<std::string>& queues) {
   command cmd = begin_call(lua::fn::queue_stats, b);
   for (const auto& q : queues) cmd.arg(q);
@@ -308,6 +317,24 @@ outcome<agent_result> decode_agent_reply(std::string_view id, const resp_value& 
   auto a = decode_agent(id, head);
   if (!a) return bad_reply("bad agent reply");
   return agent_result{std::move(*a), decode_assignments(reply, 2)};
+}
+
+outcome<agent_page> decode_agent_list(const resp_value& reply) {
+  if (auto e = reply_error(reply)) return std::move(*e);
+  const auto& items = reply.elements;
+  if (!reply.is_array() || items.empty() || items.size() % 2 != 1) {
+    return bad_reply("bad agent_list reply");
+  }
+  agent_page out;
+  if (items[0].type == resp_value::kind::string) out.next = items[0].str;
+  out.agents.reserve(items.size() / 2);
+  for (std::size_t i = 1; i < items.size(); i += 2) {
+    if (items[i].type != resp_value::kind::string) return bad_reply("bad agent_list id");
+    auto a = decode_agent(items[i].str, items[i + 1]);
+    if (!a) return bad_reply("bad agent_list agent");
+    out.agents.push_back(std::move(*a));
+  }
+  return out;
 }
 
 outcome<queue_stats> decode_queue_stats(const std::vector<std::string>& names,

@@ -154,6 +154,16 @@ command agent_status_call(const call_base& b, std::string_view agent, agent_stat
 command agent_presence_call(const call_base& b, std::string_view agent, int connections,
                             std::optional<agent_status> status);
 command agent_get_call(const call_base& b, std::string_view agent);
+// One page of GET /v1/agents: the agents after `after` in id order that match every filter
+// given (an empty filter matches all).
+struct agent_filter {
+  std::string_view after;
+  std::size_t limit = 100;
+  std::string_view queue;
+  std::string_view status;
+  std::string_view skill;
+};
+command agent_list_call(const call_base& b, const agent_filter& f);
 command queue_stats_call(const call_base& b, const std::vector<std::string>& queues);
 command queue_head_call(const call_base& b, std::string_view queue, std::size_t limit);
 command tick_call(const call_base& b, std::size_t limit);
@@ -227,6 +237,13 @@ struct agent_result {
 };
 // {agent fields, held ticket ids, assignments...}
 outcome<agent_result> decode_agent_reply(std::string_view id, const resp_value& reply);
+
+struct agent_page {
+  std::vector<agent> agents;
+  std::optional<std::string> next;  // where the next page starts (its `after`) when more follow
+};
+// {next or false, id, {agent fields, held ticket ids}, ...}
+outcome<agent_page> decode_agent_list(const resp_value& reply);
 
 struct queue_stat {
   std::string name;

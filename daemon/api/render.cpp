@@ -164,6 +164,17 @@ std::string agent_json(const routing::agent& a, const config::config& cfg,
   return out;
 }
 
+std::string agent_list_json(const routing::agent_page& page, const config::config& cfg) {
+  std::string out;
+  json_writer w(out);
+  w.begin_object().key("agents").begin_array();
+  for (const auto& a : page.agents) write_agent(w, a, cfg, {});
+  w.end_array();
+  w.key("next").optional_string(page.next);
+  w.end_object();
+  return out;
+}
+
 std::string queues_json(const routing::queue_stats& stats, const config::config& cfg,
                         std::int64_t now_ms) {
   std::string out;

@@ -31,6 +31,9 @@ void write_agent(json_writer& w, const routing::agent& a, const config::config& 
 std::string agent_json(const routing::agent& a, const config::config& cfg,
                        std::span<const routing::assignment> assignments = {});
 
+// GET /v1/agents: {"agents": [...], "next": id or null}.
+std::string agent_list_json(const routing::agent_page& page, const config::config& cfg);
+
 std::string queues_json(const routing::queue_stats& stats, const config::config& cfg,
                         std::int64_t now_ms);
 std::string queue_json(std::string_view name, const routing::queue_head& head,

@@ -7,7 +7,8 @@ namespace {
 
 constexpr std::array<std::string_view, route_count> labels{
     "healthz",       "readyz",        "metrics",     "ticket_create", "ticket_get",
-    "ticket_delete", "ticket_action", "agent_put",   "agent_get",     "agent_status",
+    "ticket_delete", "ticket_action", "agent_put",   "agent_get",     "agents_list",
+    "agent_status",
     "agent_next",    "agent_stream",  "queues_list", "queue_get",     "events",
     "admin_reload",  "admin_verify",  "admin_clock", "not_found",     "method_not_allowed"};
 
@@ -79,6 +80,7 @@ route_match match_route(http_method m, std::string_view path) {
     return {};
   }
   if (area == "agents") {
+    if (n == 2) return only(m, get, route_id::agents_list, "GET");
     if (n == 3) {
       if (m == get) return {route_id::agent_get, s[2], {}, "GET, PUT"};
       if (m == put) return {route_id::agent_put, s[2], {}, "GET, PUT"};

@@ -19,6 +19,7 @@ enum class route_id {
   ticket_action,
   agent_put,
   agent_get,
+  agents_list,
   agent_status,
   agent_next,
   agent_stream,

@@ -120,6 +120,13 @@ ticket_store::result<routing::agent_result> ticket_store::get_agent(const runtim
   co_return agent_result_of(id, out);
 }
 
+ticket_store::result<routing::agent_page> ticket_store::list_agents(
+    const runtime& rt, const routing::agent_filter& f) {
+  auto out = co_await call(rt, routing::agent_list_call(rt.plan.base(now()), f));
+  if (!out) co_return out.error();
+  co_return routing::decode_agent_list(out->reply);
+}
+
 ticket_store::result<routing::agent_result> ticket_store::set_agent_status(
     const runtime& rt, std::string_view id, routing::agent_status status,
     routing::idempotency idem) {

@@ -48,6 +48,7 @@ class ticket_store {
                                           const routing::agent_request& r,
                                           routing::idempotency idem = {});
   result<routing::agent_result> get_agent(const runtime& rt, std::string_view id);
+  result<routing::agent_page> list_agents(const runtime& rt, const routing::agent_filter& f);
   result<routing::agent_result> set_agent_status(const runtime& rt, std::string_view id,
                                                  routing::agent_status status,
                                                  routing::idempotency idem = {});

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <random>
 
+#include <boost/system/result.hpp>
+
 #include "daemon/api/auth.hpp"
 #include "daemon/api/error_response.hpp"
 #include "daemon/api/render.hpp"
@@ -20,7 +22,8 @@ using routing::errc;
 namespace {
 
 constexpr std::size_t default_queue_limit = 50;
-constexpr std::size_t max_queue_limit = 1000;
+constexpr std::size_t default_agent_limit = 100;
+constexpr std::size_t max_list_limit = 1000;
 constexpr std::chrono::milliseconds scrape_redis_deadline{250};
 
 http_response json(int status, std::string body) {
@@ -48,6 +51,20 @@ routing::error not_found(std::string_view kind, std::string_view id) {
 std::optional<routing::error> check_id(std::string_view kind, std::string_view id) {
   if (routing::is_valid_id(id)) return std::nullopt;
   return invalid_argument(kind, std::string{kind} + " id must match [A-Za-z0-9._:@-]{1,128}");
+}
+
+// The `limit` query parameter of a list: `fallback` when absent, else 1 to max_list_limit.
+boost::system::result<std::size_t, routing::error> list_limit(std::string_view query,
+                                                              std::size_t fallback) {
+  const auto text = query_param(query, "limit");
+  if (!text) return fallback;
+  std::size_t limit = 0;
+  const auto r = std::from_chars(text->data(), text->data() + text->size(), limit);
+  if (r.ec != std::errc{} || r.ptr != text->data() + text->size() || limit < 1 ||
+      limit > max_list_limit) {
+    return invalid_argument("limit", "limit must be an integer from 1 to 1000");
+  }
+  return limit;
 }
 
 std::string_view method_name(http_method m) {
@@ -204,6 +221,8 @@ service::reply service::dispatch(call& c) {
       co_return co_await put_agent(c);
     case route_id::agent_get:
       co_return co_await get_agent(c);
+    case route_id::agents_list:
+      co_return co_await list_agents(c);
     case route_id::agent_status:
       co_return co_await agent_status(c);
     case route_id::agent_next:
@@ -334,6 +353,38 @@ service::reply service::get_agent(call& c) {
   co_return json(200, agent_json(a->value, *c.rt->cfg));
 }
 
+service::reply service::list_agents(call& c) {
+  const auto& q = c.target.query;
+  routing::agent_filter f;
+  const auto limit = list_limit(q, default_agent_limit);
+  if (!limit) co_return failure(limit.error());
+  f.limit = *limit;
+  if (auto after = query_param(q, "after")) {
+    if (auto e = check_id("after", *after)) co_return failure(*e);
+    f.after = *after;
+  }
+  if (auto status = query_param(q, "status")) {
+    if (!routing::parse_agent_status(*status)) {
+      co_return failure(invalid_argument("status", "status must be online, away or offline"));
+    }
+    f.status = *status;
+  }
+  if (auto queue = query_param(q, "queue")) {
+    if (c.rt->cfg->find_queue(*queue) == nullptr) {
+      co_return failure(
+          invalid_argument("queue", "no queue '" + std::string{*queue} + "' is configured"));
+    }
+    f.queue = *queue;
+  }
+  if (auto skill = query_param(q, "skill")) {
+    if (auto e = check_id("skill", *skill)) co_return failure(*e);
+    f.skill = *skill;
+  }
+  auto page = co_await c.store.list_agents(*c.rt, f);
+  if (!page) co_return failure(page.error());
+  co_return json(200, agent_list_json(*page, *c.rt->cfg));
+}
+
 service::reply service::agent_status(call& c) {
   if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
   auto status = parse_status(c.request.body);
@@ -409,15 +460,9 @@ service::reply service::get_queue(call& c) {
   if (auto e = check_id("queue", c.route.id)) co_return failure(*e);
   if (c.rt->cfg->find_queue(c.route.id) == nullptr)
     co_return failure(not_found("queue", c.route.id));
-  std::size_t limit = default_queue_limit;
-  if (auto text = query_param(c.target.query, "limit")) {
-    const auto r = std::from_chars(text->data(), text->data() + text->size(), limit);
-    if (r.ec != std::errc{} || r.ptr != text->data() + text->size() || limit < 1 ||
-        limit > max_queue_limit) {
-      co_return failure(invalid_argument("limit", "limit must be an integer from 1 to 1000"));
-    }
-  }
-  auto head = co_await c.store.queue_head(*c.rt, c.route.id, limit);
+  const auto limit = list_limit(c.target.query, default_queue_limit);
+  if (!limit) co_return failure(limit.error());
+  auto head = co_await c.store.queue_head(*c.rt, c.route.id, *limit);
   if (!head) co_return failure(head.error());
   co_return json(200, queue_json(c.route.id, *head, *c.rt->cfg, c.store.now()));
 }

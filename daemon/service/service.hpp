@@ -54,6 +54,7 @@ class service final : public http_handler {
   reply ticket_action(call& c);
   reply put_agent(call& c);
   reply get_agent(call& c);
+  reply list_agents(call& c);
   reply agent_status(call& c);
   // The answer to a change of an agent (its profile, its status), counting what it pushed.
   http_response agent_changed(call& c, const routing::outcome<routing::agent_result>& a);

@@ -240,6 +240,120 @@ TEST_F(DaemonHttp, QueuesShowDepthOldestWaitAndTheirHead) {
   EXPECT_EQ(client_->get("/v1/queues/general?limit=0").status, 400);
 }
 
+// GET /v1/agents: every agent in id order, each as GET /v1/agents/{id} shows it, filtered by
+// queue, status and skill, paged with limit and after.
+TEST_F(DaemonHttp, AgentsAreListedInIdOrderFilteredAndPaged) {
+  const auto put = [&](const std::string& id, const std::string& body) {
+    auto r = client_->put("/v1/agents/" + id, body);
+    ASSERT_EQ(r.status, 200) << r.body;
+  };
+  put("dee", R"({"name":"Dee","queues":["general"],"status":"online"})");
+  put("bob", R"({"name":"Bob","queues":["billing"],"skills":["spanish"],"status":"away"})");
+  put("ada", R"({"name":"Ada","queues":["general","billing"],"skills":["spanish"],"status":"online"})");
+  put("cy", R"({"name":"Cy","queues":["general"],"skills":["french"]})");
+  ASSERT_EQ(create(R"({"id":"T-1"})").status, 201);
+  ASSERT_EQ(client_->post("/v1/agents/ada/next").status, 200);
+
+  const auto ids = [&](const std::string& query) {
+    auto r = client_->get("/v1/agents" + query);
+    EXPECT_EQ(r.status, 200) << query << " -> " << r.body;
+    const auto doc = r.json();
+    std::string out;
+    for (const auto& a : doc.at("agents").as_array()) out += json_str(a, "id") + " ";
+    const auto& next = doc.at("next");
+    return out + "| " + (next.is_null() ? "null" : std::string{next.as_string()});
+  };
+  EXPECT_EQ(ids(""), "ada bob cy dee | null");
+  EXPECT_EQ(ids("?limit=2"), "ada bob | bob");
+  EXPECT_EQ(ids("?limit=2&after=bob"), "cy dee | null");
+  EXPECT_EQ(ids("?after=b"), "bob cy dee | null");  // any id, listed or not
+  EXPECT_EQ(ids("?after=dee"), "| null");
+  EXPECT_EQ(ids("?status=online"), "ada dee | null");
+  EXPECT_EQ(ids("?status=offline"), "cy | null");
+  EXPECT_EQ(ids("?queue=billing"), "ada bob | null");
+  EXPECT_EQ(ids("?skill=spanish"), "ada bob | null");
+  EXPECT_EQ(ids("?skill=span"), "| null");
+  EXPECT_EQ(ids("?queue=general&status=online&skill=spanish"), "ada | null");
+
+  // Each entry is the agent as its own GET shows it (load and held tickets included).
+  auto list = client_->get("/v1/agents?limit=1");
+  auto one = client_->get("/v1/agents/ada");
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(json::serialize(list.json().at("agents").as_array().at(0)),
+            json::serialize(one.json()));
+  EXPECT_EQ(one.json().at("load").as_int64(), 1);
+
+  struct bad {
+    std::string query;
+    std::string field;
+  };
+  for (const auto& b : std::vector<bad>{{"?limit=0", "limit"},
+                                        {"?limit=1001", "limit"},
+                                        {"?limit=ten", "limit"},
+                                        {"?status=busy", "status"},
+                                        {"?queue=nowhere", "queue"},
+                                        {"?skill=a%20b", "skill"},
+                                        {"?after=", "after"}}) {
+    auto r = client_->get("/v1/agents" + b.query);
+    EXPECT_EQ(r.status, 400) << b.query << " -> " << r.body;
+    EXPECT_EQ(r.error_code(), "invalid_argument") << b.query;
+    EXPECT_EQ(json_str(r.json().at("error"), "field"), b.field) << b.query;
+  }
+  EXPECT_EQ(client_->post("/v1/agents", "{}").status, 405);
+}
+
+// Pages follow one another without a gap or a repeat however many agents there are, and a
+// filter that matches few of many answers a short page with `next` rather than reading them all
+// in one call.
+TEST_F(DaemonHttp, AgentPagesCoverEveryAgentOnceAndASelectiveFilterPagesToo) {
+  constexpr int count = 4300;
+  const auto id_of = [](int i) {
+    std::string n = std::to_string(i);
+    return "a-" + std::string(4 - n.size(), '0') + n;
+  };
+  for (int i = 0; i < count; ++i) {
+    const std::string status = i == count - 1 ? "away" : "offline";
+    auto r = client_->put("/v1/agents/" + id_of(i),
+                          R"({"name":"x","queues":["general"],"status":")" + status + R"("})");
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  std::vector<std::string> seen;
+  std::string after;
+  int pages = 0;
+  for (;;) {
+    auto r = client_->get("/v1/agents?limit=1000" + (after.empty() ? "" : "&after=" + after));
+    ASSERT_EQ(r.status, 200) << r.body;
+    ++pages;
+    const auto doc = r.json();
+    for (const auto& a : doc.at("agents").as_array()) seen.push_back(json_str(a, "id"));
+    const auto& next = doc.at("next");
+    if (next.is_null()) break;
+    after = next.as_string();
+    ASSERT_EQ(after, seen.back());
+  }
+  EXPECT_EQ(pages, 5);
+  ASSERT_EQ(seen.size(), static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) ASSERT_EQ(seen[i], id_of(i));
+
+  // The one away agent is last: the first call stops after examining its bound of agents.
+  auto first = client_->get("/v1/agents?status=away");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto first_doc = first.json();
+  EXPECT_TRUE(first_doc.at("agents").as_array().empty());
+  ASSERT_TRUE(first_doc.at("next").is_string());
+  std::string from{first_doc.at("next").as_string()};
+  std::vector<std::string> away;
+  for (int calls = 0; calls < 10 && !from.empty(); ++calls) {
+    auto r = client_->get("/v1/agents?status=away&after=" + from);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto doc = r.json();
+    for (const auto& a : doc.at("agents").as_array()) away.push_back(json_str(a, "id"));
+    from = doc.at("next").is_null() ? "" : std::string{doc.at("next").as_string()};
+  }
+  EXPECT_EQ(away, std::vector<std::string>{id_of(count - 1)});
+  EXPECT_TRUE(from.empty());
+}
+
 // An answer is written at once when the socket takes it whole; one far larger than the socket's
 // send buffer goes out in part at once and the rest as the client reads it.
 TEST_F(DaemonHttp, AnAnswerLargerThanTheSocketTakesAtOnceArrivesWhole) {

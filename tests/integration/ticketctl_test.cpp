@@ -296,22 +296,39 @@ TEST_F(Ticketctl, AgentShowsLoadOfMaxAndHeldTickets) {
   expect_api_error(ctl({"agent", "zed"}),
                    "ticketctl: 404 not_found: no agent 'zed'\n"
                    "hint: no such agent; an agent exists once the helpdesk has created it with PUT "
-                   "/v1/agents/ID (`ticketctl agents` shows how many there are)\n");
+                   "/v1/agents/ID (`ticketctl agents` lists them)\n");
 }
 
-TEST_F(Ticketctl, AgentsCountsByStatusAndAvailabilityPerQueue) {
-  agent("ada", "billing", "online");
+TEST_F(Ticketctl, AgentsListsThemInPagesWithAvailabilityPerQueue) {
+  agent("di", "general", "online");
   agent("bob", "billing", "away");
   agent("cy", "general", "offline");
-  agent("di", "general", "online");
+  agent("ada", "billing", "online");
   const auto r = ctl({"agents"});
   EXPECT_EQ(r.code, 0) << r;
   EXPECT_EQ(r.out,
             "agents: 2 online, 1 away, 1 offline\n"
+            "AGENT  NAME  STATUS   LOAD    QUEUES\n"
+            "ada    ada   online   0 of 2  billing\n"
+            "bob    bob   away     0 of 2  billing\n"
+            "cy     cy    offline  0 of 2  general\n"
+            "di     di    online   0 of 2  general\n"
             "QUEUE    MODE  ONLINE  AVAILABLE\n"
             "general  pull       1          1\n"
             "billing  push       1          1\n")
       << r;
+  const auto first = ctl({"agents", "--limit", "3"});
+  EXPECT_EQ(first.code, 0) << first;
+  EXPECT_NE(first.out.find("more agents follow: ticketctl agents --after cy shows the next 3\n"),
+            std::string::npos)
+      << first;
+  const auto rest = ctl({"agents", "--limit", "3", "--after", "cy"});
+  EXPECT_EQ(rest.code, 0) << rest;
+  EXPECT_EQ(rest.out.substr(0, rest.out.find("QUEUE    MODE")),
+            "agents: 1 online, 0 away, 0 offline\n"
+            "AGENT  NAME  STATUS  LOAD    QUEUES\n"
+            "di     di    online  0 of 2  general\n")
+      << rest;
 }
 
 TEST_F(Ticketctl, StatusIsOneLineEach) {

@@ -22,7 +22,7 @@ local function agent_put(keys, argv)
     mark_forced(c, old)
   end
   redis.call('HSET', key(c.P, 'agent', id), unpack(fields))
-  redis.call('SADD', key(c.P, 'agents'), id)
+  redis.call('ZADD', key(c.P, 'agents'), 0, id)
   local a = old
   if not a then
     c.agents[id] = nil

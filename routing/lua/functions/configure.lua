@@ -15,7 +15,7 @@ local function configure(keys, argv)
   local sk = key(P, 'settings')
   local applied = redis.call('HMGET', sk, 'epoch', 'counted')
   if applied[1] == epoch then return 0 end
-  local agents = redis.call('SMEMBERS', key(P, 'agents'))
+  local agents = redis.call('ZRANGE', key(P, 'agents'), 0, -1)
   local recounted = 0
   if applied[2] ~= c.cfg.counted_text then
     for _, id in ipairs(agents) do

@@ -16,7 +16,7 @@ local function queue_stats(keys, argv)
     index[q] = out[#out]
   end
   local by_status = {online = 0, away = 0, offline = 0}
-  for _, id in ipairs(redis.call('SMEMBERS', key(c.P, 'agents'))) do
+  for _, id in ipairs(redis.call('ZRANGE', key(c.P, 'agents'), 0, -1)) do
     local f = redis.call('HMGET', key(c.P, 'agent', id), 'st', 'm', 'l', 'qe')
     local st = f[1] or 'offline'
     by_status[st] = (by_status[st] or 0) + 1

@@ -12,7 +12,7 @@ local function verify(keys, argv)
   local bad, forced = {}, {}
   local function report(msg) bad[#bad + 1] = msg end
   local holder = {}
-  local agents = redis.call('SMEMBERS', key(c.P, 'agents'))
+  local agents = redis.call('ZRANGE', key(c.P, 'agents'), 0, -1)
   for _, id in ipairs(agents) do
     local a = agent_rec(c, id)
     for _, name in ipairs(redis.call('HKEYS', a.key)) do

@@ -4,8 +4,12 @@
 
 #include <vector>
 
+#include <boost/json/parse.hpp>
+
 namespace ticketd::ctl {
 namespace {
+
+namespace json = boost::json;
 
 invocation make(command c, std::string argument = {}) {
   invocation inv;
@@ -44,10 +48,17 @@ TEST(CtlRequests, EachCommandAsksForItsPaths) {
   ASSERT_EQ(s.size(), 2U);
   EXPECT_EQ(s[0].target, "/healthz");
   EXPECT_EQ(s[1].target, "/readyz");
-  const auto a = requests_for(make(command::agents));
+  auto agents_inv = make(command::agents);
+  const auto a = requests_for(agents_inv);
   ASSERT_EQ(a.size(), 2U);
-  EXPECT_EQ(a[0].target, "/metrics");
+  EXPECT_EQ(a[0].target, "/v1/agents");
   EXPECT_EQ(a[1].target, "/v1/queues");
+  agents_inv.limit = 20;
+  EXPECT_EQ(requests_for(agents_inv)[0].target, "/v1/agents?limit=20");
+  agents_inv.after = "bob";
+  EXPECT_EQ(requests_for(agents_inv)[0].target, "/v1/agents?limit=20&after=bob");
+  agents_inv.limit.reset();
+  EXPECT_EQ(requests_for(agents_inv)[0].target, "/v1/agents?after=bob");
   EXPECT_EQ(requests_for(make(command::agent, "ada"))[0].target, "/v1/agents/ada");
   EXPECT_EQ(requests_for(make(command::ticket, "T-1"))[0].target, "/v1/tickets/T-1");
   EXPECT_EQ(requests_for(make(command::verify))[0].target, "/v1/admin/verify");
@@ -72,20 +83,6 @@ TEST(CtlFormat, TableAlignsTextLeftAndNumbersRight) {
             "QUEUE    DEPTH  MODE\n"
             "billing      3  push\n"
             "vip        120  pull\n");
-}
-
-TEST(CtlFormat, MetricValueFindsOneLabelledSample) {
-  const std::string text =
-      "# HELP ticketd_agents Agents by status (shared state)\n"
-      "# TYPE ticketd_agents gauge\n"
-      "ticketd_agents{status=\"online\"} 3\n"
-      "ticketd_agents{status=\"offline\"} 12.000000\n"
-      "ticketd_agents_other{status=\"away\"} 9\n"
-      "ticketd_redis_connections_up 2\n";
-  EXPECT_EQ(metric_value(text, "ticketd_agents", "status=\"online\""), 3.0);
-  EXPECT_EQ(metric_value(text, "ticketd_agents", "status=\"offline\""), 12.0);
-  EXPECT_FALSE(metric_value(text, "ticketd_agents", "status=\"away\""));
-  EXPECT_EQ(metric_value(text, "ticketd_redis_connections_up", ""), 2.0);
 }
 
 TEST(CtlRender, QueuesTable) {
@@ -166,29 +163,41 @@ TEST(CtlRender, AgentLoadOfMaxAndHeldTickets) {
             "last assigned  2026-11-22T10:00:00.000Z\n");
 }
 
-TEST(CtlRender, AgentsCountsFromMetricsAndAvailabilityPerQueue) {
-  const auto inv = make(command::agents);
-  const std::vector<http_answer> answers{
-      {200,
-       "ticketd_agents{status=\"online\"} 3\nticketd_agents{status=\"away\"} 1\n"
-       "ticketd_agents{status=\"offline\"} 0\n",
-       ""},
-      {200, R"({"queues":[{"name":"billing","depth":0,"oldest_wait_s":null,"next_rank":null,
-                 "agents_online":3,"agents_available":2,"mode":"push"}]})",
-       ""}};
-  const auto r = render(inv, answers);
+TEST(CtlRender, AgentsListsOnePageAndAvailabilityPerQueue) {
+  auto inv = make(command::agents);
+  const std::string page =
+      R"({"agents":[{"id":"ada","name":"Ada","status":"online","queues":["billing"],)"
+      R"("effective_queues":["billing","general"],"max_concurrent":5,"load":2},)"
+      R"({"id":"bob","name":"Bob","status":"away","queues":["billing"],)"
+      R"("effective_queues":["billing"],"max_concurrent":3,"load":0}],"next":null})";
+  const std::string queues =
+      R"({"queues":[{"name":"billing","depth":0,"oldest_wait_s":null,"next_rank":null,)"
+      R"("agents_online":1,"agents_available":1,"mode":"push"}]})";
+  const std::vector<http_answer> answers{{200, page, ""}, {200, queues, ""}};
+  auto r = render(inv, answers);
   EXPECT_EQ(r.status, exit_status::ok);
   EXPECT_EQ(r.out,
-            "agents: 3 online, 1 away, 0 offline\n"
+            "agents: 1 online, 1 away, 0 offline\n"
+            "AGENT  NAME  STATUS  LOAD    QUEUES\n"
+            "ada    Ada   online  2 of 5  billing, general\n"
+            "bob    Bob   away    0 of 3  billing\n"
             "QUEUE    MODE  ONLINE  AVAILABLE\n"
-            "billing  push       3          2\n");
+            "billing  push       1          1\n");
   auto json_inv = inv;
   json_inv.json = true;
-  EXPECT_EQ(
-      render(json_inv, answers).out,
-      R"({"agents":{"online":3,"away":1,"offline":0},"queues":[{"name":"billing","depth":0,)"
-      R"("oldest_wait_s":null,"next_rank":null,"agents_online":3,"agents_available":2,"mode":"push"}]})"
-      "\n");
+  const auto j = json::parse(render(json_inv, answers).out);
+  EXPECT_EQ(j.at("agents").as_array().size(), 2u);
+  EXPECT_TRUE(j.at("next").is_null());
+  EXPECT_EQ(j.at("queues").as_array().at(0).at("name").as_string(), "billing");
+
+  inv.limit = 2;
+  const std::vector<http_answer> more{
+      {200, R"({"agents":[],"next":"bob"})", ""}, {200, R"({"queues":[]})", ""}};
+  EXPECT_EQ(render(inv, more).out,
+            "agents: 0 online, 0 away, 0 offline\n"
+            "more agents follow: ticketctl agents --after bob shows the next 2\n");
+  const std::vector<http_answer> not_a_list{{200, R"({"agent":{}})", ""}, {200, queues, ""}};
+  EXPECT_EQ(render(inv, not_a_list).status, exit_status::unreachable);
 }
 
 TEST(CtlRender, StatusOneLineEachAndNotReadyIsAnError) {

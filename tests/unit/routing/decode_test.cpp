@@ -302,6 +302,32 @@ TEST(DecodeAgent, RefusesMalformedReplies) {
   EXPECT_FALSE(decode_agent("a", array({hash({}), array({}), array({})})).has_value());
 }
 
+TEST(DecodeAgentList, ReadsEachAgentUnderItsIdAndWhereTheNextPageStarts) {
+  const auto page = decode_agent_list(array({bulk("bob"),
+                                             bulk("ada"), agent_reply({{"n", "Ada"}, {"st", "online"}}, {"T-1"}),
+                                             bulk("bob"), agent_reply({{"n", "Bob"}, {"st", "away"}}, {})}));
+  ASSERT_TRUE(page.has_value()) << page.error().message;
+  ASSERT_EQ(page->agents.size(), 2u);
+  EXPECT_EQ(page->agents[0].id, "ada");
+  EXPECT_EQ(page->agents[0].tickets, (strings{"T-1"}));
+  EXPECT_EQ(page->agents[1].id, "bob");
+  EXPECT_EQ(page->agents[1].status, agent_status::away);
+  EXPECT_EQ(page->next, "bob");
+  const auto last = decode_agent_list(array({nil()}));
+  ASSERT_TRUE(last.has_value());
+  EXPECT_TRUE(last->agents.empty());
+  EXPECT_FALSE(last->next.has_value());
+}
+
+TEST(DecodeAgentList, RefusesMalformedReplies) {
+  EXPECT_FALSE(decode_agent_list(nil()).has_value());
+  EXPECT_FALSE(decode_agent_list(array({})).has_value());
+  EXPECT_FALSE(decode_agent_list(array({nil(), bulk("ada")})).has_value());
+  EXPECT_FALSE(decode_agent_list(array({nil(), integer(1), agent_reply({{"n", "A"}}, {})})).has_value());
+  EXPECT_FALSE(decode_agent_list(array({nil(), bulk("ada"), bulk("x")})).has_value());
+  EXPECT_EQ(decode_agent_list(error_reply("TICKETD_NOT_FOUND agent=x")).error().code, errc::not_found);
+}
+
 TEST(ReplyError, IsSetOnlyForErrorReplies) {
   EXPECT_FALSE(reply_error(minimal_ticket()).has_value());
   EXPECT_FALSE(reply_error(nil()).has_value());

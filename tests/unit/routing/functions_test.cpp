@@ -74,7 +74,7 @@ TEST_F(FunctionCall, BeginCallCarriesTheIdempotencyKeyAndFingerprint) {
 
 TEST_F(FunctionCall, ReadOnlyFunctionsUseFcallRo) {
   for (const auto* fn :
-       {&lua::fn::agent_get, &lua::fn::queue_stats, &lua::fn::queue_head, &lua::fn::verify}) {
+       {&lua::fn::agent_get, &lua::fn::agent_list, &lua::fn::queue_stats, &lua::fn::queue_head, &lua::fn::verify}) {
     EXPECT_EQ(argv_of(begin_call(*fn, base())).at(0), "FCALL_RO") << fn->name;
   }
   EXPECT_EQ(argv_of(begin_call(lua::fn::create, base())).at(0), "FCALL");
@@ -251,6 +251,12 @@ TEST_F(FunctionCall, EveryBuilderFollowsItsLuaContract) {
        lua::fn::agent_status,
        {"ada", "", "-1"}},
       {"agent_get", agent_get_call(base(), "ada"), lua::fn::agent_get, {"ada"}},
+      {"agent_list",
+       agent_list_call(base(), {"bob", 50, "billing", "online", "spanish"}),
+       lua::fn::agent_list,
+       {"bob", "50", "billing", "online", "spanish"}},
+      {"agent_list, no filter", agent_list_call(base(), {}), lua::fn::agent_list,
+       {"", "100", "", "", ""}},
       {"queue_stats",
        queue_stats_call(base(), {"billing", "general"}),
        lua::fn::queue_stats,

@@ -73,6 +73,7 @@ TEST(Authorize, BackendMayNotAdminister) {
   EXPECT_EQ(authorize(backend, route_id::agent_put, "ada", ""), access::allowed);
   EXPECT_EQ(authorize(backend, route_id::queues_list, "", ""), access::allowed);
   EXPECT_EQ(authorize(backend, route_id::events, "", ""), access::allowed);
+  EXPECT_EQ(authorize(backend, route_id::agents_list, "", ""), access::allowed);
   EXPECT_EQ(authorize(backend, route_id::admin_reload, "", ""), access::forbidden);
   EXPECT_EQ(authorize(backend, route_id::admin_verify, "", ""), access::forbidden);
   EXPECT_EQ(authorize(backend, route_id::admin_clock, "", ""), access::forbidden);
@@ -94,7 +95,7 @@ TEST(Authorize, AnAgentActsOnlyForItself) {
   }
   EXPECT_EQ(authorize(ada, route_id::ticket_get, "", ""), access::as_agent);
   for (auto r : {route_id::ticket_create, route_id::ticket_delete, route_id::agent_put,
-                 route_id::queues_list, route_id::events, route_id::admin_verify}) {
+                 route_id::agents_list, route_id::queues_list, route_id::events, route_id::admin_verify}) {
     EXPECT_EQ(authorize(ada, r, "ada", ""), access::forbidden);
   }
 }
