@@ -152,6 +152,29 @@ command escalate_call(const call_base& b, const ticket_ref& t, const escalate_ar
   return cmd;
 }
 
+command patch_call(const call_base& b, const ticket_ref& t, const patch_args& p) {
+  command cmd = ticket_call(lua::fn::patch, b, t);
+  cmd.arg(p.priority);
+  opt_arg(cmd, p.rank);
+  for (const auto& d : p.dues) opt_arg(cmd, d);
+  for (const auto& d : p.paused) opt_arg(cmd, d);
+  for (const auto& d : p.wake) opt_arg(cmd, d);
+  opt_arg(cmd, p.wake_rank);
+  // Which of channel, skills and attributes change ('ch,sk,at' in part), then their values.
+  std::string named;
+  for (const auto& [field, value] : {std::pair{"ch", p.channel}, std::pair{"sk", p.skills},
+                                     std::pair{"at", p.attributes}}) {
+    if (!value) continue;
+    if (!named.empty()) named.push_back(',');
+    named.append(field);
+  }
+  cmd.arg(named);
+  cmd.arg(p.channel.value_or(std::string_view{}));
+  cmd.arg(p.skills.value_or(std::string_view{}));
+  cmd.arg(p.attributes.value_or(std::string_view{}));
+  return cmd;
+}
+
 command reassign_call(const call_base& b, const ticket_ref& t, std::string_view agent,
                       force_mode force, const std::array<std::optional<std::int64_t>, 2>& resumed) {
   command cmd = ticket_call(lua::fn::reassign, b, t);

@@ -107,6 +107,20 @@ struct escalate_args {
   std::string_view reason;
 };
 
+// PATCH: what changes (nullopt: unchanged). A priority change moves the due times C++ computed
+// from it, and re-ranks a waiting ticket (or, postponed, the rank it wakes with).
+struct patch_args {
+  std::string_view priority;  // empty: unchanged
+  std::optional<std::int64_t> rank;
+  std::array<std::optional<std::int64_t>, 3> dues;    // running targets
+  std::array<std::optional<std::int64_t>, 3> paused;  // paused targets (frozen due times)
+  std::array<std::optional<std::int64_t>, 2> wake;    // a postponed ticket's reply dues at wake-up
+  std::optional<std::int64_t> wake_rank;
+  std::optional<std::string_view> channel;  // "" removes
+  std::optional<std::string_view> skills;   // comma list; "" removes
+  std::optional<std::string_view> attributes;  // JSON object text; "" removes
+};
+
 struct agent_put_args {
   std::string_view id;
   std::string_view name;
@@ -146,6 +160,7 @@ command escalate_call(const call_base& b, const ticket_ref& t, const escalate_ar
 // `resumed`: a postponed ticket's first and next reply due times from now on (its pause ends).
 command reassign_call(const call_base& b, const ticket_ref& t, std::string_view agent,
                       force_mode force, const std::array<std::optional<std::int64_t>, 2>& resumed);
+command patch_call(const call_base& b, const ticket_ref& t, const patch_args& p);
 command delete_call(const call_base& b, std::string_view id);
 command agent_put_call(const call_base& b, const agent_put_args& a);
 command agent_status_call(const call_base& b, std::string_view agent, agent_status status);

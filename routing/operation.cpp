@@ -278,6 +278,23 @@ operation action_operation(const planner& p, ticket_action a, std::string_view i
       o);
 }
 
+operation patch_operation(const planner& p, std::string_view id,
+                          std::optional<std::int64_t> if_match, const patch_request& r,
+                          std::int64_t now, idempotency idem) {
+  operation::options o;
+  o.id = id;
+  o.read_first = true;
+  o.if_match = if_match;
+  o.show = operation::shows::named;
+  o.idem = idem;
+  return operation(
+      p, now,
+      [&p, if_match, &r, now, idem](const ticket* snapshot) -> outcome<command> {
+        return p.patch(*snapshot, if_match, r, now, idem);
+      },
+      o);
+}
+
 operation next_operation(const planner& p, std::string_view agent, std::int64_t now,
                          idempotency idem) {
   operation::options o;

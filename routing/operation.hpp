@@ -129,6 +129,10 @@ operation create_operation(const planner& p, const create_request& r, std::int64
 operation action_operation(const planner& p, ticket_action a, std::string_view id,
                            std::optional<std::int64_t> if_match, const action_request& r,
                            std::int64_t now, idempotency idem = {});
+// PATCH: planned from the ticket as it is, answered with the ticket as the call left it.
+operation patch_operation(const planner& p, std::string_view id,
+                          std::optional<std::int64_t> if_match, const patch_request& r,
+                          std::int64_t now, idempotency idem = {});
 operation next_operation(const planner& p, std::string_view agent, std::int64_t now,
                          idempotency idem = {});
 // Any other function call (agents, queues, delete, tick, verify): shows no ticket. `call` was

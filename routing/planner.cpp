@@ -326,6 +326,76 @@ outcome<command> planner::action(ticket_action a, std::string_view id,
   return make_error(errc::internal, "planner: unknown action");
 }
 
+outcome<command> planner::patch(const ticket& t, std::optional<std::int64_t> if_match,
+                                const patch_request& r, std::int64_t now,
+                                idempotency idem) const {
+  if (t.status == ticket_status::closed) {
+    error e = field_error(errc::conflict, "status", "a closed ticket does not change");
+    e.details.emplace_back("status", "closed");
+    return e;
+  }
+  patch_args p;
+  const std::string skills = r.skills ? join(*r.skills) : std::string{};
+  if (r.channel) p.channel = *r.channel;
+  if (r.skills) p.skills = skills;
+  if (r.attributes_json) p.attributes = *r.attributes_json;
+  if (r.priority && *r.priority != t.priority) {
+    const auto* to = cfg_.find_priority(*r.priority);
+    if (to == nullptr) {
+      return field_error(errc::invalid_argument, "priority",
+                         "unknown priority '" + *r.priority + "'");
+    }
+    p.priority = to->name;
+    const auto* from = cfg_.find_priority(t.priority);
+    // A target due at `due`, counted at `at` (now; when it paused; when it wakes): moved by the
+    // difference of the two priorities' targets, the time already spent counting. Nullopt when
+    // it does not move, which keeps its warning and breach as they fired.
+    using target_ptr = config::span config::priority_config::*;
+    const auto moved = [&](std::optional<std::int64_t> due, target_ptr target, std::int64_t at,
+                           std::int64_t started) -> std::optional<std::int64_t> {
+      if (!due) return std::nullopt;
+      // A priority a reload removed has no targets: the new one counts from the target's start.
+      const auto to_due =
+          from != nullptr ? sla_.retarget(at, *due, from->*target, to->*target)
+                          : sla_.add(started, to->*target);
+      if (to_due == *due) return std::nullopt;
+      return to_due;
+    };
+    const std::array<target_ptr, 3> targets{&config::priority_config::first_reply,
+                                             &config::priority_config::next_reply,
+                                             &config::priority_config::resolution};
+    const std::array<std::int64_t, 3> started{
+        t.created_at, t.last_customer_reply_at.value_or(t.created_at), t.created_at};
+    const std::array running{t.first_reply_due, t.next_reply_due, t.resolution_due};
+    const std::array paused{t.paused_first_reply, t.paused_next_reply, t.paused_resolution};
+    for (std::size_t n = 0; n < 3; ++n) {
+      p.dues[n] = moved(running[n], targets[n], now, started[n]);
+      if (t.paused_at) p.paused[n] = moved(paused[n], targets[n], *t.paused_at, started[n]);
+    }
+    ticket next = t;
+    next.priority = to->name;
+    next.first_reply_due = p.dues[0] ? p.dues[0] : t.first_reply_due;
+    next.next_reply_due = p.dues[1] ? p.dues[1] : t.next_reply_due;
+    next.resolution_due = p.dues[2] ? p.dues[2] : t.resolution_due;
+    const auto* home = cfg_.find_queue(t.queue);
+    if (home != nullptr &&
+        (t.status == ticket_status::queued || t.status == ticket_status::offered)) {
+      p.rank = rank_in(*home, next, waiting_since(t, now));
+    }
+    if (t.status == ticket_status::postponed && t.postponed_until) {
+      const std::int64_t wake = *t.postponed_until;
+      p.wake[0] = moved(t.wake_first_reply, targets[0], wake, started[0]);
+      p.wake[1] = moved(t.wake_next_reply, targets[1], wake, started[1]);
+      ticket woken = next;
+      woken.first_reply_due = p.wake[0] ? p.wake[0] : t.wake_first_reply;
+      woken.next_reply_due = p.wake[1] ? p.wake[1] : t.wake_next_reply;
+      if (home != nullptr) p.wake_rank = rank_in(*home, woken, wake);
+    }
+  }
+  const ticket_ref ref{t.id, if_match, t.version};
+  return patch_call(base(now, idem), ref, p);
+}
+
 outcome<command> planner::put_agent(std::string_view id, const agent_request& r, std::int64_t now,
                                     idempotency idem) const {
   for (const auto& q : r.queues) {

@@ -45,6 +45,10 @@ class planner {
                           std::optional<std::int64_t> if_match, const action_request& r,
                           const ticket* snapshot, std::int64_t now, idempotency idem = {}) const;
 
+  // PATCH /v1/tickets/{id}, planned from the ticket as it is (`snapshot`).
+  outcome<command> patch(const ticket& snapshot, std::optional<std::int64_t> if_match,
+                         const patch_request& r, std::int64_t now, idempotency idem = {}) const;
+
   outcome<command> put_agent(std::string_view id, const agent_request& r, std::int64_t now,
                              idempotency idem = {}) const;
 

@@ -35,6 +35,15 @@ struct action_request {
   bool force = false;
 };
 
+// PATCH /v1/tickets/{id}: each field given is replaced (a null or empty value removes a channel,
+// skills or attributes); routing rules do not run again.
+struct patch_request {
+  std::optional<std::string> priority;
+  std::optional<std::string> channel;
+  std::optional<std::vector<std::string>> skills;  // sorted, unique
+  std::optional<std::string> attributes_json;      // canonical (sorted keys); empty: none
+};
+
 struct agent_request {
   std::string name;
   std::vector<std::string> queues;

@@ -128,6 +128,15 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
       case field_code(ticket_field::postponed_until):
         t.postponed_until = to_int(value);
         break;
+      case field_code(ticket_field::wake_rank):
+        t.wake_rank = to_int(value);
+        break;
+      case field_code(ticket_field::wake_first_reply):
+        t.wake_first_reply = to_int(value);
+        break;
+      case field_code(ticket_field::wake_next_reply):
+        t.wake_next_reply = to_int(value);
+        break;
       case field_code(ticket_field::resolved_at):
         t.resolved_at = to_int(value);
         break;
@@ -141,7 +150,7 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
         t.fingerprint = text;
         break;
       default:
-        break;  // fields C++ does not show (timer kinds, wake rank, ...)
+        break;  // fields C++ does not read (timer kinds, offers, cooldowns, ...)
     }
   }
   if (!has_status) return std::nullopt;

@@ -47,6 +47,10 @@ struct ticket {
   std::int64_t updated_at = 0;
   std::int64_t queued_at = 0;
   std::optional<std::int64_t> postponed_until;
+  // A postponed ticket's rank and reply due times for when it wakes.
+  std::optional<std::int64_t> wake_rank;
+  std::optional<std::int64_t> wake_first_reply;
+  std::optional<std::int64_t> wake_next_reply;
   std::optional<std::int64_t> resolved_at;
   std::optional<std::int64_t> reopen_until;
   std::string resolve_reason;

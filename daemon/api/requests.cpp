@@ -19,6 +19,7 @@ namespace json = boost::json;
 using routing::action_request;
 using routing::agent_request;
 using routing::create_request;
+using routing::patch_request;
 using routing::errc;
 using routing::error;
 
@@ -40,6 +41,12 @@ class fields {
       if (std::find(seen_.begin(), seen_.end(), kv.key()) == seen_.end()) return kv.key();
     }
     return std::nullopt;
+  }
+
+  // Whether the body names the field, null included (PATCH: null removes).
+  bool named(std::string_view name) {
+    seen_.push_back(name);
+    return obj_.contains(name);
   }
 
   const json::value* find(std::string_view name) {
@@ -135,7 +142,11 @@ std::optional<error> check_unknown(const fields& f) {
   return std::nullopt;
 }
 
-std::optional<error> read_attributes(fields& f, create_request& r) {
+// The attributes as scalar texts by name (`attributes`) and their canonical JSON (`text`,
+// empty when there are none).
+std::optional<error> read_attributes(fields& f,
+                                     std::vector<std::pair<std::string, std::string>>& attributes,
+                                     std::string& text_out) {
   const auto* v = f.find("attributes");
   if (v == nullptr) return std::nullopt;
   if (!v->is_object()) return invalid_argument("attributes", "attributes must be an object");
@@ -174,14 +185,14 @@ std::optional<error> read_attributes(fields& f, create_request& r) {
     if (text.size() > max_attribute_value) {
       return invalid_argument("attributes." + name, "attribute values are at most 1024 characters");
     }
-    r.attributes.emplace_back(name, std::move(text));
+    attributes.emplace_back(name, std::move(text));
   }
-  std::sort(r.attributes.begin(), r.attributes.end());
-  if (r.attributes.empty()) return std::nullopt;
+  std::sort(attributes.begin(), attributes.end());
+  if (attributes.empty()) return std::nullopt;
   // Canonical text: sorted keys, values as given (strings stay strings, numbers numbers).
-  json_writer w(r.attributes_json);
+  json_writer w(text_out);
   w.begin_object();
-  for (const auto& [name, text] : r.attributes) {
+  for (const auto& [name, text] : attributes) {
     w.key(name);
     const auto& val = obj.at(name);
     if (val.is_string()) {
@@ -234,10 +245,45 @@ routing::outcome<create_request> parse_create(std::string_view body) {
   if (auto e = read_id(f, "priority", r.priority)) return *e;
   if (auto e = read_id(f, "channel", r.channel)) return *e;
   if (auto e = read_id_list(f, "skills", r.skills)) return *e;
-  if (auto e = read_attributes(f, r)) return *e;
+  if (auto e = read_attributes(f, r.attributes, r.attributes_json)) return *e;
   if (auto e = read_time(f, "created_at", r.created_at)) return *e;
   if (auto e = check_unknown(f)) return *e;
   r.fingerprint = fingerprint_of(r);
+  return r;
+}
+
+routing::outcome<patch_request> parse_patch(std::string_view body) {
+  auto parsed = parse_object(body);
+  if (!parsed) return parsed.error();
+  fields f(parsed->get_object());
+  patch_request r;
+  if (f.named("priority")) {
+    std::string priority;
+    if (auto e = read_id(f, "priority", priority, true)) return *e;
+    r.priority = std::move(priority);
+  }
+  if (f.named("channel")) {
+    std::string channel;
+    if (auto e = read_id(f, "channel", channel)) return *e;
+    r.channel = std::move(channel);
+  }
+  if (f.named("skills")) {
+    std::vector<std::string> skills;
+    if (auto e = read_id_list(f, "skills", skills)) return *e;
+    r.skills = std::move(skills);
+  }
+  if (f.named("attributes")) {
+    std::vector<std::pair<std::string, std::string>> attributes;
+    std::string text;
+    if (auto e = read_attributes(f, attributes, text)) return *e;
+    r.attributes_json = std::move(text);
+  }
+  if (auto e = check_unknown(f)) return *e;
+  if (!r.priority && !r.channel && !r.skills && !r.attributes_json) {
+    return invalid_argument("body",
+                            "name at least one field to change: priority, channel, skills, "
+                            "attributes");
+  }
   return r;
 }
 

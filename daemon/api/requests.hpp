@@ -23,6 +23,7 @@ struct clock_request {
 };
 
 routing::outcome<routing::create_request> parse_create(std::string_view body);
+routing::outcome<routing::patch_request> parse_patch(std::string_view body);
 routing::outcome<routing::action_request> parse_action(routing::ticket_action action,
                                                        std::string_view body);
 routing::outcome<routing::agent_request> parse_agent(std::string_view body);

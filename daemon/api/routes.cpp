@@ -7,7 +7,7 @@ namespace {
 
 constexpr std::array<std::string_view, route_count> labels{
     "healthz",       "readyz",        "metrics",     "ticket_create", "ticket_get",
-    "ticket_delete", "ticket_action", "agent_put",   "agent_get",     "agents_list",
+    "ticket_delete", "ticket_patch", "ticket_action", "agent_put",   "agent_get",     "agents_list",
     "agent_status",
     "agent_next",    "agent_stream",  "queues_list", "queue_get",     "events",
     "admin_reload",  "admin_verify",  "admin_clock", "not_found",     "method_not_allowed"};
@@ -72,9 +72,11 @@ route_match match_route(http_method m, std::string_view path) {
   if (area == "tickets") {
     if (n == 2) return only(m, post, route_id::ticket_create, "POST");
     if (n == 3) {
-      if (m == get) return {route_id::ticket_get, s[2], {}, "GET, DELETE"};
-      if (m == del) return {route_id::ticket_delete, s[2], {}, "GET, DELETE"};
-      return {route_id::method_not_allowed, s[2], {}, "GET, DELETE"};
+      constexpr std::string_view allow = "GET, PATCH, DELETE";
+      if (m == get) return {route_id::ticket_get, s[2], {}, allow};
+      if (m == patch) return {route_id::ticket_patch, s[2], {}, allow};
+      if (m == del) return {route_id::ticket_delete, s[2], {}, allow};
+      return {route_id::method_not_allowed, s[2], {}, allow};
     }
     if (n == 4) return only(m, post, route_id::ticket_action, "POST", s[2], s[3]);
     return {};

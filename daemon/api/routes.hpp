@@ -7,7 +7,7 @@
 
 namespace ticketd::daemon::api {
 
-enum class http_method { get, post, put, del, other };
+enum class http_method { get, post, put, patch, del, other };
 
 enum class route_id {
   healthz,
@@ -16,6 +16,7 @@ enum class route_id {
   ticket_create,
   ticket_get,
   ticket_delete,
+  ticket_patch,
   ticket_action,
   agent_put,
   agent_get,

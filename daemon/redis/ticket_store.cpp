@@ -85,6 +85,14 @@ ticket_store::result<routing::ticket_result> ticket_store::act(const runtime& rt
   co_return routing::ticket_result_of(op);
 }
 
+ticket_store::result<routing::ticket_result> ticket_store::patch(
+    const runtime& rt, std::string_view id, std::optional<std::int64_t> if_match,
+    const routing::patch_request& r, routing::idempotency idem) {
+  auto op = routing::patch_operation(rt.plan, id, if_match, r, now(), idem);
+  co_await run(op);
+  co_return routing::ticket_result_of(op);
+}
+
 ticket_store::result<routing::pulled> ticket_store::next(const runtime& rt, std::string_view agent,
                                                          routing::idempotency idem) {
   auto op = routing::next_operation(rt.plan, agent, now(), idem);

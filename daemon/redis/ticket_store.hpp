@@ -41,6 +41,10 @@ class ticket_store {
                                      std::string_view id, std::optional<std::int64_t> if_match,
                                      const routing::action_request& r,
                                      routing::idempotency idem = {});
+  result<routing::ticket_result> patch(const runtime& rt, std::string_view id,
+                                       std::optional<std::int64_t> if_match,
+                                       const routing::patch_request& r,
+                                       routing::idempotency idem = {});
   result<routing::pulled> next(const runtime& rt, std::string_view agent,
                                routing::idempotency idem = {});
 

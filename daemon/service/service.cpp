@@ -67,6 +67,15 @@ boost::system::result<std::size_t, routing::error> list_limit(std::string_view q
   return limit;
 }
 
+// The request's If-Match: nullopt when absent, else the version it names.
+boost::system::result<std::optional<std::int64_t>, routing::error> request_if_match(
+    const http_request& r) {
+  if (r.if_match.empty()) return std::optional<std::int64_t>{};
+  const auto v = parse_if_match(r.if_match);
+  if (!v) return invalid_argument("If-Match", "If-Match must be the ticket's version number");
+  return std::optional<std::int64_t>{*v};
+}
+
 std::string_view method_name(http_method m) {
   switch (m) {
     case http_method::get:
@@ -75,6 +84,8 @@ std::string_view method_name(http_method m) {
       return "POST";
     case http_method::put:
       return "PUT";
+    case http_method::patch:
+      return "PATCH";
     case http_method::del:
       return "DELETE";
     case http_method::other:
@@ -191,7 +202,7 @@ service::reply service::dispatch(call& c) {
   // fingerprint): a caller without a token learns that first.
   if (!c.request.idempotency_key.empty() &&
       (c.request.method == http_method::post || c.request.method == http_method::put ||
-       c.request.method == http_method::del)) {
+       c.request.method == http_method::patch || c.request.method == http_method::del)) {
     if (!is_valid_header_token(c.request.idempotency_key)) {
       co_return failure(invalid_argument("Idempotency-Key",
                                          "Idempotency-Key must be 1 to 128 visible characters"));
@@ -217,6 +228,8 @@ service::reply service::dispatch(call& c) {
       co_return co_await delete_ticket(c);
     case route_id::ticket_action:
       co_return co_await ticket_action(c);
+    case route_id::ticket_patch:
+      co_return co_await patch_ticket(c);
     case route_id::agent_put:
       co_return co_await put_agent(c);
     case route_id::agent_get:
@@ -302,14 +315,8 @@ service::reply service::ticket_action(call& c) {
     co_return failure(routing::make_error(
         errc::not_found, "no ticket action '" + std::string{c.route.action} + "'"));
   }
-  std::optional<std::int64_t> if_match;
-  if (!c.request.if_match.empty()) {
-    if_match = parse_if_match(c.request.if_match);
-    if (!if_match) {
-      co_return failure(
-          invalid_argument("If-Match", "If-Match must be the ticket's version number"));
-    }
-  }
+  const auto if_match = request_if_match(c.request);
+  if (!if_match) co_return failure(if_match.error());
   auto req = parse_action(*action, c.request.body);
   if (!req) co_return failure(req.error());
   if (!c.as_agent.empty()) {
@@ -326,9 +333,20 @@ service::reply service::ticket_action(call& c) {
                                        "agent is required: the agent the ticket is "
                                        "offered to"));
   }
-  auto t = co_await c.store.act(*c.rt, *action, c.route.id, if_match, *req, c.idem);
+  auto t = co_await c.store.act(*c.rt, *action, c.route.id, *if_match, *req, c.idem);
   if (!t) co_return failure(t.error());
   if (!t->replayed) record_action(metrics_, *action, *t, c.store.now());
+  co_return replayed(json(200, ticket_json(t->value, *c.rt->cfg, t->assignments)), t->replayed);
+}
+
+service::reply service::patch_ticket(call& c) {
+  if (auto e = check_id("ticket", c.route.id)) co_return failure(*e);
+  const auto if_match = request_if_match(c.request);
+  if (!if_match) co_return failure(if_match.error());
+  auto req = parse_patch(c.request.body);
+  if (!req) co_return failure(req.error());
+  auto t = co_await c.store.patch(*c.rt, c.route.id, *if_match, *req, c.idem);
+  if (!t) co_return failure(t.error());
   co_return replayed(json(200, ticket_json(t->value, *c.rt->cfg, t->assignments)), t->replayed);
 }
 

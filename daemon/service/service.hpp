@@ -52,6 +52,7 @@ class service final : public http_handler {
   reply get_ticket(call& c);
   reply delete_ticket(call& c);
   reply ticket_action(call& c);
+  reply patch_ticket(call& c);
   reply put_agent(call& c);
   reply get_agent(call& c);
   reply list_agents(call& c);

@@ -45,6 +45,8 @@ api::http_method method_of(http::verb v) {
       return api::http_method::post;
     case http::verb::put:
       return api::http_method::put;
+    case http::verb::patch:
+      return api::http_method::patch;
     case http::verb::delete_:
       return api::http_method::del;
     default:

@@ -206,9 +206,9 @@ TEST_F(DaemonHttp, EveryErrorCodeThatAppliesWithoutAuth) {
   EXPECT_EQ(r.error_code(), "payload_too_large");
 
   // 405 with Allow.
-  r = client_->request("PATCH", "/v1/tickets/T-1");
+  r = client_->request("PUT", "/v1/tickets/T-1");
   EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(r.header("allow"), "GET, DELETE");
+  EXPECT_EQ(r.header("allow"), "GET, PATCH, DELETE");
 
   // 204 when nothing waits.
   agent("bob");
@@ -238,6 +238,56 @@ TEST_F(DaemonHttp, QueuesShowDepthOldestWaitAndTheirHead) {
   ASSERT_EQ(tickets.size(), 1U);
   EXPECT_EQ(json_str(tickets[0], "id"), "T-2");  // urgent first
   EXPECT_EQ(client_->get("/v1/queues/general?limit=0").status, 400);
+}
+
+// PATCH /v1/tickets/{id} over HTTP: the ticket as changed, If-Match, refusals that change
+// nothing, and an Idempotency-Key answering a repeat as the first.
+TEST_F(DaemonHttp, PatchChangesWhatItNamesAndAnswersTheTicket) {
+  ASSERT_EQ(create(R"({"id":"T-1","channel":"email","attributes":{"tier":1}})").status, 201);
+  const auto patch = [&](const std::string& body, std::vector<std::pair<std::string, std::string>>
+                                                      headers = {}) {
+    return client_->request("PATCH", "/v1/tickets/T-1", body, headers);
+  };
+  auto r = patch(R"({"priority":"urgent","attributes":{"tier":3},"channel":null})",
+                 {{"If-Match", "\"1\""}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto t = r.json();
+  EXPECT_EQ(json_str(t, "priority"), "urgent");
+  EXPECT_EQ(t.at("version").as_int64(), 2);
+  EXPECT_EQ(t.at("attributes").at("tier").as_int64(), 3);
+  EXPECT_TRUE(t.at("channel").is_null()) << r.body;
+  EXPECT_FALSE(t.at("escalated").as_bool());
+  EXPECT_EQ(json::serialize(client_->get("/v1/tickets/T-1").json()), json::serialize(t));
+
+  EXPECT_EQ(patch(R"({"priority":"low"})", {{"If-Match", "1"}}).status, 412);
+  struct bad {
+    std::string body;
+    std::string field;
+  };
+  for (const auto& b : std::vector<bad>{{"{}", "body"},
+                                        {R"({"priority":null})", "priority"},
+                                        {R"({"priority":"whenever"})", "priority"},
+                                        {R"({"queue":"billing"})", "queue"},
+                                        {R"({"skills":"spanish"})", "skills"}}) {
+    auto e = patch(b.body);
+    EXPECT_EQ(e.status, 400) << b.body << " -> " << e.body;
+    EXPECT_EQ(json_str(e.json().at("error"), "field"), b.field) << b.body;
+  }
+  EXPECT_EQ(client_->request("PATCH", "/v1/tickets/T-9", R"({"priority":"low"})").status, 404);
+
+  const std::vector<std::pair<std::string, std::string>> key{{"Idempotency-Key", "p-1"}};
+  auto first = patch(R"({"priority":"low"})", key);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto again = patch(R"({"priority":"low"})", key);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.json().at("version").as_int64(), first.json().at("version").as_int64());
+  EXPECT_EQ(client_->get("/v1/tickets/T-1").json().at("version").as_int64(), 3);
+
+  ASSERT_EQ(act("T-1", "close").status, 200);
+  auto closed = patch(R"({"priority":"urgent"})");
+  EXPECT_EQ(closed.status, 409) << closed.body;
+  EXPECT_EQ(closed.error_code(), "conflict");
+  EXPECT_EQ(json_str(client_->get("/v1/tickets/T-1").json(), "priority"), "low");
 }
 
 // GET /v1/agents: every agent in id order, each as GET /v1/agents/{id} shows it, filtered by

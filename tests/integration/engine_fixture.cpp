@@ -102,6 +102,16 @@ routing::outcome<routing::ticket> EngineTest::act(ticket_action a, const std::st
   return std::move(done->value);
 }
 
+routing::outcome<routing::ticket> EngineTest::patch(const std::string& id,
+                                                    const routing::patch_request& r,
+                                                    std::optional<std::int64_t> if_match) {
+  auto op = routing::patch_operation(rt_->plan, id, if_match, r, now());
+  auto done = routing::ticket_result_of(drive(op));
+  if (!done) return done.error();
+  pushed_ = std::move(done->assignments);
+  return std::move(done->value);
+}
+
 routing::outcome<std::optional<routing::ticket>> EngineTest::next(const std::string& agent) {
   auto op = routing::next_operation(rt_->plan, agent, now());
   auto pulled = routing::next_result_of(drive(op));

@@ -53,6 +53,8 @@ class EngineTest : public ::testing::Test {
   routing::outcome<routing::ticket> act(routing::ticket_action a, const std::string& id,
                                         routing::action_request r = {},
                                         std::optional<std::int64_t> if_match = std::nullopt);
+  routing::outcome<routing::ticket> patch(const std::string& id, const routing::patch_request& r,
+                                          std::optional<std::int64_t> if_match = std::nullopt);
   routing::outcome<std::optional<routing::ticket>> next(const std::string& agent);
   routing::outcome<routing::agent> put_agent(
       const std::string& id, std::vector<std::string> queues, unsigned max = 3,

@@ -35,6 +35,8 @@ end
 local function set_due(t, n, due)
   read_sla(t)
   local dn, wn = DUE[n], STAGE[n]
+  -- The same due time keeps its stage: what fired for it stays fired.
+  if due and due == t.f[dn] then return end
   if due then
     put(t, dn, due)
   elseif t.f[dn] then

@@ -78,6 +78,19 @@ local function rank_of(score)
   return string.sub(score, 1, n - 3)
 end
 
+-- A waiting ticket ranked anew where it waits (PATCH of its priority): its wait goes on.
+local function rerank(c, t, rank)
+  local score = score_of(rank)
+  if t.f.pq then
+    redis.call('ZADD', key(c.P, 'personal_queue', t.f.pq), 'XX', score, t.id)
+  else
+    for _, q in ipairs(shared_queues(t)) do
+      redis.call('ZADD', key(c.P, 'queue', q), 'XX', score, t.id)
+    end
+  end
+  put(t, 'r', score)
+end
+
 -- Adds a waiting ticket to one more shared queue (overflow): same score, same age.
 local function add_to_queue(c, t, queue)
   redis.call('ZADD', key(c.P, 'queue', queue), t.f.r, t.id)

@@ -26,6 +26,8 @@ std::string_view method_name(http_method m) {
       return "POST";
     case put:
       return "PUT";
+    case patch:
+      return "PATCH";
     case del:
       return "DELETE";
     case other:
@@ -50,6 +52,7 @@ TEST(MatchRoute, FindsEveryRouteOfTheApi) {
       {put, "/v1/agents/ada", route_id::agent_put, "ada"},
       {get, "/v1/agents/ada", route_id::agent_get, "ada"},
       {get, "/v1/agents", route_id::agents_list, ""},
+      {patch, "/v1/tickets/T-1", route_id::ticket_patch, "T-1"},
       {post, "/v1/agents/ada/status", route_id::agent_status, "ada"},
       {post, "/v1/agents/ada/next", route_id::agent_next, "ada"},
       {get, "/v1/agents/ada/stream", route_id::agent_stream, "ada"},
@@ -81,8 +84,8 @@ TEST(MatchRoute, WrongMethodOnAKnownPathIsMethodNotAllowedWithAllow) {
       {put, "/readyz", "GET"},
       {del, "/metrics", "GET"},
       {get, "/v1/tickets", "POST"},
-      {post, "/v1/tickets/T-1", "GET, DELETE"},
-      {put, "/v1/tickets/T-1", "GET, DELETE"},
+      {post, "/v1/tickets/T-1", "GET, PATCH, DELETE"},
+      {put, "/v1/tickets/T-1", "GET, PATCH, DELETE"},
       {get, "/v1/tickets/T-1/accept", "POST"},
       {post, "/v1/agents/ada", "GET, PUT"},
       {post, "/v1/agents", "GET"},
@@ -96,7 +99,7 @@ TEST(MatchRoute, WrongMethodOnAKnownPathIsMethodNotAllowedWithAllow) {
       {get, "/v1/admin/reload", "POST"},
       {post, "/v1/admin/verify", "GET"},
       {get, "/v1/admin/clock", "POST"},
-      {other, "/v1/tickets/T-1", "GET, DELETE"},
+      {other, "/v1/tickets/T-1", "GET, PATCH, DELETE"},
       {other, "/healthz", "GET"},
   };
   for (const auto& c : cases) {
@@ -133,7 +136,7 @@ TEST(MatchRoute, UnknownPathsAndTrailingSegmentsAreNotFound) {
            "/v1/admin/unknown",
            "/v1/admin/verify/extra",
        }) {
-    for (const auto method : {get, post, put, del}) {
+    for (const auto method : {get, post, put, patch, del}) {
       const auto m = match_route(method, path);
       EXPECT_EQ(m.route, route_id::not_found)
           << method_name(method) << " '" << path << "' -> " << route_label(m.route);

@@ -1,0 +1,56 @@
+-- patch: PATCH /v1/tickets/{id} replaces what the request names; the status stays. A priority
+-- change moves the due times C++ computed from the time already spent, and re-ranks a waiting
+-- ticket in place (offered: the rank it goes back with; postponed: the one it wakes with).
+-- KEYS[1]  workspace prefix
+-- ARGV     header, then: [5] ticket id, [6] If-Match ('' none), [7] expected version,
+--          [8] priority, [9] rank ms, [10] [11] [12] first reply, next reply and resolution due
+--          ms, [13] [14] [15] the same paused, [16] [17] first and next reply due at a
+--          postponed ticket's wake-up, [18] its wake rank ms ('' each: unchanged); [19] which
+--          of ch, sk, at change (comma list), [20] channel, [21] skills (comma list),
+--          [22] attributes (JSON object) ('' removes)
+-- Returns  the ticket's new version
+-- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
+--          TICKETD_CONFLICT status=closed
+local PATCHED_ARG = {ch = 20, sk = 21, at = 22}
+local PATCHED_NAME = {ch = 'channel', sk = 'skills', at = 'attributes'}
+
+local function patch(keys, argv)
+  local id, if_match, expect, priority, rank = argv[5], argv[6], argv[7], argv[8], argv[9]
+  local c = context(keys, argv)
+  local t = load_ticket(c, id, SLA_FIELDS)
+  check_version(t, if_match, expect)
+  if t.f.s == 'closed' then fail('CONFLICT', 'status=closed') end
+  local changed = {}
+  if priority ~= '' then
+    put(t, 'p', priority)
+    changed[#changed + 1] = 'priority'
+  end
+  for n = 1, 3 do
+    if argv[9 + n] ~= '' then set_due(t, n, argv[9 + n]) end
+    if argv[12 + n] ~= '' then put(t, PAUSED[n], argv[12 + n]) end
+  end
+  if argv[16] ~= '' then put(t, 'z1', argv[16]) end
+  if argv[17] ~= '' then put(t, 'z2', argv[17]) end
+  if argv[18] ~= '' then put(t, 'zr', argv[18]) end
+  if rank ~= '' then
+    if t.f.s == 'queued' then
+      rerank(c, t, rank)
+    elseif t.f.s == 'offered' then
+      put(t, 'r', score_of(rank))
+    end
+  end
+  for name in string.gmatch(argv[19], '[^,]+') do
+    local value = argv[PATCHED_ARG[name]]
+    if value == '' then drop(t, name) else put(t, name, value) end
+    changed[#changed + 1] = PATCHED_NAME[name]
+  end
+  local v = commit(c, t)
+  if priority ~= '' then
+    emit(c, 'ticket.updated', 'ticket', id, 'changed', table.concat(changed, ','),
+         'priority', priority)
+  else
+    emit(c, 'ticket.updated', 'ticket', id, 'changed', table.concat(changed, ','))
+  end
+  return settle(c, v)
+end
+register('patch', patch, 'ticket')
