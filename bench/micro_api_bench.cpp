@@ -65,7 +65,7 @@ void BM_TicketJson(benchmark::State& state) {
   }
   std::size_t bytes = 0;
   for (auto _ : state) {
-    std::string json = api::ticket_json(*t, e.cfg);
+    std::string json = api::ticket_json(*t, e.cfg, t->updated_at);
     bytes += json.size();
     benchmark::DoNotOptimize(json);
   }
@@ -81,7 +81,7 @@ void BM_NextJson(benchmark::State& state) {
     return;
   }
   for (auto _ : state) {
-    std::string json = api::next_json(*t, e.cfg);
+    std::string json = api::next_json(*t, e.cfg, t->updated_at);
     benchmark::DoNotOptimize(json);
   }
 }

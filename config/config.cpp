@@ -30,6 +30,10 @@ const calendar_config* config::find_calendar(std::string_view name) const {
   return find_named(calendars, name);
 }
 
+bool config::knows_skill(std::string_view name) const {
+  return !skills || std::find(skills->begin(), skills->end(), name) != skills->end();
+}
+
 std::vector<priority_config> default_priorities() {
   return {
       {"urgent", hours(1), hours(1), hours(4)},

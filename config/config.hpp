@@ -144,10 +144,21 @@ struct routing_match {
   std::map<std::string, std::string> attributes;  // every one must match exactly
 };
 
+// A skill a ticket requires of the agent that takes it, at a level (1-10), dropped once the
+// ticket's wait has lasted relax_after.
+struct requirement {
+  std::string skill;
+  unsigned level = 1;
+  std::optional<millis> relax_after;
+
+  friend bool operator==(const requirement&, const requirement&) = default;
+};
+
 struct routing_rule {
   routing_match when;
   std::optional<std::string> queue;
   std::optional<std::string> priority;
+  std::vector<requirement> require;  // added to the ticket's (the request's entry wins)
   int line = 0;  // 1-based line in the YAML file, for messages
 };
 
@@ -188,6 +199,8 @@ struct config {
   std::vector<queue_config> queues;
   lifecycle_config lifecycle;
   std::vector<routing_rule> routing;
+  // The skill names of `skills:`; none: any name is accepted.
+  std::optional<std::vector<std::string>> skills;
   defaults_config defaults;
   auth_config auth;
   events_config events;
@@ -195,6 +208,8 @@ struct config {
   const queue_config* find_queue(std::string_view name) const;
   const priority_config* find_priority(std::string_view name) const;
   const calendar_config* find_calendar(std::string_view name) const;
+  // Whether a skill name may be used: declared in `skills:`, or nothing is declared.
+  bool knows_skill(std::string_view name) const;
 };
 
 // The built-in priority table of CONFIG.md, used when the YAML has no `priorities`.

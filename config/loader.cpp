@@ -753,7 +753,7 @@ class loader {
   config run(const YAML::Node& root) {
     const object o(cx_, field{root, "", root.Mark()},
                    {"workspace", "server", "redis", "priorities", "calendars", "sla", "agents",
-                    "queues", "lifecycle", "routing", "defaults", "auth", "events"});
+                    "queues", "lifecycle", "routing", "skills", "defaults", "auth", "events"});
     o.read("workspace", cfg_.workspace, identifier(64));
     if (auto f = o.get("server")) read_server(*f);
     if (auto f = o.get("redis")) read_redis(*f);
@@ -763,6 +763,7 @@ class loader {
     if (auto f = o.get("agents")) read_agents(*f);
     if (auto f = o.get("queues")) read_queues(*f);
     if (auto f = o.get("lifecycle")) read_lifecycle(*f);
+    if (auto f = o.get("skills")) read_skills(*f);
     if (auto f = o.get("routing")) read_routing(*f);
     if (auto f = o.get("defaults")) read_defaults(*f);
     if (auto f = o.get("auth")) read_auth(*f);
@@ -1102,8 +1103,9 @@ class loader {
     for_each_item(cx_, f, [&](const field& item) {
       routing_rule rule;
       rule.line = item.mark.line + 1;
-      const object o(cx_, item, {"when", "queue", "priority"});
+      const object o(cx_, item, {"when", "queue", "priority", "require"});
       if (auto when = o.require("when")) read_match(*when, rule.when);
+      if (auto require = o.get("require")) read_requirements(*require, rule.require);
       if (auto queue = o.get("queue")) {
         if (auto name = text()(cx_, *queue)) {
           rule.queue = *name;
@@ -1116,10 +1118,45 @@ class loader {
           priority_refs_.push_back({*priority, *name});
         }
       }
-      if (o.is_map() && !o.has("queue") && !o.has("priority")) {
-        cx_.error(item, "a rule sets a queue, a priority or both");
+      if (o.is_map() && !o.has("queue") && !o.has("priority") && !o.has("require")) {
+        cx_.error(item, "a rule sets a queue, a priority, requirements or several of them");
       }
       cfg_.routing.push_back(std::move(rule));
+    });
+  }
+
+  void read_skills(const field& f) {
+    std::vector<std::string> names;
+    for_each_item(cx_, f, [&](const field& item) {
+      auto name = identifier()(cx_, item);
+      if (!name) return;
+      if (std::find(names.begin(), names.end(), *name) != names.end()) {
+        cx_.error(item, "skill " + in_quotes(*name) + " is declared twice");
+        return;
+      }
+      names.push_back(*name);
+    });
+    cfg_.skills = std::move(names);
+  }
+
+  // A rule's `require`: [{skill, level (1-10, default 1), relax_after}], one entry per skill.
+  void read_requirements(const field& f, std::vector<requirement>& out) {
+    for_each_item(cx_, f, [&](const field& item) {
+      const object o(cx_, item, {"skill", "level", "relax_after"});
+      requirement r;
+      if (auto skill = o.require("skill")) {
+        auto name = identifier()(cx_, *skill);
+        if (!name) return;
+        r.skill = *name;
+        skill_refs_.push_back({*skill, *name});
+        for (const auto& other : out) {
+          if (other.skill == r.skill) cx_.error(item, "skill " + in_quotes(r.skill) + " twice");
+        }
+      }
+      o.read("level", r.level, integer<unsigned>(1, 10));
+      std::optional<millis> relax;
+      if (o.read("relax_after", relax, duration())) r.relax_after = relax;
+      if (!r.skill.empty()) out.push_back(std::move(r));
     });
   }
 
@@ -1343,6 +1380,13 @@ class loader {
     check(queue_refs_, "queue", "queues", cfg_.queues);
     check(priority_refs_, "priority", "priorities", cfg_.priorities);
     check(calendar_refs_, "calendar", "calendars", cfg_.calendars);
+    if (cfg_.skills) {
+      for (const auto& ref : skill_refs_) {
+        if (cfg_.knows_skill(ref.name)) continue;
+        cx_.error(ref.at, "no skill named " + in_quotes(ref.name) +
+                              " (skills: " + list_names(*cfg_.skills) + ")");
+      }
+    }
     if (!cfg_.sla.calendar) {
       for (const auto& at : cx_.business_spans) {
         cx_.error(at, "business time needs a calendar: set sla.calendar");
@@ -1356,6 +1400,7 @@ class loader {
   std::vector<reference> queue_refs_;
   std::vector<reference> priority_refs_;
   std::vector<reference> calendar_refs_;
+  std::vector<reference> skill_refs_;
   std::optional<field> default_queue_;
   std::optional<field> default_priority_;
   std::map<std::string, int> token_lines_;           // token name -> line, for duplicates

@@ -71,6 +71,15 @@ std::string text(const json::value* v) {
 
 std::string text(const json::object& o, std::string_view key) { return text(o.if_contains(key)); }
 
+// An agent's skills as an operator reads them: "billing 3, spanish 8" (name and level).
+std::string skills_text(const json::value* v) {
+  const auto* skills = v != nullptr ? v->if_object() : nullptr;
+  if (skills == nullptr) return text(v);
+  std::vector<std::string> items;
+  for (const auto& kv : *skills) items.push_back(std::string{kv.key()} + " " + text(&kv.value()));
+  return items.empty() ? "-" : join(items, ", ");
+}
+
 std::optional<long long> integer(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   if (v == nullptr) return std::nullopt;
@@ -406,7 +415,7 @@ report render_agent(const invocation& inv, const request_spec& req, const http_a
   if (text(o, "effective_queues") != text(o, "queues")) {
     rows.emplace_back("effective queues", text(o, "effective_queues"));
   }
-  rows.emplace_back("skills", text(o, "skills"));
+  rows.emplace_back("skills", skills_text(o.if_contains("skills")));
   rows.emplace_back("connections", text(o, "connections"));
   rows.emplace_back("last assigned", text(o, "last_assigned_at"));
   r.out = format_fields(rows);

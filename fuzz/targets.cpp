@@ -106,12 +106,22 @@ void check_create(std::string_view body) {
   if (!r->skills.empty()) w.key("skills").strings(r->skills);
   if (!r->attributes_json.empty()) w.key("attributes").raw(r->attributes_json);
   if (r->created_at) w.key("created_at").timestamp(*r->created_at);
+  if (!r->requirements.empty()) {
+    w.key("requires").begin_array();
+    for (const auto& q : r->requirements) {
+      w.begin_object().field("skill", q.skill).field("level", q.level);
+      if (q.relax_after) w.field("relax_after", static_cast<std::int64_t>(q.relax_after->count() / 1000));
+      w.end_object();
+    }
+    w.end_array();
+  }
   w.end_object();
   const auto back = daemon::api::parse_create(again);
   require(back.has_value(), "create: the re-serialized request parses", again);
   require(std::tie(back->id, back->queue, back->priority, back->channel, back->skills,
-                   back->created_at) ==
-              std::tie(r->id, r->queue, r->priority, r->channel, r->skills, r->created_at),
+                   back->created_at, back->requirements) ==
+              std::tie(r->id, r->queue, r->priority, r->channel, r->skills, r->created_at,
+                       r->requirements),
           "create: the re-serialized request parses to the same value", again);
   require(std::equal(r->attributes.begin(), r->attributes.end(), back->attributes.begin(),
                      back->attributes.end(), same_attribute),
@@ -154,8 +164,15 @@ void check_agent(std::string_view body) {
   const auto r = daemon::api::parse_agent(body);
   check_error(r);
   if (!r) return;
-  require(valid_id_list(r->queues) && valid_id_list(r->skills),
+  const auto names = routing::skill_names(r->skills);
+  require(valid_id_list(r->queues) && valid_id_list(names),
           "agent: queues and skills are sorted, unique, valid ids");
+  require(std::all_of(r->skills.begin(), r->skills.end(),
+                      [](const auto& s) {
+                        return s.level >= routing::min_skill_level &&
+                               s.level <= routing::max_skill_level;
+                      }),
+          "agent: skill levels from 1 to 10");
   require(!r->max_concurrent || (*r->max_concurrent >= 1 && *r->max_concurrent <= 10000),
           "agent: max_concurrent from 1 to 10000");
 
@@ -164,7 +181,11 @@ void check_agent(std::string_view body) {
   w.begin_object();
   if (!r->name.empty()) w.field("name", r->name);
   if (!r->queues.empty()) w.key("queues").strings(r->queues);
-  if (!r->skills.empty()) w.key("skills").strings(r->skills);
+  if (!r->skills.empty()) {
+    w.key("skills").begin_object();
+    for (const auto& s : r->skills) w.field(s.name, s.level);
+    w.end_object();
+  }
   if (r->max_concurrent) w.field("max_concurrent", *r->max_concurrent);
   if (r->status) w.field("status", routing::to_string(*r->status));
   w.end_object();

@@ -28,7 +28,7 @@ std::optional<agent> decode_agent(std::string_view id, const resp_value& reply) 
         a.queues = split_list(value.str);
         break;
       case field_code(agent_field::skills):
-        a.skills = split_list(value.str);
+        a.skills = parse_skills(value.str);
         break;
       case field_code(agent_field::effective_queues):
         a.effective_queues = split_list(value.str);

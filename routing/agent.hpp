@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "routing/resp.hpp"
+#include "routing/skills.hpp"
 #include "routing/status.hpp"
 
 namespace ticketd::routing {
@@ -16,7 +17,7 @@ struct agent {
   std::string name;
   agent_status status = agent_status::offline;
   std::vector<std::string> queues;  // as given
-  std::vector<std::string> skills;
+  std::vector<skill_level> skills;
   std::vector<std::string> effective_queues;  // queues plus those its skills route to
   std::optional<unsigned> max_concurrent;     // none: the configured default
   unsigned load = 0;

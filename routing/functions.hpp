@@ -75,6 +75,7 @@ struct create_args {
   // When the new ticket's SLA timer first fires: its first warning, or without warnings its
   // first breach (what arm_sla in routing/lua/include/sla.lua would compute).
   std::int64_t sla_timer = 0;
+  std::string_view requirements;  // skill:level:relax_ms comma list, empty: none
 };
 
 // Where a returning ticket goes when its last agent cannot take it (customer reply, reopen).

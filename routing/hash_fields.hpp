@@ -54,6 +54,8 @@ inline constexpr std::string_view wake_next_reply = "z2";
 inline constexpr std::string_view resolved_at = "rz";
 inline constexpr std::string_view reopen_until = "rw";
 inline constexpr std::string_view resolve_reason = "rr";
+inline constexpr std::string_view requirements = "rq";
+inline constexpr std::string_view requirement_set = "sg";
 }  // namespace ticket_field
 
 namespace agent_field {
@@ -73,7 +75,7 @@ inline constexpr std::string_view connections = "cn";
 }  // namespace agent_field
 
 // Every field of each hash (what each holds: routing/lua/include/fields.lua).
-inline constexpr std::array<std::string_view, 44> ticket_fields{
+inline constexpr std::array<std::string_view, 46> ticket_fields{
     ticket_field::status,
     ticket_field::version,
     ticket_field::queue,
@@ -118,6 +120,8 @@ inline constexpr std::array<std::string_view, 44> ticket_fields{
     ticket_field::resolved_at,
     ticket_field::reopen_until,
     ticket_field::resolve_reason,
+    ticket_field::requirements,
+    ticket_field::requirement_set,
 };
 inline constexpr std::array<std::string_view, 13> agent_fields{
     agent_field::name,

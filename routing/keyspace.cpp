@@ -5,7 +5,7 @@
 namespace ticketd::routing {
 namespace {
 
-constexpr std::array<std::pair<key_part, std::string_view>, 15> parts{{
+constexpr std::array<std::pair<key_part, std::string_view>, 17> parts{{
     {key_part::ticket, "t:"},
     {key_part::queue, "q:"},
     {key_part::queue_age, "qo:"},
@@ -21,6 +21,8 @@ constexpr std::array<std::pair<key_part, std::string_view>, 15> parts{{
     {key_part::config, "cfg:"},
     {key_part::idempotency, "i:"},
     {key_part::forced, "forced"},
+    {key_part::queue_required, "qr:"},
+    {key_part::queue_sets, "qg:"},
 }};
 
 std::string_view suffix(key_part part) { return parts[static_cast<std::size_t>(part)].second; }

@@ -20,13 +20,16 @@ enum class key_part {
   personal_queue,   // zset: tickets waiting for one agent (affinity), by rank
   agent,            // hash: one agent
   held,             // set: tickets an agent holds (offered, assigned, pending, postponed)
-  agents,           // set: every agent id
+  agents,           // zset: every agent id, all scores 0 (in id order)
   timers,           // zset: due timers (member "<slot>|<ticket>") by due epoch ms
   events,           // stream: the workspace's events
   settings,         // hash: the configuration the workspace's data was last set up for
   config,           // hash: one configuration's settings, by epoch (cfg:<epoch>)
   idempotency,      // hash: the answer kept for a request's Idempotency-Key, for 24 h
   forced,           // set: agents marked with a forced excess (fx)
+  queue_required,   // zset: a queue's waiting tickets under one requirement set
+                    // (qr:<queue>|<set>), by rank
+  queue_sets,       // hash: a queue's requirement sets in use -> how many tickets wait under each
 };
 
 // The suffix each part adds to the prefix; parts with an id end in ':'.

@@ -94,6 +94,14 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
     return field_error(errc::invalid_argument, "created_at",
                        "created_at must be in the year 2000 or later");
   }
+  const auto requirements = combined(chosen.require, r.requirements);
+  for (const auto& req : requirements) {
+    if (!cfg_.knows_skill(req.skill)) {
+      return field_error(errc::invalid_argument, "requires",
+                         "no skill named '" + req.skill + "' (skills: declares them)");
+    }
+  }
+  const std::string requires_text = format_requirements(requirements);
   const auto dues = sla_.dues_for_new_ticket(*chosen.priority, created);
   const auto due = std::min(dues.first_reply, dues.resolution);
   const std::string skills = join(r.skills);
@@ -112,6 +120,7 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   a.rank = compute_rank(due, created, chosen.queue->wait_weight, chosen.queue->rank_offset.count());
   // The first SLA firing: the earlier target's warning, or its breach when nothing warns.
   a.sla_timer = due - cfg_.sla.warn_before.count();
+  a.requirements = requires_text;
   // The ticket as create.lua writes it (tests/integration/engine_lifecycle_test.cpp holds the
   // two to the same rendering).
   planned_create out{create_call(base(now, idem), a), {}};
@@ -124,6 +133,7 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   t.channel = r.channel;
   t.skills = r.skills;
   t.attributes_json = r.attributes_json;
+  t.requirements = requirements;
   t.score = score_of_rank(a.rank);
   t.first_reply_due = dues.first_reply;
   t.resolution_due = dues.resolution;
@@ -405,9 +415,15 @@ outcome<command> planner::put_agent(std::string_view id, const agent_request& r,
       return e;
     }
   }
+  for (const auto& s : r.skills) {
+    if (!cfg_.knows_skill(s.name)) {
+      return field_error(errc::invalid_argument, "skills",
+                         "no skill named '" + s.name + "' (skills: declares them)");
+    }
+  }
   const std::string queues = join(r.queues);
-  const std::string skills = join(r.skills);
-  const std::string effective = join(effective_queues(cfg_, r.queues, r.skills));
+  const std::string skills = format_skills(r.skills);
+  const std::string effective = join(effective_queues(cfg_, r.queues, skill_names(r.skills)));
   agent_put_args a;
   a.id = id;
   a.name = r.name;

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "config/config.hpp"
+#include "routing/skills.hpp"
 #include "routing/status.hpp"
 
 namespace ticketd::routing {
@@ -21,6 +23,7 @@ struct create_request {
   std::vector<std::pair<std::string, std::string>> attributes;  // scalar text forms, by name
   std::string attributes_json;  // canonical (sorted keys), empty when none
   std::optional<std::int64_t> created_at;
+  std::vector<config::requirement> requirements;  // sorted by skill, one per skill
   // Identifies the payload, so a repeated create is told apart from a different one.
   std::string fingerprint;
 };
@@ -47,7 +50,7 @@ struct patch_request {
 struct agent_request {
   std::string name;
   std::vector<std::string> queues;
-  std::vector<std::string> skills;
+  std::vector<skill_level> skills;  // sorted by name, one per name
   std::optional<unsigned> max_concurrent;
   std::optional<routing::agent_status> status;
 };

@@ -28,15 +28,20 @@ route route_ticket(const config::config& cfg, const ticket_facts& facts,
                    std::string_view explicit_queue, std::string_view explicit_priority) {
   std::string_view queue = explicit_queue;
   std::string_view priority = explicit_priority;
+  std::vector<config::requirement> require;
   for (const auto& rule : cfg.routing) {
-    if (!queue.empty() && !priority.empty()) break;
     if (!matches(rule.when, facts)) continue;
     if (queue.empty() && rule.queue) queue = *rule.queue;
     if (priority.empty() && rule.priority) priority = *rule.priority;
+    for (const auto& r : rule.require) {
+      const bool named = std::any_of(require.begin(), require.end(),
+                                     [&](const auto& have) { return have.skill == r.skill; });
+      if (!named) require.push_back(r);
+    }
   }
   if (queue.empty()) queue = cfg.defaults.queue;
   if (priority.empty()) priority = cfg.defaults.priority;
-  return {cfg.find_queue(queue), cfg.find_priority(priority)};
+  return {cfg.find_queue(queue), cfg.find_priority(priority), std::move(require)};
 }
 
 std::vector<std::string> effective_queues(const config::config& cfg,

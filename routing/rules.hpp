@@ -22,11 +22,13 @@ struct ticket_facts {
 struct route {
   const config::queue_config* queue = nullptr;
   const config::priority_config* priority = nullptr;
+  // The requirements of every matching rule (for a skill, the first rule naming it wins).
+  std::vector<config::requirement> require;
 };
 
 // What the request names wins; each missing part comes from the first matching rule that sets
 // it, then from `defaults`. Unknown explicit names give a null pointer for the caller to
-// report.
+// report. Every matching rule adds its requirements.
 route route_ticket(const config::config& cfg, const ticket_facts& facts,
                    std::string_view explicit_queue, std::string_view explicit_priority);
 

@@ -5,6 +5,7 @@
 
 #include "routing/hash_fields.hpp"
 #include "routing/resp_fields.hpp"
+#include "routing/skills.hpp"
 
 namespace ticketd::routing {
 
@@ -14,6 +15,11 @@ std::optional<std::int64_t> ticket::next_due() const {
     if (d && (!due || *d < *due)) due = d;
   }
   return due;
+}
+
+std::optional<std::int64_t> ticket::relaxes_at(const config::requirement& r) const {
+  if (!r.relax_after) return std::nullopt;
+  return queued_at + r.relax_after->count();
 }
 
 std::vector<std::string> ticket::paused() const {
@@ -127,6 +133,9 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
         break;
       case field_code(ticket_field::postponed_until):
         t.postponed_until = to_int(value);
+        break;
+      case field_code(ticket_field::requirements):
+        t.requirements = parse_requirements(text);
         break;
       case field_code(ticket_field::wake_rank):
         t.wake_rank = to_int(value);

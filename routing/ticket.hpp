@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "routing/errors.hpp"
 #include "routing/rank.hpp"
 #include "routing/resp.hpp"
@@ -24,6 +25,8 @@ struct ticket {
   std::string channel;
   std::vector<std::string> skills;
   std::string attributes_json;  // a JSON object, or empty for none
+  // What an agent must have to take it, by skill; each relaxes relax_after into the wait.
+  std::vector<config::requirement> requirements;
   std::optional<std::string> assignee;
   std::optional<std::string> last_agent;
   double score = 0;  // queue score: rank * score_scale plus an enqueue counter (rank.hpp)
@@ -60,6 +63,8 @@ struct ticket {
   std::int64_t rank() const { return rank_of_score(score); }
   // The earliest open SLA target, which the rank follows.
   std::optional<std::int64_t> next_due() const;
+  // When requirement r stops being in force (nullopt: never): its relax_after into the wait.
+  std::optional<std::int64_t> relaxes_at(const config::requirement& r) const;
   // The names of the paused targets (first_reply, next_reply, resolution).
   std::vector<std::string> paused() const;
 };

@@ -50,7 +50,7 @@ void write_assignment(json_writer& w, const routing::assignment& a) {
 }
 
 void write_ticket(json_writer& w, const routing::ticket& t, const config::config& cfg,
-                  std::span<const routing::assignment> assignments) {
+                  std::int64_t now_ms, std::span<const routing::assignment> assignments) {
   using routing::ticket_status;
   w.begin_object();
   w.field("id", t.id);
@@ -71,6 +71,23 @@ void write_ticket(json_writer& w, const routing::ticket& t, const config::config
     w.string(t.channel);
   }
   w.key("skills").strings(t.skills);
+  w.key("requires").begin_array();
+  for (const auto& r : t.requirements) {
+    const auto relaxes = t.relaxes_at(r);
+    w.begin_object();
+    w.field("skill", r.skill);
+    w.field("level", r.level);
+    w.key("relax_after");
+    if (r.relax_after) {
+      w.number(static_cast<std::int64_t>(r.relax_after->count() / 1000));
+    } else {
+      w.null();
+    }
+    w.field("in_force", !relaxes || *relaxes > now_ms);
+    w.key("relaxes_at").optional_timestamp(relaxes);
+    w.end_object();
+  }
+  w.end_array();
   w.key("attributes");
   if (t.attributes_json.empty()) {
     w.raw("{}");
@@ -118,21 +135,21 @@ void write_ticket(json_writer& w, const routing::ticket& t, const config::config
   w.end_object();
 }
 
-std::string ticket_json(const routing::ticket& t, const config::config& cfg,
+std::string ticket_json(const routing::ticket& t, const config::config& cfg, std::int64_t now_ms,
                         std::span<const routing::assignment> assignments) {
   std::string out;
   out.reserve(900);
   json_writer w(out);
-  write_ticket(w, t, cfg, assignments);
+  write_ticket(w, t, cfg, now_ms, assignments);
   return out;
 }
 
-std::string next_json(const routing::ticket& t, const config::config& cfg) {
+std::string next_json(const routing::ticket& t, const config::config& cfg, std::int64_t now_ms) {
   std::string out;
   out.reserve(920);
   json_writer w(out);
   w.begin_object().key("ticket");
-  write_ticket(w, t, cfg);
+  write_ticket(w, t, cfg, now_ms);
   w.end_object();
   return out;
 }
@@ -145,7 +162,9 @@ void write_agent(json_writer& w, const routing::agent& a, const config::config& 
   w.field("status", routing::to_string(a.status));
   w.key("queues").strings(a.queues);
   w.key("effective_queues").strings(a.effective_queues);
-  w.key("skills").strings(a.skills);
+  w.key("skills").begin_object();
+  for (const auto& s : a.skills) w.field(s.name, s.level);
+  w.end_object();
   w.field("max_concurrent", a.max_concurrent.value_or(cfg.agents.max_concurrent));
   w.field("load", a.load);
   w.key("tickets").strings(a.tickets);
@@ -210,7 +229,7 @@ std::string queue_json(std::string_view name, const routing::queue_head& head,
   w.key("oldest_wait_s");
   write_optional_number(w, wait_seconds(head.oldest_enqueued_s, now_ms));
   w.key("tickets").begin_array();
-  for (const auto& t : head.tickets) write_ticket(w, t, cfg);
+  for (const auto& t : head.tickets) write_ticket(w, t, cfg, now_ms);
   w.end_array().end_object();
   return out;
 }

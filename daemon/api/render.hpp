@@ -15,16 +15,17 @@
 
 namespace ticketd::daemon::api {
 
-// `assignments`: what push routing did in the same call; the first is shown as "assignment"
-// (API.md), all of them as "assignments" when there are several.
+// `now_ms`: the time of the request (which requirements are still in force). `assignments`:
+// what push routing did in the same call; the first is shown as "assignment" (API.md), all of
+// them as "assignments" when there are several.
 void write_ticket(json_writer& w, const routing::ticket& t, const config::config& cfg,
-                  std::span<const routing::assignment> assignments = {});
-std::string ticket_json(const routing::ticket& t, const config::config& cfg,
+                  std::int64_t now_ms, std::span<const routing::assignment> assignments = {});
+std::string ticket_json(const routing::ticket& t, const config::config& cfg, std::int64_t now_ms,
                         std::span<const routing::assignment> assignments = {});
 void write_assignment(json_writer& w, const routing::assignment& a);
 
 // {"ticket": {...}} for "To Solve".
-std::string next_json(const routing::ticket& t, const config::config& cfg);
+std::string next_json(const routing::ticket& t, const config::config& cfg, std::int64_t now_ms);
 
 void write_agent(json_writer& w, const routing::agent& a, const config::config& cfg,
                  std::span<const routing::assignment> assignments = {});

@@ -111,6 +111,101 @@ std::optional<error> read_id_list(fields& f, std::string_view name, std::vector<
   return std::nullopt;
 }
 
+// A whole number from `min` to `max`, if `v` is one.
+std::optional<std::int64_t> whole(const json::value& v, std::int64_t min, std::int64_t max) {
+  std::int64_t n = 0;
+  if (v.is_int64()) {
+    n = v.get_int64();
+  } else if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(max)) {
+    n = static_cast<std::int64_t>(v.get_uint64());
+  } else if (v.is_double() && v.get_double() == std::floor(v.get_double()) &&
+             v.get_double() >= static_cast<double>(min) &&
+             v.get_double() <= static_cast<double>(max)) {
+    n = static_cast<std::int64_t>(v.get_double());
+  } else {
+    return std::nullopt;
+  }
+  if (n < min || n > max) return std::nullopt;
+  return n;
+}
+
+// An agent's `skills`: a list of names (level 1 each) or an object of name -> level 1..10.
+std::optional<error> read_skill_levels(fields& f, std::vector<routing::skill_level>& out) {
+  const auto* v = f.find("skills");
+  if (v == nullptr) return std::nullopt;
+  constexpr std::string_view shape =
+      "skills must be a list of skill names or an object of name -> level (1 to 10)";
+  std::vector<routing::skill_level> skills;
+  if (v->is_array()) {
+    std::vector<std::string> names;
+    if (auto e = read_id_list(f, "skills", names)) return e;
+    for (auto& n : names) skills.push_back({std::move(n), 1});
+  } else if (v->is_object()) {
+    if (v->get_object().size() > max_list_items) {
+      return invalid_argument("skills", "skills has more than 64 items");
+    }
+    for (const auto& kv : v->get_object()) {
+      if (!routing::is_valid_id(kv.key())) return invalid_argument("skills", std::string{shape});
+      const auto level = whole(kv.value(), routing::min_skill_level, routing::max_skill_level);
+      if (!level) {
+        return invalid_argument("skills." + std::string{kv.key()},
+                                "a skill's level is a whole number from 1 to 10");
+      }
+      skills.push_back({std::string{kv.key()}, static_cast<unsigned>(*level)});
+    }
+  } else {
+    return invalid_argument("skills", std::string{shape});
+  }
+  out = routing::normalized(std::move(skills));
+  return std::nullopt;
+}
+
+// A ticket's `requires`: [{"skill", "level" (1..10, default 1), "relax_after" (seconds)}].
+constexpr std::int64_t max_relax_after_s = 365LL * 24 * 3600;
+std::optional<error> read_requirements(fields& f, std::vector<config::requirement>& out) {
+  const auto* v = f.find("requires");
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_array()) {
+    return invalid_argument("requires",
+                            "requires must be a list of {\"skill\", \"level\", \"relax_after\"}");
+  }
+  if (v->get_array().size() > max_list_items) {
+    return invalid_argument("requires", "requires has more than 64 items");
+  }
+  for (const auto& item : v->get_array()) {
+    if (!item.is_object()) {
+      return invalid_argument("requires", "each requirement is an object with a \"skill\"");
+    }
+    fields rf(item.get_object());
+    config::requirement r;
+    if (auto e = read_id(rf, "skill", r.skill, true)) return invalid_argument("requires", e->message);
+    if (const auto* level = rf.find("level")) {
+      const auto n = whole(*level, routing::min_skill_level, routing::max_skill_level);
+      if (!n) return invalid_argument("requires", "level must be a whole number from 1 to 10");
+      r.level = static_cast<unsigned>(*n);
+    }
+    if (const auto* relax = rf.find("relax_after")) {
+      const auto s = whole(*relax, 1, max_relax_after_s);
+      if (!s) {
+        return invalid_argument("requires",
+                                "relax_after is a whole number of seconds from 1 to 31536000");
+      }
+      r.relax_after = config::millis{*s * 1000};
+    }
+    if (auto u = rf.unknown()) {
+      return invalid_argument("requires", "unknown field '" + std::string{*u} + "' in a requirement");
+    }
+    for (const auto& have : out) {
+      if (have.skill == r.skill) {
+        return invalid_argument("requires", "skill '" + r.skill + "' is required twice");
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.skill < b.skill; });
+  return std::nullopt;
+}
+
 std::optional<error> read_time(fields& f, std::string_view name, std::optional<std::int64_t>& out,
                                bool required = false) {
   std::string text;
@@ -224,6 +319,9 @@ std::string fingerprint_of(const create_request& r) {
   mix("|");
   mix(r.attributes_json);
   mix(r.created_at ? std::to_string(*r.created_at) : std::string{});
+  // Mixed in only when given, so the fingerprints of tickets without requirements stay as they
+  // were before requirements existed.
+  if (!r.requirements.empty()) mix(routing::format_requirements(r.requirements));
   return std::to_string(h >> 11);
 }
 
@@ -247,6 +345,7 @@ routing::outcome<create_request> parse_create(std::string_view body) {
   if (auto e = read_id_list(f, "skills", r.skills)) return *e;
   if (auto e = read_attributes(f, r.attributes, r.attributes_json)) return *e;
   if (auto e = read_time(f, "created_at", r.created_at)) return *e;
+  if (auto e = read_requirements(f, r.requirements)) return *e;
   if (auto e = check_unknown(f)) return *e;
   r.fingerprint = fingerprint_of(r);
   return r;
@@ -375,7 +474,7 @@ routing::outcome<agent_request> parse_agent(std::string_view body) {
   if (auto e = read_string(f, "name", r.name)) return *e;
   if (r.name.size() > 256) return invalid_argument("name", "name must be at most 256 characters");
   if (auto e = read_id_list(f, "queues", r.queues)) return *e;
-  if (auto e = read_id_list(f, "skills", r.skills)) return *e;
+  if (auto e = read_skill_levels(f, r.skills)) return *e;
   if (const auto* v = f.find("max_concurrent")) {
     const auto n = v->is_int64()    ? v->get_int64()
                    : v->is_uint64() ? static_cast<std::int64_t>(v->get_uint64())

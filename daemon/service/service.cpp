@@ -279,7 +279,7 @@ service::reply service::create_ticket(call& c) {
   }
   if (!result->replayed) record_pushes(metrics_, result->assignments, c.store.now());
   co_return replayed(json(result->created ? 201 : 200,
-                          ticket_json(result->value, *c.rt->cfg, result->assignments)),
+                          ticket_json(result->value, *c.rt->cfg, c.store.now(), result->assignments)),
                      result->replayed);
 }
 
@@ -291,7 +291,7 @@ service::reply service::get_ticket(call& c) {
     co_return failure(routing::make_error(errc::forbidden,
                                           "an agent token reads only the tickets its agent holds"));
   }
-  co_return json(200, ticket_json(*t, *c.rt->cfg));
+  co_return json(200, ticket_json(*t, *c.rt->cfg, c.store.now()));
 }
 
 service::reply service::delete_ticket(call& c) {
@@ -336,7 +336,7 @@ service::reply service::ticket_action(call& c) {
   auto t = co_await c.store.act(*c.rt, *action, c.route.id, *if_match, *req, c.idem);
   if (!t) co_return failure(t.error());
   if (!t->replayed) record_action(metrics_, *action, *t, c.store.now());
-  co_return replayed(json(200, ticket_json(t->value, *c.rt->cfg, t->assignments)), t->replayed);
+  co_return replayed(json(200, ticket_json(t->value, *c.rt->cfg, c.store.now(), t->assignments)), t->replayed);
 }
 
 service::reply service::patch_ticket(call& c) {
@@ -347,7 +347,7 @@ service::reply service::patch_ticket(call& c) {
   if (!req) co_return failure(req.error());
   auto t = co_await c.store.patch(*c.rt, c.route.id, *if_match, *req, c.idem);
   if (!t) co_return failure(t.error());
-  co_return replayed(json(200, ticket_json(t->value, *c.rt->cfg, t->assignments)), t->replayed);
+  co_return replayed(json(200, ticket_json(t->value, *c.rt->cfg, c.store.now(), t->assignments)), t->replayed);
 }
 
 service::reply service::put_agent(call& c) {
@@ -423,7 +423,7 @@ service::reply service::agent_next(call& c) {
     metrics_.waited(t.value.queued_at, c.store.now());
     record_pushes(metrics_, t.assignments, c.store.now());
   }
-  co_return replayed(json(200, next_json(t.value, *c.rt->cfg)), pulled->replayed);
+  co_return replayed(json(200, next_json(t.value, *c.rt->cfg, c.store.now())), pulled->replayed);
 }
 
 service::reply service::agent_stream(call& c) {

@@ -290,6 +290,45 @@ TEST_F(DaemonHttp, PatchChangesWhatItNamesAndAnswersTheTicket) {
   EXPECT_EQ(json_str(client_->get("/v1/tickets/T-1").json(), "priority"), "low");
 }
 
+// Skills with levels and requirements over HTTP: the shapes API.md gives them, `next` taking only
+// what the agent meets (204 while others wait), and the requirement in force until it relaxes.
+TEST_F(DaemonHttp, RequirementsDecideWhoMayTakeATicket) {
+  auto put = client_->put("/v1/agents/ada",
+                          R"({"name":"Ada","queues":["general"],"skills":{"spanish":2,"billing":1},)"
+                          R"("status":"online"})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(json::serialize(put.json().at("skills")), R"({"billing":1,"spanish":2})");
+  auto listed = client_->put("/v1/agents/bob", R"({"name":"Bob","queues":["general"],)"
+                                               R"("skills":["spanish"],"status":"online"})");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(json::serialize(listed.json().at("skills")), R"({"spanish":1})");
+
+  auto created = create(R"({"id":"T-1","requires":[{"skill":"spanish","level":3,"relax_after":600},)"
+                        R"({"skill":"billing"}]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto t = created.json();
+  const auto& reqs = t.at("requires").as_array();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(json_str(reqs[0], "skill"), "billing");
+  EXPECT_EQ(reqs[0].at("level").as_int64(), 1);
+  EXPECT_TRUE(reqs[0].at("relax_after").is_null());
+  EXPECT_TRUE(reqs[0].at("in_force").as_bool());
+  EXPECT_TRUE(reqs[0].at("relaxes_at").is_null());
+  EXPECT_EQ(json_str(reqs[1], "skill"), "spanish");
+  EXPECT_EQ(reqs[1].at("relax_after").as_int64(), 600);
+  EXPECT_TRUE(reqs[1].at("in_force").as_bool());
+  EXPECT_FALSE(json_str(reqs[1], "relaxes_at").empty());
+
+  EXPECT_EQ(client_->post("/v1/agents/ada/next").status, 204);  // spanish 2 of 3
+  EXPECT_EQ(client_->post("/v1/agents/bob/next").status, 204);
+  EXPECT_EQ(client_->get("/v1/queues/general").json().at("depth").as_int64(), 1);
+
+  auto bad = create(R"({"id":"T-2","requires":[{"skill":"spanish","level":12}]})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(json_str(bad.json().at("error"), "field"), "requires");
+  EXPECT_EQ(client_->put("/v1/agents/cy", R"({"skills":{"spanish":0}})").status, 400);
+}
+
 // GET /v1/agents: every agent in id order, each as GET /v1/agents/{id} shows it, filtered by
 // queue, status and skill, paged with limit and after.
 TEST_F(DaemonHttp, AgentsAreListedInIdOrderFilteredAndPaged) {

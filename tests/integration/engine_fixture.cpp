@@ -144,6 +144,21 @@ routing::outcome<routing::agent> EngineTest::put_agent(const std::string& id,
   return agent_value(routing::decode_agent_reply(id, run(*cmd)));
 }
 
+routing::outcome<routing::agent> EngineTest::put_agent(const std::string& id,
+                                                       std::vector<std::string> queues,
+                                                       std::vector<routing::skill_level> skills,
+                                                       unsigned max, routing::agent_status status) {
+  routing::agent_request r;
+  r.name = id;
+  r.queues = std::move(queues);
+  r.skills = routing::normalized(std::move(skills));
+  r.max_concurrent = max;
+  r.status = status;
+  auto cmd = rt_->plan.put_agent(id, r, now());
+  if (!cmd) return cmd.error();
+  return agent_value(routing::decode_agent_reply(id, run(*cmd)));
+}
+
 routing::outcome<routing::agent> EngineTest::agent(const std::string& id) {
   return agent_value(
       routing::decode_agent_reply(id, run(routing::agent_get_call(rt_->plan.base(now()), id))));

@@ -575,8 +575,8 @@ TEST_F(Lifecycle, CreateAnswersWhatAReadOfTheTicketShows) {
     ASSERT_OK(r);
     auto read = get(id);
     ASSERT_OK(read);
-    EXPECT_EQ(daemon::api::ticket_json(r->value, *rt_->cfg),
-              daemon::api::ticket_json(*read, *rt_->cfg))
+    EXPECT_EQ(daemon::api::ticket_json(r->value, *rt_->cfg, now()),
+              daemon::api::ticket_json(*read, *rt_->cfg, now()))
         << id;
   };
   routing::create_request plain;

@@ -4,16 +4,17 @@
 --          ('' none), [10] skills (comma list), [11] attributes (JSON object, '' none),
 --          [12] created_at ms (its wait begins there), [13] first_reply_due ms,
 --          [14] resolution_due ms, [15] rank ms, [16] when the SLA timer first fires, ms (C++
---          computes it as arm_sla would)
+--          computes it as arm_sla would), [17] requirements (skill:level:relax_ms list, '' none)
 -- Returns  'created' when the ticket is stored as the arguments describe it, 'routed' when this
 --          call also moved it further (an overflow step due at once, or push routing handed it
 --          out: the caller reads it back); {word, assignments...} when push routing handed
 --          tickets out; 'existing' when the same payload was created before
--- Errors   TICKETD_CONFLICT reason=payload  (the id exists with another payload)
+-- Errors   TICKETD_CONFLICT reason=payload  (the id exists with another payload);
+--          TICKETD_CONFLICT field=requires  (its requirement set would be the queue's 65th)
 local function create(keys, argv)
   local id, fingerprint, queue, priority, channel = argv[5], argv[6], argv[7], argv[8], argv[9]
   local skills, attributes, created_at, first_reply_due = argv[10], argv[11], argv[12], argv[13]
-  local resolution_due, rank, sla_timer = argv[14], argv[15], argv[16]
+  local resolution_due, rank, sla_timer, requires = argv[14], argv[15], argv[16], argv[17]
   local c = context(keys, argv)
   local tk = key(c.P, 'ticket', id)
   local existing = redis.call('HGET', tk, 'fp')
@@ -28,6 +29,11 @@ local function create(keys, argv)
   local t = {key = tk, id = id, dirty = {}, sla = true,
              f = {s = 'queued', v = '1', q = queue, r = score, qa = created_at,
                   d1 = first_reply_due, d3 = resolution_due}}
+  if requires ~= '' then
+    t.f.rq = requires
+    check_set_room(c, queue, (requirement_set(c, t)))
+    take_requirement_set(c, t)
+  end
   if FAST_PATHS then
     redis.call('ZADD', key(c.P, 'timers'), sla_timer, 's|' .. id)
   else
@@ -40,6 +46,7 @@ local function create(keys, argv)
                   'd3', resolution_due, 'fp', fingerprint}
   if channel ~= '' then fields[#fields + 1] = 'ch'; fields[#fields + 1] = channel end
   if skills ~= '' then fields[#fields + 1] = 'sk'; fields[#fields + 1] = skills end
+  if requires ~= '' then fields[#fields + 1] = 'rq'; fields[#fields + 1] = requires end
   if attributes ~= '' then fields[#fields + 1] = 'at'; fields[#fields + 1] = attributes end
   for name in pairs(t.dirty) do
     if t.f[name] ~= nil then
@@ -54,8 +61,7 @@ local function create(keys, argv)
   emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
   local pol = push_queue_policy(c, queue)
   if pol and not t.f.qs and hand_new(c, t, queue, pol) then return settle(c, 'routed') end
-  redis.call('ZADD', key(c.P, 'queue', queue), score, id)
-  age_add(c, queue, created_at)
+  join_queue(c, t, queue, score)
   if pol then owe(c, 'requeued', queue) end
   local reply = settle(c, t.f.qs and 'routed' or 'created')
   if type(reply) == 'table' and reply[1] == 'created' then

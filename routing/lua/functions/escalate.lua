@@ -16,6 +16,8 @@ local function escalate(keys, argv)
   local t = begin_action(c, id, if_match, expect, 'escalate')
   local from, holder = t.f.q, assignee(t)
   unqueue(c, t)
+  -- Supervisors take what they get: the requirements go.
+  if t.f.rq then drop(t, 'rq') end
   enqueue(c, t, queue, score_of(rank), t.f.qa)
   if priority ~= '' then put(t, 'p', priority) end
   for n = 1, 3 do

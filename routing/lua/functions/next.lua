@@ -1,4 +1,5 @@
--- next: "To Solve". Assigns the agent the lowest-rank ticket over its queues and its personal
+-- next: "To Solve". Assigns the agent the lowest-rank ticket it may take over its queues (the
+-- heads of each queue's own set and of the requirement sets the agent meets) and its personal
 -- queue, never above max_concurrent.
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [5] agent id
@@ -24,12 +25,12 @@ end
 -- nothing, for any other ticket (in a personal queue, or overflowed into more queues, or not
 -- waiting): the general path then takes it. It must leave exactly the state the general path
 -- leaves (tests/integration/fast_path_test.cpp holds the two to that).
-local WAITING_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk'}
+local WAITING_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg'}
 local function assign_waiting(c, a, id)
   local tk = key(c.P, 'ticket', id)
   local f = redis.call('HMGET', tk, unpack(WAITING_FIELDS))
   local q = f[4]
-  if f[1] ~= 'queued' or not q or f[5] or f[6] then return false end
+  if f[1] ~= 'queued' or not q or f[5] or f[6] or f[9] then return false end
   redis.call('ZREM', key(c.P, 'queue', q), id)
   age_remove(c, q, f[7])
   redis.call('SADD', key(c.P, 'held', a.id), id)
@@ -68,15 +69,19 @@ local function next_ticket(keys, argv)
   end
   local best, best_score
   local qe = a.qe or ''
-  if a.waiting == 0 and not string.find(qe, ',', 1, true) then
+  local sets = qe ~= '' and not string.find(qe, ',', 1, true) and queue_sets(c, qe)
+  if a.waiting == 0 and sets and #sets == 0 then
     -- One place to look: its head needs no score to compare.
-    if qe ~= '' then best = redis.call('ZRANGE', key(c.P, 'queue', qe), '0', '0')[1] end
+    best = redis.call('ZRANGE', key(c.P, 'queue', qe), '0', '0')[1]
   else
     if a.waiting > 0 then
       best, best_score = lower_head(key(c.P, 'personal_queue', agent_id))
     end
     for q in string.gmatch(qe, '[^,]+') do
       best, best_score = lower_head(key(c.P, 'queue', q), best, best_score)
+      for _, sg in ipairs(sets or queue_sets(c, q)) do
+        if meets(a, sg) then best, best_score = lower_head(set_key(c, q, sg), best, best_score) end
+      end
     end
   end
   if not best then return false end

@@ -11,8 +11,15 @@ local function queue_stats(keys, argv)
     local q = argv[i]
     local oldest = redis.call('ZRANGE', key(c.P, 'queue_age', q), 0, 0)
     local head = redis.call('ZRANGE', key(c.P, 'queue', q), 0, 0, 'WITHSCORES')
-    out[#out + 1] = {redis.call('ZCARD', key(c.P, 'queue', q)), tonumber(oldest[1]) or -1,
-                     head[2] or '', 0, 0}
+    local depth, head_score = redis.call('ZCARD', key(c.P, 'queue', q)), head[2]
+    -- Tickets with requirements in force wait in the queue's requirement sets.
+    local sets = redis.call('HGETALL', key(c.P, 'queue_sets', q))
+    for i = 1, #sets, 2 do
+      depth = depth + tonumber(sets[i + 1])
+      local h = redis.call('ZRANGE', set_key(c, q, sets[i]), 0, 0, 'WITHSCORES')
+      if h[2] and (not head_score or tonumber(h[2]) < tonumber(head_score)) then head_score = h[2] end
+    end
+    out[#out + 1] = {depth, tonumber(oldest[1]) or -1, head_score or '', 0, 0}
     index[q] = out[#out]
   end
   local by_status = {online = 0, away = 0, offline = 0}

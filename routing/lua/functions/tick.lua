@@ -31,8 +31,8 @@ local function fire_lifecycle(c, id)
     local agent = t.f.pq
     unqueue(c, t)
     -- The customer has waited since the personal queue took the ticket: its age goes along.
-    redis.call('ZADD', key(c.P, 'queue', t.f.q), t.f.r, t.id)
-    age_add(c, t.f.q, t.f.qa)
+    take_requirement_set(c, t)
+    join_queue(c, t, t.f.q, t.f.r)
     arm_overflow(c, t, 1)
     owe(c, 'requeued', t.f.q)
     commit(c, t)
@@ -84,6 +84,38 @@ local function fire_lifecycle(c, id)
   end
 end
 
+-- The relax timer: requirements of a waiting ticket whose time is up no longer hold; it moves to
+-- the sorted sets of its weaker requirement set in every queue it waits in (same score), and
+-- push queues hand it out if an agent can take it now.
+local function fire_relax(c, id)
+  local t = find_ticket(c, id)
+  if not t or t.f.s ~= 'queued' or t.f.pq or not t.f.sg then return end
+  local was = t.f.sg
+  local sg, relax = requirement_set(c, t)
+  if sg ~= was then
+    local queues = shared_queues(t)
+    for _, q in ipairs(queues) do
+      redis.call('ZREM', wait_key(c, t, q), t.id)
+      count_set(c, q, was, -1)
+    end
+    if sg then put(t, 'sg', sg) else drop(t, 'sg') end
+    for _, q in ipairs(queues) do
+      redis.call('ZADD', wait_key(c, t, q), t.f.r, t.id)
+      if sg then count_set(c, q, sg, 1) end
+      if push_queue_policy(c, q) then owe(c, 'requeued', q) end
+    end
+    local kept = {}
+    for skill in string.gmatch(sg or '', '([^:,]+):%d+') do kept[skill] = true end
+    for skill, level in string.gmatch(was, '([^:,]+):(%d+)') do
+      if not kept[skill] then
+        emit(c, 'ticket.relaxed', 'ticket', t.id, 'skill', skill, 'level', level)
+      end
+    end
+    write_fields(c, t)
+  end
+  if relax then redis.call('ZADD', key(c.P, 'timers'), relax, 'x|' .. t.id) end
+end
+
 -- The SLA timer: warnings and breaches now due, then the next one.
 local SLA_TICK_FIELDS = with_sla({'p', 'br'})
 local function fire_sla(c, id)
@@ -131,6 +163,8 @@ local function tick(keys, argv)
       fire_lifecycle(c, id)
     elseif slot == 's' then
       fire_sla(c, id)
+    elseif slot == 'x' then
+      fire_relax(c, id)
     elseif slot == 'c' then
       local t = find_ticket(c, id)
       if t and t.f.s == 'queued' and not t.f.pq then

@@ -82,7 +82,27 @@ local function verify(keys, argv)
       end
     end
   end
-  for i = 5, #argv do check_set(key(c.P, 'queue', argv[i]), 'queue ' .. argv[i]) end
+  for i = 5, #argv do
+    local q = argv[i]
+    check_set(key(c.P, 'queue', q), 'queue ' .. q)
+    -- Each requirement set counted in use holds as many tickets, each waiting under that set.
+    local sets = redis.call('HGETALL', key(c.P, 'queue_sets', q))
+    for j = 1, #sets, 2 do
+      local sg, zkey = sets[j], set_key(c, q, sets[j])
+      check_set(zkey, 'queue ' .. q .. ' set ' .. sg)
+      if redis.call('ZCARD', zkey) ~= tonumber(sets[j + 1]) then
+        report('queue ' .. q .. ' counts ' .. sets[j + 1] .. ' tickets in set ' .. sg .. ' but ' ..
+               redis.call('ZCARD', zkey) .. ' wait there')
+      end
+      for _, tid in ipairs(redis.call('ZRANGE', zkey, 0, -1)) do
+        local tsg = redis.call('HGET', key(c.P, 'ticket', tid), 'sg')
+        if tsg ~= sg then
+          report('ticket ' .. tid .. ' waits in set ' .. sg .. ' of queue ' .. q .. ' under ' ..
+                 tostring(tsg))
+        end
+      end
+    end
+  end
   for _, id in ipairs(agents) do
     check_set(key(c.P, 'personal_queue', id), 'personal queue of ' .. id)
   end

@@ -48,6 +48,8 @@ local TICKET_FIELDS = {
   rz = 'resolved at ms',
   rw = 'reopen window ends ms',
   rr = 'resolve reason',
+  rq = 'requirements, skill:level:relax_after_ms comma list (relax empty: never)',
+  sg = 'the requirement set it waits under: skill:level list of those in force (absent: none)',
 }
 
 local AGENT_FIELDS = {
@@ -56,7 +58,7 @@ local AGENT_FIELDS = {
   ss = 'status since ms',
   qs = 'queues as given, comma list',
   qe = 'effective queues: its queues and those its skills route to',
-  sk = 'skills, comma list',
+  sk = 'skills with levels, name:level comma list',
   m = 'its own max_concurrent (absent: the configured default)',
   l = 'load: tickets held in a counted status',
   lt = 'last assigned ms',

@@ -17,6 +17,8 @@ local KEY = {
   config = 'cfg:',
   idempotency = 'i:',
   forced = 'forced',
+  queue_required = 'qr:',
+  queue_sets = 'qg:',
 }
 
 local function key(P, part, id)

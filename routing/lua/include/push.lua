@@ -36,34 +36,62 @@ end
 
 local COOLDOWN_FIELDS = {'cd'}
 
--- The best available agent of push queue q for ticket t (nil when none).
--- The first of `candidates` (the head of a queue's availability index) that may take t.
+-- The first of `candidates` (the head of a queue's availability index) that may take t: not
+-- cooling down for it, available, and meeting the requirements it waits under.
 local function pick_agent(c, candidates, t)
   for _, id in ipairs(candidates) do
     if not cooling(t, id, now_of(c)) then
       local a = agent_rec(c, id)
-      if a and available(a) then return a end
+      if a and available(a) and meets(a, t.f.sg) then return a end
     end
   end
   return nil
+end
+
+-- The agents of availability index `akey` a push considers for ticket t: the first few, or
+-- for a ticket with requirements in force the first AGENT_SCAN_WIDE (read once per round).
+local function candidates_for(akey, t, few, round)
+  if not t.f.sg then return few end
+  if not round.wide then round.wide = redis.call('ZRANGE', akey, '0', AGENT_SCAN_WIDE) end
+  return round.wide
+end
+
+-- The first waiting tickets of shared queue q in rank order (equal ranks by id), over its own
+-- set and its requirement sets: at most HEAD_SCAN_LAST + 1 ids.
+local function queue_heads(c, q)
+  local sets = queue_sets(c, q)
+  if #sets == 0 then return redis.call('ZRANGE', key(c.P, 'queue', q), '0', HEAD_SCAN_LAST) end
+  local plain = redis.call('ZRANGE', key(c.P, 'queue', q), '0', HEAD_SCAN_LAST, 'WITHSCORES')
+  local scored = {}
+  local function add(list)
+    for i = 1, #list, 2 do scored[#scored + 1] = {list[i], tonumber(list[i + 1])} end
+  end
+  add(plain)
+  for _, sg in ipairs(sets) do
+    add(redis.call('ZRANGE', set_key(c, q, sg), '0', HEAD_SCAN_LAST, 'WITHSCORES'))
+  end
+  table.sort(scored, function(x, y) return x[2] < y[2] or (x[2] == y[2] and x[1] < y[1]) end)
+  local out = {}
+  for i = 1, math.min(#scored, tonumber(HEAD_SCAN_LAST) + 1) do out[i] = scored[i][1] end
+  return out
 end
 
 -- Hands queue q's waiting tickets, lowest rank first, to its available agents.
 local function push_queue(c, q)
   local pol = push_queue_policy(c, q)
   if not pol then return end
-  local qkey = key(c.P, 'queue', q)
   local akey = key(c.P, 'queue_agents', q)
   for _ = 1, PUSH_LIMIT do
     local candidates = redis.call('ZRANGE', akey, '0', AGENT_SCAN_LAST)
     if #candidates == 0 then return end
     local handed = false
-    local heads = redis.call('ZRANGE', qkey, '0', HEAD_SCAN_LAST)
+    local round = {}
+    local heads = queue_heads(c, q)
     for _, id in ipairs(heads) do
       -- A ticket this call created is known whole (a new ticket has no cooldowns).
       local t = c.created
       if not t or t.id ~= id then t = load_ticket(c, id, COOLDOWN_FIELDS) end
-      local a = pick_agent(c, candidates, t)
+      local a = pick_agent(c, candidates_for(akey, t, candidates, round), t)
       if a then
         hand_to(c, t, a, q, pol)
         handed = true
@@ -80,7 +108,9 @@ end
 -- index's two updates saved). Returns whether it was handed; if not, it waits as usual.
 local function hand_new(c, t, q, pol)
   if redis.call('EXISTS', key(c.P, 'queue', q)) == 1 then return false end
-  local a = pick_agent(c, redis.call('ZRANGE', key(c.P, 'queue_agents', q), '0', AGENT_SCAN_LAST), t)
+  local akey = key(c.P, 'queue_agents', q)
+  local a = pick_agent(c, candidates_for(akey, t, redis.call('ZRANGE', akey, '0', AGENT_SCAN_LAST),
+                                         {}), t)
   if not a then return false end
   t.unlisted = true  -- in no waiting set: unqueue() has nothing to take it out of
   hand_to(c, t, a, q, pol)
@@ -108,14 +138,23 @@ local function push_agent(c, a)
     for q in string.gmatch(a.qe or '', '[^,]+') do
       local pol = push_queue_policy(c, q)
       if pol then
-        local heads = redis.call('ZRANGE', key(c.P, 'queue', q), '0', HEAD_SCAN_LAST, 'WITHSCORES')
-        for i = 1, #heads, 2 do
-          local score = tonumber(heads[i + 1])
-          if best_score and score >= best_score then break end
-          local t = load_ticket(c, heads[i], COOLDOWN_FIELDS)
-          if not cooling(t, a.id, now_of(c)) then
-            best, best_score, best_q, best_pol = t, score, q, pol
-            break
+        -- The queue's own set, then each requirement set the agent meets.
+        local zkey, sets, n = key(c.P, 'queue', q), queue_sets(c, q), 0
+        while zkey do
+          local heads = redis.call('ZRANGE', zkey, '0', HEAD_SCAN_LAST, 'WITHSCORES')
+          for i = 1, #heads, 2 do
+            local score = tonumber(heads[i + 1])
+            if best_score and score >= best_score then break end
+            local t = load_ticket(c, heads[i], COOLDOWN_FIELDS)
+            if not cooling(t, a.id, now_of(c)) then
+              best, best_score, best_q, best_pol = t, score, q, pol
+              break
+            end
+          end
+          zkey = nil
+          while n < #sets and not zkey do
+            n = n + 1
+            if meets(a, sets[n]) then zkey = set_key(c, q, sets[n]) end
           end
         end
       end

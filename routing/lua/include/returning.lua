@@ -2,12 +2,13 @@
 
 -- Hands ticket t back to `agent` (its last agent): assigned when the agent is online with room;
 -- waiting in the agent's personal queue until `affinity_until` when online but at capacity;
--- otherwise queued in its home queue with `rank`. Returns the new status. Its wait is `qa`: the
+-- otherwise (or when the agent does not meet the requirements in force from the ticket's wait)
+-- queued in its home queue with `rank`. Returns the new status. Its wait is `qa`: the
 -- caller sets it to now for a customer's message or a wake-up (whose rank C++ computed from
 -- that moment); a follow-up keeps the wait and the rank the ticket had.
 local function return_to_agent(c, t, agent, rank, affinity_until)
   local a = agent and agent_rec(c, agent)
-  if a and a.st == 'online' then
+  if a and a.st == 'online' and meets(a, (requirement_set(c, t))) then
     if has_room(a, assignee(t) == agent and counted(c, t.f.s)) then
       move(c, t, 'assigned', agent)
       note_assigned(c, a, nil)

@@ -1,7 +1,8 @@
 -- Timers -------------------------------------------------------------------------------------
 -- One lifecycle slot per ticket (`l|<id>`, its kind in the ticket's `lk` field): wake,
--- affinity, close, offer (timeout), overflow, and later follow-ups. Beside it: `s|<id>` (SLA)
--- and `c|<id>` (a rejected or missed offer's cooldown ended: push the ticket's queues again).
+-- affinity, close, offer (timeout), overflow, and later follow-ups. Beside it: `s|<id>` (SLA),
+-- `c|<id>` (a rejected or missed offer's cooldown ended: push the ticket's queues again) and
+-- `x|<id>` (a requirement of a waiting ticket relaxes: include/eligibility.lua).
 
 -- A cleared slot is removed when the ticket is written (write_fields), unless the same call set
 -- it again meanwhile (a status change clears it, the new status often sets it): one ZADD, not a

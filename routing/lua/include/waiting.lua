@@ -30,13 +30,25 @@ local function shared_queues(t)
 end
 
 local function leave_queue(c, t, q)
-  redis.call('ZREM', key(c.P, 'queue', q), t.id)
+  redis.call('ZREM', wait_key(c, t, q), t.id)
+  if t.f.sg then count_set(c, q, t.f.sg, -1) end
   age_remove(c, q, t.f.qa)
+end
+
+-- Puts ticket t into shared queue q with `score`, under its requirement set (sg).
+local function join_queue(c, t, q, score)
+  redis.call('ZADD', wait_key(c, t, q), score, t.id)
+  if t.f.sg then count_set(c, q, t.f.sg, 1) end
+  age_add(c, q, t.f.qa)
 end
 
 -- Takes a queued ticket out of every waiting set it is in.
 local function unqueue(c, t)
-  if t.f.s ~= 'queued' or t.unlisted then return end
+  if t.f.s ~= 'queued' then return end
+  if t.unlisted then
+    drop_requirement_set(c, t)
+    return
+  end
   local agent = t.f.pq
   if agent then
     redis.call('ZREM', key(c.P, 'personal_queue', agent), t.id)
@@ -50,6 +62,7 @@ local function unqueue(c, t)
   else
     leave_queue(c, t, t.f.q)  -- only its home queue (no list built)
   end
+  drop_requirement_set(c, t)
 end
 
 -- The queue score of a rank (integer ms >= 0, as text): rank * 1000 + k, with k counting
@@ -85,7 +98,7 @@ local function rerank(c, t, rank)
     redis.call('ZADD', key(c.P, 'personal_queue', t.f.pq), 'XX', score, t.id)
   else
     for _, q in ipairs(shared_queues(t)) do
-      redis.call('ZADD', key(c.P, 'queue', q), 'XX', score, t.id)
+      redis.call('ZADD', wait_key(c, t, q), 'XX', score, t.id)
     end
   end
   put(t, 'r', score)
@@ -93,8 +106,7 @@ end
 
 -- Adds a waiting ticket to one more shared queue (overflow): same score, same age.
 local function add_to_queue(c, t, queue)
-  redis.call('ZADD', key(c.P, 'queue', queue), t.f.r, t.id)
-  age_add(c, queue, t.f.qa)
+  join_queue(c, t, queue, t.f.r)
   local list = t.f.qs or t.f.q
   put(t, 'qs', list .. ',' .. queue)
 end
@@ -133,11 +145,11 @@ local function enqueue(c, t, queue, score, since)
   if t.f.lk == 'overflow' then drop(t, 'os') end
   clear_lifecycle_timer(c, t)
   since = since or c.now_ms
-  redis.call('ZADD', key(c.P, 'queue', queue), score, t.id)
-  age_add(c, queue, since)
   put(t, 'q', queue)
   put(t, 'r', score)
   put(t, 'qa', since)
+  take_requirement_set(c, t)
+  join_queue(c, t, queue, score)
   arm_overflow(c, t, 1)
   owe(c, 'requeued', queue)
 end

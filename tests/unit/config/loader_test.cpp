@@ -844,6 +844,46 @@ TEST(ConfigLoader, ValidatesLifecycleCadence) {
   EXPECT_TRUE(has_error(result, "lifecycle.closed.retention: business time is not allowed"));
 }
 
+TEST(ConfigLoader, ReadsRequirementsOfRulesAndTheDeclaredSkills) {
+  const config& c = loaded(
+      load("skills: [spanish, billing]\n"
+           "routing:\n"
+           "  - when: {attributes: {language: es}}\n"
+           "    require: [{skill: spanish, level: 3, relax_after: 10m}, {skill: billing}]\n"));
+  ASSERT_EQ(c.routing.size(), 1u);
+  ASSERT_EQ(c.routing[0].require.size(), 2u);
+  EXPECT_EQ(c.routing[0].require[0].skill, "spanish");
+  EXPECT_EQ(c.routing[0].require[0].level, 3u);
+  EXPECT_EQ(c.routing[0].require[0].relax_after, millis{10 * 60 * 1000});
+  EXPECT_EQ(c.routing[0].require[1].level, 1u);
+  EXPECT_FALSE(c.routing[0].require[1].relax_after.has_value());
+  EXPECT_TRUE(c.knows_skill("billing"));
+  EXPECT_FALSE(c.knows_skill("klingon"));
+  EXPECT_TRUE(loaded(load("queues: {general: {}}\n")).knows_skill("anything"));
+}
+
+TEST(ConfigLoader, RefusesUnknownOrBadRequirementsWithTheirLine) {
+  const auto result = load(
+      "skills: [spanish, spanish]\n"                                     // 1
+      "routing:\n"                                                       // 2
+      "  - when: {channel: chat}\n"                                      // 3
+      "    require: [{skill: klingon}]\n"                                // 4
+      "  - when: {channel: mail}\n"                                      // 5
+      "    require: [{skill: spanish, level: 11, relax_after: soon}]\n");  // 6
+  EXPECT_TRUE(has_error(result, "test.yaml:1:19: skills[1]: skill \"spanish\" is declared twice"))
+      << describe(result);
+  EXPECT_TRUE(has_error(result,
+                        "test.yaml:4:23: routing[0].require[0].skill: no skill named "
+                        "\"klingon\" (skills: spanish)"))
+      << describe(result);
+  EXPECT_TRUE(has_error(result, "test.yaml:6:39: routing[1].require[0].level: expected an "
+                                "integer from 1 to 10, got \"11\""))
+      << describe(result);
+  EXPECT_TRUE(has_error(result, "test.yaml:6:56: routing[1].require[0].relax_after: expected a "
+                                "duration such as 30s, 5m or 1h30m, got \"soon\""))
+      << describe(result);
+}
+
 TEST(ConfigLoader, ChecksRoutingRulesAndTheirReferences) {
   const config& c = loaded(
       load("queues: {general: {}, billing: {}}\n"
@@ -885,8 +925,8 @@ TEST(ConfigLoader, ChecksRoutingRulesAndTheirReferences) {
                         "test.yaml:6:11: routing[2].when: at least one condition is "
                         "required"));
   EXPECT_TRUE(has_error(result,
-                        "test.yaml:8:5: routing[3]: a rule sets a queue, a priority or "
-                        "both"));
+                        "test.yaml:8:5: routing[3]: a rule sets a queue, a priority, "
+                        "requirements or several of them"));
   EXPECT_TRUE(has_error(result,
                         "test.yaml:9:32: routing[4].when.attributes.topic: expected a "
                         "string, got a list"));

@@ -148,7 +148,7 @@ TEST(CtlRender, TicketKeyFields) {
 TEST(CtlRender, AgentLoadOfMaxAndHeldTickets) {
   const auto r =
       one(make(command::agent, "ada"), 200, R"({"id":"ada","name":"Ada","status":"online",
-      "queues":["billing","general"],"effective_queues":["billing","general"],"skills":["spanish"],
+      "queues":["billing","general"],"effective_queues":["billing","general"],"skills":{"spanish":8},
       "max_concurrent":5,"load":2,"tickets":["T-1","T-2"],"last_assigned_at":"2026-11-22T10:00:00.000Z",
       "status_since":"2026-11-22T09:00:00.000Z","connections":1})");
   EXPECT_EQ(r.out,
@@ -158,7 +158,7 @@ TEST(CtlRender, AgentLoadOfMaxAndHeldTickets) {
             "load           2 of 5\n"
             "tickets        T-1, T-2\n"
             "queues         billing, general\n"
-            "skills         spanish\n"
+            "skills         spanish 8\n"
             "connections    1\n"
             "last assigned  2026-11-22T10:00:00.000Z\n");
 }

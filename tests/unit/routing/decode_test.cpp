@@ -257,7 +257,7 @@ TEST(DecodeAgent, ReadsEveryField) {
   const auto a = decode_agent("ada", agent_reply({{"n", "Ada"},
                                                   {"st", "online"},
                                                   {"qs", "billing,general"},
-                                                  {"sk", "spanish"},
+                                                  {"sk", "french,spanish:8"},
                                                   {"qe", "billing,general,spanish"},
                                                   {"m", std::int64_t{3}},
                                                   {"l", std::int64_t{2}},
@@ -270,7 +270,8 @@ TEST(DecodeAgent, ReadsEveryField) {
   EXPECT_EQ(a->name, "Ada");
   EXPECT_EQ(a->status, agent_status::online);
   EXPECT_EQ(a->queues, (strings{"billing", "general"}));
-  EXPECT_EQ(a->skills, (strings{"spanish"}));
+  // A name without a level (version 1 stored names alone) is level 1.
+  EXPECT_EQ(a->skills, (std::vector<skill_level>{{"french", 1}, {"spanish", 8}}));
   EXPECT_EQ(a->effective_queues, (strings{"billing", "general", "spanish"}));
   EXPECT_EQ(a->max_concurrent, 3u);
   EXPECT_EQ(a->load, 2u);

@@ -85,7 +85,7 @@ TEST_F(FunctionCall, ConfigureSendsTheSettingsAsPairs) {
             (strings{"counted", "offered,assigned,pending", "max", "4"}));
 }
 
-TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To16) {
+TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To17) {
   create_args a;
   a.id = "T-1";
   a.fingerprint = "fp1";
@@ -99,6 +99,7 @@ TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To16) {
   a.resolution_due = t0 + 2;
   a.rank = t0 + 3;
   a.sla_timer = t0 + 4;
+  a.requirements = "spanish:3:600000";
   const command cmd = create_call(base(), a);
   const strings argv = argv_of(cmd);
   EXPECT_EQ(lua_argv(argv, 5), "T-1");
@@ -106,12 +107,13 @@ TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To16) {
   EXPECT_EQ(lua_argv(argv, 12), std::to_string(t0 - 1));
   EXPECT_EQ(lua_argv(argv, 15), std::to_string(t0 + 3));
   EXPECT_EQ(lua_argv(argv, 16), std::to_string(t0 + 4));
-  EXPECT_EQ(test::lua_argc(argv), 16u);
+  EXPECT_EQ(lua_argv(argv, 17), "spanish:3:600000");
+  EXPECT_EQ(test::lua_argc(argv), 17u);
   const strings args = arguments(cmd, lua::fn::create);
   EXPECT_EQ(args,
             (strings{"T-1", "fp1", "billing", "urgent", "", "spanish,vip", R"({"brand":"acme"})",
                      std::to_string(t0 - 1), std::to_string(t0 + 1), std::to_string(t0 + 2),
-                     std::to_string(t0 + 3), std::to_string(t0 + 4)}));
+                     std::to_string(t0 + 3), std::to_string(t0 + 4), "spanish:3:600000"}));
 }
 
 TEST_F(FunctionCall, TicketActionsStartWithIdIfMatchAndExpectedVersion) {

@@ -30,6 +30,8 @@ const std::map<std::string, key_part>& lua_names() {
       {"config", key_part::config},
       {"idempotency", key_part::idempotency},
       {"forced", key_part::forced},
+      {"queue_required", key_part::queue_required},
+      {"queue_sets", key_part::queue_sets},
   };
   return names;
 }

@@ -561,7 +561,7 @@ TEST_F(Planner, PutAgentAddsSkillQueuesAndPassesProfile) {
   agent_request r;
   r.name = "Ada";
   r.queues = {"billing", "general"};
-  r.skills = {"spanish"};
+  r.skills = {{"spanish", 1}};
   r.max_concurrent = 3;
   r.status = agent_status::online;
   const strings argv = argv_or_fail(plan_.put_agent("ada", r, t0));
@@ -570,7 +570,7 @@ TEST_F(Planner, PutAgentAddsSkillQueuesAndPassesProfile) {
   EXPECT_EQ(lua_argv(argv, 5), "ada");
   EXPECT_EQ(lua_argv(argv, 6), "Ada");
   EXPECT_EQ(lua_argv(argv, 7), "billing,general");
-  EXPECT_EQ(lua_argv(argv, 8), "spanish");
+  EXPECT_EQ(lua_argv(argv, 8), "spanish:1");
   EXPECT_EQ(lua_argv(argv, 9), "billing,general,spanish");
   EXPECT_EQ(lua_argv(argv, 10), "3");
   EXPECT_EQ(lua_argv(argv, 11), "online");

@@ -22,6 +22,9 @@ using routing::ticket_status;
 using test::hour_ms;
 using test::t0;
 
+// The time of the request being answered.
+constexpr std::int64_t now_ms = t0 + 60'000;
+
 json::object parse_object(const std::string& text) {
   boost::system::error_code ec;
   const json::value v = json::parse(text, ec);
@@ -108,7 +111,7 @@ class Render : public ::testing::Test {
 };
 
 TEST_F(Render, TicketHasEveryFieldOfTheApiExampleWithItsType) {
-  const auto obj = parse_object(ticket_json(queued_ticket(), cfg_));
+  const auto obj = parse_object(ticket_json(queued_ticket(), cfg_, now_ms));
   expect_fields(obj,
                 {{"id", kind::string},
                  {"status", kind::string},
@@ -143,7 +146,7 @@ TEST_F(Render, TicketHasEveryFieldOfTheApiExampleWithItsType) {
 }
 
 TEST_F(Render, TicketValuesMatchTheTicket) {
-  const auto obj = parse_object(ticket_json(queued_ticket(), cfg_));
+  const auto obj = parse_object(ticket_json(queued_ticket(), cfg_, now_ms));
   EXPECT_EQ(obj.at("id").as_string(), "T-1001");
   EXPECT_EQ(obj.at("status").as_string(), "queued");
   EXPECT_EQ(obj.at("queue").as_string(), "billing");
@@ -171,7 +174,7 @@ TEST_F(Render, TicketWithoutChannelOrAttributesUsesNullAndEmptyObject) {
   t.channel.clear();
   t.attributes_json.clear();
   t.skills.clear();
-  const auto obj = parse_object(ticket_json(t, cfg_));
+  const auto obj = parse_object(ticket_json(t, cfg_, now_ms));
   EXPECT_TRUE(obj.at("channel").is_null());
   EXPECT_EQ(obj.at("attributes"), json::object{});
   EXPECT_EQ(obj.at("skills"), json::array{});
@@ -181,7 +184,7 @@ TEST_F(Render, RankOnlyWhileQueued) {
   for (const auto s : routing::all_ticket_statuses) {
     auto t = queued_ticket();
     t.status = s;
-    const auto obj = parse_object(ticket_json(t, cfg_));
+    const auto obj = parse_object(ticket_json(t, cfg_, now_ms));
     ASSERT_TRUE(obj.contains("rank")) << routing::to_string(s);
     EXPECT_EQ(obj.at("rank").is_null(), s != ticket_status::queued) << routing::to_string(s);
   }
@@ -199,7 +202,7 @@ TEST_F(Render, HeldTicketShowsAgentsAndLifecycle) {
   t.escalated = true;
   t.version = 9;
   t.postponed_until = t0 + 24 * hour_ms;
-  const auto obj = parse_object(ticket_json(t, cfg_));
+  const auto obj = parse_object(ticket_json(t, cfg_, now_ms));
   EXPECT_EQ(obj.at("assignee").as_string(), "ada");
   EXPECT_EQ(obj.at("last_agent").as_string(), "ada");
   expect_time(obj.at("sla").as_object(), "next_reply_due", t0 + 8 * hour_ms);
@@ -211,7 +214,7 @@ TEST_F(Render, HeldTicketShowsAgentsAndLifecycle) {
   expect_time(obj, "postponed_until", t0 + 24 * hour_ms);
   // Once woken, a leftover postponed_until is not shown.
   t.status = ticket_status::assigned;
-  EXPECT_TRUE(parse_object(ticket_json(t, cfg_)).at("postponed_until").is_null());
+  EXPECT_TRUE(parse_object(ticket_json(t, cfg_, now_ms)).at("postponed_until").is_null());
 }
 
 TEST_F(Render, ResolvedTicketShowsResolution) {
@@ -220,17 +223,17 @@ TEST_F(Render, ResolvedTicketShowsResolution) {
   t.resolved_at = t0 + hour_ms;
   t.reopen_until = t0 + 7 * 24 * hour_ms;
   t.resolve_reason = "inactivity";
-  const auto obj = parse_object(ticket_json(t, cfg_));
+  const auto obj = parse_object(ticket_json(t, cfg_, now_ms));
   expect_time(obj, "resolved_at", t0 + hour_ms);
   expect_time(obj, "reopen_until", t0 + 7 * 24 * hour_ms);
   EXPECT_EQ(obj.at("resolution_reason").as_string(), "inactivity");
-  EXPECT_TRUE(parse_object(ticket_json(queued_ticket(), cfg_)).at("resolution_reason").is_null());
+  EXPECT_TRUE(parse_object(ticket_json(queued_ticket(), cfg_, now_ms)).at("resolution_reason").is_null());
 }
 
 TEST_F(Render, NextWrapsTheTicket) {
-  const auto obj = parse_object(next_json(queued_ticket(), cfg_));
+  const auto obj = parse_object(next_json(queued_ticket(), cfg_, now_ms));
   ASSERT_EQ(obj.size(), 1u);
-  EXPECT_EQ(obj.at("ticket"), json::parse(ticket_json(queued_ticket(), cfg_)));
+  EXPECT_EQ(obj.at("ticket"), json::parse(ticket_json(queued_ticket(), cfg_, now_ms)));
 }
 
 routing::agent sample_agent() {
@@ -239,7 +242,7 @@ routing::agent sample_agent() {
   a.name = "Ada";
   a.status = routing::agent_status::online;
   a.queues = {"billing", "general"};
-  a.skills = {"spanish"};
+  a.skills = {{"spanish", 8}, {"billing", 1}};
   a.effective_queues = {"billing", "general", "spanish"};
   a.max_concurrent = 5;
   a.load = 2;
@@ -256,7 +259,7 @@ TEST_F(Render, AgentHasTheApiFieldsWithTheirTypes) {
                  {"name", kind::string},
                  {"status", kind::string},
                  {"queues", kind::array},
-                 {"skills", kind::array},
+                 {"skills", kind::object},
                  {"max_concurrent", kind::number},
                  {"load", kind::number},
                  {"tickets", kind::array},
@@ -266,7 +269,7 @@ TEST_F(Render, AgentHasTheApiFieldsWithTheirTypes) {
   EXPECT_EQ(obj.at("name").as_string(), "Ada");
   EXPECT_EQ(obj.at("status").as_string(), "online");
   EXPECT_EQ(obj.at("queues"), json::parse(R"(["billing","general"])"));
-  EXPECT_EQ(obj.at("skills"), json::parse(R"(["spanish"])"));
+  EXPECT_EQ(obj.at("skills"), json::parse(R"({"spanish":8,"billing":1})"));
   EXPECT_EQ(obj.at("max_concurrent").as_int64(), 5);
   EXPECT_EQ(obj.at("load").as_int64(), 2);
   EXPECT_EQ(obj.at("tickets"), json::parse(R"(["T-1","T-2","T-3"])"));

@@ -186,6 +186,9 @@ TEST(ParseCreate, DifferentPayloadsGiveDifferentFingerprints) {
       R"({"id": "T-1", "attributes": {"tier": "2"}})",
       R"({"id": "T-1", "created_at": "2026-11-22T10:00:00Z"})",
       R"({"id": "T-1", "created_at": "2026-11-22T10:00:01Z"})",
+      R"({"id": "T-1", "requires": [{"skill": "spanish"}]})",
+      R"({"id": "T-1", "requires": [{"skill": "spanish", "level": 2}]})",
+      R"({"id": "T-1", "requires": [{"skill": "spanish", "relax_after": 60}]})",
   };
   std::set<std::string> seen;
   for (const auto body : bodies) {
@@ -332,9 +335,44 @@ TEST(ParseAgent, ReadsEveryField) {
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(r->name, "Ada");
   EXPECT_EQ(r->queues, (strings{"billing", "general"}));
-  EXPECT_EQ(r->skills, (strings{"spanish"}));
+  EXPECT_EQ(r->skills, (std::vector<routing::skill_level>{{"spanish", 1}}));
   EXPECT_EQ(r->max_concurrent, 5u);
   EXPECT_EQ(r->status, routing::agent_status::online);
+}
+
+TEST(ParseAgent, SkillsAreAListOfNamesAtLevelOneOrAnObjectOfLevels) {
+  const auto listed = parse_agent(R"({"skills": ["spanish", "billing", "spanish"]})");
+  ASSERT_TRUE(listed.has_value()) << listed.error().message;
+  EXPECT_EQ(listed->skills, (std::vector<routing::skill_level>{{"billing", 1}, {"spanish", 1}}));
+  const auto levels = parse_agent(R"({"skills": {"spanish": 8, "billing": 3, "vip": 10}})");
+  ASSERT_TRUE(levels.has_value()) << levels.error().message;
+  EXPECT_EQ(levels->skills,
+            (std::vector<routing::skill_level>{{"billing", 3}, {"spanish", 8}, {"vip", 10}}));
+}
+
+TEST(ParseCreate, ReadsRequirementsWithLevelsAndRelaxTimes) {
+  const auto r = create_ok(R"({"id": "T-1", "requires": [
+      {"skill": "spanish", "level": 3, "relax_after": 600}, {"skill": "billing"}]})");
+  ASSERT_EQ(r.requirements.size(), 2u);
+  EXPECT_EQ(r.requirements[0].skill, "billing");  // sorted by skill
+  EXPECT_EQ(r.requirements[0].level, 1u);
+  EXPECT_FALSE(r.requirements[0].relax_after.has_value());
+  EXPECT_EQ(r.requirements[1].skill, "spanish");
+  EXPECT_EQ(r.requirements[1].level, 3u);
+  EXPECT_EQ(r.requirements[1].relax_after, config::millis{600'000});
+  const std::string_view bad[] = {
+      R"({"id": "T-1", "requires": {"skill": "spanish"}})",
+      R"({"id": "T-1", "requires": ["spanish"]})",
+      R"({"id": "T-1", "requires": [{"level": 3}]})",
+      R"({"id": "T-1", "requires": [{"skill": "bad skill"}]})",
+      R"({"id": "T-1", "requires": [{"skill": "spanish", "level": 0}]})",
+      R"({"id": "T-1", "requires": [{"skill": "spanish", "level": 11}]})",
+      R"({"id": "T-1", "requires": [{"skill": "spanish", "relax_after": 0}]})",
+      R"({"id": "T-1", "requires": [{"skill": "spanish", "relax_after": "10m"}]})",
+      R"({"id": "T-1", "requires": [{"skill": "spanish", "colour": "red"}]})",
+      R"({"id": "T-1", "requires": [{"skill": "spanish"}, {"skill": "spanish", "level": 2}]})",
+  };
+  for (const auto body : bad) expect_invalid(parse_create(body), "requires", body);
 }
 
 TEST(ParseAgent, EverythingIsOptional) {
@@ -354,6 +392,12 @@ TEST(ParseAgent, RefusesInvalidFields) {
       {R"({"queues": "billing"})", "queues"},
       {R"({"queues": ["bad queue"]})", "queues"},
       {R"({"skills": [true]})", "skills"},
+      {R"({"skills": "spanish"})", "skills"},
+      {R"({"skills": {"spanish": 0}})", "skills.spanish"},
+      {R"({"skills": {"spanish": 11}})", "skills.spanish"},
+      {R"({"skills": {"spanish": 2.5}})", "skills.spanish"},
+      {R"({"skills": {"spanish": "8"}})", "skills.spanish"},
+      {R"({"skills": {"bad skill": 3}})", "skills"},
       {R"({"max_concurrent": 0})", "max_concurrent"},
       {R"({"max_concurrent": -1})", "max_concurrent"},
       {R"({"max_concurrent": 10001})", "max_concurrent"},

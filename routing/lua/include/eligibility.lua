@@ -1,0 +1,105 @@
+-- Eligibility ----------------------------------------------------------------------------------
+-- A ticket's requirements (`rq`: skill:level:relax_after_ms, sorted by skill, relax empty:
+-- never) are in force until its wait (from `qa`) has lasted relax_after. While it waits in
+-- shared queues, the requirements in force are its requirement set (`sg`: skill:level list;
+-- absent when none): it waits in the queue's sorted set for that set (qr:<queue>|<set>)
+-- instead of the queue's own (q:<queue>), and the queue counts how many of its tickets wait
+-- under each set (qg:<queue>). A `next` or a push compares the heads of the sets an agent meets
+-- and never looks through a queue; a queue holds at most MAX_SETS sets at once (those its
+-- tickets relax or overflow into may go past it). The relax timer (`x|<id>`) moves a ticket to
+-- its weaker set when the next of its requirements relaxes.
+
+local MAX_SETS = 64
+
+-- The requirement set of ticket t now, and when the next of those requirements relaxes (nil:
+-- never); nil, nil when none is in force.
+local function requirement_set(c, t)
+  local rq = t.f.rq
+  if not rq then return nil, nil end
+  local now = now_of(c)
+  local since = tonumber(t.f.qa) or now
+  local parts, next_relax = {}, nil
+  for skill, level, relax in string.gmatch(rq, '([^,:]+):(%d+):(%d*)') do
+    local ends = relax ~= '' and since + tonumber(relax) or nil
+    if not ends or ends > now then
+      parts[#parts + 1] = skill .. ':' .. level
+      if ends and (not next_relax or ends < next_relax) then next_relax = ends end
+    end
+  end
+  if #parts == 0 then return nil, nil end
+  return table.concat(parts, ','), next_relax
+end
+
+-- Agent record a's skills as name -> level, read once per call.
+local function agent_levels(a)
+  local levels = a.levels
+  if not levels then
+    levels = {}
+    local sk = redis.call('HGET', a.key, 'sk')
+    for name, level in string.gmatch(sk or '', '([^,:]+):?(%d*)') do
+      levels[name] = tonumber(level) or 1
+    end
+    a.levels = levels
+  end
+  return levels
+end
+
+-- Whether agent record a meets every requirement of set `sg` (nil: none).
+local function meets(a, sg)
+  if not sg then return true end
+  local levels = agent_levels(a)
+  for skill, level in string.gmatch(sg, '([^:,]+):(%d+)') do
+    local have = levels[skill]
+    if not have or have < tonumber(level) then return false end
+  end
+  return true
+end
+
+-- The requirement sets in use in queue q (a list, empty when none).
+local function queue_sets(c, q)
+  return redis.call('HKEYS', key(c.P, 'queue_sets', q))
+end
+
+local function set_key(c, q, sg)
+  return key(c.P, 'queue_required', q .. '|' .. sg)
+end
+
+-- The sorted set ticket t waits in (or would wait in) in shared queue q.
+local function wait_key(c, t, q)
+  local sg = t.f.sg
+  if sg then return set_key(c, q, sg) end
+  return key(c.P, 'queue', q)
+end
+
+local function count_set(c, q, sg, delta)
+  local qg = key(c.P, 'queue_sets', q)
+  if redis.call('HINCRBY', qg, sg, delta) <= 0 then redis.call('HDEL', qg, sg) end
+end
+
+-- Fails (before any write) when ticket t's set would be queue q's MAX_SETS + 1st.
+local function check_set_room(c, q, sg)
+  if not sg then return end
+  local qg = key(c.P, 'queue_sets', q)
+  if redis.call('HEXISTS', qg, sg) == 0 and redis.call('HLEN', qg) >= MAX_SETS then
+    fail('CONFLICT', 'field=requires sets=' .. MAX_SETS)
+  end
+end
+
+-- Ticket t is entering shared queues now: its requirement set from now, and its relax timer.
+local function take_requirement_set(c, t)
+  if not t.f.rq and not t.f.sg then return end
+  local sg, relax = requirement_set(c, t)
+  if sg then
+    put(t, 'sg', sg)
+  elseif t.f.sg then
+    drop(t, 'sg')
+  end
+  if relax then redis.call('ZADD', key(c.P, 'timers'), relax, 'x|' .. t.id) end
+end
+
+-- Ticket t left its shared queues: no set, no relax timer.
+local function drop_requirement_set(c, t)
+  if not t.f.sg then return end
+  drop(t, 'sg')
+  redis.call('ZREM', key(c.P, 'timers'), 'x|' .. t.id)
+end

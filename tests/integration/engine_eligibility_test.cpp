@@ -1,0 +1,255 @@
+// Who may take what, through the real functions: skills with levels on agents, requirements on
+// tickets (from the request and from routing rules) that relax as the ticket waits, and
+// eligibility wherever a ticket meets an agent (next, push, a returning ticket), with each
+// queue's requirement sets kept logarithmic and counted.
+#include <gtest/gtest.h>
+
+#include "tests/integration/engine_fixture.hpp"
+#include "tests/support/text.hpp"
+
+namespace ticketd::testing {
+namespace {
+
+using routing::skill_level;
+using routing::ticket_action;
+using routing::ticket_status;
+
+config::requirement need(std::string skill, unsigned level = 1,
+                         std::optional<std::int64_t> relax_ms = std::nullopt) {
+  config::requirement r;
+  r.skill = std::move(skill);
+  r.level = level;
+  if (relax_ms) r.relax_after = config::millis{*relax_ms};
+  return r;
+}
+
+class Eligibility : public EngineTest {
+ protected:
+  routing::outcome<routing::create_result> create_requiring(
+      const std::string& id, std::vector<config::requirement> reqs, const std::string& queue = "",
+      std::optional<std::int64_t> created_at = std::nullopt) {
+    routing::create_request r;
+    r.id = id;
+    r.queue = queue;
+    r.requirements = std::move(reqs);
+    r.created_at = created_at;
+    return create(r);
+  }
+
+  // The id `next` gives the agent, or "" when nothing waits for it.
+  std::string pulled(const std::string& agent) {
+    auto r = next(agent);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    if (!r || !r->has_value()) return "";
+    return (*r)->id;
+  }
+
+  void expect_verified() {
+    const auto v = verify();
+    ASSERT_OK(v);
+    EXPECT_TRUE(v->violations.empty()) << v->violations.front();
+  }
+};
+
+TEST_F(Eligibility, NextGivesTheLowestRankTicketTheAgentMeetsTheRequirementsOf) {
+  ASSERT_OK(create_requiring("T-1", {need("spanish", 3)}));  // oldest: first in rank
+  created("T-2");
+  ASSERT_OK(create_requiring("T-3", {need("spanish", 3), need("billing")}));
+  ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 5}, {"billing", 1}}));
+  ASSERT_OK(put_agent("bob", {"general"}));
+  ASSERT_OK(put_agent("cy", {"general"}, {{"spanish", 2}}));
+  EXPECT_EQ(pulled("cy"), "T-2");  // spanish 2 is below level 3
+  EXPECT_EQ(pulled("cy"), "");     // 204 while T-1 and T-3 wait: it may take neither
+  EXPECT_EQ(pulled("bob"), "");
+  EXPECT_EQ(pulled("ada"), "T-1");
+  EXPECT_EQ(pulled("ada"), "T-3");
+  expect_verified();
+}
+
+TEST_F(Eligibility, TheTicketShowsItsRequirementsAndTheRulesAddTheirsTheRequestWinning) {
+  configure(replaced(engine_config_yaml(), "routing:\n",
+                     "routing:\n"
+                     "  - when: {attributes: {language: es}}\n"
+                     "    require: [{skill: spanish, level: 3, relax_after: 10m},\n"
+                     "              {skill: billing}]\n"));
+  routing::create_request r;
+  r.id = "T-1";
+  r.attributes = {{"language", "es"}};
+  r.attributes_json = R"({"language":"es"})";
+  r.requirements = {need("spanish", 5)};
+  auto t = create(r);
+  ASSERT_OK(t);
+  EXPECT_EQ(t->value.requirements, (std::vector<config::requirement>{
+                                       need("billing"), need("spanish", 5)}));
+  auto read = get("T-1");
+  ASSERT_OK(read);
+  EXPECT_EQ(read->requirements, t->value.requirements);
+  ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 5}}));
+  EXPECT_EQ(pulled("ada"), "");  // no billing
+  ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 5}, {"billing", 1}}));
+  EXPECT_EQ(pulled("ada"), "T-1");
+}
+
+TEST_F(Eligibility, ARequirementRelaxesWhenTheWaitHasLastedItsTime) {
+  ASSERT_OK(create_requiring("T-1", {need("spanish", 3, 10 * minute), need("billing")}));
+  ASSERT_OK(put_agent("bob", {"general"}, {{"billing", 1}}));
+  EXPECT_EQ(pulled("bob"), "");
+  run_until(t0 + 10 * minute - 1);
+  EXPECT_EQ(pulled("bob"), "");
+  EXPECT_TRUE(events("ticket.relaxed").empty());
+  run_until(t0 + 10 * minute);
+  const auto relaxed = events("ticket.relaxed");
+  ASSERT_EQ(relaxed.size(), 1u);
+  EXPECT_EQ(relaxed[0].at("ticket"), "T-1");
+  EXPECT_EQ(relaxed[0].at("skill"), "spanish");
+  expect_verified();
+  EXPECT_EQ(pulled("bob"), "T-1");
+  expect_verified();
+}
+
+TEST_F(Eligibility, TheWaitThatRelaxesStartsAtCreatedAtAndGoesOnThroughAReturn) {
+  // Created 20 minutes ago with a 10 minute relax: nothing is in force any more.
+  ASSERT_OK(create_requiring("T-1", {need("spanish", 3, 10 * minute)}, "", now() - 20 * minute));
+  ASSERT_OK(put_agent("bob", {"general"}));
+  EXPECT_EQ(pulled("bob"), "T-1");
+  // Given back, it keeps its wait: what relaxed stays relaxed.
+  ASSERT_OK(create_requiring("T-2", {need("spanish", 3, 10 * minute)}));
+  ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 3}}));
+  EXPECT_EQ(pulled("ada"), "T-2");
+  run_until(t0 + 15 * minute);
+  ASSERT_OK(act(ticket_action::release, "T-2", with_agent("ada")));
+  auto t = get("T-2");
+  ASSERT_OK(t);
+  EXPECT_EQ(t->status, ticket_status::queued);
+  EXPECT_EQ(t->queued_at, t0);
+  EXPECT_EQ(pulled("bob"), "T-2");
+  expect_verified();
+}
+
+TEST_F(Eligibility, PushOffersOnlyToEligibleAgentsAndARelaxHandsTheTicketOutAtOnce) {
+  configure(replaced(engine_config_yaml(), "  vip: {mode: pull, rank_offset: -1h}",
+                     "  vip: {mode: push, rank_offset: -1h}"));
+  ASSERT_OK(put_agent("ada", {"vip"}));
+  ASSERT_OK(create_requiring("T-1", {need("french")}, "vip"));
+  EXPECT_TRUE(pushed().empty());
+  EXPECT_EQ(get("T-1")->status, ticket_status::queued);
+  // An agent who speaks French comes online: the waiting ticket goes to it.
+  ASSERT_OK(put_agent("bob", {"vip"}, {{"french", 1}}));
+  ASSERT_EQ(pushed().size(), 1u);
+  EXPECT_EQ(pushed()[0].ticket, "T-1");
+  EXPECT_EQ(pushed()[0].agent, "bob");
+  // Only Ada is free; the German requirement relaxes after 5 minutes.
+  ASSERT_OK(create_requiring("T-2", {need("german", 2, 5 * minute)}, "vip"));
+  EXPECT_TRUE(pushed().empty());
+  run_until(t0 + 5 * minute);
+  auto t = get("T-2");
+  ASSERT_OK(t);
+  EXPECT_EQ(t->status, ticket_status::assigned);
+  EXPECT_EQ(t->assignee, "ada");
+  EXPECT_EQ(events("ticket.relaxed").size(), 1u);
+  expect_verified();
+}
+
+TEST_F(Eligibility, AReturningTicketGoesBackToItsAgentOnlyWhenTheAgentStillMeetsItsRequirements) {
+  ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 4}}));
+  ASSERT_OK(create_requiring("T-1", {need("spanish", 4)}));
+  ASSERT_OK(create_requiring("T-2", {need("spanish", 4)}));
+  EXPECT_EQ(pulled("ada"), "T-1");
+  EXPECT_EQ(pulled("ada"), "T-2");
+  ASSERT_OK(act(ticket_action::reply, "T-1", with_agent("ada")));
+  ASSERT_OK(act(ticket_action::reply, "T-2", with_agent("ada")));
+  auto back = act(ticket_action::customer_reply, "T-1");
+  ASSERT_OK(back);
+  EXPECT_EQ(back->status, ticket_status::assigned);  // she still may take it
+  ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 2}}));
+  back = act(ticket_action::customer_reply, "T-2");
+  ASSERT_OK(back);
+  EXPECT_EQ(back->status, ticket_status::queued);  // she no longer may
+  EXPECT_EQ(back->queues, std::vector<std::string>{"general"});
+  expect_verified();
+}
+
+TEST_F(Eligibility, QueueFiguresCountTheTicketsOfEveryRequirementSetInRankOrder) {
+  ASSERT_OK(create_requiring("T-1", {need("spanish")}));
+  created("T-2");
+  ASSERT_OK(create_requiring("T-3", {need("french")}));
+  auto s = stats();
+  ASSERT_OK(s);
+  const auto general = std::find_if(s->queues.begin(), s->queues.end(),
+                                    [](const auto& q) { return q.name == "general"; });
+  ASSERT_NE(general, s->queues.end());
+  EXPECT_EQ(general->depth, 3);
+  ASSERT_TRUE(general->head_score.has_value());
+  EXPECT_EQ(routing::rank_of_score(*general->head_score), get("T-1")->rank());
+  const auto head = routing::decode_queue_head(
+      run(routing::queue_head_call(rt_->plan.base(now()), "general", 10)));
+  ASSERT_OK(head);
+  EXPECT_EQ(head->depth, 3);
+  std::vector<std::string> ids;
+  for (const auto& t : head->tickets) ids.push_back(t.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"T-1", "T-2", "T-3"}));
+}
+
+TEST_F(Eligibility, AQueueHoldsAtMost64RequirementSetsAtOnce) {
+  for (int i = 0; i < 64; ++i) {
+    ASSERT_OK(create_requiring("T-" + std::to_string(i), {need("skill" + std::to_string(i))}));
+  }
+  EXPECT_ERROR(create_requiring("T-64", {need("skill64")}), conflict);
+  EXPECT_FALSE(get("T-64").has_value());
+  // A set already in use, or none, still goes in; so does a transfer into another queue.
+  ASSERT_OK(create_requiring("T-65", {need("skill1")}));
+  created("T-66");
+  ASSERT_OK(create_requiring("T-67", {need("skill64")}, "billing"));
+  EXPECT_ERROR(act(ticket_action::transfer, "T-67", [] {
+                 routing::action_request r;
+                 r.queue = "general";
+                 return r;
+               }()),
+               conflict);
+  EXPECT_EQ(get("T-67")->queue, "billing");
+  expect_verified();
+}
+
+TEST_F(Eligibility, EscalationDropsTheRequirementsAndTransferKeepsThem) {
+  ASSERT_OK(create_requiring("T-1", {need("spanish", 5)}, "billing"));
+  ASSERT_OK(create_requiring("T-2", {need("spanish", 5)}));
+  ASSERT_OK(put_agent("sup", {"supervisors", "billing"}));
+  EXPECT_EQ(pulled("sup"), "");
+  routing::action_request to_billing;
+  to_billing.queue = "billing";
+  ASSERT_OK(act(ticket_action::transfer, "T-2", to_billing));
+  EXPECT_EQ(get("T-2")->requirements.size(), 1u);
+  ASSERT_OK(act(ticket_action::escalate, "T-1"));
+  EXPECT_TRUE(get("T-1")->requirements.empty());
+  EXPECT_EQ(pulled("sup"), "T-1");
+  EXPECT_EQ(pulled("sup"), "");
+  expect_verified();
+}
+
+TEST_F(Eligibility, AnOverflowedTicketWaitsUnderItsSetInEveryQueueAndRelaxesInEach) {
+  configure(replaced(engine_config_yaml(), "  general: {mode: pull, wait_weight: 0}",
+                     "  general: {mode: pull, wait_weight: 0, overflow: [{after: 5m, to: vip}]}"));
+  ASSERT_OK(create_requiring("T-1", {need("spanish", 2, 10 * minute)}));
+  run_until(t0 + 6 * minute);
+  EXPECT_EQ(get("T-1")->queues, (std::vector<std::string>{"general", "vip"}));
+  ASSERT_OK(put_agent("vic", {"vip"}));
+  EXPECT_EQ(pulled("vic"), "");
+  expect_verified();
+  run_until(t0 + 10 * minute);
+  expect_verified();
+  EXPECT_EQ(pulled("vic"), "T-1");
+  expect_verified();
+}
+
+TEST_F(Eligibility, DeclaredSkillsRefuseUnknownNames) {
+  configure(engine_config_yaml() + "skills: [spanish, billing]\n");
+  EXPECT_ERROR(create_requiring("T-1", {need("klingon")}), invalid_argument);
+  EXPECT_FALSE(get("T-1").has_value());
+  ASSERT_OK(create_requiring("T-1", {need("spanish")}));
+  EXPECT_ERROR(put_agent("ada", {"general"}, {{"klingon", 3}}), invalid_argument);
+  ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 3}}));
+  EXPECT_EQ(agent("ada")->skills, (std::vector<skill_level>{{"spanish", 3}}));
+}
+
+}  // namespace
+}  // namespace ticketd::testing
