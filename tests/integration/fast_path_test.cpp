@@ -154,6 +154,22 @@ class FastPaths : public EngineTest {
     take("cy");             // nothing left
     take("ada");
     resolve("T-5");
+    // Tickets waiting under requirement sets: `next` takes them out of their set.
+    record(said(put_agent("dan", {"general"}, {{"spanish", 2}}, 5), "agent dan"));
+    for (const auto& [id, level] : {std::pair{"T-10", 1u}, std::pair{"T-11", 3u}}) {
+      routing::create_request r;
+      r.id = id;
+      config::requirement spanish;
+      spanish.skill = "spanish";
+      spanish.level = level;
+      spanish.relax_after = config::millis{hour};
+      r.requirements = {spanish};
+      record(said(create(r), std::string{"create "} + id));
+    }
+    take("dan");  // T-10, from its set
+    take("dan");  // nothing: T-11 wants level 3
+    advance(hour);  // T-11's requirement relaxes
+    take("dan");    // T-11, now in the queue's own set
     const auto checked = verify();
     record(said(checked, "verify") +
            (checked ? " " + std::to_string(checked->violations.size()) : ""));
@@ -243,10 +259,11 @@ TEST_F(FastPaths, TakeTheCallsTheyAreWrittenFor) {
     SCOPED_TRACE(with_push ? "with a push queue" : "pull queues only");
     load(counting_library());
     scenario(with_push);
-    // next: T-3, T-6 and T-9, each waiting in general alone; the later ones have overflowed
-    // into backup too. resolve: T-1 twice, T-9, T-6, T-2 (in time) and T-5, each held; not
-    // T-2 with a stale If-Match, the waiting T-7 or the postponed T-3.
-    EXPECT_EQ(taken("next"), 3);
+    // next: T-3, T-6 and T-9, each waiting in general alone, and T-10 under its requirement
+    // set; the later ones (T-11 too, by the time it relaxed) have overflowed into backup.
+    // resolve: T-1 twice, T-9, T-6, T-2 (in time) and T-5, each held; not T-2 with a stale
+    // If-Match, the waiting T-7 or the postponed T-3.
+    EXPECT_EQ(taken("next"), 4);
     EXPECT_EQ(taken("resolve"), 6);
   }
 }

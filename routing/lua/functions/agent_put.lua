@@ -40,6 +40,9 @@ local function agent_put(keys, argv)
     end
     a.qe = effective
     a.max = max
+    -- Pushed work below must meet the skills as they are now.
+    a.sk = skills ~= '' and skills or nil
+    a.levels = nil
     if a.st ~= status then
       set_status(c, a, status)
       emit(c, 'agent.status', 'agent', id, 'status', status)

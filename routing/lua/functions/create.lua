@@ -29,10 +29,14 @@ local function create(keys, argv)
   local t = {key = tk, id = id, dirty = {}, sla = true,
              f = {s = 'queued', v = '1', q = queue, r = score, qa = created_at,
                   d1 = first_reply_due, d3 = resolution_due}}
+  local relax_at
   if requires ~= '' then
     t.f.rq = requires
-    check_set_room(c, queue, (requirement_set(c, t)))
-    take_requirement_set(c, t)
+    local sg
+    sg, relax_at = requirement_set(c, t)
+    check_set_room(c, queue, sg)
+    -- Written with the rest; its relax timer only once it waits (not when handed out at once).
+    if sg then put(t, 'sg', sg) end
   end
   if FAST_PATHS then
     redis.call('ZADD', key(c.P, 'timers'), sla_timer, 's|' .. id)
@@ -61,6 +65,7 @@ local function create(keys, argv)
   emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
   local pol = push_queue_policy(c, queue)
   if pol and not t.f.qs and hand_new(c, t, queue, pol) then return settle(c, 'routed') end
+  if relax_at then redis.call('ZADD', key(c.P, 'timers'), relax_at, 'x|' .. id) end
   join_queue(c, t, queue, score)
   if pol then owe(c, 'requeued', queue) end
   local reply = settle(c, t.f.qs and 'routed' or 'created')

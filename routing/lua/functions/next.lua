@@ -25,13 +25,20 @@ end
 -- nothing, for any other ticket (in a personal queue, or overflowed into more queues, or not
 -- waiting): the general path then takes it. It must leave exactly the state the general path
 -- leaves (tests/integration/fast_path_test.cpp holds the two to that).
-local WAITING_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg'}
+local WAITING_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg', 'rq'}
 local function assign_waiting(c, a, id)
   local tk = key(c.P, 'ticket', id)
   local f = redis.call('HMGET', tk, unpack(WAITING_FIELDS))
-  local q = f[4]
-  if f[1] ~= 'queued' or not q or f[5] or f[6] or f[9] then return false end
-  redis.call('ZREM', key(c.P, 'queue', q), id)
+  local q, sg = f[4], f[9]
+  if f[1] ~= 'queued' or not q or f[5] or f[6] then return false end
+  if sg then
+    -- Waiting under a requirement set: out of it, and its relax timer ends with its wait.
+    redis.call('ZREM', set_key(c, q, sg), id)
+    count_set(c, q, sg, -1)
+    if relaxing(f[10]) then redis.call('ZREM', key(c.P, 'timers'), 'x|' .. id) end
+  else
+    redis.call('ZREM', key(c.P, 'queue', q), id)
+  end
   age_remove(c, q, f[7])
   redis.call('SADD', key(c.P, 'held', a.id), id)
   if c.cfg.any_push then
@@ -49,7 +56,9 @@ local function assign_waiting(c, a, id)
   if f[8] then
     -- The queued ticket's timer (overflow, affinity) ends with its wait, as in move().
     redis.call('ZREM', key(c.P, 'timers'), 'l|' .. id)
-    redis.call('HDEL', tk, 'lk')
+    if sg then redis.call('HDEL', tk, 'lk', 'sg') else redis.call('HDEL', tk, 'lk') end
+  elseif sg then
+    redis.call('HDEL', tk, 'sg')
   end
   local now, after = c.now_ms, successor(f[2])
   if f[3] == a.id then

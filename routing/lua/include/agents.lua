@@ -58,16 +58,17 @@ local function agent_rec(c, id)
   if a == nil then
     local ak = key(c.P, 'agent', id)
     local f
+    -- `sk` (skills) last: eligibility reads it only when requirements are in force.
     if c.cfg.any_push then
-      f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn', 'lt', 'ss', 'rr')
+      f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn', 'sk', 'lt', 'ss', 'rr')
     else
-      f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn')
+      f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn', 'sk')
     end
     if f[1] then
       a = {key = ak, id = id, st = f[1], max = count_of(f[2]) or c.cfg.max_default,
            load = count_of(f[3]) or 0, qe = f[4], waiting = count_of(f[5]) or 0,
-           fx = forced_agents(c)[id], lt = f[6] or nil, ss = f[7] or '0', rr = f[8] or '',
-           changed = {}}
+           fx = forced_agents(c)[id], sk = f[6] or nil, lt = f[7] or nil, ss = f[8] or '0',
+           rr = f[9] or '', changed = {}}
     else
       a = false
     end

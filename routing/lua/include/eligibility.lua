@@ -30,13 +30,12 @@ local function requirement_set(c, t)
   return table.concat(parts, ','), next_relax
 end
 
--- Agent record a's skills as name -> level, read once per call.
+-- Agent record a's skills (read with the record) as name -> level, parsed once per call.
 local function agent_levels(a)
   local levels = a.levels
   if not levels then
     levels = {}
-    local sk = redis.call('HGET', a.key, 'sk')
-    for name, level in string.gmatch(sk or '', '([^,:]+):?(%d*)') do
+    for name, level in string.gmatch(a.sk or '', '([^,:]+):?(%d*)') do
       levels[name] = tonumber(level) or 1
     end
     a.levels = levels
@@ -44,15 +43,53 @@ local function agent_levels(a)
   return levels
 end
 
+-- Requirement sets parsed into {skill, level, skill, level, ...}, kept for the life of the loaded
+-- library: a `next` checks every set of a queue against the agent, and parsing each again cost
+-- more than the check. A queue holds at most MAX_SETS at once; the cache starts over past a
+-- bound so sets long gone do not pile up.
+local parsed_sets, parsed_count = {}, 0
+local function parsed_set(sg)
+  local p = parsed_sets[sg]
+  if not p then
+    if parsed_count >= 4096 then
+      parsed_sets, parsed_count = {}, 0
+    end
+    p = {}
+    for skill, level in string.gmatch(sg, '([^:,]+):(%d+)') do
+      p[#p + 1] = skill
+      p[#p + 1] = tonumber(level)
+    end
+    parsed_sets[sg] = p
+    parsed_count = parsed_count + 1
+  end
+  return p
+end
+
+-- Whether skills `levels` (name -> level) meet every requirement of set `sg`.
+local function levels_meet(levels, sg)
+  local p = parsed_set(sg)
+  for i = 1, #p, 2 do
+    local have = levels[p[i]]
+    if not have or have < p[i + 1] then return false end
+  end
+  return true
+end
+
+-- Whether agent `id`, whose record this call has not read, meets set `sg`: one field read,
+-- where reading the whole record of an agent who does not would cost more.
+local function skills_meet(c, id, sg)
+  local levels = {}
+  local sk = redis.call('HGET', key(c.P, 'agent', id), 'sk')
+  for name, level in string.gmatch(sk or '', '([^,:]+):?(%d*)') do
+    levels[name] = tonumber(level) or 1
+  end
+  return levels_meet(levels, sg)
+end
+
 -- Whether agent record a meets every requirement of set `sg` (nil: none).
 local function meets(a, sg)
   if not sg then return true end
-  local levels = agent_levels(a)
-  for skill, level in string.gmatch(sg, '([^:,]+):(%d+)') do
-    local have = levels[skill]
-    if not have or have < tonumber(level) then return false end
-  end
-  return true
+  return levels_meet(agent_levels(a), sg)
 end
 
 -- The requirement sets in use in queue q (a list, empty when none).
@@ -80,9 +117,15 @@ end
 local function check_set_room(c, q, sg)
   if not sg then return end
   local qg = key(c.P, 'queue_sets', q)
-  if redis.call('HEXISTS', qg, sg) == 0 and redis.call('HLEN', qg) >= MAX_SETS then
+  if redis.call('HLEN', qg) >= MAX_SETS and redis.call('HEXISTS', qg, sg) == 0 then
     fail('CONFLICT', 'field=requires sets=' .. MAX_SETS)
   end
+end
+
+-- Whether requirements list `rq` has one that relaxes (an item skill:level:ms): only then can
+-- the ticket have a relax timer.
+local function relaxing(rq)
+  return rq ~= nil and string.find(rq, ':%d+:%d') ~= nil
 end
 
 -- Ticket t is entering shared queues now: its requirement set from now, and its relax timer.
@@ -101,5 +144,5 @@ end
 local function drop_requirement_set(c, t)
   if not t.f.sg then return end
   drop(t, 'sg')
-  redis.call('ZREM', key(c.P, 'timers'), 'x|' .. t.id)
+  if relaxing(t.f.rq) then redis.call('ZREM', key(c.P, 'timers'), 'x|' .. t.id) end
 end

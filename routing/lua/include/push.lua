@@ -36,24 +36,30 @@ end
 
 local COOLDOWN_FIELDS = {'cd'}
 
--- The first of `candidates` (the head of a queue's availability index) that may take t: not
--- cooling down for it, available, and meeting the requirements it waits under.
-local function pick_agent(c, candidates, t)
+-- The first of `candidates` that may take t: not cooling down for it, available, and meeting
+-- the requirements it waits under.
+local function first_able(c, candidates, t)
+  local sg = t.f.sg
   for _, id in ipairs(candidates) do
-    if not cooling(t, id, now_of(c)) then
+    -- With requirements in force, an agent not yet read is first asked only its skills.
+    if not cooling(t, id, now_of(c)) and (not sg or c.agents[id] ~= nil or skills_meet(c, id, sg)) then
       local a = agent_rec(c, id)
-      if a and available(a) and meets(a, t.f.sg) then return a end
+      if a and available(a) and meets(a, sg) then return a end
     end
   end
   return nil
 end
 
--- The agents of availability index `akey` a push considers for ticket t: the first few, or
--- for a ticket with requirements in force the first AGENT_SCAN_WIDE (read once per round).
-local function candidates_for(akey, t, few, round)
-  if not t.f.sg then return few end
-  if not round.wide then round.wide = redis.call('ZRANGE', akey, '0', AGENT_SCAN_WIDE) end
-  return round.wide
+-- The agent of availability index `akey` a push gives ticket t: the first able of `few` (the
+-- index's head), or for a ticket with requirements in force, when none of those meets them,
+-- of the rest of the first AGENT_SCAN_WIDE (read once per `round`: a push of one queue).
+local function pick_agent(c, akey, few, t, round)
+  local a = first_able(c, few, t)
+  if a or not t.f.sg or #few <= tonumber(AGENT_SCAN_LAST) then return a end
+  if not round.more then
+    round.more = redis.call('ZRANGE', akey, tonumber(AGENT_SCAN_LAST) + 1, AGENT_SCAN_WIDE)
+  end
+  return first_able(c, round.more, t)
 end
 
 -- The first waiting tickets of shared queue q in rank order (equal ranks by id), over its own
@@ -91,7 +97,7 @@ local function push_queue(c, q)
       -- A ticket this call created is known whole (a new ticket has no cooldowns).
       local t = c.created
       if not t or t.id ~= id then t = load_ticket(c, id, COOLDOWN_FIELDS) end
-      local a = pick_agent(c, candidates_for(akey, t, candidates, round), t)
+      local a = pick_agent(c, akey, candidates, t, round)
       if a then
         hand_to(c, t, a, q, pol)
         handed = true
@@ -109,8 +115,7 @@ end
 local function hand_new(c, t, q, pol)
   if redis.call('EXISTS', key(c.P, 'queue', q)) == 1 then return false end
   local akey = key(c.P, 'queue_agents', q)
-  local a = pick_agent(c, candidates_for(akey, t, redis.call('ZRANGE', akey, '0', AGENT_SCAN_LAST),
-                                         {}), t)
+  local a = pick_agent(c, akey, redis.call('ZRANGE', akey, '0', AGENT_SCAN_LAST), t, {})
   if not a then return false end
   t.unlisted = true  -- in no waiting set: unqueue() has nothing to take it out of
   hand_to(c, t, a, q, pol)
