@@ -85,6 +85,11 @@ std::string describe(const routing::error& e) {
       if (reason == "offer")
         return "the ticket is offered to " + detail_or(e, "offered_to", "another agent");
       if (reason == "offer_token") return "the offer token is stale";
+      if (detail_or(e, "field", "") == "requires") {
+        return "the queue already holds tickets under " + std::string{detail_or(e, "sets", "64")} +
+               " different sets of requirements; this one would be one more (let requirements "
+               "relax, or use fewer levels)";
+      }
       return "the request conflicts with the ticket's state";
     }
     case errc::stale:

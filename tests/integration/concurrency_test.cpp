@@ -1,13 +1,19 @@
 // Two daemons on one Redis, 8 agents with max_concurrent 3, 2,000 tickets, five clients per
 // agent pulling and resolving through both daemons at once: no agent ever above 3, no ticket
-// held twice, every ticket accounted for, verify clean.
+// held twice, every ticket accounted for, verify clean. Then the same with random skills and
+// levels, random requirements and requirements relaxing under load: no ticket handed to an
+// agent who does not meet a requirement in force.
 #include <gtest/gtest.h>
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
+
+#include <boost/json.hpp>
 
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/redis_client.hpp"
@@ -133,6 +139,133 @@ TEST(Concurrency, TwoDaemonsEightAgentsNeverExceedCapacityOrDoubleAssign) {
   for (int g = 0; g < agents; ++g) {
     EXPECT_EQ(check.get("/v1/agents/agent-" + std::to_string(g)).json().at("load").as_int64(), 0);
   }
+  EXPECT_EQ(check.get("/v1/queues/general").json().at("depth").as_int64(), 0);
+  EXPECT_EQ(a.terminate(), 0);
+  EXPECT_EQ(b.terminate(), 0);
+}
+
+
+TEST(Concurrency, TwoDaemonsHandOutOnlyToAgentsMeetingTheRequirementsInForce) {
+  constexpr int requiring_tickets = 1200;
+  constexpr int skills = 4;
+  redis_server redis;
+  daemon_process a(daemon_options{shared_config(redis.url()), false, {}, {}});
+  daemon_process b(daemon_options{shared_config(redis.url()), false, {}, {}});
+  const std::array<std::uint16_t, 2> ports{a.port(), b.port()};
+  std::mt19937 rng(20261206);
+  // Agent g's level of each skill (0: does not have it); every skill is had by someone at 5.
+  std::array<std::array<int, skills>, agents> level{};
+  {
+    http_client setup(a.port());
+    ASSERT_TRUE(eventually([&] { return setup.get("/readyz").status == 200; }));
+    for (int g = 0; g < agents; ++g) {
+      std::string body = R"({"queues":["general"],"status":"online","skills":{)";
+      for (int s = 0; s < skills; ++s) {
+        level[g][s] = g % skills == s ? 5 : static_cast<int>(rng() % 6);
+        if (level[g][s] == 0) continue;
+        if (body.back() != '{') body += ',';
+        body += R"("s)" + std::to_string(s) + R"(":)" + std::to_string(level[g][s]);
+      }
+      body += "}}";
+      ASSERT_EQ(setup.put("/v1/agents/agent-" + std::to_string(g), body).status, 200);
+    }
+  }
+  // Half the tickets require a skill at level 2 or 4 of an agent that has it (so someone may
+  // take it); one in four asks for another skill at level 6, which nobody has, relaxing after a
+  // second. That makes at most 36 requirement sets, within the queue's 64.
+  std::vector<std::string> bodies;
+  for (int i = 0; i < requiring_tickets; ++i) {
+    const auto& target = level[rng() % agents];
+    std::vector<std::string> reqs;
+    std::set<int> named;
+    if (rng() % 2 == 0) {
+      const int s = static_cast<int>(rng() % skills);
+      const int want = rng() % 2 == 0 ? 2 : 4;
+      if (target[s] >= want && named.insert(s).second) {
+        reqs.push_back(R"({"skill":"s)" + std::to_string(s) + R"(","level":)" +
+                       std::to_string(want) + "}");
+      }
+    }
+    if (rng() % 4 == 0) {
+      const int s = static_cast<int>(rng() % skills);
+      if (named.insert(s).second) {
+        reqs.push_back(R"({"skill":"s)" + std::to_string(s) + R"(","level":6,"relax_after":1})");
+      }
+    }
+    std::string body = R"({"id":"R-)" + std::to_string(i) + R"(","requires":[)";
+    for (std::size_t k = 0; k < reqs.size(); ++k) body += (k ? "," : "") + reqs[k];
+    bodies.push_back(body + "]}");
+  }
+
+  std::atomic<int> resolved{0};
+  std::atomic<int> failures{0};
+  std::atomic<int> ineligible{0};
+  std::atomic<int> checked_requirements{0};
+  std::mutex mutex;
+  std::multiset<std::string> taken;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 2; ++w) {
+    threads.emplace_back([&, w] {
+      http_client c(ports[w]);
+      for (int i = w; i < requiring_tickets; i += 2) {
+        if (c.post("/v1/tickets", bodies[i]).status != 201) ++failures;
+      }
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (int g = 0; g < agents; ++g) {
+    for (int k = 0; k < 4; ++k) {
+      threads.emplace_back([&, g, k] {
+        const std::string agent = "agent-" + std::to_string(g);
+        std::array<http_client, 2> c{http_client(ports[0]), http_client(ports[1])};
+        for (int round = 0;
+             resolved.load() < requiring_tickets && std::chrono::steady_clock::now() < deadline;
+             ++round) {
+          auto r = c[(round + k) % 2].post("/v1/agents/" + agent + "/next");
+          if (r.status == 204 || (r.status == 409 && r.error_code() == "capacity_exceeded")) {
+            std::this_thread::yield();
+            continue;
+          }
+          if (r.status != 200) {
+            ++failures;
+            continue;
+          }
+          const auto ticket = r.json().at("ticket");
+          const std::string id{ticket.at("id").as_string()};
+          // What the answer still shows in force was in force when the ticket was handed out:
+          // a requirement relaxes once, and the wait it counts from goes on while held.
+          for (const auto& req : ticket.at("requires").as_array()) {
+            if (!req.at("in_force").as_bool()) continue;
+            ++checked_requirements;
+            const std::string skill{req.at("skill").as_string()};
+            const int needed = static_cast<int>(req.at("level").as_int64());
+            if (level[g][std::stoi(skill.substr(1))] < needed) ++ineligible;
+          }
+          {
+            std::lock_guard lock(mutex);
+            taken.insert(id);
+          }
+          if (c[(round + k + 1) % 2].post("/v1/tickets/" + id + "/resolve").status != 200) {
+            ++failures;
+          }
+          ++resolved;
+        }
+      });
+    }
+  }
+  for (auto& t : threads) t.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(resolved.load(), requiring_tickets) << "tickets left waiting after 60 s";
+  EXPECT_GT(checked_requirements.load(), requiring_tickets / 4)
+      << "few requirements were in force at hand-out: the test proves little";
+  EXPECT_EQ(ineligible.load(), 0) << "a ticket went to an agent below a requirement in force";
+  EXPECT_EQ(std::set<std::string>(taken.begin(), taken.end()).size(), taken.size())
+      << "a ticket was handed out twice";
+  http_client check(b.port());
+  auto verify = check.get("/v1/admin/verify");
+  EXPECT_EQ(verify.status, 200) << verify.body;
+  EXPECT_TRUE(verify.json().at("ok").as_bool()) << verify.body;
   EXPECT_EQ(check.get("/v1/queues/general").json().at("depth").as_int64(), 0);
   EXPECT_EQ(a.terminate(), 0);
   EXPECT_EQ(b.terminate(), 0);
