@@ -162,8 +162,9 @@ command patch_call(const call_base& b, const ticket_ref& t, const patch_args& p)
   opt_arg(cmd, p.wake_rank);
   // Which of channel, skills and attributes change ('ch,sk,at' in part), then their values.
   std::string named;
-  for (const auto& [field, value] : {std::pair{"ch", p.channel}, std::pair{"sk", p.skills},
-                                     std::pair{"at", p.attributes}}) {
+  for (const auto& [field, value] :
+       {std::pair{"ch", p.channel}, std::pair{"sk", p.skills}, std::pair{"at", p.attributes},
+        std::pair{"rq", p.requirements}}) {
     if (!value) continue;
     if (!named.empty()) named.push_back(',');
     named.append(field);
@@ -172,6 +173,7 @@ command patch_call(const call_base& b, const ticket_ref& t, const patch_args& p)
   cmd.arg(p.channel.value_or(std::string_view{}));
   cmd.arg(p.skills.value_or(std::string_view{}));
   cmd.arg(p.attributes.value_or(std::string_view{}));
+  cmd.arg(p.requirements.value_or(std::string_view{}));
   return cmd;
 }
 

@@ -120,6 +120,7 @@ struct patch_args {
   std::optional<std::string_view> channel;  // "" removes
   std::optional<std::string_view> skills;   // comma list; "" removes
   std::optional<std::string_view> attributes;  // JSON object text; "" removes
+  std::optional<std::string_view> requirements;  // skill:level:relax_ms list; "" removes
 };
 
 struct agent_put_args {

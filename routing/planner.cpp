@@ -349,6 +349,17 @@ outcome<command> planner::patch(const ticket& t, std::optional<std::int64_t> if_
   if (r.channel) p.channel = *r.channel;
   if (r.skills) p.skills = skills;
   if (r.attributes_json) p.attributes = *r.attributes_json;
+  std::string requirements;
+  if (r.requirements) {
+    for (const auto& req : *r.requirements) {
+      if (!cfg_.knows_skill(req.skill)) {
+        return field_error(errc::invalid_argument, "requires",
+                           "no skill named '" + req.skill + "' (skills: declares them)");
+      }
+    }
+    requirements = format_requirements(*r.requirements);
+    p.requirements = requirements;
+  }
   if (r.priority && *r.priority != t.priority) {
     const auto* to = cfg_.find_priority(*r.priority);
     if (to == nullptr) {

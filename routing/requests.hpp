@@ -45,6 +45,7 @@ struct patch_request {
   std::optional<std::string> channel;
   std::optional<std::vector<std::string>> skills;  // sorted, unique
   std::optional<std::string> attributes_json;      // canonical (sorted keys); empty: none
+  std::optional<std::vector<config::requirement>> requirements;  // sorted by skill; empty: none
 };
 
 struct agent_request {

@@ -377,11 +377,16 @@ routing::outcome<patch_request> parse_patch(std::string_view body) {
     if (auto e = read_attributes(f, attributes, text)) return *e;
     r.attributes_json = std::move(text);
   }
+  if (f.named("requires")) {
+    std::vector<config::requirement> requirements;
+    if (auto e = read_requirements(f, requirements)) return *e;
+    r.requirements = std::move(requirements);
+  }
   if (auto e = check_unknown(f)) return *e;
-  if (!r.priority && !r.channel && !r.skills && !r.attributes_json) {
+  if (!r.priority && !r.channel && !r.skills && !r.attributes_json && !r.requirements) {
     return invalid_argument("body",
                             "name at least one field to change: priority, channel, skills, "
-                            "attributes");
+                            "attributes, requires");
   }
   return r;
 }

@@ -241,6 +241,65 @@ TEST_F(Eligibility, AnOverflowedTicketWaitsUnderItsSetInEveryQueueAndRelaxesInEa
   expect_verified();
 }
 
+TEST_F(Eligibility, PatchedRequirementsTakeEffectAtOnce) {
+  configure(replaced(engine_config_yaml(), "  vip: {mode: pull, rank_offset: -1h}",
+                     "  vip: {mode: push, accept_timeout: 30s, rank_offset: -1h}"));
+  ASSERT_OK(create_requiring("T-1", {need("spanish", 3)}));
+  ASSERT_OK(put_agent("bob", {"general"}));
+  EXPECT_EQ(pulled("bob"), "");
+  routing::patch_request none;
+  none.requirements = std::vector<config::requirement>{};
+  auto t = patch("T-1", none);
+  ASSERT_OK(t);
+  EXPECT_TRUE(t->requirements.empty());
+  EXPECT_EQ(events("ticket.updated").back().at("changed"), "requires");
+  expect_verified();
+  EXPECT_EQ(pulled("bob"), "T-1");
+
+  // Added to a waiting ticket: only agents who meet them may take it.
+  created("T-2");
+  routing::patch_request french;
+  french.requirements = std::vector<config::requirement>{need("french", 2)};
+  ASSERT_OK(patch("T-2", french));
+  EXPECT_EQ(pulled("bob"), "");
+  expect_verified();
+
+  // Removed from a ticket waiting in a push queue with a free agent: handed out at once.
+  ASSERT_OK(put_agent("vic", {"vip"}));
+  ASSERT_OK(create_requiring("T-3", {need("german")}, "vip"));
+  EXPECT_TRUE(pushed().empty());
+  ASSERT_OK(patch("T-3", none));
+  ASSERT_EQ(pushed().size(), 1u);
+  EXPECT_EQ(pushed()[0].ticket, "T-3");
+  EXPECT_EQ(pushed()[0].agent, "vic");
+
+  // Offered to an agent who no longer meets them: the offer is withdrawn.
+  EXPECT_EQ(get("T-3")->status, ticket_status::offered);
+  ASSERT_OK(patch("T-3", french));
+  auto back = get("T-3");
+  ASSERT_OK(back);
+  EXPECT_EQ(back->status, ticket_status::queued);
+  const auto withdrawn = events("offer.withdrawn");
+  ASSERT_EQ(withdrawn.size(), 1u);
+  EXPECT_EQ(withdrawn[0].at("reason"), "requirements");
+  expect_verified();
+}
+
+TEST_F(Eligibility, APatchThatWouldAddA65thSetIsRefusedAndChangesNothing) {
+  for (int i = 0; i < 64; ++i) {
+    ASSERT_OK(create_requiring("T-" + std::to_string(i), {need("skill" + std::to_string(i))}));
+  }
+  created("T-plain");
+  routing::patch_request more;
+  more.requirements = std::vector<config::requirement>{need("skill64")};
+  EXPECT_ERROR(patch("T-plain", more), conflict);
+  EXPECT_TRUE(get("T-plain")->requirements.empty());
+  EXPECT_EQ(get("T-plain")->version, 1);
+  more.requirements = std::vector<config::requirement>{need("skill7")};
+  ASSERT_OK(patch("T-plain", more));
+  expect_verified();
+}
+
 TEST_F(Eligibility, DeclaredSkillsRefuseUnknownNames) {
   configure(engine_config_yaml() + "skills: [spanish, billing]\n");
   EXPECT_ERROR(create_requiring("T-1", {need("klingon")}), invalid_argument);

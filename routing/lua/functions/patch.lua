@@ -6,20 +6,36 @@
 --          [8] priority, [9] rank ms, [10] [11] [12] first reply, next reply and resolution due
 --          ms, [13] [14] [15] the same paused, [16] [17] first and next reply due at a
 --          postponed ticket's wake-up, [18] its wake rank ms ('' each: unchanged); [19] which
---          of ch, sk, at change (comma list), [20] channel, [21] skills (comma list),
---          [22] attributes (JSON object) ('' removes)
--- Returns  the ticket's new version
+--          of ch, sk, at, rq change (comma list), [20] channel, [21] skills (comma list),
+--          [22] attributes (JSON object), [23] requirements (skill:level:relax_ms list) ('' each
+--          removes)
+-- New requirements take effect at once: a waiting ticket moves to the set of those in force
+-- (and may be handed out), an offer to an agent who no longer meets them is withdrawn.
+-- Returns  the ticket's new version; {it, assignments...} when push routing handed tickets out
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
---          TICKETD_CONFLICT status=closed
-local PATCHED_ARG = {ch = 20, sk = 21, at = 22}
-local PATCHED_NAME = {ch = 'channel', sk = 'skills', at = 'attributes'}
+--          TICKETD_CONFLICT status=closed; TICKETD_CONFLICT field=requires (a 65th set)
+local PATCHED_ARG = {ch = 20, sk = 21, at = 22, rq = 23}
+local PATCHED_NAME = {ch = 'channel', sk = 'skills', at = 'attributes', rq = 'requires'}
+local PATCH_FIELDS = with_sla(OFFER_FIELDS)
 
 local function patch(keys, argv)
   local id, if_match, expect, priority, rank = argv[5], argv[6], argv[7], argv[8], argv[9]
   local c = context(keys, argv)
-  local t = load_ticket(c, id, SLA_FIELDS)
+  local t = load_ticket(c, id, PATCH_FIELDS)
   check_version(t, if_match, expect)
   if t.f.s == 'closed' then fail('CONFLICT', 'status=closed') end
+  -- New requirements: the set they put the ticket in, checked before anything is written.
+  local new_rq, new_sg, new_relax
+  if string.find(argv[19], 'rq', 1, true) then
+    local was = t.f.rq
+    new_rq = argv[23]
+    t.f.rq = new_rq ~= '' and new_rq or nil
+    new_sg, new_relax = requirement_set(c, t)
+    t.f.rq = was
+    if t.f.s == 'queued' and not t.f.pq and new_sg and new_sg ~= t.f.sg then
+      for _, q in ipairs(shared_queues(t)) do check_set_room(c, q, new_sg) end
+    end
+  end
   local changed = {}
   if priority ~= '' then
     put(t, 'p', priority)
@@ -39,12 +55,31 @@ local function patch(keys, argv)
       put(t, 'r', score_of(rank))
     end
   end
+  local old_rq = t.f.rq
   for name in string.gmatch(argv[19], '[^,]+') do
     local value = argv[PATCHED_ARG[name]]
     if value == '' then drop(t, name) else put(t, name, value) end
     changed[#changed + 1] = PATCHED_NAME[name]
   end
-  local v = commit(c, t)
+  local withdraw = false
+  if new_rq then
+    if t.f.s == 'queued' and not t.f.pq then
+      if relaxing(old_rq) then redis.call('ZREM', key(c.P, 'timers'), 'x|' .. id) end
+      move_to_set(c, t, new_sg)
+      if new_sg and new_relax then
+        redis.call('ZADD', key(c.P, 'timers'), new_relax, 'x|' .. id)
+      end
+    elseif t.f.s == 'offered' then
+      local a = agent_rec(c, assignee(t))
+      withdraw = not a or not meets(a, new_sg)
+    end
+  end
+  local v
+  if withdraw then
+    v = withdraw_offer(c, t, 'withdrawn', 'requirements')
+  else
+    v = commit(c, t)
+  end
   if priority ~= '' then
     emit(c, 'ticket.updated', 'ticket', id, 'changed', table.concat(changed, ','),
          'priority', priority)

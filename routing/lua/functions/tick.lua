@@ -92,18 +92,7 @@ local function fire_relax(c, id)
   if not t or t.f.s ~= 'queued' or t.f.pq or not t.f.sg then return end
   local was = t.f.sg
   local sg, relax = requirement_set(c, t)
-  if sg ~= was then
-    local queues = shared_queues(t)
-    for _, q in ipairs(queues) do
-      redis.call('ZREM', wait_key(c, t, q), t.id)
-      count_set(c, q, was, -1)
-    end
-    if sg then put(t, 'sg', sg) else drop(t, 'sg') end
-    for _, q in ipairs(queues) do
-      redis.call('ZADD', wait_key(c, t, q), t.f.r, t.id)
-      if sg then count_set(c, q, sg, 1) end
-      if push_queue_policy(c, q) then owe(c, 'requeued', q) end
-    end
+  if move_to_set(c, t, sg) then
     local kept = {}
     for skill in string.gmatch(sg or '', '([^:,]+):%d+') do kept[skill] = true end
     for skill, level in string.gmatch(was, '([^:,]+):(%d+)') do

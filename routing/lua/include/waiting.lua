@@ -104,6 +104,26 @@ local function rerank(c, t, rank)
   put(t, 'r', score)
 end
 
+-- Ticket t, waiting in shared queues under its set (t.f.sg), waits under set `sg` from now on:
+-- the same rank in every queue it waits in, and push queues owed a push (it may be handed out
+-- at once). Returns whether it moved.
+local function move_to_set(c, t, sg)
+  local was = t.f.sg
+  if sg == was then return false end
+  local queues = shared_queues(t)
+  for _, q in ipairs(queues) do
+    redis.call('ZREM', wait_key(c, t, q), t.id)
+    if was then count_set(c, q, was, -1) end
+  end
+  if sg then put(t, 'sg', sg) else drop(t, 'sg') end
+  for _, q in ipairs(queues) do
+    redis.call('ZADD', wait_key(c, t, q), t.f.r, t.id)
+    if sg then count_set(c, q, sg, 1) end
+    if push_queue_policy(c, q) then owe(c, 'requeued', q) end
+  end
+  return true
+end
+
 -- Adds a waiting ticket to one more shared queue (overflow): same score, same age.
 local function add_to_queue(c, t, queue)
   join_queue(c, t, queue, t.f.r)
