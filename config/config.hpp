@@ -136,6 +136,11 @@ struct lifecycle_config {
   span reopen_window{millis{7LL * 24 * 3600 * 1000}, time_basis::wall, 7};
   span close_after{millis{7LL * 24 * 3600 * 1000}, time_basis::wall, 7};
   millis closed_retention{30LL * 24 * 3600 * 1000};  // closed tickets are forgotten after this
+  // A new ticket of a customer goes to the agent who last held one of the customer's tickets,
+  // if it left that agent within this window (0: off).
+  millis customer_affinity{0};
+  // That agent online but full: the new ticket waits in its personal queue this long (0: not).
+  millis customer_affinity_wait{0};
 };
 
 struct routing_match {

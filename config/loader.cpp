@@ -333,6 +333,15 @@ std::optional<span> span_of(context& cx, const field& f, sign_rule sign, busines
   return std::get<span>(parsed);
 }
 
+// A wall-clock duration, zero allowed (`0s`: off).
+auto duration_or_zero() {
+  return [](context& cx, const field& f) -> std::optional<millis> {
+    auto s = span_of(cx, f, sign_rule::positive_only, business_rule::wall_only);
+    if (!s) return std::nullopt;
+    return s->length;
+  };
+}
+
 // A wall-clock duration greater than zero.
 auto duration() {
   return [](context& cx, const field& f) -> std::optional<millis> {
@@ -1066,9 +1075,12 @@ class loader {
   }
 
   void read_lifecycle(const field& f) {
-    const object o(cx_, f, {"affinity_wait", "pending", "resolved", "closed"});
+    const object o(cx_, f, {"affinity_wait", "pending", "resolved", "closed", "customer_affinity",
+                            "customer_affinity_wait"});
     auto& l = cfg_.lifecycle;
     o.read("affinity_wait", l.affinity_wait, business_span());
+    o.read("customer_affinity", l.customer_affinity, duration_or_zero());
+    o.read("customer_affinity_wait", l.customer_affinity_wait, duration_or_zero());
     if (auto pending = o.get("pending")) {
       const object p(cx_, *pending, {"followups", "resolve_after"});
       if (auto followups = p.get("followups")) {

@@ -76,6 +76,7 @@ struct create_args {
   // first breach (what arm_sla in routing/lua/include/sla.lua would compute).
   std::int64_t sla_timer = 0;
   std::string_view requirements;  // skill:level:relax_ms comma list, empty: none
+  std::string_view customer;      // empty: none
 };
 
 // Where a returning ticket goes when its last agent cannot take it (customer reply, reopen).

@@ -56,6 +56,7 @@ inline constexpr std::string_view reopen_until = "rw";
 inline constexpr std::string_view resolve_reason = "rr";
 inline constexpr std::string_view requirements = "rq";
 inline constexpr std::string_view requirement_set = "sg";
+inline constexpr std::string_view customer = "cu";
 }  // namespace ticket_field
 
 namespace agent_field {
@@ -75,7 +76,7 @@ inline constexpr std::string_view connections = "cn";
 }  // namespace agent_field
 
 // Every field of each hash (what each holds: routing/lua/include/fields.lua).
-inline constexpr std::array<std::string_view, 46> ticket_fields{
+inline constexpr std::array<std::string_view, 47> ticket_fields{
     ticket_field::status,
     ticket_field::version,
     ticket_field::queue,
@@ -122,6 +123,7 @@ inline constexpr std::array<std::string_view, 46> ticket_fields{
     ticket_field::resolve_reason,
     ticket_field::requirements,
     ticket_field::requirement_set,
+    ticket_field::customer,
 };
 inline constexpr std::array<std::string_view, 13> agent_fields{
     agent_field::name,

@@ -5,7 +5,7 @@
 namespace ticketd::routing {
 namespace {
 
-constexpr std::array<std::pair<key_part, std::string_view>, 17> parts{{
+constexpr std::array<std::pair<key_part, std::string_view>, 18> parts{{
     {key_part::ticket, "t:"},
     {key_part::queue, "q:"},
     {key_part::queue_age, "qo:"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<key_part, std::string_view>, 17> parts{{
     {key_part::forced, "forced"},
     {key_part::queue_required, "qr:"},
     {key_part::queue_sets, "qg:"},
+    {key_part::customer, "cu:"},
 }};
 
 std::string_view suffix(key_part part) { return parts[static_cast<std::size_t>(part)].second; }

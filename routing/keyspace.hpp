@@ -30,6 +30,8 @@ enum class key_part {
   queue_required,   // zset: a queue's waiting tickets under one requirement set
                     // (qr:<queue>|<set>), by rank
   queue_sets,       // hash: a queue's requirement sets in use -> how many tickets wait under each
+  customer,         // string: the agent who last held one of a customer's tickets (cu:<customer>),
+                    // expiring lifecycle.customer_affinity after the ticket left that agent
 };
 
 // The suffix each part adds to the prefix; parts with an id end in ':'.

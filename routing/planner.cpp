@@ -121,6 +121,7 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   // The first SLA firing: the earlier target's warning, or its breach when nothing warns.
   a.sla_timer = due - cfg_.sla.warn_before.count();
   a.requirements = requires_text;
+  a.customer = r.customer;
   // The ticket as create.lua writes it (tests/integration/engine_lifecycle_test.cpp holds the
   // two to the same rendering).
   planned_create out{create_call(base(now, idem), a), {}};
@@ -134,6 +135,7 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   t.skills = r.skills;
   t.attributes_json = r.attributes_json;
   t.requirements = requirements;
+  t.customer = r.customer;
   t.score = score_of_rank(a.rank);
   t.first_reply_due = dues.first_reply;
   t.resolution_due = dues.resolution;

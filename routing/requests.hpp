@@ -24,6 +24,7 @@ struct create_request {
   std::string attributes_json;  // canonical (sorted keys), empty when none
   std::optional<std::int64_t> created_at;
   std::vector<config::requirement> requirements;  // sorted by skill, one per skill
+  std::string customer;  // the helpdesk's customer id, empty: none
   // Identifies the payload, so a repeated create is told apart from a different one.
   std::string fingerprint;
 };

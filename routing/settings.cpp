@@ -73,6 +73,8 @@ call_settings make_call_settings(const config::config& cfg) {
       {"maxlen", std::to_string(cfg.events.max_len)},
       {"retention", std::to_string(cfg.lifecycle.closed_retention.count())},
       {"affinity", std::to_string(cfg.lifecycle.affinity_wait.length.count())},
+      {"customer", std::to_string(cfg.lifecycle.customer_affinity.count())},
+      {"customer_wait", std::to_string(cfg.lifecycle.customer_affinity_wait.count())},
       {"push", any_push ? "1" : "0"},
       {"warn", std::to_string(cfg.sla.warn_before.count())},
       // The library's caches are per Redis server (all its databases share one library).

@@ -134,6 +134,9 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
       case field_code(ticket_field::postponed_until):
         t.postponed_until = to_int(value);
         break;
+      case field_code(ticket_field::customer):
+        t.customer = text;
+        break;
       case field_code(ticket_field::requirements):
         t.requirements = parse_requirements(text);
         break;

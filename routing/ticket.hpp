@@ -27,6 +27,7 @@ struct ticket {
   std::string attributes_json;  // a JSON object, or empty for none
   // What an agent must have to take it, by skill; each relaxes relax_after into the wait.
   std::vector<config::requirement> requirements;
+  std::string customer;  // the helpdesk's customer id, empty: none
   std::optional<std::string> assignee;
   std::optional<std::string> last_agent;
   double score = 0;  // queue score: rank * score_scale plus an enqueue counter (rank.hpp)

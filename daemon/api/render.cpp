@@ -71,6 +71,12 @@ void write_ticket(json_writer& w, const routing::ticket& t, const config::config
     w.string(t.channel);
   }
   w.key("skills").strings(t.skills);
+  w.key("customer");
+  if (t.customer.empty()) {
+    w.null();
+  } else {
+    w.string(t.customer);
+  }
   w.key("requires").begin_array();
   for (const auto& r : t.requirements) {
     const auto relaxes = t.relaxes_at(r);

@@ -322,6 +322,7 @@ std::string fingerprint_of(const create_request& r) {
   // Mixed in only when given, so the fingerprints of tickets without requirements stay as they
   // were before requirements existed.
   if (!r.requirements.empty()) mix(routing::format_requirements(r.requirements));
+  if (!r.customer.empty()) mix("customer=" + r.customer);
   return std::to_string(h >> 11);
 }
 
@@ -346,6 +347,7 @@ routing::outcome<create_request> parse_create(std::string_view body) {
   if (auto e = read_attributes(f, r.attributes, r.attributes_json)) return *e;
   if (auto e = read_time(f, "created_at", r.created_at)) return *e;
   if (auto e = read_requirements(f, r.requirements)) return *e;
+  if (auto e = read_id(f, "customer", r.customer)) return *e;
   if (auto e = check_unknown(f)) return *e;
   r.fingerprint = fingerprint_of(r);
   return r;

@@ -327,6 +327,14 @@ TEST_F(DaemonHttp, RequirementsDecideWhoMayTakeATicket) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(json_str(bad.json().at("error"), "field"), "requires");
   EXPECT_EQ(client_->put("/v1/agents/cy", R"({"skills":{"spanish":0}})").status, 400);
+
+  auto customer = create(R"({"id":"T-3","customer":"cust-42"})");
+  ASSERT_EQ(customer.status, 201) << customer.body;
+  EXPECT_EQ(json_str(customer.json(), "customer"), "cust-42");
+  EXPECT_TRUE(created.json().at("customer").is_null());
+  auto bad_customer = create(R"({"id":"T-4","customer":"no spaces"})");
+  EXPECT_EQ(bad_customer.status, 400);
+  EXPECT_EQ(json_str(bad_customer.json().at("error"), "field"), "customer");
 }
 
 // GET /v1/agents: every agent in id order, each as GET /v1/agents/{id} shows it, filtered by

@@ -300,6 +300,118 @@ TEST_F(Eligibility, APatchThatWouldAddA65thSetIsRefusedAndChangesNothing) {
   expect_verified();
 }
 
+class CustomerAffinity : public Eligibility {
+ protected:
+  void SetUp() override {
+    Eligibility::SetUp();
+    configure(replaced(engine_config_yaml(), "lifecycle:\n",
+                       "lifecycle:\n  customer_affinity: 7d\n  customer_affinity_wait: " + wait_ +
+                           "\n"));
+  }
+  routing::outcome<routing::create_result> create_for(const std::string& id,
+                                                      const std::string& customer,
+                                                      std::vector<config::requirement> reqs = {}) {
+    routing::create_request r;
+    r.id = id;
+    r.customer = customer;
+    r.requirements = std::move(reqs);
+    return create(r);
+  }
+  // Ada took T-1 of customer c-1 and resolved it: she is c-1's agent for 7 days.
+  void ada_solved_one() {
+    ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 3}}, 2));
+    ASSERT_OK(put_agent("bob", {"general"}));
+    ASSERT_OK(create_for("T-1", "c-1"));
+    EXPECT_EQ(pulled("ada"), "T-1");
+    routing::action_request solved;
+    solved.reason = "solved";
+    ASSERT_OK(act(ticket_action::resolve, "T-1", solved));
+  }
+  std::string wait_ = "0s";
+};
+
+class CustomerAffinityWait : public CustomerAffinity {
+ protected:
+  void SetUp() override {
+    wait_ = "10m";
+    CustomerAffinity::SetUp();
+  }
+};
+
+TEST_F(CustomerAffinity, ANewTicketOfTheCustomerGoesToItsLastAgentAtOnce) {
+  ada_solved_one();
+  run_until(t0 + 6 * day);
+  auto t = create_for("T-2", "c-1");
+  ASSERT_OK(t);
+  EXPECT_EQ(t->value.status, ticket_status::assigned);
+  EXPECT_EQ(t->value.assignee, "ada");
+  EXPECT_EQ(t->value.customer, "c-1");
+  ASSERT_EQ(pushed().size(), 1u);
+  EXPECT_EQ(pushed()[0].agent, "ada");
+  EXPECT_EQ(events("ticket.assigned").back().at("via"), "customer_affinity");
+  // Another customer, or none: the queue as usual.
+  ASSERT_OK(create_for("T-3", "c-2"));
+  EXPECT_EQ(get("T-3")->status, ticket_status::queued);
+  ASSERT_OK(create_for("T-4", ""));
+  EXPECT_EQ(get("T-4")->status, ticket_status::queued);
+  expect_verified();
+}
+
+TEST_F(CustomerAffinity, NotWhenTheWindowPassedTheAgentIsAwayOrMayNotTakeIt) {
+  ada_solved_one();
+  run_until(t0 + 7 * day + minute);
+  ASSERT_OK(create_for("T-2", "c-1"));
+  EXPECT_EQ(get("T-2")->status, ticket_status::queued);  // the window has passed
+  ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 3}}, 2));
+  ASSERT_OK(create_for("T-3", "c-5"));
+  EXPECT_EQ(pulled("ada"), "T-2");
+  EXPECT_EQ(pulled("ada"), "T-3");  // ada holds c-5's ticket now: she is its agent
+  ASSERT_OK(set_status("ada", routing::agent_status::away));
+  ASSERT_OK(create_for("T-4", "c-5"));
+  EXPECT_EQ(get("T-4")->status, ticket_status::queued);  // away
+  ASSERT_OK(set_status("ada", routing::agent_status::online));
+  routing::action_request solved;
+  solved.reason = "solved";
+  ASSERT_OK(act(ticket_action::resolve, "T-2", solved));
+  ASSERT_OK(create_for("T-5", "c-5", {need("spanish", 5)}));
+  EXPECT_EQ(get("T-5")->status, ticket_status::queued);  // spanish 3 of 5
+  ASSERT_OK(create_for("T-6", "c-5", {need("spanish", 3)}));
+  EXPECT_EQ(get("T-6")->assignee, "ada");
+  expect_verified();
+}
+
+TEST_F(CustomerAffinity, AFullAgentDoesNotMakeTheCustomerWaitWithoutAWait) {
+  ada_solved_one();
+  ASSERT_OK(create_for("T-2", "c-9"));
+  ASSERT_OK(create_for("T-3", "c-9"));
+  EXPECT_EQ(pulled("ada"), "T-2");
+  EXPECT_EQ(pulled("ada"), "T-3");  // full: 2 of 2
+  ASSERT_OK(create_for("T-4", "c-1"));
+  EXPECT_EQ(get("T-4")->status, ticket_status::queued);
+  EXPECT_EQ(get("T-4")->queues, std::vector<std::string>{"general"});
+}
+
+TEST_F(CustomerAffinityWait, AFullAgentsCustomerWaitsInItsPersonalQueueThenTheQueue) {
+  ada_solved_one();
+  ASSERT_OK(create_for("T-2", "c-9"));
+  ASSERT_OK(create_for("T-3", "c-9"));
+  EXPECT_EQ(pulled("ada"), "T-2");
+  EXPECT_EQ(pulled("ada"), "T-3");
+  ASSERT_OK(create_for("T-4", "c-1"));
+  auto t = get("T-4");
+  ASSERT_OK(t);
+  EXPECT_EQ(t->personal_queue, "ada");
+  EXPECT_EQ(pulled("bob"), "");  // bob may not take what waits for ada
+  expect_verified();
+  run_until(now() + 10 * minute);
+  t = get("T-4");
+  ASSERT_OK(t);
+  EXPECT_TRUE(t->personal_queue.empty());
+  EXPECT_EQ(t->queues, std::vector<std::string>{"general"});
+  EXPECT_EQ(pulled("bob"), "T-4");
+  expect_verified();
+}
+
 TEST_F(Eligibility, DeclaredSkillsRefuseUnknownNames) {
   configure(engine_config_yaml() + "skills: [spanish, billing]\n");
   EXPECT_ERROR(create_requiring("T-1", {need("klingon")}), invalid_argument);

@@ -4,17 +4,62 @@
 --          ('' none), [10] skills (comma list), [11] attributes (JSON object, '' none),
 --          [12] created_at ms (its wait begins there), [13] first_reply_due ms,
 --          [14] resolution_due ms, [15] rank ms, [16] when the SLA timer first fires, ms (C++
---          computes it as arm_sla would), [17] requirements (skill:level:relax_ms list, '' none)
+--          computes it as arm_sla would), [17] requirements (skill:level:relax_ms list, '' none),
+--          [18] customer ('' none)
 -- Returns  'created' when the ticket is stored as the arguments describe it, 'routed' when this
---          call also moved it further (an overflow step due at once, or push routing handed it
---          out: the caller reads it back); {word, assignments...} when push routing handed
+--          call also moved it further (an overflow step due at once, push routing or customer
+--          affinity handed it out: the caller reads it back); {word, assignments...} when push routing handed
 --          tickets out; 'existing' when the same payload was created before
 -- Errors   TICKETD_CONFLICT reason=payload  (the id exists with another payload);
 --          TICKETD_CONFLICT field=requires  (its requirement set would be the queue's 65th)
+-- The agent of `customer` (note_customer_agent), or nil when none or its window has passed.
+local function customer_agent(c, customer)
+  local v = redis.call('GET', key(c.P, 'customer', customer))
+  if not v then return nil end
+  local agent, left = string.match(v, '^([^|]+)|?(%d*)$')
+  if left ~= '' and tonumber(left) + c.cfg.customer_ms <= now_of(c) then return nil end
+  return agent
+end
+
+-- Customer affinity: a new ticket of a customer goes to the agent who last held one of the
+-- customer's tickets (within lifecycle.customer_affinity of its leaving): at once when that
+-- agent is online, meets its requirements and has room; into its personal queue for
+-- lifecycle.customer_affinity_wait when it is online but full. Returns whether it went.
+local function to_customer_agent(c, t, score)
+  if not t.f.cu or c.cfg.customer_ms <= 0 then return false end
+  local agent = customer_agent(c, t.f.cu)
+  local a = agent and agent_rec(c, agent)
+  if not a or a.st ~= 'online' or not meets(a, t.f.sg) then return false end
+  local full = not has_room(a, false)
+  if full and c.cfg.customer_wait_ms <= 0 then return false end
+  local queued_at = t.f.qa
+  t.unlisted = true  -- in no waiting set yet: only its requirement set is dropped
+  unqueue(c, t)
+  t.unlisted = nil
+  if full then
+    enqueue_personal(c, t, agent, score, tostring(now_of(c) + c.cfg.customer_wait_ms))
+    commit(c, t)
+    emit(c, 'ticket.queued', 'ticket', t.id, 'agent', agent, 'via', 'customer_affinity')
+    return true
+  end
+  move(c, t, 'assigned', agent)
+  note_assigned(c, a, nil)
+  commit(c, t)
+  emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', agent, 'via', 'customer_affinity')
+  local made = c.assignments
+  if not made then
+    made = {}
+    c.assignments = made
+  end
+  made[#made + 1] = {t.id, agent, 'assigned', '', '', queued_at or ''}
+  return true
+end
+
 local function create(keys, argv)
   local id, fingerprint, queue, priority, channel = argv[5], argv[6], argv[7], argv[8], argv[9]
   local skills, attributes, created_at, first_reply_due = argv[10], argv[11], argv[12], argv[13]
   local resolution_due, rank, sla_timer, requires = argv[14], argv[15], argv[16], argv[17]
+  local customer = argv[18]
   local c = context(keys, argv)
   local tk = key(c.P, 'ticket', id)
   local existing = redis.call('HGET', tk, 'fp')
@@ -51,6 +96,11 @@ local function create(keys, argv)
   if channel ~= '' then fields[#fields + 1] = 'ch'; fields[#fields + 1] = channel end
   if skills ~= '' then fields[#fields + 1] = 'sk'; fields[#fields + 1] = skills end
   if requires ~= '' then fields[#fields + 1] = 'rq'; fields[#fields + 1] = requires end
+  if customer ~= '' then
+    fields[#fields + 1] = 'cu'
+    fields[#fields + 1] = customer
+    t.f.cu = customer
+  end
   if attributes ~= '' then fields[#fields + 1] = 'at'; fields[#fields + 1] = attributes end
   for name in pairs(t.dirty) do
     if t.f[name] ~= nil then
@@ -63,6 +113,8 @@ local function create(keys, argv)
   t.dirty = {}
   c.created = t
   emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
+  -- The customer's own agent first: an explicit preference wins over push routing.
+  if not t.f.qs and to_customer_agent(c, t, score) then return settle(c, 'routed') end
   local pol = push_queue_policy(c, queue)
   if pol and not t.f.qs and hand_new(c, t, queue, pol) then return settle(c, 'routed') end
   if relax_at then redis.call('ZADD', key(c.P, 'timers'), relax_at, 'x|' .. id) end

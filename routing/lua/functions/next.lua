@@ -25,7 +25,7 @@ end
 -- nothing, for any other ticket (in a personal queue, or overflowed into more queues, or not
 -- waiting): the general path then takes it. It must leave exactly the state the general path
 -- leaves (tests/integration/fast_path_test.cpp holds the two to that).
-local WAITING_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg', 'rq'}
+local WAITING_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg', 'rq', 'cu'}
 local function assign_waiting(c, a, id)
   local tk = key(c.P, 'ticket', id)
   local f = redis.call('HMGET', tk, unpack(WAITING_FIELDS))
@@ -41,6 +41,7 @@ local function assign_waiting(c, a, id)
   end
   age_remove(c, q, f[7])
   redis.call('SADD', key(c.P, 'held', a.id), id)
+  if f[11] then note_customer_agent(c, f[11], a.id, false) end
   if c.cfg.any_push then
     -- Through the record, so settle() keeps the push queues' availability indexes in step.
     if counted(c, 'assigned') then adjust_load(c, a.id, 1) end

@@ -13,7 +13,7 @@
 -- nil, having written nothing, for any other ticket (or a version that does not match): the
 -- general path then decides, and fails where it must. It must leave exactly the state
 -- resolve_ticket leaves (tests/integration/fast_path_test.cpp holds the two to that).
-local HELD_FIELDS = {'s', 'v', 'la', 'd1', 'd2', 'd3', 'w1', 'w2', 'w3'}
+local HELD_FIELDS = {'s', 'v', 'la', 'd1', 'd2', 'd3', 'w1', 'w2', 'w3', 'cu'}
 local function resolve_held(c, id, if_match, expect, reason, reopen_until, close_at)
   local tk = key(c.P, 'ticket', id)
   local f = redis.call('HMGET', tk, unpack(HELD_FIELDS))
@@ -22,6 +22,7 @@ local function resolve_held(c, id, if_match, expect, reason, reopen_until, close
   if (if_match ~= '' and if_match ~= v) or (expect ~= '' and expect ~= v) then return nil end
   redis.call('SREM', key(c.P, 'held', agent), id)
   if counted(c, s) then adjust_load(c, agent, -1) end
+  if f[10] then note_customer_agent(c, f[10], agent, true) end
   local timers = key(c.P, 'timers')
   redis.call('ZADD', timers, close_at, 'l|' .. id)
   -- No target runs once resolved: the first and next reply stop (their due times and stages

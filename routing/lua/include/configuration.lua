@@ -38,6 +38,8 @@ local function configuration(P, epoch)
   cfg.max_default = tonumber(cfg.max) or 5
   cfg.any_push = cfg.push == '1'
   cfg.affinity_ms = tonumber(cfg.affinity) or 0
+  cfg.customer_ms = tonumber(cfg.customer) or 0
+  cfg.customer_wait_ms = tonumber(cfg.customer_wait) or 0
   cfg.warn_ms = tonumber(cfg.warn) or 0
   configs[epoch] = cfg
   return cfg

@@ -47,32 +47,36 @@ end
 -- library: a `next` checks every set of a queue against the agent, and parsing each again cost
 -- more than the check. A queue holds at most MAX_SETS at once; the cache starts over past a
 -- bound so sets long gone do not pile up.
-local parsed_sets, parsed_count = {}, 0
-local function parsed_set(sg)
-  local p = parsed_sets[sg]
-  if not p then
-    if parsed_count >= 4096 then
-      parsed_sets, parsed_count = {}, 0
+-- (In a block of its own: the library's main chunk has a limit of 200 locals.)
+local levels_meet
+do
+  local parsed_sets, parsed_count = {}, 0
+  local function parsed_set(sg)
+    local p = parsed_sets[sg]
+    if not p then
+      if parsed_count >= 4096 then
+        parsed_sets, parsed_count = {}, 0
+      end
+      p = {}
+      for skill, level in string.gmatch(sg, '([^:,]+):(%d+)') do
+        p[#p + 1] = skill
+        p[#p + 1] = tonumber(level)
+      end
+      parsed_sets[sg] = p
+      parsed_count = parsed_count + 1
     end
-    p = {}
-    for skill, level in string.gmatch(sg, '([^:,]+):(%d+)') do
-      p[#p + 1] = skill
-      p[#p + 1] = tonumber(level)
-    end
-    parsed_sets[sg] = p
-    parsed_count = parsed_count + 1
+    return p
   end
-  return p
-end
 
--- Whether skills `levels` (name -> level) meet every requirement of set `sg`.
-local function levels_meet(levels, sg)
-  local p = parsed_set(sg)
-  for i = 1, #p, 2 do
-    local have = levels[p[i]]
-    if not have or have < p[i + 1] then return false end
+  -- Whether skills `levels` (name -> level) meet every requirement of set `sg`.
+  levels_meet = function(levels, sg)
+    local p = parsed_set(sg)
+    for i = 1, #p, 2 do
+      local have = levels[p[i]]
+      if not have or have < p[i + 1] then return false end
+    end
+    return true
   end
-  return true
 end
 
 -- Whether agent `id`, whose record this call has not read, meets set `sg`: one field read,

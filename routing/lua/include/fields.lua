@@ -50,6 +50,7 @@ local TICKET_FIELDS = {
   rr = 'resolve reason',
   rq = 'requirements, skill:level:relax_after_ms comma list (relax empty: never)',
   sg = 'the requirement set it waits under: skill:level list of those in force (absent: none)',
+  cu = 'customer id (customer affinity)',
 }
 
 local AGENT_FIELDS = {

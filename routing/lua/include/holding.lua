@@ -1,10 +1,25 @@
 -- Holding and load ---------------------------------------------------------------------------
 
+-- Customer affinity: the agent who holds a customer's ticket is that customer's agent (`agent`);
+-- once the ticket leaves it, for lifecycle.customer_affinity from then (`agent|left_ms`, and the
+-- key expires: customers long gone cost nothing). The window is checked against the call's
+-- clock, which tests move; the expiry only frees the memory.
+local function note_customer_agent(c, customer, agent, left)
+  if not customer or c.cfg.customer_ms <= 0 then return end
+  local ck = key(c.P, 'customer', customer)
+  if left then
+    redis.call('SET', ck, agent .. '|' .. c.now_ms, 'PX', c.cfg.customer_ms)
+  else
+    redis.call('SET', ck, agent)
+  end
+end
+
 -- Moves ticket t to `status`, held by `agent` (nil unless status is held), keeping every
 -- agent's held set and load exact: load = tickets held in a counted status.
 local function move(c, t, status, agent)
   local old_s = t.f.s
   local old_a = assignee(t)
+  if t.f.cu and old_a ~= agent then note_customer_agent(c, t.f.cu, agent or old_a, not agent) end
   if old_a and old_a ~= agent then
     redis.call('SREM', key(c.P, 'held', old_a), t.id)
     if counted(c, old_s) then adjust_load(c, old_a, -1) end

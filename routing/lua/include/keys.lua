@@ -19,6 +19,7 @@ local KEY = {
   forced = 'forced',
   queue_required = 'qr:',
   queue_sets = 'qg:',
+  customer = 'cu:',
 }
 
 local function key(P, part, id)

@@ -85,7 +85,7 @@ TEST_F(FunctionCall, ConfigureSendsTheSettingsAsPairs) {
             (strings{"counted", "offered,assigned,pending", "max", "4"}));
 }
 
-TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To17) {
+TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To18) {
   create_args a;
   a.id = "T-1";
   a.fingerprint = "fp1";
@@ -100,6 +100,7 @@ TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To17) {
   a.rank = t0 + 3;
   a.sla_timer = t0 + 4;
   a.requirements = "spanish:3:600000";
+  a.customer = "cust-1";
   const command cmd = create_call(base(), a);
   const strings argv = argv_of(cmd);
   EXPECT_EQ(lua_argv(argv, 5), "T-1");
@@ -108,12 +109,14 @@ TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To17) {
   EXPECT_EQ(lua_argv(argv, 15), std::to_string(t0 + 3));
   EXPECT_EQ(lua_argv(argv, 16), std::to_string(t0 + 4));
   EXPECT_EQ(lua_argv(argv, 17), "spanish:3:600000");
-  EXPECT_EQ(test::lua_argc(argv), 17u);
+  EXPECT_EQ(lua_argv(argv, 18), "cust-1");
+  EXPECT_EQ(test::lua_argc(argv), 18u);
   const strings args = arguments(cmd, lua::fn::create);
   EXPECT_EQ(args,
             (strings{"T-1", "fp1", "billing", "urgent", "", "spanish,vip", R"({"brand":"acme"})",
                      std::to_string(t0 - 1), std::to_string(t0 + 1), std::to_string(t0 + 2),
-                     std::to_string(t0 + 3), std::to_string(t0 + 4), "spanish:3:600000"}));
+                     std::to_string(t0 + 3), std::to_string(t0 + 4), "spanish:3:600000",
+                     "cust-1"}));
 }
 
 TEST_F(FunctionCall, TicketActionsStartWithIdIfMatchAndExpectedVersion) {

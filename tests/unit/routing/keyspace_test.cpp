@@ -32,6 +32,7 @@ const std::map<std::string, key_part>& lua_names() {
       {"forced", key_part::forced},
       {"queue_required", key_part::queue_required},
       {"queue_sets", key_part::queue_sets},
+      {"customer", key_part::customer},
   };
   return names;
 }
