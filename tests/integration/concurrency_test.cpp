@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -45,6 +46,30 @@ std::string shared_config(const std::string& url) {
          "defaults: {queue: general, priority: normal}\n";
 }
 
+// Two threads creating tickets 0..count-1 at once, the even ones through the first daemon and
+// the odd ones through the second; a create that is not 201 counts in `failures`.
+void create_through_both(std::vector<std::thread>& threads,
+                         const std::array<std::uint16_t, 2>& ports, int count,
+                         std::function<std::string(int)> body, std::atomic<int>& failures) {
+  for (int w = 0; w < 2; ++w) {
+    threads.emplace_back([&ports, &failures, body, count, w] {
+      http_client c(ports[w]);
+      for (int i = w; i < count; i += 2) {
+        if (c.post("/v1/tickets", body(i)).status != 201) ++failures;
+      }
+    });
+  }
+}
+
+// After the run: verify finds nothing wrong and no ticket waits.
+void expect_clean(std::uint16_t port) {
+  http_client check(port);
+  auto verify = check.get("/v1/admin/verify");
+  EXPECT_EQ(verify.status, 200) << verify.body;
+  EXPECT_TRUE(verify.json().at("ok").as_bool()) << verify.body;
+  EXPECT_EQ(check.get("/v1/queues/general").json().at("depth").as_int64(), 0);
+}
+
 std::string ticket_id_of(const std::string& body) {
   const auto at = body.find(R"("id":")");
   const auto end = body.find('"', at + 6);
@@ -77,15 +102,9 @@ TEST(Concurrency, TwoDaemonsEightAgentsNeverExceedCapacityOrDoubleAssign) {
   std::multiset<std::string> taken;
 
   std::vector<std::thread> threads;
-  for (int w = 0; w < 2; ++w) {
-    threads.emplace_back([&, w] {
-      http_client c(ports[w]);
-      for (int i = w; i < tickets; i += 2) {
-        if (c.post("/v1/tickets", R"({"id":"T-)" + std::to_string(i) + R"("})").status != 201)
-          ++failures;
-      }
-    });
-  }
+  create_through_both(
+      threads, ports, tickets,
+      [](int i) { return R"({"id":"T-)" + std::to_string(i) + R"("})"; }, failures);
   for (int g = 0; g < agents; ++g) {
     for (int k = 0; k < clients_per_agent; ++k) {
       threads.emplace_back([&, g, k] {
@@ -133,13 +152,11 @@ TEST(Concurrency, TwoDaemonsEightAgentsNeverExceedCapacityOrDoubleAssign) {
   EXPECT_EQ(taken.size(), static_cast<std::size_t>(tickets));
   EXPECT_EQ(std::set<std::string>(taken.begin(), taken.end()).size(), taken.size())
       << "a ticket was handed out twice";
+  expect_clean(b.port());
   http_client check(b.port());
-  auto verify = check.get("/v1/admin/verify");
-  EXPECT_EQ(verify.status, 200) << verify.body;
   for (int g = 0; g < agents; ++g) {
     EXPECT_EQ(check.get("/v1/agents/agent-" + std::to_string(g)).json().at("load").as_int64(), 0);
   }
-  EXPECT_EQ(check.get("/v1/queues/general").json().at("depth").as_int64(), 0);
   EXPECT_EQ(a.terminate(), 0);
   EXPECT_EQ(b.terminate(), 0);
 }
@@ -204,14 +221,8 @@ TEST(Concurrency, TwoDaemonsHandOutOnlyToAgentsMeetingTheRequirementsInForce) {
   std::mutex mutex;
   std::multiset<std::string> taken;
   std::vector<std::thread> threads;
-  for (int w = 0; w < 2; ++w) {
-    threads.emplace_back([&, w] {
-      http_client c(ports[w]);
-      for (int i = w; i < requiring_tickets; i += 2) {
-        if (c.post("/v1/tickets", bodies[i]).status != 201) ++failures;
-      }
-    });
-  }
+  create_through_both(
+      threads, ports, requiring_tickets, [&bodies](int i) { return bodies[i]; }, failures);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (int g = 0; g < agents; ++g) {
     for (int k = 0; k < 4; ++k) {
@@ -262,11 +273,7 @@ TEST(Concurrency, TwoDaemonsHandOutOnlyToAgentsMeetingTheRequirementsInForce) {
   EXPECT_EQ(ineligible.load(), 0) << "a ticket went to an agent below a requirement in force";
   EXPECT_EQ(std::set<std::string>(taken.begin(), taken.end()).size(), taken.size())
       << "a ticket was handed out twice";
-  http_client check(b.port());
-  auto verify = check.get("/v1/admin/verify");
-  EXPECT_EQ(verify.status, 200) << verify.body;
-  EXPECT_TRUE(verify.json().at("ok").as_bool()) << verify.body;
-  EXPECT_EQ(check.get("/v1/queues/general").json().at("depth").as_int64(), 0);
+  expect_clean(b.port());
   EXPECT_EQ(a.terminate(), 0);
   EXPECT_EQ(b.terminate(), 0);
 }
