@@ -163,8 +163,11 @@ TEST(ConfigLoader, LoadsTheExampleConfigWithTheDocumentedValues) {
   EXPECT_EQ(c.lifecycle.resolve_after, (span{144h, time_basis::wall, 6}));
   EXPECT_EQ(c.lifecycle.reopen_window, (span{168h, time_basis::wall, 7}));
   EXPECT_EQ(c.lifecycle.close_after, (span{168h, time_basis::wall, 7}));
+  EXPECT_EQ(c.lifecycle.customer_affinity, millis{168h});
+  EXPECT_EQ(c.lifecycle.customer_affinity_wait, millis{0});
+  EXPECT_EQ(c.skills, (std::vector<std::string>{"spanish", "billing"}));
 
-  ASSERT_EQ(c.routing.size(), 3u);
+  ASSERT_EQ(c.routing.size(), 4u);
   EXPECT_EQ(c.routing[0].when.channel, "phone");
   EXPECT_EQ(c.routing[0].queue, "general");
   EXPECT_EQ(c.routing[0].priority, "urgent");
@@ -172,7 +175,13 @@ TEST(ConfigLoader, LoadsTheExampleConfigWithTheDocumentedValues) {
             (std::map<std::string, std::string>{{"topic", "refund"}}));
   EXPECT_EQ(c.routing[1].queue, "billing");
   EXPECT_FALSE(c.routing[1].priority.has_value());
-  EXPECT_EQ(c.routing[2].when.skills, std::vector<std::string>{"spanish"});
+  EXPECT_EQ(c.routing[2].when.attributes,
+            (std::map<std::string, std::string>{{"language", "es"}}));
+  ASSERT_EQ(c.routing[2].require.size(), 1u);
+  EXPECT_EQ(c.routing[2].require[0].skill, "spanish");
+  EXPECT_EQ(c.routing[2].require[0].level, 3u);
+  EXPECT_EQ(c.routing[2].require[0].relax_after, millis{10min});
+  EXPECT_EQ(c.routing[3].when.skills, std::vector<std::string>{"spanish"});
   // Each rule's line is the line of its `- when:` in the file.
   std::ifstream in(file);
   std::vector<int> rule_lines;
@@ -181,8 +190,8 @@ TEST(ConfigLoader, LoadsTheExampleConfigWithTheDocumentedValues) {
     ++number;
     if (line.starts_with("  - when:")) rule_lines.push_back(number);
   }
-  ASSERT_EQ(rule_lines.size(), 3u);
-  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(c.routing[i].line, rule_lines[i]);
+  ASSERT_EQ(rule_lines.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(c.routing[i].line, rule_lines[i]);
 
   EXPECT_EQ(c.defaults.queue, "general");
   EXPECT_EQ(c.defaults.priority, "normal");
