@@ -60,7 +60,7 @@ command create_call(const call_base& b, const create_args& a) {
   command cmd = begin_call(lua::fn::create, b);
   cmd.arg(a.id).arg(a.fingerprint).arg(a.queue).arg(a.priority).arg(a.channel).arg(a.skills);
   cmd.arg(a.attributes).arg(a.created_at).arg(a.first_reply_due).arg(a.resolution_due);
-  cmd.arg(a.rank).arg(a.sla_timer).arg(a.requirements).arg(a.customer);
+  cmd.arg(a.rank).arg(a.sla_timer).arg(a.requirements).arg(a.customer).arg(a.preference);
   return cmd;
 }
 
@@ -164,7 +164,7 @@ command patch_call(const call_base& b, const ticket_ref& t, const patch_args& p)
   std::string named;
   for (const auto& [field, value] :
        {std::pair{"ch", p.channel}, std::pair{"sk", p.skills}, std::pair{"at", p.attributes},
-        std::pair{"rq", p.requirements}}) {
+        std::pair{"rq", p.requirements}, std::pair{"pf", p.preference}}) {
     if (!value) continue;
     if (!named.empty()) named.push_back(',');
     named.append(field);
@@ -174,6 +174,7 @@ command patch_call(const call_base& b, const ticket_ref& t, const patch_args& p)
   cmd.arg(p.skills.value_or(std::string_view{}));
   cmd.arg(p.attributes.value_or(std::string_view{}));
   cmd.arg(p.requirements.value_or(std::string_view{}));
+  cmd.arg(p.preference.value_or(std::string_view{}));
   return cmd;
 }
 

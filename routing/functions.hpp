@@ -77,6 +77,7 @@ struct create_args {
   std::int64_t sla_timer = 0;
   std::string_view requirements;  // skill:level:relax_ms comma list, empty: none
   std::string_view customer;      // empty: none
+  std::string_view preference;    // for_ms|agent,agent; empty: none
 };
 
 // Where a returning ticket goes when its last agent cannot take it (customer reply, reopen).
@@ -122,6 +123,7 @@ struct patch_args {
   std::optional<std::string_view> skills;   // comma list; "" removes
   std::optional<std::string_view> attributes;  // JSON object text; "" removes
   std::optional<std::string_view> requirements;  // skill:level:relax_ms list; "" removes
+  std::optional<std::string_view> preference;    // for_ms|agent,agent; "" removes
 };
 
 struct agent_put_args {

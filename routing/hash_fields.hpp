@@ -57,6 +57,7 @@ inline constexpr std::string_view resolve_reason = "rr";
 inline constexpr std::string_view requirements = "rq";
 inline constexpr std::string_view requirement_set = "sg";
 inline constexpr std::string_view customer = "cu";
+inline constexpr std::string_view preference = "pf";
 }  // namespace ticket_field
 
 namespace agent_field {
@@ -76,7 +77,7 @@ inline constexpr std::string_view connections = "cn";
 }  // namespace agent_field
 
 // Every field of each hash (what each holds: routing/lua/include/fields.lua).
-inline constexpr std::array<std::string_view, 47> ticket_fields{
+inline constexpr std::array<std::string_view, 48> ticket_fields{
     ticket_field::status,
     ticket_field::version,
     ticket_field::queue,
@@ -124,6 +125,7 @@ inline constexpr std::array<std::string_view, 47> ticket_fields{
     ticket_field::requirements,
     ticket_field::requirement_set,
     ticket_field::customer,
+    ticket_field::preference,
 };
 inline constexpr std::array<std::string_view, 13> agent_fields{
     agent_field::name,

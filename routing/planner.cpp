@@ -122,6 +122,9 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   a.sla_timer = due - cfg_.sla.warn_before.count();
   a.requirements = requires_text;
   a.customer = r.customer;
+  const std::string preference_text =
+      r.preferred ? format_preference(r.preferred->for_ms, r.preferred->agents) : std::string{};
+  a.preference = preference_text;
   // The ticket as create.lua writes it (tests/integration/engine_lifecycle_test.cpp holds the
   // two to the same rendering).
   planned_create out{create_call(base(now, idem), a), {}};
@@ -136,6 +139,7 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   t.attributes_json = r.attributes_json;
   t.requirements = requirements;
   t.customer = r.customer;
+  t.preferred = r.preferred;
   t.score = score_of_rank(a.rank);
   t.first_reply_due = dues.first_reply;
   t.resolution_due = dues.resolution;
@@ -361,6 +365,11 @@ outcome<command> planner::patch(const ticket& t, std::optional<std::int64_t> if_
     }
     requirements = format_requirements(*r.requirements);
     p.requirements = requirements;
+  }
+  std::string preference;
+  if (r.preferred) {
+    if (*r.preferred) preference = format_preference((*r.preferred)->for_ms, (*r.preferred)->agents);
+    p.preference = preference;
   }
   if (r.priority && *r.priority != t.priority) {
     const auto* to = cfg_.find_priority(*r.priority);

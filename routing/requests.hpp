@@ -14,6 +14,14 @@
 
 namespace ticketd::routing {
 
+// Preferred agents: until the ticket's wait has lasted `for_ms`, only they may take it.
+struct preference {
+  std::vector<std::string> agents;  // sorted, unique, 1 to 64
+  std::int64_t for_ms = 0;          // 1 s to 7 days
+
+  friend bool operator==(const preference&, const preference&) = default;
+};
+
 struct create_request {
   std::string id;
   std::string queue;     // empty: from the routing rules
@@ -25,6 +33,7 @@ struct create_request {
   std::optional<std::int64_t> created_at;
   std::vector<config::requirement> requirements;  // sorted by skill, one per skill
   std::string customer;  // the helpdesk's customer id, empty: none
+  std::optional<preference> preferred;
   // Identifies the payload, so a repeated create is told apart from a different one.
   std::string fingerprint;
 };
@@ -47,6 +56,7 @@ struct patch_request {
   std::optional<std::vector<std::string>> skills;  // sorted, unique
   std::optional<std::string> attributes_json;      // canonical (sorted keys); empty: none
   std::optional<std::vector<config::requirement>> requirements;  // sorted by skill; empty: none
+  std::optional<std::optional<preference>> preferred;             // inner nullopt: none
 };
 
 struct agent_request {

@@ -97,6 +97,16 @@ std::string format_requirements(std::span<const config::requirement> requirement
   return out;
 }
 
+std::string format_preference(std::int64_t for_ms, std::span<const std::string> agents) {
+  std::string out = std::to_string(for_ms);
+  out.push_back('|');
+  for (std::size_t i = 0; i < agents.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.append(agents[i]);
+  }
+  return out;
+}
+
 std::vector<config::requirement> parse_requirements(std::string_view text) {
   std::vector<config::requirement> out;
   for_each_item(text, [&](std::string_view skill, std::string_view level, std::string_view relax) {

@@ -34,6 +34,8 @@ std::vector<std::string> skill_names(std::span<const skill_level> skills);
 std::vector<config::requirement> combined(std::span<const config::requirement> rules,
                                           std::span<const config::requirement> asked);
 std::string format_requirements(std::span<const config::requirement> requirements);
+// Preferred agents as the functions store them: `for_ms|agent,agent`.
+std::string format_preference(std::int64_t for_ms, std::span<const std::string> agents);
 std::vector<config::requirement> parse_requirements(std::string_view text);
 
 }  // namespace ticketd::routing

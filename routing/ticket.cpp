@@ -137,6 +137,15 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
       case field_code(ticket_field::customer):
         t.customer = text;
         break;
+      case field_code(ticket_field::preference): {
+        const auto bar = text.find('|');
+        if (bar == std::string_view::npos) break;
+        preference p;
+        std::from_chars(text.data(), text.data() + bar, p.for_ms);
+        p.agents = split_list(text.substr(bar + 1));
+        t.preferred = std::move(p);
+        break;
+      }
       case field_code(ticket_field::requirements):
         t.requirements = parse_requirements(text);
         break;

@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "routing/errors.hpp"
+#include "routing/requests.hpp"
 #include "routing/rank.hpp"
 #include "routing/resp.hpp"
 #include "routing/status.hpp"
@@ -28,6 +29,8 @@ struct ticket {
   // What an agent must have to take it, by skill; each relaxes relax_after into the wait.
   std::vector<config::requirement> requirements;
   std::string customer;  // the helpdesk's customer id, empty: none
+  // Until its wait has lasted preferred->for_ms, only these agents may take it.
+  std::optional<preference> preferred;
   std::optional<std::string> assignee;
   std::optional<std::string> last_agent;
   double score = 0;  // queue score: rank * score_scale plus an enqueue counter (rank.hpp)

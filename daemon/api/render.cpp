@@ -57,8 +57,10 @@ void write_ticket(json_writer& w, const routing::ticket& t, const config::config
   w.field("status", routing::to_string(t.status));
   w.field("queue", t.queue);
   w.key("queues").strings(t.queues);
+  // One agent's personal queue (affinity); a ticket waiting for several preferred agents shows
+  // them under preferred_agents.
   w.key("personal_queue");
-  if (t.personal_queue.empty()) {
+  if (t.personal_queue.empty() || t.personal_queue.find(',') != std::string::npos) {
     w.null();
   } else {
     w.string(t.personal_queue);
@@ -76,6 +78,16 @@ void write_ticket(json_writer& w, const routing::ticket& t, const config::config
     w.null();
   } else {
     w.string(t.customer);
+  }
+  w.key("preferred_agents");
+  if (!t.preferred) {
+    w.null();
+  } else {
+    w.begin_object();
+    w.key("agents").strings(t.preferred->agents);
+    w.field("for", t.preferred->for_ms / 1000);
+    w.key("until").timestamp(t.queued_at + t.preferred->for_ms);
+    w.end_object();
   }
   w.key("requires").begin_array();
   for (const auto& r : t.requirements) {

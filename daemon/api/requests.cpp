@@ -206,6 +206,34 @@ std::optional<error> read_requirements(fields& f, std::vector<config::requiremen
   return std::nullopt;
 }
 
+// `preferred_agents`: {"agents": [ids, 1 to 64], "for": seconds, 1 to 7 days}.
+constexpr std::int64_t max_preference_s = 7LL * 24 * 3600;
+std::optional<error> read_preference(const json::value& v, std::optional<routing::preference>& out) {
+  constexpr std::string_view field = "preferred_agents";
+  if (!v.is_object()) {
+    return invalid_argument(field, "preferred_agents must be {\"agents\": [...], \"for\": seconds}");
+  }
+  fields pf(v.get_object());
+  routing::preference p;
+  const auto* agents = pf.find("agents");
+  if (agents == nullptr) return invalid_argument(field, "preferred_agents.agents is required");
+  if (auto e = read_id_list(pf, "agents", p.agents)) return invalid_argument(field, e->message);
+  if (p.agents.empty()) return invalid_argument(field, "preferred_agents.agents names no agent");
+  const auto* for_s = pf.find("for");
+  const auto s = for_s != nullptr ? whole(*for_s, 1, max_preference_s) : std::nullopt;
+  if (!s) {
+    return invalid_argument(field,
+                            "preferred_agents.for is required: whole seconds from 1 to 604800 "
+                            "(7 days)");
+  }
+  p.for_ms = *s * 1000;
+  if (auto u = pf.unknown()) {
+    return invalid_argument(field, "unknown field '" + std::string{*u} + "' in preferred_agents");
+  }
+  out = std::move(p);
+  return std::nullopt;
+}
+
 std::optional<error> read_time(fields& f, std::string_view name, std::optional<std::int64_t>& out,
                                bool required = false) {
   std::string text;
@@ -323,6 +351,7 @@ std::string fingerprint_of(const create_request& r) {
   // were before requirements existed.
   if (!r.requirements.empty()) mix(routing::format_requirements(r.requirements));
   if (!r.customer.empty()) mix("customer=" + r.customer);
+  if (r.preferred) mix("preferred=" + routing::format_preference(r.preferred->for_ms, r.preferred->agents));
   return std::to_string(h >> 11);
 }
 
@@ -348,6 +377,9 @@ routing::outcome<create_request> parse_create(std::string_view body) {
   if (auto e = read_time(f, "created_at", r.created_at)) return *e;
   if (auto e = read_requirements(f, r.requirements)) return *e;
   if (auto e = read_id(f, "customer", r.customer)) return *e;
+  if (const auto* v = f.find("preferred_agents")) {
+    if (auto e = read_preference(*v, r.preferred)) return *e;
+  }
   if (auto e = check_unknown(f)) return *e;
   r.fingerprint = fingerprint_of(r);
   return r;
@@ -384,11 +416,19 @@ routing::outcome<patch_request> parse_patch(std::string_view body) {
     if (auto e = read_requirements(f, requirements)) return *e;
     r.requirements = std::move(requirements);
   }
+  if (f.named("preferred_agents")) {
+    std::optional<routing::preference> preferred;
+    if (const auto* v = f.find("preferred_agents")) {
+      if (auto e = read_preference(*v, preferred)) return *e;
+    }
+    r.preferred = std::move(preferred);
+  }
   if (auto e = check_unknown(f)) return *e;
-  if (!r.priority && !r.channel && !r.skills && !r.attributes_json && !r.requirements) {
+  if (!r.priority && !r.channel && !r.skills && !r.attributes_json && !r.requirements &&
+      !r.preferred) {
     return invalid_argument("body",
                             "name at least one field to change: priority, channel, skills, "
-                            "attributes, requires");
+                            "attributes, requires, preferred_agents");
   }
   return r;
 }

@@ -412,6 +412,79 @@ TEST_F(CustomerAffinityWait, AFullAgentsCustomerWaitsInItsPersonalQueueThenTheQu
   expect_verified();
 }
 
+routing::preference preferring(std::vector<std::string> agents, std::int64_t for_ms) {
+  routing::preference p;
+  p.agents = std::move(agents);
+  p.for_ms = for_ms;
+  return p;
+}
+
+TEST_F(Eligibility, OnlyPreferredAgentsTakeATicketUntilItsWaitHasLastedTheWindow) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  ASSERT_OK(put_agent("bob", {"general"}));
+  ASSERT_OK(put_agent("cy", {"general"}, {{"spanish", 1}}));
+  routing::create_request r;
+  r.id = "T-1";
+  r.preferred = preferring({"bob", "cy"}, 5 * minute);
+  auto t = create(r);
+  ASSERT_OK(t);
+  auto read = get("T-1");
+  ASSERT_OK(read);
+  ASSERT_TRUE(read->preferred.has_value());
+  EXPECT_EQ(read->preferred->agents, (std::vector<std::string>{"bob", "cy"}));
+  EXPECT_TRUE(read->queues.empty());
+  expect_verified();
+  EXPECT_EQ(pulled("ada"), "");  // not preferred
+  run_until(t0 + 5 * minute);    // the preference ends: the ticket joins its queue
+  EXPECT_EQ(events("ticket.queued").back().at("via"), "preference_ended");
+  expect_verified();
+  EXPECT_EQ(pulled("ada"), "T-1");
+
+  // Taken by a preferred agent inside the window, out of every preferred agent's queue.
+  r.id = "T-2";
+  ASSERT_OK(create(r));
+  EXPECT_EQ(pulled("cy"), "T-2");
+  EXPECT_EQ(pulled("bob"), "");
+  expect_verified();
+
+  // A preferred agent must still meet the requirements: bob lacks Spanish.
+  r.id = "T-3";
+  r.requirements = {need("spanish")};
+  ASSERT_OK(create(r));
+  EXPECT_EQ(pulled("bob"), "");
+  EXPECT_EQ(pulled("cy"), "T-3");
+  expect_verified();
+}
+
+TEST_F(Eligibility, APreferenceWinsOverThePushQueueAndIsChangedByPatch) {
+  configure(replaced(engine_config_yaml(), "  vip: {mode: pull, rank_offset: -1h}",
+                     "  vip: {mode: push, rank_offset: -1h}"));
+  ASSERT_OK(put_agent("ada", {"vip"}));
+  ASSERT_OK(put_agent("bob", {"vip"}, {}, 3, routing::agent_status::away));
+  routing::create_request r;
+  r.id = "T-1";
+  r.queue = "vip";
+  r.preferred = preferring({"bob"}, hour);
+  ASSERT_OK(create(r));
+  EXPECT_TRUE(pushed().empty());  // ada is free, but only bob may take it for an hour
+  ASSERT_OK(set_status("bob", routing::agent_status::online));
+  ASSERT_EQ(pushed().size(), 1u);
+  EXPECT_EQ(pushed()[0].agent, "bob");
+
+  r.id = "T-2";
+  ASSERT_OK(set_status("bob", routing::agent_status::away));
+  ASSERT_OK(create(r));
+  EXPECT_EQ(get("T-2")->status, ticket_status::queued);
+  routing::patch_request none;
+  none.preferred = std::optional<routing::preference>{};
+  auto t = patch("T-2", none);
+  ASSERT_OK(t);
+  EXPECT_FALSE(t->preferred.has_value());
+  ASSERT_EQ(pushed().size(), 1u);  // no preference: pushed to ada at once
+  EXPECT_EQ(pushed()[0].agent, "ada");
+  expect_verified();
+}
+
 TEST_F(Eligibility, DeclaredSkillsRefuseUnknownNames) {
   configure(engine_config_yaml() + "skills: [spanish, billing]\n");
   EXPECT_ERROR(create_requiring("T-1", {need("klingon")}), invalid_argument);

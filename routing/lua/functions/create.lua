@@ -5,7 +5,7 @@
 --          [12] created_at ms (its wait begins there), [13] first_reply_due ms,
 --          [14] resolution_due ms, [15] rank ms, [16] when the SLA timer first fires, ms (C++
 --          computes it as arm_sla would), [17] requirements (skill:level:relax_ms list, '' none),
---          [18] customer ('' none)
+--          [18] customer ('' none), [19] preference (for_ms|agent,agent; '' none)
 -- Returns  'created' when the ticket is stored as the arguments describe it, 'routed' when this
 --          call also moved it further (an overflow step due at once, push routing or customer
 --          affinity handed it out: the caller reads it back); {word, assignments...} when push routing handed
@@ -59,7 +59,7 @@ local function create(keys, argv)
   local id, fingerprint, queue, priority, channel = argv[5], argv[6], argv[7], argv[8], argv[9]
   local skills, attributes, created_at, first_reply_due = argv[10], argv[11], argv[12], argv[13]
   local resolution_due, rank, sla_timer, requires = argv[14], argv[15], argv[16], argv[17]
-  local customer = argv[18]
+  local customer, preference = argv[18], argv[19]
   local c = context(keys, argv)
   local tk = key(c.P, 'ticket', id)
   local existing = redis.call('HGET', tk, 'fp')
@@ -101,6 +101,11 @@ local function create(keys, argv)
     fields[#fields + 1] = customer
     t.f.cu = customer
   end
+  if preference ~= '' then
+    fields[#fields + 1] = 'pf'
+    fields[#fields + 1] = preference
+    t.f.pf = preference
+  end
   if attributes ~= '' then fields[#fields + 1] = 'at'; fields[#fields + 1] = attributes end
   for name in pairs(t.dirty) do
     if t.f[name] ~= nil then
@@ -113,7 +118,13 @@ local function create(keys, argv)
   t.dirty = {}
   c.created = t
   emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
-  -- The customer's own agent first: an explicit preference wins over push routing.
+  -- An explicit preference first, then the customer's own agent: both win over push routing.
+  if t.f.pf and not t.f.qs and wait_for_preferred(c, t, score) then
+    if t.f.sg then drop(t, 'sg') end  -- written above; it waits in no requirement set
+    write_fields(c, t)
+    emit(c, 'ticket.queued', 'ticket', id, 'agent', t.f.pq, 'via', 'preferred')
+    return settle(c, 'routed')
+  end
   if not t.f.qs and to_customer_agent(c, t, score) then return settle(c, 'routed') end
   local pol = push_queue_policy(c, queue)
   if pol and not t.f.qs and hand_new(c, t, queue, pol) then return settle(c, 'routed') end

@@ -7,15 +7,16 @@
 --          ms, [13] [14] [15] the same paused, [16] [17] first and next reply due at a
 --          postponed ticket's wake-up, [18] its wake rank ms ('' each: unchanged); [19] which
 --          of ch, sk, at, rq change (comma list), [20] channel, [21] skills (comma list),
---          [22] attributes (JSON object), [23] requirements (skill:level:relax_ms list) ('' each
---          removes)
+--          [22] attributes (JSON object), [23] requirements (skill:level:relax_ms list),
+--          [24] preference (for_ms|agent,agent) ('' each removes)
 -- New requirements take effect at once: a waiting ticket moves to the set of those in force
 -- (and may be handed out), an offer to an agent who no longer meets them is withdrawn.
 -- Returns  the ticket's new version; {it, assignments...} when push routing handed tickets out
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
 --          TICKETD_CONFLICT status=closed; TICKETD_CONFLICT field=requires (a 65th set)
-local PATCHED_ARG = {ch = 20, sk = 21, at = 22, rq = 23}
-local PATCHED_NAME = {ch = 'channel', sk = 'skills', at = 'attributes', rq = 'requires'}
+local PATCHED_ARG = {ch = 20, sk = 21, at = 22, rq = 23, pf = 24}
+local PATCHED_NAME = {ch = 'channel', sk = 'skills', at = 'attributes', rq = 'requires',
+                      pf = 'preferred_agents'}
 local PATCH_FIELDS = with_sla(OFFER_FIELDS)
 
 local function patch(keys, argv)
@@ -73,6 +74,11 @@ local function patch(keys, argv)
       local a = agent_rec(c, assignee(t))
       withdraw = not a or not meets(a, new_sg)
     end
+  end
+  -- A new preference, or none: a waiting ticket is placed again (its rank and wait kept).
+  if string.find(argv[19], 'pf', 1, true) and t.f.s == 'queued' then
+    unqueue(c, t)
+    enqueue(c, t, t.f.q, t.f.r, t.f.qa)
   end
   local v
   if withdraw then

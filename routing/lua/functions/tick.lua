@@ -27,7 +27,7 @@ local function fire_lifecycle(c, id)
     local now_status = return_to_agent(c, t, agent, rank, now_of(c) + c.cfg.affinity_ms)
     commit(c, t)
     emit_returned(c, t, now_status, 'wake')
-  elseif kind == 'affinity' and status == 'queued' and t.f.pq then
+  elseif (kind == 'affinity' or kind == 'preference') and status == 'queued' and t.f.pq then
     local agent = t.f.pq
     unqueue(c, t)
     -- The customer has waited since the personal queue took the ticket: its age goes along.
@@ -36,8 +36,8 @@ local function fire_lifecycle(c, id)
     arm_overflow(c, t, 1)
     owe(c, 'requeued', t.f.q)
     commit(c, t)
-    emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q, 'via', 'affinity_timeout',
-         'agent', agent)
+    emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q,
+         'via', kind == 'preference' and 'preference_ended' or 'affinity_timeout', 'agent', agent)
   elseif kind == 'offer' and status == 'offered' then
     withdraw_offer(c, t, 'timeout', '')
     c.timeouts = c.timeouts + 1

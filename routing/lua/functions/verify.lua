@@ -120,7 +120,11 @@ local function verify(keys, argv)
       local f = redis.call('HMGET', tk, 's', 'la', 'q', 'qs', 'pq')
       if f[1] == 'queued' then
         local expected = 1
-        if not f[5] and f[4] then expected = #split(f[4]) end
+        if f[5] then
+          expected = #split(f[5])
+        elseif f[4] then
+          expected = #split(f[4])
+        end
         if (waiting[tid] or 0) ~= expected then
           report('queued ticket ' .. tid .. ' sits in ' .. (waiting[tid] or 0) ..
                  ' waiting sets, expected ' .. expected)

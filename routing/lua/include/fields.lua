@@ -8,7 +8,7 @@ local TICKET_FIELDS = {
   v = 'version',
   q = 'home queue',
   qs = 'shared queues it waits in, comma list (absent: only q)',
-  pq = 'agent whose personal queue holds it',
+  pq = 'agents whose personal queues hold it: one (affinity) or its preferred agents, comma list',
   qa = 'when its wait began, ms (created_at, or the customer message it returns with)',
   r = 'queue score: rank ms and three enqueue-counter digits',
   p = 'priority',
@@ -51,6 +51,7 @@ local TICKET_FIELDS = {
   rq = 'requirements, skill:level:relax_after_ms comma list (relax empty: never)',
   sg = 'the requirement set it waits under: skill:level list of those in force (absent: none)',
   cu = 'customer id (customer affinity)',
+  pf = 'preferred agents: for_ms|agent,agent (they alone may take it until its wait lasted for_ms)',
 }
 
 local AGENT_FIELDS = {

@@ -4,25 +4,26 @@
 -- assignee is not stored: while the status is held it is the last agent `la`.
 
 -- Fields every action reads (in this order); an action names any others it needs. `rq` and `sg`
--- (requirements) and `cu` (customer) are absent on most tickets: a field that is not there costs
+-- (requirements), `cu` (customer) and `pf` (preference) are absent on most tickets: a field that is not there costs
 -- HMGET little.
 local function find_ticket(c, id, extra)
   local tk = key(c.P, 'ticket', id)
   local v
   if extra then
     v = redis.call('HMGET', tk, 's', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'r', 'rq', 'sg',
-                   'cu', unpack(extra))
+                   'cu', 'pf', unpack(extra))
   else
-    v = redis.call('HMGET', tk, 's', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'r', 'rq', 'sg', 'cu')
+    v = redis.call('HMGET', tk, 's', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'r', 'rq', 'sg', 'cu',
+                   'pf')
   end
   if not v[1] then return nil end
   -- A constructor sizes the table once; `or nil` turns HMGET's false into absent.
   local f = {s = v[1], v = v[2], la = v[3] or nil, q = v[4] or nil, qs = v[5] or nil,
              pq = v[6] or nil, qa = v[7] or nil, lk = v[8] or nil, r = v[9] or nil,
-             rq = v[10] or nil, sg = v[11] or nil, cu = v[12] or nil}
+             rq = v[10] or nil, sg = v[11] or nil, cu = v[12] or nil, pf = v[13] or nil}
   if extra then
     for i = 1, #extra do
-      if v[12 + i] then f[extra[i]] = v[12 + i] end
+      if v[13 + i] then f[extra[i]] = v[13 + i] end
     end
   end
   -- Extras built with with_sla() hold every SLA field: read_sla() need not read them again.

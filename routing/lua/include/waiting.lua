@@ -49,10 +49,12 @@ local function unqueue(c, t)
     drop_requirement_set(c, t)
     return
   end
-  local agent = t.f.pq
-  if agent then
-    redis.call('ZREM', key(c.P, 'personal_queue', agent), t.id)
-    redis.call('HINCRBY', key(c.P, 'agent', agent), 'pn', '-1')
+  if t.f.pq then
+    -- One agent's (affinity), or each preferred agent's (a preference).
+    for agent in string.gmatch(t.f.pq, '[^,]+') do
+      redis.call('ZREM', key(c.P, 'personal_queue', agent), t.id)
+      redis.call('HINCRBY', key(c.P, 'agent', agent), 'pn', '-1')
+    end
     drop(t, 'pq')
     return
   end
@@ -95,7 +97,9 @@ end
 local function rerank(c, t, rank)
   local score = score_of(rank)
   if t.f.pq then
-    redis.call('ZADD', key(c.P, 'personal_queue', t.f.pq), 'XX', score, t.id)
+    for agent in string.gmatch(t.f.pq, '[^,]+') do
+      redis.call('ZADD', key(c.P, 'personal_queue', agent), 'XX', score, t.id)
+    end
   else
     for _, q in ipairs(shared_queues(t)) do
       redis.call('ZADD', wait_key(c, t, q), 'XX', score, t.id)
@@ -156,8 +160,40 @@ end
 -- back to a queue (reject, offer timeout, release, transfer, escalation) keeps its wait, and so
 -- does overflow: the age index, overflow steps and the rank C++ computes all count from it.
 
--- Puts ticket t (not held, not waiting) into shared queue `queue` with `score`; it has waited
--- since `since`.
+-- A preference (`pf`: for_ms|agent,agent) holds until the ticket's wait (from `qa`) has lasted
+-- for_ms. Meanwhile the ticket waits in the personal queues of those preferred agents who may
+-- take it now (they meet its requirements in force; `pq` lists them), a preferred agent with
+-- room is owed a push, and the lifecycle timer ('preference') puts it in its home queue when
+-- the preference ends. Returns whether it waits for them (false: the preference has ended, or
+-- none of them may take it).
+local function wait_for_preferred(c, t, score)
+  local pf = t.f.pf
+  if not pf then return false end
+  local for_ms, agents = string.match(pf, '^(%d+)|(.*)$')
+  local ends = (tonumber(t.f.qa) or now_of(c)) + tonumber(for_ms)
+  if ends <= now_of(c) then return false end
+  local sg = requirement_set(c, t)
+  local list = {}
+  for agent in string.gmatch(agents, '[^,]+') do
+    local a = agent_rec(c, agent)
+    if a and meets(a, sg) then
+      redis.call('ZADD', key(c.P, 'personal_queue', agent), score, t.id)
+      redis.call('HINCRBY', a.key, 'pn', '1')
+      a.waiting = a.waiting + 1
+      list[#list + 1] = agent
+      owe(c, 'freed', agent)
+    end
+  end
+  if #list == 0 then return false end
+  put(t, 'pq', table.concat(list, ','))
+  put(t, 'r', score)
+  if t.f.os then drop(t, 'os') end
+  set_lifecycle_timer(c, t, 'preference', tostring(ends))
+  return true
+end
+
+-- Puts ticket t (not held, not waiting) into shared queue `queue` with `score` (or, while a
+-- preference holds, into its preferred agents' personal queues); it has waited since `since`.
 local function enqueue(c, t, queue, score, since)
   move(c, t, 'queued', nil)
   -- A queued ticket moving queues (transfer, escalation) keeps no timer of its old queue
@@ -168,6 +204,7 @@ local function enqueue(c, t, queue, score, since)
   put(t, 'q', queue)
   put(t, 'r', score)
   put(t, 'qa', since)
+  if wait_for_preferred(c, t, score) then return end
   take_requirement_set(c, t)
   join_queue(c, t, queue, score)
   arm_overflow(c, t, 1)

@@ -375,6 +375,46 @@ TEST(ParseCreate, ReadsRequirementsWithLevelsAndRelaxTimes) {
   for (const auto body : bad) expect_invalid(parse_create(body), "requires", body);
 }
 
+TEST(ParseCreate, ReadsACustomerAndPreferredAgents) {
+  const auto r = create_ok(
+      R"({"id": "T-1", "customer": "c-9", "preferred_agents": {"agents": ["bob", "ada", "bob"],
+          "for": 300}})");
+  EXPECT_EQ(r.customer, "c-9");
+  ASSERT_TRUE(r.preferred.has_value());
+  EXPECT_EQ(r.preferred->agents, (strings{"ada", "bob"}));
+  EXPECT_EQ(r.preferred->for_ms, 300'000);
+  EXPECT_NE(r.fingerprint, create_ok(R"({"id": "T-1", "customer": "c-9"})").fingerprint);
+  const std::string_view bad[] = {
+      R"({"id": "T-1", "preferred_agents": ["ada"]})",
+      R"({"id": "T-1", "preferred_agents": {"agents": ["ada"]}})",
+      R"({"id": "T-1", "preferred_agents": {"agents": [], "for": 60}})",
+      R"({"id": "T-1", "preferred_agents": {"for": 60}})",
+      R"({"id": "T-1", "preferred_agents": {"agents": ["ada"], "for": 0}})",
+      R"({"id": "T-1", "preferred_agents": {"agents": ["ada"], "for": 604801}})",
+      R"({"id": "T-1", "preferred_agents": {"agents": ["a b"], "for": 60}})",
+      R"({"id": "T-1", "preferred_agents": {"agents": ["ada"], "for": 60, "x": 1}})",
+  };
+  for (const auto body : bad) expect_invalid(parse_create(body), "preferred_agents", body);
+  expect_invalid(parse_create(R"({"id": "T-1", "customer": "c 9"})"), "customer", "customer");
+}
+
+TEST(ParsePatch, ReadsWhatItNamesAndNullRemoves) {
+  const auto r = parse_patch(
+      R"({"priority": "urgent", "channel": null, "preferred_agents": null,
+          "requires": [{"skill": "spanish", "level": 2}]})");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->priority, "urgent");
+  EXPECT_EQ(r->channel, "");
+  ASSERT_TRUE(r->preferred.has_value());
+  EXPECT_FALSE(r->preferred->has_value());
+  ASSERT_TRUE(r->requirements.has_value());
+  EXPECT_EQ(r->requirements->size(), 1u);
+  EXPECT_FALSE(r->skills.has_value());
+  expect_invalid(parse_patch("{}"), "body", "{}");
+  expect_invalid(parse_patch(R"({"queue": "billing"})"), "queue", "queue");
+  expect_invalid(parse_patch(R"({"priority": null})"), "priority", "priority null");
+}
+
 TEST(ParseAgent, EverythingIsOptional) {
   const auto r = parse_agent("");
   ASSERT_TRUE(r.has_value()) << r.error().message;
