@@ -25,10 +25,13 @@ end
 -- nothing, for any other ticket (in a personal queue, or overflowed into more queues, or not
 -- waiting): the general path then takes it. It must leave exactly the state the general path
 -- leaves (tests/integration/fast_path_test.cpp holds the two to that).
-local WAITING_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg', 'rq', 'cu'}
+local WAITING_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg', 'rq'}
+-- With customer affinity on, the customer too (an absent field still costs HMGET a scan).
+local WAITING_FIELDS_CU = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg', 'rq', 'cu'}
 local function assign_waiting(c, a, id)
   local tk = key(c.P, 'ticket', id)
-  local f = redis.call('HMGET', tk, unpack(WAITING_FIELDS))
+  local f = redis.call('HMGET', tk,
+                      unpack(c.cfg.customer_ms > 0 and WAITING_FIELDS_CU or WAITING_FIELDS))
   local q, sg = f[4], f[9]
   if f[1] ~= 'queued' or not q or f[5] or f[6] then return false end
   if sg then

@@ -13,10 +13,12 @@
 -- nil, having written nothing, for any other ticket (or a version that does not match): the
 -- general path then decides, and fails where it must. It must leave exactly the state
 -- resolve_ticket leaves (tests/integration/fast_path_test.cpp holds the two to that).
-local HELD_FIELDS = {'s', 'v', 'la', 'd1', 'd2', 'd3', 'w1', 'w2', 'w3', 'cu'}
+local HELD_FIELDS = {'s', 'v', 'la', 'd1', 'd2', 'd3', 'w1', 'w2', 'w3'}
+-- With customer affinity on, the customer too (an absent field still costs HMGET a scan).
+local HELD_FIELDS_CU = {'s', 'v', 'la', 'd1', 'd2', 'd3', 'w1', 'w2', 'w3', 'cu'}
 local function resolve_held(c, id, if_match, expect, reason, reopen_until, close_at)
   local tk = key(c.P, 'ticket', id)
-  local f = redis.call('HMGET', tk, unpack(HELD_FIELDS))
+  local f = redis.call('HMGET', tk, unpack(c.cfg.customer_ms > 0 and HELD_FIELDS_CU or HELD_FIELDS))
   local s, v, agent = f[1], f[2], f[3]
   if (s ~= 'assigned' and s ~= 'pending') or not agent then return nil end
   if (if_match ~= '' and if_match ~= v) or (expect ~= '' and expect ~= v) then return nil end
