@@ -34,6 +34,7 @@ queues:
   if (with_push) yaml += "  desk: {mode: push}\n";
   yaml += R"(lifecycle:
   affinity_wait: 2h
+  customer_affinity: 7d
   pending: {followups: [1d, 3d], resolve_after: 4d}
   resolved: {reopen_window: 7d, close_after: 7d}
 defaults: {queue: general, priority: normal}
@@ -123,8 +124,12 @@ class FastPaths : public EngineTest {
       record(said(put_agent(agent, queues), "agent " + agent));
     }
     for (int i = 1; i <= 9; ++i) {
-      const auto id = "T-" + std::to_string(i);
-      record(said(create(id, "", i % 3 == 0 ? "urgent" : "normal"), "create " + id));
+      // Each of its own customer: the fast paths keep the customer's agent as move() does.
+      routing::create_request r;
+      r.id = "T-" + std::to_string(i);
+      r.priority = i % 3 == 0 ? "urgent" : "normal";
+      r.customer = "c-" + std::to_string(i);
+      record(said(create(r), "create " + r.id));
     }
     // Urgent tickets (T-3, T-6, T-9) rank first.
     take("bob");  // T-3, from general alone
