@@ -210,6 +210,22 @@ TEST_F(Eligibility, AQueueHoldsAtMost64RequirementSetsAtOnce) {
   expect_verified();
 }
 
+TEST_F(Eligibility, ASupervisorsReassignIgnoresRequirementsButNotCapacity) {
+  ASSERT_OK(create_requiring("T-1", {need("spanish", 5)}));
+  ASSERT_OK(create_requiring("T-2", {need("spanish", 5)}));
+  ASSERT_OK(put_agent("bob", {"general"}, {}, 1));
+  EXPECT_EQ(pulled("bob"), "");
+  auto t = act(ticket_action::reassign, "T-1", with_agent("bob"));
+  ASSERT_OK(t);
+  EXPECT_EQ(t->assignee, "bob");
+  EXPECT_ERROR(act(ticket_action::reassign, "T-2", with_agent("bob")), capacity_exceeded);
+  routing::action_request forced = with_agent("bob");
+  forced.force = true;
+  ASSERT_OK(act(ticket_action::reassign, "T-2", forced));
+  EXPECT_EQ(get("T-2")->assignee, "bob");
+  expect_verified();
+}
+
 TEST_F(Eligibility, EscalationDropsTheRequirementsAndTransferKeepsThem) {
   ASSERT_OK(create_requiring("T-1", {need("spanish", 5)}, "billing"));
   ASSERT_OK(create_requiring("T-2", {need("spanish", 5)}));
