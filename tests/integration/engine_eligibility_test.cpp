@@ -150,6 +150,32 @@ TEST_F(Eligibility, PushOffersOnlyToEligibleAgentsAndARelaxHandsTheTicketOutAtOn
   expect_verified();
 }
 
+// However far down the queue's order the one agent who may take a ticket is, push finds it: it
+// looks among the agents having the ticket's rarest required skill.
+TEST_F(Eligibility, PushFindsTheOneAbleAgentBehindAHundredOthers) {
+  configure(replaced(engine_config_yaml(), "  vip: {mode: pull, rank_offset: -1h}",
+                     "  vip: {mode: push, rank_offset: -1h}"));
+  for (int i = 0; i < 120; ++i) {
+    ASSERT_OK(put_agent("n-" + std::to_string(1000 + i), {"vip"}, {{"german", 2}}));
+  }
+  ASSERT_OK(put_agent("zed", {"vip"}, {{"french", 2}, {"german", 1}}));
+  ASSERT_OK(create_requiring("T-1", {need("french", 2), need("german")}, "vip"));
+  ASSERT_EQ(pushed().size(), 1u);
+  EXPECT_EQ(pushed()[0].agent, "zed");
+  expect_verified();
+  // zed full (3 of 3): the next one waits, and goes to zed when zed has room.
+  ASSERT_OK(create_requiring("T-2", {need("french", 2)}, "vip"));
+  ASSERT_OK(create_requiring("T-3", {need("french", 2)}, "vip"));
+  ASSERT_OK(create_requiring("T-4", {need("french", 2)}, "vip"));
+  EXPECT_TRUE(pushed().empty());
+  routing::action_request solved;
+  solved.reason = "solved";
+  ASSERT_OK(act(ticket_action::resolve, "T-1", solved));
+  ASSERT_EQ(pushed().size(), 1u);
+  EXPECT_EQ(pushed()[0].ticket, "T-4");
+  expect_verified();
+}
+
 TEST_F(Eligibility, AReturningTicketGoesBackToItsAgentOnlyWhenTheAgentStillMeetsItsRequirements) {
   ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 4}}));
   ASSERT_OK(create_requiring("T-1", {need("spanish", 4)}));

@@ -30,12 +30,15 @@ local function agent_put(keys, argv)
     a = agent_rec(c, id)
     emit(c, 'agent.status', 'agent', id, 'status', status)
   else
-    -- Leaving a push queue takes the agent out of its availability index.
+    -- Leaving a push queue takes the agent out of its availability indexes; its skills'
+    -- indexes are left for those it has now (settle_agent puts them back).
     if c.cfg.any_push then
       local kept = {}
       for q in string.gmatch(effective, '[^,]+') do kept[q] = true end
       for q in string.gmatch(a.qe or '', '[^,]+') do
-        if not kept[q] then redis.call('ZREM', key(c.P, 'queue_agents', q), id) end
+        if push_queue_policy(c, q) and (not kept[q] or a.sk ~= (skills ~= '' and skills or nil)) then
+          leave_availability(c, a, q)
+        end
       end
     end
     a.qe = effective

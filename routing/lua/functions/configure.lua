@@ -33,6 +33,15 @@ local function configure(keys, argv)
   for q in pairs(c.cfg.queues) do
     redis.call('DEL', key(P, 'queue_agents', q))
   end
+  -- And the skill indexes of every skill an agent has (those nobody has are gone already).
+  local skills = {}
+  for _, id in ipairs(agents) do
+    local sk = redis.call('HGET', key(P, 'agent', id), 'sk')
+    for skill in string.gmatch(sk or '', '([^,:]+):?%d*') do skills[skill] = true end
+  end
+  for skill in pairs(skills) do
+    for q in pairs(c.cfg.queues) do redis.call('DEL', key(P, 'queue_agents', q .. '|' .. skill)) end
+  end
   if c.cfg.any_push then
     for _, id in ipairs(agents) do
       local a = agent_rec(c, id)

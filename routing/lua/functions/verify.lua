@@ -63,11 +63,32 @@ local function verify(keys, argv)
           report('push queue ' .. q .. ' lists agent ' .. id .. ' who cannot take work')
         end
       end
+      local skills = {}
       for _, id in ipairs(agents) do
         local a = agent_rec(c, id)
         if available(a) and not listed[id] and
             string.find(',' .. (a.qe or '') .. ',', ',' .. q .. ',', 1, true) then
           report('push queue ' .. q .. ' does not list available agent ' .. id)
+        end
+        for skill in string.gmatch(a.sk or '', '([^,:]+):?%d*') do skills[skill] = true end
+      end
+      -- Each skill's index lists exactly the listed agents having that skill.
+      for skill in pairs(skills) do
+        local skey = key(c.P, 'queue_agents', q .. '|' .. skill)
+        local in_index = {}
+        for _, id in ipairs(redis.call('ZRANGE', skey, 0, -1)) do
+          in_index[id] = true
+          local a = agent_rec(c, id)
+          if not listed[id] or not a or not agent_levels(a)[skill] then
+            report('push queue ' .. q .. ' lists agent ' .. id .. ' for skill ' .. skill ..
+                   ' who cannot take work or lacks it')
+          end
+        end
+        for id in pairs(listed) do
+          local a = agent_rec(c, id)
+          if a and agent_levels(a)[skill] and not in_index[id] then
+            report('push queue ' .. q .. ' does not list agent ' .. id .. ' for skill ' .. skill)
+          end
         end
       end
     end

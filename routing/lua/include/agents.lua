@@ -69,6 +69,9 @@ local function agent_rec(c, id)
            load = count_of(f[3]) or 0, qe = f[4], waiting = count_of(f[5]) or 0,
            fx = forced_agents(c)[id], sk = f[6] or nil, lt = f[7] or nil, ss = f[8] or '0',
            rr = f[9] or '', changed = {}}
+      -- Whether the push queues' availability indexes list it (they list exactly the
+      -- available agents): an agent that was not, and still is not, needs no removal.
+      a.listed = a.st == 'online' and a.load < a.max
     else
       a = false
     end
@@ -125,17 +128,37 @@ local function availability_score(a, q, pol)
   return count_text(math.floor(a.load * 10000 / a.max)) .. seconds
 end
 
+-- An agent with skills is also kept, with the same score, in the index of each of its skills
+-- (qa:<queue>|<skill>): a push looks for an agent who meets a ticket's requirements among the
+-- agents having the rarest of them, not through the whole queue.
 local function refresh_availability(c, a)
   for q in string.gmatch(a.qe or '', '[^,]+') do
     local pol = push_queue_policy(c, q)
     if pol then
       local qa = key(c.P, 'queue_agents', q)
       if available(a) then
-        redis.call('ZADD', qa, availability_score(a, q, pol), a.id)
-      else
+        local score = availability_score(a, q, pol)
+        redis.call('ZADD', qa, score, a.id)
+        for skill in string.gmatch(a.sk or '', '([^,:]+):?%d*') do
+          redis.call('ZADD', qa .. '|' .. skill, score, a.id)
+        end
+      elseif a.listed then
         redis.call('ZREM', qa, a.id)
+        for skill in string.gmatch(a.sk or '', '([^,:]+):?%d*') do
+          redis.call('ZREM', qa .. '|' .. skill, a.id)
+        end
       end
     end
+  end
+  a.listed = available(a)
+end
+
+-- Takes agent record a out of queue q's availability index and its skill indexes.
+local function leave_availability(c, a, q)
+  local qa = key(c.P, 'queue_agents', q)
+  redis.call('ZREM', qa, a.id)
+  for skill in string.gmatch(a.sk or '', '([^,:]+):?%d*') do
+    redis.call('ZREM', qa .. '|' .. skill, a.id)
   end
 end
 

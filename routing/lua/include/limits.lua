@@ -13,6 +13,6 @@ local PUSH_LIMIT = 50
 -- text on every call.
 local HEAD_SCAN_LAST = '4'   -- 5 tickets
 local AGENT_SCAN_LAST = '9'  -- 10 agents
--- For a ticket with requirements in force, how far down a push queue's availability index a
--- push looks for an agent who meets them.
+-- For a ticket with requirements in force, how far down the availability index of its rarest
+-- required skill (agents having it) a push looks for an agent who meets them all.
 local AGENT_SCAN_WIDE = '99'  -- 100 agents

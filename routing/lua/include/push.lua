@@ -52,14 +52,24 @@ end
 
 -- The agent of availability index `akey` a push gives ticket t: the first able of `few` (the
 -- index's head), or for a ticket with requirements in force, when none of those meets them,
--- of the rest of the first AGENT_SCAN_WIDE (read once per `round`: a push of one queue).
+-- the first able of the first AGENT_SCAN_WIDE in the index of its rarest required skill: agents
+-- having that skill, in the queue's order (read once per set and `round`: a push of one queue).
 local function pick_agent(c, akey, few, t, round)
   local a = first_able(c, few, t)
-  if a or not t.f.sg or #few <= tonumber(AGENT_SCAN_LAST) then return a end
-  if not round.more then
-    round.more = redis.call('ZRANGE', akey, tonumber(AGENT_SCAN_LAST) + 1, AGENT_SCAN_WIDE)
+  local sg = t.f.sg
+  if a or not sg or #few <= tonumber(AGENT_SCAN_LAST) then return a end
+  local candidates = round[sg]
+  if not candidates then
+    local rarest, fewest
+    for skill in string.gmatch(sg, '([^:,]+):%d+') do
+      local skey = akey .. '|' .. skill
+      local n = redis.call('ZCARD', skey)
+      if not fewest or n < fewest then rarest, fewest = skey, n end
+    end
+    candidates = fewest > 0 and redis.call('ZRANGE', rarest, '0', AGENT_SCAN_WIDE) or {}
+    round[sg] = candidates
   end
-  return first_able(c, round.more, t)
+  return first_able(c, candidates, t)
 end
 
 -- The first waiting tickets of shared queue q in rank order (equal ranks by id), over its own
