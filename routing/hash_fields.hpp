@@ -58,6 +58,7 @@ inline constexpr std::string_view requirements = "rq";
 inline constexpr std::string_view requirement_set = "sg";
 inline constexpr std::string_view customer = "cu";
 inline constexpr std::string_view preference = "pf";
+inline constexpr std::string_view handed_out = "hs";
 }  // namespace ticket_field
 
 namespace agent_field {
@@ -77,7 +78,7 @@ inline constexpr std::string_view connections = "cn";
 }  // namespace agent_field
 
 // Every field of each hash (what each holds: routing/lua/include/fields.lua).
-inline constexpr std::array<std::string_view, 48> ticket_fields{
+inline constexpr std::array<std::string_view, 49> ticket_fields{
     ticket_field::status,
     ticket_field::version,
     ticket_field::queue,
@@ -126,6 +127,7 @@ inline constexpr std::array<std::string_view, 48> ticket_fields{
     ticket_field::requirement_set,
     ticket_field::customer,
     ticket_field::preference,
+    ticket_field::handed_out,
 };
 inline constexpr std::array<std::string_view, 13> agent_fields{
     agent_field::name,

@@ -527,6 +527,28 @@ TEST_F(Eligibility, APreferenceWinsOverThePushQueueAndIsChangedByPatch) {
   expect_verified();
 }
 
+// verify holds every hand-out to the requirements it met: a ticket held by an agent who, with
+// the skills it had then, did not meet them is reported; a supervisor's reassign and a later
+// change of the agent's skills are not violations.
+TEST_F(Eligibility, VerifyReportsAHolderThatDidNotMeetTheRequirementsItGotTheTicketUnder) {
+  ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 2}}));
+  ASSERT_OK(put_agent("bob", {"general"}));
+  ASSERT_OK(create_requiring("T-1", {need("spanish", 2)}));
+  ASSERT_OK(create_requiring("T-2", {need("spanish", 4)}));
+  EXPECT_EQ(pulled("ada"), "T-1");
+  ASSERT_OK(act(ticket_action::reassign, "T-2", with_agent("bob")));  // bypasses them
+  expect_verified();
+  // As if a hand-out had ignored a requirement: the record says spanish 5 was in force.
+  redis({"HSET", key(routing::key_part::ticket, "T-1"), "hs", "spanish:5|spanish:2"});
+  auto v = verify();
+  ASSERT_OK(v);
+  ASSERT_EQ(v->violations.size(), 1u);
+  EXPECT_EQ(v->violations[0], "agent ada holds ticket T-1 without meeting spanish:5");
+  // Ada's skills changed since: what she met then cannot be judged by what she has now.
+  ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 3}}));
+  expect_verified();
+}
+
 TEST_F(Eligibility, DeclaredSkillsRefuseUnknownNames) {
   configure(engine_config_yaml() + "skills: [spanish, billing]\n");
   EXPECT_ERROR(create_requiring("T-1", {need("klingon")}), invalid_argument);

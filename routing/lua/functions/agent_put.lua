@@ -5,6 +5,15 @@
 --          list), [9] effective queues (its queues plus those its skills route to), [10]
 --          max_concurrent ('' = the configured default), [11] status ('' = keep, or offline)
 -- Returns  {agent fields, held ticket ids, assignments...}
+-- Takes agent record a out of queue q's availability index and its skill indexes.
+local function leave_availability(c, a, q)
+  local qa = key(c.P, 'queue_agents', q)
+  redis.call('ZREM', qa, a.id)
+  for skill in string.gmatch(a.sk or '', '([^,:]+):?%d*') do
+    redis.call('ZREM', qa .. '|' .. skill, a.id)
+  end
+end
+
 local function agent_put(keys, argv)
   local id, name, queues, skills, effective = argv[5], argv[6], argv[7], argv[8], argv[9]
   local own_max, status = argv[10], argv[11]

@@ -17,7 +17,10 @@ local function escalate(keys, argv)
   local from, holder = t.f.q, assignee(t)
   unqueue(c, t)
   -- Supervisors take what they get: the requirements go.
-  if t.f.rq then drop(t, 'rq') end
+  if t.f.rq then
+    drop(t, 'rq')
+    drop(t, 'hs')
+  end
   enqueue(c, t, queue, score_of(rank), t.f.qa)
   if priority ~= '' then put(t, 'p', priority) end
   for n = 1, 3 do

@@ -65,11 +65,17 @@ local function assign_waiting(c, a, id)
     redis.call('HDEL', tk, 'sg')
   end
   local now, after = c.now_ms, successor(f[2])
-  if f[3] == a.id then
+  -- What the hand-out met, for verify, as note_handed_out records it.
+  local met = f[10] and requirement_set(c, {f = {rq = f[10], qa = f[7]}})
+  if met then
+    redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'la', a.id,
+               'hs', met .. '|' .. (a.sk or ''))
+  elseif f[3] == a.id then
     redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now)
   else
     redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'la', a.id)
   end
+  if f[10] and not met then redis.call('HDEL', tk, 'hs') end
   return true
 end
 

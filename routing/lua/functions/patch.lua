@@ -63,6 +63,8 @@ local function patch(keys, argv)
     changed[#changed + 1] = PATCHED_NAME[name]
   end
   local withdraw = false
+  -- What a hand-out met no longer applies to requirements given since.
+  if new_rq and HELD[t.f.s] then drop(t, 'hs') end
   if new_rq then
     if t.f.s == 'queued' and not t.f.pq then
       if relaxing(old_rq) then redis.call('ZREM', key(c.P, 'timers'), 'x|' .. id) end

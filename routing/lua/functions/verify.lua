@@ -1,8 +1,11 @@
 -- verify: checks the invariants of API.md in one consistent step: no load above max except
 -- forced, load equals the held tickets in counted statuses, every held ticket held once and by
 -- its assignee, every queued ticket in a waiting set and every waiting entry a queued ticket,
--- and every push queue's availability index listing exactly its online agents with room; and
--- no ticket or agent hash holding a field include/fields.lua does not declare.
+-- and every push queue's availability index listing exactly its online agents with room (and its
+-- skill indexes those of them having the skill), every held ticket's holder meeting the
+-- requirements the hand-out recorded (unless a supervisor reassigned it or the holder's skills
+-- changed since), every requirement set's count; and no ticket or agent hash holding a field
+-- include/fields.lua does not declare.
 -- Scans every ticket: O(tickets), meant for operators and tests, not for a hot path.
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [5...] configured queue names
@@ -28,7 +31,7 @@ local function verify(keys, argv)
         report('ticket ' .. tid .. ' held by ' .. holder[tid] .. ' and ' .. id)
       end
       holder[tid] = id
-      local f = redis.call('HMGET', key(c.P, 'ticket', tid), 's', 'la')
+      local f = redis.call('HMGET', key(c.P, 'ticket', tid), 's', 'la', 'hs')
       if not f[1] then
         report('agent ' .. id .. ' holds missing ticket ' .. tid)
       else
@@ -37,6 +40,11 @@ local function verify(keys, argv)
         end
         if f[2] ~= id then
           report('agent ' .. id .. ' holds ticket ' .. tid .. ' assigned to ' .. tostring(f[2]))
+        end
+        -- Handed out to an agent who did not meet its requirements (skills unchanged since).
+        local met, skills = string.match(f[3] or '', '^([^|]*)|(.*)$')
+        if met and skills == (a.sk or '') and not meets(a, met) then
+          report('agent ' .. id .. ' holds ticket ' .. tid .. ' without meeting ' .. met)
         end
         if counted(c, f[1]) then load = load + 1 end
       end

@@ -153,15 +153,6 @@ local function refresh_availability(c, a)
   a.listed = available(a)
 end
 
--- Takes agent record a out of queue q's availability index and its skill indexes.
-local function leave_availability(c, a, q)
-  local qa = key(c.P, 'queue_agents', q)
-  redis.call('ZREM', qa, a.id)
-  for skill in string.gmatch(a.sk or '', '([^,:]+):?%d*') do
-    redis.call('ZREM', qa .. '|' .. skill, a.id)
-  end
-end
-
 -- Writes an agent record's changed fields back and refreshes its place in the push queues.
 local AGENT_FIELD = {l = 'load', st = 'st', ss = 'ss', lt = 'lt', rr = 'rr'}
 local function write_agent(c, a)

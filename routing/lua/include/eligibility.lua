@@ -9,8 +9,6 @@
 -- tickets relax or overflow into may go past it). The relax timer (`x|<id>`) moves a ticket to
 -- its weaker set when the next of its requirements relaxes.
 
-local MAX_SETS = 64
-
 -- The requirement set of ticket t now, and when the next of those requirements relaxes (nil:
 -- never); nil, nil when none is in force.
 local function requirement_set(c, t)
@@ -118,11 +116,15 @@ local function count_set(c, q, sg, delta)
 end
 
 -- Fails (before any write) when ticket t's set would be queue q's MAX_SETS + 1st.
-local function check_set_room(c, q, sg)
-  if not sg then return end
-  local qg = key(c.P, 'queue_sets', q)
-  if redis.call('HLEN', qg) >= MAX_SETS and redis.call('HEXISTS', qg, sg) == 0 then
-    fail('CONFLICT', 'field=requires sets=' .. MAX_SETS)
+local check_set_room
+do
+  local MAX_SETS = 64
+  check_set_room = function(c, q, sg)
+    if not sg then return end
+    local qg = key(c.P, 'queue_sets', q)
+    if redis.call('HLEN', qg) >= MAX_SETS and redis.call('HEXISTS', qg, sg) == 0 then
+      fail('CONFLICT', 'field=requires sets=' .. MAX_SETS)
+    end
   end
 end
 
@@ -149,4 +151,18 @@ local function drop_requirement_set(c, t)
   if not t.f.sg then return end
   drop(t, 'sg')
   if relaxing(t.f.rq) then redis.call('ZREM', key(c.P, 'timers'), 'x|' .. t.id) end
+end
+
+-- What a hand-out met, for verify (`hs`: the requirement set in force, `|`, the holder's skills
+-- then): a ticket with requirements handed to `agent` (the functions only hand out to agents
+-- who meet them; a supervisor's reassign, c.bypass, records nothing). verify reports a held
+-- ticket whose holder, with the same skills, does not meet the set it recorded.
+local function note_handed_out(c, t, agent)
+  local sg = not c.bypass and requirement_set(c, t)
+  local a = sg and agent_rec(c, agent)
+  if a then
+    put(t, 'hs', sg .. '|' .. (a.sk or ''))
+  else
+    drop(t, 'hs')
+  end
 end

@@ -51,6 +51,7 @@ local TICKET_FIELDS = {
   rq = 'requirements, skill:level:relax_after_ms comma list (relax empty: never)',
   sg = 'the requirement set it waits under: skill:level list of those in force (absent: none)',
   cu = 'customer id (customer affinity)',
+  hs = 'what its hand-out met: requirement set|the holder skills then (for verify)',
   pf = 'preferred agents: for_ms|agent,agent (they alone may take it until its wait lasted for_ms)',
 }
 

@@ -20,6 +20,7 @@ local function move(c, t, status, agent)
   local old_s = t.f.s
   local old_a = assignee(t)
   if t.f.cu and old_a ~= agent then note_customer_agent(c, t.f.cu, agent or old_a, not agent) end
+  if t.f.rq and agent and agent ~= old_a then note_handed_out(c, t, agent) end
   if old_a and old_a ~= agent then
     redis.call('SREM', key(c.P, 'held', old_a), t.id)
     if counted(c, old_s) then adjust_load(c, old_a, -1) end
