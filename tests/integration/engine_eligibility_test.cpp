@@ -66,6 +66,17 @@ TEST_F(Eligibility, NextGivesTheLowestRankTicketTheAgentMeetsTheRequirementsOf) 
   expect_verified();
 }
 
+TEST_F(Eligibility, AtCapacityNextIs204WhenNothingItMayTakeWaitsAnd409WhenSomethingDoes) {
+  ASSERT_OK(put_agent("bob", {"general"}, {}, 1));
+  created("T-1");
+  EXPECT_EQ(pulled("bob"), "T-1");  // full now
+  EXPECT_EQ(pulled("bob"), "");     // nothing waits
+  ASSERT_OK(create_requiring("T-2", {need("spanish")}));
+  EXPECT_EQ(pulled("bob"), "");  // only what he may not take waits
+  created("T-3");
+  EXPECT_ERROR(next("bob"), capacity_exceeded);
+}
+
 TEST_F(Eligibility, TheTicketShowsItsRequirementsAndTheRulesAddTheirsTheRequestWinning) {
   configure(replaced(engine_config_yaml(), "routing:\n",
                      "routing:\n"

@@ -1,6 +1,7 @@
 -- next: "To Solve". Assigns the agent the lowest-rank ticket it may take over its queues (the
 -- heads of each queue's own set and of the requirement sets the agent meets) and its personal
--- queue, never above max_concurrent.
+-- queue, never above max_concurrent: nothing it may take is nil (204) even at capacity;
+-- something it may take but no room for it is TICKETD_CAPACITY_EXCEEDED (409).
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [5] agent id
 -- Returns  the assigned ticket's id, or nil when nothing waits; {id, assignments...} when push
@@ -83,9 +84,6 @@ local function next_ticket(keys, argv)
   local agent_id = argv[5]
   local c = context(keys, argv)
   local a = load_agent(c, agent_id)
-  if not has_room(a, false) then
-    fail('CAPACITY_EXCEEDED', 'load=' .. a.load .. ' max=' .. a.max)
-  end
   local best, best_score
   local qe = a.qe or ''
   local sets = qe ~= '' and not string.find(qe, ',', 1, true) and queue_sets(c, qe)
@@ -103,7 +101,11 @@ local function next_ticket(keys, argv)
       end
     end
   end
+  -- Nothing it may take: 204, even at capacity; something, but no room for it: 409.
   if not best then return false end
+  if not has_room(a, false) then
+    fail('CAPACITY_EXCEEDED', 'load=' .. a.load .. ' max=' .. a.max)
+  end
   if not (FAST_PATHS and assign_waiting(c, a, best)) then
     local t = load_ticket(c, best)
     unqueue(c, t)
