@@ -164,7 +164,7 @@ struct routing_rule {
   std::optional<std::string> queue;
   std::optional<std::string> priority;
   std::vector<requirement> require;  // added to the ticket's (the request's entry wins)
-  int line = 0;  // 1-based line in the YAML file, for messages
+  int line = 0;                      // 1-based line in the YAML file, for messages
 };
 
 struct defaults_config {

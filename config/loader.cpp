@@ -1075,8 +1075,9 @@ class loader {
   }
 
   void read_lifecycle(const field& f) {
-    const object o(cx_, f, {"affinity_wait", "pending", "resolved", "closed", "customer_affinity",
-                            "customer_affinity_wait"});
+    const object o(cx_, f,
+                   {"affinity_wait", "pending", "resolved", "closed", "customer_affinity",
+                    "customer_affinity_wait"});
     auto& l = cfg_.lifecycle;
     o.read("affinity_wait", l.affinity_wait, business_span());
     o.read("customer_affinity", l.customer_affinity, duration_or_zero());

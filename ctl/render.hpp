@@ -56,6 +56,4 @@ std::string format_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows,
                          const std::vector<bool>& numeric);
 
-
-
 }  // namespace ticketd::ctl

@@ -110,7 +110,8 @@ void check_create(std::string_view body) {
     w.key("requires").begin_array();
     for (const auto& q : r->requirements) {
       w.begin_object().field("skill", q.skill).field("level", q.level);
-      if (q.relax_after) w.field("relax_after", static_cast<std::int64_t>(q.relax_after->count() / 1000));
+      if (q.relax_after)
+        w.field("relax_after", static_cast<std::int64_t>(q.relax_after->count() / 1000));
       w.end_object();
     }
     w.end_array();
@@ -118,11 +119,11 @@ void check_create(std::string_view body) {
   w.end_object();
   const auto back = daemon::api::parse_create(again);
   require(back.has_value(), "create: the re-serialized request parses", again);
-  require(std::tie(back->id, back->queue, back->priority, back->channel, back->skills,
-                   back->created_at, back->requirements) ==
-              std::tie(r->id, r->queue, r->priority, r->channel, r->skills, r->created_at,
-                       r->requirements),
-          "create: the re-serialized request parses to the same value", again);
+  require(
+      std::tie(back->id, back->queue, back->priority, back->channel, back->skills, back->created_at,
+               back->requirements) == std::tie(r->id, r->queue, r->priority, r->channel, r->skills,
+                                               r->created_at, r->requirements),
+      "create: the re-serialized request parses to the same value", again);
   require(std::equal(r->attributes.begin(), r->attributes.end(), back->attributes.begin(),
                      back->attributes.end(), same_attribute),
           "create: the re-serialized attributes parse to the same values", again);

@@ -119,9 +119,9 @@ struct patch_args {
   std::array<std::optional<std::int64_t>, 3> paused;  // paused targets (frozen due times)
   std::array<std::optional<std::int64_t>, 2> wake;    // a postponed ticket's reply dues at wake-up
   std::optional<std::int64_t> wake_rank;
-  std::optional<std::string_view> channel;  // "" removes
-  std::optional<std::string_view> skills;   // comma list; "" removes
-  std::optional<std::string_view> attributes;  // JSON object text; "" removes
+  std::optional<std::string_view> channel;       // "" removes
+  std::optional<std::string_view> skills;        // comma list; "" removes
+  std::optional<std::string_view> attributes;    // JSON object text; "" removes
   std::optional<std::string_view> requirements;  // skill:level:relax_ms list; "" removes
   std::optional<std::string_view> preference;    // for_ms|agent,agent; "" removes
 };

@@ -343,8 +343,7 @@ outcome<command> planner::action(ticket_action a, std::string_view id,
 }
 
 outcome<command> planner::patch(const ticket& t, std::optional<std::int64_t> if_match,
-                                const patch_request& r, std::int64_t now,
-                                idempotency idem) const {
+                                const patch_request& r, std::int64_t now, idempotency idem) const {
   if (t.status == ticket_status::closed) {
     error e = field_error(errc::conflict, "status", "a closed ticket does not change");
     e.details.emplace_back("status", "closed");
@@ -368,7 +367,8 @@ outcome<command> planner::patch(const ticket& t, std::optional<std::int64_t> if_
   }
   std::string preference;
   if (r.preferred) {
-    if (*r.preferred) preference = format_preference((*r.preferred)->for_ms, (*r.preferred)->agents);
+    if (*r.preferred)
+      preference = format_preference((*r.preferred)->for_ms, (*r.preferred)->agents);
     p.preference = preference;
   }
   if (r.priority && *r.priority != t.priority) {
@@ -387,15 +387,14 @@ outcome<command> planner::patch(const ticket& t, std::optional<std::int64_t> if_
                            std::int64_t started) -> std::optional<std::int64_t> {
       if (!due) return std::nullopt;
       // A priority a reload removed has no targets: the new one counts from the target's start.
-      const auto to_due =
-          from != nullptr ? sla_.retarget(at, *due, from->*target, to->*target)
-                          : sla_.add(started, to->*target);
+      const auto to_due = from != nullptr ? sla_.retarget(at, *due, from->*target, to->*target)
+                                          : sla_.add(started, to->*target);
       if (to_due == *due) return std::nullopt;
       return to_due;
     };
     const std::array<target_ptr, 3> targets{&config::priority_config::first_reply,
-                                             &config::priority_config::next_reply,
-                                             &config::priority_config::resolution};
+                                            &config::priority_config::next_reply,
+                                            &config::priority_config::resolution};
     const std::array<std::int64_t, 3> started{
         t.created_at, t.last_customer_reply_at.value_or(t.created_at), t.created_at};
     const std::array running{t.first_reply_due, t.next_reply_due, t.resolution_due};

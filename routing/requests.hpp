@@ -32,7 +32,7 @@ struct create_request {
   std::string attributes_json;  // canonical (sorted keys), empty when none
   std::optional<std::int64_t> created_at;
   std::vector<config::requirement> requirements;  // sorted by skill, one per skill
-  std::string customer;  // the helpdesk's customer id, empty: none
+  std::string customer;                           // the helpdesk's customer id, empty: none
   std::optional<preference> preferred;
   // Identifies the payload, so a repeated create is told apart from a different one.
   std::string fingerprint;
@@ -56,7 +56,7 @@ struct patch_request {
   std::optional<std::vector<std::string>> skills;  // sorted, unique
   std::optional<std::string> attributes_json;      // canonical (sorted keys); empty: none
   std::optional<std::vector<config::requirement>> requirements;  // sorted by skill; empty: none
-  std::optional<std::optional<preference>> preferred;             // inner nullopt: none
+  std::optional<std::optional<preference>> preferred;            // inner nullopt: none
 };
 
 struct agent_request {

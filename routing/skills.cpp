@@ -78,8 +78,8 @@ std::vector<config::requirement> combined(std::span<const config::requirement> r
                                           std::span<const config::requirement> asked) {
   std::vector<config::requirement> out(asked.begin(), asked.end());
   for (const auto& r : rules) {
-    const bool named =
-        std::any_of(out.begin(), out.end(), [&](const auto& have) { return have.skill == r.skill; });
+    const bool named = std::any_of(out.begin(), out.end(),
+                                   [&](const auto& have) { return have.skill == r.skill; });
     if (!named) out.push_back(r);
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.skill < b.skill; });

@@ -9,8 +9,8 @@
 
 #include "config/config.hpp"
 #include "routing/errors.hpp"
-#include "routing/requests.hpp"
 #include "routing/rank.hpp"
+#include "routing/requests.hpp"
 #include "routing/resp.hpp"
 #include "routing/status.hpp"
 

@@ -19,9 +19,9 @@ namespace json = boost::json;
 using routing::action_request;
 using routing::agent_request;
 using routing::create_request;
-using routing::patch_request;
 using routing::errc;
 using routing::error;
+using routing::patch_request;
 
 namespace {
 
@@ -178,7 +178,8 @@ std::optional<error> read_requirements(fields& f, std::vector<config::requiremen
     }
     fields rf(item.get_object());
     config::requirement r;
-    if (auto e = read_id(rf, "skill", r.skill, true)) return invalid_argument("requires", e->message);
+    if (auto e = read_id(rf, "skill", r.skill, true))
+      return invalid_argument("requires", e->message);
     if (const auto* level = rf.find("level")) {
       const auto n = whole(*level, routing::min_skill_level, routing::max_skill_level);
       if (!n) return invalid_argument("requires", "level must be a whole number from 1 to 10");
@@ -193,7 +194,8 @@ std::optional<error> read_requirements(fields& f, std::vector<config::requiremen
       r.relax_after = config::millis{*s * 1000};
     }
     if (auto u = rf.unknown()) {
-      return invalid_argument("requires", "unknown field '" + std::string{*u} + "' in a requirement");
+      return invalid_argument("requires",
+                              "unknown field '" + std::string{*u} + "' in a requirement");
     }
     for (const auto& have : out) {
       if (have.skill == r.skill) {
@@ -208,10 +210,12 @@ std::optional<error> read_requirements(fields& f, std::vector<config::requiremen
 
 // `preferred_agents`: {"agents": [ids, 1 to 64], "for": seconds, 1 to 7 days}.
 constexpr std::int64_t max_preference_s = 7LL * 24 * 3600;
-std::optional<error> read_preference(const json::value& v, std::optional<routing::preference>& out) {
+std::optional<error> read_preference(const json::value& v,
+                                     std::optional<routing::preference>& out) {
   constexpr std::string_view field = "preferred_agents";
   if (!v.is_object()) {
-    return invalid_argument(field, "preferred_agents must be {\"agents\": [...], \"for\": seconds}");
+    return invalid_argument(field,
+                            "preferred_agents must be {\"agents\": [...], \"for\": seconds}");
   }
   fields pf(v.get_object());
   routing::preference p;
@@ -351,7 +355,8 @@ std::string fingerprint_of(const create_request& r) {
   // were before requirements existed.
   if (!r.requirements.empty()) mix(routing::format_requirements(r.requirements));
   if (!r.customer.empty()) mix("customer=" + r.customer);
-  if (r.preferred) mix("preferred=" + routing::format_preference(r.preferred->for_ms, r.preferred->agents));
+  if (r.preferred)
+    mix("preferred=" + routing::format_preference(r.preferred->for_ms, r.preferred->agents));
   return std::to_string(h >> 11);
 }
 

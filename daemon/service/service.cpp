@@ -278,9 +278,10 @@ service::reply service::create_ticket(call& c) {
     record_ticket(metrics_, result->value, assignment_mode::push);
   }
   if (!result->replayed) record_pushes(metrics_, result->assignments, c.store.now());
-  co_return replayed(json(result->created ? 201 : 200,
-                          ticket_json(result->value, *c.rt->cfg, c.store.now(), result->assignments)),
-                     result->replayed);
+  co_return replayed(
+      json(result->created ? 201 : 200,
+           ticket_json(result->value, *c.rt->cfg, c.store.now(), result->assignments)),
+      result->replayed);
 }
 
 service::reply service::get_ticket(call& c) {
@@ -336,7 +337,8 @@ service::reply service::ticket_action(call& c) {
   auto t = co_await c.store.act(*c.rt, *action, c.route.id, *if_match, *req, c.idem);
   if (!t) co_return failure(t.error());
   if (!t->replayed) record_action(metrics_, *action, *t, c.store.now());
-  co_return replayed(json(200, ticket_json(t->value, *c.rt->cfg, c.store.now(), t->assignments)), t->replayed);
+  co_return replayed(json(200, ticket_json(t->value, *c.rt->cfg, c.store.now(), t->assignments)),
+                     t->replayed);
 }
 
 service::reply service::patch_ticket(call& c) {
@@ -347,7 +349,8 @@ service::reply service::patch_ticket(call& c) {
   if (!req) co_return failure(req.error());
   auto t = co_await c.store.patch(*c.rt, c.route.id, *if_match, *req, c.idem);
   if (!t) co_return failure(t.error());
-  co_return replayed(json(200, ticket_json(t->value, *c.rt->cfg, c.store.now(), t->assignments)), t->replayed);
+  co_return replayed(json(200, ticket_json(t->value, *c.rt->cfg, c.store.now(), t->assignments)),
+                     t->replayed);
 }
 
 service::reply service::put_agent(call& c) {

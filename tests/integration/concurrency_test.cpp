@@ -103,8 +103,8 @@ TEST(Concurrency, TwoDaemonsEightAgentsNeverExceedCapacityOrDoubleAssign) {
 
   std::vector<std::thread> threads;
   create_through_both(
-      threads, ports, tickets,
-      [](int i) { return R"({"id":"T-)" + std::to_string(i) + R"("})"; }, failures);
+      threads, ports, tickets, [](int i) { return R"({"id":"T-)" + std::to_string(i) + R"("})"; },
+      failures);
   for (int g = 0; g < agents; ++g) {
     for (int k = 0; k < clients_per_agent; ++k) {
       threads.emplace_back([&, g, k] {
@@ -160,7 +160,6 @@ TEST(Concurrency, TwoDaemonsEightAgentsNeverExceedCapacityOrDoubleAssign) {
   EXPECT_EQ(a.terminate(), 0);
   EXPECT_EQ(b.terminate(), 0);
 }
-
 
 TEST(Concurrency, TwoDaemonsHandOutOnlyToAgentsMeetingTheRequirementsInForce) {
   constexpr int requiring_tickets = 1200;

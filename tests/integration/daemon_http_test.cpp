@@ -244,8 +244,8 @@ TEST_F(DaemonHttp, QueuesShowDepthOldestWaitAndTheirHead) {
 // nothing, and an Idempotency-Key answering a repeat as the first.
 TEST_F(DaemonHttp, PatchChangesWhatItNamesAndAnswersTheTicket) {
   ASSERT_EQ(create(R"({"id":"T-1","channel":"email","attributes":{"tier":1}})").status, 201);
-  const auto patch = [&](const std::string& body, std::vector<std::pair<std::string, std::string>>
-                                                      headers = {}) {
+  const auto patch = [&](const std::string& body,
+                         std::vector<std::pair<std::string, std::string>> headers = {}) {
     return client_->request("PATCH", "/v1/tickets/T-1", body, headers);
   };
   auto r = patch(R"({"priority":"urgent","attributes":{"tier":3},"channel":null})",
@@ -293,9 +293,9 @@ TEST_F(DaemonHttp, PatchChangesWhatItNamesAndAnswersTheTicket) {
 // Skills with levels and requirements over HTTP: the shapes API.md gives them, `next` taking only
 // what the agent meets (204 while others wait), and the requirement in force until it relaxes.
 TEST_F(DaemonHttp, RequirementsDecideWhoMayTakeATicket) {
-  auto put = client_->put("/v1/agents/ada",
-                          R"({"name":"Ada","queues":["general"],"skills":{"spanish":2,"billing":1},)"
-                          R"("status":"online"})");
+  auto put = client_->put(
+      "/v1/agents/ada", R"({"name":"Ada","queues":["general"],"skills":{"spanish":2,"billing":1},)"
+                        R"("status":"online"})");
   ASSERT_EQ(put.status, 200) << put.body;
   EXPECT_EQ(json::serialize(put.json().at("skills")), R"({"billing":1,"spanish":2})");
   auto listed = client_->put("/v1/agents/bob", R"({"name":"Bob","queues":["general"],)"
@@ -303,8 +303,9 @@ TEST_F(DaemonHttp, RequirementsDecideWhoMayTakeATicket) {
   ASSERT_EQ(listed.status, 200) << listed.body;
   EXPECT_EQ(json::serialize(listed.json().at("skills")), R"({"spanish":1})");
 
-  auto created = create(R"({"id":"T-1","requires":[{"skill":"spanish","level":3,"relax_after":600},)"
-                        R"({"skill":"billing"}]})");
+  auto created =
+      create(R"({"id":"T-1","requires":[{"skill":"spanish","level":3,"relax_after":600},)"
+             R"({"skill":"billing"}]})");
   ASSERT_EQ(created.status, 201) << created.body;
   const auto t = created.json();
   const auto& reqs = t.at("requires").as_array();
@@ -346,7 +347,8 @@ TEST_F(DaemonHttp, AgentsAreListedInIdOrderFilteredAndPaged) {
   };
   put("dee", R"({"name":"Dee","queues":["general"],"status":"online"})");
   put("bob", R"({"name":"Bob","queues":["billing"],"skills":["spanish"],"status":"away"})");
-  put("ada", R"({"name":"Ada","queues":["general","billing"],"skills":["spanish"],"status":"online"})");
+  put("ada",
+      R"({"name":"Ada","queues":["general","billing"],"skills":["spanish"],"status":"online"})");
   put("cy", R"({"name":"Cy","queues":["general"],"skills":["french"]})");
   ASSERT_EQ(create(R"({"id":"T-1"})").status, 201);
   ASSERT_EQ(client_->post("/v1/agents/ada/next").status, 200);

@@ -90,8 +90,8 @@ TEST_F(Eligibility, TheTicketShowsItsRequirementsAndTheRulesAddTheirsTheRequestW
   r.requirements = {need("spanish", 5)};
   auto t = create(r);
   ASSERT_OK(t);
-  EXPECT_EQ(t->value.requirements, (std::vector<config::requirement>{
-                                       need("billing"), need("spanish", 5)}));
+  EXPECT_EQ(t->value.requirements,
+            (std::vector<config::requirement>{need("billing"), need("spanish", 5)}));
   auto read = get("T-1");
   ASSERT_OK(read);
   EXPECT_EQ(read->requirements, t->value.requirements);
@@ -237,11 +237,12 @@ TEST_F(Eligibility, AQueueHoldsAtMost64RequirementSetsAtOnce) {
   ASSERT_OK(create_requiring("T-65", {need("skill1")}));
   created("T-66");
   ASSERT_OK(create_requiring("T-67", {need("skill64")}, "billing"));
-  EXPECT_ERROR(act(ticket_action::transfer, "T-67", [] {
-                 routing::action_request r;
-                 r.queue = "general";
-                 return r;
-               }()),
+  EXPECT_ERROR(act(ticket_action::transfer, "T-67",
+                   [] {
+                     routing::action_request r;
+                     r.queue = "general";
+                     return r;
+                   }()),
                conflict);
   EXPECT_EQ(get("T-67")->queue, "billing");
   expect_verified();
@@ -357,9 +358,9 @@ class CustomerAffinity : public Eligibility {
  protected:
   void SetUp() override {
     Eligibility::SetUp();
-    configure(replaced(engine_config_yaml(), "lifecycle:\n",
-                       "lifecycle:\n  customer_affinity: 7d\n  customer_affinity_wait: " + wait_ +
-                           "\n"));
+    configure(
+        replaced(engine_config_yaml(), "lifecycle:\n",
+                 "lifecycle:\n  customer_affinity: 7d\n  customer_affinity_wait: " + wait_ + "\n"));
   }
   routing::outcome<routing::create_result> create_for(const std::string& id,
                                                       const std::string& customer,

@@ -60,11 +60,10 @@ class EngineTest : public ::testing::Test {
       const std::string& id, std::vector<std::string> queues, unsigned max = 3,
       routing::agent_status status = routing::agent_status::online);
   // An agent with skills at levels.
-  routing::outcome<routing::agent> put_agent(const std::string& id, std::vector<std::string> queues,
-                                             std::vector<routing::skill_level> skills,
-                                             unsigned max = 3,
-                                             routing::agent_status status =
-                                                 routing::agent_status::online);
+  routing::outcome<routing::agent> put_agent(
+      const std::string& id, std::vector<std::string> queues,
+      std::vector<routing::skill_level> skills, unsigned max = 3,
+      routing::agent_status status = routing::agent_status::online);
   routing::outcome<routing::agent> agent(const std::string& id);
   routing::outcome<routing::agent> set_status(const std::string& id, routing::agent_status s);
   routing::outcome<routing::tick_result> tick(std::size_t limit = 100);

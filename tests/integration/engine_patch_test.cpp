@@ -51,7 +51,7 @@ TEST_F(Patch, RaisingThePriorityCountsTheTimeSpentAndRanksTheTicketAnewInPlace) 
   EXPECT_FALSE(t->escalated);
   EXPECT_EQ(t->version, before->version + 1);
   EXPECT_EQ(t->queued_at, before->queued_at);  // its wait goes on
-  EXPECT_EQ(t->rank(), t0 + hour);               // wait_weight 0: the due time
+  EXPECT_EQ(t->rank(), t0 + hour);             // wait_weight 0: the due time
   EXPECT_EQ(waiting("general"), (std::vector<std::string>{"T-1", "T-2"}));
   EXPECT_EQ(routing::rank_of_score(score("general", "T-1")), t0 + hour);
   const auto updated = events("ticket.updated");
@@ -176,7 +176,8 @@ TEST_F(Patch, ChannelSkillsAndAttributesAreReplacedOrRemovedWithoutRoutingAgain)
   EXPECT_TRUE(t->skills.empty());
   EXPECT_EQ(t->attributes_json, "");
   // Removed from the hash, not stored empty.
-  for (const auto& e : redis({"HMGET", key(routing::key_part::ticket, "T-1"), "ch", "sk", "at"}).elements) {
+  for (const auto& e :
+       redis({"HMGET", key(routing::key_part::ticket, "T-1"), "ch", "sk", "at"}).elements) {
     EXPECT_TRUE(e.is_nil());
   }
 }

@@ -171,8 +171,8 @@ class FastPaths : public EngineTest {
       r.requirements = {spanish};
       record(said(create(r), std::string{"create "} + id));
     }
-    take("dan");  // T-10, from its set
-    take("dan");  // nothing: T-11 wants level 3
+    take("dan");    // T-10, from its set
+    take("dan");    // nothing: T-11 wants level 3
     advance(hour);  // T-11's requirement relaxes
     take("dan");    // T-11, now in the queue's own set
     const auto checked = verify();

@@ -175,8 +175,7 @@ TEST(ConfigLoader, LoadsTheExampleConfigWithTheDocumentedValues) {
             (std::map<std::string, std::string>{{"topic", "refund"}}));
   EXPECT_EQ(c.routing[1].queue, "billing");
   EXPECT_FALSE(c.routing[1].priority.has_value());
-  EXPECT_EQ(c.routing[2].when.attributes,
-            (std::map<std::string, std::string>{{"language", "es"}}));
+  EXPECT_EQ(c.routing[2].when.attributes, (std::map<std::string, std::string>{{"language", "es"}}));
   ASSERT_EQ(c.routing[2].require.size(), 1u);
   EXPECT_EQ(c.routing[2].require[0].skill, "spanish");
   EXPECT_EQ(c.routing[2].require[0].level, 3u);
@@ -873,11 +872,11 @@ TEST(ConfigLoader, ReadsRequirementsOfRulesAndTheDeclaredSkills) {
 
 TEST(ConfigLoader, RefusesUnknownOrBadRequirementsWithTheirLine) {
   const auto result = load(
-      "skills: [spanish, spanish]\n"                                     // 1
-      "routing:\n"                                                       // 2
-      "  - when: {channel: chat}\n"                                      // 3
-      "    require: [{skill: klingon}]\n"                                // 4
-      "  - when: {channel: mail}\n"                                      // 5
+      "skills: [spanish, spanish]\n"                                       // 1
+      "routing:\n"                                                         // 2
+      "  - when: {channel: chat}\n"                                        // 3
+      "    require: [{skill: klingon}]\n"                                  // 4
+      "  - when: {channel: mail}\n"                                        // 5
       "    require: [{skill: spanish, level: 11, relax_after: soon}]\n");  // 6
   EXPECT_TRUE(has_error(result, "test.yaml:1:19: skills[1]: skill \"spanish\" is declared twice"))
       << describe(result);
@@ -885,11 +884,13 @@ TEST(ConfigLoader, RefusesUnknownOrBadRequirementsWithTheirLine) {
                         "test.yaml:4:23: routing[0].require[0].skill: no skill named "
                         "\"klingon\" (skills: spanish)"))
       << describe(result);
-  EXPECT_TRUE(has_error(result, "test.yaml:6:39: routing[1].require[0].level: expected an "
-                                "integer from 1 to 10, got \"11\""))
+  EXPECT_TRUE(has_error(result,
+                        "test.yaml:6:39: routing[1].require[0].level: expected an "
+                        "integer from 1 to 10, got \"11\""))
       << describe(result);
-  EXPECT_TRUE(has_error(result, "test.yaml:6:56: routing[1].require[0].relax_after: expected a "
-                                "duration such as 30s, 5m or 1h30m, got \"soon\""))
+  EXPECT_TRUE(has_error(result,
+                        "test.yaml:6:56: routing[1].require[0].relax_after: expected a "
+                        "duration such as 30s, 5m or 1h30m, got \"soon\""))
       << describe(result);
 }
 

@@ -191,8 +191,8 @@ TEST(CtlRender, AgentsListsOnePageAndAvailabilityPerQueue) {
   EXPECT_EQ(j.at("queues").as_array().at(0).at("name").as_string(), "billing");
 
   inv.limit = 2;
-  const std::vector<http_answer> more{
-      {200, R"({"agents":[],"next":"bob"})", ""}, {200, R"({"queues":[]})", ""}};
+  const std::vector<http_answer> more{{200, R"({"agents":[],"next":"bob"})", ""},
+                                      {200, R"({"queues":[]})", ""}};
   EXPECT_EQ(render(inv, more).out,
             "agents: 0 online, 0 away, 0 offline\n"
             "more agents follow: ticketctl agents --after bob shows the next 2\n");

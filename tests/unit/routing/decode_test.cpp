@@ -304,9 +304,9 @@ TEST(DecodeAgent, RefusesMalformedReplies) {
 }
 
 TEST(DecodeAgentList, ReadsEachAgentUnderItsIdAndWhereTheNextPageStarts) {
-  const auto page = decode_agent_list(array({bulk("bob"),
-                                             bulk("ada"), agent_reply({{"n", "Ada"}, {"st", "online"}}, {"T-1"}),
-                                             bulk("bob"), agent_reply({{"n", "Bob"}, {"st", "away"}}, {})}));
+  const auto page = decode_agent_list(
+      array({bulk("bob"), bulk("ada"), agent_reply({{"n", "Ada"}, {"st", "online"}}, {"T-1"}),
+             bulk("bob"), agent_reply({{"n", "Bob"}, {"st", "away"}}, {})}));
   ASSERT_TRUE(page.has_value()) << page.error().message;
   ASSERT_EQ(page->agents.size(), 2u);
   EXPECT_EQ(page->agents[0].id, "ada");
@@ -324,9 +324,11 @@ TEST(DecodeAgentList, RefusesMalformedReplies) {
   EXPECT_FALSE(decode_agent_list(nil()).has_value());
   EXPECT_FALSE(decode_agent_list(array({})).has_value());
   EXPECT_FALSE(decode_agent_list(array({nil(), bulk("ada")})).has_value());
-  EXPECT_FALSE(decode_agent_list(array({nil(), integer(1), agent_reply({{"n", "A"}}, {})})).has_value());
+  EXPECT_FALSE(
+      decode_agent_list(array({nil(), integer(1), agent_reply({{"n", "A"}}, {})})).has_value());
   EXPECT_FALSE(decode_agent_list(array({nil(), bulk("ada"), bulk("x")})).has_value());
-  EXPECT_EQ(decode_agent_list(error_reply("TICKETD_NOT_FOUND agent=x")).error().code, errc::not_found);
+  EXPECT_EQ(decode_agent_list(error_reply("TICKETD_NOT_FOUND agent=x")).error().code,
+            errc::not_found);
 }
 
 TEST(ReplyError, IsSetOnlyForErrorReplies) {

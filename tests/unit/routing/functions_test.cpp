@@ -73,8 +73,8 @@ TEST_F(FunctionCall, BeginCallCarriesTheIdempotencyKeyAndFingerprint) {
 }
 
 TEST_F(FunctionCall, ReadOnlyFunctionsUseFcallRo) {
-  for (const auto* fn :
-       {&lua::fn::agent_get, &lua::fn::agent_list, &lua::fn::queue_stats, &lua::fn::queue_head, &lua::fn::verify}) {
+  for (const auto* fn : {&lua::fn::agent_get, &lua::fn::agent_list, &lua::fn::queue_stats,
+                         &lua::fn::queue_head, &lua::fn::verify}) {
     EXPECT_EQ(argv_of(begin_call(*fn, base())).at(0), "FCALL_RO") << fn->name;
   }
   EXPECT_EQ(argv_of(begin_call(lua::fn::create, base())).at(0), "FCALL");
@@ -114,11 +114,10 @@ TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To19) {
   EXPECT_EQ(lua_argv(argv, 19), "60000|ada");
   EXPECT_EQ(test::lua_argc(argv), 19u);
   const strings args = arguments(cmd, lua::fn::create);
-  EXPECT_EQ(args,
-            (strings{"T-1", "fp1", "billing", "urgent", "", "spanish,vip", R"({"brand":"acme"})",
-                     std::to_string(t0 - 1), std::to_string(t0 + 1), std::to_string(t0 + 2),
-                     std::to_string(t0 + 3), std::to_string(t0 + 4), "spanish:3:600000",
-                     "cust-1", "60000|ada"}));
+  EXPECT_EQ(args, (strings{"T-1", "fp1", "billing", "urgent", "", "spanish,vip",
+                           R"({"brand":"acme"})", std::to_string(t0 - 1), std::to_string(t0 + 1),
+                           std::to_string(t0 + 2), std::to_string(t0 + 3), std::to_string(t0 + 4),
+                           "spanish:3:600000", "cust-1", "60000|ada"}));
 }
 
 TEST_F(FunctionCall, TicketActionsStartWithIdIfMatchAndExpectedVersion) {
@@ -262,7 +261,9 @@ TEST_F(FunctionCall, EveryBuilderFollowsItsLuaContract) {
        agent_list_call(base(), {"bob", 50, "billing", "online", "spanish"}),
        lua::fn::agent_list,
        {"bob", "50", "billing", "online", "spanish"}},
-      {"agent_list, no filter", agent_list_call(base(), {}), lua::fn::agent_list,
+      {"agent_list, no filter",
+       agent_list_call(base(), {}),
+       lua::fn::agent_list,
        {"", "100", "", "", ""}},
       {"queue_stats",
        queue_stats_call(base(), {"billing", "general"}),

@@ -116,8 +116,8 @@ TEST(LuaLibrary, ListsEveryFunctionTheBuildEmbeds) {
 }
 
 TEST(LuaLibrary, OnlyTheReadsAreReadOnly) {
-  const std::set<std::string_view> read_only{"agent_get", "agent_list", "queue_stats",
-                                             "queue_head", "verify", "kept"};
+  const std::set<std::string_view> read_only{"agent_get",  "agent_list", "queue_stats",
+                                             "queue_head", "verify",     "kept"};
   for (const auto& f : all_functions()) {
     EXPECT_EQ(f.info.read_only, read_only.contains(f.short_name)) << f.short_name;
   }

@@ -94,8 +94,9 @@ TEST(Authorize, AnAgentActsOnlyForItself) {
     EXPECT_EQ(authorize(ada, route_id::ticket_action, "", action), access::forbidden) << action;
   }
   EXPECT_EQ(authorize(ada, route_id::ticket_get, "", ""), access::as_agent);
-  for (auto r : {route_id::ticket_create, route_id::ticket_delete, route_id::agent_put,
-                 route_id::agents_list, route_id::queues_list, route_id::events, route_id::admin_verify}) {
+  for (auto r :
+       {route_id::ticket_create, route_id::ticket_delete, route_id::agent_put,
+        route_id::agents_list, route_id::queues_list, route_id::events, route_id::admin_verify}) {
     EXPECT_EQ(authorize(ada, r, "ada", ""), access::forbidden);
   }
 }

@@ -227,7 +227,8 @@ TEST_F(Render, ResolvedTicketShowsResolution) {
   expect_time(obj, "resolved_at", t0 + hour_ms);
   expect_time(obj, "reopen_until", t0 + 7 * 24 * hour_ms);
   EXPECT_EQ(obj.at("resolution_reason").as_string(), "inactivity");
-  EXPECT_TRUE(parse_object(ticket_json(queued_ticket(), cfg_, now_ms)).at("resolution_reason").is_null());
+  EXPECT_TRUE(
+      parse_object(ticket_json(queued_ticket(), cfg_, now_ms)).at("resolution_reason").is_null());
 }
 
 TEST_F(Render, NextWrapsTheTicket) {
