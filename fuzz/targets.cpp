@@ -106,6 +106,13 @@ void check_create(std::string_view body) {
   if (!r->skills.empty()) w.key("skills").strings(r->skills);
   if (!r->attributes_json.empty()) w.key("attributes").raw(r->attributes_json);
   if (r->created_at) w.key("created_at").timestamp(*r->created_at);
+  if (!r->customer.empty()) w.field("customer", r->customer);
+  if (r->preferred) {
+    w.key("preferred_agents").begin_object();
+    w.key("agents").strings(r->preferred->agents);
+    w.field("for", r->preferred->for_ms / 1000);
+    w.end_object();
+  }
   if (!r->requirements.empty()) {
     w.key("requires").begin_array();
     for (const auto& q : r->requirements) {
@@ -119,11 +126,11 @@ void check_create(std::string_view body) {
   w.end_object();
   const auto back = daemon::api::parse_create(again);
   require(back.has_value(), "create: the re-serialized request parses", again);
-  require(
-      std::tie(back->id, back->queue, back->priority, back->channel, back->skills, back->created_at,
-               back->requirements) == std::tie(r->id, r->queue, r->priority, r->channel, r->skills,
-                                               r->created_at, r->requirements),
-      "create: the re-serialized request parses to the same value", again);
+  require(std::tie(back->id, back->queue, back->priority, back->channel, back->skills,
+                   back->created_at, back->requirements, back->customer, back->preferred) ==
+              std::tie(r->id, r->queue, r->priority, r->channel, r->skills, r->created_at,
+                       r->requirements, r->customer, r->preferred),
+          "create: the re-serialized request parses to the same value", again);
   require(std::equal(r->attributes.begin(), r->attributes.end(), back->attributes.begin(),
                      back->attributes.end(), same_attribute),
           "create: the re-serialized attributes parse to the same values", again);
