@@ -168,6 +168,35 @@ void check_action(ticket_action action, std::string_view body) {
           "action: the re-serialized request parses to the same value", again);
 }
 
+// PATCH /v1/tickets/{id}: names at least one field, each valid; requirements and a
+// preference within their bounds.
+void check_patch(std::string_view body) {
+  const auto r = daemon::api::parse_patch(body);
+  check_error(r);
+  if (!r) return;
+  require(r->priority || r->channel || r->skills || r->attributes_json || r->requirements ||
+              r->preferred,
+          "patch: names at least one field");
+  require(!r->priority || routing::is_valid_id(*r->priority), "patch: the priority is an id");
+  require(!r->channel || r->channel->empty() || routing::is_valid_id(*r->channel),
+          "patch: the channel is an id or none");
+  require(!r->skills || valid_id_list(*r->skills), "patch: skills are sorted, unique, valid ids");
+  if (r->requirements) {
+    for (const auto& q : *r->requirements) {
+      require(routing::is_valid_id(q.skill) && q.level >= routing::min_skill_level &&
+                  q.level <= routing::max_skill_level &&
+                  (!q.relax_after || q.relax_after->count() > 0),
+              "patch: each requirement names a skill at a level 1-10, relaxing after > 0");
+    }
+  }
+  if (r->preferred && *r->preferred) {
+    const auto& p = **r->preferred;
+    require(!p.agents.empty() && valid_id_list(p.agents) && p.for_ms >= 1000 &&
+                p.for_ms <= 7LL * 24 * 3600 * 1000,
+            "patch: preferred agents are ids, for 1 s to 7 days");
+  }
+}
+
 void check_agent(std::string_view body) {
   const auto r = daemon::api::parse_agent(body);
   check_error(r);
@@ -268,10 +297,11 @@ void check_if_match(std::string_view header) {
   }
 }
 
-constexpr std::array<std::pair<std::string_view, http_method>, 4> method_names{{
+constexpr std::array<std::pair<std::string_view, http_method>, 5> method_names{{
     {"GET", http_method::get},
     {"POST", http_method::post},
     {"PUT", http_method::put},
+    {"PATCH", http_method::patch},
     {"DELETE", http_method::del},
 }};
 
@@ -353,6 +383,9 @@ void check_http(std::string_view rest) {
     case route_id::agent_put:
       check_agent(body);
       break;
+    case route_id::ticket_patch:
+      check_patch(body);
+      break;
     case route_id::agent_status:
       check_status(body);
       break;
@@ -373,8 +406,8 @@ void check_http(std::string_view rest) {
 }
 
 // The parsers a request input can pick: the twelve ticket actions, then these.
-constexpr std::array<std::string_view, 6> other_kinds{"create", "agent", "status",
-                                                      "clock",  "frame", "http"};
+constexpr std::array<std::string_view, 7> other_kinds{"create", "agent", "status", "clock",
+                                                      "frame",  "http",  "patch"};
 constexpr std::size_t action_count = std::size(routing::all_ticket_actions);
 constexpr std::size_t kind_count = action_count + other_kinds.size();
 
@@ -403,8 +436,10 @@ void check_request(std::size_t kind, std::string_view body) {
       return check_clock(body);
     case 4:
       return check_frame(body);
-    default:
+    case 5:
       return check_http(body);
+    default:
+      return check_patch(body);
   }
 }
 
