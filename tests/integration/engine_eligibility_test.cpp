@@ -561,6 +561,25 @@ TEST_F(Eligibility, VerifyReportsAHolderThatDidNotMeetTheRequirementsItGotTheTic
   expect_verified();
 }
 
+// Data written before agents were kept in id order: configure turns their set into the sorted
+// set the list reads.
+TEST_F(Eligibility, AgentsKeptAsASetBeforeAreListedAfterConfigure) {
+  ASSERT_OK(put_agent("bob", {"general"}));
+  ASSERT_OK(put_agent("ada", {"general"}));
+  const auto every = key(routing::key_part::agents);
+  redis({"DEL", every});
+  redis({"SADD", every, "bob", "ada"});
+  configure(engine_config_yaml() + "\n");  // another epoch, as a daemon of this build connecting
+  EXPECT_EQ(redis({"TYPE", every}).str, "zset");
+  const auto page =
+      routing::decode_agent_list(run(routing::agent_list_call(rt_->plan.base(now()), {})));
+  ASSERT_OK(page);
+  ASSERT_EQ(page->agents.size(), 2u);
+  EXPECT_EQ(page->agents[0].id, "ada");
+  EXPECT_EQ(page->agents[1].id, "bob");
+  expect_verified();
+}
+
 TEST_F(Eligibility, DeclaredSkillsRefuseUnknownNames) {
   configure(engine_config_yaml() + "skills: [spanish, billing]\n");
   EXPECT_ERROR(create_requiring("T-1", {need("klingon")}), invalid_argument);

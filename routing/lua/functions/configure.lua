@@ -12,6 +12,13 @@ local function configure(keys, argv)
   -- Kept while daemons use it; a daemon re-stores it whenever it connects.
   redis.call('PEXPIRE', ck, 30 * 24 * 3600 * 1000)
   local c = context(keys, argv)
+  -- Agents were a set before they were listed in id order (GET /v1/agents): a sorted set now.
+  local every = key(P, 'agents')
+  if redis.call('TYPE', every).ok == 'set' then
+    local ids = redis.call('SMEMBERS', every)
+    redis.call('DEL', every)
+    for _, id in ipairs(ids) do redis.call('ZADD', every, 0, id) end
+  end
   local sk = key(P, 'settings')
   local applied = redis.call('HMGET', sk, 'epoch', 'counted')
   if applied[1] == epoch then return 0 end
