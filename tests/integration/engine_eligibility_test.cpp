@@ -580,6 +580,37 @@ TEST_F(Eligibility, AgentsKeptAsASetBeforeAreListedAfterConfigure) {
   expect_verified();
 }
 
+// Skills lowered while tickets wait for the agent: those it may no longer take leave its
+// personal queue (for the queue, or for the other preferred agents).
+TEST_F(Eligibility, AnAgentWhoseSkillsDropLosesTheTicketsWaitingForIt) {
+  ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 3}}));
+  ASSERT_OK(put_agent("bob", {"general"}, {{"spanish", 3}}));
+  ASSERT_OK(put_agent("cy", {"general"}));
+  routing::create_request r;
+  r.id = "T-1";
+  r.preferred = preferring({"ada"}, hour);
+  r.requirements = {need("spanish", 3)};
+  ASSERT_OK(create(r));
+  r.id = "T-2";
+  r.preferred = preferring({"ada", "bob"}, hour);
+  ASSERT_OK(create(r));
+  r.id = "T-3";
+  r.requirements = {};
+  r.preferred = preferring({"ada"}, hour);
+  ASSERT_OK(create(r));  // requires nothing: stays with ada
+  ASSERT_OK(put_agent("ada", {"general"}, {{"spanish", 1}}));
+  auto t1 = get("T-1");
+  ASSERT_OK(t1);
+  EXPECT_EQ(t1->queues, std::vector<std::string>{"general"});  // in its queue now
+  EXPECT_EQ(events("ticket.queued").back().at("via"), "requirements");
+  expect_verified();
+  EXPECT_EQ(pulled("ada"), "T-3");
+  EXPECT_EQ(pulled("ada"), "");     // T-2 waits for bob alone now
+  EXPECT_EQ(pulled("bob"), "T-1");  // from the queue, meeting spanish 3
+  EXPECT_EQ(pulled("bob"), "T-2");
+  expect_verified();
+}
+
 TEST_F(Eligibility, DeclaredSkillsRefuseUnknownNames) {
   configure(engine_config_yaml() + "skills: [spanish, billing]\n");
   EXPECT_ERROR(create_requiring("T-1", {need("klingon")}), invalid_argument);

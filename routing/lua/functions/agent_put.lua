@@ -53,8 +53,19 @@ local function agent_put(keys, argv)
     a.qe = effective
     a.max = max
     -- Pushed work below must meet the skills as they are now.
+    local skills_changed = a.sk ~= (skills ~= '' and skills or nil)
     a.sk = skills ~= '' and skills or nil
     a.levels = nil
+    -- Tickets waiting for it alone or among others (affinity, a preference) that it may no longer
+    -- take leave its personal queue.
+    if skills_changed and a.waiting > 0 then
+      for _, tid in ipairs(redis.call('ZRANGE', key(c.P, 'personal_queue', id), 0, -1)) do
+        local t = find_ticket(c, tid)
+        if t and t.f.rq and not meets(a, (requirement_set(c, t))) then
+          leave_personal(c, t, a)
+        end
+      end
+    end
     if a.st ~= status then
       set_status(c, a, status)
       emit(c, 'agent.status', 'agent', id, 'status', status)
