@@ -49,6 +49,19 @@ std::int64_t waiting_since(const ticket& t, std::int64_t now) {
   return t.queued_at > 0 ? t.queued_at : now;
 }
 
+// Target `target`'s due time `due`, counted at `at` (now; when it paused; when it wakes), moved
+// from priority `from` to `to` with the time already spent counting. A priority a reload
+// removed has no targets: the new one then counts from the target's start, `started`.
+std::optional<std::int64_t> retargeted(const sla_clock& sla, const config::priority_config* from,
+                                       const config::priority_config& to,
+                                       std::optional<std::int64_t> due,
+                                       config::span config::priority_config::*target,
+                                       std::int64_t at, std::int64_t started) {
+  if (!due) return std::nullopt;
+  if (from != nullptr) return sla.retarget(at, *due, from->*target, to.*target);
+  return sla.add(started, to.*target);
+}
+
 std::size_t priority_index(const config::config& cfg, std::string_view name) {
   for (std::size_t i = 0; i < cfg.priorities.size(); ++i) {
     if (cfg.priorities[i].name == name) return i;
@@ -235,11 +248,8 @@ outcome<command> planner::escalate(const call_base& b, const ticket_ref& ref,
     const auto* old = cfg_.find_priority(t.priority);
     const auto moved = [&](std::optional<std::int64_t> due,
                            config::span config::priority_config::*target,
-                           std::optional<std::int64_t> started) -> std::optional<std::int64_t> {
-      if (!due) return std::nullopt;
-      if (old != nullptr) return sla_.retarget(now, *due, old->*target, p->*target);
-      // The old priority is no longer configured: from the target's start.
-      return sla_.add(started.value_or(t.created_at), p->*target);
+                           std::optional<std::int64_t> started) {
+      return retargeted(sla_, old, *p, due, target, now, started.value_or(t.created_at));
     };
     e.first_reply_due = next.first_reply_due =
         moved(t.first_reply_due, &config::priority_config::first_reply, t.created_at);
@@ -379,17 +389,12 @@ outcome<command> planner::patch(const ticket& t, std::optional<std::int64_t> if_
     }
     p.priority = to->name;
     const auto* from = cfg_.find_priority(t.priority);
-    // A target due at `due`, counted at `at` (now; when it paused; when it wakes): moved by the
-    // difference of the two priorities' targets, the time already spent counting. Nullopt when
-    // it does not move, which keeps its warning and breach as they fired.
     using target_ptr = config::span config::priority_config::*;
+    // Nullopt when a due time does not move, which keeps its warning and breach as they fired.
     const auto moved = [&](std::optional<std::int64_t> due, target_ptr target, std::int64_t at,
                            std::int64_t started) -> std::optional<std::int64_t> {
-      if (!due) return std::nullopt;
-      // A priority a reload removed has no targets: the new one counts from the target's start.
-      const auto to_due = from != nullptr ? sla_.retarget(at, *due, from->*target, to->*target)
-                                          : sla_.add(started, to->*target);
-      if (to_due == *due) return std::nullopt;
+      const auto to_due = retargeted(sla_, from, *to, due, target, at, started);
+      if (to_due == due) return std::nullopt;
       return to_due;
     };
     const std::array<target_ptr, 3> targets{&config::priority_config::first_reply,

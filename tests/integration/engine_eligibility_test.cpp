@@ -25,6 +25,12 @@ config::requirement need(std::string skill, unsigned level = 1,
 
 class Eligibility : public EngineTest {
  protected:
+  // Queue vip pushes (with `options`, e.g. "accept_timeout: 30s, ").
+  void push_vip(const std::string& options = "") {
+    configure(replaced(engine_config_yaml(), "  vip: {mode: pull, rank_offset: -1h}",
+                       "  vip: {mode: push, " + options + "rank_offset: -1h}"));
+  }
+
   routing::outcome<routing::create_result> create_requiring(
       const std::string& id, std::vector<config::requirement> reqs, const std::string& queue = "",
       std::optional<std::int64_t> created_at = std::nullopt) {
@@ -138,8 +144,7 @@ TEST_F(Eligibility, TheWaitThatRelaxesStartsAtCreatedAtAndGoesOnThroughAReturn) 
 }
 
 TEST_F(Eligibility, PushOffersOnlyToEligibleAgentsAndARelaxHandsTheTicketOutAtOnce) {
-  configure(replaced(engine_config_yaml(), "  vip: {mode: pull, rank_offset: -1h}",
-                     "  vip: {mode: push, rank_offset: -1h}"));
+  push_vip();
   ASSERT_OK(put_agent("ada", {"vip"}));
   ASSERT_OK(create_requiring("T-1", {need("french")}, "vip"));
   EXPECT_TRUE(pushed().empty());
@@ -164,8 +169,7 @@ TEST_F(Eligibility, PushOffersOnlyToEligibleAgentsAndARelaxHandsTheTicketOutAtOn
 // However far down the queue's order the one agent who may take a ticket is, push finds it: it
 // looks among the agents having the ticket's rarest required skill.
 TEST_F(Eligibility, PushFindsTheOneAbleAgentBehindAHundredOthers) {
-  configure(replaced(engine_config_yaml(), "  vip: {mode: pull, rank_offset: -1h}",
-                     "  vip: {mode: push, rank_offset: -1h}"));
+  push_vip();
   for (int i = 0; i < 120; ++i) {
     ASSERT_OK(put_agent("n-" + std::to_string(1000 + i), {"vip"}, {{"german", 2}}));
   }
@@ -296,8 +300,7 @@ TEST_F(Eligibility, AnOverflowedTicketWaitsUnderItsSetInEveryQueueAndRelaxesInEa
 }
 
 TEST_F(Eligibility, PatchedRequirementsTakeEffectAtOnce) {
-  configure(replaced(engine_config_yaml(), "  vip: {mode: pull, rank_offset: -1h}",
-                     "  vip: {mode: push, accept_timeout: 30s, rank_offset: -1h}"));
+  push_vip("accept_timeout: 30s, ");
   ASSERT_OK(create_requiring("T-1", {need("spanish", 3)}));
   ASSERT_OK(put_agent("bob", {"general"}));
   EXPECT_EQ(pulled("bob"), "");
@@ -511,8 +514,7 @@ TEST_F(Eligibility, OnlyPreferredAgentsTakeATicketUntilItsWaitHasLastedTheWindow
 }
 
 TEST_F(Eligibility, APreferenceWinsOverThePushQueueAndIsChangedByPatch) {
-  configure(replaced(engine_config_yaml(), "  vip: {mode: pull, rank_offset: -1h}",
-                     "  vip: {mode: push, rank_offset: -1h}"));
+  push_vip();
   ASSERT_OK(put_agent("ada", {"vip"}));
   ASSERT_OK(put_agent("bob", {"vip"}, {}, 3, routing::agent_status::away));
   routing::create_request r;

@@ -45,7 +45,8 @@ local function agent_put(keys, argv)
       local kept = {}
       for q in string.gmatch(effective, '[^,]+') do kept[q] = true end
       for q in string.gmatch(a.qe or '', '[^,]+') do
-        if push_queue_policy(c, q) and (not kept[q] or a.sk ~= (skills ~= '' and skills or nil)) then
+        local skills_now = skills ~= '' and skills or nil
+        if push_queue_policy(c, q) and (not kept[q] or a.sk ~= skills_now) then
           leave_availability(c, a, q)
         end
       end
@@ -62,7 +63,7 @@ local function agent_put(keys, argv)
       for _, tid in ipairs(redis.call('ZRANGE', key(c.P, 'personal_queue', id), 0, -1)) do
         local t = find_ticket(c, tid)
         if t and t.f.rq and not meets(a, (requirement_set(c, t))) then
-          leave_personal(c, t, a)
+          leave_personal(c, t, a, 'requirements')
         end
       end
     end

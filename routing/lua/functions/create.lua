@@ -8,8 +8,8 @@
 --          [18] customer ('' none), [19] preference (for_ms|agent,agent; '' none)
 -- Returns  'created' when the ticket is stored as the arguments describe it, 'routed' when this
 --          call also moved it further (an overflow step due at once, push routing or customer
---          affinity handed it out: the caller reads it back); {word, assignments...} when push routing handed
---          tickets out; 'existing' when the same payload was created before
+--          affinity handed it out: the caller reads it back); {word, assignments...} when push
+--          routing handed tickets out; 'existing' when the same payload was created before
 -- Errors   TICKETD_CONFLICT reason=payload  (the id exists with another payload);
 --          TICKETD_CONFLICT field=requires  (its requirement set would be the queue's 65th)
 -- The agent of `customer` (note_customer_agent), or nil when none or its window has passed.
@@ -32,26 +32,17 @@ local function to_customer_agent(c, t, score)
   if not a or a.st ~= 'online' or not meets(a, t.f.sg) then return false end
   local full = not has_room(a, false)
   if full and c.cfg.customer_wait_ms <= 0 then return false end
-  local queued_at = t.f.qa
   t.unlisted = true  -- in no waiting set yet: only its requirement set is dropped
-  unqueue(c, t)
-  t.unlisted = nil
   if full then
+    unqueue(c, t)
+    t.unlisted = nil
     enqueue_personal(c, t, agent, score, tostring(now_of(c) + c.cfg.customer_wait_ms))
     commit(c, t)
     emit(c, 'ticket.queued', 'ticket', t.id, 'agent', agent, 'via', 'customer_affinity')
     return true
   end
-  move(c, t, 'assigned', agent)
-  note_assigned(c, a, nil)
-  commit(c, t)
-  emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', agent, 'via', 'customer_affinity')
-  local made = c.assignments
-  if not made then
-    made = {}
-    c.assignments = made
-  end
-  made[#made + 1] = {t.id, agent, 'assigned', '', '', queued_at or ''}
+  hand_to(c, t, a, nil, PERSONAL, 'customer_affinity')  -- its own agent: assigned, not offered
+  t.unlisted = nil
   return true
 end
 

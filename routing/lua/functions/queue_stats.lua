@@ -17,7 +17,9 @@ local function queue_stats(keys, argv)
     for i = 1, #sets, 2 do
       depth = depth + tonumber(sets[i + 1])
       local h = redis.call('ZRANGE', set_key(c, q, sets[i]), 0, 0, 'WITHSCORES')
-      if h[2] and (not head_score or tonumber(h[2]) < tonumber(head_score)) then head_score = h[2] end
+      if h[2] and (not head_score or tonumber(h[2]) < tonumber(head_score)) then
+        head_score = h[2]
+      end
     end
     out[#out + 1] = {depth, tonumber(oldest[1]) or -1, head_score or '', 0, 0}
     index[q] = out[#out]

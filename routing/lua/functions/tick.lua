@@ -28,16 +28,8 @@ local function fire_lifecycle(c, id)
     commit(c, t)
     emit_returned(c, t, now_status, 'wake')
   elseif (kind == 'affinity' or kind == 'preference') and status == 'queued' and t.f.pq then
-    local agent = t.f.pq
-    unqueue(c, t)
     -- The customer has waited since the personal queue took the ticket: its age goes along.
-    take_requirement_set(c, t)
-    join_queue(c, t, t.f.q, t.f.r)
-    arm_overflow(c, t, 1)
-    owe(c, 'requeued', t.f.q)
-    commit(c, t)
-    emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q,
-         'via', kind == 'preference' and 'preference_ended' or 'affinity_timeout', 'agent', agent)
+    leave_personal(c, t, nil, kind == 'preference' and 'preference_ended' or 'affinity_timeout')
   elseif kind == 'offer' and status == 'offered' then
     withdraw_offer(c, t, 'timeout', '')
     c.timeouts = c.timeouts + 1

@@ -80,12 +80,8 @@ end
 -- Whether agent `id`, whose record this call has not read, meets set `sg`: one field read,
 -- where reading the whole record of an agent who does not would cost more.
 local function skills_meet(c, id, sg)
-  local levels = {}
   local sk = redis.call('HGET', key(c.P, 'agent', id), 'sk')
-  for name, level in string.gmatch(sk or '', '([^,:]+):?(%d*)') do
-    levels[name] = tonumber(level) or 1
-  end
-  return levels_meet(levels, sg)
+  return levels_meet(agent_levels({sk = sk or nil}), sg)
 end
 
 -- Whether agent record a meets every requirement of set `sg` (nil: none).

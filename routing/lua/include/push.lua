@@ -1,8 +1,9 @@
 -- Push ----------------------------------------------------------------------------------------
 
 -- Offers (with accept_timeout) or assigns waiting ticket t to agent record a for push queue q
--- (nil: from the agent's personal queue).
-local function hand_to(c, t, a, q, pol)
+-- (nil: from the agent's personal queue); `via` names the hand-out in ticket.assigned (default
+-- push).
+local function hand_to(c, t, a, q, pol, via)
   local queued_at = t.f.qa
   unqueue(c, t)
   local status, token, expires = 'assigned', '', ''
@@ -24,7 +25,8 @@ local function hand_to(c, t, a, q, pol)
     emit(c, 'ticket.offered', 'ticket', t.id, 'agent', a.id, 'token', token, 'expires', expires,
          'queue', q)
   else
-    emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', a.id, 'via', 'push', 'queue', q or t.f.q)
+    emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', a.id, 'via', via or 'push',
+         'queue', q or t.f.q)
   end
   local made = c.assignments
   if not made then
@@ -42,7 +44,8 @@ local function first_able(c, candidates, t)
   local sg = t.f.sg
   for _, id in ipairs(candidates) do
     -- With requirements in force, an agent not yet read is first asked only its skills.
-    if not cooling(t, id, now_of(c)) and (not sg or c.agents[id] ~= nil or skills_meet(c, id, sg)) then
+    if not cooling(t, id, now_of(c)) and
+        (not sg or c.agents[id] ~= nil or skills_meet(c, id, sg)) then
       local a = agent_rec(c, id)
       if a and available(a) and meets(a, sg) then return a end
     end
@@ -73,22 +76,23 @@ local function pick_agent(c, akey, few, t, round)
 end
 
 -- The first waiting tickets of shared queue q in rank order (equal ranks by id), over its own
--- set and its requirement sets: at most HEAD_SCAN_LAST + 1 ids.
-local function queue_heads(c, q)
+-- set and its requirement sets: at most `last` + 1 ids (last as text; HEAD_SCAN_LAST when nil).
+local function queue_heads(c, q, last)
+  last = last or HEAD_SCAN_LAST
   local sets = queue_sets(c, q)
-  if #sets == 0 then return redis.call('ZRANGE', key(c.P, 'queue', q), '0', HEAD_SCAN_LAST) end
-  local plain = redis.call('ZRANGE', key(c.P, 'queue', q), '0', HEAD_SCAN_LAST, 'WITHSCORES')
+  if #sets == 0 then return redis.call('ZRANGE', key(c.P, 'queue', q), '0', last) end
+  local plain = redis.call('ZRANGE', key(c.P, 'queue', q), '0', last, 'WITHSCORES')
   local scored = {}
   local function add(list)
     for i = 1, #list, 2 do scored[#scored + 1] = {list[i], tonumber(list[i + 1])} end
   end
   add(plain)
   for _, sg in ipairs(sets) do
-    add(redis.call('ZRANGE', set_key(c, q, sg), '0', HEAD_SCAN_LAST, 'WITHSCORES'))
+    add(redis.call('ZRANGE', set_key(c, q, sg), '0', last, 'WITHSCORES'))
   end
   table.sort(scored, function(x, y) return x[2] < y[2] or (x[2] == y[2] and x[1] < y[1]) end)
   local out = {}
-  for i = 1, math.min(#scored, tonumber(HEAD_SCAN_LAST) + 1) do out[i] = scored[i][1] end
+  for i = 1, math.min(#scored, tonumber(last) + 1) do out[i] = scored[i][1] end
   return out
 end
 

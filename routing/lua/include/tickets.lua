@@ -4,8 +4,8 @@
 -- assignee is not stored: while the status is held it is the last agent `la`.
 
 -- Fields every action reads (in this order); an action names any others it needs. `rq` and `sg`
--- (requirements), `cu` (customer) and `pf` (preference) are absent on most tickets: a field that is not there costs
--- HMGET little.
+-- (requirements), `cu` (customer) and `pf` (preference) are absent on most tickets: a field that
+-- is not there costs HMGET little.
 local function find_ticket(c, id, extra)
   local tk = key(c.P, 'ticket', id)
   local v

@@ -221,31 +221,36 @@ local function enqueue_personal(c, t, agent, score, until_ms)
   set_lifecycle_timer(c, t, 'affinity', until_ms)
 end
 
--- Agent record a may no longer take ticket t, which waits in its personal queue: t leaves it.
--- With no other agent's personal queue left (a preference lists several), t joins its home
--- queue with its rank and wait (`ticket.queued`, via `requirements`).
-local function leave_personal(c, t, a)
-  redis.call('ZREM', key(c.P, 'personal_queue', a.id), t.id)
-  redis.call('HINCRBY', a.key, 'pn', '-1')
-  a.waiting = a.waiting - 1
-  local rest = {}
-  for other in string.gmatch(t.f.pq, '[^,]+') do
-    if other ~= a.id then rest[#rest + 1] = other end
+-- Ticket t, waiting in personal queues, leaves that of agent record `a` (nil: every one, its
+-- wait for them over). With none left (a preference lists several), t joins its home queue with
+-- its rank and its wait (`ticket.queued` with `via`).
+local function leave_personal(c, t, a, via)
+  local waited_for = t.f.pq
+  if a then
+    redis.call('ZREM', key(c.P, 'personal_queue', a.id), t.id)
+    redis.call('HINCRBY', a.key, 'pn', '-1')
+    a.waiting = a.waiting - 1
+    local rest = {}
+    for other in string.gmatch(waited_for, '[^,]+') do
+      if other ~= a.id then rest[#rest + 1] = other end
+    end
+    if #rest > 0 then
+      put(t, 'pq', table.concat(rest, ','))
+      write_fields(c, t)
+      return
+    end
+    drop(t, 'pq')
+  else
+    unqueue(c, t)
   end
-  if #rest > 0 then
-    put(t, 'pq', table.concat(rest, ','))
-    write_fields(c, t)
-    return
-  end
-  drop(t, 'pq')
   clear_lifecycle_timer(c, t)
   take_requirement_set(c, t)
   join_queue(c, t, t.f.q, t.f.r)
   arm_overflow(c, t, 1)
   owe(c, 'requeued', t.f.q)
   commit(c, t)
-  emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q, 'via', 'requirements',
-       'agent', a.id)
+  emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q, 'via', via,
+       'agent', a and a.id or waited_for)
 end
 
 -- Cooldowns: agents that rejected or missed a ticket's offer are not offered it again until a
