@@ -67,7 +67,7 @@ local function assign_waiting(c, a, id)
   end
   local now, after = c.now_ms, successor(f[2])
   -- What the hand-out met, for verify, as note_handed_out records it.
-  local met = f[10] and requirement_set(c, {f = {rq = f[10], qa = f[7]}})
+  local met = sg or (f[10] and requirement_set(c, {f = {rq = f[10], qa = f[7]}}))
   if met then
     redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'la', a.id,
                'hs', met .. '|' .. (a.sk or ''))

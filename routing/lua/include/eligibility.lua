@@ -145,6 +145,7 @@ end
 -- Ticket t left its shared queues: no set, no relax timer.
 local function drop_requirement_set(c, t)
   if not t.f.sg then return end
+  t.left_sg = t.f.sg  -- what a hand-out now met (note_handed_out)
   drop(t, 'sg')
   if relaxing(t.f.rq) then redis.call('ZREM', key(c.P, 'timers'), 'x|' .. t.id) end
 end
@@ -154,7 +155,10 @@ end
 -- who meet them; a supervisor's reassign, c.bypass, records nothing). verify reports a held
 -- ticket whose holder, with the same skills, does not meet the set it recorded.
 local function note_handed_out(c, t, agent)
-  local sg = not c.bypass and requirement_set(c, t)
+  -- The set it waited under when it leaves a queue for the agent (what next and push checked);
+  -- else (a personal queue, a return) the requirements in force now.
+  local sg = not c.bypass and (t.left_sg or requirement_set(c, t))
+  t.left_sg = nil
   local a = sg and agent_rec(c, agent)
   if a then
     put(t, 'hs', sg .. '|' .. (a.sk or ''))
