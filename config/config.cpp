@@ -26,6 +26,10 @@ const priority_config* config::find_priority(std::string_view name) const {
   return find_named(priorities, name);
 }
 
+const channel_config* config::find_channel(std::string_view name) const {
+  return find_named(channels, name);
+}
+
 const calendar_config* config::find_calendar(std::string_view name) const {
   return find_named(calendars, name);
 }

@@ -105,6 +105,21 @@ struct agents_config {
   unsigned max_concurrent = 5;
   std::vector<status_kind> counted_statuses{status_kind::offered, status_kind::assigned};
   presence_mode presence = presence_mode::api;
+  // Units per agent (an agent's own value wins); a limit only when `channels` is configured.
+  unsigned capacity = 10;
+  unsigned missed_offers_away = 0;  // consecutive offer timeouts before away (0: never)
+  millis offline_return_after{0};   // offline this long: assigned tickets go back (0: never)
+};
+
+// A channel's weight in an agent's capacity. Tickets with no channel, or one not listed,
+// are the `default` channel (cost 1, no wrap-up, no limit unless the YAML says otherwise).
+struct channel_config {
+  std::string name;
+  unsigned cost = 1;
+  millis wrap_up{0};
+  unsigned max_per_agent = 0;  // 0: no limit
+
+  friend bool operator==(const channel_config&, const channel_config&) = default;
 };
 
 enum class queue_mode { push, pull };
@@ -141,6 +156,8 @@ struct lifecycle_config {
   millis customer_affinity{0};
   // That agent online but full: the new ticket waits in its personal queue this long (0: not).
   millis customer_affinity_wait{0};
+  // An assigned ticket whose agent has not replied this long goes back to its queue (0: never).
+  millis assigned_return_after{0};
 };
 
 struct routing_match {
@@ -206,6 +223,8 @@ struct config {
   std::vector<routing_rule> routing;
   // The skill names of `skills:`; none: any name is accepted.
   std::optional<std::vector<std::string>> skills;
+  // Channels and their costs; empty: capacity is a count only (version 1).
+  std::vector<channel_config> channels;
   defaults_config defaults;
   auth_config auth;
   events_config events;
@@ -213,6 +232,7 @@ struct config {
   const queue_config* find_queue(std::string_view name) const;
   const priority_config* find_priority(std::string_view name) const;
   const calendar_config* find_calendar(std::string_view name) const;
+  const channel_config* find_channel(std::string_view name) const;
   // Whether a skill name may be used: declared in `skills:`, or nothing is declared.
   bool knows_skill(std::string_view name) const;
 };

@@ -760,9 +760,10 @@ class loader {
   }
 
   config run(const YAML::Node& root) {
-    const object o(cx_, field{root, "", root.Mark()},
-                   {"workspace", "server", "redis", "priorities", "calendars", "sla", "agents",
-                    "queues", "lifecycle", "routing", "skills", "defaults", "auth", "events"});
+    const object o(
+        cx_, field{root, "", root.Mark()},
+        {"workspace", "server", "redis", "priorities", "calendars", "sla", "agents", "queues",
+         "lifecycle", "routing", "skills", "channels", "defaults", "auth", "events"});
     o.read("workspace", cfg_.workspace, identifier(64));
     if (auto f = o.get("server")) read_server(*f);
     if (auto f = o.get("redis")) read_redis(*f);
@@ -773,6 +774,7 @@ class loader {
     if (auto f = o.get("queues")) read_queues(*f);
     if (auto f = o.get("lifecycle")) read_lifecycle(*f);
     if (auto f = o.get("skills")) read_skills(*f);
+    if (auto f = o.get("channels")) read_channels(*f);
     if (auto f = o.get("routing")) read_routing(*f);
     if (auto f = o.get("defaults")) read_defaults(*f);
     if (auto f = o.get("auth")) read_auth(*f);
@@ -969,9 +971,14 @@ class loader {
   }
 
   void read_agents(const field& f) {
-    const object o(cx_, f, {"max_concurrent", "counted_statuses", "presence"});
+    const object o(cx_, f,
+                   {"max_concurrent", "counted_statuses", "presence", "capacity",
+                    "missed_offers_away", "offline_return_after"});
     auto& a = cfg_.agents;
     o.read("max_concurrent", a.max_concurrent, integer<unsigned>(1, 10'000));
+    o.read("capacity", a.capacity, integer<unsigned>(1, 100'000));
+    o.read("missed_offers_away", a.missed_offers_away, integer<unsigned>(0, 1'000));
+    o.read("offline_return_after", a.offline_return_after, duration_or_zero());
     if (auto statuses = o.get("counted_statuses")) {
       std::vector<status_kind> out;
       bool ok = true;
@@ -1077,8 +1084,12 @@ class loader {
   void read_lifecycle(const field& f) {
     const object o(cx_, f,
                    {"affinity_wait", "pending", "resolved", "closed", "customer_affinity",
-                    "customer_affinity_wait"});
+                    "customer_affinity_wait", "assigned"});
     auto& l = cfg_.lifecycle;
+    if (auto assigned = o.get("assigned")) {
+      const object a(cx_, *assigned, {"return_after"});
+      a.read("return_after", l.assigned_return_after, duration_or_zero());
+    }
     o.read("affinity_wait", l.affinity_wait, business_span());
     o.read("customer_affinity", l.customer_affinity, duration_or_zero());
     o.read("customer_affinity_wait", l.customer_affinity_wait, duration_or_zero());
@@ -1136,6 +1147,20 @@ class loader {
       }
       cfg_.routing.push_back(std::move(rule));
     });
+  }
+
+  void read_channels(const field& f) {
+    for_each_entry(cx_, f,
+                   [&](const std::string& name, const YAML::Mark& key_mark, const field& value) {
+                     check_name(cx_, name, key_mark, value.path);
+                     channel_config ch;
+                     ch.name = name;
+                     const object o(cx_, value, {"cost", "wrap_up", "max_per_agent"});
+                     o.read("cost", ch.cost, integer<unsigned>(1, 100'000));
+                     o.read("wrap_up", ch.wrap_up, duration_or_zero());
+                     o.read("max_per_agent", ch.max_per_agent, integer<unsigned>(1, 10'000));
+                     cfg_.channels.push_back(std::move(ch));
+                   });
   }
 
   void read_skills(const field& f) {

@@ -225,11 +225,19 @@ void check_agent(std::string_view body) {
   }
   if (r->max_concurrent) w.field("max_concurrent", *r->max_concurrent);
   if (r->status) w.field("status", routing::to_string(*r->status));
+  if (r->capacity) w.field("capacity", *r->capacity);
+  if (!r->channels.empty()) {
+    w.key("channels").begin_object();
+    for (const auto& [name, status] : r->channels) w.field(name, routing::to_string(status));
+    w.end_object();
+  }
   w.end_object();
   const auto back = daemon::api::parse_agent(again);
   require(back.has_value(), "agent: the re-serialized request parses", again);
-  require(std::tie(back->name, back->queues, back->skills, back->max_concurrent, back->status) ==
-              std::tie(r->name, r->queues, r->skills, r->max_concurrent, r->status),
+  require(std::tie(back->name, back->queues, back->skills, back->max_concurrent, back->status,
+                   back->capacity, back->channels) == std::tie(r->name, r->queues, r->skills,
+                                                               r->max_concurrent, r->status,
+                                                               r->capacity, r->channels),
           "agent: the re-serialized request parses to the same value", again);
 }
 
@@ -238,7 +246,10 @@ void check_status(std::string_view body) {
   check_error(r);
   if (!r) return;
   std::string again;
-  json_writer(again).begin_object().field("status", routing::to_string(*r)).end_object();
+  json_writer w(again);
+  w.begin_object().field("status", routing::to_string(r->status));
+  if (!r->channel.empty()) w.field("channel", r->channel);
+  w.end_object();
   const auto back = daemon::api::parse_status(again);
   require(back.has_value() && *back == *r, "status: the re-serialized request parses the same",
           again);

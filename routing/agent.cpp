@@ -1,5 +1,7 @@
 #include "routing/agent.hpp"
 
+#include <charconv>
+
 #include "routing/hash_fields.hpp"
 #include "routing/resp_fields.hpp"
 
@@ -50,6 +52,31 @@ std::optional<agent> decode_agent(std::string_view id, const resp_value& reply) 
         break;
       case field_code(agent_field::connections):
         a.connections = to_int(value);
+        break;
+      case field_code(agent_field::capacity):
+        a.capacity = static_cast<unsigned>(to_int(value));
+        break;
+      case field_code(agent_field::units_used):
+        a.units_used = to_int(value);
+        break;
+      case field_code(agent_field::channel_presence):
+        for (const auto& pair : split_list(value.str)) {
+          const auto eq = pair.find('=');
+          if (eq != std::string::npos) {
+            a.channel_presence.emplace_back(pair.substr(0, eq), pair.substr(eq + 1));
+          }
+        }
+        break;
+      case field_code(agent_field::wrap_ups):
+        // until_ms:channel:units,...: the latest end.
+        for (const auto& entry : split_list(value.str)) {
+          std::int64_t until = 0;
+          std::from_chars(entry.data(), entry.data() + entry.size(), until);
+          if (!a.wrap_up_until || until > *a.wrap_up_until) a.wrap_up_until = until;
+        }
+        break;
+      case field_code(agent_field::missed_offers):
+        a.missed_offers = to_int(value);
         break;
       default:
         break;

@@ -26,6 +26,13 @@ struct agent {
   std::int64_t status_since = 0;
   bool forced_excess = false;
   std::int64_t connections = 0;  // open WebSocket streams, over every daemon
+  // Channels (include/capacity.lua): its own capacity (none: agents.capacity), units used,
+  // the channels not online for it (channel, status), when its last running wrap-up ends.
+  std::optional<unsigned> capacity;
+  std::int64_t units_used = 0;
+  std::vector<std::pair<std::string, std::string>> channel_presence;
+  std::optional<std::int64_t> wrap_up_until;
+  std::int64_t missed_offers = 0;
 };
 
 // Decodes {agent fields (HGETALL form), held ticket ids}.

@@ -200,18 +200,31 @@ command agent_put_call(const call_base& b, const agent_put_args& a) {
     cmd.arg(std::string_view{});
   }
   cmd.arg(a.status);
+  if (a.capacity) {
+    cmd.arg(*a.capacity);
+  } else {
+    cmd.arg(std::string_view{});
+  }
+  cmd.arg(a.channels);
   return cmd;
 }
 
-command agent_status_call(const call_base& b, std::string_view agent, agent_status status) {
-  return std::move(begin_call(lua::fn::agent_status, b).arg(agent).arg(to_string(status)).arg(""));
+command agent_status_call(const call_base& b, std::string_view agent, agent_status status,
+                          std::string_view channel) {
+  command cmd = begin_call(lua::fn::agent_status, b);
+  cmd.arg(agent).arg(to_string(status)).arg("").arg(channel);
+  return cmd;
+}
+
+command agent_ready_call(const call_base& b, std::string_view agent) {
+  return std::move(begin_call(lua::fn::agent_ready, b).arg(agent));
 }
 
 command agent_presence_call(const call_base& b, std::string_view agent, int connections,
                             std::optional<agent_status> status) {
   command cmd = begin_call(lua::fn::agent_status, b);
   cmd.arg(agent).arg(status ? to_string(*status) : std::string_view{});
-  cmd.arg(connections > 0 ? "1" : "-1");
+  cmd.arg(connections > 0 ? "1" : "-1").arg("");
   return cmd;
 }
 
@@ -366,14 +379,14 @@ outcome<agent_page> decode_agent_list(const resp_value& reply) {
 outcome<queue_stats> decode_queue_stats(const std::vector<std::string>& names,
                                         const resp_value& reply) {
   if (auto e = reply_error(reply)) return std::move(*e);
-  if (!is_array_of(reply, 2) || !is_array_of(reply.elements[0], names.size()) ||
+  if (!is_array_of(reply, 3) || !is_array_of(reply.elements[0], names.size()) ||
       !is_array_of(reply.elements[1], 3)) {
     return bad_reply("bad queue_stats reply");
   }
   queue_stats out;
   for (std::size_t i = 0; i < names.size(); ++i) {
     const auto& row = reply.elements[0].elements[i];
-    if (!is_array_of(row, 5)) return bad_reply("bad queue row");
+    if (!is_array_of(row, 7)) return bad_reply("bad queue row");
     queue_stat s;
     s.name = names[i];
     s.depth = to_int(row.elements[0]);
@@ -381,7 +394,15 @@ outcome<queue_stats> decode_queue_stats(const std::vector<std::string>& names,
     if (!row.elements[2].str.empty()) s.head_score = to_double(row.elements[2]);
     s.agents_online = to_int(row.elements[3]);
     s.agents_available = to_int(row.elements[4]);
+    s.units_used = to_int(row.elements[5]);
+    s.units_capacity = to_int(row.elements[6]);
     out.queues.push_back(std::move(s));
+  }
+  if (!reply.elements[2].is_array()) return bad_reply("bad queue_stats channels");
+  for (const auto& row : reply.elements[2].elements) {
+    if (!is_array_of(row, 5)) return bad_reply("bad channel row");
+    out.channels.push_back({row.elements[0].str, to_int(row.elements[1]), to_int(row.elements[2]),
+                            to_int(row.elements[3]), to_int(row.elements[4])});
   }
   const auto& by_status = reply.elements[1].elements;
   out.agents_online = to_int(by_status[0]);
@@ -412,7 +433,8 @@ outcome<queue_head> decode_queue_head(const resp_value& reply) {
 namespace {
 
 // The tick's notes: 'sla.warning|<queue>|<target>', 'sla.breached|<queue>|<target>',
-// 'followup', 'resolved|<reason>', 'closed'.
+// 'followup', 'resolved|<reason>', 'closed', 'returned|<reason>', 'missed_offer',
+// 'missed_offers_away'.
 std::vector<timer_note> decode_notes(const resp_value& v) {
   using kind = timer_note::kind;
   std::vector<timer_note> out;
@@ -435,6 +457,13 @@ std::vector<timer_note> decode_notes(const resp_value& v) {
       n.what = kind::followup;
     } else if (what == "closed") {
       n.what = kind::closed;
+    } else if (what == "returned") {
+      n.what = kind::returned;
+      n.label = rest;
+    } else if (what == "missed_offer") {
+      n.what = kind::missed_offer;
+    } else if (what == "missed_offers_away") {
+      n.what = kind::missed_offers_away;
     } else {
       continue;
     }

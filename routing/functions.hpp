@@ -133,7 +133,9 @@ struct agent_put_args {
   std::string_view skills;            // comma list
   std::string_view effective_queues;  // comma list
   std::optional<unsigned> max_concurrent;
-  std::string_view status;  // empty: keep (offline for a new agent)
+  std::string_view status;           // empty: keep (offline for a new agent)
+  std::optional<unsigned> capacity;  // units; none: agents.capacity
+  std::string_view channels;         // channels not online for it: channel=status comma list
 };
 
 enum class force_mode { respect_capacity, force };
@@ -168,7 +170,10 @@ command reassign_call(const call_base& b, const ticket_ref& t, std::string_view 
 command patch_call(const call_base& b, const ticket_ref& t, const patch_args& p);
 command delete_call(const call_base& b, std::string_view id);
 command agent_put_call(const call_base& b, const agent_put_args& a);
-command agent_status_call(const call_base& b, std::string_view agent, agent_status status);
+// `channel` given: that channel's presence for the agent (channels configured).
+command agent_status_call(const call_base& b, std::string_view agent, agent_status status,
+                          std::string_view channel = {});
+command agent_ready_call(const call_base& b, std::string_view agent);
 // A stream of the agent opened (+1) or closed (-1); `status`: what presence by connection sets
 // (nullopt with presence by API: only the count changes).
 command agent_presence_call(const call_base& b, std::string_view agent, int connections,
@@ -272,12 +277,24 @@ struct queue_stat {
   std::optional<double> head_score;
   std::int64_t agents_online = 0;
   std::int64_t agents_available = 0;
+  // With channels: units used by and units of capacity of its online agents.
+  std::int64_t units_used = 0;
+  std::int64_t units_capacity = 0;
+};
+// Agents by their presence on a configured channel, and the wrap-ups of it running.
+struct channel_stat {
+  std::string name;
+  std::int64_t online = 0;
+  std::int64_t away = 0;
+  std::int64_t offline = 0;
+  std::int64_t wrap_ups = 0;
 };
 struct queue_stats {
   std::vector<queue_stat> queues;
   std::int64_t agents_online = 0;
   std::int64_t agents_away = 0;
   std::int64_t agents_offline = 0;
+  std::vector<channel_stat> channels;  // empty without channels
 };
 outcome<queue_stats> decode_queue_stats(const std::vector<std::string>& names,
                                         const resp_value& reply);
@@ -291,10 +308,19 @@ outcome<queue_head> decode_queue_head(const resp_value& reply);
 
 // One thing a timer did that metrics count.
 struct timer_note {
-  enum class kind { sla_warning, sla_breached, followup, resolved, closed };
+  enum class kind {
+    sla_warning,
+    sla_breached,
+    followup,
+    resolved,
+    closed,
+    returned,            // an absent assignee's ticket went back
+    missed_offer,        // an offer timed out (counted toward agents.missed_offers_away)
+    missed_offers_away,  // ... and set its agent away
+  };
   kind what = kind::followup;
   std::string queue;  // sla_*
-  std::string label;  // sla_*: the target; resolved: the reason
+  std::string label;  // sla_*: the target; resolved, returned: the reason
   friend bool operator==(const timer_note&, const timer_note&) = default;
 };
 

@@ -59,6 +59,7 @@ inline constexpr std::string_view requirement_set = "sg";
 inline constexpr std::string_view customer = "cu";
 inline constexpr std::string_view preference = "pf";
 inline constexpr std::string_view handed_out = "hs";
+inline constexpr std::string_view charged = "uc";
 }  // namespace ticket_field
 
 namespace agent_field {
@@ -75,10 +76,16 @@ inline constexpr std::string_view round_robin = "rr";
 inline constexpr std::string_view personal_waiting = "pn";
 inline constexpr std::string_view forced_excess = "fx";
 inline constexpr std::string_view connections = "cn";
+inline constexpr std::string_view capacity = "cp";
+inline constexpr std::string_view units_used = "u";
+inline constexpr std::string_view channel_use = "cc";
+inline constexpr std::string_view channel_presence = "ch";
+inline constexpr std::string_view wrap_ups = "wu";
+inline constexpr std::string_view missed_offers = "mo";
 }  // namespace agent_field
 
 // Every field of each hash (what each holds: routing/lua/include/fields.lua).
-inline constexpr std::array<std::string_view, 49> ticket_fields{
+inline constexpr std::array<std::string_view, 50> ticket_fields{
     ticket_field::status,
     ticket_field::version,
     ticket_field::queue,
@@ -128,8 +135,9 @@ inline constexpr std::array<std::string_view, 49> ticket_fields{
     ticket_field::customer,
     ticket_field::preference,
     ticket_field::handed_out,
+    ticket_field::charged,
 };
-inline constexpr std::array<std::string_view, 13> agent_fields{
+inline constexpr std::array<std::string_view, 19> agent_fields{
     agent_field::name,
     agent_field::status,
     agent_field::status_since,
@@ -143,6 +151,12 @@ inline constexpr std::array<std::string_view, 13> agent_fields{
     agent_field::personal_waiting,
     agent_field::forced_excess,
     agent_field::connections,
+    agent_field::capacity,
+    agent_field::units_used,
+    agent_field::channel_use,
+    agent_field::channel_presence,
+    agent_field::wrap_ups,
+    agent_field::missed_offers,
 };
 
 }  // namespace ticketd::routing

@@ -432,8 +432,31 @@ outcome<command> planner::patch(const ticket& t, std::optional<std::int64_t> if_
   return patch_call(base(now, idem), ref, p);
 }
 
+std::optional<error> planner::check_channel(std::string_view channel,
+                                            std::string_view field) const {
+  if (cfg_.channels.empty()) {
+    return field_error(errc::invalid_argument, field,
+                       "presence by channel needs `channels` in the configuration");
+  }
+  if (channel != "default" && cfg_.find_channel(channel) == nullptr) {
+    std::string names;
+    for (const auto& ch : cfg_.channels) names.append(names.empty() ? "" : ", ").append(ch.name);
+    return field_error(errc::invalid_argument, field,
+                       "no channel named '" + std::string{channel} + "' (channels: " + names + ")");
+  }
+  return std::nullopt;
+}
+
 outcome<command> planner::put_agent(std::string_view id, const agent_request& r, std::int64_t now,
                                     idempotency idem) const {
+  std::string presence;
+  for (const auto& [channel, status] : r.channels) {
+    if (auto e = check_channel(channel, "channels")) return *e;
+    presence.append(presence.empty() ? "" : ",")
+        .append(channel)
+        .append("=")
+        .append(to_string(status));
+  }
   for (const auto& q : r.queues) {
     if (cfg_.find_queue(q) == nullptr) {
       error e = field_error(errc::not_found, "queues", "no queue '" + q + "'");
@@ -458,6 +481,8 @@ outcome<command> planner::put_agent(std::string_view id, const agent_request& r,
   a.effective_queues = effective;
   a.max_concurrent = r.max_concurrent;
   a.status = r.status ? to_string(*r.status) : std::string_view{};
+  a.capacity = r.capacity;
+  a.channels = presence;
   return agent_put_call(base(now, idem), a);
 }
 

@@ -49,6 +49,9 @@ class planner {
   outcome<command> patch(const ticket& snapshot, std::optional<std::int64_t> if_match,
                          const patch_request& r, std::int64_t now, idempotency idem = {}) const;
 
+  // An agent's presence on `channel`: only with channels configured, and one of them (or
+  // `default`); the error names `field`.
+  std::optional<error> check_channel(std::string_view channel, std::string_view field) const;
   outcome<command> put_agent(std::string_view id, const agent_request& r, std::int64_t now,
                              idempotency idem = {}) const;
 

@@ -65,6 +65,17 @@ struct agent_request {
   std::vector<skill_level> skills;  // sorted by name, one per name
   std::optional<unsigned> max_concurrent;
   std::optional<routing::agent_status> status;
+  std::optional<unsigned> capacity;  // units; none: agents.capacity
+  // Channels not online for the agent (channel, status); a channel not named follows it.
+  std::vector<std::pair<std::string, routing::agent_status>> channels;
+};
+
+// POST /v1/agents/{id}/status: the agent's status, or with `channel` that channel's.
+struct status_request {
+  routing::agent_status status = routing::agent_status::offline;
+  std::string channel;
+
+  friend bool operator==(const status_request&, const status_request&) = default;
 };
 
 }  // namespace ticketd::routing

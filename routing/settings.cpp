@@ -81,6 +81,25 @@ call_settings make_call_settings(const config::config& cfg) {
       {"db", std::to_string(cfg.redis.db)},
   };
   for (const auto& q : cfg.queues) s.fields.emplace_back("q:" + q.name, queue_policy(q));
+  // Channels: capacity in units (include/configuration.lua). Absent: version 1 counting.
+  if (!cfg.channels.empty()) {
+    s.fields.emplace_back("capacity", std::to_string(cfg.agents.capacity));
+    for (const auto& ch : cfg.channels) {
+      s.fields.emplace_back("ch:" + ch.name, std::to_string(ch.cost) + ";" +
+                                                 std::to_string(ch.wrap_up.count()) + ";" +
+                                                 std::to_string(ch.max_per_agent));
+    }
+  }
+  if (cfg.agents.missed_offers_away > 0) {
+    s.fields.emplace_back("missed", std::to_string(cfg.agents.missed_offers_away));
+  }
+  if (cfg.agents.offline_return_after.count() > 0) {
+    s.fields.emplace_back("offline_return",
+                          std::to_string(cfg.agents.offline_return_after.count()));
+  }
+  if (cfg.lifecycle.assigned_return_after.count() > 0) {
+    s.fields.emplace_back("no_reply", std::to_string(cfg.lifecycle.assigned_return_after.count()));
+  }
   s.epoch = digest(s.fields);
   return s;
 }

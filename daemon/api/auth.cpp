@@ -75,6 +75,7 @@ access authorize(const config::token_config& token, route_id route, std::string_
   }
   switch (route) {
     case route_id::agent_next:
+    case route_id::agent_ready:
     case route_id::agent_stream:
     case route_id::agent_status:
     case route_id::agent_get:

@@ -189,6 +189,21 @@ void write_agent(json_writer& w, const routing::agent& a, const config::config& 
   w.key("last_assigned_at").optional_timestamp(a.last_assigned_at);
   w.key("status_since").timestamp(a.status_since);
   w.field("connections", a.connections);
+  // Channels and capacity: units (a limit only with channels configured), the presence set on
+  // each configured channel (online: it follows the agent's status), the running wrap-up.
+  w.field("capacity", a.capacity.value_or(cfg.agents.capacity));
+  w.field("used", a.units_used);
+  w.key("channels").begin_object();
+  for (const auto& ch : cfg.channels) {
+    std::string_view status = "online";
+    for (const auto& [name, s] : a.channel_presence) {
+      if (name == ch.name) status = s;
+    }
+    w.field(ch.name, status);
+  }
+  w.end_object();
+  w.key("wrap_up_until").optional_timestamp(a.wrap_up_until);
+  w.field("missed_offers", a.missed_offers);
   write_assignments(w, assignments);
   w.end_object();
 }

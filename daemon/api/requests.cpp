@@ -543,20 +543,53 @@ routing::outcome<agent_request> parse_agent(std::string_view body) {
     r.status = routing::parse_agent_status(status);
     if (!r.status) return invalid_argument("status", "status must be online, away or offline");
   }
+  if (const auto* v = f.find("capacity")) {
+    const auto n = v->is_int64()    ? v->get_int64()
+                   : v->is_uint64() ? static_cast<std::int64_t>(v->get_uint64())
+                                    : -1;
+    if (n < 1 || n > 100000) {
+      return invalid_argument("capacity", "capacity must be an integer from 1 to 100000 (units)");
+    }
+    r.capacity = static_cast<unsigned>(n);
+  }
+  if (const auto* v = f.find("channels")) {
+    constexpr std::string_view shape =
+        "channels must be an object of channel -> online, away or offline";
+    if (!v->is_object() || v->get_object().size() > 64) {
+      return invalid_argument("channels", std::string{shape});
+    }
+    for (const auto& kv : v->get_object()) {
+      const auto s = kv.value().is_string()
+                         ? routing::parse_agent_status(std::string_view{kv.value().get_string()})
+                         : std::nullopt;
+      if (!routing::is_valid_id(kv.key()) || !s) {
+        return invalid_argument("channels", std::string{shape});
+      }
+      // Online follows the agent: only the others are kept.
+      if (*s != routing::agent_status::online) r.channels.emplace_back(std::string{kv.key()}, *s);
+    }
+    std::sort(r.channels.begin(), r.channels.end());
+  }
   if (auto e = check_unknown(f)) return *e;
   return r;
 }
 
-routing::outcome<routing::agent_status> parse_status(std::string_view body) {
+routing::outcome<routing::status_request> parse_status(std::string_view body) {
   auto parsed = parse_object(body);
   if (!parsed) return parsed.error();
   fields f(parsed->get_object());
   std::string status;
+  routing::status_request r;
   if (auto e = read_string(f, "status", status, true)) return *e;
+  if (auto e = read_string(f, "channel", r.channel)) return *e;
   if (auto e = check_unknown(f)) return *e;
   const auto s = routing::parse_agent_status(status);
   if (!s) return invalid_argument("status", "status must be online, away or offline");
-  return *s;
+  if (f.find("channel") != nullptr && !routing::is_valid_id(r.channel)) {
+    return invalid_argument("channel", "channel must be a channel name");
+  }
+  r.status = *s;
+  return r;
 }
 
 routing::outcome<clock_request> parse_clock(std::string_view body) {

@@ -27,7 +27,7 @@ routing::outcome<routing::patch_request> parse_patch(std::string_view body);
 routing::outcome<routing::action_request> parse_action(routing::ticket_action action,
                                                        std::string_view body);
 routing::outcome<routing::agent_request> parse_agent(std::string_view body);
-routing::outcome<routing::agent_status> parse_status(std::string_view body);
+routing::outcome<routing::status_request> parse_status(std::string_view body);
 routing::outcome<clock_request> parse_clock(std::string_view body);
 
 // A frame an agent sends on its stream: {"action": "accept"|"reject", "ticket", "token",

@@ -6,14 +6,12 @@ namespace ticketd::daemon::api {
 namespace {
 
 constexpr std::array<std::string_view, route_count> labels{
-    "healthz",           "readyz",        "metrics",
-    "ticket_create",     "ticket_get",    "ticket_delete",
-    "ticket_patch",      "ticket_action", "agent_put",
-    "agent_get",         "agents_list",   "agent_status",
-    "agent_next",        "agent_stream",  "queues_list",
-    "queue_get",         "events",        "admin_reload",
-    "admin_verify",      "admin_clock",   "not_found",
-    "method_not_allowed"};
+    "healthz",     "readyz",        "metrics",           "ticket_create",
+    "ticket_get",  "ticket_delete", "ticket_patch",      "ticket_action",
+    "agent_put",   "agent_get",     "agents_list",       "agent_status",
+    "agent_next",  "agent_ready",   "agent_stream",      "queues_list",
+    "queue_get",   "events",        "admin_reload",      "admin_verify",
+    "admin_clock", "not_found",     "method_not_allowed"};
 
 // Splits "/a/b/c" into at most 5 segments; returns the count, or 6 when there are more.
 std::size_t segments(std::string_view path, std::array<std::string_view, 5>& out) {
@@ -94,6 +92,7 @@ route_match match_route(http_method m, std::string_view path) {
     if (n == 4) {
       if (s[3] == "status") return only(m, post, route_id::agent_status, "POST", s[2]);
       if (s[3] == "next") return only(m, post, route_id::agent_next, "POST", s[2]);
+      if (s[3] == "ready") return only(m, post, route_id::agent_ready, "POST", s[2]);
       if (s[3] == "stream") return only(m, get, route_id::agent_stream, "GET", s[2]);
     }
     return {};

@@ -23,6 +23,7 @@ enum class route_id {
   agents_list,
   agent_status,
   agent_next,
+  agent_ready,
   agent_stream,
   queues_list,
   queue_get,

@@ -110,6 +110,19 @@ struct metrics::impl {
   Family<Gauge>& queue_available =
       gauge("ticketd_queue_agents_available", "Online agents of a queue with free capacity");
   Family<Gauge>& agents = gauge("ticketd_agents", "Agents by status (shared state)");
+  Family<Gauge>& queue_units_used = gauge("ticketd_queue_capacity_units_used",
+                                          "Capacity units in use by a queue's online agents");
+  Family<Gauge>& queue_units_available =
+      gauge("ticketd_queue_capacity_units_available",
+            "Capacity units left to a queue's online agents (channels configured)");
+  Family<Gauge>& channel_agents = gauge(
+      "ticketd_channel_agents", "Agents by their presence on a channel (channels configured)");
+  Family<Gauge>& wrap_ups = gauge("ticketd_wrap_ups", "Wrap-ups running, by channel");
+  Family<Counter>& returns =
+      counter("ticketd_returns_total", "Assigned tickets given back by an absent agent, by reason");
+  Family<Counter>& missed_offers =
+      counter("ticketd_missed_offers_total",
+              "Offer timeouts counted toward agents.missed_offers_away, and the agents set away");
   Family<Gauge>& build =
       gauge("ticketd_build_info", "Build of this daemon: its version and source revision");
   Family<Counter>& task_failures =
@@ -224,6 +237,8 @@ struct metrics::impl {
     queue_depth.Remove(&queue_depth.Add(labels));
     queue_oldest.Remove(&queue_oldest.Add(labels));
     queue_available.Remove(&queue_available.Add(labels));
+    queue_units_used.Remove(&queue_units_used.Add(labels));
+    queue_units_available.Remove(&queue_units_available.Add(labels));
   }
 
   impl() {
@@ -337,6 +352,15 @@ void metrics::timer_fired(const routing::timer_note& note) {
     case kind::closed:
       impl_->auto_closes.Add({}).Increment();
       break;
+    case kind::returned:
+      impl_->returns.Add({{"reason", note.label}}).Increment();
+      break;
+    case kind::missed_offer:
+      impl_->missed_offers.Add({{"outcome", "missed"}}).Increment();
+      break;
+    case kind::missed_offers_away:
+      impl_->missed_offers.Add({{"outcome", "set_away"}}).Increment();
+      break;
   }
 }
 
@@ -378,6 +402,9 @@ void metrics::update_shared_state(const routing::queue_stats& stats, std::int64_
             : 0.0;
     impl_->queue_oldest.Add(labels).Set(oldest);
     impl_->queue_available.Add(labels).Set(static_cast<double>(q.agents_available));
+    impl_->queue_units_used.Add(labels).Set(static_cast<double>(q.units_used));
+    impl_->queue_units_available.Add(labels).Set(
+        static_cast<double>(std::max<std::int64_t>(0, q.units_capacity - q.units_used)));
     seen.insert(q.name);
   }
   for (auto it = impl_->shared_queues.begin(); it != impl_->shared_queues.end();) {
@@ -392,6 +419,16 @@ void metrics::update_shared_state(const routing::queue_stats& stats, std::int64_
   impl_->agents.Add({{"status", "online"}}).Set(static_cast<double>(stats.agents_online));
   impl_->agents.Add({{"status", "away"}}).Set(static_cast<double>(stats.agents_away));
   impl_->agents.Add({{"status", "offline"}}).Set(static_cast<double>(stats.agents_offline));
+  for (const auto& ch : stats.channels) {
+    const auto set = [&](const char* status, std::int64_t n) {
+      impl_->channel_agents.Add({{"channel", ch.name}, {"status", status}})
+          .Set(static_cast<double>(n));
+    };
+    set("online", ch.online);
+    set("away", ch.away);
+    set("offline", ch.offline);
+    impl_->wrap_ups.Add({{"channel", ch.name}}).Set(static_cast<double>(ch.wrap_ups));
+  }
 }
 
 void metrics::clear_shared_state() {

@@ -136,10 +136,17 @@ ticket_store::result<routing::agent_page> ticket_store::list_agents(
 }
 
 ticket_store::result<routing::agent_result> ticket_store::set_agent_status(
-    const runtime& rt, std::string_view id, routing::agent_status status,
-    routing::idempotency idem) {
-  auto out =
-      co_await call(rt, routing::agent_status_call(rt.plan.base(now(), idem), id, status), idem);
+    const runtime& rt, std::string_view id, routing::agent_status status, routing::idempotency idem,
+    std::string_view channel) {
+  auto out = co_await call(
+      rt, routing::agent_status_call(rt.plan.base(now(), idem), id, status, channel), idem);
+  co_return agent_result_of(id, out);
+}
+
+ticket_store::result<routing::agent_result> ticket_store::agent_ready(const runtime& rt,
+                                                                      std::string_view id,
+                                                                      routing::idempotency idem) {
+  auto out = co_await call(rt, routing::agent_ready_call(rt.plan.base(now(), idem), id), idem);
   co_return agent_result_of(id, out);
 }
 

@@ -53,9 +53,14 @@ class ticket_store {
                                           routing::idempotency idem = {});
   result<routing::agent_result> get_agent(const runtime& rt, std::string_view id);
   result<routing::agent_page> list_agents(const runtime& rt, const routing::agent_filter& f);
+  // `channel` given: that channel's presence for the agent.
   result<routing::agent_result> set_agent_status(const runtime& rt, std::string_view id,
                                                  routing::agent_status status,
-                                                 routing::idempotency idem = {});
+                                                 routing::idempotency idem = {},
+                                                 std::string_view channel = {});
+  // POST /v1/agents/{id}/ready: its wrap-ups end now.
+  result<routing::agent_result> agent_ready(const runtime& rt, std::string_view id,
+                                            routing::idempotency idem = {});
 
   // A stream of the agent opened (+1) or closed (-1); see routing::agent_presence_call.
   result<routing::agent_result> agent_presence(const runtime& rt, std::string_view id,

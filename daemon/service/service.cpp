@@ -240,6 +240,8 @@ service::reply service::dispatch(call& c) {
       co_return co_await agent_status(c);
     case route_id::agent_next:
       co_return co_await agent_next(c);
+    case route_id::agent_ready:
+      co_return co_await agent_ready(c);
     case route_id::queues_list:
       co_return co_await list_queues(c);
     case route_id::queue_get:
@@ -410,7 +412,17 @@ service::reply service::agent_status(call& c) {
   if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
   auto status = parse_status(c.request.body);
   if (!status) co_return failure(status.error());
-  auto a = co_await c.store.set_agent_status(*c.rt, c.route.id, *status, c.idem);
+  if (!status->channel.empty()) {
+    if (auto e = c.rt->plan.check_channel(status->channel, "channel")) co_return failure(*e);
+  }
+  auto a =
+      co_await c.store.set_agent_status(*c.rt, c.route.id, status->status, c.idem, status->channel);
+  co_return agent_changed(c, a);
+}
+
+service::reply service::agent_ready(call& c) {
+  if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
+  auto a = co_await c.store.agent_ready(*c.rt, c.route.id, c.idem);
   co_return agent_changed(c, a);
 }
 

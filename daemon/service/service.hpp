@@ -60,6 +60,7 @@ class service final : public http_handler {
   // The answer to a change of an agent (its profile, its status), counting what it pushed.
   http_response agent_changed(call& c, const routing::outcome<routing::agent_result>& a);
   reply agent_next(call& c);
+  reply agent_ready(call& c);
   reply agent_stream(call& c);
   reply events(call& c);
   reply list_queues(call& c);

@@ -11,6 +11,14 @@ local function accept(keys, argv)
   local t = begin_action(c, id, if_match, expect, 'accept', OFFER_FIELDS)
   check_offer(t, agent_id, token)
   local agent = assignee(t)
+  if c.cfg.missed_n > 0 then
+    -- An accept ends a run of missed offers.
+    local a = agent_rec(c, agent)
+    if a and a.mo > 0 then
+      a.mo = 0
+      touch(a, 'mo')
+    end
+  end
   move(c, t, 'assigned', agent)
   drop(t, 'ot')
   drop(t, 'oq')

@@ -3,7 +3,9 @@
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [5] agent id, [6] name, [7] queues (comma list), [8] skills (comma
 --          list), [9] effective queues (its queues plus those its skills route to), [10]
---          max_concurrent ('' = the configured default), [11] status ('' = keep, or offline)
+--          max_concurrent ('' = the configured default), [11] status ('' = keep, or offline),
+--          [12] capacity in units ('' = agents.capacity), [13] channels not online for it
+--          (channel=status comma list; with channels configured)
 -- Returns  {agent fields, held ticket ids, assignments...}
 -- Takes agent record a out of queue q's availability index and its skill indexes.
 local function leave_availability(c, a, q)
@@ -16,7 +18,7 @@ end
 
 local function agent_put(keys, argv)
   local id, name, queues, skills, effective = argv[5], argv[6], argv[7], argv[8], argv[9]
-  local own_max, status = argv[10], argv[11]
+  local own_max, status, own_capacity, presence = argv[10], argv[11], argv[12], argv[13]
   local c = context(keys, argv)
   local old = agent_rec(c, id)
   if status == '' then status = old and old.st or 'offline' end
@@ -25,8 +27,17 @@ local function agent_put(keys, argv)
     fields[#fields + 1] = 'm'
     fields[#fields + 1] = own_max
   end
+  for name, value in pairs({cp = own_capacity, ch = presence}) do
+    if value == '' then
+      redis.call('HDEL', key(c.P, 'agent', id), name)
+    else
+      fields[#fields + 1] = name
+      fields[#fields + 1] = value
+    end
+  end
   local max = tonumber(own_max) or c.cfg.max_default
-  if old and old.load > max then
+  local cap = c.cfg.units and (tonumber(own_capacity) or c.cfg.capacity_default) or nil
+  if old and (old.load > max or (cap and old.used > cap)) then
     -- A maximum lowered under the load: the excess is forced, not a broken invariant.
     mark_forced(c, old)
   end
@@ -53,6 +64,10 @@ local function agent_put(keys, argv)
     end
     a.qe = effective
     a.max = max
+    if cap then
+      a.cap = cap
+      a.chp = presence ~= '' and presence or nil
+    end
     -- Pushed work below must meet the skills as they are now.
     local skills_changed = a.sk ~= (skills ~= '' and skills or nil)
     a.sk = skills ~= '' and skills or nil

@@ -8,6 +8,8 @@
 local function close(keys, argv)
   local id, if_match, expect = argv[5], argv[6], argv[7]
   local c = context(keys, argv)
+  -- An agent's or supervisor's act: the channel's wrap-up follows (include/capacity.lua).
+  if c.cfg.units then c.wrap_exit = true end
   local t = begin_action(c, id, if_match, expect, 'close', SLA_FIELDS)
   return settle(c, close_ticket(c, t, 'close'))
 end

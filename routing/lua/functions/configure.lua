@@ -1,6 +1,9 @@
 -- configure: stores a configuration's settings under its epoch (every daemon calls it when it
 -- connects and on reload). When the counted statuses changed, every agent's load is recounted;
--- when the configuration changed, the push queues' availability indexes are rebuilt.
+-- when the configuration changed, the push queues' availability indexes are rebuilt. When
+-- channels were turned on or off, or the counted statuses changed, every held ticket's charge
+-- and every agent's units are set again (a ticket keeps what it was charged; one newly counted
+-- is charged its channel's cost now; without channels no charge, units or wrap-up is left).
 -- KEYS[1]  workspace prefix
 -- ARGV     header (its epoch is this configuration's), then: [5...] setting name, value pairs
 --          (see "Configuration" in the prelude)
@@ -20,7 +23,7 @@ local function configure(keys, argv)
     for _, id in ipairs(ids) do redis.call('ZADD', every, 0, id) end
   end
   local sk = key(P, 'settings')
-  local applied = redis.call('HMGET', sk, 'epoch', 'counted')
+  local applied = redis.call('HMGET', sk, 'epoch', 'counted', 'units')
   if applied[1] == epoch then return 0 end
   local agents = redis.call('ZRANGE', key(P, 'agents'), 0, -1)
   local recounted = 0
@@ -36,6 +39,46 @@ local function configure(keys, argv)
       end_forced_excess(c, ak, id, load)
     end
     recounted = #agents
+  end
+  local units_now = c.cfg.units and '1' or '0'
+  if applied[2] ~= c.cfg.counted_text or (applied[3] or '0') ~= units_now then
+    for _, id in ipairs(agents) do
+      local ak = key(P, 'agent', id)
+      local used, per_channel = 0, {}
+      for _, tid in ipairs(redis.call('SMEMBERS', key(P, 'held', id))) do
+        local t = find_ticket(c, tid, {'ch', 'uc'})
+        if t then
+          if c.cfg.units and counted(c, t.f.s) then
+            if not t.f.uc then
+              local name, ch = units.channel(c, t)
+              t.f.uc = name .. ':' .. ch.cost_text
+              redis.call('HSET', t.key, 'uc', t.f.uc)
+            end
+            local name, cost = string.match(t.f.uc, '^(.*):(%d+)$')
+            used = used + tonumber(cost)
+            per_channel[name] = (per_channel[name] or 0) + 1
+          elseif t.f.uc then
+            redis.call('HDEL', t.key, 'uc')
+          end
+        end
+      end
+      if c.cfg.units then
+        for _, name, cost in string.gmatch(redis.call('HGET', ak, 'wu') or '',
+                                           '(%d+):([^:,]+):(%d+)') do
+          used = used + tonumber(cost)
+          per_channel[name] = (per_channel[name] or 0) + 1
+        end
+        local cc = {}
+        for name, n in pairs(per_channel) do cc[#cc + 1] = name .. '=' .. n end
+        redis.call('HSET', ak, 'u', used)
+        if #cc > 0 then redis.call('HSET', ak, 'cc', table.concat(cc, ',')) else
+          redis.call('HDEL', ak, 'cc')
+        end
+      else
+        redis.call('HDEL', ak, 'u', 'cc', 'wu')
+        redis.call('ZREM', key(P, 'timers'), 'w|' .. id)
+      end
+    end
   end
   for q in pairs(c.cfg.queues) do
     redis.call('DEL', key(P, 'queue_agents', q))
@@ -55,7 +98,7 @@ local function configure(keys, argv)
       if a then refresh_availability(c, a) end
     end
   end
-  redis.call('HSET', sk, 'epoch', epoch, 'counted', c.cfg.counted_text)
+  redis.call('HSET', sk, 'epoch', epoch, 'counted', c.cfg.counted_text, 'units', units_now)
   return recounted
 end
 register('configure', configure)

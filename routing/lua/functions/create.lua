@@ -30,7 +30,7 @@ local function to_customer_agent(c, t, score)
   local agent = customer_agent(c, t.f.cu)
   local a = agent and agent_rec(c, agent)
   if not a or a.st ~= 'online' or not meets(a, t.f.sg) then return false end
-  local full = not has_room(a, false)
+  local full = not units.room(c, a, t, false, true)
   if full and c.cfg.customer_wait_ms <= 0 then return false end
   t.unlisted = true  -- in no waiting set yet: only its requirement set is dropped
   if full then
@@ -84,7 +84,11 @@ local function create(keys, argv)
   local fields = {'s', 'queued', 'q', queue, 'p', priority, 'r', score, 'v', '1',
                   'ca', created_at, 'qa', created_at, 'd1', first_reply_due,
                   'd3', resolution_due, 'fp', fingerprint}
-  if channel ~= '' then fields[#fields + 1] = 'ch'; fields[#fields + 1] = channel end
+  if channel ~= '' then
+    fields[#fields + 1] = 'ch'
+    fields[#fields + 1] = channel
+    t.f.ch = channel
+  end
   if skills ~= '' then fields[#fields + 1] = 'sk'; fields[#fields + 1] = skills end
   if requires ~= '' then fields[#fields + 1] = 'rq'; fields[#fields + 1] = requires end
   if customer ~= '' then

@@ -13,6 +13,8 @@ local function escalate(keys, argv)
                                                       argv[10]
   local dues, reason = {argv[11], argv[12], argv[13]}, argv[14]
   local c = context(keys, argv)
+  -- An agent's or supervisor's act: the channel's wrap-up follows (include/capacity.lua).
+  if c.cfg.units then c.wrap_exit = true end
   local t = begin_action(c, id, if_match, expect, 'escalate')
   local from, holder = t.f.q, assignee(t)
   unqueue(c, t)

@@ -87,17 +87,26 @@ local function next_ticket(keys, argv)
   local best, best_score
   local qe = a.qe or ''
   local sets = qe ~= '' and not string.find(qe, ',', 1, true) and queue_sets(c, qe)
+  -- With channels: where it looked, should the best not fit.
+  local places = a.cap and {}
   if a.waiting == 0 and sets and #sets == 0 then
     -- One place to look: its head needs no score to compare.
-    best = redis.call('ZRANGE', key(c.P, 'queue', qe), '0', '0')[1]
+    local zkey = key(c.P, 'queue', qe)
+    best = redis.call('ZRANGE', zkey, '0', '0')[1]
+    if places then places[1] = zkey end
   else
     if a.waiting > 0 then
       best, best_score = lower_head(key(c.P, 'personal_queue', agent_id))
+      if places then places[#places + 1] = key(c.P, 'personal_queue', agent_id) end
     end
     for q in string.gmatch(qe, '[^,]+') do
       best, best_score = lower_head(key(c.P, 'queue', q), best, best_score)
+      if places then places[#places + 1] = key(c.P, 'queue', q) end
       for _, sg in ipairs(sets or queue_sets(c, q)) do
-        if meets(a, sg) then best, best_score = lower_head(set_key(c, q, sg), best, best_score) end
+        if meets(a, sg) then
+          best, best_score = lower_head(set_key(c, q, sg), best, best_score)
+          if places then places[#places + 1] = set_key(c, q, sg) end
+        end
       end
     end
   end
@@ -106,8 +115,32 @@ local function next_ticket(keys, argv)
   if not has_room(a, false) then
     fail('CAPACITY_EXCEEDED', 'load=' .. a.load .. ' max=' .. a.max)
   end
-  if not (FAST_PATHS and assign_waiting(c, a, best)) then
+  if not (c.cfg.plain and FAST_PATHS and assign_waiting(c, a, best)) then
     local t = load_ticket(c, best)
+    -- With channels: the units and the channel's limit too (presence does not stop a pull);
+    -- the best ticket that does not fit gives way to one of the next few that does.
+    if a.cap then
+      local room, why = units.fit(c, a, t, false)
+      if not room then
+        -- The first few of each place it looked, in rank order: the first that fits (bounded,
+        -- never a scan of a queue).
+        local scored = {}
+        for _, zkey in ipairs(places) do
+          local heads = redis.call('ZRANGE', zkey, '0', HEAD_SCAN_LAST, 'WITHSCORES')
+          for i = 1, #heads, 2 do scored[#scored + 1] = {heads[i], tonumber(heads[i + 1])} end
+        end
+        table.sort(scored, function(x, y) return x[2] < y[2] or (x[2] == y[2] and x[1] < y[1]) end)
+        local fitting
+        for _, entry in ipairs(scored) do
+          fitting = load_ticket(c, entry[1])
+          if units.fit(c, a, fitting, false) then break end
+          fitting = nil
+        end
+        if not fitting then units.refuse(c, a, t, why) end
+        t = fitting
+        best = t.id
+      end
+    end
     unqueue(c, t)
     move(c, t, 'assigned', agent_id)
     note_assigned(c, a, nil)

@@ -57,10 +57,19 @@ local function patch(keys, argv)
     end
   end
   local old_rq = t.f.rq
+  -- A held ticket's new channel moves its cost on its holder at once (above its capacity:
+  -- marked forced, as a supervisor's reassign would be).
+  local charged = t.f.uc and string.find(argv[19], 'ch', 1, true) and assignee(t)
+  if charged then units.count(c, t, charged, -1) end
   for name in string.gmatch(argv[19], '[^,]+') do
     local value = argv[PATCHED_ARG[name]]
     if value == '' then drop(t, name) else put(t, name, value) end
     changed[#changed + 1] = PATCHED_NAME[name]
+  end
+  if charged then
+    units.count(c, t, charged, 1)
+    local a = agent_rec(c, charged)
+    if a.used > a.cap then mark_forced(c, a) end
   end
   local withdraw = false
   -- What a hand-out met no longer applies to requirements given since.

@@ -2,8 +2,10 @@
 -- agents by status, read in one consistent step.
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [5...] queue names
--- Returns  {{depth, oldest second or -1, head score or '', agents online, agents available}
---           per queue, {online, away, offline}}
+-- Returns  {{depth, oldest second or -1, head score or '', agents online, agents available,
+--           units used, units of capacity (online agents; 0 without channels)} per queue,
+--           {online, away, offline}, {channel, online, away, offline, agents in its wrap-up}
+--           per configured channel}
 local function queue_stats(keys, argv)
   local c = context(keys, argv)
   local index, out = {}, {}
@@ -21,25 +23,48 @@ local function queue_stats(keys, argv)
         head_score = h[2]
       end
     end
-    out[#out + 1] = {depth, tonumber(oldest[1]) or -1, head_score or '', 0, 0}
+    out[#out + 1] = {depth, tonumber(oldest[1]) or -1, head_score or '', 0, 0, 0, 0}
     index[q] = out[#out]
   end
   local by_status = {online = 0, away = 0, offline = 0}
+  -- Per channel: agents by their presence on it, and those in one of its wrap-ups.
+  local channels, by_channel = {}, {}
+  if c.cfg.units then
+    for name in pairs(c.cfg.channels) do
+      channels[#channels + 1] = name
+      by_channel[name] = {name, 0, 0, 0, 0}
+    end
+    table.sort(channels)
+  end
+  local column = {online = 2, away = 3, offline = 4}
   for _, id in ipairs(redis.call('ZRANGE', key(c.P, 'agents'), 0, -1)) do
-    local f = redis.call('HMGET', key(c.P, 'agent', id), 'st', 'm', 'l', 'qe')
-    local st = f[1] or 'offline'
+    local a = agent_rec(c, id)
+    local st = a.st or 'offline'
     by_status[st] = (by_status[st] or 0) + 1
+    local used, cap = a.used or 0, a.cap or 0
     if st == 'online' then
-      local room = (tonumber(f[3]) or 0) < (tonumber(f[2]) or c.cfg.max_default)
-      for _, q in ipairs(split(f[4])) do
+      for _, q in ipairs(split(a.qe)) do
         local row = index[q]
         if row then
           row[4] = row[4] + 1
-          if room then row[5] = row[5] + 1 end
+          if available(a) then row[5] = row[5] + 1 end
+          row[6] = row[6] + used
+          row[7] = row[7] + cap
         end
       end
     end
+    for _, name in ipairs(channels) do
+      local row = by_channel[name]
+      local n = column[units.presence(a, name)] or 4
+      row[n] = row[n] + 1
+    end
+    for name in string.gmatch(a.wu or '', '%d+:([^:,]+):%d+') do
+      local row = by_channel[name]
+      if row then row[5] = row[5] + 1 end
+    end
   end
-  return {out, {by_status.online, by_status.away, by_status.offline}}
+  local per_channel = {}
+  for i, name in ipairs(channels) do per_channel[i] = by_channel[name] end
+  return {out, {by_status.online, by_status.away, by_status.offline}, per_channel}
 end
 register('queue_stats', queue_stats, 'read')

@@ -11,14 +11,14 @@ local function reassign(keys, argv)
   local id, if_match, expect, agent_id, force = argv[5], argv[6], argv[7], argv[8], argv[9]
   local first_reply_due, next_reply_due = argv[10], argv[11]
   local c = context(keys, argv)
+  -- An agent's or supervisor's act: the channel's wrap-up follows (include/capacity.lua).
+  if c.cfg.units then c.wrap_exit = true end
   local t = begin_action(c, id, if_match, expect, 'reassign')
   local a = load_agent(c, agent_id)
   local from = assignee(t)
   local already = from == a.id and counted(c, t.f.s)
-  local room = has_room(a, already)
-  if not room and force ~= '1' then
-    fail('CAPACITY_EXCEEDED', 'load=' .. a.load .. ' max=' .. a.max)
-  end
+  local room, why = units.room(c, a, t, already, false)
+  if not room and force ~= '1' then units.refuse(c, a, t, why) end
   if t.f.s == 'postponed' then
     -- The postponement ends here: its wake-up goes (move clears it), the targets run again.
     set_due(t, 1, first_reply_due ~= '' and first_reply_due or nil)

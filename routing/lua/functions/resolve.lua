@@ -57,7 +57,10 @@ local function resolve(keys, argv)
   local id, if_match, expect, reason, reopen_until, close_at =
       argv[5], argv[6], argv[7], argv[8], argv[9], argv[10]
   local c = context(keys, argv)
-  local v = FAST_PATHS and resolve_held(c, id, if_match, expect, reason, reopen_until, close_at)
+  -- An agent's act: the channel's wrap-up follows (include/capacity.lua).
+  if c.cfg.units then c.wrap_exit = true end
+  local v = c.cfg.plain and
+      FAST_PATHS and resolve_held(c, id, if_match, expect, reason, reopen_until, close_at)
   if not v then
     local t = begin_action(c, id, if_match, expect, 'resolve', SLA_FIELDS)
     v = resolve_ticket(c, t, reason, reopen_until, close_at)

@@ -5,7 +5,8 @@
 -- Returns  {{timers fired, due ms of the earliest remaining timer or -1, offers timed out,
 --          overflows, {notes}}, assignments...}; a note is what the daemon counts in its
 --          metrics: 'sla.warning|<queue>|<target>', 'sla.breached|<queue>|<target>',
---          'followup', 'resolved|<reason>', 'closed'
+--          'followup', 'resolved|<reason>', 'closed', 'returned|<reason>', 'missed_offer',
+--          'missed_offers_away'
 
 local LIFECYCLE_FIELDS = with_sla({'zr', 'os', 'oq', 'cd', 'z1', 'z2', 'fc', 'fa'})
 local function fire_lifecycle(c, id)
@@ -76,10 +77,13 @@ local function fire_lifecycle(c, id)
   end
 end
 
+-- The other timers' handlers, in one table (the library's main chunk has a limit of 200 locals).
+local fire = {}
+
 -- The relax timer: requirements of a waiting ticket whose time is up no longer hold; it moves to
 -- the sorted sets of its weaker requirement set in every queue it waits in (same score), and
 -- push queues hand it out if an agent can take it now.
-local function fire_relax(c, id)
+function fire.relax(c, id)
   local t = find_ticket(c, id)
   if not t or t.f.s ~= 'queued' or t.f.pq or not t.f.sg then return end
   local was = t.f.sg
@@ -97,37 +101,68 @@ local function fire_relax(c, id)
   if relax then redis.call('ZADD', key(c.P, 'timers'), relax, 'x|' .. t.id) end
 end
 
--- The SLA timer: warnings and breaches now due, then the next one.
-local SLA_TICK_FIELDS = with_sla({'p', 'br'})
-local function fire_sla(c, id)
-  local t = find_ticket(c, id, SLA_TICK_FIELDS)
-  if not t then return end
-  local holder = assignee(t) or ''
-  for n = 1, 3 do
-    local due = tonumber(t.f[DUE[n]])
-    if due then
-      local stage = tonumber(t.f[STAGE[n]]) or 0
-      local target = TARGETS[n]
-      local etype
-      if stage < 2 and now_of(c) >= due then
-        put(t, STAGE[n], '2')
-        etype = 'sla.breached'
-        if not string.find(',' .. (t.f.br or '') .. ',', ',' .. target .. ',', 1, true) then
-          put(t, 'br', t.f.br and (t.f.br .. ',' .. target) or target)
-        end
-      elseif stage < 1 and now_of(c) >= due - c.cfg.warn_ms then
-        put(t, STAGE[n], '1')
-        etype = 'sla.warning'
-      end
-      if etype then
-        emit(c, etype, 'ticket', t.id, 'target', target, 'due', t.f[DUE[n]], 'queue', t.f.q,
-             'priority', t.f.p or '', 'agent', holder)
-        c.notes[#c.notes + 1] = etype .. '|' .. t.f.q .. '|' .. target
-      end
+-- Absent assignees: an assigned ticket goes back to its home queue with its rank and its wait
+-- (`ticket.returned`); `reason` no_reply (the holder is skipped for it for the queue's
+-- reject_cooldown, as after a release) or agent_offline.
+function fire.give_back(c, t, reason)
+  local agent = assignee(t)
+  if reason == 'no_reply' then cool_down(c, t, agent, t.f.q) end
+  enqueue(c, t, t.f.q, t.f.r or score_of(c.now_ms), t.f.qa)
+  commit(c, t)
+  emit(c, 'ticket.returned', 'ticket', t.id, 'agent', agent, 'queue', t.f.q, 'reason', reason)
+  c.notes[#c.notes + 1] = 'returned|' .. reason
+end
+
+-- The agent-keyed timers: `w|<agent>` its earliest wrap-up end, `o|<agent>` offline long
+-- enough that its assigned tickets go back (not pending or postponed ones: they wait on the
+-- customer or a date, not on the agent).
+function fire.agent_timer(c, slot, id)
+  local a = agent_rec(c, id)
+  if not a then return end
+  if slot == 'w' then
+    if a.cap then units.end_wrap_ups(c, a, false) end
+  elseif a.st == 'offline' and tonumber(a.ss) + c.cfg.offline_ms <= now_of(c) and
+      c.cfg.offline_ms > 0 then
+    for _, held in ipairs(redis.call('SMEMBERS', key(c.P, 'held', id))) do
+      local t = find_ticket(c, held, {'cd'})
+      if t and t.f.s == 'assigned' then fire.give_back(c, t, 'agent_offline') end
     end
   end
-  write_fields(c, t)
-  arm_sla(c, t)
+end
+
+-- The SLA timer: warnings and breaches now due, then the next one.
+do
+  local SLA_TICK_FIELDS = with_sla({'p', 'br'})
+  function fire.sla(c, id)
+    local t = find_ticket(c, id, SLA_TICK_FIELDS)
+    if not t then return end
+    local holder = assignee(t) or ''
+    for n = 1, 3 do
+      local due = tonumber(t.f[DUE[n]])
+      if due then
+        local stage = tonumber(t.f[STAGE[n]]) or 0
+        local target = TARGETS[n]
+        local etype
+        if stage < 2 and now_of(c) >= due then
+          put(t, STAGE[n], '2')
+          etype = 'sla.breached'
+          if not string.find(',' .. (t.f.br or '') .. ',', ',' .. target .. ',', 1, true) then
+            put(t, 'br', t.f.br and (t.f.br .. ',' .. target) or target)
+          end
+        elseif stage < 1 and now_of(c) >= due - c.cfg.warn_ms then
+          put(t, STAGE[n], '1')
+          etype = 'sla.warning'
+        end
+        if etype then
+          emit(c, etype, 'ticket', t.id, 'target', target, 'due', t.f[DUE[n]], 'queue', t.f.q,
+               'priority', t.f.p or '', 'agent', holder)
+          c.notes[#c.notes + 1] = etype .. '|' .. t.f.q .. '|' .. target
+        end
+      end
+    end
+    write_fields(c, t)
+    arm_sla(c, t)
+  end
 end
 
 local function tick(keys, argv)
@@ -143,9 +178,14 @@ local function tick(keys, argv)
     if slot == 'l' then
       fire_lifecycle(c, id)
     elseif slot == 's' then
-      fire_sla(c, id)
+      fire.sla(c, id)
     elseif slot == 'x' then
-      fire_relax(c, id)
+      fire.relax(c, id)
+    elseif slot == 'n' then
+      local t = find_ticket(c, id, {'cd'})
+      if t and t.f.s == 'assigned' then fire.give_back(c, t, 'no_reply') end
+    elseif slot == 'w' or slot == 'o' then
+      fire.agent_timer(c, slot, id)
     elseif slot == 'c' then
       local t = find_ticket(c, id)
       if t and t.f.s == 'queued' and not t.f.pq then

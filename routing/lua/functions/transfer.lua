@@ -9,6 +9,8 @@
 local function transfer(keys, argv)
   local id, if_match, expect, queue, rank = argv[5], argv[6], argv[7], argv[8], argv[9]
   local c = context(keys, argv)
+  -- An agent's or supervisor's act: the channel's wrap-up follows (include/capacity.lua).
+  if c.cfg.units then c.wrap_exit = true end
   local t = begin_action(c, id, if_match, expect, 'transfer')
   local from, holder = t.f.q, assignee(t)
   check_set_room(c, queue, (requirement_set(c, t)))

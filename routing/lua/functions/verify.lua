@@ -4,8 +4,10 @@
 -- and every push queue's availability index listing exactly its online agents with room (and its
 -- skill indexes those of them having the skill), every held ticket's holder meeting the
 -- requirements the hand-out recorded (unless a supervisor reassigned it or the holder's skills
--- changed since), every requirement set's count; and no ticket or agent hash holding a field
--- include/fields.lua does not declare.
+-- changed since), every requirement set's count; with channels, units used equal to the costs
+-- its counted tickets were charged plus its running wrap-ups (per channel too), never above its
+-- capacity except forced; and no ticket or agent hash holding a field include/fields.lua does
+-- not declare.
 -- Scans every ticket: O(tickets), meant for operators and tests, not for a hot path.
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [5...] configured queue names
@@ -25,13 +27,13 @@ local function verify(keys, argv)
     if marked ~= (redis.call('SISMEMBER', key(c.P, 'forced'), id) == 1) then
       report('agent ' .. id .. ' forced mark and the forced set disagree')
     end
-    local load = 0
+    local load, used, per_channel = 0, 0, {}
     for _, tid in ipairs(redis.call('SMEMBERS', key(c.P, 'held', id))) do
       if holder[tid] then
         report('ticket ' .. tid .. ' held by ' .. holder[tid] .. ' and ' .. id)
       end
       holder[tid] = id
-      local f = redis.call('HMGET', key(c.P, 'ticket', tid), 's', 'la', 'hs')
+      local f = redis.call('HMGET', key(c.P, 'ticket', tid), 's', 'la', 'hs', 'uc')
       if not f[1] then
         report('agent ' .. id .. ' holds missing ticket ' .. tid)
       else
@@ -47,6 +49,51 @@ local function verify(keys, argv)
           report('agent ' .. id .. ' holds ticket ' .. tid .. ' without meeting ' .. met)
         end
         if counted(c, f[1]) then load = load + 1 end
+        -- Units: a counted ticket carries its charge, any other none.
+        local name, cost = string.match(f[4] or '', '^(.*):(%d+)$')
+        if c.cfg.units and counted(c, f[1]) ~= (name ~= nil) then
+          report('ticket ' .. tid .. ' ' .. f[1] .. ' held by ' .. id .. ' charged ' ..
+                 tostring(f[4]))
+        end
+        if name then
+          used = used + tonumber(cost)
+          per_channel[name] = (per_channel[name] or 0) + 1
+        end
+      end
+    end
+    if a.cap then
+      for _, name, cost in string.gmatch(a.wu or '', '(%d+):([^:,]+):(%d+)') do
+        used = used + tonumber(cost)
+        per_channel[name] = (per_channel[name] or 0) + 1
+      end
+      if used ~= a.used then
+        report('agent ' .. id .. ' uses ' .. a.used .. ' units but its tickets and wrap-ups cost ' ..
+               used)
+      end
+      for name, n in pairs(per_channel) do
+        if units.in_channel(a, name) ~= n then
+          report('agent ' .. id .. ' counts ' .. units.in_channel(a, name) .. ' of channel ' ..
+                 name .. ' but carries ' .. n)
+        end
+        local ch = c.cfg.channels[name]
+        if ch and ch.max > 0 and n > ch.max then
+          local msg = 'agent ' .. id .. ' carries ' .. n .. ' of channel ' .. name ..
+                      ' above its max_per_agent ' .. ch.max
+          if marked then forced[#forced + 1] = msg else report(msg) end
+        end
+      end
+      for name in string.gmatch(a.cc or '', '([^,=]+)=') do
+        if not per_channel[name] then
+          report('agent ' .. id .. ' counts channel ' .. name .. ' but carries none')
+        end
+      end
+      if a.used > a.cap then
+        local msg = 'agent ' .. id .. ' uses ' .. a.used .. ' units above capacity ' .. a.cap
+        if marked then
+          forced[#forced + 1] = msg
+        else
+          report(msg)
+        end
       end
     end
     if load ~= a.load then
@@ -146,7 +193,10 @@ local function verify(keys, argv)
       for _, name in ipairs(redis.call('HKEYS', tk)) do
         if not TICKET_FIELDS[name] then report('ticket ' .. tid .. ' has undeclared field ' .. name) end
       end
-      local f = redis.call('HMGET', tk, 's', 'la', 'q', 'qs', 'pq')
+      local f = redis.call('HMGET', tk, 's', 'la', 'q', 'qs', 'pq', 'uc')
+      if f[6] and not HELD[f[1]] then
+        report('ticket ' .. tid .. ' ' .. f[1] .. ' still charged ' .. f[6])
+      end
       if f[1] == 'queued' then
         local expected = 1
         if f[5] then

@@ -59,19 +59,34 @@ local function agent_rec(c, id)
     local ak = key(c.P, 'agent', id)
     local f
     -- `sk` (skills) last: eligibility reads it only when requirements are in force.
-    if c.cfg.any_push then
+    local cfg = c.cfg
+    if cfg.extended then
+      -- Channels and missed offers: units used, per-channel use and presence, wrap-ups.
+      f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn', 'sk', 'lt', 'ss', 'rr', 'cp', 'u',
+                     'cc', 'ch', 'wu', 'mo')
+    elseif cfg.any_push then
       f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn', 'sk', 'lt', 'ss', 'rr')
     else
       f = redis.call('HMGET', ak, 'st', 'm', 'l', 'qe', 'pn', 'sk')
     end
     if f[1] then
-      a = {key = ak, id = id, st = f[1], max = count_of(f[2]) or c.cfg.max_default,
+      a = {key = ak, id = id, st = f[1], max = count_of(f[2]) or cfg.max_default,
            load = count_of(f[3]) or 0, qe = f[4], waiting = count_of(f[5]) or 0,
            fx = forced_agents(c)[id], sk = f[6] or nil, lt = f[7] or nil, ss = f[8] or '0',
            rr = f[9] or '', changed = {}}
+      if cfg.extended then
+        if cfg.units then
+          a.cap = count_of(f[10]) or cfg.capacity_default
+          a.used = count_of(f[11]) or 0
+          a.cc = f[12] or nil
+          a.chp = f[13] or nil
+          a.wu = f[14] or nil
+        end
+        a.mo = count_of(f[15]) or 0
+      end
       -- Whether the push queues' availability indexes list it (they list exactly the
       -- available agents): an agent that was not, and still is not, needs no removal.
-      a.listed = a.st == 'online' and a.load < a.max
+      a.listed = a.st == 'online' and a.load < a.max and (not a.cap or a.used < a.cap)
     else
       a = false
     end
@@ -93,8 +108,9 @@ local function has_room(a, already)
   return a.load < a.max
 end
 
+-- With channels, also some units left (whether a given ticket fits: fits_units()).
 local function available(a)
-  return a.st == 'online' and a.load < a.max
+  return a.st == 'online' and a.load < a.max and (not a.cap or a.used < a.cap)
 end
 
 -- When this agent last got a ticket from queue q (round robin), from its `rr` field
@@ -154,24 +170,47 @@ local function refresh_availability(c, a)
 end
 
 -- Writes an agent record's changed fields back and refreshes its place in the push queues.
-local AGENT_FIELD = {l = 'load', st = 'st', ss = 'ss', lt = 'lt', rr = 'rr'}
+-- (Units `u` and missed offers `mo` are counts; per-channel use `cc`, presence `ch` and
+-- wrap-ups `wu` are removed when empty.)
+local AGENT_FIELD = {l = 'load', st = 'st', ss = 'ss', lt = 'lt', rr = 'rr', u = 'used',
+                     cc = 'cc', ch = 'chp', wu = 'wu', mo = 'mo'}
 local function write_agent(c, a)
   local n = 0
   for name in pairs(a.changed) do
     local value = a[AGENT_FIELD[name]]
-    if name == 'l' then value = count_text(value) end
-    set_args[n + 1] = name
-    set_args[n + 2] = value
-    n = n + 2
+    if name == 'l' or name == 'u' or name == 'mo' then value = count_text(value) end
+    if value == nil or value == '' then
+      redis.call('HDEL', a.key, name)
+    else
+      set_args[n + 1] = name
+      set_args[n + 2] = value
+      n = n + 2
+    end
   end
   if n > 0 then redis.call('HSET', a.key, unpack(set_args, 1, n)) end
-  if a.fx and a.changed.l and end_forced_excess(c, a.key, a.id, a.load, a.max) then a.fx = nil end
+  if a.fx and (a.changed.l or a.changed.u) and (not a.cap or a.used <= a.cap) and
+      end_forced_excess(c, a.key, a.id, a.load, a.max) then
+    a.fx = nil
+  end
   if c.cfg.any_push then refresh_availability(c, a) end
   a.changed = {}
 end
 
 -- Sets an agent's presence.
+-- Offline for agents.offline_return_after arms the agent's return timer (`o|<agent>`); any
+-- other status cancels it. Back online, the count of missed offers starts again.
 local function set_status(c, a, status)
+  if c.cfg.offline_ms > 0 and (status == 'offline' or a.st == 'offline') then
+    if status == 'offline' then
+      redis.call('ZADD', key(c.P, 'timers'), now_of(c) + c.cfg.offline_ms, 'o|' .. a.id)
+    else
+      redis.call('ZREM', key(c.P, 'timers'), 'o|' .. a.id)
+    end
+  end
+  if status == 'online' and a.mo and a.mo > 0 then
+    a.mo = 0
+    touch(a, 'mo')
+  end
   a.st = status
   a.ss = c.now_ms
   touch(a, 'st', 'ss')
@@ -182,7 +221,7 @@ end
 -- excess); otherwise through its record, so the indexes follow.
 local function adjust_load(c, id, delta)
   local a = c.agents[id]
-  if a == nil and not c.cfg.any_push then
+  if a == nil and not c.cfg.any_push and not c.cfg.units then
     local ak = key(c.P, 'agent', id)
     if delta > 0 then
       redis.call('HINCRBY', ak, 'l', '1')

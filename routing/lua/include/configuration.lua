@@ -3,7 +3,9 @@
 -- maxlen (event stream cap), retention (closed tickets, ms), affinity (ms), push ('1' when any
 -- queue pushes), warn (sla.warn_before, ms), db (the Redis database the daemon uses) and per
 -- queue `q:<name>` = mode;strategy;accept_ms;cooldown_ms;away;overflow with overflow =
--- after_ms>queue,after_ms>queue (empty when none).
+-- after_ms>queue,after_ms>queue (empty when none). With channels configured: capacity (default
+-- units per agent) and per channel `ch:<name>` = cost;wrap_up_ms;max_per_agent (0: no limit).
+-- Optional: missed (agents.missed_offers_away), offline_return (ms), no_reply (ms).
 
 local configs = {}  -- parsed, by epoch, for the life of the loaded library
 
@@ -24,9 +26,15 @@ local function configuration(P, epoch)
   local flat = redis.call('HGETALL', P .. KEY.config .. epoch)
   if #flat == 0 then fail('UNCONFIGURED', 'epoch=' .. epoch) end
   cfg = {queues = {}}
+  cfg.channels = {}
   for i = 1, #flat, 2 do
     local name, value = flat[i], flat[i + 1]
-    if string.sub(name, 1, 2) == 'q:' then
+    local kind = string.sub(name, 1, 3)
+    if kind == 'ch:' then
+      local cost, wrap, max = string.match(value, '^(%d+);(%d+);(%d+)$')
+      cfg.channels[string.sub(name, 4)] = {cost = tonumber(cost), cost_text = cost,
+                                           wrap = tonumber(wrap), max = tonumber(max)}
+    elseif string.sub(name, 1, 2) == 'q:' then
       cfg.queues[string.sub(name, 3)] = parse_queue(value)
     else
       cfg[name] = value
@@ -41,6 +49,20 @@ local function configuration(P, epoch)
   cfg.customer_ms = tonumber(cfg.customer) or 0
   cfg.customer_wait_ms = tonumber(cfg.customer_wait) or 0
   cfg.warn_ms = tonumber(cfg.warn) or 0
+  -- Channels: capacity in units (include/capacity.lua); without them, a count as in version 1.
+  cfg.units = cfg.capacity ~= nil
+  cfg.capacity_default = tonumber(cfg.capacity) or 0
+  if cfg.units and not cfg.channels.default then
+    cfg.channels.default = {cost = 1, cost_text = '1', wrap = 0, max = 0}
+  end
+  cfg.missed_n = tonumber(cfg.missed) or 0
+  cfg.offline_ms = tonumber(cfg.offline_return) or 0
+  cfg.no_reply_ms = tonumber(cfg.no_reply) or 0
+  -- Agent records carry unit and missed-offer fields only when something reads them; the fast
+  -- paths (next, resolve) write version 1's fields only, so they run only without channels or
+  -- the no-reply return (whose timer follows every assignment).
+  cfg.extended = cfg.units or cfg.missed_n > 0
+  cfg.plain = not cfg.units and cfg.no_reply_ms == 0
   configs[epoch] = cfg
   return cfg
 end

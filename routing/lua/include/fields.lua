@@ -53,6 +53,7 @@ local TICKET_FIELDS = {
   cu = 'customer id (customer affinity)',
   hs = 'what its hand-out met: requirement set|the holder skills then (for verify)',
   pf = 'preferred agents: for_ms|agent,agent (they alone may take it until its wait lasted for_ms)',
+  uc = 'what it costs its holder while it counts: channel:units (channels configured)',
 }
 
 local AGENT_FIELDS = {
@@ -69,4 +70,10 @@ local AGENT_FIELDS = {
   pn = 'tickets waiting in its personal queue',
   fx = 'forced excess: above its maximum by a forced act, until the load is back under it',
   cn = 'open streams over every daemon',
+  cp = 'its own capacity in units (absent: agents.capacity)',
+  u = 'units used: costs of its counted tickets and running wrap-ups',
+  cc = 'tickets and wrap-ups per channel, channel=n list',
+  ch = 'channels not online for it, channel=status list (absent: all follow its status)',
+  wu = 'running wrap-ups, until_ms:channel:units list',
+  mo = 'consecutive offer timeouts (agents.missed_offers_away)',
 }

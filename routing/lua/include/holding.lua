@@ -23,17 +23,18 @@ local function move(c, t, status, agent)
   if t.f.rq and agent and agent ~= old_a then note_handed_out(c, t, agent) end
   if old_a and old_a ~= agent then
     redis.call('SREM', key(c.P, 'held', old_a), t.id)
-    if counted(c, old_s) then adjust_load(c, old_a, -1) end
+    if counted(c, old_s) then units.count(c, t, old_a, -1) end
     -- A follow-up schedule belongs to the agent that replied: it ends when that agent lets go.
     drop(t, 'fc')
   elseif old_a then
     local was, now = counted(c, old_s), counted(c, status)
-    if was ~= now then adjust_load(c, old_a, now and 1 or -1) end
+    if was ~= now then units.count(c, t, old_a, now and 1 or -1) end
   end
   if agent and agent ~= old_a then
     redis.call('SADD', key(c.P, 'held', agent), t.id)
-    if counted(c, status) then adjust_load(c, agent, 1) end
+    if counted(c, status) then units.count(c, t, agent, 1) end
   end
+  units.no_reply_timer(c, t, old_s, old_a, status, agent)
   if status ~= old_s then
     clear_lifecycle_timer(c, t)
     put(t, 's', status)

@@ -47,7 +47,9 @@ local function first_able(c, candidates, t)
     if not cooling(t, id, now_of(c)) and
         (not sg or c.agents[id] ~= nil or skills_meet(c, id, sg)) then
       local a = agent_rec(c, id)
-      if a and available(a) and meets(a, sg) then return a end
+      if a and available(a) and meets(a, sg) and (not a.cap or units.fit(c, a, t, true)) then
+        return a
+      end
     end
   end
   return nil
@@ -149,7 +151,7 @@ local function push_agent(c, a)
       local heads = redis.call('ZRANGE', key(c.P, 'personal_queue', a.id), '0', '0', 'WITHSCORES')
       if heads[1] then
         local t = load_ticket(c, heads[1])
-        if push_queue_policy(c, t.f.q) then
+        if push_queue_policy(c, t.f.q) and (not a.cap or units.fit(c, a, t, true)) then
           best, best_score, best_pol = t, tonumber(heads[2]), PERSONAL
         end
       end
@@ -165,7 +167,7 @@ local function push_agent(c, a)
             local score = tonumber(heads[i + 1])
             if best_score and score >= best_score then break end
             local t = load_ticket(c, heads[i], COOLDOWN_FIELDS)
-            if not cooling(t, a.id, now_of(c)) then
+            if not cooling(t, a.id, now_of(c)) and (not a.cap or units.fit(c, a, t, true)) then
               best, best_score, best_q, best_pol = t, score, q, pol
               break
             end

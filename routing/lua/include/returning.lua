@@ -8,8 +8,10 @@
 -- that moment); a follow-up keeps the wait and the rank the ticket had.
 local function return_to_agent(c, t, agent, rank, affinity_until)
   local a = agent and agent_rec(c, agent)
-  if a and a.st == 'online' and meets(a, (requirement_set(c, t))) then
-    if has_room(a, assignee(t) == agent and counted(c, t.f.s)) then
+  -- (With channels, the ticket's channel must be online for the agent too.)
+  if a and a.st == 'online' and meets(a, (requirement_set(c, t))) and
+      (not a.chp or units.presence(a, (units.channel(c, t))) == 'online') then
+    if units.room(c, a, t, assignee(t) == agent and counted(c, t.f.s), false) then
       move(c, t, 'assigned', agent)
       note_assigned(c, a, nil)
       return 'assigned'

@@ -9,6 +9,15 @@
 local function find_ticket(c, id, extra)
   local tk = key(c.P, 'ticket', id)
   local v
+  if c.cfg.units then
+    -- With channels, also the channel and what it costs its holder now.
+    local all = {'ch', 'uc'}
+    if extra then
+      for i = 1, #extra do all[i + 2] = extra[i] end
+      all.sla = extra.sla
+    end
+    extra = all
+  end
   if extra then
     v = redis.call('HMGET', tk, 's', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'r', 'rq', 'sg',
                    'cu', 'pf', unpack(extra))

@@ -519,17 +519,19 @@ TEST(DecodeAgentReply, ReadsAgentErrorAndMalformed) {
 }
 
 resp_value stats_row(std::int64_t depth, std::int64_t oldest, std::string head, std::int64_t online,
-                     std::int64_t available) {
+                     std::int64_t available, std::int64_t used = 0, std::int64_t capacity = 0) {
   return array({integer(depth), integer(oldest), bulk(std::move(head)), integer(online),
-                integer(available)});
+                integer(available), integer(used), integer(capacity)});
 }
 
 TEST(DecodeQueueStats, ReadsRowsByNameAndAgentsByStatus) {
   const strings names{"billing", "general"};
-  const auto r =
-      decode_queue_stats(names, array({array({stats_row(3, 1'795'341'600, "1795345200000500", 2, 1),
-                                              stats_row(0, -1, "", 0, 0)}),
-                                       array({integer(4), integer(1), integer(2)})}));
+  const auto r = decode_queue_stats(
+      names,
+      array({array({stats_row(3, 1'795'341'600, "1795345200000500", 2, 1, 7, 20),
+                    stats_row(0, -1, "", 0, 0)}),
+             array({integer(4), integer(1), integer(2)}),
+             array({array({bulk("phone"), integer(3), integer(2), integer(2), integer(1)})})}));
   ASSERT_TRUE(r.has_value()) << r.error().message;
   ASSERT_EQ(r->queues.size(), 2u);
   const auto& billing = r->queues[0];
@@ -540,6 +542,14 @@ TEST(DecodeQueueStats, ReadsRowsByNameAndAgentsByStatus) {
   EXPECT_DOUBLE_EQ(*billing.head_score, 1795345200000500.0);
   EXPECT_EQ(billing.agents_online, 2);
   EXPECT_EQ(billing.agents_available, 1);
+  EXPECT_EQ(billing.units_used, 7);
+  EXPECT_EQ(billing.units_capacity, 20);
+  ASSERT_EQ(r->channels.size(), 1u);
+  EXPECT_EQ(r->channels[0].name, "phone");
+  EXPECT_EQ(r->channels[0].online, 3);
+  EXPECT_EQ(r->channels[0].away, 2);
+  EXPECT_EQ(r->channels[0].offline, 2);
+  EXPECT_EQ(r->channels[0].wrap_ups, 1);
   const auto& general = r->queues[1];
   EXPECT_EQ(general.name, "general");
   EXPECT_EQ(general.depth, 0);
@@ -558,10 +568,13 @@ TEST(DecodeQueueStats, MapsErrorsAndMalformedReplies) {
   EXPECT_EQ(e.error().code, errc::unavailable);
   for (const auto& reply : {
            nil(),
-           array({array({}), by_status}),  // a row missing
-           array({array({stats_row(1, 1, "", 0, 0), stats_row(1, 1, "", 0, 0)}), by_status}),
-           array({array({array({integer(1), integer(1)})}), by_status}),  // short row
-           array({array({stats_row(1, 1, "", 0, 0)}), array({integer(0)})}),
+           array({array({}), by_status, array({})}),  // a row missing
+           array({array({stats_row(1, 1, "", 0, 0), stats_row(1, 1, "", 0, 0)}), by_status,
+                  array({})}),
+           array({array({array({integer(1), integer(1)})}), by_status, array({})}),  // short row
+           array({array({stats_row(1, 1, "", 0, 0)}), array({integer(0)}), array({})}),
+           array({array({stats_row(1, 1, "", 0, 0)}), by_status}),  // no channels
+           array({array({stats_row(1, 1, "", 0, 0)}), by_status, array({array({bulk("x")})})}),
        }) {
     const auto r = decode_queue_stats(names, reply);
     ASSERT_TRUE(r.has_error());

@@ -350,6 +350,27 @@ TEST(ParseAgent, SkillsAreAListOfNamesAtLevelOneOrAnObjectOfLevels) {
             (std::vector<routing::skill_level>{{"billing", 3}, {"spanish", 8}, {"vip", 10}}));
 }
 
+TEST(ParseAgent, ReadsCapacityAndPresenceByChannel) {
+  const auto r = parse_agent(
+      R"({"capacity": 12, "channels": {"phone": "away", "chat": "online", "email": "offline"}})");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->capacity, 12u);
+  // Online follows the agent: only the others are kept, sorted.
+  using presence = std::pair<std::string, routing::agent_status>;
+  EXPECT_EQ(r->channels, (std::vector<presence>{{"email", routing::agent_status::offline},
+                                                {"phone", routing::agent_status::away}}));
+  const std::pair<std::string_view, std::string_view> bad[] = {
+      {R"({"capacity": 0})", "capacity"},
+      {R"({"capacity": 100001})", "capacity"},
+      {R"({"capacity": "10"})", "capacity"},
+      {R"({"channels": ["phone"]})", "channels"},
+      {R"({"channels": {"phone": "busy"}})", "channels"},
+      {R"({"channels": {"phone": 1}})", "channels"},
+      {R"({"channels": {"bad name": "away"}})", "channels"},
+  };
+  for (const auto& [body, field] : bad) expect_invalid(parse_agent(body), field, body);
+}
+
 TEST(ParseCreate, ReadsRequirementsWithLevelsAndRelaxTimes) {
   const auto r = create_ok(R"({"id": "T-1", "requires": [
       {"skill": "spanish", "level": 3, "relax_after": 600}, {"skill": "billing"}]})");
@@ -463,8 +484,15 @@ TEST(ParseStatus, ReadsTheStatus) {
   for (const auto& [body, status] : cases) {
     const auto r = parse_status(body);
     ASSERT_TRUE(r.has_value()) << body;
-    EXPECT_EQ(*r, status) << body;
+    EXPECT_EQ(r->status, status) << body;
+    EXPECT_EQ(r->channel, "") << body;
   }
+  const auto phone = parse_status(R"({"status": "away", "channel": "phone"})");
+  ASSERT_TRUE(phone.has_value());
+  EXPECT_EQ(phone->status, routing::agent_status::away);
+  EXPECT_EQ(phone->channel, "phone");
+  expect_invalid(parse_status(R"({"status": "away", "channel": "no such"})"), "channel", "space");
+  expect_invalid(parse_status(R"({"status": "away", "channel": 3})"), "channel", "number");
   expect_invalid(parse_status("{}"), "status", "{}");
   expect_invalid(parse_status(""), "status", "empty");
   expect_invalid(parse_status(R"({"status": "Online"})"), "status", "Online");
