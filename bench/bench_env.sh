@@ -123,6 +123,7 @@ redis:
 queues:
 ${BENCH_QUEUES:-  general: {mode: pull, wait_weight: 0.5\}}
 defaults: {queue: ${BENCH_DEFAULT_QUEUE:-general}, priority: normal}
+${BENCH_EXTRA_YAML:-}
 EOF
   # shellcheck disable=SC2086 # TICKETD_ARGS splits into several arguments
   ${ticketd_launcher:-} "$ticketd_bin" --config "$bench_tmp/ticketd.yaml" ${TICKETD_ARGS:-} \

@@ -24,7 +24,8 @@ channels:
   chat: {cost: 3, wrap_up: 30s, max_per_agent: 2}
   phone: {cost: 10, wrap_up: 1m, max_per_agent: 1}
 )"),
-                  "  vip: {mode: pull, rank_offset: -1h}\n", R"(  vip: {mode: pull, rank_offset: -1h}
+                  "  vip: {mode: pull, rank_offset: -1h}\n",
+                  R"(  vip: {mode: pull, rank_offset: -1h}
   desk: {mode: push}
   offers: {mode: push, accept_timeout: 30s, reject_cooldown: 1s}
 )");
@@ -54,8 +55,8 @@ class Capacity : public EngineTest {
     return std::move(a->value);
   }
 
-  routing::outcome<routing::agent> channel_status(const std::string& id,
-                                                  const std::string& channel, agent_status s) {
+  routing::outcome<routing::agent> channel_status(const std::string& id, const std::string& channel,
+                                                  agent_status s) {
     auto a = routing::decode_agent_reply(
         id, run(routing::agent_status_call(rt_->plan.base(now()), id, s, channel)));
     if (!a) return a.error();
@@ -63,8 +64,8 @@ class Capacity : public EngineTest {
   }
 
   routing::outcome<routing::agent> ready(const std::string& id) {
-    auto a = routing::decode_agent_reply(
-        id, run(routing::agent_ready_call(rt_->plan.base(now()), id)));
+    auto a =
+        routing::decode_agent_reply(id, run(routing::agent_ready_call(rt_->plan.base(now()), id)));
     if (!a) return a.error();
     return std::move(a->value);
   }
@@ -254,6 +255,18 @@ TEST_F(Capacity, PushNeedsTheTicketsChannelOnlineForTheAgent) {
   expect_verified();
 }
 
+TEST_F(Capacity, PushFindsTheAgentWithTheChannelOnlineBehindTwentyWithout) {
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK(put("a" + std::to_string(100 + i), {"desk"}, 20, {{"phone", agent_status::away}}));
+  }
+  ASSERT_OK(put("zed", {"desk"}, 20));
+  make("T-1", "phone", "desk");
+  EXPECT_EQ(holder("T-1"), "zed");
+  make("T-2", "phone", "desk");  // zed's one call is its channel's limit: T-2 waits
+  EXPECT_EQ(holder("T-2"), std::nullopt);
+  expect_verified();
+}
+
 TEST_F(Capacity, AwayOnAChannelWithdrawsItsOffersOfThatChannel) {
   ASSERT_OK(put("ada", {"offers"}));
   make("T-1", "chat", "offers");
@@ -299,7 +312,8 @@ TEST_F(Capacity, MissedOffersInARowSetTheAgentAwayAndAnAcceptResetsTheCount) {
 }
 
 TEST_F(Capacity, AnAssignedTicketWithoutAReplyGoesBackWithItsRank) {
-  configure(replaced(channels_yaml(), "lifecycle:\n", "lifecycle:\n  assigned: {return_after: 4h}\n"));
+  configure(
+      replaced(channels_yaml(), "lifecycle:\n", "lifecycle:\n  assigned: {return_after: 4h}\n"));
   ASSERT_OK(put("ada", {"general"}));
   make("T-1", "email");
   make("T-2", "email");

@@ -14,6 +14,7 @@ local function leave_availability(c, a, q)
   for skill in string.gmatch(a.sk or '', '([^,:]+):?%d*') do
     redis.call('ZREM', qa .. '|' .. skill, a.id)
   end
+  if a.cap then units.refresh_channels(c, a, qa, nil) end
 end
 
 local function agent_put(keys, argv)

@@ -82,6 +82,7 @@ local function configure(keys, argv)
   end
   for q in pairs(c.cfg.queues) do
     redis.call('DEL', key(P, 'queue_agents', q))
+    for name in pairs(c.cfg.channels) do redis.call('DEL', key(P, 'queue_agents', q .. '|#' .. name)) end
   end
   -- And the skill indexes of every skill an agent has (those nobody has are gone already).
   local skills = {}

@@ -118,6 +118,25 @@ local function verify(keys, argv)
           report('push queue ' .. q .. ' lists agent ' .. id .. ' who cannot take work')
         end
       end
+      -- With channels, each channel's index lists exactly the listed agents with presence and
+      -- room for it.
+      for name, ch in pairs(c.cfg.units and c.cfg.channels or {}) do
+        local in_index = {}
+        for _, id in ipairs(redis.call('ZRANGE', key(c.P, 'queue_agents', q .. '|#' .. name), 0, -1)) do
+          in_index[id] = true
+          local a = agent_rec(c, id)
+          if not listed[id] or not a or not units.channel_fits(a, name, ch) then
+            report('push queue ' .. q .. ' lists agent ' .. id .. ' for channel ' .. name ..
+                   ' who has no presence or room for it')
+          end
+        end
+        for id in pairs(listed) do
+          local a = agent_rec(c, id)
+          if a and units.channel_fits(a, name, ch) and not in_index[id] then
+            report('push queue ' .. q .. ' does not list agent ' .. id .. ' for channel ' .. name)
+          end
+        end
+      end
       local skills = {}
       for _, id in ipairs(agents) do
         local a = agent_rec(c, id)

@@ -15,6 +15,10 @@
 -- one library for all its databases, and two daemons may name the same workspace in two of them.
 -- verify checks the set against the marks.
 local forced_by_database = {}
+
+-- Capacity in units (include/capacity.lua), declared here: the push queues' availability indexes
+-- below keep its per-channel indexes.
+local units = {}
 local function forced_agents(c)
   local db = c.cfg.db or '0'
   local workspaces = forced_by_database[db]
@@ -158,11 +162,13 @@ local function refresh_availability(c, a)
         for skill in string.gmatch(a.sk or '', '([^,:]+):?%d*') do
           redis.call('ZADD', qa .. '|' .. skill, score, a.id)
         end
+        if a.cap then units.refresh_channels(c, a, qa, score) end
       elseif a.listed then
         redis.call('ZREM', qa, a.id)
         for skill in string.gmatch(a.sk or '', '([^,:]+):?%d*') do
           redis.call('ZREM', qa .. '|' .. skill, a.id)
         end
+        if a.cap then units.refresh_channels(c, a, qa, nil) end
       end
     end
   end

@@ -6,8 +6,8 @@
 -- wrap-ups (`wu`: until_ms:channel:cost list). The ticket keeps what it was charged (`uc`:
 -- channel:cost), so a reload that changes a cost frees exactly what was taken. Without channels
 -- none of this runs: a.cap is nil and capacity is the count of version 1.
--- (One table: the library's main chunk has a limit of 200 locals.)
-local units = {}
+-- (One table, declared with the agents (include/agents.lua) whose indexes it keeps: the library's
+-- main chunk has a limit of 200 locals.)
 
 -- The channel ticket t counts under (configured, else `default`) and that channel's settings.
 function units.channel(c, t)
@@ -59,6 +59,26 @@ function units.fit(c, a, t, push)
   if a.used + ch.cost > a.cap then return false, 'no_room' end
   if ch.max > 0 and units.in_channel(a, name) >= ch.max then return false, 'channel_full' end
   return true
+end
+
+-- Whether agent record a, available, has presence and room for a ticket of channel `name` (with
+-- settings `ch`) now.
+function units.channel_fits(a, name, ch)
+  return units.presence(a, name) == 'online' and a.used + ch.cost <= a.cap and
+      (ch.max == 0 or units.in_channel(a, name) < ch.max)
+end
+
+-- Each push queue keeps, with channels, one availability index per channel (qa:<queue>|#<channel>)
+-- listing, with the same score, the available agents that channel_fits(): a push picks among
+-- those who can take the ticket's channel now, never through agents away on it or full.
+function units.refresh_channels(c, a, qa, score)
+  for name, ch in pairs(c.cfg.channels) do
+    if score and units.channel_fits(a, name, ch) then
+      redis.call('ZADD', qa .. '|#' .. name, score, a.id)
+    else
+      redis.call('ZREM', qa .. '|#' .. name, a.id)
+    end
+  end
 end
 
 -- Agent record a keeps the cost of ticket t (`cost` units of channel `name`) for `ms`: a

@@ -59,7 +59,17 @@ end
 -- index's head), or for a ticket with requirements in force, when none of those meets them,
 -- the first able of the first AGENT_SCAN_WIDE in the index of its rarest required skill: agents
 -- having that skill, in the queue's order (read once per set and `round`: a push of one queue).
+-- With channels, `few` are the head of the index of the ticket's channel instead: the agents
+-- with presence and room for it (include/capacity.lua).
 local function pick_agent(c, akey, few, t, round)
+  if c.cfg.units then
+    local channel = akey .. '|#' .. (units.channel(c, t))
+    few = round[channel]
+    if not few then
+      few = redis.call('ZRANGE', channel, '0', AGENT_SCAN_LAST)
+      round[channel] = few
+    end
+  end
   local a = first_able(c, few, t)
   local sg = t.f.sg
   if a or not sg or #few <= tonumber(AGENT_SCAN_LAST) then return a end
