@@ -10,7 +10,8 @@ namespace {
 using routing::errc;
 
 bool is_numeric_detail(std::string_view name) {
-  return name == "load" || name == "max_concurrent" || name == "version";
+  return name == "load" || name == "max_concurrent" || name == "version" || name == "cost" ||
+         name == "used" || name == "capacity";
 }
 
 bool is_boolean_detail(std::string_view name) { return name == "maybe_applied"; }
@@ -62,9 +63,21 @@ std::string describe(const routing::error& e) {
     case errc::invalid_transition:
       return "this action is not allowed while the ticket is " +
              detail_or(e, "status", "in its status");
-    case errc::capacity_exceeded:
+    case errc::capacity_exceeded: {
+      // With channels: which limit refused the ticket (include/capacity.lua).
+      const auto reason = detail_or(e, "reason", "");
+      if (reason == "no_room") {
+        return "the ticket costs " + detail_or(e, "cost", "?") + " units (" +
+               detail_or(e, "channel", "?") + ") and the agent uses " + detail_or(e, "used", "?") +
+               " of its " + detail_or(e, "capacity", "?");
+      }
+      if (reason == "channel_full") {
+        return "the agent already carries as many " + detail_or(e, "channel", "?") +
+               " tickets as the channel's max_per_agent allows (wrap-ups count)";
+      }
       return "the agent is at capacity (" + detail_or(e, "load", "?") + " of " +
              detail_or(e, "max", "?") + " tickets)";
+    }
     case errc::version_mismatch:
       return "the ticket changed: its version is now " + detail_or(e, "version", "?");
     case errc::idempotency_conflict:

@@ -504,5 +504,62 @@ TEST_F(DaemonAuth, AnIdempotencyKeyIsKeptForTheTokenThatSentIt) {
   EXPECT_EQ(by_bob.header("idempotent-replayed"), "");
 }
 
+TEST(DaemonPush, ChannelsCapacityPresenceAndWrapUpThroughTheApi) {
+  const std::string config =
+      fresh_push_config("units",
+                        "  capacity: 10\nchannels:\n  email: {cost: 1}\n"
+                        "  phone: {cost: 10, wrap_up: 1m, max_per_agent: 1}\n");
+  daemon_process d(daemon_options{config, false, {}, {}});
+  auto c = d.client();
+  auto put = c.put("/v1/agents/ada", R"({"queues":["direct"],"status":"online","capacity":12,
+      "channels":{"phone":"away","email":"online"}})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  auto agent = put.json().as_object();
+  EXPECT_EQ(agent.at("capacity").as_int64(), 12);
+  EXPECT_EQ(agent.at("used").as_int64(), 0);
+  EXPECT_EQ(json_str(agent.at("channels"), "phone"), "away");
+  EXPECT_EQ(json_str(agent.at("channels"), "email"), "online");
+  EXPECT_TRUE(agent.at("wrap_up_until").is_null());
+  EXPECT_EQ(agent.at("missed_offers").as_int64(), 0);
+  // Unknown channels are refused and change nothing.
+  auto bad = c.put("/v1/agents/ada", R"({"queues":["direct"],"channels":{"fax":"away"}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.error_field(), "channels");
+  EXPECT_EQ(c.post("/v1/agents/ada/status", R"({"status":"away","channel":"fax"})").error_field(),
+            "channel");
+  EXPECT_EQ(json_str(c.get("/v1/agents/ada").json().at("channels"), "phone"), "away");
+
+  // A call waits while phone is away for the only agent, and comes the moment it is online.
+  ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-1","queue":"direct","channel":"phone"})").status,
+            201);
+  EXPECT_EQ(ticket_status(c, "T-1"), "queued");
+  auto online = c.post("/v1/agents/ada/status", R"({"status":"online","channel":"phone"})");
+  ASSERT_EQ(online.status, 200) << online.body;
+  EXPECT_EQ(json_str(online.json().at("channels"), "phone"), "online");
+  EXPECT_EQ(ticket_status(c, "T-1"), "assigned");
+  EXPECT_EQ(c.get("/v1/agents/ada").json().at("used").as_int64(), 10);
+
+  // Resolved: the call's minute of wrap-up keeps its units; ready ends it.
+  ASSERT_EQ(c.post("/v1/tickets/T-1/resolve").status, 200);
+  agent = c.get("/v1/agents/ada").json().as_object();
+  EXPECT_EQ(agent.at("used").as_int64(), 10);
+  EXPECT_EQ(agent.at("load").as_int64(), 0);
+  EXPECT_FALSE(agent.at("wrap_up_until").is_null());
+  const auto metrics = c.get("/metrics").body;
+  EXPECT_NE(metrics.find(R"(ticketd_channel_agents{channel="phone",status="online"} 1)"),
+            std::string::npos);
+  EXPECT_NE(metrics.find(R"(ticketd_queue_capacity_units_used{queue="direct"} 10)"),
+            std::string::npos);
+  EXPECT_NE(metrics.find(R"(ticketd_wrap_ups{channel="phone"} 1)"), std::string::npos);
+  auto ready = c.post("/v1/agents/ada/ready");
+  ASSERT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(ready.json().at("used").as_int64(), 0);
+  EXPECT_TRUE(ready.json().at("wrap_up_until").is_null());
+  EXPECT_EQ(c.post("/v1/agents/nobody/ready").status, 404);
+  auto verify = c.get("/v1/admin/verify");
+  EXPECT_TRUE(verify.json().at("ok").as_bool()) << verify.body;
+  EXPECT_EQ(d.terminate(), 0);
+}
+
 }  // namespace
 }  // namespace ticketd::testing

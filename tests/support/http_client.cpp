@@ -38,16 +38,26 @@ ssize_t send_some(int fd, const char* data, std::size_t size) {
 
 boost::json::value http_reply::json() const { return boost::json::parse(body); }
 
-std::string http_reply::error_code() const {
+namespace {
+
+// The string member `name` of the body's `error` object, or "".
+std::string error_member(const std::string& body, std::string_view name) {
   if (body.empty()) return {};
   boost::system::error_code ec;
   auto v = boost::json::parse(body, ec);
   if (ec || !v.is_object()) return {};
   const auto* e = v.as_object().if_contains("error");
   if (e == nullptr || !e->is_object()) return {};
-  const auto* code = e->as_object().if_contains("code");
-  return code != nullptr && code->is_string() ? std::string(code->as_string()) : std::string{};
+  const auto* member = e->as_object().if_contains(name);
+  return member != nullptr && member->is_string() ? std::string(member->as_string())
+                                                  : std::string{};
 }
+
+}  // namespace
+
+std::string http_reply::error_code() const { return error_member(body, "code"); }
+
+std::string http_reply::error_field() const { return error_member(body, "field"); }
 
 std::string http_reply::header(const std::string& name) const {
   auto it = headers.find(name);

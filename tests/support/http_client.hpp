@@ -19,6 +19,8 @@ struct http_reply {
   boost::json::value json() const;
   // error.code of an error body, or "" when there is none.
   std::string error_code() const;
+  // The error's `field`, or "" when the body names none.
+  std::string error_field() const;
   std::string header(const std::string& name) const;
 };
 

@@ -270,6 +270,49 @@ TEST(ConfigLoader, ReportsUnknownKeysAtEveryDepthWithLineAndColumn) {
   EXPECT_EQ(result.value, nullptr);
 }
 
+TEST(ConfigLoader, ReadsChannelsCapacityAndTheAbsentAssigneeSettings) {
+  const auto c =
+      loaded(load("agents: {capacity: 12, missed_offers_away: 3, offline_return_after: 15m}\n"
+                  "channels:\n"
+                  "  email: {cost: 1}\n"
+                  "  phone: {cost: 10, wrap_up: 1m, max_per_agent: 1}\n"
+                  "lifecycle: {assigned: {return_after: 4h}}\n"));
+  EXPECT_EQ(c.agents.capacity, 12u);
+  EXPECT_EQ(c.agents.missed_offers_away, 3u);
+  EXPECT_EQ(c.agents.offline_return_after, millis{15min});
+  EXPECT_EQ(c.lifecycle.assigned_return_after, millis{4h});
+  ASSERT_EQ(c.channels.size(), 2u);
+  EXPECT_EQ(c.channels[0], (channel_config{"email", 1, millis{0}, 0}));
+  EXPECT_EQ(c.channels[1], (channel_config{"phone", 10, millis{1min}, 1}));
+  ASSERT_NE(c.find_channel("phone"), nullptr);
+  EXPECT_EQ(c.find_channel("fax"), nullptr);
+  // Without them: version 1 (a count only, nothing returns, nobody is set away).
+  const auto plain = loaded(load("workspace: w\n"));
+  EXPECT_TRUE(plain.channels.empty());
+  EXPECT_EQ(plain.agents.capacity, 10u);
+  EXPECT_EQ(plain.agents.missed_offers_away, 0u);
+  EXPECT_EQ(plain.agents.offline_return_after, millis{0});
+  EXPECT_EQ(plain.lifecycle.assigned_return_after, millis{0});
+}
+
+TEST(ConfigLoader, RefusesBadChannelsWithTheirPlace) {
+  const auto result = load(
+      "channels:\n"
+      "  email: {cost: 0}\n"
+      "  \"bad name\": {cost: 1}\n"
+      "  chat: {cost: 3, wrap_up: soon, max_per_agent: 0, colour: red}\n"
+      "agents: {capacity: 0}\n");
+  EXPECT_EQ(result.value, nullptr);
+  EXPECT_TRUE(has_error(result, "test.yaml:2:17: channels.email.cost: expected an integer from 1"))
+      << describe(result);
+  EXPECT_TRUE(has_error(result, "channels.chat.wrap_up: expected a duration")) << describe(result);
+  EXPECT_TRUE(has_error(result, "channels.chat.max_per_agent: expected an integer from 1"))
+      << describe(result);
+  EXPECT_TRUE(has_error(result, "channels.chat.colour")) << describe(result);
+  EXPECT_TRUE(has_error(result, "agents.capacity: expected an integer from 1")) << describe(result);
+  EXPECT_TRUE(has_error(result, "bad name")) << describe(result);
+}
+
 TEST(ConfigLoader, ReportsEveryErrorInOnePass) {
   const auto result = load(
       "workspace: \"ac me\"\n"

@@ -83,7 +83,7 @@ TEST(Authorize, AnAgentActsOnlyForItself) {
   const auto all = tokens();
   const auto& ada = all.tokens[2];
   for (auto r : {route_id::agent_next, route_id::agent_stream, route_id::agent_status,
-                 route_id::agent_get}) {
+                 route_id::agent_get, route_id::agent_ready}) {
     EXPECT_EQ(authorize(ada, r, "ada", ""), access::allowed);
     EXPECT_EQ(authorize(ada, r, "bob", ""), access::forbidden);
   }

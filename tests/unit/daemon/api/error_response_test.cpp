@@ -93,6 +93,25 @@ TEST(ErrorBody, RendersCapacityDetailsAsNumbersUnderTheApiNames) {
   EXPECT_EQ(error.at("message").as_string(), "the agent is at capacity (5 of 5 tickets)");
 }
 
+TEST(ErrorBody, SaysWhichLimitOfUnitsOrChannelRefusedTheTicket) {
+  const auto room = error_object(from_function_error(
+      "TICKETD_CAPACITY_EXCEEDED reason=no_room channel=phone cost=10 used=3 capacity=10 load=1 "
+      "max=5"));
+  EXPECT_EQ(room.at("reason").as_string(), "no_room");
+  EXPECT_EQ(room.at("channel").as_string(), "phone");
+  EXPECT_EQ(room.at("cost").as_int64(), 10);
+  EXPECT_EQ(room.at("used").as_int64(), 3);
+  EXPECT_EQ(room.at("capacity").as_int64(), 10);
+  EXPECT_EQ(room.at("max_concurrent").as_int64(), 5);
+  EXPECT_EQ(room.at("message").as_string(),
+            "the ticket costs 10 units (phone) and the agent uses 3 of its 10");
+  const auto full = error_object(from_function_error(
+      "TICKETD_CAPACITY_EXCEEDED reason=channel_full channel=phone cost=10 used=10 capacity=20 "
+      "load=1 max=5"));
+  EXPECT_EQ(full.at("reason").as_string(), "channel_full");
+  EXPECT_NE(std::string{full.at("message").as_string()}.find("phone"), std::string::npos);
+}
+
 TEST(ErrorBody, RendersVersionAsANumber) {
   const auto error = error_object(from_function_error("TICKETD_VERSION_MISMATCH version=7"));
   EXPECT_EQ(error.at("code").as_string(), "version_mismatch");
