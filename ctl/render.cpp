@@ -409,9 +409,24 @@ report render_agent(const invocation& inv, const request_spec& req, const http_a
   fields rows{{"agent", text(o, "id")},
               {"name", text(o, "name")},
               {"status", text(o, "status") + " since " + text(o, "status_since")},
-              {"load", text(o, "load") + " of " + text(o, "max_concurrent")},
-              {"tickets", text(o, "tickets")},
-              {"queues", text(o, "queues")}};
+              {"load", text(o, "load") + " of " + text(o, "max_concurrent")}};
+  // With channels configured: units, presence on each channel, the running wrap-up.
+  const auto* channels = o.if_contains("channels");
+  if (channels != nullptr && channels->is_object() && !channels->as_object().empty()) {
+    rows.emplace_back("units", text(o, "used") + " of " + text(o, "capacity"));
+    std::vector<std::string> presence;
+    for (const auto& kv : channels->as_object()) {
+      presence.push_back(std::string{kv.key()} + " " + text(&kv.value()));
+    }
+    rows.emplace_back("channels", join(presence, ", "));
+    if (text(o, "wrap_up_until") != "-")
+      rows.emplace_back("wrap-up until", text(o, "wrap_up_until"));
+  }
+  if (text(o, "missed_offers") != "-" && text(o, "missed_offers") != "0") {
+    rows.emplace_back("missed offers", text(o, "missed_offers"));
+  }
+  rows.emplace_back("tickets", text(o, "tickets"));
+  rows.emplace_back("queues", text(o, "queues"));
   if (text(o, "effective_queues") != text(o, "queues")) {
     rows.emplace_back("effective queues", text(o, "effective_queues"));
   }

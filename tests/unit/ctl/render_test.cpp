@@ -163,6 +163,30 @@ TEST(CtlRender, AgentLoadOfMaxAndHeldTickets) {
             "last assigned  2026-11-22T10:00:00.000Z\n");
 }
 
+TEST(CtlRender, AgentWithChannelsShowsUnitsPresenceAndWrapUp) {
+  const auto r =
+      one(make(command::agent, "ada"), 200, R"({"id":"ada","name":"Ada","status":"online",
+      "queues":["general"],"effective_queues":["general"],"skills":{},
+      "max_concurrent":5,"load":1,"tickets":["T-1"],"last_assigned_at":null,
+      "status_since":"2026-11-22T09:00:00.000Z","connections":0,"capacity":10,"used":13,
+      "channels":{"email":"online","phone":"away"},"wrap_up_until":"2026-11-22T10:01:00.000Z",
+      "missed_offers":2})");
+  EXPECT_EQ(r.out,
+            "agent          ada\n"
+            "name           Ada\n"
+            "status         online since 2026-11-22T09:00:00.000Z\n"
+            "load           1 of 5\n"
+            "units          13 of 10\n"
+            "channels       email online, phone away\n"
+            "wrap-up until  2026-11-22T10:01:00.000Z\n"
+            "missed offers  2\n"
+            "tickets        T-1\n"
+            "queues         general\n"
+            "skills         -\n"
+            "connections    0\n"
+            "last assigned  -\n");
+}
+
 TEST(CtlRender, AgentsListsOnePageAndAvailabilityPerQueue) {
   auto inv = make(command::agents);
   const std::string page =
