@@ -450,6 +450,9 @@ std::optional<error> planner::check_channel(std::string_view channel,
 outcome<command> planner::put_agent(std::string_view id, const agent_request& r, std::int64_t now,
                                     idempotency idem) const {
   std::string presence;
+  if (r.channels_named && cfg_.channels.empty()) {
+    if (auto e = check_channel("default", "channels")) return *e;
+  }
   for (const auto& [channel, status] : r.channels) {
     if (auto e = check_channel(channel, "channels")) return *e;
     presence.append(presence.empty() ? "" : ",")

@@ -68,6 +68,7 @@ struct agent_request {
   std::optional<unsigned> capacity;  // units; none: agents.capacity
   // Channels not online for the agent (channel, status); a channel not named follows it.
   std::vector<std::pair<std::string, routing::agent_status>> channels;
+  bool channels_named = false;  // the request had `channels` (only with channels configured)
 };
 
 // POST /v1/agents/{id}/status: the agent's status, or with `channel` that channel's.

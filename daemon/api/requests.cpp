@@ -569,6 +569,7 @@ routing::outcome<agent_request> parse_agent(std::string_view body) {
       if (*s != routing::agent_status::online) r.channels.emplace_back(std::string{kv.key()}, *s);
     }
     std::sort(r.channels.begin(), r.channels.end());
+    r.channels_named = true;
   }
   if (auto e = check_unknown(f)) return *e;
   return r;

@@ -373,19 +373,37 @@ TEST_F(Capacity, ANewChannelMovesAHeldTicketsCost) {
   ASSERT_OK(patch("T-1", p));
   EXPECT_EQ(used("ada"), 3);
   expect_verified();
-  p.channel = "phone";  // beyond 10 units with another chat: marked forced, not a violation
+  // A call beside another chat would be 13 units of 10: refused, nothing changes.
   make("T-2", "chat");
   EXPECT_EQ(pulled("ada"), "T-2");
+  p.channel = "phone";
+  auto refused = patch("T-1", p);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, routing::errc::capacity_exceeded);
+  EXPECT_EQ(refused.error().detail("reason"), "no_room");
+  EXPECT_EQ(get("T-1")->channel, "chat");
+  EXPECT_EQ(used("ada"), 6);
+  // A third chat would pass chat's limit of 2.
+  ASSERT_OK(act(ticket_action::resolve, "T-2"));  // its wrap-up keeps it among ada's chats
+  make("T-3", "email");
+  EXPECT_EQ(pulled("ada"), "T-3");
+  p.channel = "chat";
+  refused = patch("T-3", p);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().detail("reason"), "channel_full");
+  advance(30'000);
+  ASSERT_OK(patch("T-3", p));
+  EXPECT_EQ(used("ada"), 6);
+  // Alone, the call fits: its cost moves, and resolving it keeps 10 for its wrap-up.
+  ASSERT_OK(act(ticket_action::resolve, "T-3"));
+  advance(30'000);
+  p.channel = "phone";
   ASSERT_OK(patch("T-1", p));
-  EXPECT_EQ(used("ada"), 13);
-  const auto v = verify();
-  ASSERT_OK(v);
-  EXPECT_TRUE(v->violations.empty()) << v->violations.front();
-  EXPECT_FALSE(v->forced.empty());
-  ASSERT_OK(act(ticket_action::resolve, "T-1"));  // phone wrap-up: 10 stay for a minute
-  EXPECT_EQ(used("ada"), 13);
+  EXPECT_EQ(used("ada"), 10);
+  ASSERT_OK(act(ticket_action::resolve, "T-1"));
+  EXPECT_EQ(used("ada"), 10);
   advance(minute);
-  EXPECT_EQ(used("ada"), 3);
+  EXPECT_EQ(used("ada"), 0);
   expect_verified();
 }
 
@@ -413,6 +431,41 @@ TEST_F(Capacity, TurningChannelsOnChargesWhatIsHeldAndOffForgetsUnits) {
   expect_verified();
 }
 
+TEST_F(Capacity, AReloadThatLowersALimitUnderTheLoadMarksTheExcessForced) {
+  ASSERT_OK(put("ada", {"general"}));
+  make("T-1", "chat");
+  make("T-2", "chat");
+  EXPECT_EQ(pulled("ada"), "T-1");
+  EXPECT_EQ(pulled("ada"), "T-2");
+  configure(replaced(replaced(channels_yaml(), "  capacity: 10\n", "  capacity: 4\n"),
+                     "max_per_agent: 2}", "max_per_agent: 1}"));
+  auto v = verify();
+  ASSERT_OK(v);
+  EXPECT_TRUE(v->violations.empty()) << v->violations.front();
+  EXPECT_EQ(v->forced.size(), 2u);  // units and chat's limit
+  ASSERT_OK(act(ticket_action::resolve, "T-1"));
+  advance(30'000);  // its wrap-up over: 3 units of 4, one chat of 1: within limits again
+  v = verify();
+  ASSERT_OK(v);
+  EXPECT_TRUE(v->violations.empty()) << v->violations.front();
+  EXPECT_TRUE(v->forced.empty()) << v->forced.front();
+}
+
+TEST_F(Capacity, AProfileThatSetsAChannelAwayWithdrawsItsOffersOfThatChannel) {
+  ASSERT_OK(put("ada", {"offers"}));
+  make("T-1", "phone", "offers");
+  make("T-2", "email", "offers");  // 10 + 1 units: it waits behind the call
+  ASSERT_EQ(holder("T-1"), "ada");
+  ASSERT_EQ(holder("T-2"), std::nullopt);
+  ASSERT_OK(put("ada", {"offers"}, std::nullopt, {{"phone", agent_status::away}}));
+  EXPECT_EQ(holder("T-1"), std::nullopt);
+  EXPECT_EQ(holder("T-2"), "ada");  // the room the call left
+  const auto withdrawn = events("offer.withdrawn");
+  ASSERT_FALSE(withdrawn.empty());
+  EXPECT_EQ(withdrawn.back().at("reason"), "channel_away");
+  expect_verified();
+}
+
 TEST_F(Capacity, PresenceByChannelNeedsConfiguredChannels) {
   auto e = rt_->plan.check_channel("fax", "channel");
   ASSERT_TRUE(e.has_value());
@@ -421,6 +474,12 @@ TEST_F(Capacity, PresenceByChannelNeedsConfiguredChannels) {
   EXPECT_FALSE(rt_->plan.check_channel("default", "channel").has_value());
   configure(engine_config_yaml());
   EXPECT_TRUE(rt_->plan.check_channel("phone", "channel").has_value());
+  // A profile naming channels (even all online) is refused without them.
+  routing::agent_request r;
+  r.channels_named = true;
+  const auto put = rt_->plan.put_agent("ada", r, now());
+  ASSERT_FALSE(put.has_value());
+  EXPECT_EQ(put.error().code, routing::errc::invalid_argument);
 }
 
 }  // namespace

@@ -67,7 +67,16 @@ local function agent_put(keys, argv)
     a.max = max
     if cap then
       a.cap = cap
+      local was = a.chp
       a.chp = presence ~= '' and presence or nil
+      -- Offers of a channel no longer online for it go back, as with POST .../status.
+      if a.chp ~= was and a.chp then
+        for _, held in ipairs(redis.call('SMEMBERS', key(c.P, 'held', id))) do
+          local t = find_ticket(c, held, OFFER_FIELDS)
+          local own = t and t.f.s == 'offered' and listed(a.chp, (units.channel(c, t)))
+          if own then withdraw_offer(c, t, 'withdrawn', 'channel_' .. own) end
+        end
+      end
     end
     -- Pushed work below must meet the skills as they are now.
     local skills_changed = a.sk ~= (skills ~= '' and skills or nil)

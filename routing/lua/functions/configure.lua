@@ -80,6 +80,19 @@ local function configure(keys, argv)
       end
     end
   end
+  -- A reload that lowers a limit under what an agent carries (max_concurrent, capacity, a
+  -- channel's max_per_agent) leaves an excess nobody broke: marked forced, as a lowered
+  -- max_concurrent of one agent is (agent_put), until the agent is back within its limits.
+  for _, id in ipairs(agents) do
+    local a = agent_rec(c, id)
+    if a and not a.fx then
+      local over = a.load > a.max or (a.cap ~= nil and a.used > a.cap)
+      for name, ch in pairs(a.cap and c.cfg.channels or {}) do
+        over = over or (ch.max > 0 and units.in_channel(a, name) > ch.max)
+      end
+      if over then mark_forced(c, a) end
+    end
+  end
   for q in pairs(c.cfg.queues) do
     redis.call('DEL', key(P, 'queue_agents', q))
     for name in pairs(c.cfg.channels) do redis.call('DEL', key(P, 'queue_agents', q .. '|#' .. name)) end

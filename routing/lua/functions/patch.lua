@@ -13,7 +13,9 @@
 -- (and may be handed out), an offer to an agent who no longer meets them is withdrawn.
 -- Returns  the ticket's new version; {it, assignments...} when push routing handed tickets out
 -- Errors   TICKETD_NOT_FOUND; TICKETD_VERSION_MISMATCH; TICKETD_STALE;
---          TICKETD_CONFLICT status=closed; TICKETD_CONFLICT field=requires (a 65th set)
+--          TICKETD_CONFLICT status=closed; TICKETD_CONFLICT field=requires (a 65th set);
+--          TICKETD_CAPACITY_EXCEEDED reason=... (a held ticket's new channel does not fit its
+--          holder)
 local PATCHED_ARG = {ch = 20, sk = 21, at = 22, rq = 23, pf = 24}
 local PATCHED_NAME = {ch = 'channel', sk = 'skills', at = 'attributes', rq = 'requires',
                       pf = 'preferred_agents'}
@@ -37,6 +39,19 @@ local function patch(keys, argv)
       for _, q in ipairs(shared_queues(t)) do check_set_room(c, q, new_sg) end
     end
   end
+  -- A held ticket's new channel must fit its holder, its own old cost given back.
+  local charged = t.f.uc and string.find(argv[19], 'ch', 1, true) and assignee(t)
+  local holder = charged and agent_rec(c, charged)
+  if holder and holder.cap then
+    local new = {f = {ch = argv[20] ~= '' and argv[20] or nil}}
+    local name, ch = units.channel(c, new)
+    local old_name, old_cost = string.match(t.f.uc, '^(.*):(%d+)$')
+    if holder.used - tonumber(old_cost) + ch.cost > holder.cap then
+      units.refuse(c, holder, new, 'no_room')
+    elseif name ~= old_name and ch.max > 0 and units.in_channel(holder, name) >= ch.max then
+      units.refuse(c, holder, new, 'channel_full')
+    end
+  end
   local changed = {}
   if priority ~= '' then
     put(t, 'p', priority)
@@ -57,20 +72,14 @@ local function patch(keys, argv)
     end
   end
   local old_rq = t.f.rq
-  -- A held ticket's new channel moves its cost on its holder at once (above its capacity:
-  -- marked forced, as a supervisor's reassign would be).
-  local charged = t.f.uc and string.find(argv[19], 'ch', 1, true) and assignee(t)
+  -- A held ticket's new channel moves its cost on its holder at once (checked above).
   if charged then units.count(c, t, charged, -1) end
   for name in string.gmatch(argv[19], '[^,]+') do
     local value = argv[PATCHED_ARG[name]]
     if value == '' then drop(t, name) else put(t, name, value) end
     changed[#changed + 1] = PATCHED_NAME[name]
   end
-  if charged then
-    units.count(c, t, charged, 1)
-    local a = agent_rec(c, charged)
-    if a.used > a.cap then mark_forced(c, a) end
-  end
+  if charged then units.count(c, t, charged, 1) end
   local withdraw = false
   -- What a hand-out met no longer applies to requirements given since.
   if new_rq and HELD[t.f.s] then drop(t, 'hs') end
