@@ -64,6 +64,15 @@ void create_through_both(std::vector<std::thread>& threads,
   }
 }
 
+// Once the daemon on `port` is ready, puts agent-0 .. agent-7 with the profile `body`.
+void put_agents_online(std::uint16_t port, const std::string& body) {
+  http_client setup(port);
+  ASSERT_TRUE(eventually([&] { return setup.get("/readyz").status == 200; }));
+  for (int g = 0; g < agents; ++g) {
+    ASSERT_EQ(setup.put("/v1/agents/agent-" + std::to_string(g), body).status, 200);
+  }
+}
+
 // After the run: verify finds nothing wrong and no ticket waits.
 void expect_clean(std::uint16_t port) {
   http_client check(port);
@@ -84,17 +93,7 @@ TEST(Concurrency, TwoDaemonsEightAgentsNeverExceedCapacityOrDoubleAssign) {
   daemon_process a(daemon_options{shared_config(redis.url()), false, {}, {}});
   daemon_process b(daemon_options{shared_config(redis.url()), false, {}, {}});
   const std::array<std::uint16_t, 2> ports{a.port(), b.port()};
-  {
-    http_client setup(a.port());
-    ASSERT_TRUE(eventually([&] { return setup.get("/readyz").status == 200; }));
-    for (int g = 0; g < agents; ++g) {
-      ASSERT_EQ(setup
-                    .put("/v1/agents/agent-" + std::to_string(g),
-                         R"({"queues":["general"],"status":"online"})")
-                    .status,
-                200);
-    }
-  }
+  put_agents_online(a.port(), R"({"queues":["general"],"status":"online"})");
 
   std::array<std::atomic<int>, agents> holding{};
   std::atomic<int> worst{0};
@@ -306,17 +305,7 @@ TEST(Concurrency, TwoDaemonsKeepUnitsChannelLimitsWrapUpsAndReturnsUnderLoad) {
   daemon_process a(daemon_options{yaml, false, {}, {}});
   daemon_process b(daemon_options{yaml, false, {}, {}});
   const std::array<std::uint16_t, 2> ports{a.port(), b.port()};
-  {
-    http_client setup(a.port());
-    ASSERT_TRUE(eventually([&] { return setup.get("/readyz").status == 200; }));
-    for (int g = 0; g < agents; ++g) {
-      ASSERT_EQ(setup
-                    .put("/v1/agents/agent-" + std::to_string(g),
-                         R"({"queues":["general","desk"],"status":"online"})")
-                    .status,
-                200);
-    }
-  }
+  put_agents_online(a.port(), R"({"queues":["general","desk"],"status":"online"})");
   const std::array<std::string, 3> channel_names{"email", "chat", "phone"};
   std::atomic<int> failures{0};
   std::atomic<int> over_units{0};

@@ -16,6 +16,10 @@ local function verify(keys, argv)
   local c = context(keys, argv)
   local bad, forced = {}, {}
   local function report(msg) bad[#bad + 1] = msg end
+  -- An agent above a limit: forced when it is marked so, else a violation.
+  local function excess(marked, msg)
+    if marked then forced[#forced + 1] = msg else report(msg) end
+  end
   local holder = {}
   local agents = redis.call('ZRANGE', key(c.P, 'agents'), 0, -1)
   for _, id in ipairs(agents) do
@@ -77,9 +81,8 @@ local function verify(keys, argv)
         end
         local ch = c.cfg.channels[name]
         if ch and ch.max > 0 and n > ch.max then
-          local msg = 'agent ' .. id .. ' carries ' .. n .. ' of channel ' .. name ..
-                      ' above its max_per_agent ' .. ch.max
-          if marked then forced[#forced + 1] = msg else report(msg) end
+          excess(marked, 'agent ' .. id .. ' carries ' .. n .. ' of channel ' .. name ..
+                         ' above its max_per_agent ' .. ch.max)
         end
       end
       for name in string.gmatch(a.cc or '', '([^,=]+)=') do
@@ -88,24 +91,14 @@ local function verify(keys, argv)
         end
       end
       if a.used > a.cap then
-        local msg = 'agent ' .. id .. ' uses ' .. a.used .. ' units above capacity ' .. a.cap
-        if marked then
-          forced[#forced + 1] = msg
-        else
-          report(msg)
-        end
+        excess(marked, 'agent ' .. id .. ' uses ' .. a.used .. ' units above capacity ' .. a.cap)
       end
     end
     if load ~= a.load then
       report('agent ' .. id .. ' load ' .. a.load .. ' but holds ' .. load .. ' counted tickets')
     end
     if a.load > a.max then
-      local msg = 'agent ' .. id .. ' load ' .. a.load .. ' above max ' .. a.max
-      if marked then
-        forced[#forced + 1] = msg
-      else
-        report(msg)
-      end
+      excess(marked, 'agent ' .. id .. ' load ' .. a.load .. ' above max ' .. a.max)
     end
   end
   for q, pol in pairs(c.cfg.queues) do
