@@ -1,5 +1,6 @@
 // Timers held in Redis, fired by real daemons on manual clocks: a timer due while every daemon
-// was down fires at the next start; two daemons fire each timer exactly once.
+// was down fires at the next start; two daemons fire each timer exactly once (SLA timers, and
+// the capacity timers: wrap-up ends, the offline and no-reply returns).
 #include <gtest/gtest.h>
 
 #include <boost/json/serialize.hpp>
@@ -104,6 +105,72 @@ TEST(DaemonClocks, TwoDaemonsFireEachTimerExactlyOnce) {
   EXPECT_EQ(
       metric_value(ca.get("/metrics").body, series) + metric_value(cb.get("/metrics").body, series),
       tickets);
+  EXPECT_EQ(a.terminate(), 0);
+  EXPECT_EQ(b.terminate(), 0);
+}
+
+TEST(DaemonClocks, WrapUpsAndAbsentAssigneesFireAfterARestartAndOnceAcrossDaemons) {
+  redis_server redis;
+  redis_client check(redis.socket());
+  const std::string config = clock_config(redis.url()) +
+                             "agents: {capacity: 10, offline_return_after: 15m}\n"
+                             "channels:\n  email: {cost: 1}\n  phone: {cost: 10, wrap_up: 1m}\n"
+                             "lifecycle: {assigned: {return_after: 30m}}\n";
+  {
+    daemon_process first(daemon_options{config, true, "2026-11-23T09:00:00Z", {}});
+    http_client c(first.port());
+    for (const char* agent : {"ada", "bob", "cy"}) {
+      ASSERT_EQ(
+          c.put(std::string{"/v1/agents/"} + agent, R"({"queues":["general"],"status":"online"})")
+              .status,
+          200);
+    }
+    for (const char* body :
+         {R"({"id":"T-1","channel":"email"})", R"({"id":"T-2","channel":"email"})",
+          R"({"id":"T-3","channel":"email"})", R"({"id":"T-4","channel":"phone"})"}) {
+      ASSERT_EQ(c.post("/v1/tickets", body).status, 201);
+    }
+    // ada holds two and goes offline; bob holds one and never replies; cy ends a call.
+    ASSERT_EQ(c.post("/v1/agents/ada/next").status, 200);
+    ASSERT_EQ(c.post("/v1/agents/ada/next").status, 200);
+    ASSERT_EQ(c.post("/v1/agents/bob/next").status, 200);
+    ASSERT_EQ(c.post("/v1/agents/cy/next").status, 200);
+    ASSERT_EQ(c.post("/v1/agents/ada/status", R"({"status":"offline"})").status, 200);
+    ASSERT_EQ(c.post("/v1/tickets/T-4/resolve").status, 200);
+    EXPECT_EQ(c.get("/v1/agents/cy").json().at("used").as_int64(), 10);
+    ASSERT_EQ(first.terminate(), 0) << first.log();
+  }
+  // Nobody ran while cy's wrap-up (09:01) and ada's 15 minutes offline (09:15) ended.
+  daemon_process a(daemon_options{config, true, "2026-11-23T09:20:00Z", {}});
+  daemon_process b(daemon_options{config, true, "2026-11-23T09:20:00Z", {}});
+  ASSERT_TRUE(eventually([&] { return count_events(check, "ticket.returned") == 2; })) << a.log();
+  ASSERT_TRUE(eventually([&] { return count_events(check, "agent.ready") == 1; }));
+  http_client ca(a.port());
+  EXPECT_EQ(ca.get("/v1/agents/cy").json().at("used").as_int64(), 0);
+  EXPECT_EQ(ca.get("/v1/agents/ada").json().at("load").as_int64(), 0);
+  // bob's ticket goes back at 09:30, once, whichever daemon's clock gets there first.
+  std::latch go(2);
+  const auto walk = [&go](std::uint16_t port) {
+    http_client c(port);
+    go.arrive_and_wait();
+    for (int step = 0; step < 3; ++step) {
+      const auto r = c.post("/v1/admin/clock", R"({"advance":"5m"})");
+      if (r.status != 200) ADD_FAILURE() << r.body;
+    }
+  };
+  std::thread ta(walk, a.port());
+  std::thread tb(walk, b.port());
+  ta.join();
+  tb.join();
+  EXPECT_EQ(count_events(check, "ticket.returned"), 3u);
+  EXPECT_EQ(count_events(check, "agent.ready"), 1u);
+  const std::string series = R"(ticketd_returns_total{reason="no_reply"})";
+  EXPECT_EQ(metric_value(ca.get("/metrics").body, series) +
+                metric_value(http_client(b.port()).get("/metrics").body, series),
+            1);
+  EXPECT_EQ(json_str(ca.get("/v1/tickets/T-3").json(), "status"), "queued");
+  auto verify = ca.get("/v1/admin/verify");
+  EXPECT_TRUE(verify.json().at("ok").as_bool()) << verify.body;
   EXPECT_EQ(a.terminate(), 0);
   EXPECT_EQ(b.terminate(), 0);
 }
