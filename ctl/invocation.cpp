@@ -201,6 +201,10 @@ boost::system::result<invocation, usage_error> parse_invocation(
       inv.json = true;
       continue;
     }
+    if (arg == "--dry-run") {
+      inv.dry_run = true;
+      continue;
+    }
     std::string_view name = arg;
     std::optional<std::string_view> value;
     if (const auto eq = arg.find('='); eq != std::string_view::npos) {
@@ -265,6 +269,7 @@ boost::system::result<invocation, usage_error> parse_invocation(
   }
   if (inv.what == command::help) return inv;
 
+  if (inv.dry_run && inv.what != command::reload) return error("--dry-run applies only to reload");
   if (limit_option) {
     if (inv.what != command::queue && inv.what != command::agents) {
       return error("--limit applies only to queue NAME and agents");
@@ -370,7 +375,9 @@ Commands:
   verify             checks ticketd's invariants in Redis; exits 1 and lists the violations
                      when there are any (admin token)
   reload             reloads ticketd's configuration file; prints the errors of a refused
-                     file and the settings that need a restart (admin token)
+                     file and the settings that need a restart (admin token); --dry-run:
+                     what it would change (queues added, removed with their waiting
+                     tickets, changed keys; restarts), applying nothing
   help               this text
 
 Options (before or after the command):

@@ -38,6 +38,7 @@ struct invocation {
   std::string argument;              // NAME of `queue`, ID of `agent` and `ticket`
   std::optional<std::size_t> limit;  // `queue --limit N`, `agents --limit N`
   std::string after;                 // `agents --after ID`: the page after that id
+  bool dry_run = false;              // `reload --dry-run`: what it would change, applying nothing
   endpoint url;
   token_origin origin = token_origin::none;
   std::string token;       // set with token_origin::option and ::env

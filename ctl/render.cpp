@@ -535,9 +535,51 @@ report render_verify(const invocation& inv, const request_spec& req, const http_
   return r;
 }
 
+// POST /v1/admin/reload?dry_run=true: what a reload would change.
+report render_reload_preview(const json::object& o) {
+  report r;
+  const auto* changes = o.if_contains("changes");
+  const auto* c = changes != nullptr ? changes->if_object() : nullptr;
+  if (c == nullptr) {
+    r.out = "no changes reported\n";
+    return r;
+  }
+  const auto* queues = c->if_contains("queues");
+  const json::object empty;
+  const auto& q = queues != nullptr && queues->is_object() ? queues->as_object() : empty;
+  fields rows{{"queues added", text(q, "added")}};
+  std::string removed = text(q, "removed");
+  const auto* waiting = c->if_contains("waiting_in_removed");
+  if (waiting != nullptr && waiting->is_object() && !waiting->as_object().empty()) {
+    std::vector<std::string> items;
+    for (const auto& kv : waiting->as_object()) {
+      items.push_back(std::string{kv.key()} + " (" + text(&kv.value()) + " waiting)");
+    }
+    removed = join(items, ", ");
+  }
+  rows.emplace_back("queues removed", removed);
+  std::vector<std::string> changed;
+  if (const auto* list = q.if_contains("changed"); list != nullptr && list->is_array()) {
+    for (const auto& item : list->as_array()) {
+      if (!item.is_object()) continue;
+      changed.push_back(text(item.as_object(), "name") + ": " + text(item.as_object(), "keys"));
+    }
+  }
+  rows.emplace_back("queues changed", changed.empty() ? "-" : join(changed, "; "));
+  rows.emplace_back("needs a restart", text(*c, "restart_required"));
+  r.out = "dry run: nothing was applied\n" + format_fields(rows);
+  if (waiting != nullptr && waiting->is_object() && !waiting->as_object().empty()) {
+    r.out +=
+        "hint: tickets waiting in a removed queue stay in Redis and are handed out again only "
+        "when a queue of that name comes back; transfer them first\n";
+  }
+  return r;
+}
+
 report render_reload(const invocation& inv, const request_spec& req, const http_answer& a) {
   auto got = expect_object(inv, req, a);
   if (auto done = failure_or_raw(inv, got, a)) return *done;
+  if (inv.dry_run) return render_reload_preview(got.object());
   report r;
   r.out = "reloaded\n";
   const auto* restart = got.object().if_contains("needs_restart");
@@ -622,7 +664,8 @@ std::vector<request_spec> requests_for(const invocation& inv) {
     case command::verify:
       return {{"GET", target(inv, "/v1/admin/verify")}};
     case command::reload:
-      return {{"POST", target(inv, "/v1/admin/reload")}};
+      return {{"POST",
+               target(inv, inv.dry_run ? "/v1/admin/reload?dry_run=true" : "/v1/admin/reload")}};
   }
   return {};
 }

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "config/changes.hpp"
 #include "config/loader.hpp"
 #include "daemon/common/log.hpp"
 #include "daemon/common/runtime.hpp"
@@ -49,33 +50,6 @@ struct worker {
   std::vector<std::unique_ptr<redis_connection>> connections;
   std::unique_ptr<ticket_store> store;
 };
-
-// Settings a reload cannot apply to a running process.
-std::vector<std::string> restart_only_changes(const config::config& now,
-                                              const config::config& next) {
-  std::vector<std::string> out;
-  const auto changed = [&](bool differs, const char* name) {
-    if (differs) out.emplace_back(name);
-  };
-  const auto& a = now.server;
-  const auto& b = next.server;
-  changed(now.workspace != next.workspace, "workspace");
-  changed(a.listen.host != b.listen.host || a.listen.port != b.listen.port, "server.listen");
-  changed(a.threads != b.threads, "server.threads");
-  changed(a.body_limit != b.body_limit, "server.body_limit");
-  changed(a.header_limit != b.header_limit, "server.header_limit");
-  changed(a.read_timeout != b.read_timeout, "server.read_timeout");
-  changed(a.idle_timeout != b.idle_timeout, "server.idle_timeout");
-  changed(a.max_connections != b.max_connections, "server.max_connections");
-  changed(a.state_dir != b.state_dir, "server.state_dir");
-  changed(a.shutdown_grace != b.shutdown_grace, "server.shutdown_grace");
-  const auto& r = now.redis;
-  const auto& q = next.redis;
-  changed(r.url != q.url || r.connections != q.connections || r.timeout != q.timeout ||
-              r.max_pending != q.max_pending || r.server_binary != q.server_binary,
-          "redis");
-  return out;
-}
 
 class application {
  public:
@@ -121,6 +95,7 @@ class application {
     api::service_hooks hooks;
     hooks.ready = [this] { return ready(); };
     hooks.reload = [this] { return reload(); };
+    hooks.preview_reload = [this] { return preview_reload(); };
     hooks.requests_in_flight = [this] { return server_ ? server_->requests_in_handler() : 0; };
     hooks.manual_clock = manual_clock_.get();
     hooks.fire_due_timers = [this](std::size_t w) {
@@ -271,27 +246,47 @@ class application {
     return result;
   }
 
-  api::reload_result load_for_reload() {
-    api::reload_result result;
+  // The file as a reload would read it, or its errors in `result`.
+  std::shared_ptr<const config::config> read_for_reload(api::reload_result& result) {
     if (options_.config_file.empty()) {
       result.errors.emplace_back("ticketd runs on built-in defaults; there is no file to reload");
-      return result;
+      return nullptr;
     }
-    const auto loaded = config::load_config_file(options_.config_file);
+    auto loaded = config::load_config_file(options_.config_file);
     if (!loaded.errors.empty()) {
       for (const auto& e : loaded.errors) result.errors.push_back(e.to_string());
+      return nullptr;
+    }
+    return std::move(loaded.value);
+  }
+
+  // POST /v1/admin/reload?dry_run=true: what a reload would change; nothing is applied.
+  api::reload_result preview_reload() {
+    api::reload_result result;
+    const auto loaded = read_for_reload(result);
+    if (!loaded) return result;
+    result.changes = config::changes_between(*runtime_.get()->cfg, *loaded);
+    result.restart = result.changes->restart_required;
+    result.ok = true;
+    return result;
+  }
+
+  api::reload_result load_for_reload() {
+    api::reload_result result;
+    const auto loaded = read_for_reload(result);
+    if (!loaded) {
       log_error("reload refused: {} error(s) in {}; the running configuration stays",
-                loaded.errors.size(), options_.config_file.string());
+                result.errors.size(), options_.config_file.string());
       for (const auto& e : result.errors) log_error("{}", e);
       return result;
     }
     const auto current = runtime_.get()->cfg;
-    result.restart = restart_only_changes(*current, *loaded.value);
-    auto next = std::make_shared<config::config>(*loaded.value);
+    result.restart = config::changes_between(*current, *loaded).restart_required;
+    auto next = std::make_shared<config::config>(*loaded);
     // What needs a restart keeps its running value until then.
     next->workspace = current->workspace;
     next->server = current->server;
-    next->server.access_log = loaded.value->server.access_log;
+    next->server.access_log = loaded->server.access_log;
     next->redis = current->redis;
     runtime_.set(std::make_shared<const runtime>(std::move(next)));
     for (const auto& name : result.restart) {

@@ -180,6 +180,13 @@ ticket_store::result<std::string> ticket_store::last_event_id(const runtime& rt)
   co_return newest_stream_id(*reply);
 }
 
+ticket_store::result<routing::queue_stats> ticket_store::queue_stats_of(
+    const runtime& rt, const std::vector<std::string>& names) {
+  auto out = co_await call(rt, routing::queue_stats_call(rt.plan.base(now()), names));
+  if (!out) co_return out.error();
+  co_return routing::decode_queue_stats(names, out->reply);
+}
+
 ticket_store::result<routing::queue_stats> ticket_store::queue_stats(
     const runtime& rt, std::optional<std::chrono::milliseconds> timeout) {
   const auto cmd = routing::queue_stats_call(rt.plan.base(now()), rt.queue_names);

@@ -74,6 +74,9 @@ class ticket_store {
   result<std::string> last_event_id(const runtime& rt);
 
   // `timeout`: a deadline shorter than the connection's (the metrics scrape uses one).
+  // The same figures for the queues `names` (configured or not: a removed queue's data stays).
+  result<routing::queue_stats> queue_stats_of(const runtime& rt,
+                                              const std::vector<std::string>& names);
   result<routing::queue_stats> queue_stats(const runtime& rt,
                                            std::optional<std::chrono::milliseconds> timeout = {});
   result<routing::queue_head> queue_head(const runtime& rt, std::string_view queue,

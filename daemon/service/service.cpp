@@ -249,7 +249,7 @@ service::reply service::dispatch(call& c) {
     case route_id::admin_verify:
       co_return co_await verify(c);
     case route_id::admin_reload:
-      co_return reload();
+      co_return co_await reload(c);
     case route_id::admin_clock:
       co_return co_await move_clock(c);
     case route_id::method_not_allowed: {
@@ -543,25 +543,68 @@ service::reply service::move_clock(call& c) {
   co_return json(200, std::move(body));
 }
 
-http_response service::reload() {
-  if (!hooks_.reload) {
-    return failure(routing::make_error(errc::internal, "reload is not available"));
-  }
-  const reload_result r = hooks_.reload();
+http_response service::reload_refused(const reload_result& r) {
   std::string body;
   json_writer w(body);
-  if (!r.ok) {
-    w.begin_object().key("error").begin_object();
-    w.field("code", "invalid_argument");
-    w.field("message", "the configuration has errors; the running configuration stays");
-    w.key("errors").strings(r.errors);
-    w.end_object().end_object();
-    return json(400, std::move(body));
+  w.begin_object().key("error").begin_object();
+  w.field("code", "invalid_argument");
+  w.field("message", "the configuration has errors; the running configuration stays");
+  w.key("errors").strings(r.errors);
+  w.end_object().end_object();
+  return json(400, std::move(body));
+}
+
+service::reply service::reload(call& c) {
+  bool dry_run = false;
+  if (auto given = query_param(c.target.query, "dry_run")) {
+    if (*given != "true" && *given != "false") {
+      co_return failure(invalid_argument("dry_run", "dry_run must be true or false"));
+    }
+    dry_run = *given == "true";
   }
-  w.begin_object().field("reloaded", true);
-  w.key("needs_restart").strings(r.restart);
+  const auto& hook = dry_run ? hooks_.preview_reload : hooks_.reload;
+  if (!hook) {
+    co_return failure(routing::make_error(errc::internal, "reload is not available"));
+  }
+  const reload_result r = hook();
+  if (!r.ok) co_return reload_refused(r);
+  std::string body;
+  json_writer w(body);
+  if (!dry_run || !r.changes) {
+    w.begin_object().field("reloaded", true);
+    w.key("needs_restart").strings(r.restart);
+    w.end_object();
+    co_return json(200, std::move(body));
+  }
+  // The preview: the tickets waiting in each queue the file removes (their data stays, and
+  // nothing hands them out until a queue of that name comes back).
+  const auto& ch = *r.changes;
+  routing::queue_stats waiting;
+  if (!ch.queues_removed.empty()) {
+    auto stats = co_await c.store.queue_stats_of(*c.rt, ch.queues_removed);
+    if (!stats) co_return failure(stats.error());
+    waiting = std::move(*stats);
+  }
+  w.begin_object().field("ok", true).key("changes").begin_object();
+  w.key("queues").begin_object();
+  w.key("added").strings(ch.queues_added);
+  w.key("removed").strings(ch.queues_removed);
+  w.key("changed").begin_array();
+  for (const auto& q : ch.queues_changed) {
+    w.begin_object().field("name", q.name).key("keys").strings(q.keys).end_object();
+  }
+  w.end_array().end_object();
+  w.key("waiting_in_removed").begin_object();
+  for (const auto& q : waiting.queues) w.field(q.name, q.depth);
   w.end_object();
-  return json(200, std::move(body));
+  w.key("restart_required").strings(ch.restart_required);
+  // One workspace per daemon for now: a reload neither adds nor removes one.
+  w.key("workspaces").begin_object();
+  w.key("added").begin_array().end_array();
+  w.key("removed").begin_array().end_array();
+  w.end_object();
+  w.end_object().end_object();
+  co_return json(200, std::move(body));
 }
 
 }  // namespace ticketd::daemon::api

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
+#include "config/changes.hpp"
 #include "daemon/common/runtime.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/redis/ticket_store.hpp"
@@ -19,8 +21,9 @@ namespace ticketd::daemon::api {
 
 struct reload_result {
   bool ok = false;
-  std::vector<std::string> errors;   // the file's errors when refused
-  std::vector<std::string> restart;  // changed settings that need a restart to apply
+  std::vector<std::string> errors;                // the file's errors when refused
+  std::vector<std::string> restart;               // changed settings that need a restart to apply
+  std::optional<config::config_changes> changes;  // a preview: what a reload would change
 };
 
 struct service_hooks {
@@ -30,6 +33,8 @@ struct service_hooks {
   std::function<std::size_t()> requests_in_flight;
   // Loads the configuration file again and applies it when valid.
   std::function<reload_result()> reload;
+  // Reads the configuration file and says what a reload would change, applying nothing.
+  std::function<reload_result()> preview_reload;
   // Non-null only with --manual-clock: POST /v1/admin/clock moves it.
   routing::manual_clock* manual_clock = nullptr;
   // Fires every timer due now (after the manual clock moved).
@@ -68,7 +73,8 @@ class service final : public http_handler {
   reply verify(call& c);
   reply metrics_text(call& c);
   reply move_clock(call& c);
-  http_response reload();
+  reply reload(call& c);
+  http_response reload_refused(const reload_result& r);
 
   std::vector<ticket_store*> stores_;
   runtime_holder& runtime_;

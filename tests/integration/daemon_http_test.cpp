@@ -623,6 +623,34 @@ TEST_F(DaemonHttp, ReloadAppliesAValidFileAndRefusesABrokenOne) {
   EXPECT_EQ(client_->get("/v1/tickets/T-1").status, 200);
 }
 
+// A dry run reads the file and says what a reload would change, and applies nothing.
+TEST_F(DaemonHttp, ReloadPreviewSaysWhatWouldChangeAndChangesNothing) {
+  ASSERT_EQ(create(R"({"id":"T-1","queue":"billing"})").status, 201);
+  ASSERT_EQ(create(R"({"id":"T-2","queue":"billing"})").status, 201);
+  std::string yaml = config_for(shared_redis().url());
+  yaml = replaced(yaml, "  billing: {mode: pull, escalate_to: general}\n",
+                  "  extra: {mode: push, accept_timeout: 30s}\n");
+  yaml = replaced(yaml, "  general: {mode: pull}\n", "  general: {mode: pull, wait_weight: 2}\n");
+  yaml = replaced(yaml, "  body_limit: 4KiB\n", "  body_limit: 8KiB\n");
+  { std::ofstream(daemon_->config_file()) << yaml; }
+  const auto r = client_->post("/v1/admin/reload?dry_run=true");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(boost::json::serialize(r.json()),
+            R"({"ok":true,"changes":{"queues":{"added":["extra"],"removed":["billing"],)"
+            R"("changed":[{"name":"general","keys":["wait_weight"]}]},)"
+            R"("waiting_in_removed":{"billing":2},"restart_required":["server.body_limit"],)"
+            R"("workspaces":{"added":[],"removed":[]}}})");
+  // Nothing applied: billing is still there, extra is not.
+  EXPECT_EQ(client_->get("/v1/queues/billing").status, 200);
+  EXPECT_EQ(client_->get("/v1/queues/extra").status, 404);
+  // A broken file: 400 with every error, as a reload.
+  { std::ofstream(daemon_->config_file()) << config_for(shared_redis().url(), "bogus_key: 1\n"); }
+  const auto refused = client_->post("/v1/admin/reload?dry_run=true");
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("bogus_key"), std::string::npos);
+  EXPECT_EQ(client_->post("/v1/admin/reload?dry_run=maybe").status, 400);
+}
+
 // What a running process cannot change is applied after a restart, and a reload says so.
 TEST_F(DaemonHttp, ReloadNamesTheSettingsThatNeedARestart) {
   std::string yaml = config_for(shared_redis().url());

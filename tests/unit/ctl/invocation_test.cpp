@@ -104,6 +104,16 @@ TEST(CtlInvocation, HelpNeedsNothingElse) {
   }
 }
 
+TEST(CtlInvocation, ReloadTakesADryRun) {
+  auto r = parse({"reload", "--dry-run"});
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->dry_run);
+  r = parse({"reload"});
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->dry_run);
+  EXPECT_EQ(error_of({"verify", "--dry-run"}), "--dry-run applies only to reload");
+}
+
 TEST(CtlInvocation, UsageErrorsSayWhatIsWrong) {
   EXPECT_EQ(error_of({}), "no command given");
   EXPECT_EQ(error_of({"frobnicate"}), "unknown command 'frobnicate'");

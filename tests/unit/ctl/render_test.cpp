@@ -293,6 +293,25 @@ TEST(CtlRender, ReloadRestartSettingsAndRefusedFileErrors) {
             "checks a file without touching the daemon\n");
 }
 
+TEST(CtlRender, ReloadDryRunSaysWhatWouldChange) {
+  auto inv = make(command::reload);
+  inv.dry_run = true;
+  EXPECT_EQ(requests_for(inv)[0].target, "/v1/admin/reload?dry_run=true");
+  const auto r = one(inv, 200, R"({"ok":true,"changes":{"queues":{"added":["extra"],
+      "removed":["old"],"changed":[{"name":"billing","keys":["wait_weight","overflow"]}]},
+      "waiting_in_removed":{"old":12},"restart_required":["server.listen"],
+      "workspaces":{"added":[],"removed":[]}}})");
+  EXPECT_EQ(r.status, exit_status::ok);
+  EXPECT_EQ(r.out,
+            "dry run: nothing was applied\n"
+            "queues added     extra\n"
+            "queues removed   old (12 waiting)\n"
+            "queues changed   billing: wait_weight, overflow\n"
+            "needs a restart  server.listen\n"
+            "hint: tickets waiting in a removed queue stay in Redis and are handed out again only "
+            "when a queue of that name comes back; transfer them first\n");
+}
+
 TEST(CtlRender, ErrorHintsNameWhatToDo) {
   const auto err = [](const invocation& inv, int status, std::string_view code,
                       std::string_view msg, std::string retry_after = {}) {

@@ -1,0 +1,72 @@
+#include "config/changes.hpp"
+
+namespace ticketd::config {
+namespace {
+
+std::vector<std::string> queue_keys_changed(const queue_config& a, const queue_config& b) {
+  std::vector<std::string> out;
+  const auto changed = [&](bool differs, const char* key) {
+    if (differs) out.emplace_back(key);
+  };
+  changed(a.mode != b.mode, "mode");
+  changed(a.strategy != b.strategy, "strategy");
+  changed(a.wait_weight != b.wait_weight, "wait_weight");
+  changed(a.rank_offset != b.rank_offset, "rank_offset");
+  changed(a.accept_timeout != b.accept_timeout, "accept_timeout");
+  changed(a.reject_cooldown != b.reject_cooldown, "reject_cooldown");
+  changed(a.away_on_timeout != b.away_on_timeout, "away_on_timeout");
+  bool overflow = a.overflow.size() != b.overflow.size();
+  for (std::size_t i = 0; !overflow && i < a.overflow.size(); ++i) {
+    overflow = a.overflow[i].after != b.overflow[i].after || a.overflow[i].to != b.overflow[i].to;
+  }
+  changed(overflow, "overflow");
+  changed(a.escalate_to != b.escalate_to, "escalate_to");
+  return out;
+}
+
+// Settings a reload cannot apply to a running process.
+std::vector<std::string> restart_only_changes(const config& now, const config& next) {
+  std::vector<std::string> out;
+  const auto changed = [&](bool differs, const char* name) {
+    if (differs) out.emplace_back(name);
+  };
+  const auto& a = now.server;
+  const auto& b = next.server;
+  changed(now.workspace != next.workspace, "workspace");
+  changed(a.listen.host != b.listen.host || a.listen.port != b.listen.port, "server.listen");
+  changed(a.threads != b.threads, "server.threads");
+  changed(a.body_limit != b.body_limit, "server.body_limit");
+  changed(a.header_limit != b.header_limit, "server.header_limit");
+  changed(a.read_timeout != b.read_timeout, "server.read_timeout");
+  changed(a.idle_timeout != b.idle_timeout, "server.idle_timeout");
+  changed(a.max_connections != b.max_connections, "server.max_connections");
+  changed(a.state_dir != b.state_dir, "server.state_dir");
+  changed(a.shutdown_grace != b.shutdown_grace, "server.shutdown_grace");
+  const auto& r = now.redis;
+  const auto& q = next.redis;
+  changed(r.url != q.url || r.connections != q.connections || r.timeout != q.timeout ||
+              r.max_pending != q.max_pending || r.server_binary != q.server_binary,
+          "redis");
+  return out;
+}
+
+}  // namespace
+
+config_changes changes_between(const config& running, const config& next) {
+  config_changes out;
+  for (const auto& q : next.queues) {
+    const auto* was = running.find_queue(q.name);
+    if (was == nullptr) {
+      out.queues_added.push_back(q.name);
+    } else if (auto keys = queue_keys_changed(*was, q); !keys.empty()) {
+      out.queues_changed.push_back({q.name, std::move(keys)});
+    }
+  }
+  for (const auto& q : running.queues) {
+    if (next.find_queue(q.name) == nullptr) out.queues_removed.push_back(q.name);
+  }
+  out.restart_required = restart_only_changes(running, next);
+  return out;
+}
+
+}  // namespace ticketd::config
