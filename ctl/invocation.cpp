@@ -29,7 +29,7 @@ struct command_spec {
   std::string_view argument;  // "" when the command takes none
 };
 
-constexpr std::array<command_spec, 9> commands{{
+constexpr std::array<command_spec, 10> commands{{
     {command::help, "help", ""},
     {command::status, "status", ""},
     {command::queues, "queues", ""},
@@ -37,6 +37,7 @@ constexpr std::array<command_spec, 9> commands{{
     {command::agents, "agents", ""},
     {command::agent, "agent", "ID"},
     {command::ticket, "ticket", "ID"},
+    {command::explain, "explain", "ID"},
     {command::verify, "verify", ""},
     {command::reload, "reload", ""},
 }};
@@ -271,8 +272,8 @@ boost::system::result<invocation, usage_error> parse_invocation(
 
   if (inv.dry_run && inv.what != command::reload) return error("--dry-run applies only to reload");
   if (limit_option) {
-    if (inv.what != command::queue && inv.what != command::agents) {
-      return error("--limit applies only to queue NAME and agents");
+    if (inv.what != command::queue && inv.what != command::agents && inv.what != command::explain) {
+      return error("--limit applies only to queue NAME, agents and explain ID");
     }
     const auto n = parse_count(*limit_option);
     if (!n || *n < 1 || *n > max_limit) {
@@ -372,6 +373,9 @@ Commands:
                      --after ID: the agents after that id)
   agent ID           one agent: status, load of max, the tickets it holds
   ticket ID          one ticket: status, queue, priority, holder, SLA dues, version
+  explain ID         why a ticket waits: its rank, its place in each queue, its requirements,
+                     and for each agent of its queues what stops it taking the ticket now
+                     (--limit N agents: 1 to 1000, default 50)
   verify             checks ticketd's invariants in Redis; exits 1 and lists the violations
                      when there are any (admin token)
   reload             reloads ticketd's configuration file; prints the errors of a refused

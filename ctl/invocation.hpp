@@ -17,7 +17,7 @@ namespace ticketd::ctl {
 // ticketctl's exit statuses (README.md).
 enum class exit_status : int { ok = 0, api_error = 1, usage = 2, unreachable = 3 };
 
-enum class command { help, status, queues, queue, agents, agent, ticket, verify, reload };
+enum class command { help, status, queues, queue, agents, agent, ticket, explain, verify, reload };
 
 // ticketd's address: http://HOST[:PORT][/PREFIX].
 struct endpoint {

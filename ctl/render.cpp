@@ -128,6 +128,7 @@ report not_ticketd(const invocation& inv, const request_spec& req, const http_an
 std::string not_found_hint(const invocation& inv) {
   switch (inv.what) {
     case command::ticket:
+    case command::explain:
       return "no such ticket; check the id (ids are case-sensitive)";
     case command::agent:
       return "no such agent; an agent exists once the helpdesk has created it with PUT "
@@ -437,6 +438,66 @@ report render_agent(const invocation& inv, const request_spec& req, const http_a
   return r;
 }
 
+// GET /v1/tickets/{id}/explain: where the ticket stands, then one line per agent.
+report render_explain(const invocation& inv, const request_spec& req, const http_answer& a) {
+  auto got = expect_object(inv, req, a);
+  if (auto done = failure_or_raw(inv, got, a)) return *done;
+  report r;
+  const auto& x = got.object();
+  fields rows{{"ticket", text(x, "ticket")}, {"status", text(x, "status")}};
+  if (const auto* rank = member_object(x, "rank")) {
+    rows.emplace_back("rank", text(*rank, "value") + " (" + text(*rank, "target") + " due " +
+                                  text(*rank, "due") + ", waiting since " +
+                                  text(*rank, "enqueued_at") + ")");
+  }
+  std::vector<std::string> places;
+  if (const auto* queues = x.if_contains("queues"); queues != nullptr && queues->is_array()) {
+    for (const auto& q : queues->as_array()) {
+      if (!q.is_object()) continue;
+      places.push_back(text(q.as_object(), "name") + ": " + text(q.as_object(), "position") +
+                       " ahead");
+    }
+  }
+  rows.emplace_back("waiting in", places.empty() ? "-" : join(places, ", "));
+  std::vector<std::string> needs;
+  if (const auto* reqs = x.if_contains("requires"); reqs != nullptr && reqs->is_array()) {
+    for (const auto& q : reqs->as_array()) {
+      if (!q.is_object()) continue;
+      const auto& o = q.as_object();
+      std::string item = text(o, "skill") + " " + text(o, "level");
+      const auto* in_force = o.if_contains("in_force");
+      if (in_force != nullptr && in_force->is_bool() && !in_force->as_bool()) {
+        item += " (relaxed)";
+      } else if (text(o, "relaxes_at") != "-") {
+        item += " (until " + text(o, "relaxes_at") + ")";
+      }
+      needs.push_back(item);
+    }
+  }
+  rows.emplace_back("requires", needs.empty() ? "-" : join(needs, ", "));
+  r.out = format_fields(rows);
+  std::vector<std::vector<std::string>> table;
+  if (const auto* agents = x.if_contains("agents"); agents != nullptr && agents->is_array()) {
+    for (const auto& item : agents->as_array()) {
+      if (!item.is_object()) continue;
+      const auto& o = item.as_object();
+      const auto* pull = o.if_contains("pull_eligible");
+      std::string load = text(o, "load") + "/" + text(o, "max_concurrent");
+      if (o.contains("capacity")) load += ", " + text(o, "used") + "/" + text(o, "capacity") + " u";
+      const auto* eligible = o.if_contains("eligible");
+      const bool yes = eligible != nullptr && eligible->is_bool() && eligible->as_bool();
+      table.push_back({text(o, "agent"), yes ? "yes" : "no", pull != nullptr ? text(pull) : "-",
+                       load, yes ? "-" : text(o, "reasons")});
+    }
+  }
+  if (table.empty()) {
+    r.out += "no agent serves its queues\n";
+  } else {
+    r.out += "\n" + format_table({"AGENT", "PUSH", "PULL", "LOAD", "WHY NOT"}, table, {});
+  }
+  return r;
+}
+
 report render_ticket(const invocation& inv, const request_spec& req, const http_answer& a) {
   auto got = expect_object(inv, req, a);
   if (auto done = failure_or_raw(inv, got, a)) return *done;
@@ -661,6 +722,11 @@ std::vector<request_spec> requests_for(const invocation& inv) {
       return {{"GET", target(inv, "/v1/agents/" + inv.argument)}};
     case command::ticket:
       return {{"GET", target(inv, "/v1/tickets/" + inv.argument)}};
+    case command::explain: {
+      std::string t = target(inv, "/v1/tickets/" + inv.argument + "/explain");
+      if (inv.limit) t += "?limit=" + std::to_string(*inv.limit);
+      return {{"GET", t}};
+    }
     case command::verify:
       return {{"GET", target(inv, "/v1/admin/verify")}};
     case command::reload:
@@ -693,6 +759,8 @@ report render(const invocation& inv, std::span<const http_answer> answers) {
       return render_agent(inv, reqs[0], answers[0]);
     case command::ticket:
       return render_ticket(inv, reqs[0], answers[0]);
+    case command::explain:
+      return render_explain(inv, reqs[0], answers[0]);
     case command::verify:
       return render_verify(inv, reqs[0], answers[0]);
     case command::reload:

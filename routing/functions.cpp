@@ -232,6 +232,10 @@ command agent_get_call(const call_base& b, std::string_view agent) {
   return std::move(begin_call(lua::fn::agent_get, b).arg(agent));
 }
 
+command explain_call(const call_base& b, std::string_view ticket, std::size_t limit) {
+  return std::move(begin_call(lua::fn::explain, b).arg(ticket).arg(std::to_string(limit)));
+}
+
 command agent_list_call(const call_base& b, const agent_filter& f) {
   return std::move(begin_call(lua::fn::agent_list, b)
                        .arg(f.after)
@@ -408,6 +412,34 @@ outcome<queue_stats> decode_queue_stats(const std::vector<std::string>& names,
   out.agents_online = to_int(by_status[0]);
   out.agents_away = to_int(by_status[1]);
   out.agents_offline = to_int(by_status[2]);
+  return out;
+}
+
+outcome<explanation> decode_explain(std::string_view id, const resp_value& reply) {
+  if (auto e = reply_error(reply)) return std::move(*e);
+  if (!is_array_of(reply, 3) || !reply.elements[1].is_array() || !reply.elements[2].is_array()) {
+    return bad_reply("bad explain reply");
+  }
+  auto t = decode_ticket(id, reply.elements[0]);
+  if (!t) return bad_reply("bad explain ticket");
+  explanation out{std::move(*t), {}, {}};
+  for (const auto& row : reply.elements[1].elements) {
+    if (!is_array_of(row, 2)) return bad_reply("bad explain position");
+    out.positions.push_back({row.elements[0].str, to_int(row.elements[1])});
+  }
+  for (const auto& row : reply.elements[2].elements) {
+    if (!is_array_of(row, 7)) return bad_reply("bad explain agent");
+    agent_explained a;
+    a.agent = row.elements[0].str;
+    a.reasons = split_list(row.elements[1].str);
+    const auto pull = to_int(row.elements[2]);
+    if (pull >= 0) a.pull = pull == 1;
+    a.load = to_int(row.elements[3]);
+    a.max_concurrent = to_int(row.elements[4]);
+    a.used = to_int(row.elements[5]);
+    a.capacity = to_int(row.elements[6]);
+    out.agents.push_back(std::move(a));
+  }
   return out;
 }
 

@@ -179,6 +179,9 @@ command agent_ready_call(const call_base& b, std::string_view agent);
 command agent_presence_call(const call_base& b, std::string_view agent, int connections,
                             std::optional<agent_status> status);
 command agent_get_call(const call_base& b, std::string_view agent);
+// GET /v1/tickets/{id}/explain: the ticket, its place in each queue and, for up to `limit`
+// agents of its queues, what stops push routing (or a pull) from handing it to them.
+command explain_call(const call_base& b, std::string_view ticket, std::size_t limit);
 // One page of GET /v1/agents: the agents after `after` in id order that match every filter
 // given (an empty filter matches all).
 struct agent_filter {
@@ -262,6 +265,26 @@ struct agent_result {
 };
 // {agent fields, held ticket ids, assignments...}
 outcome<agent_result> decode_agent_reply(std::string_view id, const resp_value& reply);
+
+struct queue_position {
+  std::string queue;  // a shared queue, or personal:<agent>
+  std::int64_t ahead = 0;
+};
+struct agent_explained {
+  std::string agent;
+  std::vector<std::string> reasons;  // empty: push routing could hand it the ticket now
+  std::optional<bool> pull;          // whether its `next` could return it (a pull queue)
+  std::int64_t load = 0;
+  std::int64_t max_concurrent = 0;
+  std::int64_t used = 0;
+  std::int64_t capacity = 0;  // 0 without channels
+};
+struct explanation {
+  ticket value;
+  std::vector<queue_position> positions;
+  std::vector<agent_explained> agents;
+};
+outcome<explanation> decode_explain(std::string_view id, const resp_value& reply);
 
 struct agent_page {
   std::vector<agent> agents;

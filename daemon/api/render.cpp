@@ -49,6 +49,27 @@ void write_assignment(json_writer& w, const routing::assignment& a) {
   w.end_object();
 }
 
+// A ticket's requirements, each with whether it is still in force and when it relaxes.
+void write_requirements(json_writer& w, const routing::ticket& t, std::int64_t now_ms) {
+  w.key("requires").begin_array();
+  for (const auto& r : t.requirements) {
+    const auto relaxes = t.relaxes_at(r);
+    w.begin_object();
+    w.field("skill", r.skill);
+    w.field("level", r.level);
+    w.key("relax_after");
+    if (r.relax_after) {
+      w.number(static_cast<std::int64_t>(r.relax_after->count() / 1000));
+    } else {
+      w.null();
+    }
+    w.field("in_force", !relaxes || *relaxes > now_ms);
+    w.key("relaxes_at").optional_timestamp(relaxes);
+    w.end_object();
+  }
+  w.end_array();
+}
+
 void write_ticket(json_writer& w, const routing::ticket& t, const config::config& cfg,
                   std::int64_t now_ms, std::span<const routing::assignment> assignments) {
   using routing::ticket_status;
@@ -89,23 +110,7 @@ void write_ticket(json_writer& w, const routing::ticket& t, const config::config
     w.key("until").timestamp(t.queued_at + t.preferred->for_ms);
     w.end_object();
   }
-  w.key("requires").begin_array();
-  for (const auto& r : t.requirements) {
-    const auto relaxes = t.relaxes_at(r);
-    w.begin_object();
-    w.field("skill", r.skill);
-    w.field("level", r.level);
-    w.key("relax_after");
-    if (r.relax_after) {
-      w.number(static_cast<std::int64_t>(r.relax_after->count() / 1000));
-    } else {
-      w.null();
-    }
-    w.field("in_force", !relaxes || *relaxes > now_ms);
-    w.key("relaxes_at").optional_timestamp(relaxes);
-    w.end_object();
-  }
-  w.end_array();
+  write_requirements(w, t, now_ms);
   w.key("attributes");
   if (t.attributes_json.empty()) {
     w.raw("{}");
@@ -159,6 +164,67 @@ std::string ticket_json(const routing::ticket& t, const config::config& cfg, std
   out.reserve(900);
   json_writer w(out);
   write_ticket(w, t, cfg, now_ms, assignments);
+  return out;
+}
+
+std::string explain_json(const routing::explanation& x, const config::config& cfg,
+                         std::int64_t now_ms) {
+  const auto& t = x.value;
+  std::string out;
+  json_writer w(out);
+  w.begin_object();
+  w.field("ticket", t.id);
+  w.field("status", routing::to_string(t.status));
+  // The rank the queue orders it by, and its parts: the due target it follows, the start of its
+  // wait, and the queue's weighting of that wait and offset.
+  const auto* q = cfg.find_queue(t.queue);
+  const auto due = t.next_due();
+  std::string_view target;
+  if (due && due == t.first_reply_due) {
+    target = "first_reply";
+  } else if (due && due == t.next_reply_due) {
+    target = "next_reply";
+  } else if (due) {
+    target = "resolution";
+  }
+  w.key("rank").begin_object();
+  w.field("value", t.rank());
+  w.key("due").optional_timestamp(due);
+  w.key("target");
+  if (due) {
+    w.string(target);
+  } else {
+    w.null();
+  }
+  w.key("enqueued_at").timestamp(t.queued_at);
+  w.field("wait_weight", q != nullptr ? q->wait_weight : 0.0);
+  w.field("rank_offset_s",
+          static_cast<std::int64_t>(q != nullptr ? q->rank_offset.count() / 1000 : 0));
+  w.end_object();
+  w.key("queues").begin_array();
+  for (const auto& p : x.positions) {
+    w.begin_object().field("name", p.queue).field("position", p.ahead).end_object();
+  }
+  w.end_array();
+  write_requirements(w, t, now_ms);
+  w.key("agents").begin_array();
+  for (const auto& a : x.agents) {
+    w.begin_object();
+    w.field("agent", a.agent);
+    w.field("eligible", a.reasons.empty());
+    w.key("reasons").strings(a.reasons);
+    if (a.pull) w.field("pull_eligible", *a.pull);
+    w.field("load", a.load);
+    w.field("max_concurrent", a.max_concurrent);
+    if (!cfg.channels.empty()) {
+      w.field("used", a.used);
+      w.field("capacity", a.capacity);
+    }
+    w.end_object();
+  }
+  w.end_array();
+  w.key("decision").null();
+  w.end_object();
   return out;
 }
 

@@ -20,6 +20,9 @@ namespace ticketd::daemon::api {
 // them as "assignments" when there are several.
 void write_ticket(json_writer& w, const routing::ticket& t, const config::config& cfg,
                   std::int64_t now_ms, std::span<const routing::assignment> assignments = {});
+// GET /v1/tickets/{id}/explain.
+std::string explain_json(const routing::explanation& x, const config::config& cfg,
+                         std::int64_t now_ms);
 std::string ticket_json(const routing::ticket& t, const config::config& cfg, std::int64_t now_ms,
                         std::span<const routing::assignment> assignments = {});
 void write_assignment(json_writer& w, const routing::assignment& a);

@@ -6,12 +6,12 @@ namespace ticketd::daemon::api {
 namespace {
 
 constexpr std::array<std::string_view, route_count> labels{
-    "healthz",     "readyz",        "metrics",           "ticket_create",
-    "ticket_get",  "ticket_delete", "ticket_patch",      "ticket_action",
-    "agent_put",   "agent_get",     "agents_list",       "agent_status",
-    "agent_next",  "agent_ready",   "agent_stream",      "queues_list",
-    "queue_get",   "events",        "admin_reload",      "admin_verify",
-    "admin_clock", "not_found",     "method_not_allowed"};
+    "healthz",        "readyz",        "metrics",      "ticket_create",
+    "ticket_get",     "ticket_delete", "ticket_patch", "ticket_action",
+    "ticket_explain", "agent_put",     "agent_get",    "agents_list",
+    "agent_status",   "agent_next",    "agent_ready",  "agent_stream",
+    "queues_list",    "queue_get",     "events",       "admin_reload",
+    "admin_verify",   "admin_clock",   "not_found",    "method_not_allowed"};
 
 // Splits "/a/b/c" into at most 5 segments; returns the count, or 6 when there are more.
 std::size_t segments(std::string_view path, std::array<std::string_view, 5>& out) {
@@ -78,6 +78,9 @@ route_match match_route(http_method m, std::string_view path) {
       if (m == patch) return {route_id::ticket_patch, s[2], {}, allow};
       if (m == del) return {route_id::ticket_delete, s[2], {}, allow};
       return {route_id::method_not_allowed, s[2], {}, allow};
+    }
+    if (n == 4 && s[3] == "explain") {
+      return only(m, get, route_id::ticket_explain, "GET", s[2]);
     }
     if (n == 4) return only(m, post, route_id::ticket_action, "POST", s[2], s[3]);
     return {};

@@ -18,6 +18,7 @@ enum class route_id {
   ticket_delete,
   ticket_patch,
   ticket_action,
+  ticket_explain,
   agent_put,
   agent_get,
   agents_list,

@@ -122,6 +122,14 @@ ticket_store::result<routing::agent_result> ticket_store::put_agent(const runtim
   co_return agent_result_of(id, out);
 }
 
+ticket_store::result<routing::explanation> ticket_store::explain(const runtime& rt,
+                                                                 std::string_view id,
+                                                                 std::size_t limit) {
+  auto out = co_await call(rt, routing::explain_call(rt.plan.base(now()), id, limit));
+  if (!out) co_return out.error();
+  co_return routing::decode_explain(id, out->reply);
+}
+
 ticket_store::result<routing::agent_result> ticket_store::get_agent(const runtime& rt,
                                                                     std::string_view id) {
   auto out = co_await call(rt, routing::agent_get_call(rt.plan.base(now()), id));

@@ -35,6 +35,7 @@ class ticket_store {
   result<routing::create_result> create(const runtime& rt, const routing::create_request& r,
                                         routing::idempotency idem = {});
   result<routing::ticket> get(const runtime& rt, std::string_view id);
+  result<routing::explanation> explain(const runtime& rt, std::string_view id, std::size_t limit);
   result<routing::action_result> remove(const runtime& rt, std::string_view id,
                                         routing::idempotency idem = {});
   result<routing::ticket_result> act(const runtime& rt, routing::ticket_action a,

@@ -228,6 +228,8 @@ service::reply service::dispatch(call& c) {
       co_return co_await delete_ticket(c);
     case route_id::ticket_action:
       co_return co_await ticket_action(c);
+    case route_id::ticket_explain:
+      co_return co_await explain_ticket(c);
     case route_id::ticket_patch:
       co_return co_await patch_ticket(c);
     case route_id::agent_put:
@@ -374,6 +376,15 @@ service::reply service::get_agent(call& c) {
   auto a = co_await c.store.get_agent(*c.rt, c.route.id);
   if (!a) co_return failure(a.error());
   co_return json(200, agent_json(a->value, *c.rt->cfg));
+}
+
+service::reply service::explain_ticket(call& c) {
+  if (auto e = check_id("ticket", c.route.id)) co_return failure(*e);
+  const auto limit = list_limit(c.target.query, 50);
+  if (!limit) co_return failure(limit.error());
+  auto x = co_await c.store.explain(*c.rt, c.route.id, *limit);
+  if (!x) co_return failure(x.error());
+  co_return json(200, explain_json(*x, *c.rt->cfg, c.store.now()));
 }
 
 service::reply service::list_agents(call& c) {

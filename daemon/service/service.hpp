@@ -55,6 +55,7 @@ class service final : public http_handler {
   reply dispatch(call& c);
   reply create_ticket(call& c);
   reply get_ticket(call& c);
+  reply explain_ticket(call& c);
   reply delete_ticket(call& c);
   reply ticket_action(call& c);
   reply patch_ticket(call& c);

@@ -623,6 +623,27 @@ TEST_F(DaemonHttp, ReloadAppliesAValidFileAndRefusesABrokenOne) {
   EXPECT_EQ(client_->get("/v1/tickets/T-1").status, 200);
 }
 
+TEST_F(DaemonHttp, ExplainSaysWhereATicketStandsAndWhoCouldTakeIt) {
+  ASSERT_EQ(create(R"({"id":"T-1"})").status, 201);
+  ASSERT_EQ(create(R"({"id":"T-2"})").status, 201);
+  ASSERT_EQ(client_->put("/v1/agents/ada", R"({"queues":["general"],"status":"away"})").status,
+            200);
+  const auto r = client_->get("/v1/tickets/T-2/explain");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto x = r.json().as_object();
+  EXPECT_EQ(json_str(x, "ticket"), "T-2");
+  EXPECT_EQ(json_str(x, "status"), "queued");
+  EXPECT_EQ(json_str(x.at("rank"), "target"), "first_reply");
+  EXPECT_EQ(boost::json::serialize(x.at("queues")), R"([{"name":"general","position":1}])");
+  EXPECT_EQ(boost::json::serialize(x.at("agents")),
+            R"([{"agent":"ada","eligible":false,"reasons":["away"],"pull_eligible":true,)"
+            R"("load":0,"max_concurrent":2}])");
+  EXPECT_TRUE(x.at("decision").is_null());
+  EXPECT_EQ(client_->get("/v1/tickets/T-404/explain").status, 404);
+  EXPECT_EQ(client_->get("/v1/tickets/T-1/explain?limit=0").status, 400);
+  EXPECT_EQ(client_->post("/v1/tickets/T-1/explain").status, 405);
+}
+
 // A dry run reads the file and says what a reload would change, and applies nothing.
 TEST_F(DaemonHttp, ReloadPreviewSaysWhatWouldChangeAndChangesNothing) {
   ASSERT_EQ(create(R"({"id":"T-1","queue":"billing"})").status, 201);

@@ -131,7 +131,8 @@ TEST(CtlInvocation, UsageErrorsSayWhatIsWrong) {
             "unknown option '--verbose' (an id that starts with '-' goes after --, as in: "
             "ticketctl ticket -- --verbose)");
   EXPECT_EQ(error_of({"status", "--url"}), "--url needs a value");
-  EXPECT_EQ(error_of({"queues", "--limit", "5"}), "--limit applies only to queue NAME and agents");
+  EXPECT_EQ(error_of({"queues", "--limit", "5"}),
+            "--limit applies only to queue NAME, agents and explain ID");
   EXPECT_EQ(error_of({"queue", "billing", "--after", "ada"}), "--after applies only to agents");
   EXPECT_EQ(error_of({"agents", "--after", "a b"}),
             "--after 'a b' is not an agent id: ids are 1 to 128 of A-Z a-z 0-9 . _ : @ -");
@@ -231,9 +232,9 @@ TEST(CtlToken, FileContentIsTrimmedToOneLine) {
 
 TEST(CtlUsage, NamesEveryCommandAndItsOptions) {
   const auto text = usage_text();
-  for (const char* c :
-       {"status", "queues", "queue NAME", "agents", "agent ID", "ticket ID", "verify", "reload",
-        "--token-file", "TICKETD_URL", "TICKETD_TOKEN", "--limit N", "--after ID"}) {
+  for (const char* c : {"status", "queues", "queue NAME", "agents", "agent ID", "ticket ID",
+                        "explain ID", "verify", "reload", "--dry-run", "--token-file",
+                        "TICKETD_URL", "TICKETD_TOKEN", "--limit N", "--after ID"}) {
     EXPECT_NE(text.find(c), std::string::npos) << c;
   }
 }

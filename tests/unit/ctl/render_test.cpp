@@ -293,6 +293,38 @@ TEST(CtlRender, ReloadRestartSettingsAndRefusedFileErrors) {
             "checks a file without touching the daemon\n");
 }
 
+TEST(CtlRender, ExplainShowsWhereTheTicketStandsAndWhyEachAgentCannotTakeIt) {
+  auto inv = make(command::explain, "T-3");
+  inv.limit = 20;
+  EXPECT_EQ(requests_for(inv)[0].target, "/v1/tickets/T-3/explain?limit=20");
+  const auto r = one(inv, 200, R"({"ticket":"T-3","status":"queued",
+      "rank":{"value":1795428000000,"due":"2026-11-23T10:00:00.000Z","target":"first_reply",
+              "enqueued_at":"2026-11-23T09:00:00.000Z","wait_weight":0,"rank_offset_s":0},
+      "queues":[{"name":"desk","position":2}],
+      "requires":[{"skill":"spanish","level":3,"relax_after":600,"in_force":true,
+                   "relaxes_at":"2026-11-23T09:10:00.000Z"}],
+      "agents":[{"agent":"ada","eligible":false,"reasons":["offline"],"pull_eligible":true,
+                 "load":0,"max_concurrent":3,"used":0,"capacity":10},
+                {"agent":"bob","eligible":true,"reasons":[],"pull_eligible":true,
+                 "load":1,"max_concurrent":3,"used":1,"capacity":10},
+                {"agent":"dee","eligible":false,"reasons":["no_room","skill_level"],
+                 "pull_eligible":false,"load":0,"max_concurrent":3,"used":0,"capacity":5}],
+      "decision":null})");
+  EXPECT_EQ(r.status, exit_status::ok);
+  EXPECT_EQ(r.out,
+            "ticket      T-3\n"
+            "status      queued\n"
+            "rank        1795428000000 (first_reply due 2026-11-23T10:00:00.000Z, waiting since "
+            "2026-11-23T09:00:00.000Z)\n"
+            "waiting in  desk: 2 ahead\n"
+            "requires    spanish 3 (until 2026-11-23T09:10:00.000Z)\n"
+            "\n"
+            "AGENT  PUSH  PULL  LOAD         WHY NOT\n"
+            "ada    no    yes   0/3, 0/10 u  offline\n"
+            "bob    yes   yes   1/3, 1/10 u  -\n"
+            "dee    no    no    0/3, 0/5 u   no_room, skill_level\n");
+}
+
 TEST(CtlRender, ReloadDryRunSaysWhatWouldChange) {
   auto inv = make(command::reload);
   inv.dry_run = true;

@@ -74,7 +74,7 @@ TEST_F(FunctionCall, BeginCallCarriesTheIdempotencyKeyAndFingerprint) {
 
 TEST_F(FunctionCall, ReadOnlyFunctionsUseFcallRo) {
   for (const auto* fn : {&lua::fn::agent_get, &lua::fn::agent_list, &lua::fn::queue_stats,
-                         &lua::fn::queue_head, &lua::fn::verify}) {
+                         &lua::fn::queue_head, &lua::fn::verify, &lua::fn::explain}) {
     EXPECT_EQ(argv_of(begin_call(*fn, base())).at(0), "FCALL_RO") << fn->name;
   }
   EXPECT_EQ(argv_of(begin_call(lua::fn::create, base())).at(0), "FCALL");
@@ -257,6 +257,7 @@ TEST_F(FunctionCall, EveryBuilderFollowsItsLuaContract) {
        lua::fn::agent_status,
        {"ada", "", "-1", ""}},
       {"agent_get", agent_get_call(base(), "ada"), lua::fn::agent_get, {"ada"}},
+      {"explain", explain_call(base(), "T-1", 50), lua::fn::explain, {"T-1", "50"}},
       {"agent_list",
        agent_list_call(base(), {"bob", 50, "billing", "online", "spanish"}),
        lua::fn::agent_list,

@@ -56,6 +56,7 @@ TEST(MatchRoute, FindsEveryRouteOfTheApi) {
       {post, "/v1/agents/ada/status", route_id::agent_status, "ada"},
       {post, "/v1/agents/ada/next", route_id::agent_next, "ada"},
       {post, "/v1/agents/ada/ready", route_id::agent_ready, "ada"},
+      {get, "/v1/tickets/T-1/explain", route_id::ticket_explain, "T-1"},
       {get, "/v1/agents/ada/stream", route_id::agent_stream, "ada"},
       {get, "/v1/queues", route_id::queues_list},
       {get, "/v1/queues/billing", route_id::queue_get, "billing"},
