@@ -60,6 +60,7 @@ inline constexpr std::string_view customer = "cu";
 inline constexpr std::string_view preference = "pf";
 inline constexpr std::string_view handed_out = "hs";
 inline constexpr std::string_view charged = "uc";
+inline constexpr std::string_view decision = "dr";
 }  // namespace ticket_field
 
 namespace agent_field {
@@ -85,7 +86,7 @@ inline constexpr std::string_view missed_offers = "mo";
 }  // namespace agent_field
 
 // Every field of each hash (what each holds: routing/lua/include/fields.lua).
-inline constexpr std::array<std::string_view, 50> ticket_fields{
+inline constexpr std::array<std::string_view, 51> ticket_fields{
     ticket_field::status,
     ticket_field::version,
     ticket_field::queue,
@@ -136,6 +137,7 @@ inline constexpr std::array<std::string_view, 50> ticket_fields{
     ticket_field::preference,
     ticket_field::handed_out,
     ticket_field::charged,
+    ticket_field::decision,
 };
 inline constexpr std::array<std::string_view, 19> agent_fields{
     agent_field::name,

@@ -16,6 +16,16 @@
 
 namespace ticketd::routing {
 
+// The record of a ticket's last hand-out (`dr`): how its holder (last_agent) got it.
+struct decision_record {
+  std::string mode;      // push, pull, accept, reassign, return, affinity
+  std::string strategy;  // a push's queue strategy; empty otherwise
+  std::string score;     // the winner's score in the availability index (a push); empty otherwise
+  std::int64_t candidates = 1;
+  std::int64_t at = 0;
+  friend bool operator==(const decision_record&, const decision_record&) = default;
+};
+
 struct ticket {
   std::string id;
   ticket_status status = ticket_status::queued;
@@ -29,6 +39,7 @@ struct ticket {
   // What an agent must have to take it, by skill; each relaxes relax_after into the wait.
   std::vector<config::requirement> requirements;
   std::string customer;  // the helpdesk's customer id, empty: none
+  std::optional<decision_record> decision;
   // Until its wait has lasted preferred->for_ms, only these agents may take it.
   std::optional<preference> preferred;
   std::optional<std::string> assignee;

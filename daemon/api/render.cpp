@@ -223,7 +223,31 @@ std::string explain_json(const routing::explanation& x, const config::config& cf
     w.end_object();
   }
   w.end_array();
-  w.key("decision").null();
+  // How its holder got it, the last time it was handed out (runners-up are in the event).
+  w.key("decision");
+  if (t.decision && t.last_agent) {
+    const auto& d = *t.decision;
+    w.begin_object();
+    w.key("at").timestamp(d.at);
+    w.field("mode", d.mode);
+    w.field("agent", *t.last_agent);
+    w.key("strategy");
+    if (d.strategy.empty()) {
+      w.null();
+    } else {
+      w.string(d.strategy);
+    }
+    w.key("score");
+    if (d.score.empty()) {
+      w.null();
+    } else {
+      w.string(d.score);
+    }
+    w.field("candidates", d.candidates);
+    w.end_object();
+  } else {
+    w.null();
+  }
   w.end_object();
   return out;
 }

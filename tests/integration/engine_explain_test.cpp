@@ -27,7 +27,8 @@ channels:
   chat: {cost: 3, wrap_up: 30s, max_per_agent: 2}
   phone: {cost: 10, wrap_up: 1m, max_per_agent: 1}
 )"),
-                  "  vip: {mode: pull, rank_offset: -1h}\n", R"(  vip: {mode: pull, rank_offset: -1h}
+                  "  vip: {mode: pull, rank_offset: -1h}\n",
+                  R"(  vip: {mode: pull, rank_offset: -1h}
   desk: {mode: push}
 )");
 }
@@ -49,7 +50,8 @@ class Explain : public EngineTest {
   }
 
   routing::outcome<routing::explanation> explain(const std::string& id, std::size_t limit = 50) {
-    return routing::decode_explain(id, run(routing::explain_call(rt_->plan.base(now()), id, limit)));
+    return routing::decode_explain(id,
+                                   run(routing::explain_call(rt_->plan.base(now()), id, limit)));
   }
 
   // An agent of `queues` with skills, status, capacity and presence by channel.
@@ -156,6 +158,57 @@ TEST_F(Explain, AHeldTicketListsNoQueuePositionAndAnUnknownOneIsNotFound) {
   x = explain("T-1", 2);
   ASSERT_OK(x);
   EXPECT_EQ(x->agents.size(), 2u);
+}
+
+TEST_F(Explain, EveryHandOutRecordsHowItsAgentGotIt) {
+  configure(replaced(explain_yaml(), "  desk: {mode: push}\n",
+                     "  desk: {mode: push}\n  offers: {mode: push, accept_timeout: 30s}\n"));
+  for (const char* id : {"ada", "bob", "cy"}) {
+    agent_with(id, {"desk", "offers", "general"}, {}, agent_status::online);
+  }
+  // Push: three agents with room, least loaded first; the others are the runners-up.
+  ticket("T-1", "desk", "email");
+  auto x = explain("T-1");
+  ASSERT_OK(x);
+  ASSERT_TRUE(x->value.decision.has_value());
+  EXPECT_EQ(x->value.decision->mode, "push");
+  EXPECT_EQ(x->value.decision->strategy, "least_loaded");
+  EXPECT_FALSE(x->value.decision->score.empty());
+  EXPECT_EQ(x->value.decision->candidates, 3);
+  EXPECT_EQ(x->value.decision->at, now());
+  const auto assigned = events("ticket.assigned");
+  ASSERT_EQ(assigned.size(), 1u);
+  EXPECT_EQ(assigned[0].at("strategy"), "least_loaded");
+  EXPECT_EQ(assigned[0].at("candidates"), "3");
+  const std::string runners = assigned[0].at("runners_up");
+  EXPECT_EQ(std::count(runners.begin(), runners.end(), ','), 1) << runners;  // two runners-up
+  EXPECT_EQ(runners.find(*x->value.last_agent), std::string::npos) << runners;
+  // An offer, then its accept: the push decided, the accept is recorded as such.
+  ticket("T-2", "offers", "email");
+  const auto offered = events("ticket.offered");
+  ASSERT_EQ(offered.size(), 1u);
+  EXPECT_EQ(offered[0].at("candidates"), "3");
+  ASSERT_OK(act(ticket_action::accept, "T-2", with_agent(offered[0].at("agent"))));
+  x = explain("T-2");
+  ASSERT_OK(x);
+  EXPECT_EQ(x->value.decision->mode, "accept");
+  EXPECT_EQ(x->value.decision->strategy, "least_loaded");
+  EXPECT_EQ(x->value.decision->candidates, 3);
+  // A pull, then a supervisor's reassign.
+  ticket("T-3", "general", "email");
+  const auto pulled = next("cy");
+  ASSERT_OK(pulled);
+  ASSERT_TRUE(pulled->has_value());
+  EXPECT_EQ((*pulled)->decision->mode, "pull");
+  EXPECT_EQ((*pulled)->decision->candidates, 1);
+  EXPECT_TRUE((*pulled)->decision->strategy.empty());
+  ASSERT_OK(act(ticket_action::reassign, "T-3", with_agent("ada")));
+  EXPECT_EQ(get("T-3")->decision->mode, "reassign");
+  // A customer's reply going back to its agent.
+  ASSERT_OK(act(ticket_action::reply, "T-3", with_agent("ada")));
+  ASSERT_OK(act(ticket_action::customer_reply, "T-3"));
+  EXPECT_EQ(get("T-3")->decision->mode, "return");
+  EXPECT_EQ(get("T-3")->assignee, "ada");
 }
 
 // For random agents and a random ticket, the agents explain calls eligible are exactly those a

@@ -11,6 +11,9 @@ local function accept(keys, argv)
   local t = begin_action(c, id, if_match, expect, 'accept', OFFER_FIELDS)
   check_offer(t, agent_id, token)
   local agent = assignee(t)
+  -- The push that offered it decided; the accept makes it the agent's (mode accept).
+  put(t, 'dr', 'accept' .. (string.match(t.f.dr or '', '^[^|]*(|.*|)[^|]*$') or '|||1|') ..
+      c.now_ms)
   if c.cfg.missed_n > 0 then
     -- An accept ends a run of missed offers.
     local a = agent_rec(c, agent)

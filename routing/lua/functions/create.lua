@@ -41,7 +41,8 @@ local function to_customer_agent(c, t, score)
     emit(c, 'ticket.queued', 'ticket', t.id, 'agent', agent, 'via', 'customer_affinity')
     return true
   end
-  hand_to(c, t, a, nil, PERSONAL, 'customer_affinity')  -- its own agent: assigned, not offered
+  -- Its own agent: assigned, not offered.
+  hand_to(c, t, a, nil, PERSONAL, 'customer_affinity', {mode = 'affinity'})
   t.unlisted = nil
   return true
 end

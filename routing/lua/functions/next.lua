@@ -27,6 +27,8 @@ end
 -- waiting): the general path then takes it. It must leave exactly the state the general path
 -- leaves (tests/integration/fast_path_test.cpp holds the two to that).
 local WAITING_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg', 'rq'}
+-- A pull's decision record (`dr`, include/push.lua): the agent chose itself.
+local PULL_DECISION = 'pull|||1|'
 -- With customer affinity on, the customer too (an absent field still costs HMGET a scan).
 local WAITING_FIELDS_CU = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg', 'rq', 'cu'}
 local function assign_waiting(c, a, id)
@@ -66,15 +68,17 @@ local function assign_waiting(c, a, id)
     redis.call('HDEL', tk, 'sg')
   end
   local now, after = c.now_ms, successor(f[2])
-  -- What the hand-out met, for verify, as note_handed_out records it.
+  -- What the hand-out met, for verify, as note_handed_out records it; the decision record as the
+  -- general path writes it.
   local met = sg or (f[10] and requirement_set(c, {f = {rq = f[10], qa = f[7]}}))
+  local dr = PULL_DECISION .. now
   if met then
     redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'la', a.id,
-               'hs', met .. '|' .. (a.sk or ''))
+               'hs', met .. '|' .. (a.sk or ''), 'dr', dr)
   elseif f[3] == a.id then
-    redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now)
+    redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'dr', dr)
   else
-    redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'la', a.id)
+    redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'la', a.id, 'dr', dr)
   end
   if f[10] and not met then redis.call('HDEL', tk, 'hs') end
   return true
@@ -144,6 +148,7 @@ local function next_ticket(keys, argv)
     unqueue(c, t)
     move(c, t, 'assigned', agent_id)
     note_assigned(c, a, nil)
+    put(t, 'dr', PULL_DECISION .. c.now_ms)
     commit(c, t)
   end
   emit(c, 'ticket.assigned', 'ticket', best, 'agent', agent_id, 'via', 'pull')

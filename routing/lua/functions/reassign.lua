@@ -30,6 +30,7 @@ local function reassign(keys, argv)
   move(c, t, 'assigned', a.id)
   c.bypass = nil
   note_assigned(c, a, nil)
+  put(t, 'dr', 'reassign|||1|' .. c.now_ms)
   local v = commit(c, t)
   if not room then mark_forced(c, a) end
   emit(c, 'ticket.assigned', 'ticket', t.id,

@@ -54,6 +54,7 @@ local TICKET_FIELDS = {
   hs = 'what its hand-out met: requirement set|the holder skills then (for verify)',
   pf = 'preferred agents: for_ms|agent,agent (they alone may take it until its wait lasted for_ms)',
   uc = 'what it costs its holder while it counts: channel:units (channels configured)',
+  dr = 'its last hand-out: mode|strategy|winner score|candidates|at_ms (the winner: la)',
 }
 
 local AGENT_FIELDS = {

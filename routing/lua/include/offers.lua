@@ -2,7 +2,7 @@
 
 -- An accept or reject must come from the agent the ticket is offered to, with the offer's token
 -- when one is given, so a stale or foreign answer never moves the ticket. Needs OFFER_FIELDS.
-local OFFER_FIELDS = {'ot', 'oq', 'cd'}
+local OFFER_FIELDS = {'ot', 'oq', 'cd', 'dr'}
 local function check_offer(t, agent, token)
   local holder = assignee(t)
   if agent ~= holder then fail('CONFLICT', 'reason=offer offered_to=' .. holder) end

@@ -2,9 +2,14 @@
 
 -- Offers (with accept_timeout) or assigns waiting ticket t to agent record a for push queue q
 -- (nil: from the agent's personal queue); `via` names the hand-out in ticket.assigned (default
--- push).
-local function hand_to(c, t, a, q, pol, via)
+-- push). `d` is the decision (pick_agent's, or {mode = ...}): the ticket keeps its record (`dr`:
+-- mode|strategy|score|candidates|at_ms, the winner being its holder), and a push's event carries
+-- it with its runners-up.
+local function hand_to(c, t, a, q, pol, via, d)
   local queued_at = t.f.qa
+  local strategy = d.score and pol.strategy or ''
+  put(t, 'dr', d.mode .. '|' .. strategy .. '|' .. (d.score or '') .. '|' .. (d.candidates or '1') ..
+      '|' .. c.now_ms)
   unqueue(c, t)
   local status, token, expires = 'assigned', '', ''
   if pol.accept > 0 then
@@ -23,7 +28,12 @@ local function hand_to(c, t, a, q, pol, via)
   commit(c, t)
   if status == 'offered' then
     emit(c, 'ticket.offered', 'ticket', t.id, 'agent', a.id, 'token', token, 'expires', expires,
-         'queue', q)
+         'queue', q, 'strategy', strategy, 'score', d.score or '', 'candidates',
+         d.candidates or '1', 'runners_up', d.runners or '')
+  elseif d.runners then
+    emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', a.id, 'via', via or 'push',
+         'queue', q or t.f.q, 'strategy', strategy, 'score', d.score, 'candidates', d.candidates,
+         'runners_up', d.runners)
   else
     emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', a.id, 'via', via or 'push',
          'queue', q or t.f.q)
@@ -38,22 +48,46 @@ end
 
 local COOLDOWN_FIELDS = {'cd'}
 
--- The first of `candidates` that may take t: not cooling down for it, available, and meeting
--- the requirements it waits under.
-local function first_able(c, candidates, t)
-  local sg = t.f.sg
-  for _, id in ipairs(candidates) do
-    -- With requirements in force, an agent not yet read is first asked only its skills.
-    if not cooling(t, id, now_of(c)) and
-        (not sg or c.agents[id] ~= nil or skills_meet(c, id, sg)) then
-      local a = agent_rec(c, id)
-      if a and available(a) and meets(a, sg) and (not a.cap or units.fit(c, a, t, true)) then
-        return a
+local pick_agent
+do
+  -- The first of `candidates` that may take t: not cooling down for it, available, and meeting
+  -- the requirements it waits under; and its place in the list.
+  local function first_able(c, candidates, t)
+    local sg = t.f.sg
+    for i, id in ipairs(candidates) do
+      -- With requirements in force, an agent not yet read is first asked only its skills.
+      if not cooling(t, id, now_of(c)) and
+          (not sg or c.agents[id] ~= nil or skills_meet(c, id, sg)) then
+        local a = agent_rec(c, id)
+        if a and available(a) and meets(a, sg) and (not a.cap or units.fit(c, a, t, true)) then
+          return a, i
+        end
       end
     end
+    return nil
   end
-  return nil
-end
+
+  -- The decision of a push that picked candidates[i] of availability index `zkey` for ticket t:
+  -- the winner's score in it, how many agents it held (available, with room for the ticket's
+  -- channel), and the runners-up: up to 3 of the agents after the winner in the list that could
+  -- have taken the ticket too (agent:score,...), for the event.
+  local function decision(c, t, candidates, i, zkey)
+    local sg = t.f.sg
+    local runners = {candidates[i]}
+    for j = i + 1, #candidates do
+      if #runners == 4 then break end
+      local id = candidates[j]
+      if not cooling(t, id, now_of(c)) and
+          (not sg or (c.agents[id] and meets(c.agents[id], sg)) or skills_meet(c, id, sg)) then
+        runners[#runners + 1] = id
+      end
+    end
+    local scores = redis.call('ZMSCORE', zkey, unpack(runners))
+    local listed = {}
+    for k = 2, #runners do listed[k - 1] = runners[k] .. ':' .. (scores[k] or '') end
+    return {mode = 'push', score = scores[1] or '', candidates = redis.call('ZCARD', zkey),
+            runners = table.concat(listed, ',')}
+  end
 
 -- The agent of availability index `akey` a push gives ticket t: the first able of `few` (the
 -- index's head), or for a ticket with requirements in force, when none of those meets them,
@@ -61,30 +95,38 @@ end
 -- having that skill, in the queue's order (read once per set and `round`: a push of one queue).
 -- With channels, `few` are the head of the index of the ticket's channel instead: the agents
 -- with presence and room for it (include/capacity.lua).
-local function pick_agent(c, akey, few, t, round)
-  if c.cfg.units then
-    local channel = akey .. '|#' .. (units.channel(c, t))
-    few = round[channel]
-    if not few then
-      few = redis.call('ZRANGE', channel, '0', AGENT_SCAN_LAST)
-      round[channel] = few
+  -- Returns the agent and the decision (nil, nil when none may take t).
+  pick_agent = function(c, akey, few, t, round)
+    local zkey = akey
+    if c.cfg.units then
+      zkey = akey .. '|#' .. (units.channel(c, t))
+      few = round[zkey]
+      if not few then
+        few = redis.call('ZRANGE', zkey, '0', AGENT_SCAN_LAST)
+        round[zkey] = few
+      end
     end
-  end
-  local a = first_able(c, few, t)
-  local sg = t.f.sg
-  if a or not sg or #few <= tonumber(AGENT_SCAN_LAST) then return a end
-  local candidates = round[sg]
-  if not candidates then
-    local rarest, fewest
-    for skill in string.gmatch(sg, '([^:,]+):%d+') do
-      local skey = akey .. '|' .. skill
-      local n = redis.call('ZCARD', skey)
-      if not fewest or n < fewest then rarest, fewest = skey, n end
+    local a, i = first_able(c, few, t)
+    if a then return a, decision(c, t, few, i, zkey) end
+    local sg = t.f.sg
+    if not sg or #few <= tonumber(AGENT_SCAN_LAST) then return nil end
+    local wide = round[sg]
+    if not wide then
+      local rarest, fewest
+      for skill in string.gmatch(sg, '([^:,]+):%d+') do
+        local skey = akey .. '|' .. skill
+        local n = redis.call('ZCARD', skey)
+        if not fewest or n < fewest then rarest, fewest = skey, n end
+      end
+      wide = {key = rarest}
+      if fewest > 0 then wide.ids = redis.call('ZRANGE', rarest, '0', AGENT_SCAN_WIDE) end
+      round[sg] = wide
     end
-    candidates = fewest > 0 and redis.call('ZRANGE', rarest, '0', AGENT_SCAN_WIDE) or {}
-    round[sg] = candidates
+    if not wide.ids then return nil end
+    a, i = first_able(c, wide.ids, t)
+    if a then return a, decision(c, t, wide.ids, i, wide.key) end
+    return nil
   end
-  return first_able(c, candidates, t)
 end
 
 -- The first waiting tickets of shared queue q in rank order (equal ranks by id), over its own
@@ -123,9 +165,9 @@ local function push_queue(c, q)
       -- A ticket this call created is known whole (a new ticket has no cooldowns).
       local t = c.created
       if not t or t.id ~= id then t = load_ticket(c, id, COOLDOWN_FIELDS) end
-      local a = pick_agent(c, akey, candidates, t, round)
+      local a, d = pick_agent(c, akey, candidates, t, round)
       if a then
-        hand_to(c, t, a, q, pol)
+        hand_to(c, t, a, q, pol, nil, d)
         handed = true
         break
       end
@@ -141,10 +183,10 @@ end
 local function hand_new(c, t, q, pol)
   if redis.call('EXISTS', key(c.P, 'queue', q)) == 1 then return false end
   local akey = key(c.P, 'queue_agents', q)
-  local a = pick_agent(c, akey, redis.call('ZRANGE', akey, '0', AGENT_SCAN_LAST), t, {})
+  local a, d = pick_agent(c, akey, redis.call('ZRANGE', akey, '0', AGENT_SCAN_LAST), t, {})
   if not a then return false end
   t.unlisted = true  -- in no waiting set: unqueue() has nothing to take it out of
-  hand_to(c, t, a, q, pol)
+  hand_to(c, t, a, q, pol, nil, d)
   t.unlisted = nil
   return true
 end
@@ -191,8 +233,15 @@ local function push_agent(c, a)
       end
     end
     if not best then return end
-    if best_pol == PERSONAL then a.waiting = a.waiting - 1 end
-    hand_to(c, best, a, best_q, best_pol)
+    -- The agent that got room takes the best it may: it was the one candidate. From its personal
+    -- queue, its own ticket comes back to it.
+    local d = {mode = 'return'}
+    if best_pol == PERSONAL then
+      a.waiting = a.waiting - 1
+    else
+      d = {mode = 'push', score = availability_score(a, best_q, best_pol), candidates = '1'}
+    end
+    hand_to(c, best, a, best_q, best_pol, nil, d)
   end
 end
 

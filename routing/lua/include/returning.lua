@@ -14,6 +14,7 @@ local function return_to_agent(c, t, agent, rank, affinity_until)
     if units.room(c, a, t, assignee(t) == agent and counted(c, t.f.s), false) then
       move(c, t, 'assigned', agent)
       note_assigned(c, a, nil)
+      put(t, 'dr', 'return|||1|' .. c.now_ms)
       return 'assigned'
     end
     enqueue_personal(c, t, agent, score_of(rank), affinity_until)
