@@ -390,7 +390,7 @@ outcome<queue_stats> decode_queue_stats(const std::vector<std::string>& names,
   queue_stats out;
   for (std::size_t i = 0; i < names.size(); ++i) {
     const auto& row = reply.elements[0].elements[i];
-    if (!is_array_of(row, 7)) return bad_reply("bad queue row");
+    if (!is_array_of(row, 9)) return bad_reply("bad queue row");
     queue_stat s;
     s.name = names[i];
     s.depth = to_int(row.elements[0]);
@@ -400,6 +400,8 @@ outcome<queue_stats> decode_queue_stats(const std::vector<std::string>& names,
     s.agents_available = to_int(row.elements[4]);
     s.units_used = to_int(row.elements[5]);
     s.units_capacity = to_int(row.elements[6]);
+    s.at_risk = to_int(row.elements[7]);
+    s.expected_wait_s = non_negative(row.elements[8]);
     out.queues.push_back(std::move(s));
   }
   if (!reply.elements[2].is_array()) return bad_reply("bad queue_stats channels");

@@ -303,6 +303,10 @@ struct queue_stat {
   // With channels: units used by and units of capacity of its online agents.
   std::int64_t units_used = 0;
   std::int64_t units_capacity = 0;
+  // Waiting tickets whose next due time falls before the queue's expected wait (its depth over
+  // the rate tickets left it lately), and that wait (none: nothing left it lately).
+  std::int64_t at_risk = 0;
+  std::optional<std::int64_t> expected_wait_s;
 };
 // Agents by their presence on a configured channel, and the wrap-ups of it running.
 struct channel_stat {

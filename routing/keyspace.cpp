@@ -5,7 +5,7 @@
 namespace ticketd::routing {
 namespace {
 
-constexpr std::array<std::pair<key_part, std::string_view>, 18> parts{{
+constexpr std::array<std::pair<key_part, std::string_view>, 19> parts{{
     {key_part::ticket, "t:"},
     {key_part::queue, "q:"},
     {key_part::queue_age, "qo:"},
@@ -24,6 +24,7 @@ constexpr std::array<std::pair<key_part, std::string_view>, 18> parts{{
     {key_part::queue_required, "qr:"},
     {key_part::queue_sets, "qg:"},
     {key_part::customer, "cu:"},
+    {key_part::queue_departures, "qd:"},
 }};
 
 std::string_view suffix(key_part part) { return parts[static_cast<std::size_t>(part)].second; }

@@ -12,26 +12,28 @@
 namespace ticketd::routing {
 
 enum class key_part {
-  ticket,           // hash: one ticket
-  queue,            // zset: waiting tickets of a shared queue by rank
-  queue_age,        // zset: enqueue seconds that hold waiting tickets of a queue (oldest wait)
-  queue_age_count,  // hash: how many waiting tickets of a queue entered in each second
-  queue_agents,     // zset: agents of a push queue that can take a ticket now, best first
-  personal_queue,   // zset: tickets waiting for one agent (affinity), by rank
-  agent,            // hash: one agent
-  held,             // set: tickets an agent holds (offered, assigned, pending, postponed)
-  agents,           // zset: every agent id, all scores 0 (in id order)
-  timers,           // zset: due timers (member "<slot>|<ticket>") by due epoch ms
-  events,           // stream: the workspace's events
-  settings,         // hash: the configuration the workspace's data was last set up for
-  config,           // hash: one configuration's settings, by epoch (cfg:<epoch>)
-  idempotency,      // hash: the answer kept for a request's Idempotency-Key, for 24 h
-  forced,           // set: agents marked with a forced excess (fx)
-  queue_required,   // zset: a queue's waiting tickets under one requirement set
-                    // (qr:<queue>|<set>), by rank
-  queue_sets,       // hash: a queue's requirement sets in use -> how many tickets wait under each
-  customer,         // string: the agent who last held one of a customer's tickets (cu:<customer>),
-                    // expiring lifecycle.customer_affinity after the ticket left that agent
+  ticket,            // hash: one ticket
+  queue,             // zset: waiting tickets of a shared queue by rank
+  queue_age,         // zset: enqueue seconds that hold waiting tickets of a queue (oldest wait)
+  queue_age_count,   // hash: how many waiting tickets of a queue entered in each second
+  queue_agents,      // zset: agents of a push queue that can take a ticket now, best first
+  personal_queue,    // zset: tickets waiting for one agent (affinity), by rank
+  agent,             // hash: one agent
+  held,              // set: tickets an agent holds (offered, assigned, pending, postponed)
+  agents,            // zset: every agent id, all scores 0 (in id order)
+  timers,            // zset: due timers (member "<slot>|<ticket>") by due epoch ms
+  events,            // stream: the workspace's events
+  settings,          // hash: the configuration the workspace's data was last set up for
+  config,            // hash: one configuration's settings, by epoch (cfg:<epoch>)
+  idempotency,       // hash: the answer kept for a request's Idempotency-Key, for 24 h
+  forced,            // set: agents marked with a forced excess (fx)
+  queue_required,    // zset: a queue's waiting tickets under one requirement set
+                     // (qr:<queue>|<set>), by rank
+  queue_sets,        // hash: a queue's requirement sets in use -> how many tickets wait under each
+  customer,          // string: the agent who last held one of a customer's tickets (cu:<customer>),
+                     // expiring lifecycle.customer_affinity after the ticket left that agent
+  queue_departures,  // hash: tickets that left a queue's waiting sets per 100 s (qd:<queue>),
+                     // the last few periods (the at-risk gauge's hand-out rate)
 };
 
 // The suffix each part adds to the prefix; parts with an id end in ':'.

@@ -81,6 +81,13 @@ call_settings make_call_settings(const config::config& cfg) {
       {"db", std::to_string(cfg.redis.db)},
   };
   for (const auto& q : cfg.queues) s.fields.emplace_back("q:" + q.name, queue_policy(q));
+  // A positive rank offset puts a ticket's rank after its due time: the at-risk count
+  // (queue_stats) reads that much further.
+  for (const auto& q : cfg.queues) {
+    if (q.rank_offset.count() > 0) {
+      s.fields.emplace_back("ro:" + q.name, std::to_string(q.rank_offset.count()));
+    }
+  }
   // Channels: capacity in units (include/configuration.lua). Absent: version 1 counting.
   if (!cfg.channels.empty()) {
     s.fields.emplace_back("capacity", std::to_string(cfg.agents.capacity));

@@ -188,7 +188,13 @@ std::string explain_json(const routing::explanation& x, const config::config& cf
     target = "resolution";
   }
   w.key("rank").begin_object();
-  w.field("value", t.rank());
+  // The rank orders waiting tickets only; a ticket that does not wait has none.
+  w.key("value");
+  if (t.status == routing::ticket_status::queued) {
+    w.number(t.rank());
+  } else {
+    w.null();
+  }
   w.key("due").optional_timestamp(due);
   w.key("target");
   if (due) {

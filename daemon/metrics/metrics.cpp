@@ -118,6 +118,12 @@ struct metrics::impl {
   Family<Gauge>& channel_agents = gauge(
       "ticketd_channel_agents", "Agents by their presence on a channel (channels configured)");
   Family<Gauge>& wrap_ups = gauge("ticketd_wrap_ups", "Wrap-ups running, by channel");
+  Family<Gauge>& queue_at_risk =
+      gauge("ticketd_queue_sla_at_risk",
+            "Waiting tickets whose next due time falls before the queue's expected wait");
+  Family<Gauge>& queue_expected_wait =
+      gauge("ticketd_queue_expected_wait_seconds",
+            "A queue's depth over the rate tickets left it in the last minutes");
   Family<Counter>& returns =
       counter("ticketd_returns_total", "Assigned tickets given back by an absent agent, by reason");
   Family<Counter>& missed_offers =
@@ -239,6 +245,8 @@ struct metrics::impl {
     queue_available.Remove(&queue_available.Add(labels));
     queue_units_used.Remove(&queue_units_used.Add(labels));
     queue_units_available.Remove(&queue_units_available.Add(labels));
+    queue_at_risk.Remove(&queue_at_risk.Add(labels));
+    queue_expected_wait.Remove(&queue_expected_wait.Add(labels));
   }
 
   impl() {
@@ -405,6 +413,13 @@ void metrics::update_shared_state(const routing::queue_stats& stats, std::int64_
     impl_->queue_units_used.Add(labels).Set(static_cast<double>(q.units_used));
     impl_->queue_units_available.Add(labels).Set(
         static_cast<double>(std::max<std::int64_t>(0, q.units_capacity - q.units_used)));
+    impl_->queue_at_risk.Add(labels).Set(static_cast<double>(q.at_risk));
+    // Unknown while nothing left the queue lately: the series goes rather than lie.
+    if (q.expected_wait_s) {
+      impl_->queue_expected_wait.Add(labels).Set(static_cast<double>(*q.expected_wait_s));
+    } else {
+      impl_->queue_expected_wait.Remove(&impl_->queue_expected_wait.Add(labels));
+    }
     seen.insert(q.name);
   }
   for (auto it = impl_->shared_queues.begin(); it != impl_->shared_queues.end();) {

@@ -211,6 +211,47 @@ TEST_F(Explain, EveryHandOutRecordsHowItsAgentGotIt) {
   EXPECT_EQ(get("T-3")->assignee, "ada");
 }
 
+// The at-risk count: waiting tickets falling due before the queue's expected wait (its depth
+// over the rate tickets left it in the last few minutes).
+TEST_F(Explain, AtRiskCountsTicketsDueBeforeTheQueuesExpectedWait) {
+  const auto general = [this] {
+    auto s = stats();
+    EXPECT_TRUE(s.has_value());
+    for (const auto& q : s->queues) {
+      if (q.name == "general") return q;
+    }
+    return routing::queue_stat{};
+  };
+  for (const char* id : {"T-1", "T-2", "T-3"}) ticket(id, "general", "email");  // due in 8 h
+  // Nothing left the queue lately: the wait is unknown and every ticket with a due time counts.
+  auto q = general();
+  EXPECT_EQ(q.depth, 3);
+  EXPECT_FALSE(q.expected_wait_s.has_value());
+  EXPECT_EQ(q.at_risk, 3);
+  // One left now: 2 waiting over 1 departure in the last 200 to 300 s: 400 to 600 s of wait.
+  agent_with("ada", {"general"}, {}, agent_status::online);
+  ASSERT_OK(next("ada"));
+  q = general();
+  ASSERT_TRUE(q.expected_wait_s.has_value());
+  EXPECT_GE(*q.expected_wait_s, 400);
+  EXPECT_LT(*q.expected_wait_s, 600);
+  EXPECT_EQ(q.at_risk, 0);
+  // An urgent ticket the customer sent 55 minutes ago is due in 5 minutes: at risk.
+  routing::create_request late;
+  late.id = "T-4";
+  late.queue = "general";
+  late.priority = "urgent";
+  late.created_at = now() - 55 * minute;
+  ASSERT_OK(create(late));
+  q = general();
+  EXPECT_EQ(q.at_risk, 1);
+  // Minutes later, with nothing leaving, the rate is unknown again: all four count.
+  clock_.advance(std::chrono::milliseconds{10 * minute});
+  q = general();
+  EXPECT_FALSE(q.expected_wait_s.has_value());
+  EXPECT_EQ(q.at_risk, 3);
+}
+
 // For random agents and a random ticket, the agents explain calls eligible are exactly those a
 // push chooses among: the push hands the ticket to one of them, or to nobody when none is.
 TEST_F(Explain, EligibleIsExactlyWhomAPushChoosesAmongForRandomStates) {

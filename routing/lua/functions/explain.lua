@@ -27,7 +27,7 @@ local function reasons_for(c, t, a, sg, queues, preferred)
   local name, ch
   if a.cap then
     name, ch = units.channel(c, t)
-    if a.st == 'online' and units.presence(a, name) ~= 'online' then no('channel_away', false) end
+    if (listed(a.chp, name) or 'online') ~= 'online' then no('channel_away', false) end
   end
   local serves = false
   for q in string.gmatch(a.qe or '', '[^,]+') do
@@ -110,20 +110,26 @@ local function explain(keys, argv)
   for q in pairs(queues) do
     if not push_queue_policy(c, q) then any_pull = true end
   end
-  local agents, examined = {}, 0
-  for _, aid in ipairs(redis.call('ZRANGE', key(c.P, 'agents'), 0, -1)) do
-    if #agents >= limit or examined >= EXPLAIN_EXAMINED then break end
-    examined = examined + 1
-    local a = agent_rec(c, aid)
-    local relevant = preferred and preferred[aid]
-    for q in string.gmatch(a and a.qe or '', '[^,]+') do
-      if queues[q] then relevant = true end
+  -- The agents in id order, a batch at a time (as agent_list pages them).
+  local agents, examined, from = {}, 0, '-'
+  while #agents < limit and examined < EXPLAIN_EXAMINED do
+    local ids = redis.call('ZRANGE', key(c.P, 'agents'), from, '+', 'BYLEX', 'LIMIT', 0, 256)
+    for _, aid in ipairs(ids) do
+      if #agents >= limit or examined >= EXPLAIN_EXAMINED then break end
+      examined = examined + 1
+      from = '(' .. aid
+      local a = agent_rec(c, aid)
+      local relevant = preferred and preferred[aid]
+      for q in string.gmatch(a and a.qe or '', '[^,]+') do
+        if queues[q] then relevant = true end
+      end
+      if a and relevant then
+        local reasons, pull_ok = reasons_for(c, t, a, sg, queues, preferred)
+        agents[#agents + 1] = {aid, reasons, any_pull and (pull_ok and 1 or 0) or -1, a.load,
+                               a.max, a.used or 0, a.cap or 0}
+      end
     end
-    if a and relevant then
-      local reasons, pull_ok = reasons_for(c, t, a, sg, queues, preferred)
-      agents[#agents + 1] = {aid, reasons, any_pull and (pull_ok and 1 or 0) or -1, a.load,
-                             a.max, a.used or 0, a.cap or 0}
-    end
+    if #ids < 256 then break end
   end
   return {fields, positions, agents}
 end

@@ -3,9 +3,53 @@
 -- KEYS[1]  workspace prefix
 -- ARGV     header, then: [5...] queue names
 -- Returns  {{depth, oldest second or -1, head score or '', agents online, agents available,
---           units used, units of capacity (online agents; 0 without channels)} per queue,
+--           units used, units of capacity (online agents; 0 without channels), tickets at risk,
+--           expected wait in seconds or -1 (none left the queue lately)} per queue,
 --           {online, away, offline}, {channel, online, away, offline, agents in its wrap-up}
 --           per configured channel}
+-- The expected wait of queue q holding `depth` tickets: the depth over the rate tickets left
+-- its waiting sets in the last 200-300 s (qd:<queue>, include/waiting.lua); nil when none left.
+local function expected_wait_ms(c, q, depth)
+  local now = now_of(c)
+  local from = tonumber(string.sub(c.now_ms, 1, -6)) - 2
+  local left = 0
+  local periods = redis.call('HGETALL', key(c.P, 'queue_departures', q))
+  for i = 1, #periods, 2 do
+    if tonumber(periods[i]) >= from then left = left + tonumber(periods[i + 1]) end
+  end
+  if left == 0 then return nil end
+  return depth * (now - from * 100000) / left
+end
+
+-- At risk: waiting tickets of queue q whose next due time falls before now + `wait` ms (every
+-- one with a due time when `wait` is nil). A ticket's rank is at most its due time plus the
+-- queue's rank offset, so only the sets' heads up to that rank are read: at most AT_RISK_READ
+-- per set (the count stops there).
+local AT_RISK_READ = 1000
+local function at_risk(c, q, sets, wait)
+  local horizon = wait and now_of(c) + wait or math.huge
+  local top = '+inf'
+  if wait then
+    local offset = math.max(0, tonumber(c.cfg['ro:' .. q]) or 0)
+    top = string.format('%.0f', (horizon + offset) * 1000 + 999)
+  end
+  local n = 0
+  local zkeys = {key(c.P, 'queue', q)}
+  for i = 1, #sets, 2 do zkeys[#zkeys + 1] = set_key(c, q, sets[i]) end
+  for _, zkey in ipairs(zkeys) do
+    for _, id in ipairs(redis.call('ZRANGE', zkey, '-inf', top, 'BYSCORE', 'LIMIT', 0, AT_RISK_READ)) do
+      local due = redis.call('HMGET', key(c.P, 'ticket', id), 'd1', 'd2', 'd3')
+      local next_due
+      for k = 1, 3 do
+        local d = tonumber(due[k])
+        if d and (not next_due or d < next_due) then next_due = d end
+      end
+      if next_due and next_due < horizon then n = n + 1 end
+    end
+  end
+  return n
+end
+
 local function queue_stats(keys, argv)
   local c = context(keys, argv)
   local index, out = {}, {}
@@ -23,7 +67,14 @@ local function queue_stats(keys, argv)
         head_score = h[2]
       end
     end
-    out[#out + 1] = {depth, tonumber(oldest[1]) or -1, head_score or '', 0, 0, 0, 0}
+    -- (Nothing waits: no wait and nobody at risk.)
+    local wait, risk = 0, 0
+    if depth > 0 then
+      wait = expected_wait_ms(c, q, depth)
+      risk = at_risk(c, q, sets, wait)
+    end
+    out[#out + 1] = {depth, tonumber(oldest[1]) or -1, head_score or '', 0, 0, 0, 0, risk,
+                     wait and math.floor(wait / 1000) or -1}
     index[q] = out[#out]
   end
   local by_status = {online = 0, away = 0, offline = 0}

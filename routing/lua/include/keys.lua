@@ -20,6 +20,7 @@ local KEY = {
   queue_required = 'qr:',
   queue_sets = 'qg:',
   customer = 'cu:',
+  queue_departures = 'qd:',
 }
 
 local function key(P, part, id)

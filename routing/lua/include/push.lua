@@ -30,10 +30,10 @@ local function hand_to(c, t, a, q, pol, via, d)
     emit(c, 'ticket.offered', 'ticket', t.id, 'agent', a.id, 'token', token, 'expires', expires,
          'queue', q, 'strategy', strategy, 'score', d.score or '', 'candidates',
          d.candidates or '1', 'runners_up', d.runners or '')
-  elseif d.runners then
+  elseif d.score then
     emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', a.id, 'via', via or 'push',
          'queue', q or t.f.q, 'strategy', strategy, 'score', d.score, 'candidates', d.candidates,
-         'runners_up', d.runners)
+         'runners_up', d.runners or '')
   else
     emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', a.id, 'via', via or 'push',
          'queue', q or t.f.q)

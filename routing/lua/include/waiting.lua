@@ -15,12 +15,23 @@ local function age_add(c, queue, queued_at)
   end
 end
 
+-- A ticket leaving a queue's waiting sets is also counted in the queue's departures per 100 s
+-- period (`qd:<queue>`, period -> count; periods over 5 old go when a new one starts): the rate
+-- the at-risk gauge divides the depth by (queue_stats).
 local function age_remove(c, queue, queued_at)
   local sec = second_of(queued_at)
   local qc = key(c.P, 'queue_age_count', queue)
   if redis.call('HINCRBY', qc, sec, '-1') <= 0 then
     redis.call('HDEL', qc, sec)
     redis.call('ZREM', key(c.P, 'queue_age', queue), sec)
+  end
+  local period = string.sub(c.now_ms, 1, -6)
+  local qd = key(c.P, 'queue_departures', queue)
+  if redis.call('HINCRBY', qd, period, '1') == 1 then
+    local oldest = tonumber(period) - 5
+    for _, p in ipairs(redis.call('HKEYS', qd)) do
+      if tonumber(p) <= oldest then redis.call('HDEL', qd, p) end
+    end
   end
 end
 

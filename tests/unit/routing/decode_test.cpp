@@ -521,7 +521,8 @@ TEST(DecodeAgentReply, ReadsAgentErrorAndMalformed) {
 resp_value stats_row(std::int64_t depth, std::int64_t oldest, std::string head, std::int64_t online,
                      std::int64_t available, std::int64_t used = 0, std::int64_t capacity = 0) {
   return array({integer(depth), integer(oldest), bulk(std::move(head)), integer(online),
-                integer(available), integer(used), integer(capacity)});
+                integer(available), integer(used), integer(capacity), integer(depth > 1 ? 1 : 0),
+                integer(depth > 0 ? 90 : -1)});
 }
 
 TEST(DecodeQueueStats, ReadsRowsByNameAndAgentsByStatus) {
@@ -543,6 +544,8 @@ TEST(DecodeQueueStats, ReadsRowsByNameAndAgentsByStatus) {
   EXPECT_EQ(billing.agents_online, 2);
   EXPECT_EQ(billing.agents_available, 1);
   EXPECT_EQ(billing.units_used, 7);
+  EXPECT_EQ(billing.at_risk, 1);
+  EXPECT_EQ(billing.expected_wait_s, 90);
   EXPECT_EQ(billing.units_capacity, 20);
   ASSERT_EQ(r->channels.size(), 1u);
   EXPECT_EQ(r->channels[0].name, "phone");
@@ -555,6 +558,7 @@ TEST(DecodeQueueStats, ReadsRowsByNameAndAgentsByStatus) {
   EXPECT_EQ(general.depth, 0);
   EXPECT_FALSE(general.oldest_enqueued_s.has_value());
   EXPECT_FALSE(general.head_score.has_value());
+  EXPECT_FALSE(general.expected_wait_s.has_value());
   EXPECT_EQ(r->agents_online, 4);
   EXPECT_EQ(r->agents_away, 1);
   EXPECT_EQ(r->agents_offline, 2);

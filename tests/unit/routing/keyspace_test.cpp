@@ -33,6 +33,7 @@ const std::map<std::string, key_part>& lua_names() {
       {"queue_required", key_part::queue_required},
       {"queue_sets", key_part::queue_sets},
       {"customer", key_part::customer},
+      {"queue_departures", key_part::queue_departures},
   };
   return names;
 }
