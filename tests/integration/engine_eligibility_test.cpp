@@ -406,6 +406,8 @@ TEST_F(CustomerAffinity, ANewTicketOfTheCustomerGoesToItsLastAgentAtOnce) {
   ASSERT_EQ(pushed().size(), 1u);
   EXPECT_EQ(pushed()[0].agent, "ada");
   EXPECT_EQ(events("ticket.assigned").back().at("via"), "customer_affinity");
+  ASSERT_TRUE(t->value.decision.has_value());
+  EXPECT_EQ(t->value.decision->mode, "affinity");
   // Another customer, or none: the queue as usual.
   ASSERT_OK(create_for("T-3", "c-2"));
   EXPECT_EQ(get("T-3")->status, ticket_status::queued);
