@@ -3,11 +3,16 @@
 namespace ticketd::config {
 namespace {
 
+// Collects the names of the settings that differ, in the order they are checked.
+struct differences {
+  std::vector<std::string> names;
+  void operator()(bool differs, const char* name) {
+    if (differs) names.emplace_back(name);
+  }
+};
+
 std::vector<std::string> queue_keys_changed(const queue_config& a, const queue_config& b) {
-  std::vector<std::string> out;
-  const auto changed = [&](bool differs, const char* key) {
-    if (differs) out.emplace_back(key);
-  };
+  differences changed;
   changed(a.mode != b.mode, "mode");
   changed(a.strategy != b.strategy, "strategy");
   changed(a.wait_weight != b.wait_weight, "wait_weight");
@@ -21,15 +26,12 @@ std::vector<std::string> queue_keys_changed(const queue_config& a, const queue_c
   }
   changed(overflow, "overflow");
   changed(a.escalate_to != b.escalate_to, "escalate_to");
-  return out;
+  return std::move(changed.names);
 }
 
 // Settings a reload cannot apply to a running process.
 std::vector<std::string> restart_only_changes(const config& now, const config& next) {
-  std::vector<std::string> out;
-  const auto changed = [&](bool differs, const char* name) {
-    if (differs) out.emplace_back(name);
-  };
+  differences changed;
   const auto& a = now.server;
   const auto& b = next.server;
   changed(now.workspace != next.workspace, "workspace");
@@ -47,7 +49,7 @@ std::vector<std::string> restart_only_changes(const config& now, const config& n
   changed(r.url != q.url || r.connections != q.connections || r.timeout != q.timeout ||
               r.max_pending != q.max_pending || r.server_binary != q.server_binary,
           "redis");
-  return out;
+  return std::move(changed.names);
 }
 
 }  // namespace

@@ -14,21 +14,10 @@ using routing::ticket_action;
 using routing::ticket_status;
 
 std::string channels_yaml() {
-  return replaced(replaced(engine_config_yaml(), "agents:\n  max_concurrent: 3\n", R"(agents:
-  max_concurrent: 5
-  capacity: 10
-  missed_offers_away: 2
-  offline_return_after: 15m
-channels:
-  email: {cost: 1}
-  chat: {cost: 3, wrap_up: 30s, max_per_agent: 2}
-  phone: {cost: 10, wrap_up: 1m, max_per_agent: 1}
-)"),
-                  "  vip: {mode: pull, rank_offset: -1h}\n",
-                  R"(  vip: {mode: pull, rank_offset: -1h}
-  desk: {mode: push}
-  offers: {mode: push, accept_timeout: 30s, reject_cooldown: 1s}
-)");
+  return channels_config_yaml(
+      "  max_concurrent: 5\n  capacity: 10\n  missed_offers_away: 2\n"
+      "  offline_return_after: 15m\n",
+      "  desk: {mode: push}\n  offers: {mode: push, accept_timeout: 30s, reject_cooldown: 1s}\n");
 }
 
 class Capacity : public EngineTest {

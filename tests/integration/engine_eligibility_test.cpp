@@ -14,15 +14,6 @@ using routing::skill_level;
 using routing::ticket_action;
 using routing::ticket_status;
 
-config::requirement need(std::string skill, unsigned level = 1,
-                         std::optional<std::int64_t> relax_ms = std::nullopt) {
-  config::requirement r;
-  r.skill = std::move(skill);
-  r.level = level;
-  if (relax_ms) r.relax_after = config::millis{*relax_ms};
-  return r;
-}
-
 class Eligibility : public EngineTest {
  protected:
   // Queue vip pushes (with `options`, e.g. "accept_timeout: 30s, ").

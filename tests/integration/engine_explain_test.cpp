@@ -19,27 +19,7 @@ using routing::agent_status;
 using routing::ticket_action;
 
 std::string explain_yaml() {
-  return replaced(replaced(engine_config_yaml(), "agents:\n  max_concurrent: 3\n", R"(agents:
-  max_concurrent: 3
-  capacity: 10
-channels:
-  email: {cost: 1}
-  chat: {cost: 3, wrap_up: 30s, max_per_agent: 2}
-  phone: {cost: 10, wrap_up: 1m, max_per_agent: 1}
-)"),
-                  "  vip: {mode: pull, rank_offset: -1h}\n",
-                  R"(  vip: {mode: pull, rank_offset: -1h}
-  desk: {mode: push}
-)");
-}
-
-config::requirement need(std::string skill, unsigned level,
-                         std::optional<std::int64_t> relax_ms = std::nullopt) {
-  config::requirement r;
-  r.skill = std::move(skill);
-  r.level = level;
-  if (relax_ms) r.relax_after = config::millis{*relax_ms};
-  return r;
+  return channels_config_yaml("  max_concurrent: 3\n  capacity: 10\n", "  desk: {mode: push}\n");
 }
 
 class Explain : public EngineTest {

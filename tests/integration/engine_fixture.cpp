@@ -34,6 +34,28 @@ defaults: {queue: general, priority: normal}
 )";
 }
 
+std::string channels_config_yaml(const std::string& agents, const std::string& queues) {
+  std::string yaml = engine_config_yaml();
+  const std::string old_agents = "agents:\n  max_concurrent: 3\n";
+  yaml.replace(yaml.find(old_agents), old_agents.size(),
+               "agents:\n" + agents +
+                   "channels:\n"
+                   "  email: {cost: 1}\n"
+                   "  chat: {cost: 3, wrap_up: 30s, max_per_agent: 2}\n"
+                   "  phone: {cost: 10, wrap_up: 1m, max_per_agent: 1}\n");
+  const std::string last_queue = "  vip: {mode: pull, rank_offset: -1h}\n";
+  yaml.insert(yaml.find(last_queue) + last_queue.size(), queues);
+  return yaml;
+}
+
+config::requirement need(std::string skill, unsigned level, std::optional<std::int64_t> relax_ms) {
+  config::requirement r;
+  r.skill = std::move(skill);
+  r.level = level;
+  if (relax_ms) r.relax_after = config::millis{*relax_ms};
+  return r;
+}
+
 void EngineTest::SetUp() {
   redis_ = std::make_unique<redis_client>(shared_redis().socket());
   static bool loaded = false;

@@ -28,6 +28,14 @@ inline constexpr std::int64_t day = 24 * hour;
 
 // The configuration most engine tests run with.
 std::string engine_config_yaml();
+// That configuration with channels email (1 unit), chat (3, 30 s wrap-up, 2 per agent) and phone
+// (10, 1 min wrap-up, 1 per agent): `agents` replaces its agents block's keys, `queues` are
+// added to its queues.
+std::string channels_config_yaml(const std::string& agents, const std::string& queues);
+
+// A requirement of `skill` at `level`, relaxing after `relax_ms` (never when none).
+config::requirement need(std::string skill, unsigned level = 1,
+                         std::optional<std::int64_t> relax_ms = std::nullopt);
 
 class EngineTest : public ::testing::Test {
  protected:
