@@ -475,6 +475,15 @@ report render_explain(const invocation& inv, const request_spec& req, const http
     }
   }
   rows.emplace_back("requires", needs.empty() ? "-" : join(needs, ", "));
+  // How its holder got it, the last time it was handed out.
+  if (const auto* d = member_object(x, "decision")) {
+    std::string how = text(*d, "mode") + " to " + text(*d, "agent") + " at " + text(*d, "at");
+    if (text(*d, "strategy") != "-") {
+      how += " (" + text(*d, "strategy") + ", score " + text(*d, "score") + ", " +
+             text(*d, "candidates") + " candidates)";
+    }
+    rows.emplace_back("last hand-out", how);
+  }
   r.out = format_fields(rows);
   std::vector<std::vector<std::string>> table;
   if (const auto* agents = x.if_contains("agents"); agents != nullptr && agents->is_array()) {

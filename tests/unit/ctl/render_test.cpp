@@ -309,15 +309,18 @@ TEST(CtlRender, ExplainShowsWhereTheTicketStandsAndWhyEachAgentCannotTakeIt) {
                  "load":1,"max_concurrent":3,"used":1,"capacity":10},
                 {"agent":"dee","eligible":false,"reasons":["no_room","skill_level"],
                  "pull_eligible":false,"load":0,"max_concurrent":3,"used":0,"capacity":5}],
-      "decision":null})");
+      "decision":{"at":"2026-11-23T08:30:00.000Z","mode":"push","agent":"bob",
+                  "strategy":"least_loaded","score":"50001795420000","candidates":4}})");
   EXPECT_EQ(r.status, exit_status::ok);
   EXPECT_EQ(r.out,
-            "ticket      T-3\n"
-            "status      queued\n"
-            "rank        1795428000000 (first_reply due 2026-11-23T10:00:00.000Z, waiting since "
+            "ticket         T-3\n"
+            "status         queued\n"
+            "rank           1795428000000 (first_reply due 2026-11-23T10:00:00.000Z, waiting since "
             "2026-11-23T09:00:00.000Z)\n"
-            "waiting in  desk: 2 ahead\n"
-            "requires    spanish 3 (until 2026-11-23T09:10:00.000Z)\n"
+            "waiting in     desk: 2 ahead\n"
+            "requires       spanish 3 (until 2026-11-23T09:10:00.000Z)\n"
+            "last hand-out  push to bob at 2026-11-23T08:30:00.000Z (least_loaded, score "
+            "50001795420000, 4 candidates)\n"
             "\n"
             "AGENT  PUSH  PULL  LOAD         WHY NOT\n"
             "ada    no    yes   0/3, 0/10 u  offline\n"
