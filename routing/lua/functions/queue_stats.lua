@@ -24,7 +24,8 @@ end
 -- At risk: waiting tickets of queue q whose next due time falls before now + `wait` ms (every
 -- one with a due time when `wait` is nil). A ticket's rank is at most its due time plus the
 -- queue's rank offset, so only the sets' heads up to that rank are read: at most AT_RISK_READ
--- per set (the count stops there).
+-- tickets per queue over all its sets (the count stops there), so a scrape in a crisis stays
+-- short.
 local AT_RISK_READ = 1000
 local function at_risk(c, q, sets, wait)
   local horizon = wait and now_of(c) + wait or math.huge
@@ -36,8 +37,12 @@ local function at_risk(c, q, sets, wait)
   local n = 0
   local zkeys = {key(c.P, 'queue', q)}
   for i = 1, #sets, 2 do zkeys[#zkeys + 1] = set_key(c, q, sets[i]) end
+  local budget = AT_RISK_READ
   for _, zkey in ipairs(zkeys) do
-    for _, id in ipairs(redis.call('ZRANGE', zkey, '-inf', top, 'BYSCORE', 'LIMIT', 0, AT_RISK_READ)) do
+    if budget <= 0 then break end
+    local ids = redis.call('ZRANGE', zkey, '-inf', top, 'BYSCORE', 'LIMIT', 0, budget)
+    budget = budget - #ids
+    for _, id in ipairs(ids) do
       local due = redis.call('HMGET', key(c.P, 'ticket', id), 'd1', 'd2', 'd3')
       local next_due
       for k = 1, 3 do
