@@ -15,6 +15,15 @@ std::optional<std::int64_t> wait_seconds(const std::optional<std::int64_t>& olde
   return std::max<std::int64_t>(0, now_ms / 1000 - *oldest_s);
 }
 
+// A text that may be empty: null when it is.
+void write_text_or_null(json_writer& w, std::string_view text) {
+  if (text.empty()) {
+    w.null();
+  } else {
+    w.string(text);
+  }
+}
+
 void write_optional_number(json_writer& w, const std::optional<std::int64_t>& v) {
   if (v) {
     w.number(*v);
@@ -88,18 +97,10 @@ void write_ticket(json_writer& w, const routing::ticket& t, const config::config
   }
   w.field("priority", t.priority);
   w.key("channel");
-  if (t.channel.empty()) {
-    w.null();
-  } else {
-    w.string(t.channel);
-  }
+  write_text_or_null(w, t.channel);
   w.key("skills").strings(t.skills);
   w.key("customer");
-  if (t.customer.empty()) {
-    w.null();
-  } else {
-    w.string(t.customer);
-  }
+  write_text_or_null(w, t.customer);
   w.key("preferred_agents");
   if (!t.preferred) {
     w.null();
@@ -149,11 +150,7 @@ void write_ticket(json_writer& w, const routing::ticket& t, const config::config
   w.key("resolved_at").optional_timestamp(t.resolved_at);
   w.key("reopen_until").optional_timestamp(t.reopen_until);
   w.key("resolution_reason");
-  if (t.resolve_reason.empty()) {
-    w.null();
-  } else {
-    w.string(t.resolve_reason);
-  }
+  write_text_or_null(w, t.resolve_reason);
   write_assignments(w, assignments);
   w.end_object();
 }
@@ -197,11 +194,7 @@ std::string explain_json(const routing::explanation& x, const config::config& cf
   }
   w.key("due").optional_timestamp(due);
   w.key("target");
-  if (due) {
-    w.string(target);
-  } else {
-    w.null();
-  }
+  write_text_or_null(w, target);
   w.key("enqueued_at").timestamp(t.queued_at);
   w.field("wait_weight", q != nullptr ? q->wait_weight : 0.0);
   w.field("rank_offset_s",
@@ -238,17 +231,9 @@ std::string explain_json(const routing::explanation& x, const config::config& cf
     w.field("mode", d.mode);
     w.field("agent", *t.last_agent);
     w.key("strategy");
-    if (d.strategy.empty()) {
-      w.null();
-    } else {
-      w.string(d.strategy);
-    }
+    write_text_or_null(w, d.strategy);
     w.key("score");
-    if (d.score.empty()) {
-      w.null();
-    } else {
-      w.string(d.score);
-    }
+    write_text_or_null(w, d.score);
     w.field("candidates", d.candidates);
     w.end_object();
   } else {

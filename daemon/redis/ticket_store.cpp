@@ -197,16 +197,12 @@ ticket_store::result<routing::queue_stats> ticket_store::queue_stats_of(
 
 ticket_store::result<routing::queue_stats> ticket_store::queue_stats(
     const runtime& rt, std::optional<std::chrono::milliseconds> timeout) {
-  const auto cmd = routing::queue_stats_call(rt.plan.base(now()), rt.queue_names);
+  if (!timeout) co_return co_await queue_stats_of(rt, rt.queue_names);
   // A scrape with its own deadline does not retry: it answers without the gauges instead.
-  if (timeout) {
-    auto reply = co_await send(cmd, timeout);
-    if (!reply) co_return reply.error();
-    co_return routing::decode_queue_stats(rt.queue_names, *reply);
-  }
-  auto out = co_await call(rt, cmd);
-  if (!out) co_return out.error();
-  co_return routing::decode_queue_stats(rt.queue_names, out->reply);
+  auto reply =
+      co_await send(routing::queue_stats_call(rt.plan.base(now()), rt.queue_names), timeout);
+  if (!reply) co_return reply.error();
+  co_return routing::decode_queue_stats(rt.queue_names, *reply);
 }
 
 ticket_store::result<routing::queue_head> ticket_store::queue_head(const runtime& rt,

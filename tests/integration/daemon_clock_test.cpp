@@ -5,6 +5,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <array>
 #include <latch>
 #include <thread>
 
@@ -40,6 +41,24 @@ std::size_t count_events(redis_client& redis, const std::string& type) {
     }
   }
   return n;
+}
+
+// Two daemons on manual clocks move them forward together, `steps` times 5 minutes each, each
+// firing what falls due on its own.
+void walk_together(const std::array<std::uint16_t, 2>& ports, int steps) {
+  std::latch go(2);
+  const auto walk = [&go, steps](std::uint16_t port) {
+    http_client c(port);
+    go.arrive_and_wait();
+    for (int step = 0; step < steps; ++step) {
+      const auto r = c.post("/v1/admin/clock", R"({"advance":"5m"})");
+      if (r.status != 200) ADD_FAILURE() << r.body;
+    }
+  };
+  std::thread ta(walk, ports[0]);
+  std::thread tb(walk, ports[1]);
+  ta.join();
+  tb.join();
 }
 
 void create_tickets(http_client& c, int n) {
@@ -82,19 +101,7 @@ TEST(DaemonClocks, TwoDaemonsFireEachTimerExactlyOnce) {
     create_tickets(c, tickets);
   }
   // Both daemons walk to the due times together, in small steps, each ticking on its own.
-  std::latch go(2);
-  const auto walk = [&go](std::uint16_t port) {
-    http_client c(port);
-    go.arrive_and_wait();
-    for (int step = 0; step < 14; ++step) {
-      const auto r = c.post("/v1/admin/clock", R"({"advance":"5m"})");
-      if (r.status != 200) ADD_FAILURE() << r.body;
-    }
-  };
-  std::thread ta(walk, a.port());
-  std::thread tb(walk, b.port());
-  ta.join();
-  tb.join();
+  walk_together({a.port(), b.port()}, 14);
   // Moving a manual clock fires what is due before it answers: all of it has fired now.
   EXPECT_EQ(count_events(check, "sla.warning"), static_cast<std::size_t>(tickets));
   EXPECT_EQ(count_events(check, "sla.breached"), static_cast<std::size_t>(tickets));
@@ -149,19 +156,7 @@ TEST(DaemonClocks, WrapUpsAndAbsentAssigneesFireAfterARestartAndOnceAcrossDaemon
   EXPECT_EQ(ca.get("/v1/agents/cy").json().at("used").as_int64(), 0);
   EXPECT_EQ(ca.get("/v1/agents/ada").json().at("load").as_int64(), 0);
   // bob's ticket goes back at 09:30, once, whichever daemon's clock gets there first.
-  std::latch go(2);
-  const auto walk = [&go](std::uint16_t port) {
-    http_client c(port);
-    go.arrive_and_wait();
-    for (int step = 0; step < 3; ++step) {
-      const auto r = c.post("/v1/admin/clock", R"({"advance":"5m"})");
-      if (r.status != 200) ADD_FAILURE() << r.body;
-    }
-  };
-  std::thread ta(walk, a.port());
-  std::thread tb(walk, b.port());
-  ta.join();
-  tb.join();
+  walk_together({a.port(), b.port()}, 3);
   EXPECT_EQ(count_events(check, "ticket.returned"), 3u);
   EXPECT_EQ(count_events(check, "agent.ready"), 1u);
   const std::string series = R"(ticketd_returns_total{reason="no_reply"})";

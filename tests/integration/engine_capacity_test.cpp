@@ -32,31 +32,22 @@ class Capacity : public EngineTest {
                                        std::optional<unsigned> capacity = std::nullopt,
                                        std::vector<std::pair<std::string, agent_status>> ch = {}) {
     routing::agent_request r;
-    r.name = id;
     r.queues = std::move(queues);
     r.status = agent_status::online;
     r.capacity = capacity;
     r.channels = std::move(ch);
-    auto cmd = rt_->plan.put_agent(id, r, now());
-    if (!cmd) return cmd.error();
-    auto a = routing::decode_agent_reply(id, run(*cmd));
-    if (!a) return a.error();
-    return std::move(a->value);
+    return put_agent_as(id, std::move(r));
   }
 
   routing::outcome<routing::agent> channel_status(const std::string& id, const std::string& channel,
                                                   agent_status s) {
-    auto a = routing::decode_agent_reply(
-        id, run(routing::agent_status_call(rt_->plan.base(now()), id, s, channel)));
-    if (!a) return a.error();
-    return std::move(a->value);
+    return agent_value(routing::decode_agent_reply(
+        id, run(routing::agent_status_call(rt_->plan.base(now()), id, s, channel))));
   }
 
   routing::outcome<routing::agent> ready(const std::string& id) {
-    auto a =
-        routing::decode_agent_reply(id, run(routing::agent_ready_call(rt_->plan.base(now()), id)));
-    if (!a) return a.error();
-    return std::move(a->value);
+    return agent_value(
+        routing::decode_agent_reply(id, run(routing::agent_ready_call(rt_->plan.base(now()), id))));
   }
 
   void make(const std::string& id, const std::string& channel, const std::string& queue = "") {

@@ -40,16 +40,12 @@ class Explain : public EngineTest {
                   unsigned capacity = 10,
                   std::vector<std::pair<std::string, agent_status>> channels = {}) {
     routing::agent_request r;
-    r.name = id;
     r.queues = std::move(queues);
     r.skills = routing::normalized(std::move(skills));
     r.status = status;
     r.capacity = capacity;
     r.channels = std::move(channels);
-    auto cmd = rt_->plan.put_agent(id, r, now());
-    ASSERT_TRUE(cmd.has_value()) << cmd.error().message;
-    auto a = routing::decode_agent_reply(id, run(*cmd));
-    ASSERT_TRUE(a.has_value()) << a.error().message;
+    ASSERT_OK(put_agent_as(id, std::move(r)));
   }
 
   void ticket(const std::string& id, const std::string& queue, const std::string& channel,

@@ -156,14 +156,7 @@ routing::outcome<routing::agent> EngineTest::agent_value(
 routing::outcome<routing::agent> EngineTest::put_agent(const std::string& id,
                                                        std::vector<std::string> queues,
                                                        unsigned max, routing::agent_status status) {
-  routing::agent_request r;
-  r.name = id;
-  r.queues = std::move(queues);
-  r.max_concurrent = max;
-  r.status = status;
-  auto cmd = rt_->plan.put_agent(id, r, now());
-  if (!cmd) return cmd.error();
-  return agent_value(routing::decode_agent_reply(id, run(*cmd)));
+  return put_agent(id, std::move(queues), {}, max, status);
 }
 
 routing::outcome<routing::agent> EngineTest::put_agent(const std::string& id,
@@ -171,11 +164,16 @@ routing::outcome<routing::agent> EngineTest::put_agent(const std::string& id,
                                                        std::vector<routing::skill_level> skills,
                                                        unsigned max, routing::agent_status status) {
   routing::agent_request r;
-  r.name = id;
   r.queues = std::move(queues);
   r.skills = routing::normalized(std::move(skills));
   r.max_concurrent = max;
   r.status = status;
+  return put_agent_as(id, std::move(r));
+}
+
+routing::outcome<routing::agent> EngineTest::put_agent_as(const std::string& id,
+                                                          routing::agent_request r) {
+  if (r.name.empty()) r.name = id;
   auto cmd = rt_->plan.put_agent(id, r, now());
   if (!cmd) return cmd.error();
   return agent_value(routing::decode_agent_reply(id, run(*cmd)));

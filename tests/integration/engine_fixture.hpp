@@ -72,6 +72,8 @@ class EngineTest : public ::testing::Test {
       const std::string& id, std::vector<std::string> queues,
       std::vector<routing::skill_level> skills, unsigned max = 3,
       routing::agent_status status = routing::agent_status::online);
+  // An agent as the request gives it (its name defaults to its id).
+  routing::outcome<routing::agent> put_agent_as(const std::string& id, routing::agent_request r);
   routing::outcome<routing::agent> agent(const std::string& id);
   routing::outcome<routing::agent> set_status(const std::string& id, routing::agent_status s);
   routing::outcome<routing::tick_result> tick(std::size_t limit = 100);
@@ -95,9 +97,10 @@ class EngineTest : public ::testing::Test {
   std::shared_ptr<const daemon::runtime> rt_;
   routing::manual_clock clock_{t0};
 
- private:
+  // The agent a call answered; what push routing handed out in it goes to pushed().
   routing::outcome<routing::agent> agent_value(routing::outcome<routing::agent_result> r);
 
+ private:
   std::unique_ptr<redis_client> redis_;
   std::vector<routing::assignment> pushed_;
 };

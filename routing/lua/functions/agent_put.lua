@@ -7,16 +7,6 @@
 --          [12] capacity in units ('' = agents.capacity), [13] channels not online for it
 --          (channel=status comma list; with channels configured)
 -- Returns  {agent fields, held ticket ids, assignments...}
--- Takes agent record a out of queue q's availability index and its skill indexes.
-local function leave_availability(c, a, q)
-  local qa = key(c.P, 'queue_agents', q)
-  redis.call('ZREM', qa, a.id)
-  for skill in string.gmatch(a.sk or '', '([^,:]+):?%d*') do
-    redis.call('ZREM', qa .. '|' .. skill, a.id)
-  end
-  if a.cap then units.refresh_channels(c, a, qa, nil) end
-end
-
 local function agent_put(keys, argv)
   local id, name, queues, skills, effective = argv[5], argv[6], argv[7], argv[8], argv[9]
   local own_max, status, own_capacity, presence = argv[10], argv[11], argv[12], argv[13]
@@ -59,7 +49,7 @@ local function agent_put(keys, argv)
       for q in string.gmatch(a.qe or '', '[^,]+') do
         local skills_now = skills ~= '' and skills or nil
         if push_queue_policy(c, q) and (not kept[q] or a.sk ~= skills_now) then
-          leave_availability(c, a, q)
+          leave_availability(c, a, key(c.P, 'queue_agents', q))
         end
       end
     end

@@ -20,68 +20,72 @@ local function lower_head(zkey, best, best_score)
   return best, best_score
 end
 
+-- A pull's decision record (`dr`, include/push.lua): the agent chose itself.
+local PULL_DECISION = 'pull|||1|'
+
 -- What the general path below does to a ticket waiting in one shared queue (the common case),
 -- written out command by command: the ticket record, its dirty set and unqueue/move/commit
 -- cost the interpreter more than the commands cost Redis. Answers false, having written
 -- nothing, for any other ticket (in a personal queue, or overflowed into more queues, or not
 -- waiting): the general path then takes it. It must leave exactly the state the general path
 -- leaves (tests/integration/fast_path_test.cpp holds the two to that).
-local WAITING_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg', 'rq'}
--- A pull's decision record (`dr`, include/push.lua): the agent chose itself.
-local PULL_DECISION = 'pull|||1|'
--- With customer affinity on, the customer too (an absent field still costs HMGET a scan).
-local WAITING_FIELDS_CU = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg', 'rq', 'cu'}
-local function assign_waiting(c, a, id)
-  local tk = key(c.P, 'ticket', id)
-  local f = redis.call('HMGET', tk,
-                      unpack(c.cfg.customer_ms > 0 and WAITING_FIELDS_CU or WAITING_FIELDS))
-  local q, sg = f[4], f[9]
-  if f[1] ~= 'queued' or not q or f[5] or f[6] then return false end
-  if sg then
-    -- Waiting under a requirement set: out of it, and its relax timer ends with its wait.
-    redis.call('ZREM', set_key(c, q, sg), id)
-    count_set(c, q, sg, -1)
-    if relaxing(f[10]) then redis.call('ZREM', key(c.P, 'timers'), 'x|' .. id) end
-  else
-    redis.call('ZREM', key(c.P, 'queue', q), id)
-  end
-  age_remove(c, q, f[7])
-  redis.call('SADD', key(c.P, 'held', a.id), id)
-  if f[11] then note_customer_agent(c, f[11], a.id, false) end
-  if c.cfg.any_push then
-    -- Through the record, so settle() keeps the push queues' availability indexes in step.
-    if counted(c, 'assigned') then adjust_load(c, a.id, 1) end
-    note_assigned(c, a, nil)
-  else
-    -- Written here rather than through the record and settle(): one HSET either way.
-    if counted(c, 'assigned') then
-      redis.call('HSET', a.key, 'l', count_text(a.load + 1), 'lt', c.now_ms)
+local assign_waiting
+do
+  local WAITING_FIELDS = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg', 'rq'}
+  -- With customer affinity on, the customer too (an absent field still costs HMGET a scan).
+  local WAITING_FIELDS_CU = {'s', 'v', 'la', 'q', 'qs', 'pq', 'qa', 'lk', 'sg', 'rq', 'cu'}
+  assign_waiting = function(c, a, id)
+    local tk = key(c.P, 'ticket', id)
+    local f = redis.call('HMGET', tk,
+                         unpack(c.cfg.customer_ms > 0 and WAITING_FIELDS_CU or WAITING_FIELDS))
+    local q, sg = f[4], f[9]
+    if f[1] ~= 'queued' or not q or f[5] or f[6] then return false end
+    if sg then
+      -- Waiting under a requirement set: out of it, and its relax timer ends with its wait.
+      redis.call('ZREM', set_key(c, q, sg), id)
+      count_set(c, q, sg, -1)
+      if relaxing(f[10]) then redis.call('ZREM', key(c.P, 'timers'), 'x|' .. id) end
     else
-      redis.call('HSET', a.key, 'lt', c.now_ms)
+      redis.call('ZREM', key(c.P, 'queue', q), id)
     end
+    age_remove(c, q, f[7])
+    redis.call('SADD', key(c.P, 'held', a.id), id)
+    if f[11] then note_customer_agent(c, f[11], a.id, false) end
+    if c.cfg.any_push then
+      -- Through the record, so settle() keeps the push queues' availability indexes in step.
+      if counted(c, 'assigned') then adjust_load(c, a.id, 1) end
+      note_assigned(c, a, nil)
+    else
+      -- Written here rather than through the record and settle(): one HSET either way.
+      if counted(c, 'assigned') then
+        redis.call('HSET', a.key, 'l', count_text(a.load + 1), 'lt', c.now_ms)
+      else
+        redis.call('HSET', a.key, 'lt', c.now_ms)
+      end
+    end
+    if f[8] then
+      -- The queued ticket's timer (overflow, affinity) ends with its wait, as in move().
+      redis.call('ZREM', key(c.P, 'timers'), 'l|' .. id)
+      if sg then redis.call('HDEL', tk, 'lk', 'sg') else redis.call('HDEL', tk, 'lk') end
+    elseif sg then
+      redis.call('HDEL', tk, 'sg')
+    end
+    local now, after = c.now_ms, successor(f[2])
+    -- What the hand-out met, for verify, as note_handed_out records it; the decision record as the
+    -- general path writes it.
+    local met = sg or (f[10] and requirement_set(c, {f = {rq = f[10], qa = f[7]}}))
+    local dr = PULL_DECISION .. now
+    if met then
+      redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'la', a.id,
+                 'hs', met .. '|' .. (a.sk or ''), 'dr', dr)
+    elseif f[3] == a.id then
+      redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'dr', dr)
+    else
+      redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'la', a.id, 'dr', dr)
+    end
+    if f[10] and not met then redis.call('HDEL', tk, 'hs') end
+    return true
   end
-  if f[8] then
-    -- The queued ticket's timer (overflow, affinity) ends with its wait, as in move().
-    redis.call('ZREM', key(c.P, 'timers'), 'l|' .. id)
-    if sg then redis.call('HDEL', tk, 'lk', 'sg') else redis.call('HDEL', tk, 'lk') end
-  elseif sg then
-    redis.call('HDEL', tk, 'sg')
-  end
-  local now, after = c.now_ms, successor(f[2])
-  -- What the hand-out met, for verify, as note_handed_out records it; the decision record as the
-  -- general path writes it.
-  local met = sg or (f[10] and requirement_set(c, {f = {rq = f[10], qa = f[7]}}))
-  local dr = PULL_DECISION .. now
-  if met then
-    redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'la', a.id,
-               'hs', met .. '|' .. (a.sk or ''), 'dr', dr)
-  elseif f[3] == a.id then
-    redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'dr', dr)
-  else
-    redis.call('HSET', tk, 's', 'assigned', 'v', after, 'ua', now, 'la', a.id, 'dr', dr)
-  end
-  if f[10] and not met then redis.call('HDEL', tk, 'hs') end
-  return true
 end
 
 local function next_ticket(keys, argv)

@@ -111,24 +111,28 @@ local function verify(keys, argv)
           report('push queue ' .. q .. ' lists agent ' .. id .. ' who cannot take work')
         end
       end
-      -- With channels, each channel's index lists exactly the listed agents with presence and
-      -- room for it.
-      for name, ch in pairs(c.cfg.units and c.cfg.channels or {}) do
+      -- The index `suffix` of the queue lists exactly the listed agents that `belong`.
+      local function check_index(suffix, what, belong)
         local in_index = {}
-        for _, id in ipairs(redis.call('ZRANGE', key(c.P, 'queue_agents', q .. '|#' .. name), 0, -1)) do
+        for _, id in ipairs(redis.call('ZRANGE', key(c.P, 'queue_agents', q .. suffix), 0, -1)) do
           in_index[id] = true
           local a = agent_rec(c, id)
-          if not listed[id] or not a or not units.channel_fits(a, name, ch) then
-            report('push queue ' .. q .. ' lists agent ' .. id .. ' for channel ' .. name ..
-                   ' who has no presence or room for it')
+          if not listed[id] or not a or not belong(a) then
+            report('push queue ' .. q .. ' lists agent ' .. id .. ' for ' .. what ..
+                   ' who cannot take work or does not belong there')
           end
         end
         for id in pairs(listed) do
           local a = agent_rec(c, id)
-          if a and units.channel_fits(a, name, ch) and not in_index[id] then
-            report('push queue ' .. q .. ' does not list agent ' .. id .. ' for channel ' .. name)
+          if a and belong(a) and not in_index[id] then
+            report('push queue ' .. q .. ' does not list agent ' .. id .. ' for ' .. what)
           end
         end
+      end
+      -- With channels, each channel's index: the agents with presence and room for it.
+      for name, ch in pairs(c.cfg.units and c.cfg.channels or {}) do
+        check_index('|#' .. name, 'channel ' .. name,
+                    function(a) return units.channel_fits(a, name, ch) end)
       end
       local skills = {}
       for _, id in ipairs(agents) do
@@ -139,24 +143,10 @@ local function verify(keys, argv)
         end
         for skill in string.gmatch(a.sk or '', '([^,:]+):?%d*') do skills[skill] = true end
       end
-      -- Each skill's index lists exactly the listed agents having that skill.
+      -- Each skill's index: the agents having that skill.
       for skill in pairs(skills) do
-        local skey = key(c.P, 'queue_agents', q .. '|' .. skill)
-        local in_index = {}
-        for _, id in ipairs(redis.call('ZRANGE', skey, 0, -1)) do
-          in_index[id] = true
-          local a = agent_rec(c, id)
-          if not listed[id] or not a or not agent_levels(a)[skill] then
-            report('push queue ' .. q .. ' lists agent ' .. id .. ' for skill ' .. skill ..
-                   ' who cannot take work or lacks it')
-          end
-        end
-        for id in pairs(listed) do
-          local a = agent_rec(c, id)
-          if a and agent_levels(a)[skill] and not in_index[id] then
-            report('push queue ' .. q .. ' does not list agent ' .. id .. ' for skill ' .. skill)
-          end
-        end
+        check_index('|' .. skill, 'skill ' .. skill,
+                    function(a) return agent_levels(a)[skill] ~= nil end)
       end
     end
   end

@@ -55,6 +55,12 @@ local function end_forced_excess(c, ak, id, load, max)
   return true
 end
 
+-- Online with room for one more ticket; with channels, also some units left (whether a given
+-- ticket fits: units.fit()).
+local function available(a)
+  return a.st == 'online' and a.load < a.max and (not a.cap or a.used < a.cap)
+end
+
 -- What push routing ranks agents by (lt, ss, rr) is read only while some queue pushes: each
 -- field read costs about half what a small command costs.
 local function agent_rec(c, id)
@@ -90,7 +96,7 @@ local function agent_rec(c, id)
       end
       -- Whether the push queues' availability indexes list it (they list exactly the
       -- available agents): an agent that was not, and still is not, needs no removal.
-      a.listed = a.st == 'online' and a.load < a.max and (not a.cap or a.used < a.cap)
+      a.listed = available(a)
     else
       a = false
     end
@@ -110,11 +116,6 @@ end
 local function has_room(a, already)
   if already then return true end
   return a.load < a.max
-end
-
--- With channels, also some units left (whether a given ticket fits: fits_units()).
-local function available(a)
-  return a.st == 'online' and a.load < a.max and (not a.cap or a.used < a.cap)
 end
 
 -- When this agent last got a ticket from queue q (round robin), from its `rr` field
@@ -148,6 +149,16 @@ local function availability_score(a, q, pol)
   return count_text(math.floor(a.load * 10000 / a.max)) .. seconds
 end
 
+-- Takes agent record a out of availability index `qa` (a push queue's) and the indexes that
+-- go with it: its skills' and, with channels, the channels'.
+local function leave_availability(c, a, qa)
+  redis.call('ZREM', qa, a.id)
+  for skill in string.gmatch(a.sk or '', '([^,:]+):?%d*') do
+    redis.call('ZREM', qa .. '|' .. skill, a.id)
+  end
+  if a.cap then units.refresh_channels(c, a, qa, nil) end
+end
+
 -- An agent with skills is also kept, with the same score, in the index of each of its skills
 -- (qa:<queue>|<skill>): a push looks for an agent who meets a ticket's requirements among the
 -- agents having the rarest of them, not through the whole queue.
@@ -164,11 +175,7 @@ local function refresh_availability(c, a)
         end
         if a.cap then units.refresh_channels(c, a, qa, score) end
       elseif a.listed then
-        redis.call('ZREM', qa, a.id)
-        for skill in string.gmatch(a.sk or '', '([^,:]+):?%d*') do
-          redis.call('ZREM', qa .. '|' .. skill, a.id)
-        end
-        if a.cap then units.refresh_channels(c, a, qa, nil) end
+        leave_availability(c, a, qa)
       end
     end
   end

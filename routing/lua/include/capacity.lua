@@ -156,8 +156,8 @@ end
 
 -- The no-reply return (lifecycle.assigned.return_after): a ticket entering `assigned` (or
 -- assigned to another agent) arms `n|<ticket>`; leaving it cancels the timer.
+-- (Called only with the return configured.)
 function units.no_reply_timer(c, t, old_s, old_a, status, agent)
-  if c.cfg.no_reply_ms <= 0 then return end
   if status == 'assigned' and (old_s ~= 'assigned' or old_a ~= agent) then
     redis.call('ZADD', key(c.P, 'timers'), now_of(c) + c.cfg.no_reply_ms, 'n|' .. t.id)
   elseif status ~= 'assigned' and old_s == 'assigned' then

@@ -34,7 +34,7 @@ local function move(c, t, status, agent)
     redis.call('SADD', key(c.P, 'held', agent), t.id)
     if counted(c, status) then units.count(c, t, agent, 1) end
   end
-  units.no_reply_timer(c, t, old_s, old_a, status, agent)
+  if c.cfg.no_reply_ms > 0 then units.no_reply_timer(c, t, old_s, old_a, status, agent) end
   if status ~= old_s then
     clear_lifecycle_timer(c, t)
     put(t, 's', status)
