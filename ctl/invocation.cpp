@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "routing/ids.hpp"
+#include "routing/time_format.hpp"
 
 namespace ticketd::ctl {
 namespace {
@@ -29,7 +30,7 @@ struct command_spec {
   std::string_view argument;  // "" when the command takes none
 };
 
-constexpr std::array<command_spec, 10> commands{{
+constexpr std::array<command_spec, 11> commands{{
     {command::help, "help", ""},
     {command::status, "status", ""},
     {command::queues, "queues", ""},
@@ -40,6 +41,7 @@ constexpr std::array<command_spec, 10> commands{{
     {command::explain, "explain", "ID"},
     {command::verify, "verify", ""},
     {command::reload, "reload", ""},
+    {command::export_workload, "export-workload", ""},
 }};
 
 const command_spec* find_command(std::string_view name) {
@@ -107,6 +109,18 @@ std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text) {
   }
   if (value.count() <= 0 || value > max_timeout) return std::nullopt;
   return value;
+}
+
+std::optional<std::chrono::milliseconds> parse_since(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const auto number = parse_count(text.substr(0, digits));
+  if (!number || *number == 0 || *number > 100'000) return std::nullopt;
+  const std::string_view unit = text.substr(digits);
+  if (unit == "m") return std::chrono::minutes(*number);
+  if (unit == "h") return std::chrono::hours(*number);
+  if (unit == "d") return std::chrono::hours(24 * *number);
+  return std::nullopt;
 }
 
 boost::system::result<endpoint, std::string> parse_url(std::string_view text) {
@@ -180,6 +194,7 @@ boost::system::result<invocation, usage_error> parse_invocation(
   std::optional<std::string> token_file_option;
   std::optional<std::string> limit_option;
   std::optional<std::string> after_option;
+  std::optional<std::string> since_option;
   bool help = false;
   bool options_ended = false;
   std::vector<std::string_view> positional;
@@ -213,7 +228,8 @@ boost::system::result<invocation, usage_error> parse_invocation(
       value = arg.substr(eq + 1);
     }
     const bool takes_value = name == "--url" || name == "--token" || name == "--token-file" ||
-                             name == "--timeout" || name == "--limit" || name == "--after";
+                             name == "--timeout" || name == "--limit" || name == "--after" ||
+                             name == "--since";
     if (!takes_value) {
       return error("unknown option " + quoted(name) +
                    " (an id that starts with '-' goes after --, as in: ticketctl ticket -- " +
@@ -228,6 +244,7 @@ boost::system::result<invocation, usage_error> parse_invocation(
     if (name == "--token-file") token_file_option = std::string{*value};
     if (name == "--limit") limit_option = std::string{*value};
     if (name == "--after") after_option = std::string{*value};
+    if (name == "--since") since_option = std::string{*value};
     if (name == "--timeout") {
       auto t = parse_timeout(*value);
       if (!t) {
@@ -271,6 +288,18 @@ boost::system::result<invocation, usage_error> parse_invocation(
   if (inv.what == command::help) return inv;
 
   if (inv.dry_run && inv.what != command::reload) return error("--dry-run applies only to reload");
+  if (since_option && inv.what != command::export_workload) {
+    return error("--since applies only to export-workload");
+  }
+  if (inv.what == command::export_workload) {
+    if (!since_option) return error("export-workload needs --since: a duration (24h) or a time");
+    inv.since_ago = parse_since(*since_option);
+    if (!inv.since_ago) inv.since_ms = routing::parse_rfc3339(*since_option);
+    if (!inv.since_ago && !inv.since_ms) {
+      return error("--since " + quoted(*since_option) +
+                   " is neither a duration (30m, 24h, 7d) nor an RFC 3339 time");
+    }
+  }
   if (limit_option) {
     if (inv.what != command::queue && inv.what != command::agents && inv.what != command::explain) {
       return error("--limit applies only to queue NAME, agents and explain ID");
@@ -382,6 +411,9 @@ Commands:
                      file and the settings that need a restart (admin token); --dry-run:
                      what it would change (queues added, removed with their waiting
                      tickets, changed keys; restarts), applying nothing
+  export-workload    a workload for `ticketd simulate` on stdout: the agents as they are now,
+                     then the arrivals, customer replies, status changes and handling times
+                     of the event stream since --since (30m, 24h, 7d, or an RFC 3339 time)
   help               this text
 
 Options (before or after the command):

@@ -17,7 +17,19 @@ namespace ticketd::ctl {
 // ticketctl's exit statuses (README.md).
 enum class exit_status : int { ok = 0, api_error = 1, usage = 2, unreachable = 3 };
 
-enum class command { help, status, queues, queue, agents, agent, ticket, explain, verify, reload };
+enum class command {
+  help,
+  status,
+  queues,
+  queue,
+  agents,
+  agent,
+  ticket,
+  explain,
+  verify,
+  reload,
+  export_workload
+};
 
 // ticketd's address: http://HOST[:PORT][/PREFIX].
 struct endpoint {
@@ -39,6 +51,9 @@ struct invocation {
   std::optional<std::size_t> limit;  // `queue --limit N`, `agents --limit N`
   std::string after;                 // `agents --after ID`: the page after that id
   bool dry_run = false;              // `reload --dry-run`: what it would change, applying nothing
+  // `export-workload --since`: how far back (a duration), or from when (epoch ms).
+  std::optional<std::chrono::milliseconds> since_ago;
+  std::optional<std::int64_t> since_ms;
   endpoint url;
   token_origin origin = token_origin::none;
   std::string token;       // set with token_origin::option and ::env
@@ -69,6 +84,9 @@ std::string describe_origin(const invocation& inv);
 
 // The help text (commands, options, environment, exit statuses).
 std::string usage_text();
+
+// `--since` as a duration back from now: 30m, 24h, 7d.
+std::optional<std::chrono::milliseconds> parse_since(std::string_view text);
 
 // Durations as ticketctl reads them: 500ms, 5s, 2m, or plain seconds.
 std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text);

@@ -9,6 +9,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "ctl/workload_export.hpp"
+
 namespace ticketd::ctl {
 namespace {
 
@@ -704,9 +706,54 @@ std::string format_table(const std::vector<std::string>& header,
   return out;
 }
 
+request_spec agent_page_request(const invocation& inv, std::string_view after) {
+  std::string t = target(inv, "/v1/agents?limit=1000");
+  if (!after.empty()) t += "&after=" + std::string{after};
+  return {"GET", t};
+}
+
+std::optional<std::string> next_agent_page(const http_answer& a) {
+  if (!ok_status(a.status)) return std::nullopt;
+  const auto v = parse_json(a.body);
+  if (!v || !v->is_object()) return std::nullopt;
+  const auto* next = v->as_object().if_contains("next");
+  if (next == nullptr || !next->is_string()) return std::nullopt;
+  return std::string{next->as_string()};
+}
+
+request_spec events_request(const invocation& inv, std::int64_t since_ms) {
+  // Stream ids are epoch ms: the events from since_ms on, up to the newest, then the answer ends.
+  return {"GET", target(inv, "/v1/events?after=" + std::to_string(since_ms - 1) +
+                                 "-18446744073709551615&follow=false")};
+}
+
+report render_export(const invocation& inv, std::span<const request_spec> reqs,
+                     std::span<const http_answer> answers, std::int64_t since_ms) {
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    if (!ok_status(answers[i].status)) return api_failure(inv, reqs[i], answers[i]);
+  }
+  std::vector<std::string> pages;
+  for (std::size_t i = 0; i + 1 < answers.size(); ++i) pages.push_back(answers[i].body);
+  const auto w = export_workload(pages, answers.back().body, since_ms);
+  if (!w.problem.empty()) return not_ticketd(inv, reqs.front(), answers.front(), w.problem);
+  report r;
+  r.out = w.lines;
+  r.err = "exported " + std::to_string(w.agents) + " agents, " + std::to_string(w.arrivals) +
+          " arrivals (" + std::to_string(w.with_handling) + " with their handling times), " +
+          std::to_string(w.customer_replies) + " customer replies, " +
+          std::to_string(w.status_changes) + " status changes\n";
+  if (w.arrivals == 0) {
+    r.err +=
+        "hint: no arrival since then in the event stream; events.max_len bounds how far "
+        "back it reaches\n";
+  }
+  return r;
+}
+
 std::vector<request_spec> requests_for(const invocation& inv) {
   switch (inv.what) {
     case command::help:
+    case command::export_workload:  // its requests follow the answers (ticketctl.cpp)
       return {};
     case command::status:
       return {{"GET", target(inv, "/healthz")}, {"GET", target(inv, "/readyz")}};
@@ -774,6 +821,8 @@ report render(const invocation& inv, std::span<const http_answer> answers) {
       return render_verify(inv, reqs[0], answers[0]);
     case command::reload:
       return render_reload(inv, reqs[0], answers[0]);
+    case command::export_workload:
+      return {};  // render_export
   }
   return {};
 }

@@ -3,6 +3,7 @@
 // HTTP exchange happens in ticketctl.cpp.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -36,6 +37,15 @@ struct report {
 
 // `answers` holds one answer per request of requests_for(inv), in the same order.
 report render(const invocation& inv, std::span<const http_answer> answers);
+
+// export-workload: the agent pages one after the other (agent_page_request with the `next` of
+// the answer before, until next_agent_page says none), then events_request; render_export
+// writes the workload from the answers in that order.
+request_spec agent_page_request(const invocation& inv, std::string_view after);
+std::optional<std::string> next_agent_page(const http_answer& a);
+request_spec events_request(const invocation& inv, std::int64_t since_ms);
+report render_export(const invocation& inv, std::span<const request_spec> reqs,
+                     std::span<const http_answer> answers, std::int64_t since_ms);
 
 // ticketd could not be reached: `what` says how it failed (e.g. "Connection refused").
 enum class failure_kind { resolve, connect, timeout, protocol };

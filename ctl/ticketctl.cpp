@@ -1,6 +1,7 @@
 // ticketctl: the operators' command line for a running ticketd. The only I/O of ctl/: the
 // environment, the token file, and one HTTP/1.1 exchange per request (Beast, on a private
 // io_context run to a deadline), each on its own connection.
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -38,6 +39,8 @@ using boost::system::error_code;
 
 // /metrics and a queue head of 1000 full tickets stay far below this.
 constexpr std::uint64_t body_limit = 64 * 1024 * 1024;
+// export-workload's event stream (events.max_len bounds it).
+constexpr std::uint64_t export_body_limit = std::uint64_t{4} * 1024 * 1024 * 1024;
 
 struct transport_error {
   ctl::failure_kind kind;
@@ -65,7 +68,8 @@ error_code run(asio::io_context& io, Start start) {
 }
 
 std::variant<ctl::http_answer, transport_error> exchange(const ctl::invocation& inv,
-                                                         const ctl::request_spec& spec) {
+                                                         const ctl::request_spec& spec,
+                                                         std::uint64_t limit = body_limit) {
   asio::io_context io;
   const auto deadline = std::chrono::steady_clock::now() + inv.timeout;
 
@@ -114,7 +118,7 @@ std::variant<ctl::http_answer, transport_error> exchange(const ctl::invocation& 
 
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(body_limit);
+  parser.body_limit(limit);
   ec = run(io, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
   if (ec == beast::error::timeout) return transport_error{ctl::failure_kind::timeout, "read"};
   if (ec == http::error::end_of_stream) {
@@ -166,8 +170,40 @@ std::optional<ctl::report> load_token(ctl::invocation& inv) {
   return std::nullopt;
 }
 
+// export-workload: every agent page, then the event stream since then, read to its end.
+ctl::report run_export(const ctl::invocation& inv) {
+  const std::int64_t since =
+      inv.since_ms ? *inv.since_ms
+                   : std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch() - *inv.since_ago)
+                         .count();
+  std::vector<ctl::request_spec> requests{ctl::agent_page_request(inv, "")};
+  std::vector<ctl::http_answer> answers;
+  auto ask = [&](const ctl::invocation& how, std::uint64_t limit) -> std::optional<ctl::report> {
+    auto result = exchange(how, requests.back(), limit);
+    if (auto* failed = std::get_if<transport_error>(&result)) {
+      return ctl::unreachable(how, requests.back(), failed->kind, failed->what);
+    }
+    answers.push_back(std::move(std::get<ctl::http_answer>(result)));
+    return std::nullopt;
+  };
+  for (;;) {
+    if (auto failed = ask(inv, body_limit)) return *failed;
+    const auto next = ctl::next_agent_page(answers.back());
+    if (!next) break;
+    requests.push_back(ctl::agent_page_request(inv, *next));
+  }
+  // A day of a busy workspace is tens of megabytes of events: more time and room than a lookup.
+  ctl::invocation patient = inv;
+  patient.timeout = std::max(inv.timeout, std::chrono::milliseconds(std::chrono::minutes(10)));
+  requests.push_back(ctl::events_request(inv, since));
+  if (auto failed = ask(patient, export_body_limit)) return *failed;
+  return ctl::render_export(inv, requests, answers, since);
+}
+
 ctl::report run_command(ctl::invocation& inv) {
   if (auto failed = load_token(inv)) return *failed;
+  if (inv.what == ctl::command::export_workload) return run_export(inv);
   const auto requests = ctl::requests_for(inv);
   std::vector<ctl::http_answer> answers;
   for (const auto& request : requests) {

@@ -61,6 +61,7 @@ command create_call(const call_base& b, const create_args& a) {
   cmd.arg(a.id).arg(a.fingerprint).arg(a.queue).arg(a.priority).arg(a.channel).arg(a.skills);
   cmd.arg(a.attributes).arg(a.created_at).arg(a.first_reply_due).arg(a.resolution_due);
   cmd.arg(a.rank).arg(a.sla_timer).arg(a.requirements).arg(a.customer).arg(a.preference);
+  cmd.arg(a.request);
   return cmd;
 }
 

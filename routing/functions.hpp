@@ -78,6 +78,7 @@ struct create_args {
   std::string_view requirements;  // skill:level:relax_ms comma list, empty: none
   std::string_view customer;      // empty: none
   std::string_view preference;    // for_ms|agent,agent; empty: none
+  std::string_view request;       // the create body but its id, compact JSON; empty: only the id
 };
 
 // Where a returning ticket goes when its last agent cannot take it (customer reply, reopen).

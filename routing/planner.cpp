@@ -138,6 +138,7 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   const std::string preference_text =
       r.preferred ? format_preference(r.preferred->for_ms, r.preferred->agents) : std::string{};
   a.preference = preference_text;
+  a.request = r.body;
   // The ticket as create.lua writes it (tests/integration/engine_lifecycle_test.cpp holds the
   // two to the same rendering).
   planned_create out{create_call(base(now, idem), a), {}};

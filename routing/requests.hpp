@@ -36,6 +36,10 @@ struct create_request {
   std::optional<preference> preferred;
   // Identifies the payload, so a repeated create is told apart from a different one.
   std::string fingerprint;
+  // The body as the client sent it but its id, compact: the new ticket's `ticket.queued`
+  // carries it, so a day's arrivals can be replayed (ticketctl export-workload). Empty when the
+  // body was only the id.
+  std::string body;
 };
 
 struct action_request {

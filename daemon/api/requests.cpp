@@ -7,6 +7,7 @@
 
 #include <boost/container/small_vector.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "config/units.hpp"
@@ -387,6 +388,13 @@ routing::outcome<create_request> parse_create(std::string_view body) {
   }
   if (auto e = check_unknown(f)) return *e;
   r.fingerprint = fingerprint_of(r);
+  // What ticket.queued carries for a replay: the body but its id (the event's `ticket`).
+  // (object::erase would move the last member into the gap: copy, keeping the order sent.)
+  json::object sent;
+  for (const auto& kv : parsed->get_object()) {
+    if (kv.key() != "id") sent.emplace(kv.key(), kv.value());
+  }
+  if (!sent.empty()) r.body = json::serialize(sent);
   return r;
 }
 

@@ -121,6 +121,10 @@ std::string event_data_json(const stream_event& e, bool with_header) {
         w.number(*n);
         continue;
       }
+    } else if (name == "request") {
+      // A new ticket's ticket.queued: its create body, JSON the daemon parsed and wrote compact.
+      w.raw(value);
+      continue;
     }
     w.string(value);
   }

@@ -4,12 +4,14 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/loader.hpp"
 #include "daemon/common/build_info.hpp"
 #include "daemon/common/log.hpp"
 #include "daemon/process/app.hpp"
 #include "routing/time_format.hpp"
+#include "simulate/cli.hpp"
 
 namespace {
 
@@ -17,6 +19,7 @@ constexpr std::string_view usage =
     R"(usage: ticketd [--config FILE] [--manual-clock [--clock-start TIME]]
        ticketd --check-config FILE
        ticketd --version
+       ticketd simulate --config FILE --workload FILE [...]   (ticketd simulate --help)
 
   --config FILE        the YAML configuration (without it: built-in defaults, embedded Redis)
   --check-config FILE  validate FILE; print every error as FILE:LINE:COL: key: message;
@@ -39,6 +42,10 @@ int report(const ticketd::config::load_result& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view{argv[1]} == "simulate") {
+    std::vector<std::string_view> args(argv + 2, argv + argc);
+    return ticketd::simulate::main(args);
+  }
   std::string config_file;
   std::string check_file;
   bool checking = false;

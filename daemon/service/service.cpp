@@ -477,6 +477,13 @@ service::reply service::events(call& c) {
                                        "Last-Event-ID and after must be an event id such as "
                                        "1795424400000-0, or 0 for every event held"));
   }
+  bool follow = true;
+  if (auto f = query_param(c.target.query, "follow")) {
+    if (*f != "true" && *f != "false") {
+      co_return failure(invalid_argument("follow", "follow must be true or false"));
+    }
+    follow = *f == "true";
+  }
   // Fail now rather than after the head when Redis is away.
   if (hooks_.ready && !hooks_.ready()) {
     co_return failure(routing::make_error(errc::unavailable, "Redis is unreachable"));
@@ -490,7 +497,7 @@ service::reply service::events(call& c) {
     start = std::move(*newest);
   }
   http_response r;
-  r.sse = make_event_stream(std::move(start), c.store, runtime_, hub_, metrics_);
+  r.sse = make_event_stream(std::move(start), follow, c.store, runtime_, hub_, metrics_);
   co_return r;
 }
 

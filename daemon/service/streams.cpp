@@ -180,9 +180,14 @@ class agent_session final : public agent_channel,
 
 class sse_session final : public event_stream, public std::enable_shared_from_this<sse_session> {
  public:
-  sse_session(std::string after, ticket_store& store, runtime_holder& runtime, event_hub& hub,
-              metrics& m)
-      : last_(std::move(after)), store_(store), runtime_(runtime), hub_(hub), metrics_(m) {}
+  sse_session(std::string after, bool follow, ticket_store& store, runtime_holder& runtime,
+              event_hub& hub, metrics& m)
+      : last_(std::move(after)),
+        follow_(follow),
+        store_(store),
+        runtime_(runtime),
+        hub_(hub),
+        metrics_(m) {}
 
   ~sse_session() override {
     if (watch_ != 0) hub_.unwatch(watch_);
@@ -222,6 +227,7 @@ class sse_session final : public event_stream, public std::enable_shared_from_th
         last_ = events->back().id;
         co_return text;
       }
+      if (!follow_) co_return std::nullopt;  // caught up: an export ends here
       if (!woken_) co_await pause(keep_alive_interval);
       if (stopped_) co_return std::nullopt;
       if (!woken_) co_return std::string{": keep-alive\n\n"};
@@ -240,6 +246,7 @@ class sse_session final : public event_stream, public std::enable_shared_from_th
   }
 
   std::string last_;
+  bool follow_;
   ticket_store& store_;
   runtime_holder& runtime_;
   event_hub& hub_;
@@ -258,10 +265,10 @@ std::shared_ptr<agent_channel> make_agent_channel(std::string agent, ticket_stor
   return std::make_shared<agent_session>(std::move(agent), store, runtime, hub, m);
 }
 
-std::shared_ptr<event_stream> make_event_stream(std::string after, ticket_store& store,
+std::shared_ptr<event_stream> make_event_stream(std::string after, bool follow, ticket_store& store,
                                                 runtime_holder& runtime, event_hub& hub,
                                                 metrics& m) {
-  return std::make_shared<sse_session>(std::move(after), store, runtime, hub, m);
+  return std::make_shared<sse_session>(std::move(after), follow, store, runtime, hub, m);
 }
 
 }  // namespace ticketd::daemon::api

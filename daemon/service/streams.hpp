@@ -17,8 +17,9 @@ std::shared_ptr<agent_channel> make_agent_channel(std::string agent, ticket_stor
                                                   runtime_holder& runtime, event_hub& hub,
                                                   metrics& m);
 
-// `after`: the stream id to resume after ("0": from the oldest event held).
-std::shared_ptr<event_stream> make_event_stream(std::string after, ticket_store& store,
+// `after`: the stream id to resume after ("0": from the oldest event held). `follow` false: the
+// feed ends once a read finds nothing newer (an export), instead of waiting for more.
+std::shared_ptr<event_stream> make_event_stream(std::string after, bool follow, ticket_store& store,
                                                 runtime_holder& runtime, event_hub& hub,
                                                 metrics& m);
 

@@ -353,13 +353,20 @@ TEST(DaemonPush, TheEventFeedResumesWithoutLossOrDuplicates) {
       EXPECT_EQ(e->type, "ticket.queued");
       EXPECT_EQ(json_str(e->data, "ticket"), "F-" + std::to_string(i));
       EXPECT_FALSE(json_str(e->data, "at").empty());
+      EXPECT_FALSE(e->data.as_object().contains("request"));  // the body was only the id
       ids.push_back(e->id);
     }
-    // Live: an event written after the feed caught up arrives too.
-    ASSERT_EQ(c.post("/v1/tickets", R"({"id":"F-5"})").status, 201);
+    // Live: an event written after the feed caught up arrives too, with the create body but
+    // its id (for a replay) as an object.
+    ASSERT_EQ(
+        c.post("/v1/tickets", R"({"id": "F-5", "channel": "chat", "attributes": {"vip": true}})")
+            .status,
+        201);
     auto live = all.next();
     ASSERT_TRUE(live.has_value());
     EXPECT_EQ(json_str(live->data, "ticket"), "F-5");
+    EXPECT_EQ(json::serialize(live->data.as_object().at("request")),
+              R"({"channel":"chat","attributes":{"vip":true}})");
     ids.push_back(live->id);
   }
   // Resume after the third: the fourth comes next, then the rest, nothing twice.
@@ -374,6 +381,21 @@ TEST(DaemonPush, TheEventFeedResumesWithoutLossOrDuplicates) {
   auto after = resumed.next();
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(json_str(after->data, "ticket"), "F-6");
+  // follow=false: what is held, then the answer ends (an export reads it whole).
+  {
+    sse_client held(d.port(), "/v1/events?after=" + ids[4] + "&follow=false");
+    ASSERT_EQ(held.status(), 200);
+    for (const char* ticket : {"F-5", "F-6"}) {
+      auto e = held.next();
+      ASSERT_TRUE(e.has_value()) << ticket;
+      EXPECT_EQ(json_str(e->data, "ticket"), ticket);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE(held.next(std::chrono::seconds(30)).has_value());
+    // Closed by ticketd, not timed out here.
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  }
+  EXPECT_EQ(c.get("/v1/events?follow=maybe").status, 400);
   // Without a position the feed starts at the newest event.
   sse_client fresh(d.port(), "/v1/events");
   ASSERT_EQ(c.post("/v1/tickets", R"({"id":"F-7"})").status, 201);

@@ -21,6 +21,7 @@
 
 #include "routing/keyspace.hpp"
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/redis_client.hpp"
 #include "tests/support/redis_server.hpp"
 
@@ -578,6 +579,65 @@ TEST_F(TicketctlAuth, UnreadableTokenFileIsAUsageError) {
   r = ctl({"verify"}, {"TICKETD_TOKEN_FILE=" + empty.string()});
   EXPECT_EQ(r.code, 2) << r;
   EXPECT_EQ(r.err, "ticketctl: token file " + empty.string() + " is empty; put the token in it\n");
+}
+
+}  // namespace
+}  // namespace ticketd::testing
+
+namespace ticketd::testing {
+namespace {
+
+// A morning as the stream records it, exported, then replayed by ticketd simulate.
+TEST_F(Ticketctl, ExportWorkloadWritesWhatTheSimulatorReplays) {
+  agent("ada", "general", "online");
+  create(R"({"id": "T-1", "channel": "chat", "attributes": {"topic": "refund"}})");
+  create(R"({"id": "T-2"})");
+  ASSERT_EQ(call("POST", "/v1/agents/ada/next").status, 200);
+  advance("90s");
+  ASSERT_EQ(call("POST", "/v1/tickets/T-1/reply", R"({"agent": "ada"})").status, 200);
+  advance("2m");
+  ASSERT_EQ(call("POST", "/v1/tickets/T-1/customer-reply").status, 200);
+  advance("1m");
+  ASSERT_EQ(call("POST", "/v1/tickets/T-1/resolve").status, 200);
+  ASSERT_EQ(call("POST", "/v1/agents/ada/status", R"({"status": "away"})").status, 200);
+
+  const auto r = ctl({"export-workload", "--since", "1h"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("exported 1 agents, 2 arrivals (1 with their handling times), 1 customer "
+                       "replies, 2 status changes"),
+            std::string::npos)
+      << r.err;
+  std::vector<std::string> lines;
+  std::istringstream in(r.out);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), 6u) << r.out;
+  // Ada came online inside the window (her PUT): she starts it offline.
+  EXPECT_EQ(
+      lines[0],
+      R"({"at":"2026-11-23T09:00:00.000Z","op":"agent","id":"ada","name":"ada","queues":["general"],"skills":{},"status":"offline"})");
+  EXPECT_EQ(lines[1],
+            R"({"at":"2026-11-23T09:00:00.000Z","op":"status","agent":"ada","status":"online"})");
+  // T-1 as it was sent, with its first round: replied 90 s after the pull, resolved 180 s later.
+  EXPECT_EQ(
+      lines[2],
+      R"({"at":"2026-11-23T09:00:00.000Z","op":"create","id":"T-1","channel":"chat","attributes":{"topic":"refund"},"handle":{"reply_after":90,"resolve_after":180}})");
+  EXPECT_EQ(lines[3], R"({"at":"2026-11-23T09:00:00.000Z","op":"create","id":"T-2"})");
+  EXPECT_EQ(lines[4], R"({"at":"2026-11-23T09:03:30.000Z","op":"customer-reply","ticket":"T-1"})");
+  EXPECT_EQ(lines[5],
+            R"({"at":"2026-11-23T09:04:30.000Z","op":"status","agent":"ada","status":"away"})");
+
+  temp_dir dir("ticketctl-export");
+  std::ofstream(dir.path() / "day.jsonl") << r.out;
+  std::ofstream(dir.path() / "ticketd.yaml") << config_for(shared_redis().url());
+  process sim({ticketd_binary(), "simulate", "--config", (dir.path() / "ticketd.yaml").string(),
+               "--workload", (dir.path() / "day.jsonl").string(), "--report",
+               (dir.path() / "report.json").string()},
+              dir.path() / "sim.log");
+  ASSERT_EQ(sim.wait_exit(std::chrono::seconds(60)), 0) << sim.log();
+  std::ifstream report(dir.path() / "report.json");
+  const std::string text{std::istreambuf_iterator<char>(report), {}};
+  const auto doc = boost::json::parse(text);
+  EXPECT_EQ(doc.at("candidate").at("queues").at("general").at("arrived").to_number<int>(), 2);
 }
 
 }  // namespace

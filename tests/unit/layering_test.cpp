@@ -59,6 +59,16 @@ TEST(Layering, ConfigIncludesOnlyYamlCppAndItself) {
   EXPECT_TRUE(bad.empty()) << bad.front();
 }
 
+// The simulator drives the functions itself: the daemon's request parsing and runtime, never its
+// event loop or I/O.
+TEST(Layering, SimulateUsesOnlyTheSansIoPartsOfTheDaemon) {
+  const auto bad = offending(
+      source_dir / "simulate",
+      std::regex(
+          R"(^(boost/asio|boost/beast|prometheus|systemd/|daemon/(async|redis|transport|metrics|service|process)/))"));
+  EXPECT_TRUE(bad.empty()) << bad.front();
+}
+
 // Includes that name a library of a layer: a folder may use only the ones it lists.
 const std::map<std::string, std::regex>& libraries() {
   static const std::map<std::string, std::regex> libs{

@@ -5,7 +5,9 @@
 --          [12] created_at ms (its wait begins there), [13] first_reply_due ms,
 --          [14] resolution_due ms, [15] rank ms, [16] when the SLA timer first fires, ms (C++
 --          computes it as arm_sla would), [17] requirements (skill:level:relax_ms list, '' none),
---          [18] customer ('' none), [19] preference (for_ms|agent,agent; '' none)
+--          [18] customer ('' none), [19] preference (for_ms|agent,agent; '' none), [20] the
+--          create body as the client sent it without its id, compact JSON, for the new ticket's
+--          `ticket.queued` ('' when the body was only the id)
 -- Returns  'created' when the ticket is stored as the arguments describe it, 'routed' when this
 --          call also moved it further (an overflow step due at once, push routing or customer
 --          affinity handed it out: the caller reads it back); {word, assignments...} when push
@@ -51,7 +53,7 @@ local function create(keys, argv)
   local id, fingerprint, queue, priority, channel = argv[5], argv[6], argv[7], argv[8], argv[9]
   local skills, attributes, created_at, first_reply_due = argv[10], argv[11], argv[12], argv[13]
   local resolution_due, rank, sla_timer, requires = argv[14], argv[15], argv[16], argv[17]
-  local customer, preference = argv[18], argv[19]
+  local customer, preference, request = argv[18], argv[19], argv[20]
   local c = context(keys, argv)
   local tk = key(c.P, 'ticket', id)
   local existing = redis.call('HGET', tk, 'fp')
@@ -113,7 +115,11 @@ local function create(keys, argv)
   -- Written: the push below takes this ticket as it is, without reading it back.
   t.dirty = {}
   c.created = t
-  emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
+  if request ~= '' then
+    emit(c, 'ticket.queued', 'ticket', id, 'queue', queue, 'request', request)
+  else
+    emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
+  end
   -- An explicit preference first, then the customer's own agent: both win over push routing.
   if t.f.pf and not t.f.qs and wait_for_preferred(c, t, score) then
     if t.f.sg then drop(t, 'sg') end  -- written above; it waits in no requirement set

@@ -241,3 +241,27 @@ TEST(CtlUsage, NamesEveryCommandAndItsOptions) {
 
 }  // namespace
 }  // namespace ticketd::ctl
+
+namespace ticketd::ctl {
+namespace {
+
+TEST(CtlInvocation, ExportWorkloadTakesSinceAsADurationOrATime) {
+  auto r = parse({"export-workload", "--since", "24h"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->what, command::export_workload);
+  EXPECT_EQ(r->since_ago, 24h);
+  r = parse({"export-workload", "--since=2026-11-23T00:00:00Z"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->since_ms, 1795392000000);
+  EXPECT_EQ(parse({"export-workload", "--since", "7d"})->since_ago, 7 * 24h);
+  EXPECT_EQ(parse({"export-workload", "--since", "30m"})->since_ago, 30min);
+  EXPECT_NE(error_of({"export-workload"}).find("needs --since"), std::string::npos);
+  EXPECT_NE(error_of({"export-workload", "--since", "yesterday"}).find("neither a duration"),
+            std::string::npos);
+  EXPECT_NE(error_of({"export-workload", "--since", "0h"}).find("neither"), std::string::npos);
+  EXPECT_NE(error_of({"queues", "--since", "1h"}).find("only to export-workload"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ticketd::ctl

@@ -85,7 +85,7 @@ TEST_F(FunctionCall, ConfigureSendsTheSettingsAsPairs) {
             (strings{"counted", "offered,assigned,pending", "max", "4"}));
 }
 
-TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To19) {
+TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To20) {
   create_args a;
   a.id = "T-1";
   a.fingerprint = "fp1";
@@ -102,6 +102,7 @@ TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To19) {
   a.requirements = "spanish:3:600000";
   a.customer = "cust-1";
   a.preference = "60000|ada";
+  a.request = R"({"id":"T-1"})";
   const command cmd = create_call(base(), a);
   const strings argv = argv_of(cmd);
   EXPECT_EQ(lua_argv(argv, 5), "T-1");
@@ -112,12 +113,13 @@ TEST_F(FunctionCall, CreatePutsArgumentsInArgv5To19) {
   EXPECT_EQ(lua_argv(argv, 17), "spanish:3:600000");
   EXPECT_EQ(lua_argv(argv, 18), "cust-1");
   EXPECT_EQ(lua_argv(argv, 19), "60000|ada");
-  EXPECT_EQ(test::lua_argc(argv), 19u);
+  EXPECT_EQ(lua_argv(argv, 20), R"({"id":"T-1"})");
+  EXPECT_EQ(test::lua_argc(argv), 20u);
   const strings args = arguments(cmd, lua::fn::create);
   EXPECT_EQ(args, (strings{"T-1", "fp1", "billing", "urgent", "", "spanish,vip",
                            R"({"brand":"acme"})", std::to_string(t0 - 1), std::to_string(t0 + 1),
                            std::to_string(t0 + 2), std::to_string(t0 + 3), std::to_string(t0 + 4),
-                           "spanish:3:600000", "cust-1", "60000|ada"}));
+                           "spanish:3:600000", "cust-1", "60000|ada", R"({"id":"T-1"})"}));
 }
 
 TEST_F(FunctionCall, TicketActionsStartWithIdIfMatchAndExpectedVersion) {

@@ -1,10 +1,10 @@
-#include "tests/support/redis_client.hpp"
+#include "simulate/sync_redis.hpp"
 
 #include <hiredis/hiredis.h>
 
 #include <stdexcept>
 
-namespace ticketd::testing {
+namespace ticketd::simulate {
 namespace {
 
 routing::resp_value convert(const redisReply* r) {
@@ -38,7 +38,7 @@ routing::resp_value convert(const redisReply* r) {
 
 }  // namespace
 
-redis_client::redis_client(const std::filesystem::path& socket) {
+sync_redis::sync_redis(const std::filesystem::path& socket) {
   ctx_ = redisConnectUnix(socket.c_str());
   if (ctx_ == nullptr || ctx_->err != 0) {
     const std::string why = ctx_ != nullptr ? ctx_->errstr : "out of memory";
@@ -47,9 +47,9 @@ redis_client::redis_client(const std::filesystem::path& socket) {
   }
 }
 
-redis_client::~redis_client() { redisFree(ctx_); }
+sync_redis::~sync_redis() { redisFree(ctx_); }
 
-routing::resp_value redis_client::command(const std::vector<std::string>& argv) {
+routing::resp_value sync_redis::command(const std::vector<std::string>& argv) {
   std::vector<const char*> args;
   std::vector<size_t> lens;
   for (const auto& a : argv) {
@@ -65,11 +65,11 @@ routing::resp_value redis_client::command(const std::vector<std::string>& argv) 
   return v;
 }
 
-routing::resp_value redis_client::run(const routing::command& cmd) {
+routing::resp_value sync_redis::run(const routing::command& cmd) {
   return std::move(run_all({&cmd, 1}).front());
 }
 
-std::vector<routing::resp_value> redis_client::run_all(std::span<const routing::command> cmds) {
+std::vector<routing::resp_value> sync_redis::run_all(std::span<const routing::command> cmds) {
   for (const auto& cmd : cmds) {
     const std::string bytes = cmd.encoded();
     if (redisAppendFormattedCommand(ctx_, bytes.data(), bytes.size()) != REDIS_OK) {
@@ -88,4 +88,4 @@ std::vector<routing::resp_value> redis_client::run_all(std::span<const routing::
   return out;
 }
 
-}  // namespace ticketd::testing
+}  // namespace ticketd::simulate
