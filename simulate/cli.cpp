@@ -125,7 +125,11 @@ int main(std::span<const std::string_view> args) {
     private_redis redis_server(server);
     sync_redis redis(redis_server.socket());
     auto run = [&](const std::shared_ptr<const config::config>& cfg) {
-      return run_simulation(redis, std::make_shared<const daemon::runtime>(cfg), parsed.value,
+      // Simulated agents have no sockets: with presence by connection, the workload's status
+      // lines stand for their connections coming and going.
+      auto simulated = std::make_shared<config::config>(*cfg);
+      simulated->agents.presence = config::presence_mode::api;
+      return run_simulation(redis, std::make_shared<const daemon::runtime>(simulated), parsed.value,
                             opts);
     };
     const report c = run(*candidate);

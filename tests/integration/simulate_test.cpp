@@ -233,6 +233,20 @@ TEST(SimulateCommand, RunsFromFilesAndWritesTheReport) {
   EXPECT_EQ(doc.at("candidate").at("queues").at("general").at("arrived").to_number<int>(), 3);
   EXPECT_EQ(doc.at("baseline").at("queues").at("general").at("breaches").to_number<int>(), 2);
 
+  // Presence by connection: simulated agents have no sockets, their lines stand for them.
+  std::string by_connection = one_agent_config("push", 3);
+  by_connection.replace(by_connection.find("agents:\n"), 8, "agents:\n  presence: connection\n");
+  std::ofstream(dir.path() / "connection.yaml") << by_connection;
+  process connected(
+      {ticketd_binary(), "simulate", "--config", (dir.path() / "connection.yaml").string(),
+       "--workload", (dir.path() / "day.jsonl").string(), "--report",
+       (dir.path() / "connection.json").string()},
+      dir.path() / "connection.log");
+  ASSERT_EQ(connected.wait_exit(std::chrono::seconds(60)), 0) << connected.log();
+  std::ifstream conn_in(dir.path() / "connection.json");
+  const auto conn = json::parse(std::string{std::istreambuf_iterator<char>(conn_in), {}});
+  EXPECT_EQ(conn.at("candidate").at("queues").at("general").at("assigned").to_number<int>(), 3);
+
   std::ofstream(dir.path() / "bad.jsonl") << three_tickets() << R"({"at": ")" << at(0)
                                           << R"(", "op": "create", "id": "late"})"
                                              "\n"
