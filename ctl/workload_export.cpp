@@ -82,6 +82,7 @@ std::string line_of(std::int64_t at, const json::object& fields) {
 struct round {
   std::size_t line = 0;  // its create line
   std::optional<std::int64_t> assigned, replied, resolved;
+  bool interrupted = false;  // the customer wrote before it was resolved: not one round
 };
 
 // The value most agents have for `field`: taken for the live configuration's default and left
@@ -126,11 +127,17 @@ exported_workload export_workload(std::span<const std::string> agent_pages, std:
   }
   const auto stream = parse_sse(events);
 
-  // Agents with a status change in the window started the window in another status.
+  // Agents with a status change in the window started the window in another status; so did
+  // their presence on a channel.
   std::map<std::string, std::string> first_status;
+  std::map<std::pair<std::string, std::string>, std::string> first_channel_status;
   for (const auto& e : stream) {
-    if (e.type != "agent.status" || e.data.contains("channel")) continue;
-    first_status.emplace(text(e.data, "agent"), text(e.data, "status"));
+    if (e.type != "agent.status") continue;
+    if (const auto ch = text(e.data, "channel"); !ch.empty()) {
+      first_channel_status.emplace(std::pair{text(e.data, "agent"), ch}, text(e.data, "status"));
+    } else {
+      first_status.emplace(text(e.data, "agent"), text(e.data, "status"));
+    }
   }
   // The agents come first: at `since`, or at the first event when ticketd's clock runs behind
   // the stream's ids (a manual clock), so the lines stay in time order.
@@ -162,10 +169,36 @@ exported_workload export_workload(std::span<const std::string> agent_pages, std:
     }
     fields["status"] = status;
     lines.push_back(line_of(agents_at, fields));
+    ++out.agents;
+    // Presence by channel, as status lines of their own: a candidate without those channels
+    // refuses the line, not the agent.
+    std::map<std::string, std::string> channels;
+    if (const auto* ch = a.if_contains("channels"); ch != nullptr && ch->is_object()) {
+      for (const auto& kv : ch->get_object()) {
+        if (kv.value().is_string()) channels[kv.key()] = std::string{kv.value().get_string()};
+      }
+    }
+    for (const auto& [key, first] : first_channel_status) {
+      if (key.first == text(a, "id")) channels[key.second] = first == "online" ? "away" : "online";
+    }
+    for (const auto& [channel, presence] : channels) {
+      if (presence == "online") continue;
+      lines.push_back(line_of(agents_at, json::object{{"op", "status"},
+                                                      {"agent", text(a, "id")},
+                                                      {"status", presence},
+                                                      {"channel", channel}}));
+    }
   }
-  out.agents = lines.size();
 
   std::map<std::string, round> rounds;
+  // The daemons' clocks write `at`, the stream orders the events: several daemons (or one call
+  // reading before it writes) can put an event a few ms before the one ahead of it. The
+  // workload keeps the stream's order, so no line goes back in time.
+  std::int64_t last_at = agents_at;
+  auto write = [&](std::int64_t at, const json::object& fields) {
+    last_at = std::max(at, last_at);
+    lines.push_back(line_of(last_at, fields));
+  };
   for (const auto& e : stream) {
     const auto at = time_of(e.data);
     if (!at) continue;
@@ -180,12 +213,13 @@ exported_workload export_workload(std::span<const std::string> agent_pages, std:
         for (const auto& kv : request->get_object()) fields[kv.key()] = kv.value();
       }
       rounds[ticket].line = lines.size();
-      lines.push_back(line_of(*at, fields));
+      write(*at, fields);
       ++out.arrivals;
     } else if ((e.type == "ticket.assigned" || e.type == "ticket.queued") &&
                via == "customer_reply") {
       if (!rounds.contains(ticket)) continue;  // arrived before the window
-      lines.push_back(line_of(*at, json::object{{"op", "customer-reply"}, {"ticket", ticket}}));
+      if (!rounds[ticket].resolved) rounds[ticket].interrupted = true;
+      write(*at, json::object{{"op", "customer-reply"}, {"ticket", ticket}});
       ++out.customer_replies;
     } else if (e.type == "agent.status") {
       // Set by ticketd itself (missed offers, offer timeouts): the simulation does that too.
@@ -193,7 +227,7 @@ exported_workload export_workload(std::span<const std::string> agent_pages, std:
       json::object fields{
           {"op", "status"}, {"agent", text(e.data, "agent")}, {"status", text(e.data, "status")}};
       if (const auto ch = text(e.data, "channel"); !ch.empty()) fields["channel"] = ch;
-      lines.push_back(line_of(*at, fields));
+      write(*at, fields);
       ++out.status_changes;
     }
     const auto it = rounds.find(ticket);
@@ -210,7 +244,7 @@ exported_workload export_workload(std::span<const std::string> agent_pages, std:
   }
   // A ticket's handle: its first round as it happened, when the stream shows all of it.
   for (const auto& [ticket, r] : rounds) {
-    if (!r.assigned || !r.replied || !r.resolved) continue;
+    if (!r.assigned || !r.replied || !r.resolved || r.interrupted) continue;
     auto& text_line = lines[r.line];
     text_line.pop_back();  // "}\n"
     text_line.pop_back();

@@ -56,7 +56,10 @@ private_redis::private_redis(const std::string& binary) {
   argv.push_back(nullptr);
   const pid_t parent = ::getpid();
   pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ < 0) {
+    stop();
+    throw std::runtime_error("fork failed");
+  }
   if (pid_ == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed simulation takes its server with it
     if (::getppid() != parent) ::_exit(127);

@@ -65,7 +65,7 @@ json::object queue_json(const queue_report& q) {
   json::object o;
   o["arrived"] = q.arrived;
   o["assigned"] = q.assigned;
-  o["waiting_at_end"] = q.arrived - q.assigned;
+  o["never_assigned"] = q.arrived - q.assigned;
   o["wait_seconds"] = json::object{{"p50", seconds(percentile(q.waits, 0.50))},
                                    {"p90", seconds(percentile(q.waits, 0.90))},
                                    {"p99", seconds(percentile(q.waits, 0.99))},
@@ -298,6 +298,7 @@ queue_report* recorder::queue_of(std::string_view ticket) {
 }
 
 void recorder::accrue(const std::string& agent, std::int64_t now) {
+  if (agents_closed_) now = std::min(now, *agents_closed_);
   auto& s = agents_[agent];
   const std::int64_t dt = std::max<std::int64_t>(0, now - s.since);
   if (s.online) {
@@ -376,6 +377,11 @@ void recorder::event(const event_view& e) {
   }
 }
 
+void recorder::close_agents(std::int64_t at) {
+  for (auto& [agent, s] : agents_) accrue(agent, at);
+  agents_closed_ = at;
+}
+
 report recorder::finish(std::int64_t end) {
   for (auto& [agent, s] : agents_) accrue(agent, end);
   for (auto& [name, q] : report_.queues) std::sort(q.waits.begin(), q.waits.end());
@@ -410,14 +416,18 @@ std::string report_text(const report& candidate, const report* baseline) {
     queue_row(out, "  baseline", *b);
     difference_row(out, c, *b);
   };
-  for (const auto& [name, q] : candidate.queues) {
-    const queue_report* b = nullptr;
-    if (baseline != nullptr) {
-      const auto it = baseline->queues.find(name);
-      static const queue_report none;
-      b = it == baseline->queues.end() ? &none : &it->second;
+  // Every queue of either run: one the candidate removed shows beside empty figures.
+  static const queue_report none;
+  std::map<std::string, std::pair<const queue_report*, const queue_report*>> queues;
+  for (const auto& [name, q] : candidate.queues) queues[name] = {&q, &none};
+  if (baseline != nullptr) {
+    for (const auto& [name, q] : baseline->queues) {
+      if (!queues.contains(name)) queues[name].first = &none;
+      queues[name].second = &q;
     }
-    rows(name, q, b);
+  }
+  for (const auto& [name, pair] : queues) {
+    rows(name, *pair.first, baseline != nullptr ? pair.second : nullptr);
   }
   const auto all = merged(candidate);
   const auto base_all = baseline != nullptr ? merged(*baseline) : queue_report{};

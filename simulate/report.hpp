@@ -70,6 +70,8 @@ class recorder {
   void refused(const std::string& code) { ++report_.refused[code]; }
   // Every event, in stream order.
   void event(const event_view& e);
+  // The agents' time stops here (their work is done; timers may still run).
+  void close_agents(std::int64_t at);
   // Closes the books at `end`: time still running is counted up to it.
   report finish(std::int64_t end);
 
@@ -92,6 +94,7 @@ class recorder {
 
   report report_;
   bool pending_counts_;
+  std::optional<std::int64_t> agents_closed_;
   bool postponed_counts_;
   std::map<std::string, ticket_facts, std::less<>> tickets_;
   std::map<std::string, agent_state, std::less<>> agents_;

@@ -50,8 +50,14 @@ class simulation {
       const std::int64_t op_at = next_op < workload_.ops.size() ? workload_.ops[next_op].at : never;
       const std::int64_t action_at = actions_.empty() ? never : actions_.top().at;
       const bool work_left = op_at != never || action_at != never;
-      // With the workload and the agents done, timers run only up to --until.
-      const std::int64_t horizon = work_left ? never : options_.until.value_or(now_);
+      if (!work_left && !work_ended_) {
+        // The agents' time ends with their work; the timers may run on (below).
+        work_ended_ = now_;
+        recorder_.close_agents(now_);
+      }
+      // With the workload and the agents done, timers run up to --until, or else until every
+      // SLA clock started is decided (met or breached), so that tickets left waiting count.
+      const std::int64_t horizon = work_left ? never : options_.until.value_or(sla_horizon());
       const std::int64_t timer_at = next_timer_ && *next_timer_ <= horizon ? *next_timer_ : never;
       const std::int64_t at = std::min({timer_at, op_at, action_at});
       if (at == never) break;
@@ -89,8 +95,8 @@ class simulation {
   struct ticket_state {
     std::optional<handling> handle;
     std::string channel;
-    std::string queue;             // where it last waited
-    std::uint64_t generation = 0;  // one per assignment: older actions are stale
+    std::vector<std::string> queues;  // the shared queues it waits in (or last waited in)
+    std::uint64_t generation = 0;     // one per assignment: older actions are stale
   };
   struct agent_state {
     std::vector<std::string> pull_queues;
@@ -98,6 +104,20 @@ class simulation {
     bool full = false;
     std::int64_t last_assigned = 0;
   };
+
+  // The latest SLA timer (`s|<ticket>`, one per ticket: its next warning or breach); now_ when
+  // none is left. Read again only once reached, as firing one may arm the ticket's next stage.
+  std::int64_t sla_horizon() {
+    if (sla_horizon_ && *sla_horizon_ > now_) return *sla_horizon_;
+    sla_horizon_ = now_;
+    const auto all = redis_.command({"ZRANGE", timers_key_, "0", "-1", "WITHSCORES"});
+    for (std::size_t i = 0; i + 1 < all.elements.size(); i += 2) {
+      if (all.elements[i].str.starts_with("s|")) {
+        sla_horizon_ = std::max(*sla_horizon_, parse_ms(all.elements[i + 1].str));
+      }
+    }
+    return *sla_horizon_;
+  }
 
   bool counts(config::status_kind s) const {
     const auto& c = rt_->cfg->agents.counted_statuses;
@@ -183,8 +203,8 @@ class simulation {
       auto r = routing::decode_agent_reply(
           st->agent, send_one(routing::agent_status_call(rt_->plan.base(now_), st->agent,
                                                          st->request.status, st->request.channel)));
+      // Coming online pulls when its agent.status is answered (react).
       if (!r) return refuse(r.error());
-      pull(st->agent, true);
     } else if (const auto* c = std::get_if<create_op>(&op.what)) {
       auto op_create = routing::create_operation(rt_->plan, c->request, now_);
       auto r = routing::create_result_of(drive(op_create));
@@ -196,7 +216,7 @@ class simulation {
       auto& s = tickets_[t.id];
       s.handle = c->handle;
       s.channel = c->request.channel;
-      s.queue = t.queue;
+      s.queues = {t.queue};
     } else if (const auto* cr = std::get_if<customer_reply_op>(&op.what)) {
       auto act = routing::action_operation(rt_->plan, routing::ticket_action::customer_reply,
                                            cr->ticket, std::nullopt, {}, now_);
@@ -279,6 +299,11 @@ class simulation {
     }
   }
 
+  void wake_if_pull(std::string_view queue) {
+    const auto* cfg = rt_->cfg->find_queue(queue);
+    if (cfg != nullptr && cfg->mode == config::queue_mode::pull) wake(std::string{queue});
+  }
+
   void react(const event_view& e) {
     const auto type = e.type;
     const std::string ticket{e.field("ticket")};
@@ -300,26 +325,37 @@ class simulation {
       if (auto from = e.field("from"); !from.empty()) pull(std::string{from}, true);
     } else if (type == "ticket.queued") {
       if (auto q = e.field("queue"); !q.empty()) {
-        tickets_[ticket].queue = std::string{q};
-        const auto* cfg = rt_->cfg->find_queue(q);
-        if (cfg != nullptr && cfg->mode == config::queue_mode::pull) wake(std::string{q});
+        tickets_[ticket].queues = {std::string{q}};
+        wake_if_pull(q);
       }
       if (!agent.empty() && e.field("via") == "release") pull(agent, true);
-    } else if (type == "ticket.relaxed" || type == "ticket.overflowed") {
-      const auto it = tickets_.find(ticket);
-      std::string q = type == "ticket.overflowed" ? std::string{e.field("queue")}
-                      : it != tickets_.end()      ? it->second.queue
-                                                  : std::string{};
-      const auto* cfg = rt_->cfg->find_queue(q);
-      if (cfg != nullptr && cfg->mode == config::queue_mode::pull) wake(q);
-    } else if (type == "ticket.pending" || type == "ticket.resolved" || type == "ticket.returned" ||
-               type == "agent.ready") {
+    } else if (type == "ticket.overflowed") {
+      tickets_[ticket].queues.emplace_back(e.field("queue"));
+      wake_if_pull(e.field("queue"));
+    } else if (type == "ticket.relaxed") {
+      if (const auto it = tickets_.find(ticket); it != tickets_.end()) {
+        for (const auto& q : it->second.queues) wake_if_pull(q);
+      }
+    } else if (type == "ticket.returned") {
+      pull(agent, true);
+      tickets_[ticket].queues = {std::string{e.field("queue")}};
+      wake_if_pull(e.field("queue"));
+    } else if (type == "ticket.pending" || type == "ticket.resolved" || type == "agent.ready") {
       pull(agent, true);
     } else if (type == "ticket.closed" || type == "ticket.transferred" ||
                type == "ticket.escalated" || type == "ticket.deleted") {
       if (auto holder = e.field("holder"); !holder.empty()) pull(std::string{holder}, true);
-    } else if (type == "agent.status" && e.field("channel").empty()) {
-      agents_[agent].online = e.field("status") == "online";
+    } else if (type == "agent.status") {
+      auto& a = agents_[agent];
+      if (e.field("channel").empty()) a.online = e.field("status") == "online";
+      if (e.field("status") == "online") pull(agent, true);  // online, or on one more channel
+    }
+    // A ticket that moved on (queued again, returned, transferred, resolved...) drops what its
+    // last holder planned for it; its agent's own reply (pending) and the clocks do not.
+    if (type.starts_with("ticket.") && type != "ticket.assigned" && type != "ticket.pending" &&
+        type != "ticket.followup_due" && type != "ticket.updated" && type != "ticket.relaxed" &&
+        type != "ticket.overflowed") {
+      if (const auto it = tickets_.find(ticket); it != tickets_.end()) ++it->second.generation;
     }
   }
 
@@ -358,6 +394,8 @@ class simulation {
   std::deque<daemon::stream_event> unread_;  // events read, not yet answered
   bool more_events_ = false;                 // the last read stopped at a full page
   std::uint64_t reads_ = 0;
+  std::optional<std::int64_t> work_ended_;
+  std::optional<std::int64_t> sla_horizon_;
 };
 
 }  // namespace

@@ -29,8 +29,9 @@ std::optional<std::int64_t> seconds_of(const json::value* v) {
   return static_cast<std::int64_t>(std::llround(s * 1000));
 }
 
-// The "reply_after"/"resolve_after"/"spread" members of `o`.
-std::optional<std::string> read_handling(const json::object& o, handling& out) {
+// The "reply_after"/"resolve_after" members of `o`, and "spread" when `spread` (a ticket's own
+// handle is exact: it says what happened).
+std::optional<std::string> read_handling(const json::object& o, handling& out, bool spread) {
   auto reply = seconds_of(o.if_contains("reply_after"));
   auto resolve = seconds_of(o.if_contains("resolve_after"));
   if (!reply || !resolve) {
@@ -38,7 +39,7 @@ std::optional<std::string> read_handling(const json::object& o, handling& out) {
   }
   out.reply_after_ms = *reply;
   out.resolve_after_ms = *resolve;
-  if (const auto* s = o.if_contains("spread")) {
+  if (const auto* s = o.if_contains("spread"); s != nullptr && spread) {
     if (!s->is_number() || s->to_number<double>() < 0 || s->to_number<double>() > 1) {
       return "spread must be a number from 0 to 1";
     }
@@ -46,8 +47,8 @@ std::optional<std::string> read_handling(const json::object& o, handling& out) {
   }
   for (const auto& kv : o) {
     const auto k = kv.key();
-    if (k != "reply_after" && k != "resolve_after" && k != "spread" && k != "channel" &&
-        k != "at" && k != "op") {
+    if (k != "reply_after" && k != "resolve_after" && (k != "spread" || !spread) &&
+        k != "channel" && k != "at" && k != "op") {
       return "unknown field '" + std::string{k} + "' in handling";
     }
   }
@@ -107,7 +108,7 @@ std::variant<workload_op, std::string> parse_line(std::string_view line) {
     if (const auto* h = o.if_contains("handle")) {
       if (!h->is_object()) return std::string{"handle must be an object"};
       handling value;
-      if (auto e = read_handling(h->get_object(), value)) return *e;
+      if (auto e = read_handling(h->get_object(), value, false)) return *e;
       c.handle = value;
       o.erase("handle");
     }
@@ -123,7 +124,7 @@ std::variant<workload_op, std::string> parse_line(std::string_view line) {
     handling_op h;
     h.channel = text_of(o, "channel");
     if (h.channel.empty()) return std::string{"channel must be a channel name or default"};
-    if (auto e = read_handling(o, h.value)) return *e;
+    if (auto e = read_handling(o, h.value, true)) return *e;
     op.what = std::move(h);
   } else {
     return "op must be agent, status, create, customer-reply or handling, not '" + kind + "'";

@@ -151,19 +151,82 @@ TEST_F(SimulateTest, WhatTheApiRefusesIsCountedAndChangesNothing) {
   EXPECT_EQ(r.queues.at("general").arrived, 3);
 }
 
-TEST_F(SimulateTest, TimersRunUntilTheGivenEndAfterTheWorkload) {
-  // Nobody is online: the ticket waits, its 1 m first reply target breaches at 09:01.
+TEST_F(SimulateTest, TimersRunUntilEverySlaClockIsDecidedOrTheGivenEnd) {
+  // Nobody is online: the ticket waits; its 1 m first reply target breaches at 09:01, its 1 d
+  // resolution target the next day, and the run goes on until then (a ticket left waiting
+  // counts against the candidate).
   const std::string w = R"({"at": ")" + at(0) +
                         R"(", "op": "create", "id": "T0"})"
                         "\n";
   auto r = run(one_agent_config("push"), w);
-  EXPECT_EQ(r.queues.at("general").breaches, 0);  // the run ends with the workload
+  EXPECT_EQ(r.queues.at("general").breaches, 2);
+  EXPECT_EQ(r.queues.at("general").sla.at("resolution").breached, 1);
+  EXPECT_EQ(r.ended - r.started, 24 * 3600'000);
   simulate::options o;
   o.until = 1795424400000 + 120'000;
   r = run(one_agent_config("push"), w, o);
   EXPECT_EQ(r.queues.at("general").breaches, 1);
   EXPECT_EQ(r.queues.at("general").sla.at("first_reply").breached, 1);
   EXPECT_EQ(r.ended, *o.until);
+}
+
+TEST_F(SimulateTest, AnAgentsTimeEndsWithItsWorkWhileTheClocksRunOn) {
+  std::string w = three_tickets();
+  // Nobody can take T9 (ada has no German): it waits until its clocks have breached.
+  w += R"({"at": ")" + at(30) +
+       R"(", "op": "create", "id": "T9", "requires": [{"skill": "german"}]})"
+       "\n";
+  const auto r = run(one_agent_config("push"), w);
+  // Ada's work ends when she resolves T2 at 210 s; the run, when T9's 1 d resolution target
+  // breaches.
+  EXPECT_EQ(r.agents.at("ada").online_ms, 210'000);
+  EXPECT_EQ(r.ended - r.started, 30'000 + 24 * 3600'000);
+  EXPECT_EQ(r.queues.at("general").sla.at("resolution").breached, 1);
+  EXPECT_EQ(r.queues.at("general").arrived - r.queues.at("general").assigned, 1);
+}
+
+TEST_F(SimulateTest, APlanForATicketThatMovedOnIsDropped) {
+  // Ada replies to T1 at 10 s and plans to resolve it at 610 s; she goes offline at 30 s, the
+  // customer writes at 60 s, and T1 waits in the queue until she is back at 20 min.
+  std::string w = R"({"at": ")" + at(0) +
+                  R"(", "op": "agent", "id": "ada", "queues": ["general"]})"
+                  "\n";
+  w += R"({"at": ")" + at(0) +
+       R"(", "op": "create", "id": "T1", "handle": {"reply_after": 10, "resolve_after": 600}})"
+       "\n";
+  w += R"({"at": ")" + at(30) +
+       R"(", "op": "status", "agent": "ada", "status": "offline"})"
+       "\n";
+  w += R"({"at": ")" + at(60) +
+       R"(", "op": "customer-reply", "ticket": "T1"})"
+       "\n";
+  w += R"({"at": ")" + at(1200) +
+       R"(", "op": "status", "agent": "ada", "status": "online"})"
+       "\n";
+  const auto r = run(one_agent_config("push", 3), w);
+  const auto& q = r.queues.at("general");
+  EXPECT_EQ(q.resolved, 1);
+  EXPECT_EQ(q.assignments.at("push"), 2);  // at 0 s, and again at 20 min
+  // The second round: reply at 1210 s, resolve at 1810 s; not resolved while it waited.
+  EXPECT_EQ(r.agents.at("ada").resolved, 1);
+  EXPECT_EQ(q.sla.at("next_reply").breached, 0);
+}
+
+TEST_F(SimulateTest, APullAgentComingBackOnlinePullsAtOnce) {
+  std::string w = R"({"at": ")" + at(0) +
+                  R"(", "op": "agent", "id": "ada", "queues": ["general"]})"
+                  "\n";
+  w += R"({"at": ")" + at(10) +
+       R"(", "op": "status", "agent": "ada", "status": "offline"})"
+       "\n";
+  w += R"({"at": ")" + at(20) +
+       R"(", "op": "create", "id": "T1"})"
+       "\n";
+  w += R"({"at": ")" + at(60) +
+       R"(", "op": "status", "agent": "ada", "status": "online"})"
+       "\n";
+  const auto r = run(one_agent_config("pull", 3), w);
+  EXPECT_EQ(r.queues.at("general").waits, (std::vector<std::int64_t>{40'000}));
 }
 
 TEST_F(SimulateTest, ARelaxedRequirementWakesAnIdlePullAgent) {

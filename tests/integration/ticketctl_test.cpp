@@ -595,10 +595,10 @@ TEST_F(Ticketctl, ExportWorkloadWritesWhatTheSimulatorReplays) {
   ASSERT_EQ(call("POST", "/v1/agents/ada/next").status, 200);
   advance("90s");
   ASSERT_EQ(call("POST", "/v1/tickets/T-1/reply", R"({"agent": "ada"})").status, 200);
-  advance("2m");
-  ASSERT_EQ(call("POST", "/v1/tickets/T-1/customer-reply").status, 200);
-  advance("1m");
+  advance("3m");
   ASSERT_EQ(call("POST", "/v1/tickets/T-1/resolve").status, 200);
+  advance("1m");  // the customer writes back: T-1 reopens, to ada
+  ASSERT_EQ(call("POST", "/v1/tickets/T-1/customer-reply").status, 200);
   ASSERT_EQ(call("POST", "/v1/agents/ada/status", R"({"status": "away"})").status, 200);
 
   const auto r = ctl({"export-workload", "--since", "1h"});
@@ -622,9 +622,9 @@ TEST_F(Ticketctl, ExportWorkloadWritesWhatTheSimulatorReplays) {
       lines[2],
       R"({"at":"2026-11-23T09:00:00.000Z","op":"create","id":"T-1","channel":"chat","attributes":{"topic":"refund"},"handle":{"reply_after":90,"resolve_after":180}})");
   EXPECT_EQ(lines[3], R"({"at":"2026-11-23T09:00:00.000Z","op":"create","id":"T-2"})");
-  EXPECT_EQ(lines[4], R"({"at":"2026-11-23T09:03:30.000Z","op":"customer-reply","ticket":"T-1"})");
+  EXPECT_EQ(lines[4], R"({"at":"2026-11-23T09:05:30.000Z","op":"customer-reply","ticket":"T-1"})");
   EXPECT_EQ(lines[5],
-            R"({"at":"2026-11-23T09:04:30.000Z","op":"status","agent":"ada","status":"away"})");
+            R"({"at":"2026-11-23T09:05:30.000Z","op":"status","agent":"ada","status":"away"})");
 
   temp_dir dir("ticketctl-export");
   std::ofstream(dir.path() / "day.jsonl") << r.out;

@@ -90,8 +90,15 @@ TEST(Workload, EveryBadLineIsReportedWithItsNumber) {
 
 TEST(Workload, ReportsAtMostTwentyErrors) {
   std::string text;
-  for (int i = 0; i < 50; ++i) text += "{}\n";
+  for (int i = 0; i < 50; ++i) text += "{}\n";  // not even an `at`
   EXPECT_EQ(parse(text).errors.size(), 20u);
+}
+
+TEST(Workload, ATicketsOwnHandleHasNoSpread) {
+  const auto w = parse(
+      R"({"at": "2026-11-23T09:00:00Z", "op": "create", "id": "T1", "handle": {"reply_after": 5, "resolve_after": 7, "spread": 0.5}})");
+  ASSERT_EQ(w.errors.size(), 1u);
+  EXPECT_NE(w.errors[0].message.find("spread"), std::string::npos) << w.errors[0].message;
 }
 
 TEST(Workload, HandleOptions) {
