@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -212,6 +213,12 @@ struct events_config {
 struct config {
   std::filesystem::path source;  // the file it came from
   std::string workspace = "default";
+  // workspaces_dir: one NAME.yaml per further workspace (empty: none); relative to the main
+  // file's folder.
+  std::filesystem::path workspaces_dir;
+  // The main file's only: the workspaces of workspaces_dir in name order, each a configuration
+  // of its own (its file's routing keys, the built-in defaults for everything else).
+  std::vector<std::shared_ptr<const config>> workspaces;
   server_config server;
   redis_config redis;
   std::vector<priority_config> priorities;  // in the order of the YAML: first is most urgent

@@ -760,13 +760,55 @@ class loader {
   }
 
   config run(const YAML::Node& root) {
-    const object o(
-        cx_, field{root, "", root.Mark()},
-        {"workspace", "server", "redis", "priorities", "calendars", "sla", "agents", "queues",
-         "lifecycle", "routing", "skills", "channels", "defaults", "auth", "events"});
+    const object o(cx_, field{root, "", root.Mark()},
+                   {"workspace", "workspaces_dir", "server", "redis", "priorities", "calendars",
+                    "sla", "agents", "queues", "lifecycle", "routing", "skills", "channels",
+                    "defaults", "auth", "events"});
     o.read("workspace", cfg_.workspace, identifier(64));
+    o.read("workspaces_dir", cfg_.workspaces_dir, path_value());
     if (auto f = o.get("server")) read_server(*f);
     if (auto f = o.get("redis")) read_redis(*f);
+    read_routing_keys(o);
+    if (auto f = o.get("auth")) read_auth(*f);
+    if (auto f = o.get("events")) read_events(*f);
+    apply_defaults(o.get("priorities"), o.get("queues"));
+    check_references();
+    return std::move(cfg_);
+  }
+
+  // A workspace file (workspaces_dir/NAME.yaml): the routing keys only, the built-in defaults
+  // for the rest; its name is the file's.
+  config run_workspace(const YAML::Node& root, const std::string& name) {
+    cfg_.workspace = name;
+    const field top{root, "", root.Mark()};
+    static constexpr std::array<std::string_view, 7> main_only{
+        "workspace", "workspaces_dir", "server", "redis", "auth", "events", "webhooks"};
+    if (root.IsMap()) {
+      for (const auto& entry : root) {
+        const auto& key = entry.first;
+        if (key.IsScalar() &&
+            std::find(main_only.begin(), main_only.end(), key.Scalar()) != main_only.end()) {
+          cx_.error(key.Mark(), key.Scalar(),
+                    "belongs in the main file: a workspace file holds its workspace's routing "
+                    "keys only, and its name is the file's");
+        }
+      }
+    }
+    // The main file's keys are known here (reported above, not read), so they are not also
+    // called unknown.
+    const object o(cx_, top,
+                   {"priorities", "calendars", "sla", "agents", "queues", "lifecycle", "routing",
+                    "skills", "channels", "defaults", "workspace", "workspaces_dir", "server",
+                    "redis", "auth", "events", "webhooks"});
+    read_routing_keys(o);
+    apply_defaults(o.get("priorities"), o.get("queues"));
+    check_references();
+    return std::move(cfg_);
+  }
+
+ private:
+  // The keys a workspace has of its own: the main file's and each workspace file's.
+  void read_routing_keys(const object& o) {
     if (auto f = o.get("priorities")) read_priorities(*f);
     if (auto f = o.get("calendars")) read_calendars(*f);
     if (auto f = o.get("sla")) read_sla(*f);
@@ -777,14 +819,8 @@ class loader {
     if (auto f = o.get("channels")) read_channels(*f);
     if (auto f = o.get("routing")) read_routing(*f);
     if (auto f = o.get("defaults")) read_defaults(*f);
-    if (auto f = o.get("auth")) read_auth(*f);
-    if (auto f = o.get("events")) read_events(*f);
-    apply_defaults(o.get("priorities"), o.get("queues"));
-    check_references();
-    return std::move(cfg_);
   }
 
- private:
   // A name used before the thing it names may have been read; checked once everything is.
   struct reference {
     field at;
@@ -1486,8 +1522,10 @@ YAML::Node first_document(const std::string& text, std::optional<YAML::Mark>& se
   return YAML::Load(text);
 }
 
+// `workspace`: the text is a workspace file of that name (loader::run_workspace).
 load_result load(std::string_view yaml, const std::string& file_name,
-                 const std::filesystem::path& source, const env_lookup& env) {
+                 const std::filesystem::path& source, const env_lookup& env,
+                 const std::optional<std::string>& workspace = std::nullopt) {
   context cx(file_name);
   std::optional<config> parsed;
   // yaml-cpp reports syntax errors by exception; nothing may escape to the caller.
@@ -1506,7 +1544,7 @@ load_result load(std::string_view yaml, const std::string& file_name,
         cx.error(*second_document, "", "only one YAML document is allowed per file");
       }
       loader l(cx, env, source);
-      parsed = l.run(document);
+      parsed = workspace ? l.run_workspace(document, *workspace) : l.run(document);
     } catch (const std::exception& e) {
       cx.error(YAML::Mark::null_mark(), "", std::string("internal error: ") + e.what());
     }
@@ -1542,25 +1580,82 @@ load_result load_config_text(std::string_view yaml, const std::string& file_name
   return load(yaml, file_name, file_name, env);
 }
 
-load_result load_config_file(const std::filesystem::path& file, const env_lookup& env) {
+namespace {
+
+// The text of a file, or the error saying why there is none.
+std::variant<std::string, config_error> read_text(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::error_code ec;
   if (in && std::filesystem::is_directory(file, ec)) {
-    return {
-        nullptr, {{file.string(), 0, 0, "", "cannot read the config file: it is a directory"}}, {}};
+    return config_error{file.string(), 0, 0, "", "cannot read the config file: it is a directory"};
   }
   if (!in) {
     const int error = errno;
-    return {nullptr,
-            {{file.string(), 0, 0, "",
-              "cannot read the config file: " + std::generic_category().message(error)}},
-            {}};
+    return config_error{file.string(), 0, 0, "",
+                        "cannot read the config file: " + std::generic_category().message(error)};
   }
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    return {nullptr, {{file.string(), 0, 0, "", "cannot read the config file"}}, {}};
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return config_error{file.string(), 0, 0, "", "cannot read the config file"};
+  return text;
+}
+
+// The workspaces of `main`'s workspaces_dir (relative to the main file's folder), each
+// NAME.yaml in name order, into `result`: their errors name their files.
+void load_workspaces(const std::filesystem::path& main_file, load_result& result,
+                     const env_lookup& env) {
+  namespace fs = std::filesystem;
+  auto main = std::make_shared<config>(*result.value);
+  fs::path dir = main->workspaces_dir;
+  if (dir.is_relative()) dir = main_file.parent_path() / dir;
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".yaml") files.push_back(it->path());
   }
-  return load(text, file.string(), file, env);
+  if (ec) {
+    result.errors.push_back({main_file.string(), 0, 0, "workspaces_dir",
+                             "cannot read " + dir.string() + ": " + ec.message()});
+    return;
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& file : files) {
+    const std::string name = file.stem().string();
+    if (!is_id(name, 64)) {
+      result.errors.push_back(
+          {file.string(), 0, 0, "", "the file's name is its workspace's: " + id_rule(64)});
+      continue;
+    }
+    if (name == main->workspace) {
+      result.errors.push_back(
+          {file.string(), 0, 0, "", "workspace '" + name + "' is the main file's workspace"});
+      continue;
+    }
+    auto text = read_text(file);
+    if (auto* e = std::get_if<config_error>(&text)) {
+      result.errors.push_back(std::move(*e));
+      continue;
+    }
+    auto ws = load(std::get<std::string>(text), file.string(), file, env, name);
+    for (auto& e : ws.errors) result.errors.push_back(std::move(e));
+    for (auto& w : ws.warnings) result.warnings.push_back(file.string() + ": " + w);
+    if (ws.value) main->workspaces.push_back(std::move(ws.value));
+  }
+  if (result.errors.empty() && !main->workspaces.empty()) {
+    result.warnings.push_back("workspaces_dir: " + std::to_string(main->workspaces.size()) +
+                              " workspace files checked, but this version of ticketd serves "
+                              "the main file's workspace only");
+  }
+  result.value = result.errors.empty() ? std::shared_ptr<const config>(std::move(main)) : nullptr;
+}
+
+}  // namespace
+
+load_result load_config_file(const std::filesystem::path& file, const env_lookup& env) {
+  auto text = read_text(file);
+  if (auto* e = std::get_if<config_error>(&text)) return {nullptr, {std::move(*e)}, {}};
+  auto result = load(std::get<std::string>(text), file.string(), file, env);
+  if (result.value && !result.value->workspaces_dir.empty()) load_workspaces(file, result, env);
+  return result;
 }
 
 }  // namespace ticketd::config

@@ -87,8 +87,15 @@ int main(int argc, char** argv) {
     }
   }
   if (checking) {
-    const int rc = report(load(check_file));
-    if (rc == 0) std::cout << check_file << ": ok\n";
+    const auto checked = load(check_file);
+    const int rc = report(checked);
+    if (rc == 0) {
+      std::cout << check_file << ": ok";
+      if (const auto n = checked.value->workspaces.size(); n > 0) {
+        std::cout << " (and " << n << " workspace file" << (n == 1 ? "" : "s") << ")";
+      }
+      std::cout << "\n";
+    }
     return rc;
   }
   const auto loaded = load(config_file);
