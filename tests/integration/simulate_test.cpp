@@ -41,16 +41,18 @@ std::string at(int seconds) {
   return routing::format_rfc3339(1795424400000 + static_cast<std::int64_t>(seconds) * 1000);
 }
 
+// A workload line `seconds` after 09:00: {"at": ..., `fields`}.
+std::string line(int seconds, const std::string& fields) {
+  return R"({"at": ")" + at(seconds) + R"(", )" + fields + "}\n";
+}
+
 // Three tickets 10 s apart, each answered 50 s after it reaches the agent and resolved 60 s
 // after that.
 std::string three_tickets() {
-  std::string w = R"({"at": ")" + at(0) +
-                  R"(", "op": "agent", "id": "ada", "queues": ["general"]})"
-                  "\n";
+  std::string w = line(0, R"("op": "agent", "id": "ada", "queues": ["general"])");
   for (int i = 0; i < 3; ++i) {
-    w += R"({"at": ")" + at(10 * i) + R"(", "op": "create", "id": "T)" + std::to_string(i) +
-         R"(", "handle": {"reply_after": 50, "resolve_after": 60}})"
-         "\n";
+    w += line(10 * i, R"("op": "create", "id": "T)" + std::to_string(i) +
+                          R"(", "handle": {"reply_after": 50, "resolve_after": 60})");
   }
   return w;
 }
@@ -122,9 +124,7 @@ TEST_F(SimulateTest, MoreRoomPerAgentShowsAsShorterWaitsBesideTheBaseline) {
 TEST_F(SimulateTest, ACustomerReplyStartsAnotherRoundWithTheSameAgent) {
   std::string w = three_tickets();
   // T0 is pending from 50 s (replied) until resolved at 110 s: the customer writes at 90 s.
-  w += R"({"at": ")" + at(90) +
-       R"(", "op": "customer-reply", "ticket": "T0"})"
-       "\n";
+  w += line(90, R"("op": "customer-reply", "ticket": "T0")");
   const auto r = run(one_agent_config("push", 3), w);
   const auto& q = r.queues.at("general");
   EXPECT_EQ(q.assignments.at("customer_reply"), 1);
@@ -136,15 +136,9 @@ TEST_F(SimulateTest, ACustomerReplyStartsAnotherRoundWithTheSameAgent) {
 
 TEST_F(SimulateTest, WhatTheApiRefusesIsCountedAndChangesNothing) {
   std::string w = three_tickets();
-  w += R"({"at": ")" + at(30) +
-       R"(", "op": "customer-reply", "ticket": "T2"})"
-       "\n";
-  w += R"({"at": ")" + at(30) +
-       R"(", "op": "create", "id": "X", "queue": "nowhere"})"
-       "\n";
-  w += R"({"at": ")" + at(30) +
-       R"(", "op": "customer-reply", "ticket": "missing"})"
-       "\n";
+  w += line(30, R"("op": "customer-reply", "ticket": "T2")");
+  w += line(30, R"("op": "create", "id": "X", "queue": "nowhere")");
+  w += line(30, R"("op": "customer-reply", "ticket": "missing")");
   const auto r = run(one_agent_config("push"), w);
   EXPECT_EQ(r.refused.at("invalid_transition"), 1);  // T2 waits: nothing to reply to
   EXPECT_EQ(r.refused.at("not_found"), 2);           // the queue, the ticket
@@ -155,9 +149,7 @@ TEST_F(SimulateTest, TimersRunUntilEverySlaClockIsDecidedOrTheGivenEnd) {
   // Nobody is online: the ticket waits; its 1 m first reply target breaches at 09:01, its 1 d
   // resolution target the next day, and the run goes on until then (a ticket left waiting
   // counts against the candidate).
-  const std::string w = R"({"at": ")" + at(0) +
-                        R"(", "op": "create", "id": "T0"})"
-                        "\n";
+  const std::string w = line(0, R"("op": "create", "id": "T0")");
   auto r = run(one_agent_config("push"), w);
   EXPECT_EQ(r.queues.at("general").breaches, 2);
   EXPECT_EQ(r.queues.at("general").sla.at("resolution").breached, 1);
@@ -173,9 +165,7 @@ TEST_F(SimulateTest, TimersRunUntilEverySlaClockIsDecidedOrTheGivenEnd) {
 TEST_F(SimulateTest, AnAgentsTimeEndsWithItsWorkWhileTheClocksRunOn) {
   std::string w = three_tickets();
   // Nobody can take T9 (ada has no German): it waits until its clocks have breached.
-  w += R"({"at": ")" + at(30) +
-       R"(", "op": "create", "id": "T9", "requires": [{"skill": "german"}]})"
-       "\n";
+  w += line(30, R"("op": "create", "id": "T9", "requires": [{"skill": "german"}])");
   const auto r = run(one_agent_config("push"), w);
   // Ada's work ends when she resolves T2 at 210 s; the run, when T9's 1 d resolution target
   // breaches.
@@ -188,21 +178,12 @@ TEST_F(SimulateTest, AnAgentsTimeEndsWithItsWorkWhileTheClocksRunOn) {
 TEST_F(SimulateTest, APlanForATicketThatMovedOnIsDropped) {
   // Ada replies to T1 at 10 s and plans to resolve it at 610 s; she goes offline at 30 s, the
   // customer writes at 60 s, and T1 waits in the queue until she is back at 20 min.
-  std::string w = R"({"at": ")" + at(0) +
-                  R"(", "op": "agent", "id": "ada", "queues": ["general"]})"
-                  "\n";
-  w += R"({"at": ")" + at(0) +
-       R"(", "op": "create", "id": "T1", "handle": {"reply_after": 10, "resolve_after": 600}})"
-       "\n";
-  w += R"({"at": ")" + at(30) +
-       R"(", "op": "status", "agent": "ada", "status": "offline"})"
-       "\n";
-  w += R"({"at": ")" + at(60) +
-       R"(", "op": "customer-reply", "ticket": "T1"})"
-       "\n";
-  w += R"({"at": ")" + at(1200) +
-       R"(", "op": "status", "agent": "ada", "status": "online"})"
-       "\n";
+  std::string w = line(0, R"("op": "agent", "id": "ada", "queues": ["general"])");
+  w +=
+      line(0, R"("op": "create", "id": "T1", "handle": {"reply_after": 10, "resolve_after": 600})");
+  w += line(30, R"("op": "status", "agent": "ada", "status": "offline")");
+  w += line(60, R"("op": "customer-reply", "ticket": "T1")");
+  w += line(1200, R"("op": "status", "agent": "ada", "status": "online")");
   const auto r = run(one_agent_config("push", 3), w);
   const auto& q = r.queues.at("general");
   EXPECT_EQ(q.resolved, 1);
@@ -213,18 +194,10 @@ TEST_F(SimulateTest, APlanForATicketThatMovedOnIsDropped) {
 }
 
 TEST_F(SimulateTest, APullAgentComingBackOnlinePullsAtOnce) {
-  std::string w = R"({"at": ")" + at(0) +
-                  R"(", "op": "agent", "id": "ada", "queues": ["general"]})"
-                  "\n";
-  w += R"({"at": ")" + at(10) +
-       R"(", "op": "status", "agent": "ada", "status": "offline"})"
-       "\n";
-  w += R"({"at": ")" + at(20) +
-       R"(", "op": "create", "id": "T1"})"
-       "\n";
-  w += R"({"at": ")" + at(60) +
-       R"(", "op": "status", "agent": "ada", "status": "online"})"
-       "\n";
+  std::string w = line(0, R"("op": "agent", "id": "ada", "queues": ["general"])");
+  w += line(10, R"("op": "status", "agent": "ada", "status": "offline")");
+  w += line(20, R"("op": "create", "id": "T1")");
+  w += line(60, R"("op": "status", "agent": "ada", "status": "online")");
   const auto r = run(one_agent_config("pull", 3), w);
   EXPECT_EQ(r.queues.at("general").waits, (std::vector<std::int64_t>{40'000}));
 }
@@ -234,12 +207,9 @@ TEST_F(SimulateTest, ARelaxedRequirementWakesAnIdlePullAgent) {
       "workspace: sim\nskills: [german]\npriorities:\n  normal: {first_reply: 1h, next_reply: 1h, "
       "resolution: 1d}\nqueues:\n  general: {mode: pull}\ndefaults: {queue: general, priority: "
       "normal}\n";
-  std::string w = R"({"at": ")" + at(0) +
-                  R"(", "op": "agent", "id": "ada", "queues": ["general"]})"
-                  "\n";
-  w += R"({"at": ")" + at(5) +
-       R"(", "op": "create", "id": "T0", "requires": [{"skill": "german", "relax_after": 600}]})"
-       "\n";
+  std::string w = line(0, R"("op": "agent", "id": "ada", "queues": ["general"])");
+  w += line(5,
+            R"("op": "create", "id": "T0", "requires": [{"skill": "german", "relax_after": 600}])");
   simulate::options o;
   o.until = 1795424400000 + 700'000;  // the relax comes after the last line
   const auto r = run(yaml, w, o);
@@ -249,19 +219,14 @@ TEST_F(SimulateTest, ARelaxedRequirementWakesAnIdlePullAgent) {
 
 // A day's worth of arrivals with drawn handling times.
 std::string drawn_workload() {
-  std::string w =
-      R"({"at": ")" + at(0) +
-      R"(", "op": "handling", "channel": "default", "reply_after": 120, "resolve_after": 300, "spread": 0.9})"
-      "\n";
+  std::string w = line(
+      0,
+      R"("op": "handling", "channel": "default", "reply_after": 120, "resolve_after": 300, "spread": 0.9)");
   for (int a = 0; a < 3; ++a) {
-    w += R"({"at": ")" + at(0) + R"(", "op": "agent", "id": "a)" + std::to_string(a) +
-         R"(", "queues": ["general"]})"
-         "\n";
+    w += line(0, R"("op": "agent", "id": "a)" + std::to_string(a) + R"(", "queues": ["general"])");
   }
   for (int i = 0; i < 200; ++i) {
-    w += R"({"at": ")" + at(20 * i) + R"(", "op": "create", "id": "T)" + std::to_string(i) +
-         R"("})"
-         "\n";
+    w += line(20 * i, R"("op": "create", "id": "T)" + std::to_string(i) + R"(")");
   }
   return w;
 }
