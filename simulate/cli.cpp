@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <charconv>
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -56,6 +57,10 @@ void share_one_cpu() {
   CPU_SET(cpu, &set);
   ::sched_setaffinity(0, sizeof set, &set);  // best effort: only speed depends on it
 }
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+extern "C" void request_stop(int) { stop_requested = 1; }
 
 int bad(std::string_view message) {
   std::cerr << "ticketd simulate: " << message << "\n" << usage;
@@ -121,6 +126,10 @@ int main(std::span<const std::string_view> args) {
   if (server.empty()) server = (*candidate)->redis.server_binary.string();
 
   share_one_cpu();
+  // ^C or a TERM stops the run between two steps, so its redis-server and directory go too.
+  opts.stop = &stop_requested;
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
   try {
     private_redis redis_server(server);
     sync_redis redis(redis_server.socket());
@@ -144,6 +153,9 @@ int main(std::span<const std::string_view> args) {
         return 1;
       }
     }
+  } catch (const interrupted&) {
+    std::cerr << "ticketd simulate: interrupted\n";
+    return 130;
   } catch (const std::exception& e) {
     std::cerr << "ticketd simulate: " << e.what() << "\n";
     return 1;

@@ -62,6 +62,7 @@ private_redis::private_redis(const std::string& binary) {
   }
   if (pid_ == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed simulation takes its server with it
+    ::setpgid(0, 0);  // a terminal's ^C goes to the simulation, which stops the server itself
     if (::getppid() != parent) ::_exit(127);
     ::execvp(argv[0], argv.data());
     ::_exit(127);

@@ -61,6 +61,7 @@ class simulation {
       const std::int64_t timer_at = next_timer_ && *next_timer_ <= horizon ? *next_timer_ : never;
       const std::int64_t at = std::min({timer_at, op_at, action_at});
       if (at == never) break;
+      if (options_.stop != nullptr && *options_.stop != 0) throw interrupted{};
       now_ = std::max(now_, at);
       if (at == timer_at) {
         tick();

@@ -6,10 +6,12 @@
 // they get as its handling says: reply, then resolve.
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "daemon/common/runtime.hpp"
@@ -23,6 +25,12 @@ struct options {
   std::map<std::string, handling> handlings;  // by channel, "default" for the rest
   std::uint64_t seed = 1;                     // draws of handling times with a spread
   std::optional<std::int64_t> until;          // keep the timers running up to then
+  // Set (by a signal handler) to stop the run: run_simulation throws `interrupted`.
+  const volatile std::sig_atomic_t* stop = nullptr;
+};
+
+struct interrupted : std::runtime_error {
+  interrupted() : std::runtime_error("interrupted") {}
 };
 
 // The handling of tickets with no `handle`, no handling line and no --handle for their channel.

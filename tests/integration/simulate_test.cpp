@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <csignal>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "config/loader.hpp"
 #include "daemon/common/runtime.hpp"
@@ -287,6 +289,38 @@ TEST(SimulateCommand, RunsFromFilesAndWritesTheReport) {
   EXPECT_NE(bad.log().find("bad.jsonl:5: at goes back in time"), std::string::npos) << bad.log();
   EXPECT_NE(bad.log().find("bad.jsonl:6: at must be an RFC 3339 time"), std::string::npos)
       << bad.log();
+}
+
+// ^C stops a run between two steps, and its redis-server and directory go with it.
+TEST(SimulateCommand, AnInterruptedRunLeavesNothingBehind) {
+  temp_dir dir("ticketd-sim-int");
+  const auto tmp = dir.path() / "tmp";
+  std::filesystem::create_directories(tmp);
+  std::ofstream(dir.path() / "config.yaml") << one_agent_config("push");
+  {
+    std::ofstream w(dir.path() / "day.jsonl");
+    for (int i = 0; i < 40'000; ++i)
+      w << line(i, R"("op": "create", "id": "T)" + std::to_string(i) + "\"");
+  }
+  process run({ticketd_binary(), "simulate", "--config", (dir.path() / "config.yaml").string(),
+               "--workload", (dir.path() / "day.jsonl").string()},
+              dir.path() / "out.log", {"TMPDIR=" + tmp.string()});
+  // Running once its private server's socket is there.
+  auto socket_exists = [&] {
+    for (const auto& entry : std::filesystem::directory_iterator(tmp)) {
+      if (std::filesystem::exists(entry.path() / "redis.sock")) return true;
+    }
+    return false;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!socket_exists() && run.running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(socket_exists()) << run.log();
+  run.signal(SIGINT);
+  EXPECT_EQ(run.wait_exit(std::chrono::seconds(30)), 130) << run.log();
+  EXPECT_NE(run.log().find("interrupted"), std::string::npos) << run.log();
+  EXPECT_TRUE(std::filesystem::is_empty(tmp));
 }
 
 }  // namespace
