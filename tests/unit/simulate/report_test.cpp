@@ -108,6 +108,13 @@ TEST(Report, JsonAndTextShowBothRunsAndTheDifference) {
   EXPECT_NE(text.find("  candidate"), std::string::npos) << text;
   EXPECT_NE(text.find("  baseline"), std::string::npos);
   EXPECT_NE(text.find("-3s"), std::string::npos) << text;  // 1.5 s - 4 s, rounded
+  // A queue only the baseline has (the candidate removed it) still shows, beside nothing.
+  recorder old(0, false, false);
+  old.arrived("T9", "retired", 0, false, false);
+  const auto with_retired = old.finish(60'000);
+  const auto compared = report_text(c, &with_retired);
+  EXPECT_NE(compared.find("retired\n  candidate                  0"), std::string::npos)
+      << compared;
   const auto alone = boost::json::parse(report_json(c, nullptr));
   EXPECT_FALSE(alone.as_object().contains("baseline"));
   EXPECT_EQ(report_text(c, nullptr).find("difference"), std::string::npos);
