@@ -198,7 +198,8 @@ struct token_config {
   std::string agent;  // role agent only
   std::string token_env;
   std::filesystem::path token_file;
-  std::string secret;  // resolved from token_env / token_file at load time; never logged
+  std::string secret;          // resolved from token_env / token_file at load time; never logged
+  std::string workspace = {};  // the only workspace it may use; empty: every workspace
 };
 
 struct auth_config {

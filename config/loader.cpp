@@ -1284,7 +1284,7 @@ class loader {
   }
 
   void read_token(const field& item) {
-    const object o(cx_, item, {"name", "role", "agent", "token_env", "token_file"});
+    const object o(cx_, item, {"name", "role", "agent", "workspace", "token_env", "token_file"});
     token_config t;
     if (auto name = o.require("name")) {
       if (auto s = identifier()(cx_, *name)) {
@@ -1307,6 +1307,21 @@ class loader {
       } else if (auto s = identifier()(cx_, *agent)) {
         t.agent = *s;
       }
+    }
+    if (auto ws = o.get("workspace")) {
+      if (auto s = identifier(64)(cx_, *ws)) {
+        t.workspace = *s;
+        // Without workspaces_dir there is one workspace to name (with it, load_workspaces
+        // checks the name once the files are read).
+        if (cfg_.workspaces_dir.empty() && t.workspace != cfg_.workspace) {
+          cx_.error(*ws, "no workspace named " + in_quotes(t.workspace) + " (the workspace is " +
+                             in_quotes(cfg_.workspace) + ")");
+        }
+      }
+    } else if (role_known && t.role == token_role::agent && !cfg_.workspaces_dir.empty()) {
+      cx_.error(item.mark, join(item.path, "workspace"),
+                "is required for role agent when workspaces_dir is set (an agent id is only "
+                "unique within its workspace)");
     }
 
     const auto env = o.get("token_env");
@@ -1639,6 +1654,17 @@ void load_workspaces(const std::filesystem::path& main_file, load_result& result
     for (auto& e : ws.errors) result.errors.push_back(std::move(e));
     for (auto& w : ws.warnings) result.warnings.push_back(file.string() + ": " + w);
     if (ws.value) main->workspaces.push_back(std::move(ws.value));
+  }
+  for (const auto& t : main->auth.tokens) {
+    if (t.workspace.empty() || t.workspace == main->workspace) continue;
+    const bool known = std::any_of(main->workspaces.begin(), main->workspaces.end(),
+                                   [&](const auto& w) { return w->workspace == t.workspace; });
+    if (!known) {
+      result.errors.push_back({main_file.string(), 0, 0, "auth.tokens." + t.name + ".workspace",
+                               "no workspace named '" + t.workspace +
+                                   "' (neither the main "
+                                   "file's nor a file of workspaces_dir)"});
+    }
   }
   if (result.errors.empty() && !main->workspaces.empty()) {
     result.warnings.push_back("workspaces_dir: " + std::to_string(main->workspaces.size()) +

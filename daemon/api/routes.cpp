@@ -58,17 +58,15 @@ std::optional<std::string_view> query_param(std::string_view query, std::string_
   return std::nullopt;
 }
 
-route_match match_route(http_method m, std::string_view path) {
+// The /v1 routes, from `path` after its "/v1" (`s[0]` is "v1" below, as in the path).
+route_match match_v1(http_method m, std::string_view rest) {
   using enum http_method;
-  std::array<std::string_view, 5> s;
-  const std::size_t n = segments(path, s);
-  if (n == 1) {
-    if (s[0] == "healthz") return only(m, get, route_id::healthz, "GET");
-    if (s[0] == "readyz") return only(m, get, route_id::readyz, "GET");
-    if (s[0] == "metrics") return only(m, get, route_id::metrics, "GET");
-    return {};
-  }
-  if (n < 2 || s[0] != "v1") return {};
+  std::array<std::string_view, 5> inner;
+  const std::size_t k = segments(rest, inner);
+  if (k == 0 || k > 4) return {};
+  std::array<std::string_view, 5> s{"v1"};
+  for (std::size_t i = 0; i < k; ++i) s[i + 1] = inner[i];
+  const std::size_t n = k + 1;
   const std::string_view area = s[1];
   if (area == "tickets") {
     if (n == 2) return only(m, post, route_id::ticket_create, "POST");
@@ -112,6 +110,30 @@ route_match match_route(http_method m, std::string_view path) {
     if (s[2] == "clock") return only(m, post, route_id::admin_clock, "POST");
   }
   return {};
+}
+
+route_match match_route(http_method m, std::string_view path) {
+  using enum http_method;
+  std::array<std::string_view, 5> s;
+  const std::size_t n = segments(path, s);
+  if (n == 1) {
+    if (s[0] == "healthz") return only(m, get, route_id::healthz, "GET");
+    if (s[0] == "readyz") return only(m, get, route_id::readyz, "GET");
+    if (s[0] == "metrics") return only(m, get, route_id::metrics, "GET");
+    return {};
+  }
+  constexpr std::string_view scoped = "/v1/w/";
+  if (path.starts_with(scoped)) {
+    // /v1/w/{workspace}/...: the same routes, in one workspace.
+    const auto rest = path.substr(scoped.size());
+    const auto slash = rest.find('/');
+    if (slash == 0 || slash == std::string_view::npos) return {};
+    auto r = match_v1(m, rest.substr(slash));
+    r.workspace = rest.substr(0, slash);
+    return r;
+  }
+  if (!path.starts_with("/v1/")) return {};
+  return match_v1(m, path.substr(3));
 }
 
 }  // namespace ticketd::daemon::api

@@ -42,9 +42,10 @@ std::string_view route_label(route_id r);
 
 struct route_match {
   route_id route = route_id::not_found;
-  std::string_view id;      // ticket, agent or queue id from the path
-  std::string_view action;  // ticket action segment
-  std::string_view allow;   // methods allowed, for 405
+  std::string_view id;              // ticket, agent or queue id from the path
+  std::string_view action;          // ticket action segment
+  std::string_view allow;           // methods allowed, for 405
+  std::string_view workspace = {};  // /v1/w/{workspace}/...; empty for plain /v1/...
 };
 
 route_match match_route(http_method method, std::string_view path);

@@ -135,6 +135,26 @@ service::service(std::vector<ticket_store*> stores, runtime_holder& runtime, met
       hub_(hub),
       hooks_(std::move(hooks)) {}
 
+namespace {
+
+// /v1/w/{workspace}/... for a workspace other than the main file's: 404 naming the field, and
+// saying so when the workspace is configured but this version does not serve it.
+routing::error unserved_workspace(const runtime& rt, std::string_view name) {
+  const bool configured = std::any_of(rt.cfg->workspaces.begin(), rt.cfg->workspaces.end(),
+                                      [&](const auto& w) { return w->workspace == name; });
+  auto e = routing::make_error(
+      errc::not_found,
+      configured ? "workspace '" + std::string{name} +
+                       "' is configured (workspaces_dir), but this version of ticketd serves "
+                       "only workspace '" +
+                       rt.cfg->workspace + "'"
+                 : "no workspace named '" + std::string{name} + "'");
+  e.details.emplace_back("field", "workspace");
+  return e;
+}
+
+}  // namespace
+
 boost::asio::awaitable<http_response> service::handle(const http_request& request) {
   const auto started = std::chrono::steady_clock::now();
   std::string request_id = is_valid_header_token(request.request_id)
@@ -174,6 +194,8 @@ boost::asio::awaitable<http_response> service::handle(const http_request& reques
 
 service::reply service::dispatch(call& c) {
   const auto& auth = c.rt->cfg->auth;
+  const std::string_view workspace =
+      c.route.workspace.empty() ? std::string_view{c.rt->cfg->workspace} : c.route.workspace;
   std::string_view caller;
   if (needs_token(auth, c.route.route)) {
     const auto* token = authenticate(auth, c.request.authorization);
@@ -186,6 +208,11 @@ service::reply service::dispatch(call& c) {
       co_return r;
     }
     caller = token->name;
+    if (!token->workspace.empty() && token->workspace != workspace) {
+      co_return failure(routing::make_error(
+          errc::forbidden,
+          "token '" + token->name + "' is bound to workspace '" + token->workspace + "'"));
+    }
     switch (authorize(*token, c.route.route, c.route.id, c.route.action)) {
       case access::allowed:
         break;
@@ -198,6 +225,7 @@ service::reply service::dispatch(call& c) {
             "token '" + token->name + "' may not use " + std::string{route_label(c.route.route)}));
     }
   }
+  if (workspace != c.rt->cfg->workspace) co_return failure(unserved_workspace(*c.rt, workspace));
   // A writing request's Idempotency-Key, checked once its caller is known (it is part of the
   // fingerprint): a caller without a token learns that first.
   if (!c.request.idempotency_key.empty() &&

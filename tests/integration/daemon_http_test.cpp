@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -790,6 +791,53 @@ TEST(DaemonProcess, CheckConfigExitsZeroWhenValidAndTwoWithEveryError) {
   EXPECT_NE(out.find(bad.string() + ":3:"), std::string::npos) << out;
   EXPECT_NE(out.find("queues.general.mode"), std::string::npos) << out;
   EXPECT_NE(out.find(bad.string() + ":4:1: bogus"), std::string::npos) << out;
+}
+
+// /v1/w/{workspace}/...: the main workspace under its name; another is 404 naming the field
+// (saying so when it is configured but not served yet); a bound token is 403 elsewhere.
+TEST(DaemonWorkspaces, RoutesUnderAWorkspaceAndTokensBoundToOne) {
+  temp_dir dir("ticketd-workspaces");
+  std::filesystem::create_directories(dir.path() / "workspaces.d");
+  std::ofstream(dir.path() / "workspaces.d" / "beta.yaml") << "queues:\n  sales: {mode: pull}\n"
+                                                              "defaults: {queue: sales}\n";
+  const std::string yaml =
+      config_for(shared_redis().url()) +
+      "workspaces_dir: " + (dir.path() / "workspaces.d").string() +
+      "\nauth:\n  tokens:\n"
+      "    - {name: http-desk, role: backend, workspace: http, token_env: T_HTTP}\n"
+      "    - {name: beta-desk, role: backend, workspace: beta, token_env: T_BETA}\n"
+      "    - {name: ops, role: admin, token_env: T_OPS}\n";
+  daemon_process d(daemon_options{yaml,
+                                  false,
+                                  {},
+                                  {"T_HTTP=http-secret-0123456789", "T_BETA=beta-secret-0123456789",
+                                   "T_OPS=ops-secret-01234567890"}});
+  http_client c(d.port());
+  auto as = [&](const std::string& token, std::string_view method, const std::string& target,
+                const std::string& body = {}) {
+    return c.request(method, target, body, {{"Authorization", "Bearer " + token}});
+  };
+  const std::string http = "http-secret-0123456789", beta = "beta-secret-0123456789",
+                    ops = "ops-secret-01234567890";
+  // The main workspace, by its name or plainly: the same data.
+  ASSERT_EQ(as(http, "POST", "/v1/w/http/tickets", R"({"id":"W-1"})").status, 201);
+  EXPECT_EQ(as(ops, "GET", "/v1/tickets/W-1").status, 200);
+  EXPECT_EQ(as(ops, "GET", "/v1/w/http/tickets/W-1/explain").status, 200);
+  // A configured workspace this version does not serve, and one nobody configured.
+  auto r = as(ops, "GET", "/v1/w/beta/queues");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find(R"("field":"workspace")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("is configured"), std::string::npos) << r.body;
+  r = as(ops, "GET", "/v1/w/gamma/queues");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("no workspace named 'gamma'"), std::string::npos) << r.body;
+  // Bound tokens: only their own workspace.
+  r = as(beta, "GET", "/v1/queues");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("bound to workspace 'beta'"), std::string::npos) << r.body;
+  EXPECT_EQ(as(beta, "GET", "/v1/w/http/queues").status, 403);
+  EXPECT_EQ(as(http, "GET", "/v1/w/beta/queues").status, 403);
+  EXPECT_EQ(as(http, "GET", "/v1/queues").status, 200);
 }
 
 }  // namespace

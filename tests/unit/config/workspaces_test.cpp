@@ -101,6 +101,54 @@ TEST_F(Workspaces, AMissingDirectoryIsAnErrorOfTheMainFile) {
   EXPECT_EQ(r.errors[0].file, (dir_ / "ticketd.yaml").string());
 }
 
+TEST_F(Workspaces, ATokenMayBeBoundToAWorkspaceThatExists) {
+  write("workspaces.d/beta.yaml", "{}\n");
+  const std::string tokens =
+      "auth:\n  tokens:\n"
+      "    - {name: main-desk, role: backend, workspace: main, token_env: T1}\n"
+      "    - {name: beta-desk, role: backend, workspace: beta, token_env: T2}\n"
+      "    - {name: ops, role: admin, token_env: T3}\n";
+  // Each token its own secret.
+  auto env = [](const std::string& name) -> std::optional<std::string> {
+    return "0123456789abcdef-" + name;
+  };
+  write("ticketd.yaml", "workspace: main\nworkspaces_dir: workspaces.d\n" + tokens);
+  auto r = load_config_file(dir_ / "ticketd.yaml", env);
+  ASSERT_TRUE(r.errors.empty()) << errors_of(r);
+  EXPECT_EQ(r.value->auth.tokens[0].workspace, "main");
+  EXPECT_EQ(r.value->auth.tokens[1].workspace, "beta");
+  EXPECT_EQ(r.value->auth.tokens[2].workspace, "");
+  // A workspace nobody configured; an agent token that names none while workspaces exist.
+  write("ticketd.yaml",
+        "workspace: main\nworkspaces_dir: workspaces.d\nauth:\n  tokens:\n"
+        "    - {name: gamma-desk, role: backend, workspace: gamma, token_env: T1}\n"
+        "    - {name: ada, role: agent, agent: ada, token_env: T2}\n");
+  r = load_config_file(dir_ / "ticketd.yaml", env);
+  const std::string text = errors_of(r);
+  EXPECT_NE(text.find("auth.tokens[1].workspace: is required for role agent"), std::string::npos)
+      << text;
+  // Without workspaces_dir, the one workspace is the only name.
+  write("ticketd.yaml",
+        "workspace: main\nauth:\n  tokens:\n"
+        "    - {name: gamma-desk, role: backend, workspace: gamma, token_env: T1}\n");
+  r = load_config_file(dir_ / "ticketd.yaml", env);
+  EXPECT_NE(errors_of(r).find("no workspace named \"gamma\""), std::string::npos) << errors_of(r);
+}
+
+TEST_F(Workspaces, AnUnknownWorkspaceOfATokenIsAnError) {
+  write("workspaces.d/beta.yaml", "{}\n");
+  auto env = [](const std::string&) -> std::optional<std::string> {
+    return std::string{"0123456789abcdef0123"};
+  };
+  write("ticketd.yaml",
+        "workspace: main\nworkspaces_dir: workspaces.d\nauth:\n  tokens:\n"
+        "    - {name: gamma-desk, role: backend, workspace: gamma, token_env: T1}\n");
+  const auto r = load_config_file(dir_ / "ticketd.yaml", env);
+  EXPECT_NE(errors_of(r).find("auth.tokens.gamma-desk.workspace: no workspace named 'gamma'"),
+            std::string::npos)
+      << errors_of(r);
+}
+
 TEST_F(Workspaces, WithoutTheKeyThereAreNone) {
   write("workspaces.d/alpha.yaml", "{}\n");
   const auto r = load_main("workspace: main\n");

@@ -173,6 +173,24 @@ TEST(SplitTarget, SeparatesPathAndQuery) {
   EXPECT_EQ(second.query, "b=1?c");
 }
 
+TEST(RouteMatch, EveryV1RouteAlsoLivesUnderAWorkspace) {
+  auto r = match_route(http_method::get, "/v1/w/acme/tickets/T-1/explain");
+  EXPECT_EQ(r.route, route_id::ticket_explain);
+  EXPECT_EQ(r.id, "T-1");
+  EXPECT_EQ(r.workspace, "acme");
+  r = match_route(http_method::post, "/v1/w/acme/tickets/T-1/accept");
+  EXPECT_EQ(r.route, route_id::ticket_action);
+  EXPECT_EQ(r.action, "accept");
+  EXPECT_EQ(match_route(http_method::get, "/v1/w/acme/events").route, route_id::events);
+  EXPECT_EQ(match_route(http_method::post, "/v1/w/acme/admin/reload").route,
+            route_id::admin_reload);
+  EXPECT_EQ(match_route(http_method::get, "/v1/tickets/T-1").workspace, "");
+  for (const char* path : {"/v1/w/acme", "/v1/w/acme/", "/v1/w//tickets", "/v1/w/acme/w/x/tickets",
+                           "/v1/w/acme/tickets/T-1/explain/more"}) {
+    EXPECT_EQ(match_route(http_method::get, path).route, route_id::not_found) << path;
+  }
+}
+
 TEST(QueryParam, FindsRawValuesByExactName) {
   const std::string_view q = "limit=5&after=1700000000000-0&flag&empty=&eq=a=b&limit=9";
   EXPECT_EQ(query_param(q, "limit"), "5");
