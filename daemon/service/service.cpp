@@ -139,9 +139,13 @@ namespace {
 
 // /v1/w/{workspace}/... for a workspace other than the main file's: 404 naming the field, and
 // saying so when the workspace is configured but this version does not serve it.
+bool in_workspaces_dir(const runtime& rt, std::string_view name) {
+  return std::any_of(rt.cfg->workspaces.begin(), rt.cfg->workspaces.end(),
+                     [&](const auto& w) { return w->workspace == name; });
+}
+
 routing::error unserved_workspace(const runtime& rt, std::string_view name) {
-  const bool configured = std::any_of(rt.cfg->workspaces.begin(), rt.cfg->workspaces.end(),
-                                      [&](const auto& w) { return w->workspace == name; });
+  const bool configured = in_workspaces_dir(rt, name);
   auto e = routing::make_error(
       errc::not_found,
       configured ? "workspace '" + std::string{name} +
@@ -243,6 +247,13 @@ service::reply service::dispatch(call& c) {
     case route_id::healthz:
       co_return json(200, R"({"status":"ok"})");
     case route_id::readyz:
+      if (auto ws = query_param(c.target.query, "workspace"); ws && *ws != c.rt->cfg->workspace) {
+        // One workspace's readiness: a workspace file's is not ready, as this version does not
+        // serve it; a name nobody configured is 404.
+        auto e = unserved_workspace(*c.rt, *ws);
+        if (in_workspaces_dir(*c.rt, *ws)) e.code = errc::unavailable;
+        co_return failure(std::move(e));
+      }
       if (hooks_.ready && hooks_.ready()) co_return json(200, R"({"ready":true})");
       co_return failure(routing::make_error(
           errc::unavailable, "Redis is unreachable or the functions are not loaded"));

@@ -838,6 +838,12 @@ TEST(DaemonWorkspaces, RoutesUnderAWorkspaceAndTokensBoundToOne) {
   EXPECT_EQ(as(beta, "GET", "/v1/w/http/queues").status, 403);
   EXPECT_EQ(as(http, "GET", "/v1/w/beta/queues").status, 403);
   EXPECT_EQ(as(http, "GET", "/v1/queues").status, 200);
+  // Readiness of one workspace.
+  EXPECT_TRUE(eventually([&] { return c.get("/readyz?workspace=http").status == 200; }));
+  r = c.get("/readyz?workspace=beta");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("serves only workspace 'http'"), std::string::npos) << r.body;
+  EXPECT_EQ(c.get("/readyz?workspace=gamma").status, 404);
 }
 
 }  // namespace
