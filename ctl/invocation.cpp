@@ -91,19 +91,30 @@ std::string_view id_kind(command c) {
 
 }  // namespace
 
-std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text) {
+namespace {
+
+// A count and the unit after it: "500ms" -> {500, "ms"}; nullopt without digits.
+std::optional<std::pair<std::size_t, std::string_view>> count_and_unit(std::string_view text) {
   std::size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
   const auto number = parse_count(text.substr(0, digits));
-  if (!number || *number > 1'000'000'000) return std::nullopt;
-  const std::string_view unit = text.substr(digits);
+  if (!number) return std::nullopt;
+  return std::pair{*number, text.substr(digits)};
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text) {
+  const auto parsed = count_and_unit(text);
+  if (!parsed || parsed->first > 1'000'000'000) return std::nullopt;
+  const auto [number, unit] = *parsed;
   std::chrono::milliseconds value{};
   if (unit.empty() || unit == "s") {
-    value = std::chrono::seconds(*number);
+    value = std::chrono::seconds(number);
   } else if (unit == "ms") {
-    value = std::chrono::milliseconds(*number);
+    value = std::chrono::milliseconds(number);
   } else if (unit == "m") {
-    value = std::chrono::minutes(*number);
+    value = std::chrono::minutes(number);
   } else {
     return std::nullopt;
   }
@@ -112,14 +123,13 @@ std::optional<std::chrono::milliseconds> parse_timeout(std::string_view text) {
 }
 
 std::optional<std::chrono::milliseconds> parse_since(std::string_view text) {
-  std::size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  const auto number = parse_count(text.substr(0, digits));
-  if (!number || *number == 0 || *number > 100'000) return std::nullopt;
-  const std::string_view unit = text.substr(digits);
-  if (unit == "m") return std::chrono::minutes(*number);
-  if (unit == "h") return std::chrono::hours(*number);
-  if (unit == "d") return std::chrono::hours(24 * *number);
+  const auto parsed = count_and_unit(text);
+  if (!parsed || parsed->first == 0 || parsed->first > 100'000) return std::nullopt;
+  const auto [number, unit] = *parsed;
+  const auto n = static_cast<long>(number);
+  if (unit == "m") return std::chrono::minutes(n);
+  if (unit == "h") return std::chrono::hours(n);
+  if (unit == "d") return std::chrono::hours(24 * n);
   return std::nullopt;
 }
 

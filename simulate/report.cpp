@@ -42,7 +42,6 @@ queue_report merged(const report& r) {
   queue_report all;
   for (const auto& [name, q] : r.queues) {
     all.arrived += q.arrived;
-    all.assigned += q.assigned;
     all.waits.insert(all.waits.end(), q.waits.begin(), q.waits.end());
     for (const auto& [t, v] : q.sla) {
       all.sla[t].measured += v.measured;
@@ -64,8 +63,8 @@ double seconds(std::int64_t ms) { return rounded(static_cast<double>(ms) / 1000.
 json::object queue_json(const queue_report& q) {
   json::object o;
   o["arrived"] = q.arrived;
-  o["assigned"] = q.assigned;
-  o["never_assigned"] = q.arrived - q.assigned;
+  o["assigned"] = q.assigned();
+  o["never_assigned"] = q.arrived - q.assigned();
   o["wait_seconds"] = json::object{{"p50", seconds(percentile(q.waits, 0.50))},
                                    {"p90", seconds(percentile(q.waits, 0.90))},
                                    {"p99", seconds(percentile(q.waits, 0.99))},
@@ -205,7 +204,7 @@ std::optional<double> attainment_of(const queue_report& q, const char* target) {
 
 void queue_row(std::string& out, const std::string& label, const queue_report& q) {
   out += pad(label, 22, true) + pad(std::to_string(q.arrived), 8) +
-         pad(std::to_string(q.assigned), 9) + pad(duration_text(percentile(q.waits, 0.5)), 9) +
+         pad(std::to_string(q.assigned()), 9) + pad(duration_text(percentile(q.waits, 0.5)), 9) +
          pad(duration_text(percentile(q.waits, 0.9)), 9) +
          pad(duration_text(percentile(q.waits, 0.99)), 9);
   for (const char* t : targets) out += pad(percent_text(attainment_of(q, t)), 12);
@@ -230,7 +229,7 @@ std::string signed_duration(std::int64_t ms) {
 void difference_row(std::string& out, const queue_report& c, const queue_report& b) {
   out += pad("  difference", 22, true) +
          pad(signed_text(double(c.arrived - b.arrived), "%.0f"), 8) +
-         pad(signed_text(double(c.assigned - b.assigned), "%.0f"), 9);
+         pad(signed_text(double(c.assigned() - b.assigned()), "%.0f"), 9);
   for (double q : {0.5, 0.9, 0.99}) {
     out += pad(signed_duration(percentile(c.waits, q) - percentile(b.waits, q)), 9);
   }
@@ -340,7 +339,6 @@ void recorder::event(const event_view& e) {
       auto& t = tickets_[ticket];
       if (!t.assigned_once) {
         t.assigned_once = true;
-        ++q->assigned;
         q->waits.push_back(at - t.arrived);
       }
     }

@@ -26,8 +26,9 @@ struct target_report {
 
 struct queue_report {
   std::int64_t arrived = 0;
-  std::int64_t assigned = 0;        // arrivals that reached an agent
   std::vector<std::int64_t> waits;  // ms from arrival to first assignment (sorted by finish())
+  // Arrivals that reached an agent: one wait each.
+  std::int64_t assigned() const { return static_cast<std::int64_t>(waits.size()); }
   std::map<std::string, target_report> sla;  // first_reply, next_reply, resolution
   std::int64_t warnings = 0;
   std::int64_t breaches = 0;

@@ -17,6 +17,9 @@ bool is_time_field(std::string_view name) {
 // Fields holding counts, rendered as numbers.
 bool is_count_field(std::string_view name) { return name == "attempt" || name == "of"; }
 
+// Fields holding JSON the daemon wrote compact (a new ticket's create body), rendered as is.
+bool is_json_field(std::string_view name) { return name == "request"; }
+
 std::optional<std::int64_t> to_int(std::string_view text) {
   std::int64_t v = 0;
   const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -121,8 +124,7 @@ std::string event_data_json(const stream_event& e, bool with_header) {
         w.number(*n);
         continue;
       }
-    } else if (name == "request") {
-      // A new ticket's ticket.queued: its create body, JSON the daemon parsed and wrote compact.
+    } else if (is_json_field(name)) {
       w.raw(value);
       continue;
     }

@@ -81,7 +81,7 @@ TEST_F(SimulateTest, PushQueueWaitsFollowTheAgentsReplies) {
   const auto r = run(one_agent_config("push"), three_tickets());
   const auto& q = r.queues.at("general");
   EXPECT_EQ(q.arrived, 3);
-  EXPECT_EQ(q.assigned, 3);
+  EXPECT_EQ(q.assigned(), 3);
   // T0 at once; T1 (10 s) when ada replies to T0 at 50 s; T2 (20 s) when she replies at 100 s.
   EXPECT_EQ(q.waits, (std::vector<std::int64_t>{0, 40'000, 80'000}));
   EXPECT_EQ(simulate::percentile(q.waits, 0.5), 40'000);
@@ -174,7 +174,7 @@ TEST_F(SimulateTest, AnAgentsTimeEndsWithItsWorkWhileTheClocksRunOn) {
   EXPECT_EQ(r.agents.at("ada").online_ms, 210'000);
   EXPECT_EQ(r.ended - r.started, 30'000 + 24 * 3600'000);
   EXPECT_EQ(r.queues.at("general").sla.at("resolution").breached, 1);
-  EXPECT_EQ(r.queues.at("general").arrived - r.queues.at("general").assigned, 1);
+  EXPECT_EQ(r.queues.at("general").arrived - r.queues.at("general").assigned(), 1);
 }
 
 TEST_F(SimulateTest, APlanForATicketThatMovedOnIsDropped) {

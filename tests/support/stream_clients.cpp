@@ -171,6 +171,7 @@ struct sse_client::impl {
   tcp::socket socket{io};
   asio::streambuf buffer;
   int status = 0;
+  bool ended = false;  // the server closed the response
 };
 
 sse_client::sse_client(std::uint16_t port, const std::string& target, const headers_list& headers)
@@ -222,6 +223,7 @@ std::optional<sse_event> sse_client::next(std::chrono::milliseconds timeout) {
           });
         },
         [&] { s.socket.cancel(); });
+    if (result == asio::error::eof) s.ended = true;
     if (!finished || result) return std::nullopt;
     std::istream in(&s.buffer);
     sse_event e;
@@ -242,6 +244,13 @@ std::optional<sse_event> sse_client::next(std::chrono::milliseconds timeout) {
     e.data = boost::json::parse(data, pec);
     return e;
   }
+}
+
+bool sse_client::ended_by_server(std::chrono::milliseconds timeout) {
+  while (!impl_->ended) {
+    if (!next(timeout) && !impl_->ended) return false;
+  }
+  return true;
 }
 
 std::string sse_client::error_body(std::chrono::milliseconds timeout) {

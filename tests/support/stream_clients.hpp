@@ -65,6 +65,9 @@ class sse_client {
   int status() const;  // of the response head
   // The next event (comments skipped); nullopt on timeout or close.
   std::optional<sse_event> next(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Reads on (skipping events) until the server ends the response: false when `timeout` passes
+  // without an event or the end.
+  bool ended_by_server(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Reads the body of a non-stream (error) response.
   std::string error_body(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 

@@ -49,7 +49,7 @@ TEST(Report, WaitsHoldsAndTargetsComeFromTheEvents) {
   const auto rep = r.finish(20'000);
   const auto& q = rep.queues.at("general");
   EXPECT_EQ(q.arrived, 2);
-  EXPECT_EQ(q.assigned, 2);
+  EXPECT_EQ(q.assigned(), 2);
   EXPECT_EQ(q.waits, (std::vector<std::int64_t>{4000, 5000}));
   EXPECT_EQ(q.assignments.at("push"), 1);
   EXPECT_EQ(q.assignments.at("customer_reply"), 1);
