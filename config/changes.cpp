@@ -1,5 +1,7 @@
 #include "config/changes.hpp"
 
+#include <algorithm>
+
 namespace ticketd::config {
 namespace {
 
@@ -68,6 +70,16 @@ config_changes changes_between(const config& running, const config& next) {
     if (next.find_queue(q.name) == nullptr) out.queues_removed.push_back(q.name);
   }
   out.restart_required = restart_only_changes(running, next);
+  const auto named = [](const config& main, const std::string& name) {
+    return std::any_of(main.workspaces.begin(), main.workspaces.end(),
+                       [&](const auto& w) { return w->workspace == name; });
+  };
+  for (const auto& w : next.workspaces) {
+    if (!named(running, w->workspace)) out.workspaces_added.push_back(w->workspace);
+  }
+  for (const auto& w : running.workspaces) {
+    if (!named(next, w->workspace)) out.workspaces_removed.push_back(w->workspace);
+  }
   return out;
 }
 

@@ -20,6 +20,9 @@ struct config_changes {
   std::vector<std::string> queues_removed;  // in the running configuration's order
   std::vector<queue_change> queues_changed;
   std::vector<std::string> restart_required;  // setting names, e.g. server.listen
+  // Workspace files (workspaces_dir) that come or go, by name; compared on main files.
+  std::vector<std::string> workspaces_added;
+  std::vector<std::string> workspaces_removed;
 };
 
 config_changes changes_between(const config& running, const config& next);

@@ -1666,11 +1666,6 @@ void load_workspaces(const std::filesystem::path& main_file, load_result& result
                                    "file's nor a file of workspaces_dir)"});
     }
   }
-  if (result.errors.empty() && !main->workspaces.empty()) {
-    result.warnings.push_back("workspaces_dir: " + std::to_string(main->workspaces.size()) +
-                              " workspace files checked, but this version of ticketd serves "
-                              "the main file's workspace only");
-  }
   result.value = result.errors.empty() ? std::shared_ptr<const config>(std::move(main)) : nullptr;
 }
 

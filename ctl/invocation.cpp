@@ -30,7 +30,7 @@ struct command_spec {
   std::string_view argument;  // "" when the command takes none
 };
 
-constexpr std::array<command_spec, 11> commands{{
+constexpr std::array<command_spec, 13> commands{{
     {command::help, "help", ""},
     {command::status, "status", ""},
     {command::queues, "queues", ""},
@@ -42,6 +42,8 @@ constexpr std::array<command_spec, 11> commands{{
     {command::verify, "verify", ""},
     {command::reload, "reload", ""},
     {command::export_workload, "export-workload", ""},
+    {command::workspaces, "workspaces", ""},
+    {command::purge_workspace, "purge-workspace", "NAME"},
 }};
 
 const command_spec* find_command(std::string_view name) {
@@ -84,6 +86,8 @@ std::string_view id_kind(command c) {
       return "queue name";
     case command::agent:
       return "agent id";
+    case command::purge_workspace:
+      return "workspace name";
     default:
       return "ticket id";
   }
@@ -231,6 +235,10 @@ boost::system::result<invocation, usage_error> parse_invocation(
       inv.dry_run = true;
       continue;
     }
+    if (arg == "--all") {
+      inv.all = true;
+      continue;
+    }
     std::string_view name = arg;
     std::optional<std::string_view> value;
     if (const auto eq = arg.find('='); eq != std::string_view::npos) {
@@ -239,7 +247,7 @@ boost::system::result<invocation, usage_error> parse_invocation(
     }
     const bool takes_value = name == "--url" || name == "--token" || name == "--token-file" ||
                              name == "--timeout" || name == "--limit" || name == "--after" ||
-                             name == "--since";
+                             name == "--since" || name == "--workspace";
     if (!takes_value) {
       return error("unknown option " + quoted(name) +
                    " (an id that starts with '-' goes after --, as in: ticketctl ticket -- " +
@@ -255,6 +263,7 @@ boost::system::result<invocation, usage_error> parse_invocation(
     if (name == "--limit") limit_option = std::string{*value};
     if (name == "--after") after_option = std::string{*value};
     if (name == "--since") since_option = std::string{*value};
+    if (name == "--workspace") inv.workspace = std::string{*value};
     if (name == "--timeout") {
       auto t = parse_timeout(*value);
       if (!t) {
@@ -298,6 +307,14 @@ boost::system::result<invocation, usage_error> parse_invocation(
   if (inv.what == command::help) return inv;
 
   if (inv.dry_run && inv.what != command::reload) return error("--dry-run applies only to reload");
+  if (inv.all && inv.what != command::verify) return error("--all applies only to verify");
+  if (inv.all && !inv.workspace.empty()) {
+    return error("verify takes --all or --workspace NAME, not both");
+  }
+  if (!inv.workspace.empty() && !routing::is_valid_id(inv.workspace)) {
+    return error("--workspace " + quoted(inv.workspace) +
+                 " is not a workspace name: 1 to 64 of A-Z a-z 0-9 . _ : @ -");
+  }
   if (since_option && inv.what != command::export_workload) {
     return error("--since applies only to export-workload");
   }
@@ -416,7 +433,7 @@ Commands:
                      and for each agent of its queues what stops it taking the ticket now
                      (--limit N agents: 1 to 1000, default 50)
   verify             checks ticketd's invariants in Redis; exits 1 and lists the violations
-                     when there are any (admin token)
+                     when there are any (admin token); --all: in every workspace served
   reload             reloads ticketd's configuration file; prints the errors of a refused
                      file and the settings that need a restart (admin token); --dry-run:
                      what it would change (queues added, removed with their waiting
@@ -424,6 +441,10 @@ Commands:
   export-workload    a workload for `ticketd simulate` on stdout: the agents as they are now,
                      then the arrivals, customer replies, status changes and handling times
                      of the event stream since --since (30m, 24h, 7d, or an RFC 3339 time)
+  workspaces         the workspaces ticketd serves (admin token)
+  purge-workspace NAME
+                     deletes every key of a workspace ticketd no longer serves (its file
+                     removed and every daemon reloaded), in small batches (admin token)
   help               this text
 
 Options (before or after the command):
@@ -431,6 +452,7 @@ Options (before or after the command):
   --token-file FILE  read the bearer token from FILE (default: $TICKETD_TOKEN_FILE)
   --token TOKEN      the bearer token (default: $TICKETD_TOKEN); other users can see
                      command lines, so prefer --token-file or the environment
+  --workspace NAME   work in that workspace (default: ticketd's main workspace)
   --json             print the API's JSON instead of text
   --timeout T        how long to wait for each answer: 500ms, 5s, 1m (default 5s)
   -h, --help         this text

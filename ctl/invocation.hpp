@@ -28,7 +28,9 @@ enum class command {
   explain,
   verify,
   reload,
-  export_workload
+  export_workload,
+  workspaces,
+  purge_workspace
 };
 
 // ticketd's address: http://HOST[:PORT][/PREFIX].
@@ -51,6 +53,8 @@ struct invocation {
   std::optional<std::size_t> limit;  // `queue --limit N`, `agents --limit N`
   std::string after;                 // `agents --after ID`: the page after that id
   bool dry_run = false;              // `reload --dry-run`: what it would change, applying nothing
+  bool all = false;                  // `verify --all`: every workspace served
+  std::string workspace;             // --workspace NAME: /v1/... requests go to /v1/w/NAME/...
   // `export-workload --since`: how far back (a duration), or from when (epoch ms).
   std::optional<std::chrono::milliseconds> since_ago;
   std::optional<std::int64_t> since_ms;

@@ -20,6 +20,9 @@ using fields = std::vector<std::pair<std::string, std::string>>;
 constexpr std::string_view service_status = "systemctl status ticketd";
 
 std::string target(const invocation& inv, std::string_view path) {
+  if (!inv.workspace.empty() && path.starts_with("/v1/")) {
+    return inv.url.prefix + "/v1/w/" + inv.workspace + std::string{path.substr(3)};
+  }
   return inv.url.prefix + std::string{path};
 }
 
@@ -607,6 +610,89 @@ report render_verify(const invocation& inv, const request_spec& req, const http_
   return r;
 }
 
+}  // namespace
+
+std::vector<std::string> workspace_names(const http_answer& a) {
+  std::vector<std::string> out;
+  const auto v = a.status == 200 ? parse_json(a.body) : std::nullopt;
+  const auto* o = v && v->is_object() ? &v->as_object() : nullptr;
+  const auto* list = o != nullptr ? o->if_contains("workspaces") : nullptr;
+  if (list == nullptr || !list->is_array()) return out;
+  for (const auto& w : list->as_array()) {
+    const auto* name = w.is_object() ? w.as_object().if_contains("name") : nullptr;
+    if (name != nullptr && name->is_string()) out.emplace_back(name->as_string());
+  }
+  return out;
+}
+
+namespace {
+
+report render_workspaces(const invocation& inv, const request_spec& req, const http_answer& a) {
+  if (a.status != 200) return api_failure(inv, req, a);
+  const auto names = workspace_names(a);
+  if (names.empty()) return not_ticketd(inv, req, a, "no workspaces");
+  report r;
+  if (inv.json) {
+    r.out = with_newline(a.body);
+    return r;
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    r.out += names[i] + (i == 0 ? "  (main)\n" : "\n");
+  }
+  return r;
+}
+
+report render_purge(const invocation& inv, const request_spec& req, const http_answer& a) {
+  if (a.status != 200) return api_failure(inv, req, a);
+  const auto v = parse_json(a.body);
+  const auto* o = v && v->is_object() ? &v->as_object() : nullptr;
+  const auto* deleted = o != nullptr ? o->if_contains("deleted_keys") : nullptr;
+  if (deleted == nullptr || !deleted->is_int64())
+    return not_ticketd(inv, req, a, "no deleted_keys");
+  report r;
+  r.out = inv.json ? with_newline(a.body)
+                   : "workspace " + inv.argument +
+                         " purged: " + std::to_string(deleted->as_int64()) + " keys deleted\n";
+  return r;
+}
+
+}  // namespace
+
+request_spec workspace_verify_request(const invocation& inv, std::string_view workspace) {
+  return {"GET", inv.url.prefix + "/v1/w/" + std::string{workspace} + "/admin/verify"};
+}
+
+report render_verify_all(const invocation& inv, std::span<const request_spec> reqs,
+                         std::span<const http_answer> answers) {
+  // answers[0]: the workspaces; then one verify per workspace, in that order.
+  const auto names = workspace_names(answers[0]);
+  if (answers[0].status != 200) return api_failure(inv, reqs[0], answers[0]);
+  report out;
+  std::size_t failing = 0;
+  if (inv.json) out.out = "{\"workspaces\":{";
+  for (std::size_t i = 0; i < names.size() && i + 1 < answers.size(); ++i) {
+    auto one = render_verify(inv, reqs[i + 1], answers[i + 1]);
+    if (one.status != exit_status::ok) ++failing;
+    if (one.status != exit_status::ok && one.status != exit_status::api_error) return one;
+    if (inv.json) {
+      std::string body = answers[i + 1].body;
+      while (!body.empty() && (body.back() == '\n' || body.back() == ' ')) body.pop_back();
+      out.out += (i == 0 ? "\"" : ",\"") + names[i] + "\":" + body;
+    } else {
+      out.out += names[i] + ": " + one.out;
+    }
+  }
+  if (inv.json) out.out += "}}\n";
+  if (failing > 0) {
+    out.status = exit_status::api_error;
+    out.err = "ticketctl: verify found violations in " + std::to_string(failing) + " of " +
+              std::to_string(names.size()) + " workspaces\n";
+  }
+  return out;
+}
+
+namespace {
+
 // POST /v1/admin/reload?dry_run=true: what a reload would change.
 report render_reload_preview(const json::object& o) {
   report r;
@@ -784,7 +870,12 @@ std::vector<request_spec> requests_for(const invocation& inv) {
       return {{"GET", t}};
     }
     case command::verify:
+      if (inv.all) return {{"GET", target(inv, "/v1/admin/workspaces")}};
       return {{"GET", target(inv, "/v1/admin/verify")}};
+    case command::workspaces:
+      return {{"GET", target(inv, "/v1/admin/workspaces")}};
+    case command::purge_workspace:
+      return {{"DELETE", target(inv, "/v1/admin/workspaces/" + inv.argument)}};
     case command::reload:
       return {{"POST",
                target(inv, inv.dry_run ? "/v1/admin/reload?dry_run=true" : "/v1/admin/reload")}};
@@ -823,6 +914,10 @@ report render(const invocation& inv, std::span<const http_answer> answers) {
       return render_reload(inv, reqs[0], answers[0]);
     case command::export_workload:
       return {};  // render_export
+    case command::workspaces:
+      return render_workspaces(inv, reqs[0], answers[0]);
+    case command::purge_workspace:
+      return render_purge(inv, reqs[0], answers[0]);
   }
   return {};
 }

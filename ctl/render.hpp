@@ -44,6 +44,12 @@ report render(const invocation& inv, std::span<const http_answer> answers);
 request_spec agent_page_request(const invocation& inv, std::string_view after);
 std::optional<std::string> next_agent_page(const http_answer& a);
 request_spec events_request(const invocation& inv, std::int64_t since_ms);
+// `verify --all`: the names in the answer to GET /v1/admin/workspaces, each workspace's verify
+// request, and the report of them all (answers[0] is the list's).
+std::vector<std::string> workspace_names(const http_answer& a);
+request_spec workspace_verify_request(const invocation& inv, std::string_view workspace);
+report render_verify_all(const invocation& inv, std::span<const request_spec> reqs,
+                         std::span<const http_answer> answers);
 report render_export(const invocation& inv, std::span<const request_spec> reqs,
                      std::span<const http_answer> answers, std::int64_t since_ms);
 

@@ -101,8 +101,10 @@ std::variant<ctl::http_answer, transport_error> exchange(const ctl::invocation& 
   if (ec == beast::error::timeout) return transport_error{ctl::failure_kind::timeout, "connect"};
   if (ec) return transport_error{ctl::failure_kind::connect, ec.message()};
 
-  http::request<http::empty_body> req{spec.method == "POST" ? http::verb::post : http::verb::get,
-                                      spec.target, 11};
+  const auto verb = spec.method == "POST"     ? http::verb::post
+                    : spec.method == "DELETE" ? http::verb::delete_
+                                              : http::verb::get;
+  http::request<http::empty_body> req{verb, spec.target, 11};
   req.set(http::field::host, host_header(inv.url));
   req.set(http::field::user_agent, "ticketctl");
   req.set(http::field::accept, "application/json");
@@ -201,9 +203,33 @@ ctl::report run_export(const ctl::invocation& inv) {
   return ctl::render_export(inv, requests, answers, since);
 }
 
+// verify --all: the workspaces served, then each one's verify.
+ctl::report run_verify_all(const ctl::invocation& inv) {
+  std::vector<ctl::request_spec> requests = ctl::requests_for(inv);
+  std::vector<ctl::http_answer> answers;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto result = exchange(inv, requests[i]);
+    if (auto* failed = std::get_if<transport_error>(&result)) {
+      return ctl::unreachable(inv, requests[i], failed->kind, failed->what);
+    }
+    answers.push_back(std::move(std::get<ctl::http_answer>(result)));
+    if (i == 0) {
+      for (const auto& name : ctl::workspace_names(answers[0])) {
+        requests.push_back(ctl::workspace_verify_request(inv, name));
+      }
+    }
+  }
+  return ctl::render_verify_all(inv, requests, answers);
+}
+
 ctl::report run_command(ctl::invocation& inv) {
   if (auto failed = load_token(inv)) return *failed;
   if (inv.what == ctl::command::export_workload) return run_export(inv);
+  if (inv.what == ctl::command::verify && inv.all) return run_verify_all(inv);
+  // A big workspace's keys take a while to delete, a batch at a time.
+  if (inv.what == ctl::command::purge_workspace) {
+    inv.timeout = std::max(inv.timeout, std::chrono::milliseconds(std::chrono::minutes(10)));
+  }
   const auto requests = ctl::requests_for(inv);
   std::vector<ctl::http_answer> answers;
   for (const auto& request : requests) {

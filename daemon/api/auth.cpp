@@ -11,7 +11,8 @@ bool is_operations(route_id r) {
 }
 
 bool is_admin_only(route_id r) {
-  return r == route_id::admin_reload || r == route_id::admin_verify || r == route_id::admin_clock;
+  return r == route_id::admin_reload || r == route_id::admin_verify || r == route_id::admin_clock ||
+         r == route_id::admin_workspaces || r == route_id::admin_purge;
 }
 
 // The ticket actions an agent may take on its own behalf.

@@ -6,12 +6,12 @@ namespace ticketd::daemon::api {
 namespace {
 
 constexpr std::array<std::string_view, route_count> labels{
-    "healthz",        "readyz",        "metrics",      "ticket_create",
-    "ticket_get",     "ticket_delete", "ticket_patch", "ticket_action",
-    "ticket_explain", "agent_put",     "agent_get",    "agents_list",
-    "agent_status",   "agent_next",    "agent_ready",  "agent_stream",
-    "queues_list",    "queue_get",     "events",       "admin_reload",
-    "admin_verify",   "admin_clock",   "not_found",    "method_not_allowed"};
+    "healthz",           "readyz",       "metrics",          "ticket_create",  "ticket_get",
+    "ticket_delete",     "ticket_patch", "ticket_action",    "ticket_explain", "agent_put",
+    "agent_get",         "agents_list",  "agent_status",     "agent_next",     "agent_ready",
+    "agent_stream",      "queues_list",  "queue_get",        "events",         "admin_reload",
+    "admin_verify",      "admin_clock",  "admin_workspaces", "admin_purge",    "not_found",
+    "method_not_allowed"};
 
 // Splits "/a/b/c" into at most 5 segments; returns the count, or 6 when there are more.
 std::size_t segments(std::string_view path, std::array<std::string_view, 5>& out) {
@@ -108,6 +108,10 @@ route_match match_v1(http_method m, std::string_view rest) {
     if (s[2] == "reload") return only(m, post, route_id::admin_reload, "POST");
     if (s[2] == "verify") return only(m, get, route_id::admin_verify, "GET");
     if (s[2] == "clock") return only(m, post, route_id::admin_clock, "POST");
+    if (s[2] == "workspaces") return only(m, get, route_id::admin_workspaces, "GET");
+  }
+  if (area == "admin" && n == 4 && s[2] == "workspaces") {
+    return only(m, del, route_id::admin_purge, "DELETE", s[3]);
   }
   return {};
 }

@@ -32,6 +32,8 @@ enum class route_id {
   admin_reload,
   admin_verify,
   admin_clock,
+  admin_workspaces,    // GET /v1/admin/workspaces: the workspaces served
+  admin_purge,         // DELETE /v1/admin/workspaces/{name}: a workspace no longer served
   not_found,           // no such path
   method_not_allowed,  // the path exists, with other methods
 };

@@ -42,6 +42,15 @@ std::size_t status_index(int status) {
   return known_statuses.size() - 1;  // "other"
 }
 
+constexpr std::array<const char*, 5> assignment_modes{"pull", "push", "return", "reassign",
+                                                      "accept"};
+constexpr std::array<const char*, 5> offer_outcomes{"made", "accepted", "rejected", "timeout",
+                                                    "withdrawn"};
+
+Histogram::BucketBoundaries wait_buckets() {
+  return {1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14400, 86400};
+}
+
 double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
 }  // namespace
@@ -154,23 +163,13 @@ struct metrics::impl {
   std::array<Histogram*, api::route_count> request_histograms{};
   Histogram* redis_histogram = nullptr;
   std::array<Counter*, 7> redis_error_counters{};
-  std::array<Counter*, 5> assignment_counters{};
-  Counter* timer_counter = nullptr;
-  std::array<Counter*, 5> offer_counters{};
-  Counter* overflow_counter = nullptr;
-  Counter* escalation_counter = nullptr;
-  Histogram* wait_histogram = nullptr;
-  Gauge* connected_gauge = nullptr;
-  Counter* delivered_counter = nullptr;
-  Counter* dropped_counter = nullptr;
   Gauge* up_gauge = nullptr;
 
   std::mutex labelled_mutex;
-  std::map<std::string, Counter*, std::less<>> transition_counters;
-  std::map<std::string, Counter*, std::less<>> enqueue_counters;
   std::map<std::string, Counter*, std::less<>> task_failure_counters;
   std::mutex scrape_mutex;
-  std::set<std::string, std::less<>> shared_queues;  // queues with gauges (under scrape_mutex)
+  std::mutex workspaces_mutex;
+  std::map<std::string, std::shared_ptr<workspace_metrics>, std::less<>> workspaces;
 
   // The process gauges from /proc (Linux), refreshed at every scrape.
   void update_process() {
@@ -238,17 +237,6 @@ struct metrics::impl {
     return boot + static_cast<double>(stat.starttime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
   }
 
-  void remove_queue_gauges(const std::string& name) {
-    const prometheus::Labels labels{{"queue", name}};
-    queue_depth.Remove(&queue_depth.Add(labels));
-    queue_oldest.Remove(&queue_oldest.Add(labels));
-    queue_available.Remove(&queue_available.Add(labels));
-    queue_units_used.Remove(&queue_units_used.Add(labels));
-    queue_units_available.Remove(&queue_units_available.Add(labels));
-    queue_at_risk.Remove(&queue_at_risk.Add(labels));
-    queue_expected_wait.Remove(&queue_expected_wait.Add(labels));
-  }
-
   impl() {
     for (std::size_t r = 0; r < api::route_count; ++r) {
       request_histograms[r] = &request_seconds.Add(
@@ -261,26 +249,9 @@ struct metrics::impl {
     for (std::size_t i = 1; i < error_kinds.size(); ++i) {
       redis_error_counters[i] = &redis_errors.Add({{"kind", error_kinds[i]}});
     }
-    constexpr std::array<const char*, 5> modes{"pull", "push", "return", "reassign", "accept"};
-    for (std::size_t i = 0; i < modes.size(); ++i) {
-      assignment_counters[i] = &assignments.Add({{"mode", modes[i]}});
-    }
-    timer_counter = &timers.Add({});
-    constexpr std::array<const char*, 5> outcomes{"made", "accepted", "rejected", "timeout",
-                                                  "withdrawn"};
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
-      offer_counters[i] = &offers.Add({{"outcome", outcomes[i]}});
-    }
-    overflow_counter = &overflows.Add({});
-    escalation_counter = &escalations.Add({});
     // Both results exist from the start, so increase() sees a first failed reload.
     reloads.Add({{"result", "success"}});
     reloads.Add({{"result", "failure"}});
-    wait_histogram = &wait_seconds.Add(
-        {}, Histogram::BucketBoundaries{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14400, 86400});
-    connected_gauge = &connected.Add({});
-    delivered_counter = &events.Add({{"result", "delivered"}});
-    dropped_counter = &events.Add({{"result", "dropped"}});
     up_gauge = &redis_up.Add({});
     build.Add({{"version", std::string{build_version}}, {"revision", std::string{build_revision}}})
         .Set(1);
@@ -316,75 +287,6 @@ void metrics::http_request(api::route_id route, int status, std::chrono::nanosec
   impl_->request_histograms[r]->Observe(seconds(elapsed));
 }
 
-void metrics::transition(std::string_view action) {
-  impl_->labelled(impl_->transition_counters, impl_->transitions, "action", action).Increment();
-}
-
-void metrics::enqueued(std::string_view queue) {
-  impl_->labelled(impl_->enqueue_counters, impl_->enqueues, "queue", queue).Increment();
-}
-
-void metrics::assigned(assignment_mode mode) {
-  impl_->assignment_counters[static_cast<std::size_t>(mode)]->Increment();
-}
-
-void metrics::timers_fired(std::int64_t count) {
-  impl_->timer_counter->Increment(static_cast<double>(count));
-}
-
-void metrics::offer(offer_outcome outcome, std::int64_t count) {
-  impl_->offer_counters[static_cast<std::size_t>(outcome)]->Increment(static_cast<double>(count));
-}
-
-void metrics::overflowed(std::int64_t count) {
-  impl_->overflow_counter->Increment(static_cast<double>(count));
-}
-
-void metrics::escalated() { impl_->escalation_counter->Increment(); }
-
-void metrics::timer_fired(const routing::timer_note& note) {
-  using kind = routing::timer_note::kind;
-  switch (note.what) {
-    case kind::sla_warning:
-      impl_->sla_warnings.Add({{"queue", note.queue}, {"target", note.label}}).Increment();
-      break;
-    case kind::sla_breached:
-      impl_->sla_breaches.Add({{"queue", note.queue}, {"target", note.label}}).Increment();
-      break;
-    case kind::followup:
-      impl_->followups.Add({}).Increment();
-      break;
-    case kind::resolved:
-      impl_->auto_resolves.Add({{"reason", note.label}}).Increment();
-      break;
-    case kind::closed:
-      impl_->auto_closes.Add({}).Increment();
-      break;
-    case kind::returned:
-      impl_->returns.Add({{"reason", note.label}}).Increment();
-      break;
-    case kind::missed_offer:
-      impl_->missed_offers.Add({{"outcome", "missed"}}).Increment();
-      break;
-    case kind::missed_offers_away:
-      impl_->missed_offers.Add({{"outcome", "set_away"}}).Increment();
-      break;
-  }
-}
-
-void metrics::waited(std::int64_t queued_at_ms, std::int64_t now_ms) {
-  impl_->wait_histogram->Observe(
-      static_cast<double>(std::max<std::int64_t>(0, now_ms - queued_at_ms)) / 1000.0);
-}
-
-void metrics::agents_connected(std::int64_t delta) {
-  impl_->connected_gauge->Increment(static_cast<double>(delta));
-}
-
-void metrics::event_delivered(bool dropped) {
-  (dropped ? impl_->dropped_counter : impl_->delivered_counter)->Increment();
-}
-
 void metrics::task_failed(std::string_view task) {
   impl_->labelled(impl_->task_failure_counters, impl_->task_failures, "task", task).Increment();
 }
@@ -397,63 +299,22 @@ void metrics::requests_in_flight(std::size_t n) {
   impl_->in_flight.Add({}).Set(static_cast<double>(n));
 }
 
-void metrics::update_shared_state(const routing::queue_stats& stats, std::int64_t now_ms) {
-  std::lock_guard lock(impl_->scrape_mutex);
-  impl_->scrape_redis.Add({}).Set(1);
-  std::set<std::string, std::less<>> seen;
-  for (const auto& q : stats.queues) {
-    const prometheus::Labels labels{{"queue", q.name}};
-    impl_->queue_depth.Add(labels).Set(static_cast<double>(q.depth));
-    const double oldest =
-        q.oldest_enqueued_s
-            ? std::max<double>(0, static_cast<double>(now_ms / 1000 - *q.oldest_enqueued_s))
-            : 0.0;
-    impl_->queue_oldest.Add(labels).Set(oldest);
-    impl_->queue_available.Add(labels).Set(static_cast<double>(q.agents_available));
-    impl_->queue_units_used.Add(labels).Set(static_cast<double>(q.units_used));
-    impl_->queue_units_available.Add(labels).Set(
-        static_cast<double>(std::max<std::int64_t>(0, q.units_capacity - q.units_used)));
-    impl_->queue_at_risk.Add(labels).Set(static_cast<double>(q.at_risk));
-    // Unknown while nothing left the queue lately: the series goes rather than lie.
-    if (q.expected_wait_s) {
-      impl_->queue_expected_wait.Add(labels).Set(static_cast<double>(*q.expected_wait_s));
-    } else {
-      impl_->queue_expected_wait.Remove(&impl_->queue_expected_wait.Add(labels));
-    }
-    seen.insert(q.name);
-  }
-  for (auto it = impl_->shared_queues.begin(); it != impl_->shared_queues.end();) {
-    if (seen.contains(*it)) {
-      ++it;
-      continue;
-    }
-    impl_->remove_queue_gauges(*it);
-    it = impl_->shared_queues.erase(it);
-  }
-  impl_->shared_queues.insert(seen.begin(), seen.end());
-  impl_->agents.Add({{"status", "online"}}).Set(static_cast<double>(stats.agents_online));
-  impl_->agents.Add({{"status", "away"}}).Set(static_cast<double>(stats.agents_away));
-  impl_->agents.Add({{"status", "offline"}}).Set(static_cast<double>(stats.agents_offline));
-  for (const auto& ch : stats.channels) {
-    const auto set = [&](const char* status, std::int64_t n) {
-      impl_->channel_agents.Add({{"channel", ch.name}, {"status", status}})
-          .Set(static_cast<double>(n));
-    };
-    set("online", ch.online);
-    set("away", ch.away);
-    set("offline", ch.offline);
-    impl_->wrap_ups.Add({{"channel", ch.name}}).Set(static_cast<double>(ch.wrap_ups));
-  }
+void metrics::scrape_read(bool ok) { impl_->scrape_redis.Add({}).Set(ok ? 1 : 0); }
+
+std::shared_ptr<workspace_metrics> metrics::workspace(const std::string& name) {
+  std::lock_guard lock(impl_->workspaces_mutex);
+  auto& slot = impl_->workspaces[name];
+  if (!slot) slot = std::make_shared<workspace_metrics>(*impl_, name);
+  return slot;
 }
 
-void metrics::clear_shared_state() {
-  std::lock_guard lock(impl_->scrape_mutex);
-  impl_->scrape_redis.Add({}).Set(0);
-  for (const auto& name : impl_->shared_queues) impl_->remove_queue_gauges(name);
-  impl_->shared_queues.clear();
-  for (const char* status : {"online", "away", "offline"}) {
-    impl_->agents.Remove(&impl_->agents.Add({{"status", status}}));
+void metrics::workspace_removed(const std::string& name) {
+  std::shared_ptr<workspace_metrics> m;
+  {
+    std::lock_guard lock(impl_->workspaces_mutex);
+    if (auto it = impl_->workspaces.find(name); it != impl_->workspaces.end()) m = it->second;
   }
+  if (m) m->clear_shared_state();
 }
 
 std::string metrics::render() {
@@ -475,12 +336,244 @@ void metrics::failed(redis_errc why) {
 
 void metrics::connection_state(bool up) { impl_->up_gauge->Increment(up ? 1.0 : -1.0); }
 
-void record_ticket(metrics& m, const routing::ticket& t, assignment_mode when_assigned) {
+struct workspace_metrics::impl {
+  impl(metrics::impl& families, std::string ws) : f(families), name(std::move(ws)) {}
+
+  metrics::impl& f;
+  std::string name;
+
+  prometheus::Labels labels(
+      std::initializer_list<std::pair<const std::string, std::string>> more = {}) const {
+    prometheus::Labels out(more);
+    out.emplace("workspace", name);
+    return out;
+  }
+
+  // A child made on first use: Family::Add gives the same one for the same labels, so a race
+  // only makes it twice.
+  template <class T, class... Extra>
+  T& child(std::atomic<T*>& slot, Family<T>& family, const prometheus::Labels& l,
+           Extra&&... extra) {
+    T* p = slot.load(std::memory_order_acquire);
+    if (p == nullptr) {
+      p = &family.Add(l, std::forward<Extra>(extra)...);
+      slot.store(p, std::memory_order_release);
+    }
+    return *p;
+  }
+
+  Counter& labelled(std::map<std::string, Counter*, std::less<>>& cache, Family<Counter>& family,
+                    const char* label, std::string_view value) {
+    std::lock_guard lock(labelled_mutex);
+    if (auto it = cache.find(value); it != cache.end()) return *it->second;
+    Counter* c = &family.Add(labels({{label, std::string{value}}}));
+    cache.emplace(std::string{value}, c);
+    return *c;
+  }
+
+  void remove_queue_gauges(const std::string& queue) {
+    const auto l = labels({{"queue", queue}});
+    for (auto* family : {&f.queue_depth, &f.queue_oldest, &f.queue_available, &f.queue_units_used,
+                         &f.queue_units_available, &f.queue_at_risk, &f.queue_expected_wait}) {
+      family->Remove(&family->Add(l));
+    }
+  }
+
+  std::array<std::atomic<Counter*>, 5> assignments{};
+  std::array<std::atomic<Counter*>, 5> offers{};
+  std::atomic<Counter*> timers{};
+  std::atomic<Counter*> overflows{};
+  std::atomic<Counter*> escalations{};
+  std::atomic<Histogram*> waits{};
+  std::atomic<Gauge*> connected{};
+  std::atomic<Counter*> delivered{};
+  std::atomic<Counter*> dropped{};
+
+  std::mutex labelled_mutex;
+  std::map<std::string, Counter*, std::less<>> transitions;
+  std::map<std::string, Counter*, std::less<>> enqueues;
+  std::mutex shared_mutex;
+  std::set<std::string, std::less<>> shared_queues;  // queues with gauges (under shared_mutex)
+};
+
+workspace_metrics::workspace_metrics(metrics::impl& families, std::string name)
+    : impl_(std::make_unique<impl>(families, std::move(name))) {}
+
+workspace_metrics::~workspace_metrics() = default;
+
+void workspace_metrics::create_series() {
+  auto& f = impl_->f;
+  for (std::size_t i = 0; i < assignment_modes.size(); ++i) {
+    impl_->child(impl_->assignments[i], f.assignments,
+                 impl_->labels({{"mode", assignment_modes[i]}}));
+  }
+  for (std::size_t i = 0; i < offer_outcomes.size(); ++i) {
+    impl_->child(impl_->offers[i], f.offers, impl_->labels({{"outcome", offer_outcomes[i]}}));
+  }
+  impl_->child(impl_->timers, f.timers, impl_->labels());
+  impl_->child(impl_->overflows, f.overflows, impl_->labels());
+  impl_->child(impl_->connected, f.connected, impl_->labels());
+  impl_->child(impl_->escalations, f.escalations, impl_->labels());
+  impl_->child(impl_->delivered, f.events, impl_->labels({{"result", "delivered"}}));
+  impl_->child(impl_->dropped, f.events, impl_->labels({{"result", "dropped"}}));
+  impl_->child(impl_->waits, f.wait_seconds, impl_->labels(), wait_buckets());
+}
+
+void workspace_metrics::transition(std::string_view action) {
+  impl_->labelled(impl_->transitions, impl_->f.transitions, "action", action).Increment();
+}
+
+void workspace_metrics::enqueued(std::string_view queue) {
+  impl_->labelled(impl_->enqueues, impl_->f.enqueues, "queue", queue).Increment();
+}
+
+void workspace_metrics::assigned(assignment_mode mode) {
+  const auto i = static_cast<std::size_t>(mode);
+  impl_
+      ->child(impl_->assignments[i], impl_->f.assignments,
+              impl_->labels({{"mode", assignment_modes[i]}}))
+      .Increment();
+}
+
+void workspace_metrics::timers_fired(std::int64_t count) {
+  impl_->child(impl_->timers, impl_->f.timers, impl_->labels())
+      .Increment(static_cast<double>(count));
+}
+
+void workspace_metrics::offer(offer_outcome outcome, std::int64_t count) {
+  const auto i = static_cast<std::size_t>(outcome);
+  impl_->child(impl_->offers[i], impl_->f.offers, impl_->labels({{"outcome", offer_outcomes[i]}}))
+      .Increment(static_cast<double>(count));
+}
+
+void workspace_metrics::overflowed(std::int64_t count) {
+  impl_->child(impl_->overflows, impl_->f.overflows, impl_->labels())
+      .Increment(static_cast<double>(count));
+}
+
+void workspace_metrics::escalated() {
+  impl_->child(impl_->escalations, impl_->f.escalations, impl_->labels()).Increment();
+}
+
+void workspace_metrics::timer_fired(const routing::timer_note& note) {
+  using kind = routing::timer_note::kind;
+  auto& f = impl_->f;
+  const auto add = [&](Family<Counter>& family,
+                       std::initializer_list<std::pair<const std::string, std::string>> l) {
+    family.Add(impl_->labels(l)).Increment();
+  };
+  switch (note.what) {
+    case kind::sla_warning:
+      add(f.sla_warnings, {{"queue", note.queue}, {"target", note.label}});
+      break;
+    case kind::sla_breached:
+      add(f.sla_breaches, {{"queue", note.queue}, {"target", note.label}});
+      break;
+    case kind::followup:
+      add(f.followups, {});
+      break;
+    case kind::resolved:
+      add(f.auto_resolves, {{"reason", note.label}});
+      break;
+    case kind::closed:
+      add(f.auto_closes, {});
+      break;
+    case kind::returned:
+      add(f.returns, {{"reason", note.label}});
+      break;
+    case kind::missed_offer:
+      add(f.missed_offers, {{"outcome", "missed"}});
+      break;
+    case kind::missed_offers_away:
+      add(f.missed_offers, {{"outcome", "set_away"}});
+      break;
+  }
+}
+
+void workspace_metrics::waited(std::int64_t queued_at_ms, std::int64_t now_ms) {
+  impl_->child(impl_->waits, impl_->f.wait_seconds, impl_->labels(), wait_buckets())
+      .Observe(static_cast<double>(std::max<std::int64_t>(0, now_ms - queued_at_ms)) / 1000.0);
+}
+
+void workspace_metrics::agents_connected(std::int64_t delta) {
+  impl_->child(impl_->connected, impl_->f.connected, impl_->labels())
+      .Increment(static_cast<double>(delta));
+}
+
+void workspace_metrics::event_delivered(bool dropped) {
+  auto& slot = dropped ? impl_->dropped : impl_->delivered;
+  impl_
+      ->child(slot, impl_->f.events, impl_->labels({{"result", dropped ? "dropped" : "delivered"}}))
+      .Increment();
+}
+
+void workspace_metrics::update_shared_state(const routing::queue_stats& stats,
+                                            std::int64_t now_ms) {
+  auto& f = impl_->f;
+  std::lock_guard lock(impl_->shared_mutex);
+  std::set<std::string, std::less<>> seen;
+  for (const auto& q : stats.queues) {
+    const auto labels = impl_->labels({{"queue", q.name}});
+    f.queue_depth.Add(labels).Set(static_cast<double>(q.depth));
+    const double oldest =
+        q.oldest_enqueued_s
+            ? std::max<double>(0, static_cast<double>(now_ms / 1000 - *q.oldest_enqueued_s))
+            : 0.0;
+    f.queue_oldest.Add(labels).Set(oldest);
+    f.queue_available.Add(labels).Set(static_cast<double>(q.agents_available));
+    f.queue_units_used.Add(labels).Set(static_cast<double>(q.units_used));
+    f.queue_units_available.Add(labels).Set(
+        static_cast<double>(std::max<std::int64_t>(0, q.units_capacity - q.units_used)));
+    f.queue_at_risk.Add(labels).Set(static_cast<double>(q.at_risk));
+    // Unknown while nothing left the queue lately: the series goes rather than lie.
+    if (q.expected_wait_s) {
+      f.queue_expected_wait.Add(labels).Set(static_cast<double>(*q.expected_wait_s));
+    } else {
+      f.queue_expected_wait.Remove(&f.queue_expected_wait.Add(labels));
+    }
+    seen.insert(q.name);
+  }
+  for (auto it = impl_->shared_queues.begin(); it != impl_->shared_queues.end();) {
+    if (seen.contains(*it)) {
+      ++it;
+      continue;
+    }
+    impl_->remove_queue_gauges(*it);
+    it = impl_->shared_queues.erase(it);
+  }
+  impl_->shared_queues.insert(seen.begin(), seen.end());
+  f.agents.Add(impl_->labels({{"status", "online"}})).Set(static_cast<double>(stats.agents_online));
+  f.agents.Add(impl_->labels({{"status", "away"}})).Set(static_cast<double>(stats.agents_away));
+  f.agents.Add(impl_->labels({{"status", "offline"}}))
+      .Set(static_cast<double>(stats.agents_offline));
+  for (const auto& ch : stats.channels) {
+    const auto set = [&](const char* status, std::int64_t n) {
+      f.channel_agents.Add(impl_->labels({{"channel", ch.name}, {"status", status}}))
+          .Set(static_cast<double>(n));
+    };
+    set("online", ch.online);
+    set("away", ch.away);
+    set("offline", ch.offline);
+    f.wrap_ups.Add(impl_->labels({{"channel", ch.name}})).Set(static_cast<double>(ch.wrap_ups));
+  }
+}
+
+void workspace_metrics::clear_shared_state() {
+  auto& f = impl_->f;
+  std::lock_guard lock(impl_->shared_mutex);
+  for (const auto& name : impl_->shared_queues) impl_->remove_queue_gauges(name);
+  impl_->shared_queues.clear();
+  for (const char* status : {"online", "away", "offline"}) {
+    f.agents.Remove(&f.agents.Add(impl_->labels({{"status", status}})));
+  }
+}
+
+void record_ticket(workspace_metrics& m, const routing::ticket& t, assignment_mode when_assigned) {
   if (t.status == routing::ticket_status::queued && t.personal_queue.empty()) m.enqueued(t.queue);
   if (t.status == routing::ticket_status::assigned) m.assigned(when_assigned);
 }
 
-void record_action(metrics& m, routing::ticket_action a, const routing::ticket_result& r,
+void record_action(workspace_metrics& m, routing::ticket_action a, const routing::ticket_result& r,
                    std::int64_t now_ms) {
   using routing::ticket_action;
   m.transition(routing::to_string(a));
@@ -494,7 +587,8 @@ void record_action(metrics& m, routing::ticket_action a, const routing::ticket_r
   record_pushes(m, r.assignments, now_ms);
 }
 
-void record_pushes(metrics& m, std::span<const routing::assignment> pushed, std::int64_t now_ms) {
+void record_pushes(workspace_metrics& m, std::span<const routing::assignment> pushed,
+                   std::int64_t now_ms) {
   for (const auto& a : pushed) {
     if (a.status == routing::ticket_status::offered) {
       m.offer(offer_outcome::made);

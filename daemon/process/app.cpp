@@ -27,6 +27,7 @@
 #include "daemon/service/event_feed.hpp"
 #include "daemon/service/service.hpp"
 #include "daemon/service/timer_loop.hpp"
+#include "daemon/service/workspaces.hpp"
 #include "daemon/transport/http_server.hpp"
 #include "routing/lua_library.hpp"
 
@@ -55,27 +56,29 @@ class application {
  public:
   application(const app_options& options, std::shared_ptr<const config::config> cfg)
       : options_(options),
-        runtime_(std::make_shared<const runtime>(cfg)),
         manual_clock_(options.manual_clock
                           ? std::make_unique<routing::manual_clock>(
                                 options.clock_start_ms.value_or(system_clock_.now_ms()))
                           : nullptr),
         supervisor_(
             [this](std::string_view task, std::string_view what) { task_failed(task, what); },
-            options.fault_injection) {
+            options.fault_injection),
+        workspaces_(served_workspaces(*cfg, {})) {
     const unsigned threads = std::max(1U, cfg->server.threads);
     for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<worker>());
   }
 
   ~application() {
-    // Every worker's handlers go before any worker's services, and before the parts they use.
+    // Every worker's handlers go before any worker's services, and before the parts they use;
+    // the event tails (on worker 0) before the workers.
     for (auto& w : workers_) w->io.destroy_pending_handlers();
+    for (const auto& ws : *workspaces_.all()) ws->release_tail();
   }
   application(const application&) = delete;
   application& operator=(const application&) = delete;
 
   int run() {
-    const auto cfg = runtime_.get()->cfg;
+    const auto cfg = main_config();
     config::redis_config redis = cfg->redis;
     if (redis.kind == config::redis_kind::embedded) {
       embedded_ = std::make_unique<embedded_redis>(workers_[0]->io, cfg->server.state_dir,
@@ -95,23 +98,17 @@ class application {
     api::service_hooks hooks;
     hooks.ready = [this] { return ready(); };
     hooks.reload = [this] { return reload(); };
-    hooks.preview_reload = [this] { return preview_reload(); };
+    hooks.preview_reload = [this](const std::string& ws) { return preview_reload(ws); };
     hooks.requests_in_flight = [this] { return server_ ? server_->requests_in_handler() : 0; };
     hooks.manual_clock = manual_clock_.get();
     hooks.fire_due_timers = [this](std::size_t w) {
-      return timer_loop::fire_due(*workers_[w]->store, runtime_, metrics_);
+      return timer_loop::fire_due(*workers_[w]->store, workspaces_);
     };
+    hooks.watching = [this](workspace& ws) { start_tail(ws.name()); };
     std::vector<ticket_store*> stores;
     for (auto& w : workers_) stores.push_back(w->store.get());
-    service_ = std::make_unique<api::service>(stores, runtime_, metrics_, hub_, hooks);
-    redis_connection_options tail_options;
-    tail_options.endpoint = redis;
-    tail_options.supervisor = &supervisor_;
-    events_ = std::make_unique<event_tail>(workers_[0]->io, tail_options, runtime_, hub_, nullptr);
-    events_->set_on_connect([this]() -> asio::awaitable<boost::system::error_code> {
-      redis_is_back(nullptr);
-      co_return boost::system::error_code{};
-    });
+    service_ = std::make_unique<api::service>(stores, workspaces_, metrics_, hooks);
+    tail_endpoint_ = redis;
     server_ = std::make_unique<http_server>(ios, cfg->server, *service_, &supervisor_);
     std::uint16_t port = 0;
     if (auto ec = server_->listen(cfg->server.listen, port)) {
@@ -127,9 +124,11 @@ class application {
     for (auto& w : workers_) {
       for (auto& c : w->connections) c->start();
     }
-    events_->start();
+    // The main workspace's tail connects at once (its connection also tells the others when
+    // Redis is back); another workspace's starts with its first watcher here.
+    start_tail(workspaces_.main()->name());
     server_->start();
-    timers_ = std::make_unique<timer_loop>(workers_[0]->io, *workers_[0]->store, runtime_, metrics_,
+    timers_ = std::make_unique<timer_loop>(workers_[0]->io, *workers_[0]->store, workspaces_,
                                            &supervisor_);
     timers_->start();
     supervisor_.spawn(workers_[0]->io.get_executor(), "signal handler", handle_signals());
@@ -167,7 +166,57 @@ class application {
         if (c.get() != from) c->retry_now();
       }
     }
-    if (events_) events_->retry_now();
+    for (const auto& ws : *workspaces_.all()) ws->retry_tail();
+  }
+
+  std::shared_ptr<const config::config> main_config() const {
+    return workspaces_.main()->snapshot()->cfg;
+  }
+
+  // The workspaces `main` configures (its own, then its workspace files'), keeping the objects
+  // of `running` by name (their runtime swapped) so that their streams and timers go on.
+  workspace_set::list served_workspaces(const config::config& main,
+                                        const workspace_set::list& running) {
+    workspace_set::list out;
+    const auto add = [&](std::shared_ptr<const config::config> cfg) {
+      auto rt = std::make_shared<const runtime>(std::move(cfg));
+      const auto kept = std::find_if(running.begin(), running.end(), [&](const auto& w) {
+        return w->name() == rt->cfg->workspace;
+      });
+      if (kept != running.end()) {
+        (*kept)->holder().set(std::move(rt));
+        out.push_back(*kept);
+        return;
+      }
+      auto m = metrics_.workspace(rt->cfg->workspace);
+      // Few workspaces: every series from the start; many: a series with its first count, so
+      // that idle workspaces stay out of the scrape.
+      if (main.workspaces.size() < eager_series_below) m->create_series();
+      out.push_back(std::make_shared<workspace>(std::move(rt), std::move(m)));
+    };
+    add(std::make_shared<config::config>(main));
+    for (const auto& file : main.workspaces) add(served_config(main, *file));
+    return out;
+  }
+
+  // Starts the event tail of workspace `name` if it has none yet (on worker 0).
+  void start_tail(const std::string& name) {
+    asio::post(workers_[0]->io, [this, name] {
+      const auto ws = workspaces_.find(name);
+      if (!ws) return;
+      ws->ensure_tail([this](workspace& w) {
+        redis_connection_options options;
+        options.endpoint = tail_endpoint_;
+        options.supervisor = &supervisor_;
+        auto tail =
+            std::make_unique<event_tail>(workers_[0]->io, options, w.holder(), w.hub(), nullptr);
+        tail->set_on_connect([this]() -> asio::awaitable<boost::system::error_code> {
+          redis_is_back(nullptr);
+          co_return boost::system::error_code{};
+        });
+        return tail;
+      });
+    });
   }
 
   void make_workers(const config::redis_config& redis) {
@@ -186,7 +235,7 @@ class application {
         // Every (re)connect stores the configuration's settings (a restarted Redis may have
         // lost them) before the connection serves anyone.
         conn->set_on_connect([this, raw]() -> asio::awaitable<boost::system::error_code> {
-          const auto rt = runtime_.get();
+          const auto rt = workspaces_.main()->snapshot();
           auto reply = co_await raw->exec_during_handshake(
               routing::configure_call(rt->plan.base(clock().now_ms())));
           if (!reply) co_return reply.error();
@@ -227,7 +276,7 @@ class application {
     const auto [up, all] = connections_ready();
     const std::string counts = std::to_string(up) + "/" + std::to_string(all);
     if (up == all) return "serving on " + listening_ + "; Redis ready (" + counts + " connections)";
-    const auto cfg = runtime_.get()->cfg;
+    const auto cfg = main_config();
     const std::string where = embedded_
                                   ? "the embedded redis-server in " + cfg->server.state_dir.string()
                                   : "redis.url " + cfg->redis.url;
@@ -260,17 +309,33 @@ class application {
     return std::move(loaded.value);
   }
 
-  // POST /v1/admin/reload?dry_run=true: what a reload would change; nothing is applied.
-  api::reload_result preview_reload() {
+  // POST /v1/admin/reload?dry_run=true: what a reload would change (the queues of workspace
+  // `ws`, the workspaces that come or go); nothing is applied.
+  api::reload_result preview_reload(const std::string& ws) {
     api::reload_result result;
     const auto loaded = read_for_reload(result);
     if (!loaded) return result;
-    result.changes = config::changes_between(*runtime_.get()->cfg, *loaded);
+    const auto current = main_config();
+    result.changes = config::changes_between(*current, *loaded);
     result.restart = result.changes->restart_required;
+    if (ws != current->workspace) {
+      const auto running = workspaces_.find(ws);
+      const auto next = std::find_if(loaded->workspaces.begin(), loaded->workspaces.end(),
+                                     [&](const auto& w) { return w->workspace == ws; });
+      if (running && next != loaded->workspaces.end()) {
+        auto per = config::changes_between(*running->snapshot()->cfg, **next);
+        result.changes->queues_added = std::move(per.queues_added);
+        result.changes->queues_removed = std::move(per.queues_removed);
+        result.changes->queues_changed = std::move(per.queues_changed);
+      }
+    }
     result.ok = true;
     return result;
   }
 
+  // Applies a valid file: every workspace's new snapshot at once (requests take one each), the
+  // workspace files added and removed. A removed workspace's data stays in Redis, untouched:
+  // its timers wait until it comes back.
   api::reload_result load_for_reload() {
     api::reload_result result;
     const auto loaded = read_for_reload(result);
@@ -280,28 +345,60 @@ class application {
       for (const auto& e : result.errors) log_error("{}", e);
       return result;
     }
-    const auto current = runtime_.get()->cfg;
-    result.restart = config::changes_between(*current, *loaded).restart_required;
+    const auto current = main_config();
+    const auto changes = config::changes_between(*current, *loaded);
+    result.restart = changes.restart_required;
     auto next = std::make_shared<config::config>(*loaded);
     // What needs a restart keeps its running value until then.
     next->workspace = current->workspace;
     next->server = current->server;
     next->server.access_log = loaded->server.access_log;
     next->redis = current->redis;
-    runtime_.set(std::make_shared<const runtime>(std::move(next)));
+    const auto running = workspaces_.all();
+    std::vector<std::string> epochs;
+    for (const auto& ws : *running) epochs.push_back(ws->snapshot()->settings.epoch);
+    auto served = served_workspaces(*next, *running);
+    workspaces_.set(served);
+    for (const auto& ws : *running) {
+      if (workspaces_.find(ws->name())) continue;
+      ws->stop_tail();
+      metrics_.workspace_removed(ws->name());
+      log_info("reload: workspace '{}' is no longer served; its data stays in Redis", ws->name());
+    }
+    for (const auto& name : changes.workspaces_added)
+      log_info("reload: workspace '{}' added", name);
     for (const auto& name : result.restart) {
       log_warning("reload: {} changed; it applies after a restart", name);
     }
-    log_info("configuration reloaded from {}", options_.config_file.string());
+    log_info("configuration reloaded from {} ({} workspaces)", options_.config_file.string(),
+             served.size());
     result.ok = true;
-    supervisor_.spawn(workers_[0]->io.get_executor(), "configuration store", store_configuration());
+    // The settings the functions read are stored again where they changed (a workspace not
+    // stored yet has them stored by its first call).
+    std::vector<std::shared_ptr<workspace>> changed;
+    for (std::size_t i = 0; i < running->size(); ++i) {
+      const auto& ws = (*running)[i];
+      if (workspaces_.find(ws->name()) && ws->snapshot()->settings.epoch != epochs[i]) {
+        changed.push_back(ws);
+      }
+    }
+    supervisor_.spawn(workers_[0]->io.get_executor(), "configuration store",
+                      store_configuration(std::move(changed)));
     return result;
   }
 
-  asio::awaitable<void> store_configuration() {
-    auto r = co_await workers_[0]->store->configure(*runtime_.get());
-    if (!r) log_error("storing the reloaded configuration failed: {}", r.error().message);
-    if (r && *r > 0) log_info("counted statuses changed: recounted {} agents' load", *r);
+  asio::awaitable<void> store_configuration(std::vector<std::shared_ptr<workspace>> changed) {
+    for (const auto& ws : changed) {
+      auto r = co_await workers_[0]->store->configure(*ws->snapshot());
+      if (!r) {
+        log_error("storing workspace '{}''s reloaded configuration failed: {}", ws->name(),
+                  r.error().message);
+      }
+      if (r && *r > 0) {
+        log_info("workspace '{}': counted statuses changed: recounted {} agents' load", ws->name(),
+                 *r);
+      }
+    }
   }
 
   asio::awaitable<void> handle_signals() {
@@ -353,7 +450,7 @@ class application {
 
   asio::awaitable<void> shutdown() {
     server_->stop();
-    const auto grace = runtime_.get()->cfg->server.shutdown_grace;
+    const auto grace = main_config()->server.shutdown_grace;
     const auto deadline = std::chrono::steady_clock::now() + grace;
     asio::steady_timer poll(workers_[0]->io);
     // Requests finish; streams (closed by stop()) uncount their agents in Redis.
@@ -369,7 +466,7 @@ class application {
     // Every response is written: what is left (idle keep-alive reads, Redis readers, timers)
     // can simply stop with the io_contexts.
     timers_->stop();
-    events_->stop();
+    for (const auto& ws : *workspaces_.all()) ws->stop_tail();
     notifier_->stop();
     for (auto& w : workers_) {
       auto* wp = w.get();
@@ -388,22 +485,22 @@ class application {
   std::mutex reload_mutex_;  // one reload at a time (SIGHUP on worker 0, HTTP on any worker)
   bool stopping_ = false;    // touched on worker 0 only
   static constexpr int failure_exit_code = 70;
+  static constexpr std::size_t eager_series_below = 100;
   std::atomic<int> exit_code_{0};
-  runtime_holder runtime_;
   routing::system_clock system_clock_;
   std::unique_ptr<routing::manual_clock> manual_clock_;
   // Before everything that spawns tasks under it, so it outlives them.
   task_supervisor supervisor_;
   metrics metrics_;
-  // Before the workers: sessions still suspended in their io_contexts unwatch it when the
-  // io_contexts destroy them.
-  event_hub hub_;
+  // Before the workers: sessions still suspended in their io_contexts unwatch their workspace's
+  // hub when the io_contexts destroy them.
+  workspace_set workspaces_;
+  config::redis_config tail_endpoint_;  // where event tails connect
   std::vector<std::unique_ptr<worker>> workers_;
   std::unique_ptr<embedded_redis> embedded_;
   std::unique_ptr<api::service> service_;
   std::unique_ptr<http_server> server_;
   std::unique_ptr<timer_loop> timers_;
-  std::unique_ptr<event_tail> events_;
   std::unique_ptr<systemd_notifier> notifier_;
   std::string listening_;
 };

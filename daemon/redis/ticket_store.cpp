@@ -233,4 +233,39 @@ ticket_store::result<std::int64_t> ticket_store::configure(const runtime& rt) {
   co_return reply->integer;
 }
 
+ticket_store::result<std::int64_t> ticket_store::purge_workspace(std::string_view name,
+                                                                 std::size_t batch) {
+  const routing::keyspace keys{std::string{name}};
+  // The hash tag's braces are glob syntax: escaped, they match themselves.
+  std::string pattern;
+  for (const char ch : keys.prefix()) {
+    if (ch == '{' || ch == '}' || ch == '[' || ch == ']' || ch == '*' || ch == '?' || ch == '\\') {
+      pattern += '\\';
+    }
+    pattern += ch;
+  }
+  pattern += '*';
+  std::string cursor = "0";
+  std::int64_t deleted = 0;
+  do {
+    auto page = co_await send(
+        std::move(routing::command{"SCAN"}.arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(
+            static_cast<std::int64_t>(batch))));
+    if (!page) co_return page.error();
+    if (page->is_error() || page->elements.size() != 2) {
+      co_return routing::make_error(errc::internal, "SCAN answered " + page->str);
+    }
+    cursor = page->elements[0].str;
+    const auto& found = page->elements[1].elements;
+    if (found.empty()) continue;
+    routing::command unlink{"UNLINK"};
+    for (const auto& k : found) unlink.arg(k.str);
+    auto r = co_await send(unlink);
+    if (!r) co_return r.error();
+    if (r->is_error()) co_return routing::make_error(errc::internal, "UNLINK answered " + r->str);
+    deleted += r->integer;
+  } while (cursor != "0");
+  co_return deleted;
+}
+
 }  // namespace ticketd::daemon

@@ -84,6 +84,9 @@ class ticket_store {
                                          std::size_t limit);
   result<routing::verify_report> verify(const runtime& rt);
   result<routing::tick_result> tick(const runtime& rt, std::size_t limit);
+  // Deletes every key of workspace `name` (one no longer served), `batch` keys at a time (a SCAN
+  // step and an UNLINK each, so Redis is never held for long); the number deleted.
+  result<std::int64_t> purge_workspace(std::string_view name, std::size_t batch = 500);
   // Stores this configuration's settings in Redis (on connect, after reload, after a flush).
   result<std::int64_t> configure(const runtime& rt);
 

@@ -25,6 +25,7 @@ constexpr std::size_t default_queue_limit = 50;
 constexpr std::size_t default_agent_limit = 100;
 constexpr std::size_t max_list_limit = 1000;
 constexpr std::chrono::milliseconds scrape_redis_deadline{250};
+constexpr std::size_t scrape_refresh_max = 1000;
 
 http_response json(int status, std::string body) {
   http_response r;
@@ -118,7 +119,9 @@ struct service::call {
   const http_request& request;
   route_match route;
   target_parts target;
+  // The main workspace's snapshot until the request's workspace is known, then that one's.
   std::shared_ptr<const runtime> rt;
+  std::shared_ptr<workspace> ws;
   ticket_store& store;
   // Set when an agent token makes the request: the agent it is bound to.
   std::string_view as_agent;
@@ -127,34 +130,22 @@ struct service::call {
   routing::idempotency idem;
 };
 
-service::service(std::vector<ticket_store*> stores, runtime_holder& runtime, metrics& m,
-                 event_hub& hub, service_hooks hooks)
-    : stores_(std::move(stores)),
-      runtime_(runtime),
-      metrics_(m),
-      hub_(hub),
-      hooks_(std::move(hooks)) {}
+service::service(std::vector<ticket_store*> stores, workspace_set& workspaces, metrics& m,
+                 service_hooks hooks)
+    : stores_(std::move(stores)), workspaces_(workspaces), metrics_(m), hooks_(std::move(hooks)) {}
 
 namespace {
 
-// /v1/w/{workspace}/... for a workspace other than the main file's: 404 naming the field, and
-// saying so when the workspace is configured but this version does not serve it.
-bool in_workspaces_dir(const runtime& rt, std::string_view name) {
-  return std::any_of(rt.cfg->workspaces.begin(), rt.cfg->workspaces.end(),
-                     [&](const auto& w) { return w->workspace == name; });
-}
-
-routing::error unserved_workspace(const runtime& rt, std::string_view name) {
-  const bool configured = in_workspaces_dir(rt, name);
-  auto e = routing::make_error(
-      errc::not_found,
-      configured ? "workspace '" + std::string{name} +
-                       "' is configured (workspaces_dir), but this version of ticketd serves "
-                       "only workspace '" +
-                       rt.cfg->workspace + "'"
-                 : "no workspace named '" + std::string{name} + "'");
+routing::error unknown_workspace(std::string_view name) {
+  auto e = routing::make_error(errc::not_found, "no workspace named '" + std::string{name} + "'");
   e.details.emplace_back("field", "workspace");
   return e;
+}
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -165,13 +156,10 @@ boost::asio::awaitable<http_response> service::handle(const http_request& reques
                                ? std::string{request.request_id}
                                : make_request_id();
   const auto target = split_target(request.target);
-  call c{request,
-         match_route(request.method, target.path),
-         target,
-         runtime_.get(),
-         *stores_.at(request.worker),
-         {},
-         {},
+  call c{request, match_route(request.method, target.path),
+         target,  workspaces_.main()->snapshot(),
+         nullptr, *stores_.at(request.worker),
+         {},      {},
          {}};
   http_response response;
   try {
@@ -229,7 +217,10 @@ service::reply service::dispatch(call& c) {
             "token '" + token->name + "' may not use " + std::string{route_label(c.route.route)}));
     }
   }
-  if (workspace != c.rt->cfg->workspace) co_return failure(unserved_workspace(*c.rt, workspace));
+  c.ws = workspaces_.find(workspace);
+  if (!c.ws) co_return failure(unknown_workspace(workspace));
+  c.rt = c.ws->snapshot();
+  c.ws->touch(steady_ms());
   // A writing request's Idempotency-Key, checked once its caller is known (it is part of the
   // fingerprint): a caller without a token learns that first.
   if (!c.request.idempotency_key.empty() &&
@@ -247,12 +238,10 @@ service::reply service::dispatch(call& c) {
     case route_id::healthz:
       co_return json(200, R"({"status":"ok"})");
     case route_id::readyz:
-      if (auto ws = query_param(c.target.query, "workspace"); ws && *ws != c.rt->cfg->workspace) {
-        // One workspace's readiness: a workspace file's is not ready, as this version does not
-        // serve it; a name nobody configured is 404.
-        auto e = unserved_workspace(*c.rt, *ws);
-        if (in_workspaces_dir(*c.rt, *ws)) e.code = errc::unavailable;
-        co_return failure(std::move(e));
+      // One workspace's readiness (its Redis answers), or every one's; a name not served is
+      // 404.
+      if (auto ws = query_param(c.target.query, "workspace"); ws && !workspaces_.find(*ws)) {
+        co_return failure(unknown_workspace(*ws));
       }
       if (hooks_.ready && hooks_.ready()) co_return json(200, R"({"ready":true})");
       co_return failure(routing::make_error(
@@ -293,6 +282,10 @@ service::reply service::dispatch(call& c) {
       co_return co_await reload(c);
     case route_id::admin_clock:
       co_return co_await move_clock(c);
+    case route_id::admin_workspaces:
+      co_return list_workspaces();
+    case route_id::admin_purge:
+      co_return co_await purge_workspace(c);
     case route_id::method_not_allowed: {
       http_response r = json(405, error_body(routing::make_error(
                                       errc::invalid_argument,
@@ -317,10 +310,10 @@ service::reply service::create_ticket(call& c) {
   auto result = co_await c.store.create(*c.rt, *req, c.idem);
   if (!result) co_return failure(result.error());
   if (result->created && !result->replayed) {
-    metrics_.transition("create");
-    record_ticket(metrics_, result->value, assignment_mode::push);
+    c.ws->metrics().transition("create");
+    record_ticket(c.ws->metrics(), result->value, assignment_mode::push);
   }
-  if (!result->replayed) record_pushes(metrics_, result->assignments, c.store.now());
+  if (!result->replayed) record_pushes(c.ws->metrics(), result->assignments, c.store.now());
   co_return replayed(
       json(result->created ? 201 : 200,
            ticket_json(result->value, *c.rt->cfg, c.store.now(), result->assignments)),
@@ -343,8 +336,8 @@ service::reply service::delete_ticket(call& c) {
   auto done = co_await c.store.remove(*c.rt, c.route.id, c.idem);
   if (!done) co_return failure(done.error());
   if (!done->replayed) {
-    metrics_.transition("delete");
-    record_pushes(metrics_, done->assignments, c.store.now());
+    c.ws->metrics().transition("delete");
+    record_pushes(c.ws->metrics(), done->assignments, c.store.now());
   }
   std::string body;
   json_writer w(body);
@@ -379,7 +372,7 @@ service::reply service::ticket_action(call& c) {
   }
   auto t = co_await c.store.act(*c.rt, *action, c.route.id, *if_match, *req, c.idem);
   if (!t) co_return failure(t.error());
-  if (!t->replayed) record_action(metrics_, *action, *t, c.store.now());
+  if (!t->replayed) record_action(c.ws->metrics(), *action, *t, c.store.now());
   co_return replayed(json(200, ticket_json(t->value, *c.rt->cfg, c.store.now(), t->assignments)),
                      t->replayed);
 }
@@ -406,7 +399,7 @@ service::reply service::put_agent(call& c) {
 
 http_response service::agent_changed(call& c, const routing::outcome<routing::agent_result>& a) {
   if (!a) return failure(a.error());
-  if (!a->replayed) record_pushes(metrics_, a->assignments, c.store.now());
+  if (!a->replayed) record_pushes(c.ws->metrics(), a->assignments, c.store.now());
   return replayed(json(200, agent_json(a->value, *c.rt->cfg, a->assignments)), a->replayed);
 }
 
@@ -483,10 +476,11 @@ service::reply service::agent_next(call& c) {
   if (!pulled->ticket) co_return replayed(json(204, {}), pulled->replayed);
   const auto& t = *pulled->ticket;
   if (!pulled->replayed) {
-    metrics_.transition("next");
-    metrics_.assigned(assignment_mode::pull);
-    metrics_.waited(t.value.queued_at, c.store.now());
-    record_pushes(metrics_, t.assignments, c.store.now());
+    auto& m = c.ws->metrics();
+    m.transition("next");
+    m.assigned(assignment_mode::pull);
+    m.waited(t.value.queued_at, c.store.now());
+    record_pushes(m, t.assignments, c.store.now());
   }
   co_return replayed(json(200, next_json(t.value, *c.rt->cfg, c.store.now())), pulled->replayed);
 }
@@ -504,7 +498,8 @@ service::reply service::agent_stream(call& c) {
   auto a = co_await c.store.get_agent(*c.rt, c.route.id);
   if (!a) co_return failure(a.error());
   http_response r;
-  r.websocket = make_agent_channel(std::string{c.route.id}, c.store, runtime_, hub_, metrics_);
+  if (hooks_.watching) hooks_.watching(*c.ws);
+  r.websocket = make_agent_channel(std::string{c.route.id}, c.store, c.ws);
   co_return r;
 }
 
@@ -536,7 +531,8 @@ service::reply service::events(call& c) {
     start = std::move(*newest);
   }
   http_response r;
-  r.sse = make_event_stream(std::move(start), follow, c.store, runtime_, hub_, metrics_);
+  if (hooks_.watching) hooks_.watching(*c.ws);
+  r.sse = make_event_stream(std::move(start), follow, c.store, c.ws);
   co_return r;
 }
 
@@ -564,18 +560,71 @@ service::reply service::verify(call& c) {
 }
 
 service::reply service::metrics_text(call& c) {
-  // Shared gauges come from Redis; when it is down or slow the scrape still answers at once with
-  // what this process knows, without them (no stale values; ticketd_redis_connections_up and
-  // the redis errors say why).
-  if (auto stats = co_await c.store.queue_stats(*c.rt, scrape_redis_deadline)) {
-    metrics_.update_shared_state(*stats, c.store.now());
-  } else {
-    metrics_.clear_shared_state();
+  // Shared gauges come from Redis, read workspace by workspace (those read longest ago first)
+  // until the scrape's deadline or scrape_refresh_max reads: with many workspaces they are
+  // refreshed in turn over several scrapes. When Redis is down or slow the scrape still answers
+  // at once with what this process knows, without them (no stale values;
+  // ticketd_redis_connections_up and the redis errors say why).
+  const auto started = std::chrono::steady_clock::now();
+  auto list = *workspaces_.all();
+  std::sort(list.begin(), list.end(),
+            [](const auto& a, const auto& b) { return a->gauges_read_at() < b->gauges_read_at(); });
+  if (list.size() > scrape_refresh_max) list.resize(scrape_refresh_max);
+  bool ok = true;
+  for (const auto& ws : list) {
+    const auto left = scrape_redis_deadline - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  std::chrono::steady_clock::now() - started);
+    if (left <= std::chrono::milliseconds{0}) break;
+    auto stats = co_await c.store.queue_stats(*ws->snapshot(), left);
+    if (!stats) {
+      ok = false;
+      break;
+    }
+    ws->metrics().update_shared_state(*stats, c.store.now());
+    ws->gauges_read(steady_ms());
   }
+  if (!ok) {
+    for (const auto& ws : *workspaces_.all()) ws->metrics().clear_shared_state();
+  }
+  metrics_.scrape_read(ok);
   if (hooks_.requests_in_flight) metrics_.requests_in_flight(hooks_.requests_in_flight());
   http_response r = json(200, metrics_.render());
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   co_return r;
+}
+
+http_response service::list_workspaces() {
+  const auto all = workspaces_.all();
+  std::string body;
+  json_writer w(body);
+  w.begin_object().key("workspaces").begin_array();
+  for (const auto& ws : *all) {
+    w.begin_object().field("name", ws->name()).field("main", ws == all->front()).end_object();
+  }
+  w.end_array().end_object();
+  return json(200, std::move(body));
+}
+
+service::reply service::purge_workspace(call& c) {
+  if (!routing::is_valid_id(c.route.id) || c.route.id.size() > 64) {
+    co_return failure(
+        invalid_argument("workspace", "a workspace name must match [A-Za-z0-9._:@-]{1,64}"));
+  }
+  if (workspaces_.find(c.route.id)) {
+    auto e = routing::make_error(errc::conflict,
+                                 "workspace '" + std::string{c.route.id} +
+                                     "' is served: remove its file from workspaces_dir and reload "
+                                     "every daemon before purging it");
+    e.details.emplace_back("field", "workspace");
+    co_return failure(std::move(e));
+  }
+  auto deleted = co_await c.store.purge_workspace(c.route.id);
+  if (!deleted) co_return failure(deleted.error());
+  log_info("workspace '{}' purged: {} keys deleted", c.route.id, *deleted);
+  std::string body;
+  json_writer w(body);
+  w.begin_object().field("workspace", c.route.id).field("deleted_keys", *deleted).end_object();
+  co_return json(200, std::move(body));
 }
 
 service::reply service::move_clock(call& c) {
@@ -619,11 +668,10 @@ service::reply service::reload(call& c) {
     }
     dry_run = *given == "true";
   }
-  const auto& hook = dry_run ? hooks_.preview_reload : hooks_.reload;
-  if (!hook) {
+  if (!hooks_.preview_reload || !hooks_.reload) {
     co_return failure(routing::make_error(errc::internal, "reload is not available"));
   }
-  const reload_result r = hook();
+  const reload_result r = dry_run ? hooks_.preview_reload(c.ws->name()) : hooks_.reload();
   if (!r.ok) co_return reload_refused(r);
   std::string body;
   json_writer w(body);
@@ -655,10 +703,9 @@ service::reply service::reload(call& c) {
   for (const auto& q : waiting.queues) w.field(q.name, q.depth);
   w.end_object();
   w.key("restart_required").strings(ch.restart_required);
-  // One workspace per daemon for now: a reload neither adds nor removes one.
   w.key("workspaces").begin_object();
-  w.key("added").begin_array().end_array();
-  w.key("removed").begin_array().end_array();
+  w.key("added").strings(ch.workspaces_added);
+  w.key("removed").strings(ch.workspaces_removed);
   w.end_object();
   w.end_object().end_object();
   co_return json(200, std::move(body));

@@ -14,6 +14,7 @@
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/redis/ticket_store.hpp"
 #include "daemon/service/event_feed.hpp"
+#include "daemon/service/workspaces.hpp"
 #include "daemon/transport/http_types.hpp"
 #include "routing/clock.hpp"
 
@@ -33,17 +34,20 @@ struct service_hooks {
   std::function<std::size_t()> requests_in_flight;
   // Loads the configuration file again and applies it when valid.
   std::function<reload_result()> reload;
-  // Reads the configuration file and says what a reload would change, applying nothing.
-  std::function<reload_result()> preview_reload;
+  // Reads the configuration files and says what a reload would change, applying nothing: the
+  // queues of the workspace named, and the workspaces added and removed.
+  std::function<reload_result(const std::string& workspace)> preview_reload;
   // Non-null only with --manual-clock: POST /v1/admin/clock moves it.
   routing::manual_clock* manual_clock = nullptr;
   // Fires every timer due now (after the manual clock moved).
   std::function<boost::asio::awaitable<void>(std::size_t worker)> fire_due_timers;
+  // An agent stream or event feed is about to watch the workspace's events (its tail starts).
+  std::function<void(workspace&)> watching;
 };
 
 class service final : public http_handler {
  public:
-  service(std::vector<ticket_store*> stores, runtime_holder& runtime, metrics& m, event_hub& hub,
+  service(std::vector<ticket_store*> stores, workspace_set& workspaces, metrics& m,
           service_hooks hooks);
 
   boost::asio::awaitable<http_response> handle(const http_request& request) override;
@@ -74,13 +78,14 @@ class service final : public http_handler {
   reply verify(call& c);
   reply metrics_text(call& c);
   reply move_clock(call& c);
+  http_response list_workspaces();
+  reply purge_workspace(call& c);
   reply reload(call& c);
   http_response reload_refused(const reload_result& r);
 
   std::vector<ticket_store*> stores_;
-  runtime_holder& runtime_;
+  workspace_set& workspaces_;
   metrics& metrics_;
-  event_hub& hub_;
   service_hooks hooks_;
 };
 

@@ -44,9 +44,13 @@ std::string error_frame(std::string_view action, std::string_view ticket, const 
 class agent_session final : public agent_channel,
                             public std::enable_shared_from_this<agent_session> {
  public:
-  agent_session(std::string agent, ticket_store& store, runtime_holder& runtime, event_hub& hub,
-                metrics& m)
-      : agent_(std::move(agent)), store_(store), runtime_(runtime), hub_(hub), metrics_(m) {}
+  agent_session(std::string agent, ticket_store& store, std::shared_ptr<workspace> ws)
+      : agent_(std::move(agent)),
+        store_(store),
+        ws_(std::move(ws)),
+        runtime_(ws_->holder()),
+        hub_(ws_->hub()),
+        metrics_(ws_->metrics()) {}
 
   asio::awaitable<bool> prepare() override {
     auto ex = co_await asio::this_coro::executor;
@@ -167,9 +171,10 @@ class agent_session final : public agent_channel,
 
   std::string agent_;
   ticket_store& store_;
+  std::shared_ptr<workspace> ws_;  // kept while the stream is open (a reload may drop it)
   runtime_holder& runtime_;
   event_hub& hub_;
-  metrics& metrics_;
+  workspace_metrics& metrics_;
   send_fn send_;
   std::vector<std::string> early_;  // events of the time between prepare() and opened()
   bool closed_ = false;
@@ -180,14 +185,14 @@ class agent_session final : public agent_channel,
 
 class sse_session final : public event_stream, public std::enable_shared_from_this<sse_session> {
  public:
-  sse_session(std::string after, bool follow, ticket_store& store, runtime_holder& runtime,
-              event_hub& hub, metrics& m)
+  sse_session(std::string after, bool follow, ticket_store& store, std::shared_ptr<workspace> ws)
       : last_(std::move(after)),
         follow_(follow),
         store_(store),
-        runtime_(runtime),
-        hub_(hub),
-        metrics_(m) {}
+        ws_(std::move(ws)),
+        runtime_(ws_->holder()),
+        hub_(ws_->hub()),
+        metrics_(ws_->metrics()) {}
 
   ~sse_session() override {
     if (watch_ != 0) hub_.unwatch(watch_);
@@ -248,9 +253,10 @@ class sse_session final : public event_stream, public std::enable_shared_from_th
   std::string last_;
   bool follow_;
   ticket_store& store_;
+  std::shared_ptr<workspace> ws_;  // kept while the stream is open (a reload may drop it)
   runtime_holder& runtime_;
   event_hub& hub_;
-  metrics& metrics_;
+  workspace_metrics& metrics_;
   std::optional<asio::steady_timer> timer_;
   std::uint64_t watch_ = 0;
   bool woken_ = false;
@@ -260,15 +266,13 @@ class sse_session final : public event_stream, public std::enable_shared_from_th
 }  // namespace
 
 std::shared_ptr<agent_channel> make_agent_channel(std::string agent, ticket_store& store,
-                                                  runtime_holder& runtime, event_hub& hub,
-                                                  metrics& m) {
-  return std::make_shared<agent_session>(std::move(agent), store, runtime, hub, m);
+                                                  std::shared_ptr<workspace> ws) {
+  return std::make_shared<agent_session>(std::move(agent), store, std::move(ws));
 }
 
 std::shared_ptr<event_stream> make_event_stream(std::string after, bool follow, ticket_store& store,
-                                                runtime_holder& runtime, event_hub& hub,
-                                                metrics& m) {
-  return std::make_shared<sse_session>(std::move(after), follow, store, runtime, hub, m);
+                                                std::shared_ptr<workspace> ws) {
+  return std::make_shared<sse_session>(std::move(after), follow, store, std::move(ws));
 }
 
 }  // namespace ticketd::daemon::api

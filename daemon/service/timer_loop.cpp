@@ -18,61 +18,116 @@ constexpr std::chrono::milliseconds max_sleep{1000};
 
 namespace {
 
-// Fires batches until fewer than a batch were due; returns the next due time if known.
-asio::awaitable<std::optional<std::int64_t>> fire_batches(ticket_store& store,
-                                                          runtime_holder& runtime, metrics& m) {
-  for (;;) {
-    const auto rt = runtime.get();
-    auto r = co_await store.tick(*rt, timer_loop::batch);
-    if (!r) {
-      if (r.error().code != routing::errc::unavailable) {
-        log_error("timer tick failed: {}", r.error().message);
-      }
-      co_return std::nullopt;
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+struct batch_result {
+  bool ok = false;
+  bool full = false;  // a whole batch fired: more may be due
+  bool fired = false;
+  std::optional<std::int64_t> next_due;
+};
+
+// Fires one batch of the workspace's due timers and counts what they did.
+asio::awaitable<batch_result> fire_batch(ticket_store& store, workspace& ws) {
+  const auto rt = ws.snapshot();
+  auto r = co_await store.tick(*rt, timer_loop::batch);
+  if (!r) {
+    if (r.error().code != routing::errc::unavailable) {
+      log_error("timer tick of workspace '{}' failed: {}", ws.name(), r.error().message);
     }
-    if (r->fired > 0) m.timers_fired(r->fired);
-    if (r->offer_timeouts > 0) m.offer(offer_outcome::timeout, r->offer_timeouts);
-    if (r->overflows > 0) m.overflowed(r->overflows);
-    for (const auto& note : r->notes) m.timer_fired(note);
-    record_pushes(m, r->assignments, store.now());
-    if (r->fired < static_cast<std::int64_t>(timer_loop::batch)) co_return r->next_due;
-    // Let requests waiting on this thread run before the next batch.
-    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+    co_return batch_result{};
   }
+  auto& m = ws.metrics();
+  if (r->fired > 0) m.timers_fired(r->fired);
+  if (r->offer_timeouts > 0) m.offer(offer_outcome::timeout, r->offer_timeouts);
+  if (r->overflows > 0) m.overflowed(r->overflows);
+  for (const auto& note : r->notes) m.timer_fired(note);
+  record_pushes(m, r->assignments, store.now());
+  co_return batch_result{true, r->fired >= static_cast<std::int64_t>(timer_loop::batch),
+                         r->fired > 0, r->next_due};
+}
+
+asio::awaitable<void> yield_to_requests() {
+  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
 }
 
 }  // namespace
 
+std::int64_t timer_loop::sweep_period_ms(std::size_t workspaces) {
+  return std::max(min_sweep_ms, static_cast<std::int64_t>(workspaces) * 1000 / sweep_rate);
+}
+
 struct timer_loop::impl : std::enable_shared_from_this<impl> {
-  impl(asio::io_context& ioc, ticket_store& s, runtime_holder& r, metrics& mm, task_supervisor* sup)
-      : store(s), runtime(r), m(mm), supervisor(sup), sleeper(ioc) {}
+  impl(asio::io_context& ioc, ticket_store& s, workspace_set& w, task_supervisor* sup)
+      : store(s), workspaces(w), supervisor(sup), sleeper(ioc) {}
 
   ticket_store& store;
-  runtime_holder& runtime;
-  metrics& m;
+  workspace_set& workspaces;
   task_supervisor* supervisor;
   asio::steady_timer sleeper;
   bool stopped = false;
 
+  static bool active(const workspace& ws, const timer_schedule& s, std::int64_t now) {
+    return s.active_until > now || ws.last_request() + active_for_ms > now;
+  }
+
+  // When the workspace's timers are looked at next, in steady ms.
+  std::int64_t next_look(const workspace& ws, const timer_schedule& s, std::int64_t now) const {
+    if (s.more) return now;
+    std::int64_t at = s.next_look;
+    if (active(ws, s, now)) at = std::min(at, s.last_tick + active_period_ms);
+    if (s.due_at) at = std::min(at, now + std::max<std::int64_t>(0, *s.due_at - store.now()));
+    return at;
+  }
+
+  asio::awaitable<void> look(workspace& ws, std::int64_t sweep) {
+    auto& s = ws.schedule();
+    const auto r = co_await fire_batch(store, ws);
+    const auto now = steady_ms();
+    s.last_tick = now;
+    s.more = r.ok && r.full;
+    s.due_at = r.ok ? r.next_due : std::nullopt;
+    if (r.fired) s.active_until = now + active_for_ms;
+    // A failed tick (Redis away) is tried again within a second.
+    s.next_look = now + (!r.ok || active(ws, s, now) ? active_period_ms : sweep);
+  }
+
   asio::awaitable<void> run() {
     auto self = shared_from_this();
     while (!stopped) {
-      const auto next_due = co_await fire_batches(store, runtime, m);
-      auto wait = max_sleep;
-      if (next_due) {
-        const auto until = std::chrono::milliseconds{*next_due - store.now()};
-        wait = std::clamp(until, std::chrono::milliseconds{0}, max_sleep);
+      const auto list = workspaces.all();
+      const auto sweep = sweep_period_ms(list->size());
+      auto now = steady_ms();
+      std::int64_t wake = now + max_sleep.count();
+      bool more = false;
+      for (const auto& ws : *list) {
+        if (stopped) co_return;
+        if (next_look(*ws, ws->schedule(), now) <= now) {
+          co_await look(*ws, sweep);
+          // Let requests waiting on this thread run before the next workspace's batch.
+          co_await yield_to_requests();
+          now = steady_ms();
+        }
+        more = more || ws->schedule().more;
+        wake = std::min(wake, next_look(*ws, ws->schedule(), now));
       }
       if (stopped) break;
-      sleeper.expires_after(wait);
+      if (more) continue;
+      // With many workspaces, looks that fall due close together are taken together.
+      const std::int64_t floor = list->size() > 1000 ? 100 : 10;
+      sleeper.expires_after(std::chrono::milliseconds(std::max(wake - steady_ms(), floor)));
       co_await sleeper.async_wait(use_tuple);
     }
   }
 };
 
-timer_loop::timer_loop(asio::io_context& ioc, ticket_store& store, runtime_holder& runtime,
-                       metrics& m, task_supervisor* supervisor)
-    : impl_(std::make_shared<impl>(ioc, store, runtime, m, supervisor)) {}
+timer_loop::timer_loop(asio::io_context& ioc, ticket_store& store, workspace_set& workspaces,
+                       task_supervisor* supervisor)
+    : impl_(std::make_shared<impl>(ioc, store, workspaces, supervisor)) {}
 
 timer_loop::~timer_loop() = default;
 
@@ -88,9 +143,17 @@ void timer_loop::stop() {
   });
 }
 
-asio::awaitable<void> timer_loop::fire_due(ticket_store& store, runtime_holder& runtime,
-                                           metrics& m) {
-  co_await fire_batches(store, runtime, m);
+asio::awaitable<void> timer_loop::fire_due(ticket_store& store, workspace_set& workspaces) {
+  // A batch per workspace in turn, as the loop does, until none has more.
+  auto pending = *workspaces.all();
+  while (!pending.empty()) {
+    std::vector<std::shared_ptr<workspace>> more;
+    for (const auto& ws : pending) {
+      if ((co_await fire_batch(store, *ws)).full) more.push_back(ws);
+    }
+    pending = std::move(more);
+    if (!pending.empty()) co_await yield_to_requests();
+  }
 }
 
 }  // namespace ticketd::daemon

@@ -424,7 +424,8 @@ TEST(Concurrency, TwoDaemonsKeepUnitsChannelLimitsWrapUpsAndReturnsUnderLoad) {
   // Wrap-ups and absent assignees happened, not only straight resolves.
   // (Counted by the daemon whose timer loop fired them.)
   const auto metrics = check.get("/metrics").body + http_client(b.port()).get("/metrics").body;
-  EXPECT_NE(metrics.find("ticketd_returns_total{reason=\"no_reply\"}"), std::string::npos);
+  EXPECT_NE(metrics.find("ticketd_returns_total{reason=\"no_reply\",workspace=\"race\"}"),
+            std::string::npos);
   int wrap_ups = 0;
   const auto stream =
       redis_client(redis.socket()).command({"XRANGE", "ticketd:{race}:events", "-", "+"});

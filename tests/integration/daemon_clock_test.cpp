@@ -106,7 +106,8 @@ TEST(DaemonClocks, TwoDaemonsFireEachTimerExactlyOnce) {
   EXPECT_EQ(count_events(check, "sla.warning"), static_cast<std::size_t>(tickets));
   EXPECT_EQ(count_events(check, "sla.breached"), static_cast<std::size_t>(tickets));
   // Each daemon counts what it fired: together, every breach once.
-  const std::string series = R"(ticketd_sla_breaches_total{queue="general",target="first_reply"})";
+  const std::string series =
+      R"(ticketd_sla_breaches_total{queue="general",target="first_reply",workspace="clocks"})";
   http_client ca(a.port());
   http_client cb(b.port());
   EXPECT_EQ(
@@ -159,7 +160,7 @@ TEST(DaemonClocks, WrapUpsAndAbsentAssigneesFireAfterARestartAndOnceAcrossDaemon
   walk_together({a.port(), b.port()}, 3);
   EXPECT_EQ(count_events(check, "ticket.returned"), 3u);
   EXPECT_EQ(count_events(check, "agent.ready"), 1u);
-  const std::string series = R"(ticketd_returns_total{reason="no_reply"})";
+  const std::string series = R"(ticketd_returns_total{reason="no_reply",workspace="clocks"})";
   EXPECT_EQ(metric_value(ca.get("/metrics").body, series) +
                 metric_value(http_client(b.port()).get("/metrics").body, series),
             1);

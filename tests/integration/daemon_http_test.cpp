@@ -490,12 +490,13 @@ TEST_F(DaemonHttp, MetricsExposeRequestsRedisAndQueueState) {
   for (const char* name :
        {"ticketd_http_requests_total{code=\"201\",route=\"ticket_create\"} 1",
         "ticketd_http_request_duration_seconds_bucket", "ticketd_redis_round_trip_seconds_count",
-        "ticketd_tickets_enqueued_total{queue=\"general\"} 1",
-        "ticketd_queue_depth{queue=\"general\"} 1",
-        "ticketd_queue_oldest_wait_seconds{queue=\"general\"}",
-        "ticketd_agents{status=\"online\"} 0",
-        "ticketd_ticket_transitions_total{action=\"create\"} 1", "ticketd_redis_connections_up 2",
-        "ticketd_scrape_redis_ok 1", "ticketd_build_info{revision=\"", "process_cpu_seconds_total ",
+        "ticketd_tickets_enqueued_total{queue=\"general\",workspace=\"http\"} 1",
+        "ticketd_queue_depth{queue=\"general\",workspace=\"http\"} 1",
+        "ticketd_queue_oldest_wait_seconds{queue=\"general\",workspace=\"http\"}",
+        "ticketd_agents{status=\"online\",workspace=\"http\"} 0",
+        "ticketd_ticket_transitions_total{action=\"create\",workspace=\"http\"} 1",
+        "ticketd_redis_connections_up 2", "ticketd_scrape_redis_ok 1",
+        "ticketd_build_info{revision=\"", "process_cpu_seconds_total ",
         "process_resident_memory_bytes ", "process_virtual_memory_bytes ", "process_open_fds ",
         "process_max_fds ", "process_start_time_seconds "}) {
     EXPECT_NE(m.body.find(name), std::string::npos) << name;
@@ -510,7 +511,8 @@ TEST_F(DaemonHttp, MetricsExposeRequestsRedisAndQueueState) {
 
 TEST_F(DaemonHttp, RedisDownIs503WithRetryAfterThenRecoversWithoutRestart) {
   ASSERT_EQ(create(R"({"id":"T-1"})").status, 201);
-  EXPECT_EQ(metric_value(client_->get("/metrics").body, R"(ticketd_queue_depth{queue="general"})"),
+  EXPECT_EQ(metric_value(client_->get("/metrics").body,
+                         R"(ticketd_queue_depth{queue="general",workspace="http"})"),
             1);
   shared_redis().kill9();
   // A hang would show as the client's own read timeout (an exception), not as an answer.
@@ -823,14 +825,23 @@ TEST(DaemonWorkspaces, RoutesUnderAWorkspaceAndTokensBoundToOne) {
   ASSERT_EQ(as(http, "POST", "/v1/w/http/tickets", R"({"id":"W-1"})").status, 201);
   EXPECT_EQ(as(ops, "GET", "/v1/tickets/W-1").status, 200);
   EXPECT_EQ(as(ops, "GET", "/v1/w/http/tickets/W-1/explain").status, 200);
-  // A configured workspace this version does not serve, and one nobody configured.
-  auto r = as(ops, "GET", "/v1/w/beta/queues");
-  EXPECT_EQ(r.status, 404);
-  EXPECT_NE(r.body.find(R"("field":"workspace")"), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find("is configured"), std::string::npos) << r.body;
+  // Another workspace: its own data and configuration (its file's queues, nothing from the
+  // main file's), under its own keys.
+  auto r = as(beta, "POST", "/v1/w/beta/tickets", R"({"id":"W-1"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.json().at("queue").as_string(), "sales");
+  EXPECT_EQ(as(ops, "GET", "/v1/tickets/W-1").json().at("queue").as_string(), "general");
+  r = as(ops, "GET", "/v1/w/beta/queues");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(R"("sales")"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find(R"("general")"), std::string::npos) << r.body;
+  EXPECT_EQ(as(ops, "GET", "/v1/w/beta/admin/verify").status, 200);
+  EXPECT_EQ(
+      redis_client(shared_redis().socket()).command({"EXISTS", "ticketd:{beta}:t:W-1"}).integer, 1);
+  // One nobody configured.
   r = as(ops, "GET", "/v1/w/gamma/queues");
   EXPECT_EQ(r.status, 404);
-  EXPECT_NE(r.body.find("no workspace named 'gamma'"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("field":"workspace")"), std::string::npos) << r.body;
   // Bound tokens: only their own workspace.
   r = as(beta, "GET", "/v1/queues");
   EXPECT_EQ(r.status, 403);
@@ -840,10 +851,17 @@ TEST(DaemonWorkspaces, RoutesUnderAWorkspaceAndTokensBoundToOne) {
   EXPECT_EQ(as(http, "GET", "/v1/queues").status, 200);
   // Readiness of one workspace.
   EXPECT_TRUE(eventually([&] { return c.get("/readyz?workspace=http").status == 200; }));
-  r = c.get("/readyz?workspace=beta");
-  EXPECT_EQ(r.status, 503);
-  EXPECT_NE(r.body.find("serves only workspace 'http'"), std::string::npos) << r.body;
-  EXPECT_EQ(c.get("/readyz?workspace=gamma").status, 404);
+  EXPECT_EQ(c.get("/readyz?workspace=beta").status, 200);
+  r = c.get("/readyz?workspace=gamma");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("no workspace named 'gamma'"), std::string::npos) << r.body;
+  // Each workspace's metrics under its label.
+  const auto metrics = as(ops, "GET", "/metrics").body;
+  EXPECT_NE(metrics.find(R"(ticketd_tickets_enqueued_total{queue="sales",workspace="beta"} 1)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(ticketd_queue_depth{queue="general",workspace="http"} 1)"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -566,11 +566,14 @@ TEST(DaemonPush, ChannelsCapacityPresenceAndWrapUpThroughTheApi) {
   EXPECT_EQ(agent.at("load").as_int64(), 0);
   EXPECT_FALSE(agent.at("wrap_up_until").is_null());
   const auto metrics = c.get("/metrics").body;
-  EXPECT_NE(metrics.find(R"(ticketd_channel_agents{channel="phone",status="online"} 1)"),
+  EXPECT_NE(metrics.find(
+                R"(ticketd_channel_agents{channel="phone",status="online",workspace="units"} 1)"),
             std::string::npos);
-  EXPECT_NE(metrics.find(R"(ticketd_queue_capacity_units_used{queue="direct"} 10)"),
+  EXPECT_NE(
+      metrics.find(R"(ticketd_queue_capacity_units_used{queue="direct",workspace="units"} 10)"),
+      std::string::npos);
+  EXPECT_NE(metrics.find(R"(ticketd_wrap_ups{channel="phone",workspace="units"} 1)"),
             std::string::npos);
-  EXPECT_NE(metrics.find(R"(ticketd_wrap_ups{channel="phone"} 1)"), std::string::npos);
   auto ready = c.post("/v1/agents/ada/ready");
   ASSERT_EQ(ready.status, 200) << ready.body;
   EXPECT_EQ(ready.json().at("used").as_int64(), 0);

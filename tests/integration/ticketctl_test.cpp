@@ -24,6 +24,7 @@
 #include "tests/support/process.hpp"
 #include "tests/support/redis_client.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace ticketd::testing {
 namespace {
@@ -360,6 +361,54 @@ TEST_F(Ticketctl, VerifyOkExitsZeroAndViolationsExitOne) {
             "ticketctl: verify found 1 violation\n"
             "hint: `ticketctl ticket ID` and `ticketctl agent ID` show the tickets and agents "
             "named; ticketd's log (`journalctl -u ticketd`) may say how they came about\n");
+}
+
+TEST_F(Ticketctl, WorkspacesVerifyAllAndPurgeAWorkspaceNoLongerServed) {
+  temp_dir dir("ticketctl-workspaces");
+  std::ofstream(dir.path() / "alpha.yaml") << "queues: {desk: {mode: pull}}\n"
+                                              "defaults: {queue: desk}\n";
+  std::ofstream(dir.path() / "beta.yaml") << "{}\n";
+  start(config_for(shared_redis().url(), "workspaces_dir: " + dir.path().string() + "\n"));
+  ASSERT_EQ(call("POST", "/v1/w/alpha/tickets", R"({"id":"A-1"})").status, 201);
+  auto r = ctl({"workspaces"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "ctl  (main)\nalpha\nbeta\n");
+  r = ctl({"--workspace", "alpha", "queues"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_NE(r.out.find("desk"), std::string::npos) << r;
+  EXPECT_EQ(r.out.find("general"), std::string::npos) << r;
+
+  r = ctl({"verify", "--all"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out,
+            "ctl: ok: no violations in 0 tickets and 0 agents\n"
+            "alpha: ok: no violations in 1 ticket and 0 agents\n"
+            "beta: ok: no violations in 0 tickets and 0 agents\n");
+  // A violation in one workspace: exit 1, the others still listed.
+  create(R"({"id":"T-1"})");
+  agent("ada", "general", "online");
+  ASSERT_EQ(call("POST", "/v1/agents/ada/next").status, 200);
+  redis_client(shared_redis().socket())
+      .command({"HSET", routing::keyspace("ctl").key(routing::key_part::agent, "ada"), "l", "2"});
+  r = ctl({"verify", "--all"});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_NE(r.out.find("ctl: 1 violation"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("alpha: ok"), std::string::npos) << r;
+  EXPECT_EQ(r.err, "ticketctl: verify found violations in 1 of 3 workspaces\n");
+  EXPECT_EQ(ctl({"verify", "--all", "--workspace", "alpha"}).code, 2);
+
+  // Served: refused. Removed from the files and reloaded: purged.
+  r = ctl({"purge-workspace", "alpha"});
+  EXPECT_EQ(r.code, 1) << r;
+  EXPECT_NE(r.err.find("is served"), std::string::npos) << r;
+  std::filesystem::remove(dir.path() / "alpha.yaml");
+  ASSERT_EQ(call("POST", "/v1/admin/reload").status, 200);
+  r = ctl({"purge-workspace", "alpha"});
+  EXPECT_EQ(r.code, 0) << r;
+  EXPECT_NE(r.out.find("workspace alpha purged: "), std::string::npos) << r;
+  EXPECT_TRUE(redis_client(shared_redis().socket())
+                  .command({"KEYS", "ticketd:{alpha}:*"})
+                  .elements.empty());
 }
 
 TEST_F(Ticketctl, ReloadAppliesAGoodFileAndPrintsTheErrorsOfABrokenOne) {

@@ -114,6 +114,26 @@ TEST(CtlInvocation, ReloadTakesADryRun) {
   EXPECT_EQ(error_of({"verify", "--dry-run"}), "--dry-run applies only to reload");
 }
 
+TEST(CtlInvocation, WorkspacesVerifyAllAndPurge) {
+  auto r = parse({"verify", "--all"});
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->all);
+  r = parse({"--workspace", "alpha", "queues"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->workspace, "alpha");
+  r = parse({"purge-workspace", "old"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->what, command::purge_workspace);
+  EXPECT_EQ(r->argument, "old");
+  EXPECT_EQ(error_of({"queues", "--all"}), "--all applies only to verify");
+  EXPECT_EQ(error_of({"verify", "--all", "--workspace", "a"}),
+            "verify takes --all or --workspace NAME, not both");
+  EXPECT_EQ(error_of({"purge-workspace"}),
+            "purge-workspace needs a workspace name: ticketctl purge-workspace NAME");
+  EXPECT_EQ(error_of({"--workspace", "a b", "queues"}),
+            "--workspace 'a b' is not a workspace name: 1 to 64 of A-Z a-z 0-9 . _ : @ -");
+}
+
 TEST(CtlInvocation, UsageErrorsSayWhatIsWrong) {
   EXPECT_EQ(error_of({}), "no command given");
   EXPECT_EQ(error_of({"frobnicate"}), "unknown command 'frobnicate'");
@@ -232,9 +252,10 @@ TEST(CtlToken, FileContentIsTrimmedToOneLine) {
 
 TEST(CtlUsage, NamesEveryCommandAndItsOptions) {
   const auto text = usage_text();
-  for (const char* c : {"status", "queues", "queue NAME", "agents", "agent ID", "ticket ID",
-                        "explain ID", "verify", "reload", "--dry-run", "--token-file",
-                        "TICKETD_URL", "TICKETD_TOKEN", "--limit N", "--after ID"}) {
+  for (const char* c :
+       {"status", "queues", "queue NAME", "agents", "agent ID", "ticket ID", "explain ID", "verify",
+        "reload", "--dry-run", "--token-file", "TICKETD_URL", "TICKETD_TOKEN", "--limit N",
+        "--after ID", "--all", "--workspace NAME", "workspaces", "purge-workspace NAME"}) {
     EXPECT_NE(text.find(c), std::string::npos) << c;
   }
 }

@@ -64,6 +64,8 @@ TEST(MatchRoute, FindsEveryRouteOfTheApi) {
       {post, "/v1/admin/reload", route_id::admin_reload},
       {get, "/v1/admin/verify", route_id::admin_verify},
       {post, "/v1/admin/clock", route_id::admin_clock},
+      {get, "/v1/admin/workspaces", route_id::admin_workspaces},
+      {del, "/v1/admin/workspaces/old", route_id::admin_purge, "old"},
   };
   for (const auto& c : cases) {
     const auto m = match_route(c.method, c.path);
