@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -50,6 +51,8 @@ constexpr std::array<const char*, 5> offer_outcomes{"made", "accepted", "rejecte
 Histogram::BucketBoundaries wait_buckets() {
   return {1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14400, 86400};
 }
+
+constexpr std::size_t trim_above_bytes = 1024 * 1024;
 
 double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
@@ -320,7 +323,15 @@ void metrics::workspace_removed(const std::string& name) {
 std::string metrics::render() {
   impl_->update_process();
   prometheus::TextSerializer serializer;
-  return serializer.Serialize(impl_->registry->Collect());
+  std::string text;
+  {
+    auto families = impl_->registry->Collect();
+    text = serializer.Serialize(families);
+  }
+  // The copy of every series a scrape makes goes back to the system at once: with thousands of
+  // workspaces it is tens of megabytes the allocator would otherwise keep.
+  if (text.size() > trim_above_bytes) ::malloc_trim(0);
+  return text;
 }
 
 void metrics::round_trip(std::chrono::nanoseconds elapsed) {

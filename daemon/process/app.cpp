@@ -194,8 +194,15 @@ class application {
       if (main.workspaces.size() < eager_series_below) m->create_series();
       out.push_back(std::make_shared<workspace>(std::move(rt), std::move(m)));
     };
-    add(std::make_shared<config::config>(main));
-    for (const auto& file : main.workspaces) add(served_config(main, *file));
+    // The main workspace's configuration holds the others' as they are served (not the files'
+    // as loaded, which go): one copy of each.
+    auto own = std::make_shared<config::config>(main);
+    own->workspaces.clear();
+    std::vector<std::shared_ptr<const config::config>> files;
+    for (const auto& file : main.workspaces) files.push_back(served_config(main, *file));
+    own->workspaces = files;
+    add(std::move(own));
+    for (auto& file : files) add(std::move(file));
     return out;
   }
 

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     }
     return rc;
   }
-  const auto loaded = load(config_file);
+  auto loaded = load(config_file);
   if (report(loaded) != 0) {
     std::cerr << "ticketd: the configuration has errors; nothing started\n";
     return 2;
@@ -107,5 +107,5 @@ int main(int argc, char** argv) {
   if (const char* fault = std::getenv("TICKETD_FAULT_INJECTION"); fault != nullptr) {
     options.fault_injection = fault;
   }
-  return ticketd::daemon::run(options, loaded.value);
+  return ticketd::daemon::run(options, std::move(loaded.value));
 }

@@ -1,5 +1,8 @@
 #include "daemon/service/timer_loop.hpp"
 
+#include <functional>
+#include <string>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -84,6 +87,17 @@ struct timer_loop::impl : std::enable_shared_from_this<impl> {
     return at;
   }
 
+  // The next sweep of a workspace: at its own phase of the sweep period (from its name), at
+  // least half a period away, so that the sweeps of many workspaces stay spread evenly however
+  // they were last looked at (all of them at the start).
+  static std::int64_t next_sweep(const workspace& ws, std::int64_t now, std::int64_t sweep) {
+    const auto phase = static_cast<std::int64_t>(std::hash<std::string>{}(ws.name()) %
+                                                 static_cast<std::size_t>(sweep));
+    std::int64_t at = now - now % sweep + phase;
+    while (at < now + sweep / 2) at += sweep;
+    return at;
+  }
+
   asio::awaitable<void> look(workspace& ws, std::int64_t sweep) {
     auto& s = ws.schedule();
     const auto r = co_await fire_batch(store, ws);
@@ -93,7 +107,7 @@ struct timer_loop::impl : std::enable_shared_from_this<impl> {
     s.due_at = r.ok ? r.next_due : std::nullopt;
     if (r.fired) s.active_until = now + active_for_ms;
     // A failed tick (Redis away) is tried again within a second.
-    s.next_look = now + (!r.ok || active(ws, s, now) ? active_period_ms : sweep);
+    s.next_look = !r.ok || active(ws, s, now) ? now + active_period_ms : next_sweep(ws, now, sweep);
   }
 
   asio::awaitable<void> run() {

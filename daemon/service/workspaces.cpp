@@ -7,7 +7,9 @@ std::shared_ptr<const config::config> served_config(const config::config& main,
   auto cfg = std::make_shared<config::config>(file);
   cfg->server = main.server;
   cfg->redis = main.redis;
-  cfg->auth = main.auth;
+  // Tokens are the main file's alone (checked before a request's workspace is known): a copy
+  // per workspace would cost a platform with a token per tenant its memory.
+  cfg->auth = {};
   cfg->events = main.events;
   cfg->workspaces_dir.clear();
   cfg->workspaces.clear();

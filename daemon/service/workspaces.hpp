@@ -23,7 +23,8 @@
 namespace ticketd::daemon {
 
 // The configuration workspace `file` runs with: its file's routing keys and the main file's
-// process keys (server, redis, auth, events).
+// server, redis and events settings (not its tokens: requests are authenticated with the main
+// file's).
 std::shared_ptr<const config::config> served_config(const config::config& main,
                                                     const config::config& file);
 
