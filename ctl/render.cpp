@@ -725,6 +725,10 @@ report render_reload_preview(const json::object& o) {
   }
   rows.emplace_back("queues changed", changed.empty() ? "-" : join(changed, "; "));
   rows.emplace_back("needs a restart", text(*c, "restart_required"));
+  if (const auto* ws = c->if_contains("workspaces"); ws != nullptr && ws->is_object()) {
+    rows.emplace_back("workspaces added", text(ws->as_object(), "added"));
+    rows.emplace_back("workspaces removed", text(ws->as_object(), "removed"));
+  }
   r.out = "dry run: nothing was applied\n" + format_fields(rows);
   if (waiting != nullptr && waiting->is_object() && !waiting->as_object().empty()) {
     r.out +=

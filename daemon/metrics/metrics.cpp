@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <vector>
 
 #include <malloc.h>
 #include <sys/resource.h>
@@ -59,16 +60,22 @@ double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double
 }  // namespace
 
 struct metrics::impl {
-  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  // A registry per family: a scrape copies and writes one family at a time, so with thousands of
+  // workspaces its memory peaks at one family's copy, not all of them.
+  std::vector<std::shared_ptr<prometheus::Registry>> registries;
+  std::atomic<std::size_t> last_scrape_bytes{0};
+  prometheus::Registry& next_registry() {
+    return *registries.emplace_back(std::make_shared<prometheus::Registry>());
+  }
 
   Family<Counter>& counter(const char* name, const char* help) {
-    return prometheus::BuildCounter().Name(name).Help(help).Register(*registry);
+    return prometheus::BuildCounter().Name(name).Help(help).Register(next_registry());
   }
   Family<Gauge>& gauge(const char* name, const char* help) {
-    return prometheus::BuildGauge().Name(name).Help(help).Register(*registry);
+    return prometheus::BuildGauge().Name(name).Help(help).Register(next_registry());
   }
   Family<Histogram>& histogram(const char* name, const char* help) {
-    return prometheus::BuildHistogram().Name(name).Help(help).Register(*registry);
+    return prometheus::BuildHistogram().Name(name).Help(help).Register(next_registry());
   }
 
   Family<Counter>& requests =
@@ -324,10 +331,10 @@ std::string metrics::render() {
   impl_->update_process();
   prometheus::TextSerializer serializer;
   std::string text;
-  {
-    auto families = impl_->registry->Collect();
-    text = serializer.Serialize(families);
-  }
+  // The last scrape's size and a little more: the text grows without being copied as it does.
+  text.reserve(impl_->last_scrape_bytes + impl_->last_scrape_bytes / 8);
+  for (const auto& registry : impl_->registries) text += serializer.Serialize(registry->Collect());
+  impl_->last_scrape_bytes = text.size();
   // The copy of every series a scrape makes goes back to the system at once: with thousands of
   // workspaces it is tens of megabytes the allocator would otherwise keep.
   if (text.size() > trim_above_bytes) ::malloc_trim(0);

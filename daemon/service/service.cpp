@@ -124,10 +124,11 @@ struct service::call {
   std::shared_ptr<workspace> ws;
   ticket_store& store;
   // Set when an agent token makes the request: the agent it is bound to.
-  std::string_view as_agent;
+  std::string_view as_agent = {};
   // The request's Idempotency-Key and fingerprint (a writing request that sent one).
-  std::string fingerprint;
-  routing::idempotency idem;
+  std::string fingerprint = {};
+  routing::idempotency idem = {};
+  std::int64_t started_ms = 0;  // steady clock
 };
 
 service::service(std::vector<ticket_store*> stores, workspace_set& workspaces, metrics& m,
@@ -156,11 +157,12 @@ boost::asio::awaitable<http_response> service::handle(const http_request& reques
                                ? std::string{request.request_id}
                                : make_request_id();
   const auto target = split_target(request.target);
-  call c{request, match_route(request.method, target.path),
-         target,  workspaces_.main()->snapshot(),
-         nullptr, *stores_.at(request.worker),
-         {},      {},
-         {}};
+  const auto route = match_route(request.method, target.path);
+  auto found = workspaces_.resolve(route.workspace);
+  call c{request, route, target, found.main->snapshot(), std::move(found.named),
+         *stores_.at(request.worker)};
+  c.started_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(started.time_since_epoch()).count();
   http_response response;
   try {
     response = co_await dispatch(c);
@@ -217,10 +219,9 @@ service::reply service::dispatch(call& c) {
             "token '" + token->name + "' may not use " + std::string{route_label(c.route.route)}));
     }
   }
-  c.ws = workspaces_.find(workspace);
   if (!c.ws) co_return failure(unknown_workspace(workspace));
-  c.rt = c.ws->snapshot();
-  c.ws->touch(steady_ms());
+  if (c.ws->name() != c.rt->cfg->workspace) c.rt = c.ws->snapshot();
+  c.ws->touch(c.started_ms);
   // A writing request's Idempotency-Key, checked once its caller is known (it is part of the
   // fingerprint): a caller without a token learns that first.
   if (!c.request.idempotency_key.empty() &&

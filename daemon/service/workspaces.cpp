@@ -65,6 +65,14 @@ std::shared_ptr<workspace> workspace_set::find(std::string_view name) const {
   return it == s->by_name.end() ? nullptr : it->second;
 }
 
+workspace_set::resolved workspace_set::resolve(std::string_view name) const {
+  const auto s = state_.load(std::memory_order_acquire);
+  const auto& main = s->all.front();
+  if (name.empty()) return {main, main};
+  const auto it = s->by_name.find(name);
+  return {main, it == s->by_name.end() ? nullptr : it->second};
+}
+
 std::shared_ptr<const workspace_set::list> workspace_set::all() const {
   auto s = state_.load(std::memory_order_acquire);
   return {s, &s->all};

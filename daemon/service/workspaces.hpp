@@ -95,6 +95,13 @@ class workspace_set {
   explicit workspace_set(list all);
 
   std::shared_ptr<workspace> main() const;
+  // The main workspace and the one named (the main one for an empty name; null when not
+  // served), from one look at the set.
+  struct resolved {
+    std::shared_ptr<workspace> main;
+    std::shared_ptr<workspace> named;
+  };
+  resolved resolve(std::string_view name) const;
   // Null when no workspace of that name is served.
   std::shared_ptr<workspace> find(std::string_view name) const;
   std::shared_ptr<const list> all() const;

@@ -335,16 +335,49 @@ TEST(CtlRender, ReloadDryRunSaysWhatWouldChange) {
   const auto r = one(inv, 200, R"({"ok":true,"changes":{"queues":{"added":["extra"],
       "removed":["old"],"changed":[{"name":"billing","keys":["wait_weight","overflow"]}]},
       "waiting_in_removed":{"old":12},"restart_required":["server.listen"],
-      "workspaces":{"added":[],"removed":[]}}})");
+      "workspaces":{"added":["globex"],"removed":[]}}})");
   EXPECT_EQ(r.status, exit_status::ok);
   EXPECT_EQ(r.out,
             "dry run: nothing was applied\n"
-            "queues added     extra\n"
-            "queues removed   old (12 waiting)\n"
-            "queues changed   billing: wait_weight, overflow\n"
-            "needs a restart  server.listen\n"
+            "queues added        extra\n"
+            "queues removed      old (12 waiting)\n"
+            "queues changed      billing: wait_weight, overflow\n"
+            "needs a restart     server.listen\n"
+            "workspaces added    globex\n"
+            "workspaces removed  -\n"
             "hint: tickets waiting in a removed queue stay in Redis and are handed out again only "
             "when a queue of that name comes back; transfer them first\n");
+}
+
+TEST(CtlRender, WorkspacesAndVerifyAll) {
+  auto inv = make(command::workspaces);
+  EXPECT_EQ(requests_for(inv)[0].target, "/v1/admin/workspaces");
+  auto r = one(inv, 200,
+               R"({"workspaces":[{"name":"acme","main":true},{"name":"globex","main":false}]})");
+  EXPECT_EQ(r.out, "acme  (main)\nglobex\n");
+  inv.workspace = "globex";
+  inv.what = command::queues;
+  EXPECT_EQ(requests_for(inv)[0].target, "/v1/w/globex/queues");
+
+  inv = make(command::verify);
+  inv.all = true;
+  const std::vector<request_spec> reqs{requests_for(inv)[0], workspace_verify_request(inv, "acme"),
+                                       workspace_verify_request(inv, "globex")};
+  EXPECT_EQ(reqs[2].target, "/v1/w/globex/admin/verify");
+  const std::vector<http_answer> answers{
+      {200, R"({"workspaces":[{"name":"acme","main":true},{"name":"globex","main":false}]})", {}},
+      {200, R"({"ok":true,"tickets_checked":1,"agents_checked":0,"violations":[]})", {}},
+      {500, R"({"ok":false,"tickets_checked":0,"agents_checked":1,"violations":["agent x"]})", {}}};
+  r = render_verify_all(inv, reqs, answers);
+  EXPECT_EQ(r.status, exit_status::api_error);
+  EXPECT_NE(r.out.find("acme: ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("globex: 1 violation"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, "ticketctl: verify found violations in 1 of 2 workspaces\n");
+
+  inv = make(command::purge_workspace, "old");
+  EXPECT_EQ(requests_for(inv)[0].method, "DELETE");
+  r = one(inv, 200, R"({"workspace":"old","deleted_keys":42})");
+  EXPECT_EQ(r.out, "workspace old purged: 42 keys deleted\n");
 }
 
 TEST(CtlRender, ErrorHintsNameWhatToDo) {
