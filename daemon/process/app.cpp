@@ -368,7 +368,7 @@ class application {
     workspaces_.set(served);
     for (const auto& ws : *running) {
       if (workspaces_.find(ws->name())) continue;
-      ws->stop_tail();
+      ws->retire();
       metrics_.workspace_removed(ws->name());
       log_info("reload: workspace '{}' is no longer served; its data stays in Redis", ws->name());
     }

@@ -159,7 +159,11 @@ boost::asio::awaitable<http_response> service::handle(const http_request& reques
   const auto target = split_target(request.target);
   const auto route = match_route(request.method, target.path);
   auto found = workspaces_.resolve(route.workspace);
-  call c{request, route, target, found.main->snapshot(), std::move(found.named),
+  call c{request,
+         route,
+         target,
+         found.main->snapshot(),
+         std::move(found.named),
          *stores_.at(request.worker)};
   c.started_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(started.time_since_epoch()).count();

@@ -100,6 +100,13 @@ class agent_session final : public agent_channel,
     if (!frame) co_return error_frame("", "", frame.error());
     const auto rt = runtime_.get();
     const std::string_view action = routing::to_string(frame->action);
+    if (ws_->retired()) {
+      // A reload removed the workspace while this stream was open: its data stays as it is.
+      auto e = routing::make_error(routing::errc::not_found,
+                                   "workspace '" + ws_->name() + "' is no longer served");
+      e.details.emplace_back("field", "workspace");
+      co_return error_frame(action, frame->ticket, e);
+    }
     frame->request.agent = agent_;
     auto t = co_await store_.act(*rt, frame->action, frame->ticket, std::nullopt, frame->request);
     if (!t) co_return error_frame(action, frame->ticket, t.error());

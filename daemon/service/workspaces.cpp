@@ -16,8 +16,7 @@ std::shared_ptr<const config::config> served_config(const config::config& main,
   return cfg;
 }
 
-workspace::workspace(std::shared_ptr<const runtime> rt,
-                     std::shared_ptr<workspace_metrics> m)
+workspace::workspace(std::shared_ptr<const runtime> rt, std::shared_ptr<workspace_metrics> m)
     : name_(rt->cfg->workspace), runtime_(std::move(rt)), metrics_(std::move(m)) {}
 
 workspace::~workspace() = default;
@@ -38,6 +37,11 @@ void workspace::stop_tail() {
   const std::lock_guard lock(tail_mutex_);
   tail_stopped_ = true;
   if (tail_) tail_->stop();
+}
+
+void workspace::retire() {
+  retired_.store(true, std::memory_order_release);
+  stop_tail();
 }
 
 void workspace::release_tail() {
@@ -78,7 +82,9 @@ std::shared_ptr<const workspace_set::list> workspace_set::all() const {
   return {s, &s->all};
 }
 
-std::size_t workspace_set::size() const { return state_.load(std::memory_order_acquire)->all.size(); }
+std::size_t workspace_set::size() const {
+  return state_.load(std::memory_order_acquire)->all.size();
+}
 
 void workspace_set::set(list all) {
   state_.store(make_state(std::move(all)), std::memory_order_release);

@@ -63,6 +63,10 @@ class workspace {
     gauges_read_at_.store(steady_ms, std::memory_order_relaxed);
   }
 
+  // A reload removed the workspace: its open streams take no more actions, and its tail stops.
+  void retire();
+  bool retired() const { return retired_.load(std::memory_order_acquire); }
+
   // The tail of this workspace's event stream, made and started by `make` on the first call
   // (the first watcher here), stopped with stop_tail().
   void ensure_tail(const std::function<std::unique_ptr<event_tail>(workspace&)>& make);
@@ -80,6 +84,7 @@ class workspace {
   std::shared_ptr<workspace_metrics> metrics_;
   std::atomic<std::int64_t> last_request_{0};
   std::atomic<std::int64_t> gauges_read_at_{0};
+  std::atomic<bool> retired_{false};
   timer_schedule schedule_;
   std::mutex tail_mutex_;
   std::unique_ptr<event_tail> tail_;

@@ -73,8 +73,8 @@ TEST(Workspaces, EachHasItsOwnConfigurationDataTimersAndStreams) {
   temp_dir dir("ticketd-tenants");
   write_file(dir.path() / "alpha.yaml", tenant("1h"));
   write_file(dir.path() / "beta.yaml", tenant("4h"));
-  daemon_process d(daemon_options{platform_config(redis.url(), dir.path()), true,
-                                  "2026-11-23T09:00:00Z", {}});
+  daemon_process d(
+      daemon_options{platform_config(redis.url(), dir.path()), true, "2026-11-23T09:00:00Z", {}});
   auto c = d.client();
 
   // The same ticket id in three workspaces: three tickets, each routed by its own file.
@@ -89,8 +89,7 @@ TEST(Workspaces, EachHasItsOwnConfigurationDataTimersAndStreams) {
   EXPECT_EQ(queues.find(R"("general")"), std::string::npos) << queues;
 
   // An agent stream in beta gets beta's pushes, not alpha's.
-  ASSERT_EQ(c.put("/v1/w/beta/agents/ada", R"({"queues":["desk"],"status":"online"})").status,
-            200);
+  ASSERT_EQ(c.put("/v1/w/beta/agents/ada", R"({"queues":["desk"],"status":"online"})").status, 200);
   ws_client ada(d.port(), "/v1/w/beta/agents/ada/stream");
   ASSERT_TRUE(ada.ok()) << ada.refused_status();
   ASSERT_TRUE(ada.wait_for("connected").has_value());
@@ -104,6 +103,16 @@ TEST(Workspaces, EachHasItsOwnConfigurationDataTimersAndStreams) {
   EXPECT_NE(first, "A-2");
   // No agent named ada exists elsewhere.
   EXPECT_EQ(c.get("/v1/w/alpha/agents/ada").status, 404);
+  // alpha's event feed: alpha's tickets only.
+  {
+    sse_client feed(d.port(), "/v1/w/alpha/events?after=0&follow=false");
+    ASSERT_EQ(feed.status(), 200);
+    std::vector<std::string> tickets;
+    while (auto e = feed.next(std::chrono::seconds(5))) {
+      if (e->type == "ticket.queued") tickets.emplace_back(e->data.at("ticket").as_string());
+    }
+    EXPECT_EQ(tickets, (std::vector<std::string>{"T-1", "A-2"}));
+  }
 
   // Each workspace's clock: alpha's first reply (1 h) breaches, beta's (4 h) does not yet, and
   // hq's default priority is its own.
@@ -125,9 +134,8 @@ TEST(Workspaces, EachHasItsOwnConfigurationDataTimersAndStreams) {
   EXPECT_NE(metrics.find(R"(ticketd_queue_depth{queue="general",workspace="hq"} 1)"),
             std::string::npos);
   const auto list = c.get("/v1/admin/workspaces");
-  EXPECT_EQ(list.body,
-            R"({"workspaces":[{"name":"hq","main":true},{"name":"alpha","main":false},)"
-            R"({"name":"beta","main":false}]})");
+  EXPECT_EQ(list.body, R"({"workspaces":[{"name":"hq","main":true},{"name":"alpha","main":false},)"
+                       R"({"name":"beta","main":false}]})");
   EXPECT_EQ(d.terminate(), 0);
 }
 
@@ -136,8 +144,8 @@ TEST(Workspaces, ReloadAddsChangesAndRemovesThemAndPurgeDeletesARemovedOne) {
   redis_client check(redis.socket());
   temp_dir dir("ticketd-tenants");
   write_file(dir.path() / "alpha.yaml", tenant("1h"));
-  daemon_process d(daemon_options{platform_config(redis.url(), dir.path()), true,
-                                  "2026-11-23T09:00:00Z", {}});
+  daemon_process d(
+      daemon_options{platform_config(redis.url(), dir.path()), true, "2026-11-23T09:00:00Z", {}});
   auto c = d.client();
   ASSERT_EQ(c.post("/v1/w/alpha/tickets", R"({"id":"A-1"})").status, 201);
   EXPECT_EQ(c.get("/v1/w/gamma/queues").status, 404);
@@ -164,9 +172,20 @@ TEST(Workspaces, ReloadAddsChangesAndRemovesThemAndPurgeDeletesARemovedOne) {
   EXPECT_EQ(c.get("/v1/w/delta/queues").status, 404);
   std::filesystem::remove(dir.path() / "delta.yaml");
 
-  // alpha removed: 404 from then on, its data kept, its timers waiting.
+  // alpha removed: 404 from then on, its data kept, its timers waiting; an agent stream open
+  // there takes no more actions.
+  ASSERT_EQ(c.put("/v1/w/alpha/agents/ada", R"({"queues":["desk"],"status":"online"})").status,
+            200);
+  EXPECT_EQ(c.get("/v1/w/alpha/tickets/A-1").json().at("assignee").as_string(), "ada");
+  ws_client ada(d.port(), "/v1/w/alpha/agents/ada/stream");
+  ASSERT_TRUE(ada.wait_for("connected").has_value());
   std::filesystem::remove(dir.path() / "alpha.yaml");
   ASSERT_EQ(c.post("/v1/admin/reload").status, 200);
+  ada.send(R"({"action":"reject","ticket":"A-1","token":"1"})");
+  const auto refused_action = ada.wait_for("error");
+  ASSERT_TRUE(refused_action.has_value());
+  EXPECT_NE(json::serialize(*refused_action).find("no longer served"), std::string::npos)
+      << json::serialize(*refused_action);
   auto gone = c.get("/v1/w/alpha/tickets/A-1");
   EXPECT_EQ(gone.status, 404);
   EXPECT_NE(gone.body.find(R"("field":"workspace")"), std::string::npos) << gone.body;
@@ -268,8 +287,8 @@ TEST(Workspaces, TwoDaemonsServeTheSameWorkspaces) {
     go.arrive_and_wait();
     for (int i = half; i < per_workspace; i += 2) {
       for (const auto& ws : names) {
-        const auto r = c.post("/v1/w/" + ws + "/tickets", R"({"id":"T-)" + std::to_string(i) +
-                                                               R"("})");
+        const auto r =
+            c.post("/v1/w/" + ws + "/tickets", R"({"id":"T-)" + std::to_string(i) + R"("})");
         if (r.status != 201) ADD_FAILURE() << ws << ": " << r.body;
       }
     }
