@@ -32,15 +32,7 @@ std::string clock_config(const std::string& url) {
 
 // How many events of a type the workspace stream holds.
 std::size_t count_events(redis_client& redis, const std::string& type) {
-  auto r = redis.command({"XRANGE", "ticketd:{clocks}:events", "-", "+"});
-  std::size_t n = 0;
-  for (const auto& entry : r.elements) {
-    const auto& fields = entry.elements[1].elements;
-    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-      if (fields[i].str == "type" && fields[i + 1].str == type) ++n;
-    }
-  }
-  return n;
+  return count_stream_events(redis, "clocks", type);
 }
 
 // Two daemons on manual clocks move them forward together, `steps` times 5 minutes each, each

@@ -56,15 +56,7 @@ std::string tenant(const std::string& first_reply, const std::string& extra_queu
 
 std::size_t count_events(redis_client& redis, const std::string& workspace,
                          const std::string& type) {
-  auto r = redis.command({"XRANGE", "ticketd:{" + workspace + "}:events", "-", "+"});
-  std::size_t n = 0;
-  for (const auto& entry : r.elements) {
-    const auto& fields = entry.elements[1].elements;
-    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-      if (fields[i].str == "type" && fields[i + 1].str == type) ++n;
-    }
-  }
-  return n;
+  return count_stream_events(redis, workspace, type);
 }
 
 TEST(Workspaces, EachHasItsOwnConfigurationDataTimersAndStreams) {
