@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bench/micro_fixtures.hpp"
+#include "daemon/api/auth.hpp"
 #include "daemon/api/json_writer.hpp"
 #include "daemon/api/render.hpp"
 #include "daemon/api/requests.hpp"
@@ -124,6 +125,44 @@ void BM_AppendJsonString(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_AppendJsonString)->Arg(16)->Arg(128);
+
+// Finding a request's token among N (a platform with a token per tenant): the index against
+// comparing the header with every token in constant time, as ticketd did before it.
+config::auth_config many_tokens(int n) {
+  config::auth_config a;
+  for (int i = 0; i < n; ++i) {
+    a.tokens.push_back({"tenant-" + std::to_string(i),
+                        config::token_role::backend,
+                        "",
+                        "",
+                        {},
+                        "0123456789abcdef-secret-of-tenant-" + std::to_string(i)});
+  }
+  return a;
+}
+
+void BM_TokenIndexFind(benchmark::State& state) {
+  const auto a = many_tokens(static_cast<int>(state.range(0)));
+  const api::token_index index(a);
+  const std::string header = "Bearer " + a.tokens[a.tokens.size() / 2].secret;
+  for (auto _ : state) benchmark::DoNotOptimize(index.find(header));
+}
+BENCHMARK(BM_TokenIndexFind)->ArgName("tokens")->Arg(3)->Arg(10000);
+
+void BM_TokenScan(benchmark::State& state) {
+  const auto a = many_tokens(static_cast<int>(state.range(0)));
+  const std::string secret = a.tokens[a.tokens.size() / 2].secret;
+  for (auto _ : state) {
+    const config::token_config* found = nullptr;
+    for (const auto& t : a.tokens) {
+      if (api::constant_time_equal(secret, t.secret) && found == nullptr) {
+        found = &t;
+      }
+    }
+    benchmark::DoNotOptimize(found);
+  }
+}
+BENCHMARK(BM_TokenScan)->ArgName("tokens")->Arg(3)->Arg(10000);
 
 }  // namespace
 }  // namespace ticketd::bench

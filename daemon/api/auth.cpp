@@ -1,6 +1,7 @@
 #include "daemon/api/auth.hpp"
 
 #include <algorithm>
+#include <random>
 
 namespace ticketd::daemon::api {
 
@@ -34,27 +35,57 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-const config::token_config* authenticate(const config::auth_config& auth,
-                                         std::string_view authorization) {
+namespace {
+
+// The token of an `Authorization: Bearer <token>` header (the scheme case-insensitive, RFC
+// 9110; spaces around the token ignored); empty when there is none.
+std::string_view bearer_token(std::string_view authorization) {
   constexpr std::string_view scheme = "Bearer ";
-  if (authorization.size() <= scheme.size()) return nullptr;
-  // The scheme is case-insensitive (RFC 9110).
+  if (authorization.size() <= scheme.size()) return {};
   for (std::size_t i = 0; i < scheme.size(); ++i) {
     const char c = authorization[i];
     const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
     const char want = (scheme[i] >= 'A' && scheme[i] <= 'Z')
                           ? static_cast<char>(scheme[i] - 'A' + 'a')
                           : scheme[i];
-    if (lower != want) return nullptr;
+    if (lower != want) return {};
   }
   auto presented = authorization.substr(scheme.size());
   while (!presented.empty() && presented.front() == ' ') presented.remove_prefix(1);
   while (!presented.empty() && presented.back() == ' ') presented.remove_suffix(1);
-  const config::token_config* found = nullptr;
-  for (const auto& t : auth.tokens) {
-    if (constant_time_equal(presented, t.secret) && found == nullptr) found = &t;
+  return presented;
+}
+
+// FNV-1a from a random start: it only picks the candidates, which are then compared in
+// constant time.
+std::uint64_t keyed_hash(std::string_view text) {
+  static const std::uint64_t key = []() {
+    std::random_device seed;
+    return (std::uint64_t{seed()} << 32) | seed();
+  }();
+  std::uint64_t h = 0xcbf29ce484222325ULL ^ key;
+  for (const char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
   }
-  return presented.empty() ? nullptr : found;
+  return h;
+}
+
+}  // namespace
+
+token_index::token_index(const config::auth_config& auth) {
+  for (const auto& t : auth.tokens) by_hash_.emplace(keyed_hash(t.secret), &t);
+}
+
+const config::token_config* token_index::find(std::string_view authorization) const {
+  const auto presented = bearer_token(authorization);
+  if (presented.empty()) return nullptr;
+  const config::token_config* found = nullptr;
+  const auto [first, last] = by_hash_.equal_range(keyed_hash(presented));
+  for (auto it = first; it != last; ++it) {
+    if (constant_time_equal(presented, it->second->secret) && found == nullptr) found = it->second;
+  }
+  return found;
 }
 
 bool needs_token(const config::auth_config& auth, route_id route) {

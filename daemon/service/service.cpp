@@ -115,6 +115,12 @@ http_response replayed(http_response r, bool was_replayed) {
 
 }  // namespace
 
+struct service::token_cache {
+  explicit token_cache(std::shared_ptr<const runtime> r) : rt(std::move(r)), index(rt->cfg->auth) {}
+  std::shared_ptr<const runtime> rt;  // keeps the tokens the index points to
+  token_index index;
+};
+
 struct service::call {
   const http_request& request;
   route_match route;
@@ -196,7 +202,14 @@ service::reply service::dispatch(call& c) {
       c.route.workspace.empty() ? std::string_view{c.rt->cfg->workspace} : c.route.workspace;
   std::string_view caller;
   if (needs_token(auth, c.route.route)) {
-    const auto* token = authenticate(auth, c.request.authorization);
+    auto tokens = tokens_.load(std::memory_order_acquire);
+    if (!tokens || tokens->rt->cfg != c.rt->cfg) {
+      // The first request after a start or a reload indexes the tokens (a race only makes
+      // the same index twice).
+      tokens = std::make_shared<const token_cache>(c.rt);
+      tokens_.store(tokens, std::memory_order_release);
+    }
+    const auto* token = tokens->index.find(c.request.authorization);
     if (token == nullptr) {
       http_response r = failure(routing::make_error(
           errc::unauthenticated, c.request.authorization.empty()

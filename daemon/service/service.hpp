@@ -2,7 +2,9 @@
 // and renders the result or the error. Runs on the worker thread that owns the connection.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -87,6 +89,9 @@ class service final : public http_handler {
   workspace_set& workspaces_;
   metrics& metrics_;
   service_hooks hooks_;
+  // The main configuration's tokens, indexed once per configuration loaded.
+  struct token_cache;
+  std::atomic<std::shared_ptr<const token_cache>> tokens_;
 };
 
 }  // namespace ticketd::daemon::api

@@ -26,6 +26,10 @@ TEST(ConstantTimeEqual, ComparesWholeTexts) {
   EXPECT_FALSE(constant_time_equal(std::string_view("ab\0", 3), "ab"));
 }
 
+const config::token_config* authenticate(const config::auth_config& a, std::string_view header) {
+  return token_index(a).find(header);
+}
+
 TEST(Authenticate, FindsTheTokenOfABearerHeader) {
   const auto a = tokens();
   const auto* t = authenticate(a, "Bearer backend-secret-0123");
@@ -43,6 +47,27 @@ TEST(Authenticate, RefusesEverythingElse) {
                                   "Bearer backend-secret-01234", "Bearer admin-secret-012345x"}) {
     EXPECT_EQ(authenticate(a, header), nullptr) << header;
   }
+}
+
+TEST(Authenticate, FindsOneTokenAmongThousands) {
+  config::auth_config a;
+  for (int i = 0; i < 10000; ++i) {
+    a.tokens.push_back({"tenant-" + std::to_string(i),
+                        config::token_role::backend,
+                        "",
+                        "",
+                        {},
+                        "secret-of-tenant-" + std::to_string(i),
+                        "tenant-" + std::to_string(i)});
+  }
+  const token_index index(a);
+  for (int i : {0, 4321, 9999}) {
+    const auto* t = index.find("Bearer secret-of-tenant-" + std::to_string(i));
+    ASSERT_NE(t, nullptr) << i;
+    EXPECT_EQ(t->name, "tenant-" + std::to_string(i));
+  }
+  EXPECT_EQ(index.find("Bearer secret-of-tenant-10000"), nullptr);
+  EXPECT_EQ(index.find("Bearer secret-of-tenant-"), nullptr);
 }
 
 TEST(NeedsToken, OnlyWhenTokensAreConfigured) {
