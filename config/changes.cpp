@@ -49,7 +49,8 @@ std::vector<std::string> restart_only_changes(const config& now, const config& n
   const auto& r = now.redis;
   const auto& q = next.redis;
   changed(r.url != q.url || r.connections != q.connections || r.timeout != q.timeout ||
-              r.max_pending != q.max_pending || r.server_binary != q.server_binary,
+              r.max_pending != q.max_pending || r.server_binary != q.server_binary ||
+              r.wait_replicas != q.wait_replicas || r.wait_timeout != q.wait_timeout,
           "redis");
   return std::move(changed.names);
 }

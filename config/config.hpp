@@ -64,6 +64,9 @@ struct redis_config {
   unsigned connections = 2;
   millis timeout{2000};
   std::size_t max_pending = 10'000;  // requests in flight per connection before 503
+  // > 0: a write is answered only once this many replicas have it (WAIT), within wait_timeout.
+  unsigned wait_replicas = 0;
+  millis wait_timeout{1000};
   std::filesystem::path server_binary = "redis-server";  // embedded only
 };
 

@@ -848,7 +848,9 @@ class loader {
   }
 
   void read_redis(const field& f) {
-    const object o(cx_, f, {"url", "connections", "timeout", "max_pending", "server_binary"});
+    const object o(cx_, f,
+                   {"url", "connections", "timeout", "max_pending", "server_binary",
+                    "wait_replicas", "wait_timeout"});
     auto& r = cfg_.redis;
     if (auto url = o.get("url")) {
       if (auto s = text()(cx_, *url)) {
@@ -860,6 +862,19 @@ class loader {
     o.read("max_pending", r.max_pending, integer<std::size_t>(1, 100'000'000));
     if (o.read("server_binary", r.server_binary, path_value()) && r.kind != redis_kind::embedded) {
       cx_.error(*o.get("server_binary"), "only used with url: embedded");
+    }
+    if (o.read("wait_replicas", r.wait_replicas, integer<unsigned>(0, 16)) && r.wait_replicas > 0 &&
+        r.kind == redis_kind::embedded) {
+      cx_.error(*o.get("wait_replicas"),
+                "the embedded Redis has no replicas: wait_replicas needs a redis.url of a Redis "
+                "with replicas (and min-replicas-to-write set there)");
+    }
+    o.read("wait_timeout", r.wait_timeout, duration());
+    if (r.wait_replicas > 0 && (r.wait_timeout.count() < 1 || r.wait_timeout >= r.timeout)) {
+      const auto where = o.get("wait_timeout") ? o.get("wait_timeout") : o.get("wait_replicas");
+      cx_.error(*where, "wait_timeout (" + std::to_string(r.wait_timeout.count()) +
+                            "ms) must be at least 1ms and shorter than redis.timeout (" +
+                            std::to_string(r.timeout.count()) + "ms), which bounds the whole call");
     }
   }
 

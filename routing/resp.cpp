@@ -48,6 +48,15 @@ command& command::arg(double value) {
   return arg(std::string_view{buf, static_cast<std::size_t>(r.ptr - buf)});
 }
 
+std::string_view command::name() const {
+  // $<length>\r\n<name>\r\n
+  const auto line_end = body_.find("\r\n");
+  if (count_ == 0 || line_end == std::string::npos) return {};
+  std::size_t length = 0;
+  std::from_chars(body_.data() + 1, body_.data() + line_end, length);
+  return std::string_view{body_}.substr(line_end + 2, length);
+}
+
 void command::encode(std::string& out) const {
   out.push_back('*');
   append_number(out, static_cast<std::int64_t>(count_));

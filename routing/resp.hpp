@@ -45,6 +45,8 @@ class command {
   command& arg(const std::string& value) { return arg(std::string_view{value}); }
 
   std::size_t size() const { return count_; }
+  // The first argument (the command's name, as given); empty for an empty command.
+  std::string_view name() const;
   // Appends the complete RESP array to out.
   void encode(std::string& out) const;
   std::string encoded() const;

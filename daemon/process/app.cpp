@@ -73,6 +73,7 @@ class application {
     // the event tails (on worker 0) before the workers.
     for (auto& w : workers_) w->io.destroy_pending_handlers();
     for (const auto& ws : *workspaces_.all()) ws->release_tail();
+    for (const auto& ws : retired_) ws->release_tail();
   }
   application(const application&) = delete;
   application& operator=(const application&) = delete;
@@ -211,16 +212,23 @@ class application {
     asio::post(workers_[0]->io, [this, name] {
       const auto ws = workspaces_.find(name);
       if (!ws) return;
-      ws->ensure_tail([this](workspace& w) {
+      const bool main = ws == workspaces_.main();
+      ws->ensure_tail([this, main](workspace& w) {
         redis_connection_options options;
         options.endpoint = tail_endpoint_;
         options.supervisor = &supervisor_;
+        // Another workspace's tail may sit parked for hours: no heartbeat (it finds a lost
+        // connection on its next read), and only the main one's reconnect tells the others that
+        // Redis is back (all of them would retry every one).
+        options.heartbeat = main;
         auto tail =
             std::make_unique<event_tail>(workers_[0]->io, options, w.holder(), w.hub(), nullptr);
-        tail->set_on_connect([this]() -> asio::awaitable<boost::system::error_code> {
-          redis_is_back(nullptr);
-          co_return boost::system::error_code{};
-        });
+        if (main) {
+          tail->set_on_connect([this]() -> asio::awaitable<boost::system::error_code> {
+            redis_is_back(nullptr);
+            co_return boost::system::error_code{};
+          });
+        }
         return tail;
       });
     });
@@ -256,7 +264,8 @@ class application {
         conns.push_back(raw);
         w->connections.push_back(std::move(conn));
       }
-      w->store = std::make_unique<ticket_store>(conns, clock());
+      w->store = std::make_unique<ticket_store>(
+          conns, clock(), write_replication{redis.wait_replicas, redis.wait_timeout});
     }
   }
 
@@ -329,11 +338,17 @@ class application {
       const auto running = workspaces_.find(ws);
       const auto next = std::find_if(loaded->workspaces.begin(), loaded->workspaces.end(),
                                      [&](const auto& w) { return w->workspace == ws; });
+      result.changes->queues_added.clear();
+      result.changes->queues_removed.clear();
+      result.changes->queues_changed.clear();
       if (running && next != loaded->workspaces.end()) {
         auto per = config::changes_between(*running->snapshot()->cfg, **next);
         result.changes->queues_added = std::move(per.queues_added);
         result.changes->queues_removed = std::move(per.queues_removed);
         result.changes->queues_changed = std::move(per.queues_changed);
+      } else if (running) {
+        // The files remove the workspace: every queue of it goes (its tickets stay in Redis).
+        result.changes->queues_removed = running->snapshot()->queue_names;
       }
     }
     result.ok = true;
@@ -370,6 +385,8 @@ class application {
       if (workspaces_.find(ws->name())) continue;
       ws->retire();
       metrics_.workspace_removed(ws->name());
+      // Its tail's coroutine may still hold its hub: the workspace stays until the end.
+      if (ws->has_tail()) retired_.push_back(ws);
       log_info("reload: workspace '{}' is no longer served; its data stays in Redis", ws->name());
     }
     for (const auto& name : changes.workspaces_added)
@@ -502,6 +519,8 @@ class application {
   // Before the workers: sessions still suspended in their io_contexts unwatch their workspace's
   // hub when the io_contexts destroy them.
   workspace_set workspaces_;
+  // Workspaces a reload removed whose event tail had started (under reload_mutex_).
+  std::vector<std::shared_ptr<workspace>> retired_;
   config::redis_config tail_endpoint_;  // where event tails connect
   std::vector<std::unique_ptr<worker>> workers_;
   std::unique_ptr<embedded_redis> embedded_;

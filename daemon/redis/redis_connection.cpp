@@ -513,7 +513,9 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
           if (failures_logged > 0) log_info("Redis at {} is reachable again", describe());
           failures_logged = 0;
           report_state(true);
-          spawn_task(opts.supervisor, ex, "redis connection", heartbeat_loop(gen));
+          if (opts.heartbeat) {
+            spawn_task(opts.supervisor, ex, "redis connection", heartbeat_loop(gen));
+          }
           if (!is_broken) co_await broken.async_wait(use_tuple);
           if (st == state::stopped) break;
           log_warning("lost the connection to Redis at {}; reconnecting", describe());

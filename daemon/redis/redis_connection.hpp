@@ -49,6 +49,9 @@ struct redis_connection_options {
   // A written request unanswered this long drops the connection (0: three redis.timeout, at
   // least 3 s).
   std::chrono::milliseconds stall_limit{0};
+  // A PING after each second without traffic, so that a silent Redis is noticed; off for a
+  // connection that may sit idle for long and find out on its next command (a parked tail).
+  bool heartbeat = true;
 };
 
 class redis_connection {

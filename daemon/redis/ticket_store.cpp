@@ -1,5 +1,7 @@
 #include "daemon/redis/ticket_store.hpp"
 
+#include <algorithm>
+
 #include "daemon/redis/redis_connection.hpp"
 
 namespace ticketd::daemon {
@@ -8,8 +10,22 @@ using routing::errc;
 using routing::resp_value;
 
 boost::asio::awaitable<void> ticket_store::run(routing::operation& op) {
+  std::vector<routing::command> with_wait;
   while (!op.done()) {
-    auto replies = co_await connection().exec_all(op.batch());
+    // With redis.wait_replicas, a batch that writes (FCALL; FCALL_RO only reads) ends with a
+    // WAIT in the same round trip: the write counts as done once that many replicas have it.
+    const auto batch = op.batch();
+    const bool waits = wait_.replicas > 0 &&
+                       std::any_of(batch.begin(), batch.end(),
+                                   [](const routing::command& c) { return c.name() == "FCALL"; });
+    if (waits) {
+      with_wait.assign(batch.begin(), batch.end());
+      with_wait.push_back(std::move(routing::command{"WAIT"}
+                                        .arg(static_cast<std::int64_t>(wait_.replicas))
+                                        .arg(static_cast<std::int64_t>(wait_.timeout.count()))));
+    }
+    auto replies = co_await connection().exec_all(
+        waits ? std::span<const routing::command>{with_wait} : batch);
     std::vector<resp_value> values;
     values.reserve(replies.size());
     std::optional<routing::transport_failure> failed;
@@ -24,8 +40,22 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op) {
       reached = true;
       values.push_back(std::move(*r));
     }
+    if (!failed && waits) {
+      // WAIT answers how many replicas have the writes; fewer than asked: the write is in the
+      // primary (and its AOF) but a failover now could lose it.
+      const auto& acked = values.back();
+      if (acked.is_error() || acked.integer < static_cast<std::int64_t>(wait_.replicas)) {
+        failed.emplace(routing::transport_failure{
+            acked.is_error() ? "WAIT answered " + acked.str
+                             : "the write reached " + std::to_string(acked.integer) + " of " +
+                                   std::to_string(wait_.replicas) + " replicas within " +
+                                   std::to_string(wait_.timeout.count()) + "ms (wait_replicas)",
+            true});
+      }
+      values.pop_back();
+    }
     if (failed) {
-      failed->written = reached;
+      failed->written = failed->written || reached;
       op.fail(*failed);
     } else {
       op.receive(std::move(values));
@@ -198,10 +228,17 @@ ticket_store::result<routing::queue_stats> ticket_store::queue_stats_of(
 ticket_store::result<routing::queue_stats> ticket_store::queue_stats(
     const runtime& rt, std::optional<std::chrono::milliseconds> timeout) {
   if (!timeout) co_return co_await queue_stats_of(rt, rt.queue_names);
-  // A scrape with its own deadline does not retry: it answers without the gauges instead.
-  auto reply =
-      co_await send(routing::queue_stats_call(rt.plan.base(now()), rt.queue_names), timeout);
+  // A scrape with its own deadline does not retry after a failure: it answers without the
+  // gauges instead. Settings not stored yet (a workspace's first call) are stored first.
+  const auto cmd = routing::queue_stats_call(rt.plan.base(now()), rt.queue_names);
+  auto reply = co_await send(cmd, timeout);
   if (!reply) co_return reply.error();
+  if (auto e = routing::reply_error(*reply); e && e->code == errc::unconfigured) {
+    auto stored = co_await configure(rt);
+    if (!stored) co_return stored.error();
+    reply = co_await send(cmd, timeout);
+    if (!reply) co_return reply.error();
+  }
   co_return routing::decode_queue_stats(rt.queue_names, *reply);
 }
 

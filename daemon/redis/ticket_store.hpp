@@ -22,11 +22,18 @@ namespace ticketd::daemon {
 
 class redis_connection;
 
+// What a write waits for before it counts as done (redis.wait_replicas): none by default.
+struct write_replication {
+  unsigned replicas = 0;
+  std::chrono::milliseconds timeout{1000};
+};
+
 class ticket_store {
  public:
   // `redis`: this worker's connections (at least one), used in turn.
-  ticket_store(std::vector<redis_connection*> redis, const routing::clock& clock)
-      : redis_(std::move(redis)), clock_(clock) {}
+  ticket_store(std::vector<redis_connection*> redis, const routing::clock& clock,
+               write_replication wait = {})
+      : redis_(std::move(redis)), clock_(clock), wait_(wait) {}
 
   template <class T>
   using result = boost::asio::awaitable<routing::outcome<T>>;
@@ -106,6 +113,7 @@ class ticket_store {
   std::vector<redis_connection*> redis_;
   std::size_t next_ = 0;
   const routing::clock& clock_;
+  write_replication wait_;
 };
 
 }  // namespace ticketd::daemon

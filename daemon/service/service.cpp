@@ -149,6 +149,12 @@ routing::error unknown_workspace(std::string_view name) {
   return e;
 }
 
+// The admin routes that act on the whole daemon, not on the workspace of their path.
+bool is_daemon_wide(route_id r) {
+  return r == route_id::admin_reload || r == route_id::admin_clock ||
+         r == route_id::admin_workspaces || r == route_id::admin_purge;
+}
+
 std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -219,6 +225,12 @@ service::reply service::dispatch(call& c) {
       co_return r;
     }
     caller = token->name;
+    if (!token->workspace.empty() && is_daemon_wide(c.route.route)) {
+      co_return failure(routing::make_error(
+          errc::forbidden, "token '" + token->name + "' is bound to workspace '" +
+                               token->workspace + "': " + std::string{route_label(c.route.route)} +
+                               " acts on every workspace and needs a token bound to none"));
+    }
     if (!token->workspace.empty() && token->workspace != workspace) {
       co_return failure(routing::make_error(
           errc::forbidden,
@@ -238,7 +250,11 @@ service::reply service::dispatch(call& c) {
   }
   if (!c.ws) co_return failure(unknown_workspace(workspace));
   if (c.ws->name() != c.rt->cfg->workspace) c.rt = c.ws->snapshot();
-  c.ws->touch(c.started_ms);
+  // A change may set a timer: the workspace's timers are looked at every second for a while
+  // (reads, operations and admin routes set none).
+  if (c.request.method != http_method::get && !is_daemon_wide(c.route.route)) {
+    c.ws->touch(c.started_ms);
+  }
   // A writing request's Idempotency-Key, checked once its caller is known (it is part of the
   // fingerprint): a caller without a token learns that first.
   if (!c.request.idempotency_key.empty() &&
@@ -588,18 +604,25 @@ service::reply service::metrics_text(call& c) {
   std::sort(list.begin(), list.end(),
             [](const auto& a, const auto& b) { return a->gauges_read_at() < b->gauges_read_at(); });
   if (list.size() > scrape_refresh_max) list.resize(scrape_refresh_max);
+  // When the first read fails (Redis down or slow), no gauge of shared state is shown; a later
+  // one (the deadline reached) ends the refresh, and the rest keep their last values.
   bool ok = true;
+  bool first = true;
   for (const auto& ws : list) {
     const auto left = scrape_redis_deadline - std::chrono::duration_cast<std::chrono::milliseconds>(
                                                   std::chrono::steady_clock::now() - started);
     if (left <= std::chrono::milliseconds{0}) break;
+    if (ws->retired()) continue;
     auto stats = co_await c.store.queue_stats(*ws->snapshot(), left);
     if (!stats) {
-      ok = false;
+      ok = !first;
       break;
     }
+    first = false;
     ws->metrics().update_shared_state(*stats, c.store.now());
     ws->gauges_read(steady_ms());
+    // A reload that removed it meanwhile cleared its gauges: they stay cleared.
+    if (ws->retired()) ws->metrics().clear_shared_state();
   }
   if (!ok) {
     for (const auto& ws : *workspaces_.all()) ws->metrics().clear_shared_state();

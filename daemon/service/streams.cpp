@@ -100,6 +100,10 @@ class agent_session final : public agent_channel,
     if (!frame) co_return error_frame("", "", frame.error());
     const auto rt = runtime_.get();
     const std::string_view action = routing::to_string(frame->action);
+    // An action may set a timer: the workspace's timers are looked at every second for a while.
+    ws_->touch(std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+                   .count());
     if (ws_->retired()) {
       // A reload removed the workspace while this stream was open: its data stays as it is.
       auto e = routing::make_error(routing::errc::not_found,
@@ -129,6 +133,8 @@ class agent_session final : public agent_channel,
     // Uncounted only when opened's +1 was answered: a +1 that timed out may have counted it
     // after all, and uncounting it blindly could take another daemon's stream away.
     if (!presence_) co_return;
+    // A workspace a reload removed is left as it was (it may be purged already).
+    if (ws_->retired()) co_return;
     const auto rt = runtime_.get();
     auto r = co_await store_.agent_presence(*rt, agent_, -1, presence_status(*rt, false));
     if (r) {

@@ -106,8 +106,12 @@ struct timer_loop::impl : std::enable_shared_from_this<impl> {
     s.more = r.ok && r.full;
     s.due_at = r.ok ? r.next_due : std::nullopt;
     if (r.fired) s.active_until = now + active_for_ms;
-    // A failed tick (Redis away) is tried again within a second.
-    s.next_look = !r.ok || active(ws, s, now) ? now + active_period_ms : next_sweep(ws, now, sweep);
+    if (r.ok) s.looked = true;
+    // A failed tick (Redis away) is tried again within a second when the workspace is busy or
+    // was never looked at (the daemon's start), else at its next sweep (so that an outage does
+    // not turn every sweep into a poll).
+    s.next_look =
+        active(ws, s, now) || !s.looked ? now + active_period_ms : next_sweep(ws, now, sweep);
   }
 
   asio::awaitable<void> run() {
@@ -120,6 +124,7 @@ struct timer_loop::impl : std::enable_shared_from_this<impl> {
       bool more = false;
       for (const auto& ws : *list) {
         if (stopped) co_return;
+        if (ws->retired()) continue;  // a reload removed it since this pass began
         if (next_look(*ws, ws->schedule(), now) <= now) {
           co_await look(*ws, sweep);
           // Let requests waiting on this thread run before the next workspace's batch.
@@ -163,6 +168,7 @@ asio::awaitable<void> timer_loop::fire_due(ticket_store& store, workspace_set& w
   while (!pending.empty()) {
     std::vector<std::shared_ptr<workspace>> more;
     for (const auto& ws : pending) {
+      if (ws->retired()) continue;
       if ((co_await fire_batch(store, *ws)).full) more.push_back(ws);
     }
     pending = std::move(more);

@@ -2,8 +2,8 @@
 // function call each), one batch per workspace in turn, so a burst in one workspace delays
 // another's by one batch at most, yielding to requests between batches. A workspace is looked
 // at when its earliest timer (learned from its last tick) is due, every second while it is
-// active (a request here in the last minute, or timers fired), and otherwise once per sweep
-// (timers other daemons set): 5 s, or longer with many workspaces so that the sweeps of all
+// active (changed through this daemon in the last minute, or timers fired), and otherwise once per
+// sweep (timers other daemons set): 5 s, or longer with many workspaces so that the sweeps of all
 // cost Redis at most `sweep_rate` calls a second. Any number of daemons may run it: each
 // timer fires once. Runs on one worker's io_context.
 #pragma once

@@ -28,6 +28,11 @@ void workspace::ensure_tail(const std::function<std::unique_ptr<event_tail>(work
   tail_->start();
 }
 
+bool workspace::has_tail() {
+  const std::lock_guard lock(tail_mutex_);
+  return tail_ != nullptr;
+}
+
 void workspace::retry_tail() {
   const std::lock_guard lock(tail_mutex_);
   if (tail_) tail_->retry_now();

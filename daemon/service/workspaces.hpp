@@ -37,6 +37,7 @@ struct timer_schedule {
   std::int64_t last_tick = 0;          // steady ms
   std::int64_t active_until = 0;       // steady ms: timers fired until then are "active"
   bool more = false;                   // the last tick fired a full batch
+  bool looked = false;                 // a tick succeeded once
 };
 
 class workspace {
@@ -70,6 +71,7 @@ class workspace {
   // The tail of this workspace's event stream, made and started by `make` on the first call
   // (the first watcher here), stopped with stop_tail().
   void ensure_tail(const std::function<std::unique_ptr<event_tail>(workspace&)>& make);
+  bool has_tail();
   // Redis answers again: the tail (if any) reads now.
   void retry_tail();
   void stop_tail();

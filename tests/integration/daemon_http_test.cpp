@@ -808,12 +808,14 @@ TEST(DaemonWorkspaces, RoutesUnderAWorkspaceAndTokensBoundToOne) {
       "\nauth:\n  tokens:\n"
       "    - {name: http-desk, role: backend, workspace: http, token_env: T_HTTP}\n"
       "    - {name: beta-desk, role: backend, workspace: beta, token_env: T_BETA}\n"
-      "    - {name: ops, role: admin, token_env: T_OPS}\n";
-  daemon_process d(daemon_options{yaml,
-                                  false,
-                                  {},
-                                  {"T_HTTP=http-secret-0123456789", "T_BETA=beta-secret-0123456789",
-                                   "T_OPS=ops-secret-01234567890"}});
+      "    - {name: ops, role: admin, token_env: T_OPS}\n"
+      "    - {name: beta-ops, role: admin, workspace: beta, token_env: T_BETA_OPS}\n";
+  daemon_process d(
+      daemon_options{yaml,
+                     false,
+                     {},
+                     {"T_HTTP=http-secret-0123456789", "T_BETA=beta-secret-0123456789",
+                      "T_OPS=ops-secret-01234567890", "T_BETA_OPS=beta-ops-secret-0123456"}});
   http_client c(d.port());
   auto as = [&](const std::string& token, std::string_view method, const std::string& target,
                 const std::string& body = {}) {
@@ -849,6 +851,16 @@ TEST(DaemonWorkspaces, RoutesUnderAWorkspaceAndTokensBoundToOne) {
   EXPECT_EQ(as(beta, "GET", "/v1/w/http/queues").status, 403);
   EXPECT_EQ(as(http, "GET", "/v1/w/beta/queues").status, 403);
   EXPECT_EQ(as(http, "GET", "/v1/queues").status, 200);
+  // An admin token bound to a workspace administers that workspace only: the routes that act
+  // on every workspace need one bound to none.
+  const std::string beta_ops = "beta-ops-secret-0123456";
+  EXPECT_EQ(as(beta_ops, "GET", "/v1/w/beta/admin/verify").status, 200);
+  r = as(beta_ops, "POST", "/v1/w/beta/admin/reload");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("acts on every workspace"), std::string::npos) << r.body;
+  EXPECT_EQ(as(beta_ops, "GET", "/v1/w/beta/admin/workspaces").status, 403);
+  EXPECT_EQ(as(beta_ops, "DELETE", "/v1/w/beta/admin/workspaces/gamma").status, 403);
+  EXPECT_EQ(as(ops, "GET", "/v1/admin/workspaces").status, 200);
   // Readiness of one workspace.
   EXPECT_TRUE(eventually([&] { return c.get("/readyz?workspace=http").status == 200; }));
   EXPECT_EQ(c.get("/readyz?workspace=beta").status, 200);

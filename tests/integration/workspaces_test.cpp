@@ -172,6 +172,15 @@ TEST(Workspaces, ReloadAddsChangesAndRemovesThemAndPurgeDeletesARemovedOne) {
   ws_client ada(d.port(), "/v1/w/alpha/agents/ada/stream");
   ASSERT_TRUE(ada.wait_for("connected").has_value());
   std::filesystem::remove(dir.path() / "alpha.yaml");
+  preview = c.post("/v1/w/alpha/admin/reload?dry_run=true");
+  ASSERT_EQ(preview.status, 200) << preview.body;
+  const auto removing = preview.json();
+  EXPECT_EQ(json::serialize(removing.at("changes").at("workspaces")),
+            R"({"added":[],"removed":["alpha"]})");
+  EXPECT_EQ(json::serialize(removing.at("changes").at("queues").at("removed")),
+            R"(["desk","vip"])");
+  EXPECT_EQ(json::serialize(removing.at("changes").at("waiting_in_removed")),
+            R"({"desk":0,"vip":0})");
   ASSERT_EQ(c.post("/v1/admin/reload").status, 200);
   ada.send(R"({"action":"reject","ticket":"A-1","token":"1"})");
   const auto refused_action = ada.wait_for("error");
