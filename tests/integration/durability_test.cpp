@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "tests/support/daemon_process.hpp"
+#include "tests/support/redis_client.hpp"
+#include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ticketd::testing {
@@ -114,6 +116,63 @@ TEST_F(Durability, EmbeddedRedisIsRestartedWhenItDies) {
   // Acknowledged writes reached the AOF before the reply; a killed server loses none of them.
   EXPECT_EQ(c.get("/v1/tickets/T-before").status, 200);
   EXPECT_EQ(c.post("/v1/tickets", R"({"id":"T-after"})").status, 201);
+  EXPECT_EQ(d.terminate(), 0);
+}
+
+// redis.wait_replicas: a write is answered once a replica has it (WAIT in the same round trip);
+// when none confirms within wait_timeout the answer is 503 with maybe_applied, and the retry
+// with the same Idempotency-Key tells the outcome once the replica is back.
+TEST(ReplicatedAcknowledgements, AWriteIsAnsweredOnlyOnceAReplicaHasIt) {
+  redis_server primary(persistence::none, transport::tcp);
+  redis_server replica(persistence::none, transport::tcp,
+                       {"--replicaof", "127.0.0.1", std::to_string(primary.port())});
+  redis_client on_primary(primary.socket());
+  redis_client on_replica(replica.socket());
+  ASSERT_TRUE(eventually([&] {
+    return on_primary.command({"INFO", "replication"}).str.find("connected_slaves:1") !=
+               std::string::npos &&
+           on_replica.command({"INFO", "replication"}).str.find("master_link_status:up") !=
+               std::string::npos;
+  }));
+  daemon_process d(
+      daemon_options{"workspace: replicated\n"
+                     "server:\n"
+                     "  listen: 127.0.0.1:0\n"
+                     "redis:\n"
+                     "  url: " +
+                         primary.url() +
+                         "\n"
+                         "  timeout: 2s\n"
+                         "  wait_replicas: 1\n"
+                         "  wait_timeout: 300ms\n",
+                     false,
+                     {},
+                     {}});
+  http_client c(d.port());
+  ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-1"})").status, 201);
+  // Answered: the replica has it already.
+  EXPECT_EQ(on_replica.command({"EXISTS", "ticketd:{replicated}:t:T-1"}).integer, 1);
+
+  // The replica stops answering: the write is applied on the primary but not confirmed.
+  replica.pause();
+  const std::vector<std::pair<std::string, std::string>> key{{"Idempotency-Key", "create-T-2"}};
+  auto r = c.request("POST", "/v1/tickets", R"({"id":"T-2"})", key);
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_FALSE(r.header("retry-after").empty());
+  EXPECT_EQ(r.json().at("error").at("maybe_applied").as_bool(), true) << r.body;
+  EXPECT_NE(r.body.find("0 of 1 replicas"), std::string::npos) << r.body;
+  EXPECT_EQ(on_primary.command({"EXISTS", "ticketd:{replicated}:t:T-2"}).integer, 1);
+  // Reads wait for nothing.
+  EXPECT_EQ(c.get("/v1/tickets/T-1").status, 200);
+
+  // Back: the retry learns the outcome (created), confirmed by the replica this time.
+  replica.resume();
+  ASSERT_TRUE(eventually([&] {
+    return on_replica.command({"EXISTS", "ticketd:{replicated}:t:T-2"}).integer == 1;
+  }));
+  r = c.request("POST", "/v1/tickets", R"({"id":"T-2"})", key);
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.header("idempotent-replayed"), "true");
   EXPECT_EQ(d.terminate(), 0);
 }
 

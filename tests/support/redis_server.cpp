@@ -28,7 +28,8 @@ std::uint16_t free_tcp_port() {
 
 }  // namespace
 
-redis_server::redis_server(persistence p, transport t) : persistence_(p) {
+redis_server::redis_server(persistence p, transport t, std::vector<std::string> extra)
+    : persistence_(p), extra_(std::move(extra)) {
   if (t == transport::tcp) tcp_port_ = free_tcp_port();
   start();
 }
@@ -63,6 +64,7 @@ void redis_server::start() {
   } else {
     argv.insert(argv.end(), {"--appendonly", "no"});
   }
+  argv.insert(argv.end(), extra_.begin(), extra_.end());
   process_ = std::make_unique<process>(argv, dir_.path() / "redis.log");
   const bool up = eventually([this] {
     if (!process_->running()) return true;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -16,7 +17,9 @@ enum class transport { unix_socket, tcp };
 
 class redis_server {
  public:
-  explicit redis_server(persistence p = persistence::none, transport t = transport::unix_socket);
+  // `extra`: more redis-server arguments (e.g. --replicaof 127.0.0.1 PORT).
+  explicit redis_server(persistence p = persistence::none, transport t = transport::unix_socket,
+                        std::vector<std::string> extra = {});
   ~redis_server();
 
   void start();
@@ -29,10 +32,12 @@ class redis_server {
   std::filesystem::path socket() const { return dir_.path() / "redis.sock"; }
   // The unix socket always exists (tests read state through it); TCP is added on request.
   std::string url() const;
+  std::uint16_t port() const { return tcp_port_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
 
  private:
   persistence persistence_;
+  std::vector<std::string> extra_;
   std::uint16_t tcp_port_ = 0;
   temp_dir dir_{"ticketd-redis"};
   std::unique_ptr<process> process_;

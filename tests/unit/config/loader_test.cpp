@@ -572,6 +572,25 @@ TEST(ConfigLoader, RejectsBadRedisUrlsAndSettings) {
             "only used with url: embedded");
 }
 
+TEST(ConfigLoader, WaitReplicasNeedsARedisWithReplicas) {
+  const auto& r =
+      loaded(load("redis: {url: \"redis://h\", wait_replicas: 2, wait_timeout: 500ms}\n")).redis;
+  EXPECT_EQ(r.wait_replicas, 2u);
+  EXPECT_EQ(r.wait_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(loaded(load("redis: {url: \"redis://h\"}\n")).redis.wait_replicas, 0u);
+  EXPECT_TRUE(has_error(load("redis: {wait_replicas: 1}\n"),
+                        "redis.wait_replicas: the embedded Redis has no replicas"));
+  EXPECT_TRUE(has_error(load("redis: {url: \"redis://h\", timeout: 1s, wait_replicas: 1, "
+                             "wait_timeout: 1s}\n"),
+                        "redis.wait_timeout: wait_timeout (1000ms) must be at least 1ms and "
+                        "shorter than redis.timeout (1000ms)"));
+  // The default wait_timeout (1 s) against a shorter timeout: said at wait_replicas.
+  EXPECT_TRUE(has_error(load("redis: {url: \"redis://h\", timeout: 500ms, wait_replicas: 1}\n"),
+                        "redis.wait_replicas: wait_timeout (1000ms)"));
+  EXPECT_TRUE(
+      has_error(load("redis: {url: \"redis://h\", wait_replicas: 17}\n"), "redis.wait_replicas"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // priorities, calendars, sla, agents
 
