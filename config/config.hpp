@@ -50,14 +50,24 @@ struct server_config {
   bool access_log = false;        // one log line per request (errors are always logged)
 };
 
-enum class redis_kind { embedded, tcp, unix_socket };
+// sentinel: the primary is asked of the sentinels (redis+sentinel://s1:26379,s2/NAME), and asked
+// again at every reconnect.
+enum class redis_kind { embedded, tcp, unix_socket, sentinel };
+
+struct sentinel_address {
+  std::string host;
+  std::uint16_t port = 26379;
+  friend bool operator==(const sentinel_address&, const sentinel_address&) = default;
+};
 
 struct redis_config {
   redis_kind kind = redis_kind::embedded;
   std::string url = "embedded";  // as written, for messages
-  std::string host;              // tcp
+  std::string host;              // tcp (sentinel: the primary found last, set by the client)
   std::uint16_t port = 6379;     // tcp
-  std::filesystem::path socket;  // unix_socket
+  std::vector<sentinel_address> sentinels;  // sentinel
+  std::string primary_name;                 // sentinel: the name the sentinels monitor
+  std::filesystem::path socket;             // unix_socket
   unsigned db = 0;
   std::string username;
   std::string password;

@@ -553,8 +553,8 @@ std::optional<std::string> percent_decode(std::string_view s) {
 // Fills kind, host, port, socket, db, username, password; returns why the URL is unusable.
 std::optional<std::string> parse_redis_url(std::string_view url, redis_config& r) {
   const std::string expected =
-      "expected embedded, redis://[user[:password]@]host[:port][/db] or "
-      "unix:///path.sock[?db=N]";
+      "expected embedded, redis://[user[:password]@]host[:port][/db], "
+      "redis+sentinel://host[:port][,host[:port]...]/NAME or unix:///path.sock[?db=N]";
   r.url = std::string(url);
   if (url == "embedded") {
     r.kind = redis_kind::embedded;
@@ -582,6 +582,64 @@ std::optional<std::string> parse_redis_url(std::string_view url, redis_config& r
       if (!db) return std::string("db must be a number");
       r.db = *db;
     }
+    return std::nullopt;
+  }
+  if (url.starts_with("redis+cluster://")) {
+    return std::string(
+        "Redis Cluster (redis+cluster://) is not supported by this version; use one primary "
+        "(redis://) or Sentinel (redis+sentinel://)");
+  }
+  if (url.starts_with("redis+sentinel://")) {
+    // redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/NAME[/db]
+    std::string_view rest = url.substr(std::string_view("redis+sentinel://").size());
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos || slash + 1 == rest.size()) {
+      return std::string(
+          "name the primary the sentinels monitor: redis+sentinel://s1:26379,s2:26379/mymaster");
+    }
+    std::string_view name = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+    if (const auto db_slash = name.find('/'); db_slash != std::string_view::npos) {
+      auto db =
+          parse_unsigned<unsigned>(name.substr(db_slash + 1), std::numeric_limits<int>::max());
+      if (!db) return std::string("the database after the primary's name must be a number");
+      r.db = *db;
+      name = name.substr(0, db_slash);
+    }
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+      const std::string_view userinfo = rest.substr(0, at);
+      std::string_view user = userinfo;
+      std::string_view password;
+      if (const auto colon = userinfo.find(':'); colon != std::string_view::npos) {
+        user = userinfo.substr(0, colon);
+        password = userinfo.substr(colon + 1);
+      }
+      auto decoded_user = percent_decode(user);
+      auto decoded_password = percent_decode(password);
+      if (!decoded_user || !decoded_password) {
+        return std::string("invalid %-escape in user:password");
+      }
+      r.username = std::move(*decoded_user);
+      r.password = std::move(*decoded_password);
+      if (!password.empty()) {
+        const auto begin = static_cast<std::size_t>(password.data() - url.data());
+        r.url = std::string(url.substr(0, begin)) + "***" +
+                std::string(url.substr(begin + password.size()));
+      }
+      rest = rest.substr(at + 1);
+    }
+    r.sentinels.clear();
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      auto parsed = split_host_port(rest.substr(0, comma), false);
+      if (const auto* message = std::get_if<std::string>(&parsed)) return *message;
+      auto& hp = std::get<host_port>(parsed);
+      r.sentinels.push_back({std::move(hp.host), hp.port.value_or(26379)});
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    if (r.sentinels.empty()) return std::string("name at least one sentinel: host[:port]");
+    r.kind = redis_kind::sentinel;
+    r.primary_name = std::string(name);
     return std::nullopt;
   }
   if (!url.starts_with("redis://")) return expected + ", got " + in_quotes(url);

@@ -3,6 +3,7 @@
 #include <hiredis/read.h>
 
 #include <atomic>
+#include <charconv>
 #include <deque>
 #include <random>
 #include <utility>
@@ -197,6 +198,9 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
   // as a flag, so a wake that comes during a connect attempt is not lost.
   bool retry_requested = false;
   int failures_logged = 0;
+  // redis_kind::sentinel: the primary the sentinels named last.
+  std::string primary_host;
+  std::uint16_t primary_port = 0;
 
   void report_state(bool up) {
     if (observer != nullptr) observer->connection_state(up);
@@ -213,12 +217,76 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
 
   std::string describe() const {
     const auto& e = opts.endpoint;
+    if (e.kind == config::redis_kind::sentinel) {
+      return "primary '" + e.primary_name + "'" +
+             (primary_host.empty()
+                  ? std::string{}
+                  : " (" + primary_host + ":" + std::to_string(primary_port) + ")");
+    }
     if (e.kind == config::redis_kind::tcp) return e.host + ":" + std::to_string(e.port);
     return e.socket.string();
   }
 
-  asio::awaitable<error_code> connect_socket() {
+  // The primary's address, asked of each sentinel in turn (SENTINEL get-master-addr-by-name):
+  // the first that answers with one wins. Each exchange on its own short-lived connection,
+  // within redis.timeout.
+  asio::awaitable<error_code> find_primary() {
     const auto& e = opts.endpoint;
+    const auto ask =
+        routing::command{"SENTINEL"}.arg("get-master-addr-by-name").arg(e.primary_name).encoded();
+    for (const auto& sentinel : e.sentinels) {
+      asio::ip::tcp::socket s(ex);
+      asio::steady_timer guard(ex);
+      guard.expires_after(e.timeout);
+      guard.async_wait([&s](error_code wait_ec) {
+        if (!wait_ec) s.close();
+      });
+      asio::ip::tcp::resolver resolver(ex);
+      auto [rec, results] =
+          co_await resolver.async_resolve(sentinel.host, std::to_string(sentinel.port), use_tuple);
+      if (rec) continue;
+      auto [cec, connected] = co_await asio::async_connect(s, results, use_tuple);
+      if (cec) continue;
+      auto [wec, written] = co_await asio::async_write(s, asio::buffer(ask), use_tuple);
+      if (wec) continue;
+      auto parser = make_reader();
+      std::unique_ptr<resp_value> reply;
+      std::vector<char> buf(4096);
+      while (!reply) {
+        auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), use_tuple);
+        if (ec || redisReaderFeed(parser.get(), buf.data(), n) != REDIS_OK) break;
+        void* obj = nullptr;
+        if (redisReaderGetReply(parser.get(), &obj) != REDIS_OK) break;
+        reply.reset(static_cast<resp_value*>(obj));
+      }
+      guard.cancel();
+      if (!reply || reply->type != resp_value::kind::array || reply->elements.size() != 2) {
+        continue;  // this sentinel does not know the primary (or did not answer): the next
+      }
+      std::uint16_t port = 0;
+      const auto& port_text = reply->elements[1].str;
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+      if (port == 0) continue;
+      if (primary_host != reply->elements[0].str || primary_port != port) {
+        log_info("Redis primary '{}' is at {}:{} (from sentinel {}:{})", e.primary_name,
+                 reply->elements[0].str, port, sentinel.host, sentinel.port);
+      }
+      primary_host = reply->elements[0].str;
+      primary_port = port;
+      co_return error_code{};
+    }
+    co_return make_error_code(redis_errc::unavailable);
+  }
+
+  asio::awaitable<error_code> connect_socket() {
+    auto e = opts.endpoint;
+    if (e.kind == config::redis_kind::sentinel) {
+      // Asked again at every connect: after a failover the sentinels name the new primary.
+      if (auto ec = co_await find_primary()) co_return ec;
+      e.kind = config::redis_kind::tcp;
+      e.host = primary_host;
+      e.port = primary_port;
+    }
     error_code ec;
     socket = asio::generic::stream_protocol::socket(ex);
     asio::steady_timer guard(ex);
@@ -320,6 +388,16 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
         note_stall();
         if (slot->abandoned) continue;
         if (observer != nullptr) observer->round_trip(clock_type::now() - slot->sent);
+        if (reply->type == resp_value::kind::error &&
+            (reply->str.starts_with("READONLY") || reply->str.starts_with("MASTERDOWN"))) {
+          // No longer the primary (a failover demoted it): nothing ran; connect again, to the
+          // primary the sentinels name now.
+          log_warning("Redis at {} is no longer the primary ({}); reconnecting", describe(),
+                      reply->str);
+          complete(*slot, redis_errc::unavailable);
+          break_connection(gen);
+          co_return;
+        }
         slot->reply = std::move(*reply);
         complete(*slot, {});
       }

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <stdexcept>
 
 #include "tests/support/redis_client.hpp"
@@ -91,6 +92,36 @@ void redis_server::stop() {
 void redis_server::pause() { process_->signal(SIGSTOP); }
 
 void redis_server::resume() { process_->signal(SIGCONT); }
+
+redis_sentinel::redis_sentinel(std::uint16_t primary_port, const std::string& name, int quorum)
+    : port_(free_tcp_port()) {
+  // The sentinel rewrites its file: each has its own.
+  const auto file = dir_.path() / "sentinel.conf";
+  std::ofstream(file) << "port " << port_ << "\nbind 127.0.0.1\nunixsocket " << socket().string()
+                      << "\nunixsocketperm 700\ndir " << dir_.path().string()
+                      << "\nsentinel monitor " << name << " 127.0.0.1 " << primary_port << " "
+                      << quorum << "\nsentinel down-after-milliseconds " << name
+                      << " 1000\nsentinel failover-timeout " << name << " 4000\n";
+  process_ = std::make_unique<process>(
+      std::vector<std::string>{"/usr/bin/redis-server", file.string(), "--sentinel"},
+      dir_.path() / "sentinel.log");
+  const bool up = eventually([this] {
+    if (!process_->running()) return true;
+    try {
+      redis_client c(socket());
+      return c.command({"PING"}).str == "PONG";
+    } catch (const std::exception&) {
+      return false;
+    }
+  });
+  if (!up || !process_->running()) {
+    throw std::runtime_error("redis-server --sentinel did not start: " + process_->log());
+  }
+}
+
+redis_sentinel::~redis_sentinel() {
+  if (process_) process_->terminate();
+}
 
 redis_server& shared_redis() {
   static redis_server server;

@@ -43,6 +43,23 @@ class redis_server {
   std::unique_ptr<process> process_;
 };
 
+// A Redis Sentinel (redis-server --sentinel) on a TCP port of its own, watching the primary at
+// 127.0.0.1:`primary_port` under `name` with quorum `quorum`, quick to act (the primary is down
+// after 1 s without answers); tests read it through its unix socket.
+class redis_sentinel {
+ public:
+  redis_sentinel(std::uint16_t primary_port, const std::string& name, int quorum);
+  ~redis_sentinel();
+
+  std::uint16_t port() const { return port_; }
+  std::filesystem::path socket() const { return dir_.path() / "sentinel.sock"; }
+
+ private:
+  std::uint16_t port_ = 0;
+  temp_dir dir_{"ticketd-sentinel"};
+  std::unique_ptr<process> process_;
+};
+
 // One private redis-server for the whole test binary, started on first use.
 redis_server& shared_redis();
 

@@ -547,6 +547,30 @@ TEST(ConfigLoader, ParsesEveryRedisUrlForm) {
     EXPECT_EQ(r.kind, redis_kind::unix_socket);
     EXPECT_EQ(r.socket, "/tmp/r.sock");
   }
+  {
+    const auto& r =
+        loaded(load("redis: {url: \"redis+sentinel://:pw@s1:26380,s2,[::1]:5000/desk/2\"}\n"))
+            .redis;
+    EXPECT_EQ(r.kind, redis_kind::sentinel);
+    EXPECT_EQ(r.sentinels,
+              (std::vector<sentinel_address>{{"s1", 26380}, {"s2", 26379}, {"::1", 5000}}));
+    EXPECT_EQ(r.primary_name, "desk");
+    EXPECT_EQ(r.db, 2u);
+    EXPECT_EQ(r.password, "pw");
+    EXPECT_EQ(r.url, "redis+sentinel://:***@s1:26380,s2,[::1]:5000/desk/2");
+  }
+}
+
+TEST(ConfigLoader, RejectsBadSentinelUrls) {
+  EXPECT_TRUE(has_error(load("redis: {url: \"redis+cluster://h1:7000,h2:7001\"}\n"),
+                        "Redis Cluster (redis+cluster://) is not supported by this version"));
+  EXPECT_TRUE(has_error(load("redis: {url: \"redis+sentinel://s1:26379\"}\n"),
+                        "name the primary the sentinels monitor"));
+  EXPECT_TRUE(
+      has_error(load("redis: {url: \"redis+sentinel:///desk\"}\n"), "name at least one sentinel"));
+  EXPECT_TRUE(has_error(load("redis: {url: \"redis+sentinel://s1:99999/desk\"}\n"), "redis.url"));
+  EXPECT_TRUE(has_error(load("redis: {url: \"redis+sentinel://s1/desk/x\"}\n"),
+                        "the database after the primary's name must be a number"));
 }
 
 TEST(ConfigLoader, RejectsBadRedisUrlsAndSettings) {

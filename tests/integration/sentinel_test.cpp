@@ -1,0 +1,131 @@
+// ticketd behind Redis Sentinel: the primary found through the sentinels, a failover (kill -9
+// of the primary) followed, 503 meanwhile, and with wait_replicas: 1 not one acknowledged write
+// lost; the old primary comes back as a replica and writes are confirmed again.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "tests/support/daemon_process.hpp"
+#include "tests/support/redis_client.hpp"
+#include "tests/support/redis_server.hpp"
+
+namespace ticketd::testing {
+namespace {
+
+// The port of the primary the sentinel names for `name` (0 when it names none).
+std::uint16_t primary_port(redis_sentinel& s, const std::string& name) {
+  redis_client c(s.socket());
+  const auto r = c.command({"SENTINEL", "get-master-addr-by-name", name});
+  if (r.elements.size() != 2) return 0;
+  return static_cast<std::uint16_t>(std::stoi(r.elements[1].str));
+}
+
+bool sees_replicas(redis_sentinel& s, const std::string& name, std::size_t n) {
+  redis_client c(s.socket());
+  return c.command({"SENTINEL", "replicas", name}).elements.size() >= n;
+}
+
+TEST(Sentinel, AFailoverIsFollowedAndLosesNoAcknowledgedWrite) {
+  const std::string name = "desk";
+  redis_server first(persistence::none, transport::tcp);
+  redis_server second(persistence::none, transport::tcp,
+                      {"--replicaof", "127.0.0.1", std::to_string(first.port())});
+  std::vector<std::unique_ptr<redis_sentinel>> sentinels;
+  for (int i = 0; i < 3; ++i) {
+    sentinels.push_back(std::make_unique<redis_sentinel>(first.port(), name, 2));
+  }
+  for (auto& s : sentinels) {
+    ASSERT_TRUE(eventually([&] { return sees_replicas(*s, name, 1); }, std::chrono::seconds(20)));
+  }
+  ASSERT_TRUE(eventually([&] {
+    return redis_client(second.socket())
+               .command({"INFO", "replication"})
+               .str.find("master_link_status:up") != std::string::npos;
+  }));
+  std::string url = "redis+sentinel://";
+  for (std::size_t i = 0; i < sentinels.size(); ++i) {
+    url += (i == 0 ? "" : ",") + std::string{"127.0.0.1:"} + std::to_string(sentinels[i]->port());
+  }
+  url += "/" + name;
+  daemon_process d(daemon_options{"workspace: sentinel\n"
+                                  "server:\n"
+                                  "  listen: 127.0.0.1:0\n"
+                                  "redis:\n"
+                                  "  url: " +
+                                      url +
+                                      "\n"
+                                      "  timeout: 2s\n"
+                                      "  wait_replicas: 1\n"
+                                      "  wait_timeout: 300ms\n",
+                                  false,
+                                  {},
+                                  {}});
+  http_client c(d.port());
+  const auto first_write = c.post("/v1/tickets", R"({"id":"T-first"})");
+  ASSERT_EQ(first_write.status, 201) << first_write.body << d.log();
+
+  // A writer creates tickets all along; a ticket counts once answered 201 (or 200: a retry
+  // of one that was applied before its 503).
+  std::mutex mutex;
+  std::set<std::string> acknowledged;
+  std::atomic<bool> stop{false};
+  std::atomic<int> unavailable{0};
+  std::thread writer([&] {
+    http_client w(d.port());
+    for (int i = 0; !stop.load(); ++i) {
+      const std::string id = "T-" + std::to_string(i);
+      const std::vector<std::pair<std::string, std::string>> key{{"Idempotency-Key", id}};
+      for (;;) {
+        const auto r = w.request("POST", "/v1/tickets", R"({"id":")" + id + R"("})", key);
+        if (r.status == 201 || r.status == 200) {
+          const std::lock_guard lock(mutex);
+          acknowledged.insert(id);
+          break;
+        }
+        if (r.status != 503) ADD_FAILURE() << r.status << " " << r.body;
+        ++unavailable;
+        if (stop.load()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // Retry-After, shortened
+      }
+    }
+  });
+  const auto count = [&] {
+    const std::lock_guard lock(mutex);
+    return acknowledged.size();
+  };
+  ASSERT_TRUE(eventually([&] { return count() >= 50; }));
+
+  // The primary dies: the sentinels promote the replica, and the daemon follows.
+  first.kill9();
+  ASSERT_TRUE(eventually([&] { return primary_port(*sentinels[0], name) == second.port(); },
+                         std::chrono::seconds(30)))
+      << d.log();
+  // The new primary has no replica yet: writes are not confirmed (503, maybe applied).
+  ASSERT_TRUE(eventually([&] { return unavailable.load() > 0; }, std::chrono::seconds(20)));
+  // The old one comes back; the sentinels make it a replica of the new primary.
+  first.start();
+  const auto before = count();
+  ASSERT_TRUE(eventually([&] { return count() >= before + 50; }, std::chrono::seconds(60)))
+      << d.log();
+  stop = true;
+  writer.join();
+
+  // Every acknowledged ticket is there, on the new primary, and the invariants hold.
+  redis_client now_primary(second.socket());
+  for (const auto& id : acknowledged) {
+    EXPECT_EQ(now_primary.command({"EXISTS", "ticketd:{sentinel}:t:" + id}).integer, 1) << id;
+  }
+  EXPECT_EQ(now_primary.command({"EXISTS", "ticketd:{sentinel}:t:T-first"}).integer, 1);
+  const auto verify = c.get("/v1/admin/verify");
+  EXPECT_EQ(verify.status, 200) << verify.body;
+  EXPECT_NE(d.log().find("Redis primary 'desk' is at 127.0.0.1:" + std::to_string(second.port())),
+            std::string::npos)
+      << d.log();
+  EXPECT_EQ(d.terminate(), 0);
+}
+
+}  // namespace
+}  // namespace ticketd::testing
