@@ -592,6 +592,9 @@ std::optional<std::string> parse_redis_url(std::string_view url, redis_config& r
   if (url.starts_with("redis+sentinel://")) {
     // redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/NAME[/db]
     std::string_view rest = url.substr(std::string_view("redis+sentinel://").size());
+    if (rest.find_first_of("?#") != std::string_view::npos) {
+      return std::string("query parameters are not supported in redis+sentinel:// URLs");
+    }
     const auto slash = rest.find('/');
     if (slash == std::string_view::npos || slash + 1 == rest.size()) {
       return std::string(
@@ -634,6 +637,7 @@ std::optional<std::string> parse_redis_url(std::string_view url, redis_config& r
       auto parsed = split_host_port(rest.substr(0, comma), false);
       if (const auto* message = std::get_if<std::string>(&parsed)) return *message;
       auto& hp = std::get<host_port>(parsed);
+      if (hp.port && *hp.port == 0) return std::string("a sentinel's port cannot be 0");
       r.sentinels.push_back({std::move(hp.host), hp.port.value_or(26379)});
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }

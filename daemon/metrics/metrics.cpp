@@ -172,7 +172,7 @@ struct metrics::impl {
       request_counters{};
   std::array<Histogram*, api::route_count> request_histograms{};
   Histogram* redis_histogram = nullptr;
-  std::array<Counter*, 7> redis_error_counters{};
+  std::array<Counter*, 8> redis_error_counters{};
   Gauge* up_gauge = nullptr;
 
   std::mutex labelled_mutex;
@@ -254,8 +254,9 @@ struct metrics::impl {
           latency_buckets);
     }
     redis_histogram = &redis_seconds.Add({}, latency_buckets);
-    constexpr std::array<const char*, 7> error_kinds{
-        "none", "unavailable", "timeout", "overloaded", "protocol", "dropped", "expired"};
+    constexpr std::array<const char*, 8> error_kinds{"none",       "unavailable", "timeout",
+                                                     "overloaded", "protocol",    "dropped",
+                                                     "expired",    "no_replicas"};
     for (std::size_t i = 1; i < error_kinds.size(); ++i) {
       redis_error_counters[i] = &redis_errors.Add({{"kind", error_kinds[i]}});
     }

@@ -217,10 +217,10 @@ class application {
         redis_connection_options options;
         options.endpoint = tail_endpoint_;
         options.supervisor = &supervisor_;
-        // Another workspace's tail may sit parked for hours: no heartbeat (it finds a lost
-        // connection on its next read), and only the main one's reconnect tells the others that
-        // Redis is back (all of them would retry every one).
-        options.heartbeat = main;
+        // Another workspace's tail may sit parked for hours, by the thousand: a heartbeat a
+        // minute (a silent Redis still found), and only the main one's reconnect tells the
+        // others that Redis is back (all of them would retry every one).
+        if (!main) options.heartbeat = std::chrono::minutes(1);
         auto tail =
             std::make_unique<event_tail>(workers_[0]->io, options, w.holder(), w.hub(), nullptr);
         if (main) {
@@ -253,6 +253,12 @@ class application {
           const auto rt = workspaces_.main()->snapshot();
           auto reply = co_await raw->exec_during_handshake(
               routing::configure_call(rt->plan.base(clock().now_ms())));
+          if (!reply && reply.error() == redis_errc::no_replicas) {
+            // A primary short of replicas refuses writes: serve reads; the settings are stored
+            // by the first write that can be made.
+            redis_is_back(raw);
+            co_return boost::system::error_code{};
+          }
           if (!reply) co_return reply.error();
           if (reply->is_error()) {
             log_error("storing the configuration in Redis failed: {}", reply->str);
@@ -266,6 +272,18 @@ class application {
       }
       w->store = std::make_unique<ticket_store>(
           conns, clock(), write_replication{redis.wait_replicas, redis.wait_timeout});
+      if (redis.wait_replicas > 0) {
+        // Writes that wait for replicas go on a connection of their own: Redis answers nothing
+        // else of a connection while its WAIT waits.
+        redis_connection_options opts;
+        opts.endpoint = redis;
+        opts.function_library = std::string{routing::lua::library_source()};
+        opts.supervisor = &supervisor_;
+        opts.client_name = "ticketd-writes";
+        w->connections.push_back(
+            std::make_unique<redis_connection>(w->io.get_executor(), opts, &metrics_));
+        w->store->set_write_connection(w->connections.back().get());
+      }
     }
   }
 

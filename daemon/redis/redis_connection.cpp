@@ -5,6 +5,7 @@
 #include <atomic>
 #include <charconv>
 #include <deque>
+#include <mutex>
 #include <random>
 #include <utility>
 
@@ -32,7 +33,7 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // The most bytes of queued requests one write offers the kernel.
 constexpr std::size_t write_chunk = 256 * 1024;
 // How long a connection with nothing in flight stays quiet before it checks Redis answers.
-constexpr std::chrono::seconds heartbeat_interval{1};
+constexpr std::chrono::milliseconds sentinel_timeout{500};
 
 namespace {
 
@@ -53,6 +54,8 @@ class redis_category_impl final : public boost::system::error_category {
         return "the connection to Redis dropped before the answer came";
       case redis_errc::expired:
         return "Redis did not take the request within redis.timeout";
+      case redis_errc::no_replicas:
+        return "Redis refused the write: fewer replicas than its min-replicas-to-write";
     }
     return "unknown Redis error";
   }
@@ -147,6 +150,17 @@ const boost::system::error_category& redis_category() {
 
 error_code make_error_code(redis_errc e) { return {static_cast<int>(e), redis_category()}; }
 
+// Logs where the sentinels say the primary is, once per change for the whole process (every
+// connection asks on its own).
+void announce_primary(const std::string& name, const std::string& at, const std::string& from) {
+  static std::mutex mutex;
+  static std::string last;
+  const std::lock_guard lock(mutex);
+  if (last == name + "@" + at) return;
+  last = name + "@" + at;
+  log_info("Redis primary '{}' is at {} (from sentinel {})", name, at, from);
+}
+
 bool may_have_run(const error_code& ec) {
   return ec == redis_errc::timeout || ec == redis_errc::dropped;
 }
@@ -235,11 +249,14 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     const auto ask =
         routing::command{"SENTINEL"}.arg("get-master-addr-by-name").arg(e.primary_name).encoded();
     for (const auto& sentinel : e.sentinels) {
-      asio::ip::tcp::socket s(ex);
+      // Shared with the guard's handler, which may run after this loop moved on.
+      auto socket_ptr = std::make_shared<asio::ip::tcp::socket>(ex);
+      auto& s = *socket_ptr;
       asio::steady_timer guard(ex);
-      guard.expires_after(e.timeout);
-      guard.async_wait([&s](error_code wait_ec) {
-        if (!wait_ec) s.close();
+      // A sentinel answers at once or not at all: one that hangs costs little.
+      guard.expires_after(std::min(e.timeout, sentinel_timeout));
+      guard.async_wait([socket_ptr](error_code wait_ec) {
+        if (!wait_ec) socket_ptr->close();
       });
       asio::ip::tcp::resolver resolver(ex);
       auto [rec, results] =
@@ -267,10 +284,8 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
       const auto& port_text = reply->elements[1].str;
       std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
       if (port == 0) continue;
-      if (primary_host != reply->elements[0].str || primary_port != port) {
-        log_info("Redis primary '{}' is at {}:{} (from sentinel {}:{})", e.primary_name,
-                 reply->elements[0].str, port, sentinel.host, sentinel.port);
-      }
+      announce_primary(e.primary_name, reply->elements[0].str + ":" + std::to_string(port),
+                       sentinel.host + ":" + std::to_string(sentinel.port));
       primary_host = reply->elements[0].str;
       primary_port = port;
       co_return error_code{};
@@ -398,6 +413,11 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
           break_connection(gen);
           co_return;
         }
+        if (reply->type == resp_value::kind::error && reply->str.starts_with("NOREPLICAS")) {
+          // The primary lacks the replicas its min-replicas-to-write asks for: nothing ran.
+          complete(*slot, redis_errc::no_replicas);
+          continue;
+        }
         slot->reply = std::move(*reply);
         complete(*slot, {});
       }
@@ -500,7 +520,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     auto self = shared_from_this();
     static const routing::command ping{"PING"};
     while (gen == generation && st != state::stopped) {
-      heartbeat_timer.expires_after(heartbeat_interval);
+      heartbeat_timer.expires_after(opts.heartbeat);
       co_await heartbeat_timer.async_wait(use_tuple);
       if (gen != generation || st != state::ready) continue;
       const auto waited =
@@ -534,6 +554,19 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     reader = make_reader();
   }
 
+  // Whether Redis has this connection's function library already (by the name its source
+  // declares: "#!lua name=ticketd_vN").
+  asio::awaitable<bool> library_loaded() {
+    const auto& source = opts.function_library;
+    const auto at = source.find("name=");
+    if (at == std::string::npos) co_return false;
+    const auto end = source.find_first_of(" \n", at);
+    const auto name = source.substr(at + 5, end == std::string::npos ? end : end - at - 5);
+    auto r =
+        co_await exec(routing::command{"FUNCTION"}.arg("LIST").arg("LIBRARYNAME").arg(name), true);
+    co_return r && r->type == resp_value::kind::array && !r->elements.empty();
+  }
+
   asio::awaitable<error_code> handshake() {
     const auto& e = opts.endpoint;
     std::vector<routing::command> steps;
@@ -550,6 +583,11 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     }
     for (const auto& step : steps) {
       auto r = co_await exec(step, true);
+      if (!r && r.error() == redis_errc::no_replicas && step.name() == "FUNCTION") {
+        // A primary without its replicas refuses the load (a write); the library it has may
+        // be this one, loaded before: then serve (reads work; writes get 503 meanwhile).
+        if (co_await library_loaded()) continue;
+      }
       if (!r) co_return r.error();
       if (r->is_error()) {
         log_error("Redis at {} refused the handshake: {}", describe(), r->str);
@@ -591,9 +629,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
           if (failures_logged > 0) log_info("Redis at {} is reachable again", describe());
           failures_logged = 0;
           report_state(true);
-          if (opts.heartbeat) {
-            spawn_task(opts.supervisor, ex, "redis connection", heartbeat_loop(gen));
-          }
+          spawn_task(opts.supervisor, ex, "redis connection", heartbeat_loop(gen));
           if (!is_broken) co_await broken.async_wait(use_tuple);
           if (st == state::stopped) break;
           log_warning("lost the connection to Redis at {}; reconnecting", describe());

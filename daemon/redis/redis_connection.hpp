@@ -49,9 +49,10 @@ struct redis_connection_options {
   // A written request unanswered this long drops the connection (0: three redis.timeout, at
   // least 3 s).
   std::chrono::milliseconds stall_limit{0};
-  // A PING after each second without traffic, so that a silent Redis is noticed; off for a
-  // connection that may sit idle for long and find out on its next command (a parked tail).
-  bool heartbeat = true;
+  // A PING after this long without traffic, so that a silent Redis is noticed (and a connection
+  // stalled past the stall limit dropped); longer for connections that may sit idle for hours
+  // by the thousand (parked event tails).
+  std::chrono::milliseconds heartbeat{1000};
 };
 
 class redis_connection {

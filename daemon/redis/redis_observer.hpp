@@ -16,6 +16,7 @@ enum class redis_errc {
   protocol,         // Redis sent something the parser rejects
   dropped,          // written, and the connection dropped before its reply: it may have run
   expired,          // its deadline passed before it could be written: never sent
+  no_replicas,      // a write refused for want of replicas (min-replicas-to-write): nothing ran
 };
 const boost::system::error_category& redis_category();
 boost::system::error_code make_error_code(redis_errc e);

@@ -9,23 +9,16 @@ namespace ticketd::daemon {
 using routing::errc;
 using routing::resp_value;
 
-boost::asio::awaitable<void> ticket_store::run(routing::operation& op) {
-  std::vector<routing::command> with_wait;
+boost::asio::awaitable<void> ticket_store::run(routing::operation& op, bool replicated) {
   while (!op.done()) {
-    // With redis.wait_replicas, a batch that writes (FCALL; FCALL_RO only reads) ends with a
-    // WAIT in the same round trip: the write counts as done once that many replicas have it.
     const auto batch = op.batch();
-    const bool waits = wait_.replicas > 0 &&
-                       std::any_of(batch.begin(), batch.end(),
-                                   [](const routing::command& c) { return c.name() == "FCALL"; });
-    if (waits) {
-      with_wait.assign(batch.begin(), batch.end());
-      with_wait.push_back(std::move(routing::command{"WAIT"}
-                                        .arg(static_cast<std::int64_t>(wait_.replicas))
-                                        .arg(static_cast<std::int64_t>(wait_.timeout.count()))));
-    }
-    auto replies = co_await connection().exec_all(
-        waits ? std::span<const routing::command>{with_wait} : batch);
+    // FCALL may write (FCALL_RO only reads).
+    const bool may_write = replicated && wait_.replicas > 0 &&
+                           std::any_of(batch.begin(), batch.end(), [](const routing::command& c) {
+                             return c.name() == "FCALL";
+                           });
+    auto& conn = may_write && write_redis_ != nullptr ? *write_redis_ : connection();
+    auto replies = co_await conn.exec_all(batch);
     std::vector<resp_value> values;
     values.reserve(replies.size());
     std::optional<routing::transport_failure> failed;
@@ -40,19 +33,29 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op) {
       reached = true;
       values.push_back(std::move(*r));
     }
-    if (!failed && waits) {
-      // WAIT answers how many replicas have the writes; fewer than asked: the write is in the
-      // primary (and its AOF) but a failover now could lose it.
-      const auto& acked = values.back();
-      if (acked.is_error() || acked.integer < static_cast<std::int64_t>(wait_.replicas)) {
+    // A function call that answered without an error may have written: with wait_replicas it
+    // counts as done once that many replicas have it. WAIT waits for every write this
+    // connection made so far, so it goes on the same connection, after the reply. Fewer
+    // replicas in time: the write is on the primary, but a failover now could lose it.
+    bool wrote = false;
+    for (std::size_t i = 0; may_write && !failed && i < batch.size(); ++i) {
+      wrote = wrote || (batch[i].name() == "FCALL" && !values[i].is_error());
+    }
+    if (wrote) {
+      const auto acked =
+          co_await conn.exec(std::move(routing::command{"WAIT"}
+                                           .arg(static_cast<std::int64_t>(wait_.replicas))
+                                           .arg(static_cast<std::int64_t>(wait_.timeout.count()))));
+      if (!acked || acked->is_error() ||
+          acked->integer < static_cast<std::int64_t>(wait_.replicas)) {
         failed.emplace(routing::transport_failure{
-            acked.is_error() ? "WAIT answered " + acked.str
-                             : "the write reached " + std::to_string(acked.integer) + " of " +
-                                   std::to_string(wait_.replicas) + " replicas within " +
-                                   std::to_string(wait_.timeout.count()) + "ms (wait_replicas)",
+            !acked              ? "WAIT failed: " + acked.error().message()
+            : acked->is_error() ? "WAIT answered " + acked->str
+                                : "the write reached " + std::to_string(acked->integer) + " of " +
+                                      std::to_string(wait_.replicas) + " replicas within " +
+                                      std::to_string(wait_.timeout.count()) + "ms (wait_replicas)",
             true});
       }
-      values.pop_back();
     }
     if (failed) {
       failed->written = failed->written || reached;
@@ -65,10 +68,11 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op) {
 
 ticket_store::result<routing::call_outcome> ticket_store::call(const runtime& rt,
                                                                routing::command cmd,
-                                                               routing::idempotency idem) {
+                                                               routing::idempotency idem,
+                                                               bool replicated) {
   // Named, not a temporary in the co_await (GCC 12 coroutine pitfall: shared/TOOLCHAIN.md).
   auto op = routing::call_operation(rt.plan, std::move(cmd), now(), idem);
-  co_await run(op);
+  co_await run(op, replicated);
   if (op.failure()) co_return *op.failure();
   co_return std::move(op.result());
 }
@@ -191,8 +195,10 @@ ticket_store::result<routing::agent_result> ticket_store::agent_ready(const runt
 ticket_store::result<routing::agent_result> ticket_store::agent_presence(
     const runtime& rt, std::string_view id, int connections,
     std::optional<routing::agent_status> status) {
-  auto out =
-      co_await call(rt, routing::agent_presence_call(rt.plan.base(now()), id, connections, status));
+  // A connection's count is no client's acknowledged write: no wait for replicas (a shortfall
+  // would leave a +1 counted but taken as failed).
+  auto out = co_await call(
+      rt, routing::agent_presence_call(rt.plan.base(now()), id, connections, status), {}, false);
   co_return agent_result_of(id, out);
 }
 
@@ -258,7 +264,9 @@ ticket_store::result<routing::verify_report> ticket_store::verify(const runtime&
 
 ticket_store::result<routing::tick_result> ticket_store::tick(const runtime& rt,
                                                               std::size_t limit) {
-  auto out = co_await call(rt, routing::tick_call(rt.plan.base(now()), limit));
+  // Timers fired are no client's acknowledged write (a failover that lost them fires them
+  // again): no wait for replicas.
+  auto out = co_await call(rt, routing::tick_call(rt.plan.base(now()), limit), {}, false);
   if (!out) co_return out.error();
   co_return routing::decode_tick(out->reply);
 }

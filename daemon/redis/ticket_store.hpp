@@ -98,13 +98,17 @@ class ticket_store {
   result<std::int64_t> configure(const runtime& rt);
 
   std::int64_t now() const { return clock_.now_ms(); }
+  // With write_replication: the connection of the writes that wait for replicas.
+  void set_write_connection(redis_connection* c) { write_redis_ = c; }
 
  private:
-  // Runs an operation to its end, each batch on one connection (the next one in turn).
-  boost::asio::awaitable<void> run(routing::operation& op);
+  // Runs an operation to its end, each batch on one connection (the next one in turn). With
+  // write_replication and `replicated`, a batch whose function call wrote is answered once
+  // enough replicas have it (a WAIT on its connection after the call's reply).
+  boost::asio::awaitable<void> run(routing::operation& op, bool replicated = true);
   // A function call that shows no ticket (agents, queues, tick, verify, delete).
   result<routing::call_outcome> call(const runtime& rt, routing::command cmd,
-                                     routing::idempotency idem = {});
+                                     routing::idempotency idem = {}, bool replicated = true);
   // One command, no retries (reads that need no function).
   result<routing::resp_value> send(const routing::command& cmd,
                                    std::optional<std::chrono::milliseconds> timeout = {});
@@ -114,6 +118,7 @@ class ticket_store {
   std::size_t next_ = 0;
   const routing::clock& clock_;
   write_replication wait_;
+  redis_connection* write_redis_ = nullptr;
 };
 
 }  // namespace ticketd::daemon

@@ -123,7 +123,9 @@ TEST_F(Durability, EmbeddedRedisIsRestartedWhenItDies) {
 // when none confirms within wait_timeout the answer is 503 with maybe_applied, and the retry
 // with the same Idempotency-Key tells the outcome once the replica is back.
 TEST(ReplicatedAcknowledgements, AWriteIsAnsweredOnlyOnceAReplicaHasIt) {
-  redis_server primary(persistence::none, transport::tcp);
+  // As the docs advise: the primary refuses writes without a replica (lagging 10 s at most).
+  redis_server primary(persistence::none, transport::tcp,
+                       {"--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"});
   redis_server replica(persistence::none, transport::tcp,
                        {"--replicaof", "127.0.0.1", std::to_string(primary.port())});
   redis_client on_primary(primary.socket());
@@ -164,6 +166,10 @@ TEST(ReplicatedAcknowledgements, AWriteIsAnsweredOnlyOnceAReplicaHasIt) {
   EXPECT_EQ(on_primary.command({"EXISTS", "ticketd:{replicated}:t:T-2"}).integer, 1);
   // Reads wait for nothing.
   EXPECT_EQ(c.get("/v1/tickets/T-1").status, 200);
+
+  // A write that fails inside the function waits for nothing: a 409 stays a 409.
+  EXPECT_EQ(c.request("POST", "/v1/tickets/T-1/accept", R"({"agent":"ada","token":"1"})").status,
+            409);
 
   // Back: the retry learns the outcome (created), confirmed by the replica this time.
   replica.resume();

@@ -30,9 +30,14 @@ bool sees_replicas(redis_sentinel& s, const std::string& name, std::size_t n) {
 
 TEST(Sentinel, AFailoverIsFollowedAndLosesNoAcknowledgedWrite) {
   const std::string name = "desk";
-  redis_server first(persistence::none, transport::tcp);
-  redis_server second(persistence::none, transport::tcp,
+  // As the docs advise: a primary without a replica refuses writes (NOREPLICAS).
+  const std::vector<std::string> durable{"--min-replicas-to-write", "1", "--min-replicas-max-lag",
+                                         "10"};
+  redis_server first(persistence::none, transport::tcp, durable);
+  auto replica_args = durable;
+  replica_args.insert(replica_args.end(),
                       {"--replicaof", "127.0.0.1", std::to_string(first.port())});
+  redis_server second(persistence::none, transport::tcp, replica_args);
   std::vector<std::unique_ptr<redis_sentinel>> sentinels;
   for (int i = 0; i < 3; ++i) {
     sentinels.push_back(std::make_unique<redis_sentinel>(first.port(), name, 2));
@@ -50,19 +55,20 @@ TEST(Sentinel, AFailoverIsFollowedAndLosesNoAcknowledgedWrite) {
     url += (i == 0 ? "" : ",") + std::string{"127.0.0.1:"} + std::to_string(sentinels[i]->port());
   }
   url += "/" + name;
-  daemon_process d(daemon_options{"workspace: sentinel\n"
-                                  "server:\n"
-                                  "  listen: 127.0.0.1:0\n"
-                                  "redis:\n"
-                                  "  url: " +
-                                      url +
-                                      "\n"
-                                      "  timeout: 2s\n"
-                                      "  wait_replicas: 1\n"
-                                      "  wait_timeout: 300ms\n",
-                                  false,
-                                  {},
-                                  {}});
+  daemon_process d(
+      daemon_options{"workspace: sentinel\n"
+                     "server:\n"
+                     "  listen: 127.0.0.1:0\n"
+                     "redis:\n"
+                     "  url: " +
+                         url +
+                         "\n"
+                         "  timeout: 2s\n"
+                         "  wait_replicas: 1\n"
+                         "  wait_timeout: 300ms\n",
+                     false,
+                     {},
+                     {}});
   http_client c(d.port());
   const auto first_write = c.post("/v1/tickets", R"({"id":"T-first"})");
   ASSERT_EQ(first_write.status, 201) << first_write.body << d.log();
@@ -103,7 +109,7 @@ TEST(Sentinel, AFailoverIsFollowedAndLosesNoAcknowledgedWrite) {
   ASSERT_TRUE(eventually([&] { return primary_port(*sentinels[0], name) == second.port(); },
                          std::chrono::seconds(30)))
       << d.log();
-  // The new primary has no replica yet: writes are not confirmed (503, maybe applied).
+  // The new primary has no replica yet: writes are refused (503) until the old one is back.
   ASSERT_TRUE(eventually([&] { return unavailable.load() > 0; }, std::chrono::seconds(20)));
   // The old one comes back; the sentinels make it a replica of the new primary.
   first.start();

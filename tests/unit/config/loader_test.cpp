@@ -569,6 +569,10 @@ TEST(ConfigLoader, RejectsBadSentinelUrls) {
   EXPECT_TRUE(
       has_error(load("redis: {url: \"redis+sentinel:///desk\"}\n"), "name at least one sentinel"));
   EXPECT_TRUE(has_error(load("redis: {url: \"redis+sentinel://s1:99999/desk\"}\n"), "redis.url"));
+  EXPECT_TRUE(has_error(load("redis: {url: \"redis+sentinel://s1/desk?db=2\"}\n"),
+                        "query parameters are not supported"));
+  EXPECT_TRUE(has_error(load("redis: {url: \"redis+sentinel://s1:0/desk\"}\n"),
+                        "a sentinel's port cannot be 0"));
   EXPECT_TRUE(has_error(load("redis: {url: \"redis+sentinel://s1/desk/x\"}\n"),
                         "the database after the primary's name must be a number"));
 }
