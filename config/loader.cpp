@@ -551,6 +551,33 @@ std::optional<std::string> percent_decode(std::string_view s) {
 }
 
 // Fills kind, host, port, socket, db, username, password; returns why the URL is unusable.
+// `[user[:password]@]` at the start of `rest` (a part of `url`), %-decoded into `r` and taken off
+// `rest`; r.url gets the password masked (it is printed in messages).
+std::optional<std::string> take_userinfo(std::string_view url, std::string_view& rest,
+                                         redis_config& r) {
+  const auto at = rest.rfind('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::string_view userinfo = rest.substr(0, at);
+  std::string_view user = userinfo;
+  std::string_view password;
+  if (const auto colon = userinfo.find(':'); colon != std::string_view::npos) {
+    user = userinfo.substr(0, colon);
+    password = userinfo.substr(colon + 1);
+  }
+  auto decoded_user = percent_decode(user);
+  auto decoded_password = percent_decode(password);
+  if (!decoded_user || !decoded_password) return std::string("invalid %-escape in user:password");
+  r.username = std::move(*decoded_user);
+  r.password = std::move(*decoded_password);
+  if (!password.empty()) {
+    const auto begin = static_cast<std::size_t>(password.data() - url.data());
+    r.url = std::string(url.substr(0, begin)) + "***" +
+            std::string(url.substr(begin + password.size()));
+  }
+  rest = rest.substr(at + 1);
+  return std::nullopt;
+}
+
 std::optional<std::string> parse_redis_url(std::string_view url, redis_config& r) {
   const std::string expected =
       "expected embedded, redis://[user[:password]@]host[:port][/db], "
@@ -609,28 +636,7 @@ std::optional<std::string> parse_redis_url(std::string_view url, redis_config& r
       r.db = *db;
       name = name.substr(0, db_slash);
     }
-    if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-      const std::string_view userinfo = rest.substr(0, at);
-      std::string_view user = userinfo;
-      std::string_view password;
-      if (const auto colon = userinfo.find(':'); colon != std::string_view::npos) {
-        user = userinfo.substr(0, colon);
-        password = userinfo.substr(colon + 1);
-      }
-      auto decoded_user = percent_decode(user);
-      auto decoded_password = percent_decode(password);
-      if (!decoded_user || !decoded_password) {
-        return std::string("invalid %-escape in user:password");
-      }
-      r.username = std::move(*decoded_user);
-      r.password = std::move(*decoded_password);
-      if (!password.empty()) {
-        const auto begin = static_cast<std::size_t>(password.data() - url.data());
-        r.url = std::string(url.substr(0, begin)) + "***" +
-                std::string(url.substr(begin + password.size()));
-      }
-      rest = rest.substr(at + 1);
-    }
+    if (auto problem = take_userinfo(url, rest, r)) return problem;
     r.sentinels.clear();
     while (!rest.empty()) {
       const auto comma = rest.find(',');
@@ -657,27 +663,7 @@ std::optional<std::string> parse_redis_url(std::string_view url, redis_config& r
     db_text = rest.substr(slash + 1);
     rest = rest.substr(0, slash);
   }
-  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-    const std::string_view userinfo = rest.substr(0, at);
-    std::string_view user = userinfo;
-    std::string_view password;
-    if (const auto colon = userinfo.find(':'); colon != std::string_view::npos) {
-      user = userinfo.substr(0, colon);
-      password = userinfo.substr(colon + 1);
-    }
-    auto decoded_user = percent_decode(user);
-    auto decoded_password = percent_decode(password);
-    if (!decoded_user || !decoded_password) return std::string("invalid %-escape in user:password");
-    r.username = std::move(*decoded_user);
-    r.password = std::move(*decoded_password);
-    if (!password.empty()) {
-      // url is printed in messages; the password must not be.
-      const auto begin = static_cast<std::size_t>(password.data() - url.data());
-      r.url = std::string(url.substr(0, begin)) + "***" +
-              std::string(url.substr(begin + password.size()));
-    }
-    rest = rest.substr(at + 1);
-  }
+  if (auto problem = take_userinfo(url, rest, r)) return problem;
   auto parsed = split_host_port(rest, false);
   if (const auto* message = std::get_if<std::string>(&parsed)) return *message;
   auto& hp = std::get<host_port>(parsed);

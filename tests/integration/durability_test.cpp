@@ -136,20 +136,7 @@ TEST(ReplicatedAcknowledgements, AWriteIsAnsweredOnlyOnceAReplicaHasIt) {
            on_replica.command({"INFO", "replication"}).str.find("master_link_status:up") !=
                std::string::npos;
   }));
-  daemon_process d(
-      daemon_options{"workspace: replicated\n"
-                     "server:\n"
-                     "  listen: 127.0.0.1:0\n"
-                     "redis:\n"
-                     "  url: " +
-                         primary.url() +
-                         "\n"
-                         "  timeout: 2s\n"
-                         "  wait_replicas: 1\n"
-                         "  wait_timeout: 300ms\n",
-                     false,
-                     {},
-                     {}});
+  daemon_process d(daemon_options{replicated_config("replicated", primary.url()), false, {}, {}});
   http_client c(d.port());
   ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-1"})").status, 201);
   // Answered: the replica has it already.

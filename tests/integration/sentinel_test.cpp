@@ -55,20 +55,7 @@ TEST(Sentinel, AFailoverIsFollowedAndLosesNoAcknowledgedWrite) {
     url += (i == 0 ? "" : ",") + std::string{"127.0.0.1:"} + std::to_string(sentinels[i]->port());
   }
   url += "/" + name;
-  daemon_process d(
-      daemon_options{"workspace: sentinel\n"
-                     "server:\n"
-                     "  listen: 127.0.0.1:0\n"
-                     "redis:\n"
-                     "  url: " +
-                         url +
-                         "\n"
-                         "  timeout: 2s\n"
-                         "  wait_replicas: 1\n"
-                         "  wait_timeout: 300ms\n",
-                     false,
-                     {},
-                     {}});
+  daemon_process d(daemon_options{replicated_config("sentinel", url), false, {}, {}});
   http_client c(d.port());
   const auto first_write = c.post("/v1/tickets", R"({"id":"T-first"})");
   ASSERT_EQ(first_write.status, 201) << first_write.body << d.log();

@@ -27,6 +27,21 @@ std::uint16_t free_tcp_port() {
   return ntohs(addr.sin_port);
 }
 
+// Until the server started as `p` answers PING on `socket`; throws (with its log) when it exits
+// or never answers.
+void wait_answering(process& p, const std::filesystem::path& socket, const std::string& failed) {
+  const bool up = eventually([&] {
+    if (!p.running()) return true;
+    try {
+      redis_client c(socket);
+      return c.command({"PING"}).str == "PONG";
+    } catch (const std::exception&) {
+      return false;
+    }
+  });
+  if (!up || !p.running()) throw std::runtime_error(failed + p.log());
+}
+
 }  // namespace
 
 redis_server::redis_server(persistence p, transport t, std::vector<std::string> extra)
@@ -67,18 +82,7 @@ void redis_server::start() {
   }
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   process_ = std::make_unique<process>(argv, dir_.path() / "redis.log");
-  const bool up = eventually([this] {
-    if (!process_->running()) return true;
-    try {
-      redis_client c(socket());
-      return c.command({"PING"}).str == "PONG";
-    } catch (const std::exception&) {
-      return false;
-    }
-  });
-  if (!up || !process_->running()) {
-    throw std::runtime_error("redis-server did not start (is it installed?): " + process_->log());
-  }
+  wait_answering(*process_, socket(), "redis-server did not start (is it installed?): ");
 }
 
 void redis_server::kill9() {
@@ -105,22 +109,16 @@ redis_sentinel::redis_sentinel(std::uint16_t primary_port, const std::string& na
   process_ = std::make_unique<process>(
       std::vector<std::string>{"/usr/bin/redis-server", file.string(), "--sentinel"},
       dir_.path() / "sentinel.log");
-  const bool up = eventually([this] {
-    if (!process_->running()) return true;
-    try {
-      redis_client c(socket());
-      return c.command({"PING"}).str == "PONG";
-    } catch (const std::exception&) {
-      return false;
-    }
-  });
-  if (!up || !process_->running()) {
-    throw std::runtime_error("redis-server --sentinel did not start: " + process_->log());
-  }
+  wait_answering(*process_, socket(), "redis-server --sentinel did not start: ");
 }
 
 redis_sentinel::~redis_sentinel() {
   if (process_) process_->terminate();
+}
+
+std::string replicated_config(const std::string& workspace, const std::string& url) {
+  return "workspace: " + workspace + "\nserver:\n  listen: 127.0.0.1:0\nredis:\n  url: " + url +
+         "\n  timeout: 2s\n  wait_replicas: 1\n  wait_timeout: 300ms\n";
 }
 
 redis_server& shared_redis() {

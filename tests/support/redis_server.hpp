@@ -60,6 +60,9 @@ class redis_sentinel {
   std::unique_ptr<process> process_;
 };
 
+// The configuration of a daemon on `url` whose writes wait for one replica (300 ms at most).
+std::string replicated_config(const std::string& workspace, const std::string& url);
+
 // One private redis-server for the whole test binary, started on first use.
 redis_server& shared_redis();
 
