@@ -87,6 +87,10 @@ void operation::finish(error e) {
   finish();
 }
 
+void operation::unconfirmed(std::string why) {
+  finish(unavailable(transport_failure{std::move(why), true}, true));
+}
+
 void operation::fail(const transport_failure& f) {
   // The function call may have run when its batch reached Redis; one that answered (its ticket
   // is being read back) has: a failed read-back cannot undo it.

@@ -88,6 +88,9 @@ class operation {
   // The replies to batch(), one each, in order.
   void receive(std::vector<resp_value> replies);
   void fail(const transport_failure& f);
+  // Done, but what it wrote (or what an earlier attempt wrote, for a repeat) was not confirmed
+  // as the configuration asks (redis.wait_replicas): it fails as maybe applied, saying `why`.
+  void unconfirmed(std::string why);
   // Once done, without moving it out: why it failed, or (when it did not) what it came to.
   const std::optional<error>& failure() const { return error_; }
   call_outcome& result() { return done_; }

@@ -1,6 +1,7 @@
 #include "daemon/redis/ticket_store.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "daemon/redis/redis_connection.hpp"
 
@@ -10,13 +11,13 @@ using routing::errc;
 using routing::resp_value;
 
 boost::asio::awaitable<void> ticket_store::run(routing::operation& op, bool replicated) {
+  const bool waits = replicated && wait_.replicas > 0;
+  bool wrote = false;  // a function call (FCALL; FCALL_RO only reads) answered without an error
   while (!op.done()) {
     const auto batch = op.batch();
-    // FCALL may write (FCALL_RO only reads).
-    const bool may_write = replicated && wait_.replicas > 0 &&
-                           std::any_of(batch.begin(), batch.end(), [](const routing::command& c) {
-                             return c.name() == "FCALL";
-                           });
+    const bool may_write =
+        waits && std::any_of(batch.begin(), batch.end(),
+                             [](const routing::command& c) { return c.name() == "FCALL"; });
     auto& conn = may_write && write_redis_ != nullptr ? *write_redis_ : connection();
     auto replies = co_await conn.exec_all(batch);
     std::vector<resp_value> values;
@@ -33,35 +34,41 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op, bool repl
       reached = true;
       values.push_back(std::move(*r));
     }
-    // A function call that answered without an error may have written: with wait_replicas it
-    // counts as done once that many replicas have it. WAIT waits for every write this
-    // connection made so far, so it goes on the same connection, after the reply. Fewer
-    // replicas in time: the write is on the primary, but a failover now could lose it.
-    bool wrote = false;
     for (std::size_t i = 0; may_write && !failed && i < batch.size(); ++i) {
       wrote = wrote || (batch[i].name() == "FCALL" && !values[i].is_error());
     }
-    if (wrote) {
-      const auto acked =
-          co_await conn.exec(std::move(routing::command{"WAIT"}
-                                           .arg(static_cast<std::int64_t>(wait_.replicas))
-                                           .arg(static_cast<std::int64_t>(wait_.timeout.count()))));
-      if (!acked || acked->is_error() ||
-          acked->integer < static_cast<std::int64_t>(wait_.replicas)) {
-        failed.emplace(routing::transport_failure{
-            !acked              ? "WAIT failed: " + acked.error().message()
-            : acked->is_error() ? "WAIT answered " + acked->str
-                                : "the write reached " + std::to_string(acked->integer) + " of " +
-                                      std::to_string(wait_.replicas) + " replicas within " +
-                                      std::to_string(wait_.timeout.count()) + "ms (wait_replicas)",
-            true});
-      }
-    }
     if (failed) {
-      failed->written = failed->written || reached;
+      failed->written = reached;
       op.fail(*failed);
     } else {
       op.receive(std::move(values));
+    }
+  }
+  // With redis.wait_replicas, an operation that wrote counts as done once enough replicas have
+  // its write: WAIT waits for everything its connection wrote (on that connection, which WAIT
+  // holds meanwhile: hence the connection of its own). A repeat answered from what an earlier
+  // attempt kept wrote nothing here, and that attempt's write may not have reached the replicas
+  // yet: a PUBLISH first (replicated, touching no key) moves this connection's offset to the
+  // primary's, so the WAIT covers everything the primary had.
+  const bool replayed = op.result().replayed;
+  if (waits && !op.failure() && (wrote || replayed)) {
+    auto& conn = write_redis_ != nullptr ? *write_redis_ : connection();
+    const std::array<routing::command, 2> confirm{
+        std::move(routing::command{"PUBLISH"}.arg("ticketd:wait").arg("")),
+        std::move(routing::command{"WAIT"}
+                      .arg(static_cast<std::int64_t>(wait_.replicas))
+                      .arg(static_cast<std::int64_t>(wait_.timeout.count())))};
+    auto replies =
+        co_await conn.exec_all(replayed ? std::span<const routing::command>{confirm}
+                                        : std::span<const routing::command>{confirm}.subspan(1));
+    const auto& acked = replies.back();
+    if (!acked || acked->is_error() || acked->integer < static_cast<std::int64_t>(wait_.replicas)) {
+      op.unconfirmed(!acked ? "WAIT failed: " + acked.error().message()
+                     : acked->is_error()
+                         ? "WAIT answered " + acked->str
+                         : "the write reached " + std::to_string(acked->integer) + " of " +
+                               std::to_string(wait_.replicas) + " replicas within " +
+                               std::to_string(wait_.timeout.count()) + "ms (wait_replicas)");
     }
   }
 }

@@ -158,6 +158,12 @@ TEST(ReplicatedAcknowledgements, AWriteIsAnsweredOnlyOnceAReplicaHasIt) {
   EXPECT_EQ(c.request("POST", "/v1/tickets/T-1/accept", R"({"agent":"ada","token":"1"})").status,
             409);
 
+  // A retry while the replica is still away is not confirmed either: the first attempt's write
+  // may not be on it.
+  r = c.request("POST", "/v1/tickets", R"({"id":"T-2"})", key);
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.json().at("error").at("maybe_applied").as_bool(), true) << r.body;
+
   // Back: the retry learns the outcome (created), confirmed by the replica this time.
   replica.resume();
   ASSERT_TRUE(eventually([&] {
