@@ -55,6 +55,18 @@ Histogram::BucketBoundaries wait_buckets() {
 
 constexpr std::size_t trim_above_bytes = 1024 * 1024;
 
+// The child of `family` with `labels`, found by `key` in `cache` (Family::Add locks and hashes
+// every label on each call).
+Counter& cached_child(std::mutex& mutex, std::map<std::string, Counter*, std::less<>>& cache,
+                      Family<Counter>& family, const prometheus::Labels& labels,
+                      std::string_view key) {
+  std::lock_guard lock(mutex);
+  if (auto it = cache.find(key); it != cache.end()) return *it->second;
+  Counter* c = &family.Add(labels);
+  cache.emplace(std::string{key}, c);
+  return *c;
+}
+
 double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
 }  // namespace
@@ -273,11 +285,7 @@ struct metrics::impl {
 
   Counter& labelled(std::map<std::string, Counter*, std::less<>>& cache, Family<Counter>& family,
                     const char* label, std::string_view value) {
-    std::lock_guard lock(labelled_mutex);
-    if (auto it = cache.find(value); it != cache.end()) return *it->second;
-    Counter* c = &family.Add({{label, std::string{value}}});
-    cache.emplace(std::string{value}, c);
-    return *c;
+    return cached_child(labelled_mutex, cache, family, {{label, std::string{value}}}, value);
   }
 };
 
@@ -383,11 +391,8 @@ struct workspace_metrics::impl {
 
   Counter& labelled(std::map<std::string, Counter*, std::less<>>& cache, Family<Counter>& family,
                     const char* label, std::string_view value) {
-    std::lock_guard lock(labelled_mutex);
-    if (auto it = cache.find(value); it != cache.end()) return *it->second;
-    Counter* c = &family.Add(labels({{label, std::string{value}}}));
-    cache.emplace(std::string{value}, c);
-    return *c;
+    return cached_child(labelled_mutex, cache, family, labels({{label, std::string{value}}}),
+                        value);
   }
 
   void remove_queue_gauges(const std::string& queue) {

@@ -288,15 +288,8 @@ ticket_store::result<std::int64_t> ticket_store::configure(const runtime& rt) {
 ticket_store::result<std::int64_t> ticket_store::purge_workspace(std::string_view name,
                                                                  std::size_t batch) {
   const routing::keyspace keys{std::string{name}};
-  // The hash tag's braces are glob syntax: escaped, they match themselves.
-  std::string pattern;
-  for (const char ch : keys.prefix()) {
-    if (ch == '{' || ch == '}' || ch == '[' || ch == ']' || ch == '*' || ch == '?' || ch == '\\') {
-      pattern += '\\';
-    }
-    pattern += ch;
-  }
-  pattern += '*';
+  // Workspace names hold no glob characters (they are ids), so the prefix matches itself.
+  const std::string pattern = keys.prefix() + "*";
   std::string cursor = "0";
   std::int64_t deleted = 0;
   do {

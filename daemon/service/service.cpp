@@ -155,12 +155,6 @@ bool is_daemon_wide(route_id r) {
          r == route_id::admin_workspaces || r == route_id::admin_purge;
 }
 
-std::int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 boost::asio::awaitable<http_response> service::handle(const http_request& request) {

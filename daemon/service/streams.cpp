@@ -101,9 +101,7 @@ class agent_session final : public agent_channel,
     const auto rt = runtime_.get();
     const std::string_view action = routing::to_string(frame->action);
     // An action may set a timer: the workspace's timers are looked at every second for a while.
-    ws_->touch(std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now().time_since_epoch())
-                   .count());
+    ws_->touch(steady_ms());
     if (ws_->retired()) {
       // A reload removed the workspace while this stream was open: its data stays as it is.
       auto e = routing::make_error(routing::errc::not_found,

@@ -21,12 +21,6 @@ constexpr std::chrono::milliseconds max_sleep{1000};
 
 namespace {
 
-std::int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 struct batch_result {
   bool ok = false;
   bool full = false;  // a whole batch fired: more may be due

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,6 +22,13 @@
 #include "daemon/service/event_feed.hpp"
 
 namespace ticketd::daemon {
+
+// The steady clock in milliseconds: what a workspace's activity and schedule are kept in.
+inline std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // The configuration workspace `file` runs with: its file's routing keys and the main file's
 // server, redis and events settings (not its tokens: requests are authenticated with the main
@@ -55,14 +63,12 @@ class workspace {
 
   // A request for this workspace arrived (any thread): its timers are looked at every second
   // for a while, as another daemon's idle sweep would find them late.
-  void touch(std::int64_t steady_ms) { last_request_.store(steady_ms, std::memory_order_relaxed); }
+  void touch(std::int64_t at_ms) { last_request_.store(at_ms, std::memory_order_relaxed); }
   std::int64_t last_request() const { return last_request_.load(std::memory_order_relaxed); }
   timer_schedule& schedule() { return schedule_; }
   // When the scrape last read its shared-state gauges (steady ms; 0: never).
   std::int64_t gauges_read_at() const { return gauges_read_at_.load(std::memory_order_relaxed); }
-  void gauges_read(std::int64_t steady_ms) {
-    gauges_read_at_.store(steady_ms, std::memory_order_relaxed);
-  }
+  void gauges_read(std::int64_t at_ms) { gauges_read_at_.store(at_ms, std::memory_order_relaxed); }
 
   // A reload removed the workspace: its open streams take no more actions, and its tail stops.
   void retire();
