@@ -75,6 +75,10 @@ constexpr std::string_view usage = R"(usage: loadgen [options]
   --queue-depth N            cycle: prefill N waiting tickets first
   --prefill-timeout S        bound on any prefill (default 3600)
   --timeout S                per-request timeout (default 10)
+  --workspaces W             spread the work over workspaces ws-0 .. ws-<W-1> (/v1/w/ws-k/...):
+                             connection i works in ws-<i % W>, every agent is set up in each,
+                             a prefill goes to each connection's workspace; 0 (default): the
+                             main workspace (/v1/...)
   --before-measure CMD       shell command run after setup and prefill, before the first cycle
                              (run_load.sh snapshots Redis and daemon counters there)
 )";
@@ -96,7 +100,14 @@ struct options {
   double prefill_timeout_s = 3600;
   double timeout_s = 10;
   std::string before_measure;
+  unsigned workspaces = 0;
 };
+
+// The path prefix of connection `i`'s workspace.
+std::string base_of(const options& o, std::size_t i) {
+  if (o.workspaces == 0) return "/v1";
+  return "/v1/w/ws-" + std::to_string(i % o.workspaces);
+}
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::fprintf(stderr, "loadgen: %s\n%.*s", message.c_str(), static_cast<int>(usage.size()),
@@ -161,6 +172,8 @@ options parse_options(int argc, char** argv) {
       o.prefill_timeout_s = number_of<double>(arg, v);
     } else if (arg == "--timeout") {
       o.timeout_s = number_of<double>(arg, v);
+    } else if (arg == "--workspaces") {
+      o.workspaces = number_of<unsigned>(arg, v);
     } else if (arg == "--before-measure") {
       o.before_measure = v;
     } else {
@@ -513,7 +526,8 @@ void create_body(std::string& body, std::string& id, const std::string& prefix,
   body.assign(R"({"id":")").append(id).append(R"(","channel":"email"})");
 }
 
-asio::awaitable<void> async_prefill_worker(run_state& r, http_connection& conn) {
+asio::awaitable<void> async_prefill_worker(run_state& r, http_connection& conn, std::string base) {
+  const std::string create_target = base + "/tickets";
   std::string body, id;
   body.reserve(256);
   id.reserve(128);
@@ -521,20 +535,22 @@ asio::awaitable<void> async_prefill_worker(run_state& r, http_connection& conn) 
   std::uint64_t ns = 0;
   while (!r.stop && r.prefill_next < r.opt.count && steady::now() < r.prefill_end) {
     create_body(body, id, r.opt.prefix, "-q-", r.prefill_next++);
-    if (co_await async_call(r, conn, prefill_call, "POST", "/v1/tickets", body, 201, resp, ns)) {
+    if (co_await async_call(r, conn, prefill_call, "POST", create_target, body, 201, resp, ns)) {
       ++r.prefill_done;
     }
   }
 }
 
-asio::awaitable<void> async_cycle_worker(run_state& r, http_connection& conn, std::string agent) {
+asio::awaitable<void> async_cycle_worker(run_state& r, http_connection& conn, std::string agent,
+                                         std::string base) {
   asio::steady_timer pace(conn.executor());
   std::string body, id, ticket, target;
   body.reserve(256);
   id.reserve(128);
   ticket.reserve(160);
   target.reserve(256);
-  const std::string next_target = "/v1/agents/" + agent + "/next";
+  const std::string next_target = base + "/agents/" + agent + "/next";
+  const std::string create_target = base + "/tickets";
   const bool paced = r.opt.rate > 0;
   const double slot_ns = paced ? 1e9 / r.opt.rate : 0;
   response resp;
@@ -565,7 +581,7 @@ asio::awaitable<void> async_cycle_worker(run_state& r, http_connection& conn, st
       ++r.measured_started;
     }
     create_body(body, id, r.opt.prefix, "-", r.next_ticket++);
-    if (!co_await async_call(r, conn, create_call, "POST", "/v1/tickets", body, 201, resp, ns,
+    if (!co_await async_call(r, conn, create_call, "POST", create_target, body, 201, resp, ns,
                              measured)) {
       continue;
     }
@@ -577,7 +593,7 @@ asio::awaitable<void> async_cycle_worker(run_state& r, http_connection& conn, st
       r.error(next_call, -1, {});  // 200 without a ticket id: counted as status -1
       continue;
     }
-    target.assign("/v1/tickets/").append(ticket).append("/resolve");
+    target.assign(base).append("/tickets/").append(ticket).append("/resolve");
     if (!co_await async_call(r, conn, resolve_call, "POST", target, "{}", 200, resp, ns,
                              measured)) {
       continue;
@@ -664,7 +680,9 @@ asio::awaitable<void> async_prefill(run_state& r, std::uint64_t count) {
   r.prefill_end = start + seconds_of(r.opt.prefill_timeout_s);
   std::printf("prefill: creating %llu tickets (%s-q-N) over %zu connections...\n",
               static_cast<unsigned long long>(count), r.opt.prefix.c_str(), r.connections.size());
-  auto make = [&r](std::size_t i) { return async_prefill_worker(r, *r.connections[i]); };
+  auto make = [&r](std::size_t i) {
+    return async_prefill_worker(r, *r.connections[i], base_of(r.opt, i));
+  };
   co_await async_run_all(r, make);
   const double secs = std::chrono::duration<double>(steady::now() - start).count();
   std::printf("prefill: %llu of %llu tickets created in %.2f s = %.0f creates/s\n",
@@ -684,12 +702,14 @@ asio::awaitable<bool> async_setup_agents(run_state& r) {
   std::uint64_t ns = 0;
   std::string target, body;
   bool ok = true;
-  for (unsigned i = 0; i < r.opt.agents; ++i) {
-    const std::string id = r.opt.agent_prefix + "-" + std::to_string(i);
-    target = "/v1/agents/" + id;
-    body =
-        R"({"name":")" + id + R"(","queues":["general"],"max_concurrent":1000,"status":"online"})";
-    ok = co_await async_call(r, conn, agent_put_call, "PUT", target, body, 200, resp, ns) && ok;
+  for (unsigned w = 0; w < std::max(1U, r.opt.workspaces); ++w) {
+    for (unsigned i = 0; i < r.opt.agents; ++i) {
+      const std::string id = r.opt.agent_prefix + "-" + std::to_string(i);
+      target = base_of(r.opt, w) + "/agents/" + id;
+      body = R"({"name":")" + id +
+             R"(","queues":["general"],"max_concurrent":1000,"status":"online"})";
+      ok = co_await async_call(r, conn, agent_put_call, "PUT", target, body, 200, resp, ns) && ok;
+    }
   }
   co_return ok;
 }
@@ -709,7 +729,8 @@ asio::awaitable<void> async_cycles(run_state& r) {
   r.last_measured_end = r.measure_start;
   auto make = [&r](std::size_t i) {
     return async_cycle_worker(r, *r.connections[i],
-                              r.opt.agent_prefix + "-" + std::to_string(i % r.opt.agents));
+                              r.opt.agent_prefix + "-" + std::to_string(i % r.opt.agents),
+                              base_of(r.opt, i));
   };
   co_await async_run_all(r, make);
   const double cpu = cpu_seconds() - cpu0;

@@ -51,13 +51,14 @@ struct server_config {
 };
 
 // sentinel: the primary is asked of the sentinels (redis+sentinel://s1:26379,s2/NAME), and asked
-// again at every reconnect.
-enum class redis_kind { embedded, tcp, unix_socket, sentinel };
+// again at every reconnect. cluster: a Redis Cluster found from its seeds
+// (redis+cluster://h1:7000,h2:7001), each workspace's calls sent to its slot's primary.
+enum class redis_kind { embedded, tcp, unix_socket, sentinel, cluster };
 
-struct sentinel_address {
+struct redis_address {
   std::string host;
-  std::uint16_t port = 26379;
-  friend bool operator==(const sentinel_address&, const sentinel_address&) = default;
+  std::uint16_t port = 6379;
+  friend bool operator==(const redis_address&, const redis_address&) = default;
 };
 
 struct redis_config {
@@ -65,9 +66,10 @@ struct redis_config {
   std::string url = "embedded";  // as written, for messages
   std::string host;              // tcp (sentinel: the primary found last, set by the client)
   std::uint16_t port = 6379;     // tcp
-  std::vector<sentinel_address> sentinels;  // sentinel
-  std::string primary_name;                 // sentinel: the name the sentinels monitor
-  std::filesystem::path socket;             // unix_socket
+  std::vector<redis_address> sentinels;  // sentinel
+  std::vector<redis_address> seeds;      // cluster: nodes asked for the slot map
+  std::string primary_name;              // sentinel: the name the sentinels monitor
+  std::filesystem::path socket;          // unix_socket
   unsigned db = 0;
   std::string username;
   std::string password;

@@ -578,10 +578,29 @@ std::optional<std::string> take_userinfo(std::string_view url, std::string_view&
   return std::nullopt;
 }
 
+// `host[:port][,host[:port]...]` (sentinels, cluster seeds): at least one, none on port 0.
+std::optional<std::string> parse_addresses(std::string_view rest, std::uint16_t default_port,
+                                           const std::string& what,
+                                           std::vector<redis_address>& out) {
+  out.clear();
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    auto parsed = split_host_port(rest.substr(0, comma), false);
+    if (const auto* message = std::get_if<std::string>(&parsed)) return *message;
+    auto& hp = std::get<host_port>(parsed);
+    if (hp.port && *hp.port == 0) return what + "'s port cannot be 0";
+    out.push_back({std::move(hp.host), hp.port.value_or(default_port)});
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  if (out.empty()) return "name at least one " + what.substr(2) + ": host[:port]";
+  return std::nullopt;
+}
+
 std::optional<std::string> parse_redis_url(std::string_view url, redis_config& r) {
   const std::string expected =
       "expected embedded, redis://[user[:password]@]host[:port][/db], "
-      "redis+sentinel://host[:port][,host[:port]...]/NAME or unix:///path.sock[?db=N]";
+      "redis+sentinel://host[:port][,host[:port]...]/NAME, "
+      "redis+cluster://host[:port][,host[:port]...] or unix:///path.sock[?db=N]";
   r.url = std::string(url);
   if (url == "embedded") {
     r.kind = redis_kind::embedded;
@@ -612,9 +631,21 @@ std::optional<std::string> parse_redis_url(std::string_view url, redis_config& r
     return std::nullopt;
   }
   if (url.starts_with("redis+cluster://")) {
-    return std::string(
-        "Redis Cluster (redis+cluster://) is not supported by this version; use one primary "
-        "(redis://) or Sentinel (redis+sentinel://)");
+    // redis+cluster://[user[:password]@]host[:port][,host[:port]...]
+    std::string_view rest = url.substr(std::string_view("redis+cluster://").size());
+    if (rest.find_first_of("?#") != std::string_view::npos) {
+      return std::string("query parameters are not supported in redis+cluster:// URLs");
+    }
+    if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
+      if (slash + 1 != rest.size()) {
+        return std::string("a Redis Cluster has database 0 only: drop the /db from the URL");
+      }
+      rest = rest.substr(0, slash);
+    }
+    if (auto problem = take_userinfo(url, rest, r)) return problem;
+    if (auto problem = parse_addresses(rest, 6379, "a seed", r.seeds)) return problem;
+    r.kind = redis_kind::cluster;
+    return std::nullopt;
   }
   if (url.starts_with("redis+sentinel://")) {
     // redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/NAME[/db]
@@ -637,17 +668,7 @@ std::optional<std::string> parse_redis_url(std::string_view url, redis_config& r
       name = name.substr(0, db_slash);
     }
     if (auto problem = take_userinfo(url, rest, r)) return problem;
-    r.sentinels.clear();
-    while (!rest.empty()) {
-      const auto comma = rest.find(',');
-      auto parsed = split_host_port(rest.substr(0, comma), false);
-      if (const auto* message = std::get_if<std::string>(&parsed)) return *message;
-      auto& hp = std::get<host_port>(parsed);
-      if (hp.port && *hp.port == 0) return std::string("a sentinel's port cannot be 0");
-      r.sentinels.push_back({std::move(hp.host), hp.port.value_or(26379)});
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
-    if (r.sentinels.empty()) return std::string("name at least one sentinel: host[:port]");
+    if (auto problem = parse_addresses(rest, 26379, "a sentinel", r.sentinels)) return problem;
     r.kind = redis_kind::sentinel;
     r.primary_name = std::string(name);
     return std::nullopt;

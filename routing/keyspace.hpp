@@ -4,6 +4,7 @@
 // in step. C++ spells key names nowhere else.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,18 +40,25 @@ enum class key_part {
 // The suffix each part adds to the prefix; parts with an id end in ':'.
 std::span<const std::pair<key_part, std::string_view>> key_parts();
 
+// The Redis Cluster hash slot of `key` (CRC16/XMODEM of its hash tag, or of the whole key when
+// it has none, modulo 16384), as Redis computes it.
+std::uint16_t key_slot(std::string_view key);
+
 class keyspace {
  public:
   explicit keyspace(std::string_view workspace);
 
   // `ticketd:{<ws>}:`, passed to every function as KEYS[1].
   const std::string& prefix() const { return prefix_; }
+  // The Redis Cluster slot every key of the workspace hashes to.
+  std::uint16_t slot() const { return slot_; }
 
   std::string key(key_part part) const;
   std::string key(key_part part, std::string_view id) const;
 
  private:
   std::string prefix_;
+  std::uint16_t slot_ = 0;
 };
 
 }  // namespace ticketd::routing

@@ -22,6 +22,7 @@
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/process/embedded_redis.hpp"
 #include "daemon/process/systemd_notifier.hpp"
+#include "daemon/redis/cluster.hpp"
 #include "daemon/redis/redis_connection.hpp"
 #include "daemon/redis/ticket_store.hpp"
 #include "daemon/service/event_feed.hpp"
@@ -48,7 +49,7 @@ struct worker_io : asio::io_context {
 
 struct worker {
   worker_io io{1};
-  std::vector<std::unique_ptr<redis_connection>> connections;
+  std::unique_ptr<node_pool> pool;
   std::unique_ptr<ticket_store> store;
 };
 
@@ -122,9 +123,7 @@ class application {
       log_warning("manual clock: time moves only through POST /v1/admin/clock (tests only)");
     }
 
-    for (auto& w : workers_) {
-      for (auto& c : w->connections) c->start();
-    }
+    for (auto& w : workers_) w->pool->start();
     // The main workspace's tail connects at once (its connection also tells the others when
     // Redis is back); another workspace's starts with its first watcher here.
     start_tail(workspaces_.main()->name());
@@ -163,9 +162,9 @@ class application {
   // (also when its own connection is the one back: it retries its read at once).
   void redis_is_back(const redis_connection* from) {
     for (auto& w : workers_) {
-      for (auto& c : w->connections) {
-        if (c.get() != from) c->retry_now();
-      }
+      w->pool->for_each([from](redis_connection& c) {
+        if (&c != from) c.retry_now();
+      });
     }
     for (const auto& ws : *workspaces_.all()) ws->retry_tail();
   }
@@ -217,6 +216,9 @@ class application {
         redis_connection_options options;
         options.endpoint = tail_endpoint_;
         options.supervisor = &supervisor_;
+        // In a cluster, the tail follows its workspace's slot to whichever primary serves it.
+        options.cluster = cluster_;
+        options.slot = w.snapshot()->keys.slot();
         // Another workspace's tail may sit parked for hours, by the thousand: a heartbeat a
         // minute (a silent Redis still found), and only the main one's reconnect tells the
         // others that Redis is back (all of them would retry every one).
@@ -238,52 +240,54 @@ class application {
     const unsigned per_worker =
         std::max<unsigned>(1, (redis.connections + static_cast<unsigned>(workers_.size()) - 1) /
                                   static_cast<unsigned>(workers_.size()));
+    const bool clustered = redis.kind == config::redis_kind::cluster;
+    if (clustered) cluster_ = std::make_shared<cluster_map>(redis);
     for (auto& w : workers_) {
-      std::vector<redis_connection*> conns;
-      for (unsigned i = 0; i < per_worker; ++i) {
+      const auto make = [this, w = w.get(), clustered](const config::redis_config& node,
+                                                       bool writes) {
         redis_connection_options opts;
-        opts.endpoint = redis;
+        opts.endpoint = node;
         opts.function_library = std::string{routing::lua::library_source()};
         opts.supervisor = &supervisor_;
+        if (writes) opts.client_name = "ticketd-writes";
         auto conn = std::make_unique<redis_connection>(w->io.get_executor(), opts, &metrics_);
+        if (writes) return conn;
         redis_connection* raw = conn.get();
         // Every (re)connect stores the configuration's settings (a restarted Redis may have
-        // lost them) before the connection serves anyone.
-        conn->set_on_connect([this, raw]() -> asio::awaitable<boost::system::error_code> {
-          const auto rt = workspaces_.main()->snapshot();
-          auto reply = co_await raw->exec_during_handshake(
-              routing::configure_call(rt->plan.base(clock().now_ms())));
-          if (!reply && reply.error() == redis_errc::no_replicas) {
-            // A primary short of replicas refuses writes: serve reads; the settings are stored
-            // by the first write that can be made.
-            redis_is_back(raw);
-            co_return boost::system::error_code{};
-          }
-          if (!reply) co_return reply.error();
-          if (reply->is_error()) {
-            log_error("storing the configuration in Redis failed: {}", reply->str);
-            co_return make_error_code(redis_errc::protocol);
-          }
-          redis_is_back(raw);
-          co_return boost::system::error_code{};
-        });
-        conns.push_back(raw);
-        w->connections.push_back(std::move(conn));
-      }
+        // lost them) before the connection serves anyone. In a cluster the main workspace
+        // lives on one primary only: there, as for every other workspace, the first call stores
+        // them.
+        conn->set_on_connect(
+            [this, raw, clustered]() -> asio::awaitable<boost::system::error_code> {
+              if (clustered) {
+                redis_is_back(raw);
+                co_return boost::system::error_code{};
+              }
+              const auto rt = workspaces_.main()->snapshot();
+              auto reply = co_await raw->exec_during_handshake(
+                  routing::configure_call(rt->plan.base(clock().now_ms())));
+              if (!reply && reply.error() == redis_errc::no_replicas) {
+                // A primary short of replicas refuses writes: serve reads; the settings are stored
+                // by the first write that can be made.
+                redis_is_back(raw);
+                co_return boost::system::error_code{};
+              }
+              if (!reply) co_return reply.error();
+              if (reply->is_error()) {
+                log_error("storing the configuration in Redis failed: {}", reply->str);
+                co_return make_error_code(redis_errc::protocol);
+              }
+              redis_is_back(raw);
+              co_return boost::system::error_code{};
+            });
+        return conn;
+      };
+      // With redis.wait_replicas, writes that wait go on a connection of their own per node:
+      // Redis answers nothing else of a connection while its WAIT waits.
+      w->pool = std::make_unique<node_pool>(w->io.get_executor(), redis, cluster_, per_worker,
+                                            redis.wait_replicas > 0, make);
       w->store = std::make_unique<ticket_store>(
-          conns, clock(), write_replication{redis.wait_replicas, redis.wait_timeout});
-      if (redis.wait_replicas > 0) {
-        // Writes that wait for replicas go on a connection of their own: Redis answers nothing
-        // else of a connection while its WAIT waits.
-        redis_connection_options opts;
-        opts.endpoint = redis;
-        opts.function_library = std::string{routing::lua::library_source()};
-        opts.supervisor = &supervisor_;
-        opts.client_name = "ticketd-writes";
-        w->connections.push_back(
-            std::make_unique<redis_connection>(w->io.get_executor(), opts, &metrics_));
-        w->store->set_write_connection(w->connections.back().get());
-      }
+          *w->pool, clock(), write_replication{redis.wait_replicas, redis.wait_timeout});
     }
   }
 
@@ -291,17 +295,17 @@ class application {
     std::size_t up = 0;
     std::size_t all = 0;
     for (const auto& w : workers_) {
-      for (const auto& c : w->connections) {
+      w->pool->for_each([&](redis_connection& c) {
         ++all;
-        if (c->ready()) ++up;
-      }
+        if (c.ready()) ++up;
+      });
     }
     return {up, all};
   }
 
   bool ready() const {
     const auto [up, all] = connections_ready();
-    return up == all;
+    return up == all && workers_.front()->pool->covered();
   }
 
   // systemd's STATUS= line (`systemctl status ticketd`): what serves, and what to check when
@@ -309,7 +313,7 @@ class application {
   std::string status_line() const {
     const auto [up, all] = connections_ready();
     const std::string counts = std::to_string(up) + "/" + std::to_string(all);
-    if (up == all) return "serving on " + listening_ + "; Redis ready (" + counts + " connections)";
+    if (ready()) return "serving on " + listening_ + "; Redis ready (" + counts + " connections)";
     const auto cfg = main_config();
     const std::string where = embedded_
                                   ? "the embedded redis-server in " + cfg->server.state_dir.string()
@@ -513,7 +517,7 @@ class application {
     for (auto& w : workers_) {
       auto* wp = w.get();
       asio::post(w->io, [wp] {
-        for (auto& c : wp->connections) c->stop();
+        wp->pool->stop();
         wp->io.stop();
       });
     }
@@ -539,7 +543,8 @@ class application {
   workspace_set workspaces_;
   // Workspaces a reload removed whose event tail had started (under reload_mutex_).
   std::vector<std::shared_ptr<workspace>> retired_;
-  config::redis_config tail_endpoint_;  // where event tails connect
+  config::redis_config tail_endpoint_;    // where event tails connect
+  std::shared_ptr<cluster_map> cluster_;  // redis+cluster://: the slot map every worker follows
   std::vector<std::unique_ptr<worker>> workers_;
   std::unique_ptr<embedded_redis> embedded_;
   std::unique_ptr<api::service> service_;

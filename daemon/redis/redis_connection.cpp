@@ -2,6 +2,7 @@
 
 #include <hiredis/read.h>
 
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <deque>
@@ -22,6 +23,7 @@
 #include <boost/asio/write.hpp>
 
 #include "daemon/common/log.hpp"
+#include "daemon/redis/cluster.hpp"
 
 namespace ticketd::daemon {
 
@@ -161,6 +163,45 @@ void announce_primary(const std::string& name, const std::string& at, const std:
   log_info("Redis primary '{}' is at {} (from sentinel {})", name, at, from);
 }
 
+asio::awaitable<std::optional<std::vector<resp_value>>> ask_once(
+    asio::any_io_executor ex, const config::redis_address& at,
+    std::span<const routing::command> cmds, std::chrono::milliseconds timeout) {
+  // Shared with the guard's handler, which may run after this returns.
+  auto socket_ptr = std::make_shared<asio::ip::tcp::socket>(ex);
+  auto& s = *socket_ptr;
+  asio::steady_timer guard(ex);
+  guard.expires_after(timeout);
+  guard.async_wait([socket_ptr](error_code wait_ec) {
+    if (!wait_ec) socket_ptr->close();
+  });
+  asio::ip::tcp::resolver resolver(ex);
+  auto [rec, results] =
+      co_await resolver.async_resolve(at.host, std::to_string(at.port), use_tuple);
+  if (rec) co_return std::nullopt;
+  auto [cec, connected] = co_await asio::async_connect(s, results, use_tuple);
+  if (cec) co_return std::nullopt;
+  std::string bytes;
+  for (const auto& cmd : cmds) cmd.encode(bytes);
+  auto [wec, written] = co_await asio::async_write(s, asio::buffer(bytes), use_tuple);
+  if (wec) co_return std::nullopt;
+  auto parser = make_reader();
+  std::vector<resp_value> replies;
+  std::vector<char> buf(16 * 1024);
+  while (replies.size() < cmds.size()) {
+    auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), use_tuple);
+    if (ec || redisReaderFeed(parser.get(), buf.data(), n) != REDIS_OK) co_return std::nullopt;
+    for (;;) {
+      void* obj = nullptr;
+      if (redisReaderGetReply(parser.get(), &obj) != REDIS_OK) co_return std::nullopt;
+      if (obj == nullptr) break;
+      std::unique_ptr<resp_value> reply{static_cast<resp_value*>(obj)};
+      replies.push_back(std::move(*reply));
+    }
+  }
+  guard.cancel();
+  co_return replies;
+}
+
 bool may_have_run(const error_code& ec) {
   return ec == redis_errc::timeout || ec == redis_errc::dropped;
 }
@@ -237,56 +278,52 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
                   ? std::string{}
                   : " (" + primary_host + ":" + std::to_string(primary_port) + ")");
     }
+    if (opts.cluster) {
+      return "slot " + std::to_string(opts.slot) + " of the Redis Cluster" +
+             (primary_host.empty()
+                  ? std::string{}
+                  : " (" + primary_host + ":" + std::to_string(primary_port) + ")");
+    }
     if (e.kind == config::redis_kind::tcp) return e.host + ":" + std::to_string(e.port);
     return e.socket.string();
   }
 
+  // The primary the cluster map names for the slot this connection follows, read again when
+  // the map names none or the last attempt failed (a failover).
+  asio::awaitable<error_code> find_slot_owner(bool failed_before) {
+    auto table = opts.cluster->table();
+    if (failed_before || table->primary_of(opts.slot) == nullptr) {
+      co_await opts.cluster->refresh(ex, std::chrono::milliseconds(500));
+      table = opts.cluster->table();
+    }
+    const auto* at = table->primary_of(opts.slot);
+    if (at == nullptr) co_return make_error_code(redis_errc::unavailable);
+    primary_host = at->host;
+    primary_port = at->port;
+    co_return error_code{};
+  }
+
   // The primary's address, asked of each sentinel in turn (SENTINEL get-master-addr-by-name):
-  // the first that answers with one wins. Each exchange on its own short-lived connection,
-  // within redis.timeout.
+  // the first that answers with one wins.
   asio::awaitable<error_code> find_primary() {
     const auto& e = opts.endpoint;
-    const auto ask =
-        routing::command{"SENTINEL"}.arg("get-master-addr-by-name").arg(e.primary_name).encoded();
+    const std::array<routing::command, 1> ask{
+        std::move(routing::command{"SENTINEL"}.arg("get-master-addr-by-name").arg(e.primary_name))};
     for (const auto& sentinel : e.sentinels) {
-      // Shared with the guard's handler, which may run after this loop moved on.
-      auto socket_ptr = std::make_shared<asio::ip::tcp::socket>(ex);
-      auto& s = *socket_ptr;
-      asio::steady_timer guard(ex);
       // A sentinel answers at once or not at all: one that hangs costs little.
-      guard.expires_after(std::min(e.timeout, sentinel_timeout));
-      guard.async_wait([socket_ptr](error_code wait_ec) {
-        if (!wait_ec) socket_ptr->close();
-      });
-      asio::ip::tcp::resolver resolver(ex);
-      auto [rec, results] =
-          co_await resolver.async_resolve(sentinel.host, std::to_string(sentinel.port), use_tuple);
-      if (rec) continue;
-      auto [cec, connected] = co_await asio::async_connect(s, results, use_tuple);
-      if (cec) continue;
-      auto [wec, written] = co_await asio::async_write(s, asio::buffer(ask), use_tuple);
-      if (wec) continue;
-      auto parser = make_reader();
-      std::unique_ptr<resp_value> reply;
-      std::vector<char> buf(4096);
-      while (!reply) {
-        auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), use_tuple);
-        if (ec || redisReaderFeed(parser.get(), buf.data(), n) != REDIS_OK) break;
-        void* obj = nullptr;
-        if (redisReaderGetReply(parser.get(), &obj) != REDIS_OK) break;
-        reply.reset(static_cast<resp_value*>(obj));
-      }
-      guard.cancel();
-      if (!reply || reply->type != resp_value::kind::array || reply->elements.size() != 2) {
-        continue;  // this sentinel does not know the primary (or did not answer): the next
+      auto replies = co_await ask_once(ex, sentinel, ask, std::min(e.timeout, sentinel_timeout));
+      if (!replies) continue;
+      const auto& reply = replies->front();
+      if (reply.type != resp_value::kind::array || reply.elements.size() != 2) {
+        continue;  // this sentinel does not know the primary: the next
       }
       std::uint16_t port = 0;
-      const auto& port_text = reply->elements[1].str;
+      const auto& port_text = reply.elements[1].str;
       std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
       if (port == 0) continue;
-      announce_primary(e.primary_name, reply->elements[0].str + ":" + std::to_string(port),
+      announce_primary(e.primary_name, reply.elements[0].str + ":" + std::to_string(port),
                        sentinel.host + ":" + std::to_string(sentinel.port));
-      primary_host = reply->elements[0].str;
+      primary_host = reply.elements[0].str;
       primary_port = port;
       co_return error_code{};
     }
@@ -295,9 +332,16 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
 
   asio::awaitable<error_code> connect_socket() {
     auto e = opts.endpoint;
-    if (e.kind == config::redis_kind::sentinel) {
-      // Asked again at every connect: after a failover the sentinels name the new primary.
-      if (auto ec = co_await find_primary()) co_return ec;
+    if (opts.cluster || e.kind == config::redis_kind::sentinel) {
+      // Asked again at every connect: after a failover the sentinels (or the cluster) name the
+      // new primary.
+      error_code ec;
+      if (opts.cluster) {
+        ec = co_await find_slot_owner(generation > 0);
+      } else {
+        ec = co_await find_primary();
+      }
+      if (ec) co_return ec;
       e.kind = config::redis_kind::tcp;
       e.host = primary_host;
       e.port = primary_port;
@@ -412,6 +456,17 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
           complete(*slot, redis_errc::unavailable);
           break_connection(gen);
           co_return;
+        }
+        if (opts.cluster && reply->type == resp_value::kind::error) {
+          if (const auto r = cluster_reply_of(*reply); r.what == cluster_reply::kind::moved) {
+            // The slot this connection follows moved: nothing ran; connect to its new owner.
+            log_info("Redis Cluster slot {} moved to {}:{}; reconnecting", r.slot, r.to.host,
+                     r.to.port);
+            opts.cluster->learn(r.slot, r.to);
+            complete(*slot, redis_errc::unavailable);
+            break_connection(gen);
+            co_return;
+          }
         }
         if (reply->type == resp_value::kind::error && reply->str.starts_with("NOREPLICAS")) {
           // The primary lacks the replicas its min-replicas-to-write asks for: nothing ran.
@@ -739,7 +794,8 @@ void redis_connection::start() {
 
 void redis_connection::stop() {
   if (impl_->st == impl::state::stopped) return;
-  impl_->st = impl::state::stopped;
+  // A connection that served stops counting as up (a cluster node no longer a primary).
+  if (impl_->st.exchange(impl::state::stopped) == impl::state::ready) impl_->report_state(false);
   impl_->backoff_timer.cancel();
   impl_->broken.cancel();
   impl_->teardown();

@@ -38,6 +38,15 @@ namespace ticketd::daemon {
 
 using redis_result = boost::system::result<routing::resp_value>;
 
+class cluster_map;
+
+// Sends `cmds` to `at` on a connection of its own and returns their replies, all within
+// `timeout` (nullopt: no answer): the questions asked before a connection serves (SENTINEL,
+// CLUSTER SLOTS).
+boost::asio::awaitable<std::optional<std::vector<routing::resp_value>>> ask_once(
+    boost::asio::any_io_executor ex, const config::redis_address& at,
+    std::span<const routing::command> cmds, std::chrono::milliseconds timeout);
+
 struct redis_connection_options {
   config::redis_config endpoint;
   std::string function_library;  // FUNCTION LOAD REPLACE'd on every (re)connect (empty: none)
@@ -53,6 +62,11 @@ struct redis_connection_options {
   // stalled past the stall limit dropped); longer for connections that may sit idle for hours
   // by the thousand (parked event tails).
   std::chrono::milliseconds heartbeat{1000};
+  // Redis Cluster, for a connection that follows one slot (an event tail): each connect goes to
+  // the primary the map names for `slot`, and a MOVED reconnects there. Connections of a
+  // node_pool are made to one node instead (endpoint tcp) and leave redirections to their caller.
+  std::shared_ptr<cluster_map> cluster;
+  std::uint16_t slot = 0;
 };
 
 class redis_connection {

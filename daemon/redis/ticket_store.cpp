@@ -3,27 +3,101 @@
 #include <algorithm>
 #include <array>
 
+#include "daemon/redis/cluster.hpp"
 #include "daemon/redis/redis_connection.hpp"
+#include "routing/lua_library.hpp"
 
 namespace ticketd::daemon {
 
 using routing::errc;
 using routing::resp_value;
 
-boost::asio::awaitable<void> ticket_store::run(routing::operation& op, bool replicated) {
+namespace {
+
+// Whether Redis answered that the function called is not loaded (FUNCTION FLUSH, a new node).
+bool function_missing(const std::vector<redis_result>& replies) {
+  return std::any_of(replies.begin(), replies.end(), [](const redis_result& r) {
+    return r && r->is_error() && r->str.find("Function not found") != std::string::npos;
+  });
+}
+
+// The first cluster answer among `replies` (a redirection or refusal: that command did not run).
+cluster_reply redirection_in(const std::vector<redis_result>& replies) {
+  for (const auto& r : replies) {
+    if (!r) continue;
+    if (auto c = cluster_reply_of(*r); c.what != cluster_reply::kind::none) return c;
+  }
+  return {};
+}
+
+bool redirected(const redis_result& r) {
+  return r && cluster_reply_of(*r).what != cluster_reply::kind::none;
+}
+
+// `batch` sent to the primary of `slot` (`may_write`: on the connection of the writes that wait
+// for replicas), its replies in `replies`. A MOVED batch goes again to the slot's new owner; one
+// that found the library missing, again once it is loaded.
+boost::asio::awaitable<void> exec_batch(node_pool& pool_, std::uint16_t slot,
+                                        std::span<const routing::command> batch, bool may_write,
+                                        std::vector<redis_result>& replies,
+                                        std::optional<std::chrono::milliseconds> timeout = {}) {
+  bool loaded = false;
+  for (int moves = 0;; ++moves) {
+    redis_connection* conn = may_write ? pool_.write_connection(slot) : nullptr;
+    if (conn == nullptr) conn = pool_.connection(slot);
+    if (conn == nullptr) {
+      // A cluster with no primary known for the slot (down, or not read yet): nothing sent.
+      replies.assign(batch.size(), make_error_code(redis_errc::unavailable));
+      co_return;
+    }
+    if (batch.size() == 1) {
+      replies.clear();
+      replies.push_back(co_await conn->exec(batch.front(), timeout));
+    } else {
+      replies = co_await conn->exec_all(batch);
+    }
+    const auto r = redirection_in(replies);
+    if (r.what == cluster_reply::kind::moved) {
+      pool_.moved(r);
+      // Every command was refused by a node that no longer serves the slot: none ran; again, to
+      // the node that does (a few times at most: the map may take a moment to agree).
+      if (moves < 3 && std::all_of(replies.begin(), replies.end(), redirected)) continue;
+    }
+    if (!loaded && function_missing(replies)) {
+      // This primary lacks the library (flushed, or a node new to the cluster): load it, then
+      // the batch again (the calls that found no function ran nothing).
+      loaded = true;
+      const auto source = routing::command{"FUNCTION"}.arg("LOAD").arg("REPLACE").arg(
+          std::string{routing::lua::library_source()});
+      auto load = co_await conn->exec(source);
+      if (load && !load->is_error()) continue;
+    }
+    co_return;
+  }
+}
+
+}  // namespace
+
+boost::asio::awaitable<void> ticket_store::run(routing::operation& op, std::uint16_t slot,
+                                               bool replicated) {
   const bool waits = replicated && wait_.replicas > 0;
   bool wrote = false;  // a function call (FCALL; FCALL_RO only reads) answered without an error
+  std::vector<redis_result> replies;
   while (!op.done()) {
     const auto batch = op.batch();
     const bool may_write =
         waits && std::any_of(batch.begin(), batch.end(),
                              [](const routing::command& c) { return c.name() == "FCALL"; });
-    auto& conn = may_write && write_redis_ != nullptr ? *write_redis_ : connection();
-    auto replies = co_await conn.exec_all(batch);
+    co_await exec_batch(pool_, slot, batch, may_write, replies);
     std::vector<resp_value> values;
     values.reserve(replies.size());
     std::optional<routing::transport_failure> failed;
-    bool reached = false;  // some request of the batch reached Redis
+    bool reached = false;  // some request of the batch reached Redis, and may have run
+    if (const auto r = redirection_in(replies); r.what != cluster_reply::kind::none) {
+      // ASK, TRYAGAIN, CLUSTERDOWN (or MOVED still, after the retries): never followed, the
+      // client retries after 503 (a call must not run while its slot migrates).
+      failed.emplace(routing::transport_failure{r.describe(), false});
+    }
     for (auto& r : replies) {
       if (!r) {
         // One failure fails the batch.
@@ -31,7 +105,7 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op, bool repl
         reached = reached || may_have_run(r.error());
         continue;
       }
-      reached = true;
+      reached = reached || !redirected(r);
       values.push_back(std::move(*r));
     }
     for (std::size_t i = 0; may_write && !failed && i < batch.size(); ++i) {
@@ -52,16 +126,22 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op, bool repl
   // primary's, so the WAIT covers everything the primary had.
   const bool replayed = op.result().replayed;
   if (waits && !op.failure() && (wrote || replayed)) {
-    auto& conn = write_redis_ != nullptr ? *write_redis_ : connection();
+    redis_connection* conn = pool_.write_connection(slot);
+    if (conn == nullptr) conn = pool_.connection(slot);
     const std::array<routing::command, 2> confirm{
         std::move(routing::command{"PUBLISH"}.arg("ticketd:wait").arg("")),
         std::move(routing::command{"WAIT"}
                       .arg(static_cast<std::int64_t>(wait_.replicas))
                       .arg(static_cast<std::int64_t>(wait_.timeout.count())))};
-    auto replies =
-        co_await conn.exec_all(replayed ? std::span<const routing::command>{confirm}
-                                        : std::span<const routing::command>{confirm}.subspan(1));
-    const auto& acked = replies.back();
+    std::vector<redis_result> acks;
+    if (conn == nullptr) {
+      acks.emplace_back(make_error_code(redis_errc::unavailable));
+    } else {
+      acks =
+          co_await conn->exec_all(replayed ? std::span<const routing::command>{confirm}
+                                           : std::span<const routing::command>{confirm}.subspan(1));
+    }
+    const auto& acked = acks.back();
     if (!acked || acked->is_error() || acked->integer < static_cast<std::int64_t>(wait_.replicas)) {
       op.unconfirmed(!acked ? "WAIT failed: " + acked.error().message()
                      : acked->is_error()
@@ -79,15 +159,22 @@ ticket_store::result<routing::call_outcome> ticket_store::call(const runtime& rt
                                                                bool replicated) {
   // Named, not a temporary in the co_await (GCC 12 coroutine pitfall: shared/TOOLCHAIN.md).
   auto op = routing::call_operation(rt.plan, std::move(cmd), now(), idem);
-  co_await run(op, replicated);
+  co_await run(op, rt.keys.slot(), replicated);
   if (op.failure()) co_return *op.failure();
   co_return std::move(op.result());
 }
 
 ticket_store::result<resp_value> ticket_store::send(
-    const routing::command& cmd, std::optional<std::chrono::milliseconds> timeout) {
-  auto r = co_await connection().exec(cmd, timeout);
+    std::uint16_t slot, const routing::command& cmd,
+    std::optional<std::chrono::milliseconds> timeout) {
+  std::vector<redis_result> replies;
+  co_await exec_batch(pool_, slot, std::span<const routing::command>{&cmd, 1}, false, replies,
+                      timeout);
+  auto& r = replies.front();
   if (!r) co_return routing::unavailable({r.error().message()}, false);
+  if (const auto c = cluster_reply_of(*r); c.what != cluster_reply::kind::none) {
+    co_return routing::unavailable({c.describe()}, false);
+  }
   co_return std::move(*r);
 }
 
@@ -95,12 +182,12 @@ ticket_store::result<routing::create_result> ticket_store::create(const runtime&
                                                                   const routing::create_request& r,
                                                                   routing::idempotency idem) {
   auto op = routing::create_operation(rt.plan, r, now(), idem);
-  co_await run(op);
+  co_await run(op, rt.keys.slot());
   co_return routing::create_result_of(op);
 }
 
 ticket_store::result<routing::ticket> ticket_store::get(const runtime& rt, std::string_view id) {
-  auto reply = co_await send(routing::ticket_get_command(rt.keys, id));
+  auto reply = co_await send(rt.keys.slot(), routing::ticket_get_command(rt.keys, id));
   if (!reply) co_return reply.error();
   co_return routing::decode_ticket_reply(id, *reply);
 }
@@ -122,7 +209,7 @@ ticket_store::result<routing::ticket_result> ticket_store::act(const runtime& rt
                                                                const routing::action_request& r,
                                                                routing::idempotency idem) {
   auto op = routing::action_operation(rt.plan, a, id, if_match, r, now(), idem);
-  co_await run(op);
+  co_await run(op, rt.keys.slot());
   co_return routing::ticket_result_of(op);
 }
 
@@ -130,14 +217,14 @@ ticket_store::result<routing::ticket_result> ticket_store::patch(
     const runtime& rt, std::string_view id, std::optional<std::int64_t> if_match,
     const routing::patch_request& r, routing::idempotency idem) {
   auto op = routing::patch_operation(rt.plan, id, if_match, r, now(), idem);
-  co_await run(op);
+  co_await run(op, rt.keys.slot());
   co_return routing::ticket_result_of(op);
 }
 
 ticket_store::result<routing::pulled> ticket_store::next(const runtime& rt, std::string_view agent,
                                                          routing::idempotency idem) {
   auto op = routing::next_operation(rt.plan, agent, now(), idem);
-  co_await run(op);
+  co_await run(op, rt.keys.slot());
   co_return routing::next_result_of(op);
 }
 
@@ -212,12 +299,13 @@ ticket_store::result<routing::agent_result> ticket_store::agent_presence(
 ticket_store::result<std::vector<stream_event>> ticket_store::events_after(const runtime& rt,
                                                                            std::string_view after,
                                                                            std::size_t count) {
-  auto reply = co_await send(std::move(routing::command{"XRANGE"}
-                                           .arg(rt.keys.key(routing::key_part::events))
-                                           .arg("(" + std::string{after})
-                                           .arg("+")
-                                           .arg("COUNT")
-                                           .arg(count)));
+  auto reply =
+      co_await send(rt.keys.slot(), std::move(routing::command{"XRANGE"}
+                                                  .arg(rt.keys.key(routing::key_part::events))
+                                                  .arg("(" + std::string{after})
+                                                  .arg("+")
+                                                  .arg("COUNT")
+                                                  .arg(count)));
   if (!reply) co_return reply.error();
   if (reply->is_error()) co_return routing::make_error(errc::internal, reply->str);
   co_return decode_entries(*reply);
@@ -225,7 +313,7 @@ ticket_store::result<std::vector<stream_event>> ticket_store::events_after(const
 
 ticket_store::result<std::string> ticket_store::last_event_id(const runtime& rt) {
   const auto query = newest_entry_query(rt.keys.key(routing::key_part::events));
-  auto reply = co_await send(query);
+  auto reply = co_await send(rt.keys.slot(), query);
   if (!reply) co_return reply.error();
   if (reply->is_error()) co_return routing::make_error(errc::internal, reply->str);
   co_return newest_stream_id(*reply);
@@ -244,12 +332,12 @@ ticket_store::result<routing::queue_stats> ticket_store::queue_stats(
   // A scrape with its own deadline does not retry after a failure: it answers without the
   // gauges instead. Settings not stored yet (a workspace's first call) are stored first.
   const auto cmd = routing::queue_stats_call(rt.plan.base(now()), rt.queue_names);
-  auto reply = co_await send(cmd, timeout);
+  auto reply = co_await send(rt.keys.slot(), cmd, timeout);
   if (!reply) co_return reply.error();
   if (auto e = routing::reply_error(*reply); e && e->code == errc::unconfigured) {
     auto stored = co_await configure(rt);
     if (!stored) co_return stored.error();
-    reply = co_await send(cmd, timeout);
+    reply = co_await send(rt.keys.slot(), cmd, timeout);
     if (!reply) co_return reply.error();
   }
   co_return routing::decode_queue_stats(rt.queue_names, *reply);
@@ -279,7 +367,7 @@ ticket_store::result<routing::tick_result> ticket_store::tick(const runtime& rt,
 }
 
 ticket_store::result<std::int64_t> ticket_store::configure(const runtime& rt) {
-  auto reply = co_await send(routing::configure_call(rt.plan.base(now())));
+  auto reply = co_await send(rt.keys.slot(), routing::configure_call(rt.plan.base(now())));
   if (!reply) co_return reply.error();
   if (auto e = routing::reply_error(*reply)) co_return std::move(*e);
   co_return reply->integer;
@@ -294,6 +382,7 @@ ticket_store::result<std::int64_t> ticket_store::purge_workspace(std::string_vie
   std::int64_t deleted = 0;
   do {
     auto page = co_await send(
+        keys.slot(),
         std::move(routing::command{"SCAN"}.arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(
             static_cast<std::int64_t>(batch))));
     if (!page) co_return page.error();
@@ -305,7 +394,7 @@ ticket_store::result<std::int64_t> ticket_store::purge_workspace(std::string_vie
     if (found.empty()) continue;
     routing::command unlink{"UNLINK"};
     for (const auto& k : found) unlink.arg(k.str);
-    auto r = co_await send(unlink);
+    auto r = co_await send(keys.slot(), unlink);
     if (!r) co_return r.error();
     if (r->is_error()) co_return routing::make_error(errc::internal, "UNLINK answered " + r->str);
     deleted += r->integer;

@@ -20,6 +20,7 @@
 
 namespace ticketd::daemon {
 
+class node_pool;
 class redis_connection;
 
 // What a write waits for before it counts as done (redis.wait_replicas): none by default.
@@ -30,10 +31,9 @@ struct write_replication {
 
 class ticket_store {
  public:
-  // `redis`: this worker's connections (at least one), used in turn.
-  ticket_store(std::vector<redis_connection*> redis, const routing::clock& clock,
-               write_replication wait = {})
-      : redis_(std::move(redis)), clock_(clock), wait_(wait) {}
+  // `pool`: this worker's connections (to the one Redis, or to each primary of the cluster).
+  ticket_store(node_pool& pool, const routing::clock& clock, write_replication wait = {})
+      : pool_(pool), clock_(clock), wait_(wait) {}
 
   template <class T>
   using result = boost::asio::awaitable<routing::outcome<T>>;
@@ -98,27 +98,22 @@ class ticket_store {
   result<std::int64_t> configure(const runtime& rt);
 
   std::int64_t now() const { return clock_.now_ms(); }
-  // With write_replication: the connection of the writes that wait for replicas.
-  void set_write_connection(redis_connection* c) { write_redis_ = c; }
 
  private:
-  // Runs an operation to its end, each batch on one connection (the next one in turn). With
-  // write_replication and `replicated`, a batch whose function call wrote is answered once
-  // enough replicas have it (a WAIT on its connection after the call's reply).
-  boost::asio::awaitable<void> run(routing::operation& op, bool replicated = true);
+  // Runs an operation to its end, each batch on a connection to the primary of `slot` (the next
+  // one in turn). With write_replication and `replicated`, a batch whose function call wrote is
+  // answered once enough replicas have it (a WAIT on its connection after the call's reply).
+  boost::asio::awaitable<void> run(routing::operation& op, std::uint16_t slot,
+                                   bool replicated = true);
   // A function call that shows no ticket (agents, queues, tick, verify, delete).
   result<routing::call_outcome> call(const runtime& rt, routing::command cmd,
                                      routing::idempotency idem = {}, bool replicated = true);
-  // One command, no retries (reads that need no function).
-  result<routing::resp_value> send(const routing::command& cmd,
+  // One command to the primary of `slot`, no retries (reads that need no function).
+  result<routing::resp_value> send(std::uint16_t slot, const routing::command& cmd,
                                    std::optional<std::chrono::milliseconds> timeout = {});
-  redis_connection& connection() { return *redis_[next_++ % redis_.size()]; }
-
-  std::vector<redis_connection*> redis_;
-  std::size_t next_ = 0;
+  node_pool& pool_;
   const routing::clock& clock_;
   write_replication wait_;
-  redis_connection* write_redis_ = nullptr;
 };
 
 }  // namespace ticketd::daemon

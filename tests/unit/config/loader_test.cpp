@@ -553,17 +553,34 @@ TEST(ConfigLoader, ParsesEveryRedisUrlForm) {
             .redis;
     EXPECT_EQ(r.kind, redis_kind::sentinel);
     EXPECT_EQ(r.sentinels,
-              (std::vector<sentinel_address>{{"s1", 26380}, {"s2", 26379}, {"::1", 5000}}));
+              (std::vector<redis_address>{{"s1", 26380}, {"s2", 26379}, {"::1", 5000}}));
     EXPECT_EQ(r.primary_name, "desk");
     EXPECT_EQ(r.db, 2u);
     EXPECT_EQ(r.password, "pw");
     EXPECT_EQ(r.url, "redis+sentinel://:***@s1:26380,s2,[::1]:5000/desk/2");
   }
+  {
+    const auto& r =
+        loaded(load("redis: {url: \"redis+cluster://app:pw@h1:7000,h2,[::1]:7002/\"}\n")).redis;
+    EXPECT_EQ(r.kind, redis_kind::cluster);
+    EXPECT_EQ(r.seeds, (std::vector<redis_address>{{"h1", 7000}, {"h2", 6379}, {"::1", 7002}}));
+    EXPECT_EQ(r.username, "app");
+    EXPECT_EQ(r.password, "pw");
+    EXPECT_EQ(r.url, "redis+cluster://app:***@h1:7000,h2,[::1]:7002/");
+  }
+}
+
+TEST(ConfigLoader, RejectsBadClusterUrls) {
+  EXPECT_TRUE(has_error(load("redis: {url: \"redis+cluster://h1:7000/2\"}\n"),
+                        "a Redis Cluster has database 0 only"));
+  EXPECT_TRUE(has_error(load("redis: {url: \"redis+cluster://\"}\n"), "name at least one seed"));
+  EXPECT_TRUE(
+      has_error(load("redis: {url: \"redis+cluster://h1:0\"}\n"), "a seed's port cannot be 0"));
+  EXPECT_TRUE(has_error(load("redis: {url: \"redis+cluster://h1?x=1\"}\n"),
+                        "query parameters are not supported in redis+cluster://"));
 }
 
 TEST(ConfigLoader, RejectsBadSentinelUrls) {
-  EXPECT_TRUE(has_error(load("redis: {url: \"redis+cluster://h1:7000,h2:7001\"}\n"),
-                        "Redis Cluster (redis+cluster://) is not supported by this version"));
   EXPECT_TRUE(has_error(load("redis: {url: \"redis+sentinel://s1:26379\"}\n"),
                         "name the primary the sentinels monitor"));
   EXPECT_TRUE(

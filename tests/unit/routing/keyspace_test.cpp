@@ -124,3 +124,34 @@ TEST(KeyParts, MatchTheLuaKeyTableExactly) {
 
 }  // namespace
 }  // namespace ticketd::routing
+
+namespace ticketd::routing {
+namespace {
+
+TEST(KeySlot, IsRedisClusterHashSlot) {
+  // Values Redis's CLUSTER KEYSLOT gives.
+  EXPECT_EQ(key_slot("123456789"), 12739);
+  EXPECT_EQ(key_slot("foo"), 12182);
+  EXPECT_EQ(key_slot("bar"), 5061);
+  EXPECT_EQ(key_slot("hello"), 866);
+}
+
+TEST(KeySlot, HashesOnlyTheFirstNonEmptyHashTag) {
+  EXPECT_EQ(key_slot("{user1000}.following"), key_slot("user1000"));
+  EXPECT_EQ(key_slot("{user1000}.followers"), key_slot("user1000"));
+  // An empty tag counts as none: the whole key.
+  EXPECT_NE(key_slot("foo{}{bar}"), key_slot("bar"));
+  EXPECT_EQ(key_slot("foo{{bar}}zap"), key_slot("{bar"));
+  EXPECT_EQ(key_slot("foo{bar}{zap}"), key_slot("bar"));
+}
+
+TEST(Keyspace, EveryKeyOfAWorkspaceIsInTheWorkspaceSlot) {
+  const keyspace keys("desk-7");
+  EXPECT_EQ(keys.slot(), key_slot("desk-7"));
+  for (const auto& [part, suffix] : key_parts()) {
+    EXPECT_EQ(key_slot(keys.key(part, "T-1")), keys.slot()) << suffix;
+  }
+}
+
+}  // namespace
+}  // namespace ticketd::routing

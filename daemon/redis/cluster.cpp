@@ -1,0 +1,300 @@
+#include "daemon/redis/cluster.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/common/log.hpp"
+#include "daemon/redis/redis_connection.hpp"
+
+namespace ticketd::daemon {
+
+namespace asio = boost::asio;
+using config::redis_address;
+using routing::resp_value;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+std::string text_of(const redis_address& a) { return a.host + ":" + std::to_string(a.port); }
+
+}  // namespace
+
+cluster_map::cluster_map(config::redis_config endpoint)
+    : endpoint_(std::move(endpoint)), table_(std::make_shared<const slot_table>()) {}
+
+std::shared_ptr<const slot_table> cluster_map::table() const {
+  const std::lock_guard lock(mutex_);
+  return table_;
+}
+
+void cluster_map::install(slot_table t) {
+  // Under mutex_. A new version only when something changed: the pools rebuild on a new one.
+  if (t.primaries == table_->primaries && t.owner == table_->owner) return;
+  t.version = table_->version + 1;
+  table_ = std::make_shared<const slot_table>(std::move(t));
+  version_.store(table_->version, std::memory_order_release);
+}
+
+void cluster_map::learn(std::uint16_t slot, const redis_address& to) {
+  const std::lock_guard lock(mutex_);
+  slot_table t = *table_;
+  auto found = std::find(t.primaries.begin(), t.primaries.end(), to);
+  if (found == t.primaries.end()) {
+    t.primaries.push_back(to);
+    found = std::prev(t.primaries.end());
+  }
+  t.owner[slot] = static_cast<std::int16_t>(found - t.primaries.begin());
+  install(std::move(t));
+  // Read in full at the next refresh: one slot moving is often a whole range, or a failover.
+  read_at_ = {};
+}
+
+asio::awaitable<bool> cluster_map::refresh(asio::any_io_executor ex,
+                                           std::chrono::milliseconds fresh) {
+  std::vector<redis_address> candidates;
+  {
+    const std::lock_guard lock(mutex_);
+    if (read_at_ != steady::time_point{} && steady::now() - read_at_ < fresh) co_return true;
+    candidates = table_->primaries;
+  }
+  for (const auto& seed : endpoint_.seeds) {
+    if (std::find(candidates.begin(), candidates.end(), seed) == candidates.end()) {
+      candidates.push_back(seed);
+    }
+  }
+  std::vector<routing::command> ask;
+  if (!endpoint_.password.empty()) {
+    routing::command auth{"AUTH"};
+    if (!endpoint_.username.empty()) auth.arg(endpoint_.username);
+    ask.push_back(std::move(auth.arg(endpoint_.password)));
+  }
+  ask.push_back(std::move(routing::command{"CLUSTER"}.arg("SLOTS")));
+  for (const auto& node : candidates) {
+    auto replies = co_await ask_once(ex, node, ask, endpoint_.timeout);
+    if (!replies) continue;
+    auto t = parse_cluster_slots(replies->back(), node);
+    // A node that lost its view (restarting, or cut off) knows no slot: ask another.
+    if (!t || t->primaries.empty()) continue;
+    const std::lock_guard lock(mutex_);
+    install(std::move(*t));
+    read_at_ = steady::now();
+    if (told_unreachable_)
+      log_info("the Redis Cluster answers again (slot map from {})", text_of(node));
+    told_unreachable_ = false;
+    co_return true;
+  }
+  const std::lock_guard lock(mutex_);
+  if (!told_unreachable_) {
+    log_warning(
+        "no node of the Redis Cluster answered CLUSTER SLOTS (seeds: {}); requests get 503 "
+        "until one does",
+        endpoint_.url);
+  }
+  told_unreachable_ = true;
+  co_return false;
+}
+
+// The connections of one node: `reads` used in turn, `writes` for writes that wait for replicas.
+struct node_connections {
+  redis_address at;
+  std::vector<std::unique_ptr<redis_connection>> reads;
+  std::unique_ptr<redis_connection> writes;
+  std::size_t next = 0;
+
+  redis_connection* pick() { return reads[next++ % reads.size()].get(); }
+  void for_each(const std::function<void(redis_connection&)>& fn) const {
+    for (const auto& c : reads) fn(*c);
+    if (writes) fn(*writes);
+  }
+};
+
+struct node_pool::impl : std::enable_shared_from_this<impl> {
+  impl(asio::any_io_executor executor, config::redis_config e, std::shared_ptr<cluster_map> m,
+       unsigned n, bool w, factory f)
+      : ex(std::move(executor)),
+        endpoint(std::move(e)),
+        map(std::move(m)),
+        per_node(std::max(1U, n)),
+        writes(w),
+        make(std::move(f)),
+        upkeep_timer(ex) {}
+
+  asio::any_io_executor ex;
+  config::redis_config endpoint;
+  std::shared_ptr<cluster_map> map;
+  unsigned per_node;
+  bool writes;
+  factory make;
+  asio::steady_timer upkeep_timer;
+  // Changed on the worker's thread only, under `mutex` (for_each reads it from others).
+  mutable std::mutex mutex;
+  std::vector<std::unique_ptr<node_connections>> nodes;
+  // Connections of nodes no longer primaries: stopped, kept until the pool goes (a caller may
+  // still be inside one of their calls).
+  std::vector<std::unique_ptr<node_connections>> retired;
+  // Cluster: the table the pool follows, and its primaries' connections in the table's order.
+  std::shared_ptr<const slot_table> table;
+  std::vector<node_connections*> by_primary;
+  bool started = false;
+  bool stopped = false;
+  bool refreshing = false;
+  steady::time_point refresh_asked{};
+
+  std::unique_ptr<node_connections> connect_to(const config::redis_config& e,
+                                               const redis_address& at) {
+    auto n = std::make_unique<node_connections>();
+    n->at = at;
+    for (unsigned i = 0; i < per_node; ++i) n->reads.push_back(make(e, false));
+    if (writes) n->writes = make(e, true);
+    if (started) n->for_each([](redis_connection& c) { c.start(); });
+    return n;
+  }
+
+  // Follows the map's newest table: connections to primaries it adds, none to those it drops.
+  void follow_map() {
+    if (table && map->version() == table->version) return;
+    auto t = map->table();
+    std::vector<std::unique_ptr<node_connections>> kept;
+    std::vector<node_connections*> order;
+    {
+      const std::lock_guard lock(mutex);
+      for (const auto& at : t->primaries) {
+        auto found = std::find_if(nodes.begin(), nodes.end(),
+                                  [&](const auto& n) { return n && n->at == at; });
+        if (found != nodes.end()) {
+          kept.push_back(std::move(*found));
+        } else {
+          config::redis_config e = endpoint;
+          e.kind = config::redis_kind::tcp;
+          e.host = at.host;
+          e.port = at.port;
+          kept.push_back(connect_to(e, at));
+        }
+        order.push_back(kept.back().get());
+      }
+      for (auto& n : nodes) {
+        if (!n) continue;
+        n->for_each([](redis_connection& c) { c.stop(); });
+        retired.push_back(std::move(n));
+      }
+      nodes = std::move(kept);
+    }
+    by_primary = std::move(order);
+    table = std::move(t);
+  }
+
+  redis_connection* pick(std::uint16_t slot, bool for_writes) {
+    if (!map) {
+      auto& n = *nodes.front();
+      return for_writes ? n.writes.get() : n.pick();
+    }
+    follow_map();
+    const auto i = table->owner[slot];
+    if (i < 0) {
+      ask_refresh();
+      return nullptr;
+    }
+    auto& n = *by_primary[static_cast<std::size_t>(i)];
+    auto* c = for_writes ? n.writes.get() : n.pick();
+    // A primary that does not answer may have failed over: read the map again.
+    if (c != nullptr && !c->ready()) ask_refresh();
+    return c;
+  }
+
+  // A refresh in the background, at most one at a time and one each quarter second.
+  void ask_refresh() {
+    const auto now = steady::now();
+    if (refreshing || stopped || now - refresh_asked < std::chrono::milliseconds(250)) return;
+    refresh_asked = now;
+    refreshing = true;
+    asio::co_spawn(ex, refresh_once(), asio::detached);
+  }
+
+  asio::awaitable<void> refresh_once() {
+    auto self = shared_from_this();
+    co_await map->refresh(ex, std::chrono::milliseconds(250));
+    refreshing = false;
+    if (!stopped) follow_map();
+  }
+
+  // Reads the map at once, then every 5 s, and every second while a primary does not answer
+  // or a slot has none (a failover: the map names the promoted replica once the cluster voted).
+  asio::awaitable<void> upkeep() {
+    auto self = shared_from_this();
+    for (unsigned tick = 0; !stopped; ++tick) {
+      bool all_ready = table != nullptr && table->covered();
+      for (auto* n : by_primary) {
+        n->for_each([&](redis_connection& c) { all_ready = all_ready && c.ready(); });
+      }
+      if (!all_ready || tick % 5 == 0) {
+        co_await map->refresh(ex, std::chrono::milliseconds(all_ready ? 4000 : 900));
+      }
+      if (stopped) break;
+      follow_map();
+      upkeep_timer.expires_after(std::chrono::seconds(1));
+      co_await upkeep_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+};
+
+node_pool::node_pool(asio::any_io_executor ex, config::redis_config endpoint,
+                     std::shared_ptr<cluster_map> map, unsigned per_node, bool writes, factory make)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(endpoint), std::move(map), per_node,
+                                   writes, std::move(make))) {
+  if (!impl_->map) {
+    impl_->nodes.push_back(impl_->connect_to(impl_->endpoint, {}));
+  }
+}
+
+node_pool::~node_pool() { stop(); }
+
+void node_pool::start() {
+  if (impl_->started) return;
+  impl_->started = true;
+  if (impl_->map) {
+    impl_->follow_map();
+    asio::co_spawn(impl_->ex, impl_->upkeep(), asio::detached);
+  }
+  const std::lock_guard lock(impl_->mutex);
+  for (const auto& n : impl_->nodes) n->for_each([](redis_connection& c) { c.start(); });
+}
+
+void node_pool::stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->upkeep_timer.cancel();
+  for_each([](redis_connection& c) { c.stop(); });
+}
+
+redis_connection* node_pool::connection(std::uint16_t slot) { return impl_->pick(slot, false); }
+
+redis_connection* node_pool::write_connection(std::uint16_t slot) {
+  return impl_->writes ? impl_->pick(slot, true) : nullptr;
+}
+
+bool node_pool::clustered() const { return impl_->map != nullptr; }
+
+bool node_pool::covered() const { return !impl_->map || impl_->map->table()->covered(); }
+
+void node_pool::moved(const cluster_reply& r) {
+  if (!impl_->map) return;
+  impl_->map->learn(r.slot, r.to);
+  impl_->follow_map();
+  impl_->ask_refresh();
+}
+
+void node_pool::for_each(const std::function<void(redis_connection&)>& fn) const {
+  const std::lock_guard lock(impl_->mutex);
+  for (const auto& n : impl_->nodes) {
+    if (n) n->for_each(fn);
+  }
+}
+
+}  // namespace ticketd::daemon
