@@ -2,8 +2,9 @@
 # What Redis Cluster costs: 30 workspaces served by one ticketd, on one Redis node and then on
 # a 3-primary cluster, alternated ROUNDS times in one sitting, loadgen's create -> next ->
 # resolve cycles spread over the workspaces. This machine has 2 cores shared by everything, so
-# the figures are costs, not a speed-up: Redis CPU per cycle (all nodes, and per shard), and
-# ticketd's CPU per Redis call. Usage:
+# the figures are costs, not a speed-up: Redis CPU per cycle (all nodes, and per shard),
+# ticketd's CPU per Redis command, and the Redis memory a cycle leaves (a resolved ticket kept,
+# with its events). Usage:
 #
 #   bench/run_cluster.sh [loadgen options, e.g. --connections 60 --duration 10]
 #
@@ -81,7 +82,8 @@ ready() {
   [[ $line == *" 200 "* ]]
 }
 
-# snapshot.sh FILE TICKETD_PID PORTS...: per node "port user-ticks system-ticks commands-run", then
+# snapshot.sh FILE TICKETD_PID PORTS...: per node "port user-ticks system-ticks commands-run
+# used-memory", then
 # ticketd's ticks (a script of its own: loadgen's --before-measure runs it through sh).
 cat >"$tmp/snapshot.sh" <<'EOF'
 #!/usr/bin/env bash
@@ -91,9 +93,10 @@ shift 2
 for port in "$@"; do
   pid=$(cat "$dir/$port/pid")
   calls=$(redis-cli -p "$port" info stats | awk -F: '/^total_commands_processed/ {print $2+0}')
-  echo "$port $(awk '{print $14, $15}' "/proc/$pid/stat") $calls" >>"$out"
+  memory=$(redis-cli -p "$port" info memory | awk -F: '/^used_memory:/ {print $2+0}')
+  echo "$port $(awk '{print $14, $15}' "/proc/$pid/stat") $calls $memory" >>"$out"
 done
-echo "ticketd $(awk '{print $14, $15}' "/proc/$daemon/stat") 0" >>"$out"
+echo "ticketd $(awk '{print $14, $15}' "/proc/$daemon/stat") 0 0" >>"$out"
 EOF
 chmod +x "$tmp/snapshot.sh"
 
@@ -130,13 +133,14 @@ EOF
     echo "== round $round, $setup (${#ports[@]} node(s)): $rate cycles/s, $cycles cycles, $errors errors"
     paste "$tmp/before" "$tmp/after" | awk -v hz="$hz" -v cycles="$cycles" '
       function us(ticks) { return ticks / hz * 1e6 / cycles }
-      $1 == "ticketd" { daemon = $6 + $7 - $2 - $3; next }
-      { user = $6 - $2; sys = $7 - $3; calls = $8 - $4; total += user + sys; all_calls += calls
+      $1 == "ticketd" { daemon = $7 + $8 - $2 - $3; next }
+      { user = $7 - $2; sys = $8 - $3; calls = $9 - $4; total += user + sys; all_calls += calls
+        memory += $10 - $5
         printf "   node %s: Redis CPU %.1f us/cycle (user %.1f, system %.1f), %.1f commands/cycle\n",
           $1, us(user + sys), us(user), us(sys), calls / cycles }
       END {
-        printf "   Redis CPU, all nodes: %.1f us/cycle; ticketd: %.1f us/cycle, %.2f us per Redis command\n",
-          us(total), us(daemon), daemon / hz * 1e6 / all_calls }'
+        printf "   Redis CPU, all nodes: %.1f us/cycle; ticketd: %.1f us/cycle, %.2f us per Redis command; Redis memory +%.0f B/cycle\n",
+          us(total), us(daemon), daemon / hz * 1e6 / all_calls, memory / cycles }'
     kill "$ticketd_pid"
     wait "$ticketd_pid" 2>/dev/null || true
     ticketd_pid=

@@ -94,6 +94,8 @@ class operation {
   // Once done, without moving it out: why it failed, or (when it did not) what it came to.
   const std::optional<error>& failure() const { return error_; }
   call_outcome& result() { return done_; }
+  // The request's Idempotency-Key (empty: none).
+  std::string_view idempotency_key() const { return opts_.idem.key; }
 
  private:
   enum class state { checking_kept, reading, calling, reading_back, configuring, done };

@@ -1,5 +1,6 @@
 #include "daemon/process/app.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <mutex>
 #include <thread>
@@ -98,7 +99,7 @@ class application {
     std::vector<asio::io_context*> ios;
     for (auto& w : workers_) ios.push_back(&w->io);
     api::service_hooks hooks;
-    hooks.ready = [this] { return ready(); };
+    hooks.ready = [this](std::optional<std::uint16_t> slot) { return ready(slot); };
     hooks.reload = [this] { return reload(); };
     hooks.preview_reload = [this](const std::string& ws) { return preview_reload(ws); };
     hooks.requests_in_flight = [this] { return server_ ? server_->requests_in_handler() : 0; };
@@ -259,10 +260,8 @@ class application {
         // them.
         conn->set_on_connect(
             [this, raw, clustered]() -> asio::awaitable<boost::system::error_code> {
-              if (clustered) {
-                redis_is_back(raw);
-                co_return boost::system::error_code{};
-              }
+              // A cluster node back says nothing of the others (each reconnects on its own).
+              if (clustered) co_return boost::system::error_code{};
               const auto rt = workspaces_.main()->snapshot();
               auto reply = co_await raw->exec_during_handshake(
                   routing::configure_call(rt->plan.base(clock().now_ms())));
@@ -303,9 +302,26 @@ class application {
     return {up, all};
   }
 
-  bool ready() const {
+  // Without a cluster: every connection up. With one, for a slot: the connections to its
+  // primary. For the daemon: every slot has a primary and every connection is up, or, once that
+  // was so, the daemon still reaches the cluster: a primary down then makes its workspaces not
+  // ready, not the daemon (a load balancer would drain every daemon, and with them the
+  // workspaces of the other primaries), while a daemon starting takes no traffic before it
+  // reaches every primary.
+  bool ready(std::optional<std::uint16_t> slot = std::nullopt) const {
     const auto [up, all] = connections_ready();
-    return up == all && workers_.front()->pool->covered();
+    if (!cluster_) return up == all;
+    if (slot) {
+      return std::all_of(workers_.begin(), workers_.end(),
+                         [&](const auto& w) { return w->pool->serves(*slot); });
+    }
+    if (up == all && all > 0 && cluster_->table()->covered()) {
+      served_whole_cluster_.store(true);
+      return true;
+    }
+    return served_whole_cluster_.load() &&
+           std::all_of(workers_.begin(), workers_.end(),
+                       [](const auto& w) { return w->pool->reaches_cluster(); });
   }
 
   // systemd's STATUS= line (`systemctl status ticketd`): what serves, and what to check when
@@ -545,6 +561,7 @@ class application {
   std::vector<std::shared_ptr<workspace>> retired_;
   config::redis_config tail_endpoint_;    // where event tails connect
   std::shared_ptr<cluster_map> cluster_;  // redis+cluster://: the slot map every worker follows
+  mutable std::atomic<bool> served_whole_cluster_{false};  // see ready()
   std::vector<std::unique_ptr<worker>> workers_;
   std::unique_ptr<embedded_redis> embedded_;
   std::unique_ptr<api::service> service_;

@@ -42,9 +42,16 @@ void cluster_map::install(slot_table t) {
   version_.store(table_->version, std::memory_order_release);
 }
 
-void cluster_map::learn(std::uint16_t slot, const redis_address& to) {
+void cluster_map::learn(std::uint16_t slot, const redis_address& given) {
   const std::lock_guard lock(mutex_);
   slot_table t = *table_;
+  redis_address to = given;
+  if (to.host.empty()) {
+    // "MOVED 3999 :6380": the host of the node that answered, the one the map named.
+    const auto* asked = t.primary_of(slot);
+    if (asked == nullptr) return;
+    to.host = asked->host;
+  }
   auto found = std::find(t.primaries.begin(), t.primaries.end(), to);
   if (found == t.primaries.end()) {
     t.primaries.push_back(to);
@@ -63,6 +70,13 @@ asio::awaitable<bool> cluster_map::refresh(asio::any_io_executor ex,
     const std::lock_guard lock(mutex_);
     if (read_at_ != steady::time_point{} && steady::now() - read_at_ < fresh) co_return true;
     candidates = table_->primaries;
+    // Each read starts at another node: a node that answers with a stale view is not asked
+    // first every time.
+    if (!candidates.empty()) {
+      std::rotate(candidates.begin(),
+                  candidates.begin() + static_cast<std::ptrdiff_t>(rotation_++ % candidates.size()),
+                  candidates.end());
+    }
   }
   for (const auto& seed : endpoint_.seeds) {
     if (std::find(candidates.begin(), candidates.end(), seed) == candidates.end()) {
@@ -75,19 +89,32 @@ asio::awaitable<bool> cluster_map::refresh(asio::any_io_executor ex,
     if (!endpoint_.username.empty()) auth.arg(endpoint_.username);
     ask.push_back(std::move(auth.arg(endpoint_.password)));
   }
+  ask.push_back(std::move(routing::command{"CLUSTER"}.arg("INFO")));
   ask.push_back(std::move(routing::command{"CLUSTER"}.arg("SLOTS")));
+  // A node that says the cluster failed (cut off from the majority, or just restarted) may
+  // still name itself for slots that were failed over: its view is taken only when no node
+  // that says ok answers.
+  std::optional<slot_table> fallback;
+  std::string fallback_from;
   for (const auto& node : candidates) {
     auto replies = co_await ask_once(ex, node, ask, endpoint_.timeout);
     if (!replies) continue;
     auto t = parse_cluster_slots(replies->back(), node);
     // A node that lost its view (restarting, or cut off) knows no slot: ask another.
     if (!t || t->primaries.empty()) continue;
-    const std::lock_guard lock(mutex_);
-    install(std::move(*t));
-    read_at_ = steady::now();
-    if (told_unreachable_)
-      log_info("the Redis Cluster answers again (slot map from {})", text_of(node));
-    told_unreachable_ = false;
+    const auto& info = (*replies)[replies->size() - 2];
+    if (info.str.find("cluster_state:ok") == std::string::npos) {
+      if (!fallback) {
+        fallback = std::move(t);
+        fallback_from = text_of(node);
+      }
+      continue;
+    }
+    installed(std::move(*t), text_of(node));
+    co_return true;
+  }
+  if (fallback) {
+    installed(std::move(*fallback), fallback_from);
     co_return true;
   }
   const std::lock_guard lock(mutex_);
@@ -99,6 +126,14 @@ asio::awaitable<bool> cluster_map::refresh(asio::any_io_executor ex,
   }
   told_unreachable_ = true;
   co_return false;
+}
+
+void cluster_map::installed(slot_table t, const std::string& from) {
+  const std::lock_guard lock(mutex_);
+  install(std::move(t));
+  read_at_ = steady::now();
+  if (told_unreachable_) log_info("the Redis Cluster answers again (slot map from {})", from);
+  told_unreachable_ = false;
 }
 
 // The connections of one node: `reads` used in turn, `writes` for writes that wait for replicas.
@@ -136,9 +171,10 @@ struct node_pool::impl : std::enable_shared_from_this<impl> {
   // Changed on the worker's thread only, under `mutex` (for_each reads it from others).
   mutable std::mutex mutex;
   std::vector<std::unique_ptr<node_connections>> nodes;
-  // Connections of nodes no longer primaries: stopped, kept until the pool goes (a caller may
-  // still be inside one of their calls).
-  std::vector<std::unique_ptr<node_connections>> retired;
+  // Connections of nodes no longer primaries: stopped (their calls fail at once), and freed a
+  // minute later, when no caller can still hold one (a call holds its connection at most
+  // redis.timeout).
+  std::vector<std::pair<steady::time_point, std::unique_ptr<node_connections>>> retired;
   // Cluster: the table the pool follows, and its primaries' connections in the table's order.
   std::shared_ptr<const slot_table> table;
   std::vector<node_connections*> by_primary;
@@ -182,12 +218,25 @@ struct node_pool::impl : std::enable_shared_from_this<impl> {
       for (auto& n : nodes) {
         if (!n) continue;
         n->for_each([](redis_connection& c) { c.stop(); });
-        retired.push_back(std::move(n));
+        retired.emplace_back(steady::now(), std::move(n));
       }
       nodes = std::move(kept);
     }
     by_primary = std::move(order);
     table = std::move(t);
+  }
+
+  static bool all_ready(const node_connections& n) {
+    bool up = true;
+    n.for_each([&](redis_connection& c) { up = up && c.ready(); });
+    return up;
+  }
+
+  void free_retired() {
+    const auto grace = std::max<steady::duration>(std::chrono::minutes(1), 10 * endpoint.timeout);
+    const auto now = steady::now();
+    const std::lock_guard lock(mutex);
+    std::erase_if(retired, [&](const auto& r) { return now - r.first > grace; });
   }
 
   redis_connection* pick(std::uint16_t slot, bool for_writes) {
@@ -214,11 +263,11 @@ struct node_pool::impl : std::enable_shared_from_this<impl> {
     if (refreshing || stopped || now - refresh_asked < std::chrono::milliseconds(250)) return;
     refresh_asked = now;
     refreshing = true;
-    asio::co_spawn(ex, refresh_once(), asio::detached);
+    asio::co_spawn(ex, refresh_once(shared_from_this()), asio::detached);
   }
 
-  asio::awaitable<void> refresh_once() {
-    auto self = shared_from_this();
+  // `self` keeps the pool alive from the spawn on.
+  asio::awaitable<void> refresh_once(std::shared_ptr<impl> /*keeps the pool*/) {
     co_await map->refresh(ex, std::chrono::milliseconds(250));
     refreshing = false;
     if (!stopped) follow_map();
@@ -226,8 +275,7 @@ struct node_pool::impl : std::enable_shared_from_this<impl> {
 
   // Reads the map at once, then every 5 s, and every second while a primary does not answer
   // or a slot has none (a failover: the map names the promoted replica once the cluster voted).
-  asio::awaitable<void> upkeep() {
-    auto self = shared_from_this();
+  asio::awaitable<void> upkeep(std::shared_ptr<impl> /*keeps the pool*/) {
     for (unsigned tick = 0; !stopped; ++tick) {
       bool all_ready = table != nullptr && table->covered();
       for (auto* n : by_primary) {
@@ -238,6 +286,7 @@ struct node_pool::impl : std::enable_shared_from_this<impl> {
       }
       if (stopped) break;
       follow_map();
+      free_retired();
       upkeep_timer.expires_after(std::chrono::seconds(1));
       co_await upkeep_timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
@@ -260,7 +309,7 @@ void node_pool::start() {
   impl_->started = true;
   if (impl_->map) {
     impl_->follow_map();
-    asio::co_spawn(impl_->ex, impl_->upkeep(), asio::detached);
+    asio::co_spawn(impl_->ex, impl_->upkeep(impl_), asio::detached);
   }
   const std::lock_guard lock(impl_->mutex);
   for (const auto& n : impl_->nodes) n->for_each([](redis_connection& c) { c.start(); });
@@ -281,13 +330,33 @@ redis_connection* node_pool::write_connection(std::uint16_t slot) {
 
 bool node_pool::clustered() const { return impl_->map != nullptr; }
 
-bool node_pool::covered() const { return !impl_->map || impl_->map->table()->covered(); }
+bool node_pool::serves(std::uint16_t slot) const {
+  if (!impl_->map) return impl::all_ready(*impl_->nodes.front());
+  const auto table = impl_->map->table();
+  const auto* at = table->primary_of(slot);
+  if (at == nullptr) return false;
+  const std::lock_guard lock(impl_->mutex);
+  for (const auto& n : impl_->nodes) {
+    if (n && n->at == *at) return impl::all_ready(*n);
+  }
+  return false;
+}
+
+bool node_pool::reaches_cluster() const {
+  const std::lock_guard lock(impl_->mutex);
+  return std::any_of(impl_->nodes.begin(), impl_->nodes.end(),
+                     [](const auto& n) { return n && impl::all_ready(*n); });
+}
 
 void node_pool::moved(const cluster_reply& r) {
   if (!impl_->map) return;
   impl_->map->learn(r.slot, r.to);
   impl_->follow_map();
   impl_->ask_refresh();
+}
+
+void node_pool::refresh_soon() {
+  if (impl_->map) impl_->ask_refresh();
 }
 
 void node_pool::for_each(const std::function<void(redis_connection&)>& fn) const {

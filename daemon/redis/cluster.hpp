@@ -77,6 +77,8 @@ class cluster_map {
 
  private:
   void install(slot_table t);
+  // A table read from `from`, installed.
+  void installed(slot_table t, const std::string& from);
 
   config::redis_config endpoint_;
   mutable std::mutex mutex_;
@@ -84,6 +86,7 @@ class cluster_map {
   std::atomic<std::uint64_t> version_{0};
   std::chrono::steady_clock::time_point read_at_{};
   bool told_unreachable_ = false;
+  std::size_t rotation_ = 0;
 };
 
 // One worker's connections: `per_node` to each node (the one Redis, or every primary of the
@@ -112,10 +115,16 @@ class node_pool {
   // The connection for writes that wait for replicas on that primary (null without them).
   redis_connection* write_connection(std::uint16_t slot);
   bool clustered() const;
-  // Whether every slot has a primary (always, without a cluster). Any thread.
-  bool covered() const;
+  // Whether the connections to the primary of `slot` answer. Any thread.
+  bool serves(std::uint16_t slot) const;
+  // Whether some primary's connections answer (the map is read, the cluster reached). Any
+  // thread.
+  bool reaches_cluster() const;
   // After a MOVED answer: the map learns it, and is read in full soon.
   void moved(const cluster_reply& r);
+  // After a CLUSTERDOWN answer: the map is read again soon (a failover may have named a new
+  // primary that the node asked does not know of yet).
+  void refresh_soon();
 
   // Every connection, under the pool's lock (any thread): readiness, wake-ups.
   void for_each(const std::function<void(redis_connection&)>& fn) const;

@@ -174,10 +174,12 @@ asio::awaitable<std::optional<std::vector<resp_value>>> ask_once(
   guard.async_wait([socket_ptr](error_code wait_ec) {
     if (!wait_ec) socket_ptr->close();
   });
+  const auto deadline = clock_type::now() + timeout;
   asio::ip::tcp::resolver resolver(ex);
   auto [rec, results] =
       co_await resolver.async_resolve(at.host, std::to_string(at.port), use_tuple);
-  if (rec) co_return std::nullopt;
+  // A resolution that took the whole time left the guard nothing to close: give up here.
+  if (rec || clock_type::now() >= deadline) co_return std::nullopt;
   auto [cec, connected] = co_await asio::async_connect(s, results, use_tuple);
   if (cec) co_return std::nullopt;
   std::string bytes;
@@ -253,11 +255,15 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
   // as a flag, so a wake that comes during a connect attempt is not lost.
   bool retry_requested = false;
   int failures_logged = 0;
+  bool counted_up = false;  // told the observer it is up (and not down since)
   // redis_kind::sentinel: the primary the sentinels named last.
   std::string primary_host;
   std::uint16_t primary_port = 0;
 
+  // Up or down, told once per change: whichever of the loop and stop() sees a serving
+  // connection end tells it.
   void report_state(bool up) {
+    if (std::exchange(counted_up, up) == up) return;
     if (observer != nullptr) observer->connection_state(up);
   }
 
@@ -795,7 +801,8 @@ void redis_connection::start() {
 void redis_connection::stop() {
   if (impl_->st == impl::state::stopped) return;
   // A connection that served stops counting as up (a cluster node no longer a primary).
-  if (impl_->st.exchange(impl::state::stopped) == impl::state::ready) impl_->report_state(false);
+  impl_->st = impl::state::stopped;
+  impl_->report_state(false);
   impl_->backoff_timer.cancel();
   impl_->broken.cancel();
   impl_->teardown();

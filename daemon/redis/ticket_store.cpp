@@ -14,6 +14,9 @@ using routing::resp_value;
 
 namespace {
 
+// How long a kept answer lives (routing/lua/include/idempotency.lua: IDEMPOTENCY_MS).
+constexpr std::int64_t idempotency_ms = 86'400'000;
+
 // Whether Redis answered that the function called is not loaded (FUNCTION FLUSH, a new node).
 bool function_missing(const std::vector<redis_result>& replies) {
   return std::any_of(replies.begin(), replies.end(), [](const redis_result& r) {
@@ -37,10 +40,9 @@ bool redirected(const redis_result& r) {
 // `batch` sent to the primary of `slot` (`may_write`: on the connection of the writes that wait
 // for replicas), its replies in `replies`. A MOVED batch goes again to the slot's new owner; one
 // that found the library missing, again once it is loaded.
-boost::asio::awaitable<void> exec_batch(node_pool& pool_, std::uint16_t slot,
-                                        std::span<const routing::command> batch, bool may_write,
-                                        std::vector<redis_result>& replies,
-                                        std::optional<std::chrono::milliseconds> timeout = {}) {
+boost::asio::awaitable<redis_connection*> exec_batch(
+    node_pool& pool_, std::uint16_t slot, std::span<const routing::command> batch, bool may_write,
+    std::vector<redis_result>& replies, std::optional<std::chrono::milliseconds> timeout = {}) {
   bool loaded = false;
   for (int moves = 0;; ++moves) {
     redis_connection* conn = may_write ? pool_.write_connection(slot) : nullptr;
@@ -48,7 +50,7 @@ boost::asio::awaitable<void> exec_batch(node_pool& pool_, std::uint16_t slot,
     if (conn == nullptr) {
       // A cluster with no primary known for the slot (down, or not read yet): nothing sent.
       replies.assign(batch.size(), make_error_code(redis_errc::unavailable));
-      co_return;
+      co_return nullptr;
     }
     if (batch.size() == 1) {
       replies.clear();
@@ -57,6 +59,7 @@ boost::asio::awaitable<void> exec_batch(node_pool& pool_, std::uint16_t slot,
       replies = co_await conn->exec_all(batch);
     }
     const auto r = redirection_in(replies);
+    if (r.what == cluster_reply::kind::down) pool_.refresh_soon();
     if (r.what == cluster_reply::kind::moved) {
       pool_.moved(r);
       // Every command was refused by a node that no longer serves the slot: none ran; again, to
@@ -72,64 +75,80 @@ boost::asio::awaitable<void> exec_batch(node_pool& pool_, std::uint16_t slot,
       auto load = co_await conn->exec(source);
       if (load && !load->is_error()) continue;
     }
-    co_return;
+    co_return conn;
   }
 }
 
 }  // namespace
 
-boost::asio::awaitable<void> ticket_store::run(routing::operation& op, std::uint16_t slot,
+boost::asio::awaitable<void> ticket_store::run(routing::operation& op, const runtime& rt,
                                                bool replicated) {
+  const auto slot = rt.keys.slot();
   const bool waits = replicated && wait_.replicas > 0;
   bool wrote = false;  // a function call (FCALL; FCALL_RO only reads) answered without an error
+  redis_connection* wrote_on = nullptr;  // where it did: the WAIT must go there
   std::vector<redis_result> replies;
   while (!op.done()) {
     const auto batch = op.batch();
     const bool may_write =
         waits && std::any_of(batch.begin(), batch.end(),
                              [](const routing::command& c) { return c.name() == "FCALL"; });
-    co_await exec_batch(pool_, slot, batch, may_write, replies);
+    auto* conn = co_await exec_batch(pool_, slot, batch, may_write, replies);
     std::vector<resp_value> values;
     values.reserve(replies.size());
     std::optional<routing::transport_failure> failed;
-    bool reached = false;  // some request of the batch reached Redis, and may have run
     if (const auto r = redirection_in(replies); r.what != cluster_reply::kind::none) {
       // ASK, TRYAGAIN, CLUSTERDOWN (or MOVED still, after the retries): never followed, the
       // client retries after 503 (a call must not run while its slot migrates).
       failed.emplace(routing::transport_failure{r.describe(), false});
+    } else if (function_missing(replies)) {
+      // Missing, and the load that followed failed: nothing ran.
+      failed.emplace(routing::transport_failure{
+          "the function library is missing on this Redis and could not be loaded", false});
     }
-    for (auto& r : replies) {
+    // Whether a write may have run: a function call that Redis ran, or that it may have run
+    // before the connection failed (reads around it write nothing).
+    bool written = false;
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+      auto& r = replies[i];
+      const bool writes = batch[i].name() == "FCALL";
       if (!r) {
         // One failure fails the batch.
         if (!failed) failed.emplace(routing::transport_failure{r.error().message(), false});
-        reached = reached || may_have_run(r.error());
+        written = written || (writes && may_have_run(r.error()));
         continue;
       }
-      reached = reached || !redirected(r);
+      written = written || (writes && !redirected(r));
       values.push_back(std::move(*r));
     }
     for (std::size_t i = 0; may_write && !failed && i < batch.size(); ++i) {
-      wrote = wrote || (batch[i].name() == "FCALL" && !values[i].is_error());
+      if (batch[i].name() == "FCALL" && !values[i].is_error()) {
+        wrote = true;
+        wrote_on = conn;
+      }
     }
     if (failed) {
-      failed->written = reached;
+      failed->written = written;
       op.fail(*failed);
     } else {
       op.receive(std::move(values));
     }
   }
   // With redis.wait_replicas, an operation that wrote counts as done once enough replicas have
-  // its write: WAIT waits for everything its connection wrote (on that connection, which WAIT
-  // holds meanwhile: hence the connection of its own). A repeat answered from what an earlier
-  // attempt kept wrote nothing here, and that attempt's write may not have reached the replicas
-  // yet: a PUBLISH first (replicated, touching no key) moves this connection's offset to the
-  // primary's, so the WAIT covers everything the primary had.
+  // its write: WAIT waits for everything its connection wrote, so it goes on the connection of
+  // the write (a connection of its own per primary: WAIT holds it). A repeat answered from what
+  // an earlier attempt kept wrote nothing here, and that attempt's write may not have reached
+  // the replicas yet: the kept answer's expiry is set again first (a write, replicated in a
+  // cluster too, unlike PUBLISH), which moves this connection's offset to the primary's, so the
+  // WAIT covers everything the primary had.
   const bool replayed = op.result().replayed;
   if (waits && !op.failure() && (wrote || replayed)) {
-    redis_connection* conn = pool_.write_connection(slot);
+    redis_connection* conn = wrote ? wrote_on : pool_.write_connection(slot);
     if (conn == nullptr) conn = pool_.connection(slot);
     const std::array<routing::command, 2> confirm{
-        std::move(routing::command{"PUBLISH"}.arg("ticketd:wait").arg("")),
+        std::move(routing::command{"PEXPIRE"}
+                      .arg(rt.keys.key(routing::key_part::idempotency, op.idempotency_key()))
+                      .arg(idempotency_ms)),
         std::move(routing::command{"WAIT"}
                       .arg(static_cast<std::int64_t>(wait_.replicas))
                       .arg(static_cast<std::int64_t>(wait_.timeout.count())))};
@@ -137,9 +156,13 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op, std::uint
     if (conn == nullptr) {
       acks.emplace_back(make_error_code(redis_errc::unavailable));
     } else {
-      acks =
-          co_await conn->exec_all(replayed ? std::span<const routing::command>{confirm}
-                                           : std::span<const routing::command>{confirm}.subspan(1));
+      acks = co_await conn->exec_all(wrote ? std::span<const routing::command>{confirm}.subspan(1)
+                                           : std::span<const routing::command>{confirm});
+    }
+    // A repeat's expiry that did not run (refused: a slot migrating) moved no offset.
+    const auto& marked = acks.front();
+    if (acks.size() == 2 && (!marked || marked->is_error())) {
+      acks.back() = !marked ? marked : make_error_code(redis_errc::unavailable);
     }
     const auto& acked = acks.back();
     if (!acked || acked->is_error() || acked->integer < static_cast<std::int64_t>(wait_.replicas)) {
@@ -159,7 +182,7 @@ ticket_store::result<routing::call_outcome> ticket_store::call(const runtime& rt
                                                                bool replicated) {
   // Named, not a temporary in the co_await (GCC 12 coroutine pitfall: shared/TOOLCHAIN.md).
   auto op = routing::call_operation(rt.plan, std::move(cmd), now(), idem);
-  co_await run(op, rt.keys.slot(), replicated);
+  co_await run(op, rt, replicated);
   if (op.failure()) co_return *op.failure();
   co_return std::move(op.result());
 }
@@ -170,6 +193,10 @@ ticket_store::result<resp_value> ticket_store::send(
   std::vector<redis_result> replies;
   co_await exec_batch(pool_, slot, std::span<const routing::command>{&cmd, 1}, false, replies,
                       timeout);
+  if (function_missing(replies)) {
+    co_return routing::unavailable({"the function library is missing and could not be loaded"},
+                                   false);
+  }
   auto& r = replies.front();
   if (!r) co_return routing::unavailable({r.error().message()}, false);
   if (const auto c = cluster_reply_of(*r); c.what != cluster_reply::kind::none) {
@@ -182,7 +209,7 @@ ticket_store::result<routing::create_result> ticket_store::create(const runtime&
                                                                   const routing::create_request& r,
                                                                   routing::idempotency idem) {
   auto op = routing::create_operation(rt.plan, r, now(), idem);
-  co_await run(op, rt.keys.slot());
+  co_await run(op, rt);
   co_return routing::create_result_of(op);
 }
 
@@ -209,7 +236,7 @@ ticket_store::result<routing::ticket_result> ticket_store::act(const runtime& rt
                                                                const routing::action_request& r,
                                                                routing::idempotency idem) {
   auto op = routing::action_operation(rt.plan, a, id, if_match, r, now(), idem);
-  co_await run(op, rt.keys.slot());
+  co_await run(op, rt);
   co_return routing::ticket_result_of(op);
 }
 
@@ -217,14 +244,14 @@ ticket_store::result<routing::ticket_result> ticket_store::patch(
     const runtime& rt, std::string_view id, std::optional<std::int64_t> if_match,
     const routing::patch_request& r, routing::idempotency idem) {
   auto op = routing::patch_operation(rt.plan, id, if_match, r, now(), idem);
-  co_await run(op, rt.keys.slot());
+  co_await run(op, rt);
   co_return routing::ticket_result_of(op);
 }
 
 ticket_store::result<routing::pulled> ticket_store::next(const runtime& rt, std::string_view agent,
                                                          routing::idempotency idem) {
   auto op = routing::next_operation(rt.plan, agent, now(), idem);
-  co_await run(op, rt.keys.slot());
+  co_await run(op, rt);
   co_return routing::next_result_of(op);
 }
 
@@ -378,6 +405,12 @@ ticket_store::result<std::int64_t> ticket_store::purge_workspace(std::string_vie
   const routing::keyspace keys{std::string{name}};
   // Workspace names hold no glob characters (they are ids), so the prefix matches itself.
   const std::string pattern = keys.prefix() + "*";
+  // SCAN names no key, so a node that no longer serves the slot would find nothing there: a
+  // keyed command first leads to the slot's primary (MOVED followed; 503 while it migrates).
+  auto probe = co_await send(
+      keys.slot(),
+      std::move(routing::command{"EXISTS"}.arg(keys.key(routing::key_part::settings))));
+  if (!probe) co_return probe.error();
   std::string cursor = "0";
   std::int64_t deleted = 0;
   do {

@@ -100,10 +100,11 @@ class ticket_store {
   std::int64_t now() const { return clock_.now_ms(); }
 
  private:
-  // Runs an operation to its end, each batch on a connection to the primary of `slot` (the next
-  // one in turn). With write_replication and `replicated`, a batch whose function call wrote is
-  // answered once enough replicas have it (a WAIT on its connection after the call's reply).
-  boost::asio::awaitable<void> run(routing::operation& op, std::uint16_t slot,
+  // Runs an operation to its end, each batch on a connection to the primary of the workspace's
+  // slot (the next one in turn). With write_replication and `replicated`, a batch whose function
+  // call wrote is answered once enough replicas have it (a WAIT on its connection after the call's
+  // reply).
+  boost::asio::awaitable<void> run(routing::operation& op, const runtime& rt,
                                    bool replicated = true);
   // A function call that shows no ticket (agents, queues, tick, verify, delete).
   result<routing::call_outcome> call(const runtime& rt, routing::command cmd,

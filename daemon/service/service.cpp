@@ -268,10 +268,15 @@ service::reply service::dispatch(call& c) {
     case route_id::readyz:
       // One workspace's readiness (its Redis answers), or every one's; a name not served is
       // 404.
-      if (auto ws = query_param(c.target.query, "workspace"); ws && !workspaces_.find(*ws)) {
-        co_return failure(unknown_workspace(*ws));
+      {
+        std::optional<std::uint16_t> slot;
+        if (auto ws = query_param(c.target.query, "workspace")) {
+          const auto found = workspaces_.find(*ws);
+          if (!found) co_return failure(unknown_workspace(*ws));
+          slot = found->snapshot()->keys.slot();
+        }
+        if (hooks_.ready && hooks_.ready(slot)) co_return json(200, R"({"ready":true})");
       }
-      if (hooks_.ready && hooks_.ready()) co_return json(200, R"({"ready":true})");
       co_return failure(routing::make_error(
           errc::unavailable, "Redis is unreachable or the functions are not loaded"));
     case route_id::metrics:
@@ -547,7 +552,7 @@ service::reply service::events(call& c) {
     follow = *f == "true";
   }
   // Fail now rather than after the head when Redis is away.
-  if (hooks_.ready && !hooks_.ready()) {
+  if (hooks_.ready && !hooks_.ready(c.rt->keys.slot())) {
     co_return failure(routing::make_error(errc::unavailable, "Redis is unreachable"));
   }
   // "From now" is fixed before the response head goes out: a client that has the head sees

@@ -30,8 +30,9 @@ struct reload_result {
 };
 
 struct service_hooks {
-  // Redis reachable and the functions loaded on every connection.
-  std::function<bool()> ready;
+  // Redis reachable and the functions loaded on every connection; with a slot, on those to the
+  // primary of that Redis Cluster slot (the same without a cluster).
+  std::function<bool(std::optional<std::uint16_t> slot)> ready;
   // HTTP requests read and not yet answered (for the metrics).
   std::function<std::size_t()> requests_in_flight;
   // Loads the configuration file again and applies it when valid.

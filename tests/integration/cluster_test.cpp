@@ -215,7 +215,16 @@ TEST(Cluster, ServesWorkspacesOnEveryShardAndLosesNothingInAFailover) {
   // The primary of workspaces[0] dies under load; its replica takes over.
   const auto victim_port = cluster.primary_of(slot_of(workspaces[0]));
   const auto victim = cluster.node_of_port(victim_port);
+  const auto elsewhere = *std::find_if(workspaces.begin(), workspaces.end(), [&](const auto& ws) {
+    return cluster.primary_of(slot_of(ws)) != victim_port;
+  });
   cluster.kill9(victim);
+  // The dead primary's workspaces are not ready; the daemon, and the others, still are (a
+  // load balancer keeps it).
+  EXPECT_TRUE(eventually([&] { return c.get("/readyz?workspace=" + workspaces[0]).status == 503; },
+                         std::chrono::seconds(5)));
+  EXPECT_EQ(c.get("/readyz?workspace=" + elsewhere).status, 200);
+  EXPECT_EQ(c.get("/readyz").status, 200);
   ASSERT_TRUE(eventually(
       [&] {
         const auto p = cluster.primary_of(slot_of(workspaces[0]));
@@ -250,6 +259,58 @@ TEST(Cluster, ServesWorkspacesOnEveryShardAndLosesNothingInAFailover) {
   EXPECT_EQ(d.terminate(), 0);
 }
 
+// The port of the replica of the primary at `primary` (0: none).
+std::uint16_t replica_of(redis_cluster& cluster, std::uint16_t primary) {
+  redis_client c(cluster.socket(cluster.node_of_port(primary)));
+  const auto info = c.command({"INFO", "replication"}).str;
+  const auto at = info.find("slave0:");
+  if (at == std::string::npos) return 0;
+  const auto port = info.find("port=", at);
+  return static_cast<std::uint16_t>(std::stoi(info.substr(port + 5)));
+}
+
+TEST(Cluster, ARepeatIsConfirmedOnlyOnceAReplicaHasTheWrite) {
+  redis_cluster cluster;
+  temp_dir dir("ticketd-cluster-ws");
+  const std::vector<std::string> workspaces{"alpha"};
+  daemon_process d(daemon_options{platform(cluster.url(), dir.path(), workspaces,
+                                           "  wait_replicas: 1\n  wait_timeout: 300ms\n"),
+                                  false,
+                                  {},
+                                  {}});
+  const auto replica =
+      cluster.node_of_port(replica_of(cluster, cluster.primary_of(slot_of("alpha"))));
+  const std::vector<std::pair<std::string, std::string>> key{{"Idempotency-Key", "k-1"}};
+  // The replica hangs: the write is made on the primary, and not confirmed.
+  cluster.pause(replica);
+  http_client one(d.port());
+  const auto first = one.request("POST", "/v1/w/alpha/tickets", R"({"id":"T-1"})", key);
+  ASSERT_EQ(first.status, 503) << first.body;
+  EXPECT_TRUE(first.json().at("error").at("maybe_applied").as_bool());
+  // Repeats, on the same connection and on others opened while it is open (so served by the
+  // other worker, whose write connection did not make the write): answered from the kept
+  // result, and still not confirmed while the replica lacks the write.
+  std::vector<http_client> others;
+  for (int i = 0; i < 3; ++i) others.emplace_back(d.port());
+  for (auto* c : {&one, &others[0], &others[1], &others[2]}) {
+    const auto again = c->request("POST", "/v1/w/alpha/tickets", R"({"id":"T-1"})", key);
+    EXPECT_EQ(again.status, 503) << again.body;
+  }
+  cluster.resume(replica);
+  http_reply confirmed;
+  ASSERT_TRUE(eventually([&] {
+    confirmed =
+        http_client(d.port()).request("POST", "/v1/w/alpha/tickets", R"({"id":"T-1"})", key);
+    return confirmed.status != 503;
+  }));
+  EXPECT_EQ(confirmed.status, 201) << confirmed.body;
+  EXPECT_EQ(confirmed.header("idempotent-replayed"), "true");
+  redis_client on_replica(cluster.socket(replica));
+  ASSERT_EQ(on_replica.command({"READONLY"}).str, "OK");  // a replica's keys, read there
+  EXPECT_EQ(on_replica.command({"EXISTS", "ticketd:{alpha}:t:T-1"}).integer, 1);
+  EXPECT_EQ(d.terminate(), 0);
+}
+
 TEST(Cluster, AReshardedSlotAnswers503WhileItMigratesAndLosesNothing) {
   redis_cluster cluster;
   const auto workspaces = spread_over(cluster, 3);
@@ -274,6 +335,14 @@ TEST(Cluster, AReshardedSlotAnswers503WhileItMigratesAndLosesNothing) {
   // the others' go on.
   cluster.begin_migration(slot, from, to);
   ASSERT_TRUE(eventually([&] { return l.unavailable_in(busy) >= 3; })) << d.log();
+  {
+    // A change read back behind its call (no Idempotency-Key: the ticket is still on the old
+    // node and readable there): refused, and said not applied.
+    const auto patch =
+        c.request("PATCH", "/v1/w/" + busy + "/tickets/T-0", R"({"channel":"chat"})");
+    ASSERT_EQ(patch.status, 503) << patch.body;
+    EXPECT_FALSE(patch.json().at("error").at("maybe_applied").as_bool()) << patch.body;
+  }
   const auto others_before = l.acknowledged_in(workspaces[1]);
   cluster.move_keys(slot, from, to, 10);
   ASSERT_TRUE(eventually([&] { return l.acknowledged_in(workspaces[1]) > others_before + 5; }));

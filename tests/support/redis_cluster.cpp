@@ -1,5 +1,7 @@
 #include "tests/support/redis_cluster.hpp"
 
+#include "routing/keyspace.hpp"
+
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -222,6 +224,10 @@ std::size_t redis_cluster::node_of_port(std::uint16_t port) const {
   throw std::out_of_range("no Redis Cluster node on port " + std::to_string(port));
 }
 
+void redis_cluster::pause(std::size_t i) { nodes_.at(i)->proc->signal(SIGSTOP); }
+
+void redis_cluster::resume(std::size_t i) { nodes_.at(i)->proc->signal(SIGCONT); }
+
 bool redis_cluster::running(std::size_t i) {
   const auto& n = *nodes_.at(i);
   return n.proc && n.proc->running();
@@ -277,25 +283,7 @@ std::vector<std::uint16_t> redis_cluster::primaries() {
   return {};
 }
 
-int redis_cluster::key_slot(const std::string& key) {
-  // Only the part between the first '{' and the next '}' is hashed, when not empty.
-  std::string_view hashed{key};
-  if (const auto open = key.find('{'); open != std::string::npos) {
-    const auto close = key.find('}', open + 1);
-    if (close != std::string::npos && close != open + 1) {
-      hashed = hashed.substr(open + 1, close - open - 1);
-    }
-  }
-  std::uint16_t crc = 0;  // CRC16-CCITT (XMODEM): polynomial 0x1021, initial value 0
-  for (const unsigned char c : hashed) {
-    crc ^= static_cast<std::uint16_t>(c << 8);
-    for (int bit = 0; bit < 8; ++bit) {
-      crc = (crc & 0x8000) != 0 ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021)
-                                : static_cast<std::uint16_t>(crc << 1);
-    }
-  }
-  return crc % slot_count;
-}
+int redis_cluster::key_slot(const std::string& key) { return routing::key_slot(key); }
 
 int redis_cluster::key_slot_asked(const std::string& key) {
   for (std::size_t i = 0; i < size(); ++i) {

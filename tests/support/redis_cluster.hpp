@@ -41,13 +41,16 @@ class redis_cluster {
   std::uint16_t primary_of(int slot);
   // The live primaries serving slots, in the view of the first live node, sorted.
   std::vector<std::uint16_t> primaries();
-  // The hash slot of a key, computed here: CRC16 (XMODEM) of the key or of its {hash tag}.
+  // The hash slot of a key, as ticketd computes it (routing::key_slot).
   static int key_slot(const std::string& key);
   // The same, asked of a live node (CLUSTER KEYSLOT).
   int key_slot_asked(const std::string& key);
   std::string node_id(std::uint16_t port);
 
   void kill9(std::size_t i);
+  // SIGSTOP / SIGCONT: a node that hangs (its connections stay up, nothing answers).
+  void pause(std::size_t i);
+  void resume(std::size_t i);
   // Starts node i again (killed first if running) on its port, dir and nodes.conf: it rejoins
   // the cluster, as a replica when its slots were taken over meanwhile. Nodes keep no data: a
   // primary restarted before its replica took over serves its slots empty. Does not wait_ok.
