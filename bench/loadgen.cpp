@@ -79,6 +79,7 @@ constexpr std::string_view usage = R"(usage: loadgen [options]
                              connection i works in ws-<i % W>, every agent is set up in each,
                              a prefill goes to each connection's workspace; 0 (default): the
                              main workspace (/v1/...)
+  --workspace-prefix S       the workspaces' names are S0, S1, ... (default ws-)
   --before-measure CMD       shell command run after setup and prefill, before the first cycle
                              (run_load.sh snapshots Redis and daemon counters there)
 )";
@@ -101,12 +102,13 @@ struct options {
   double timeout_s = 10;
   std::string before_measure;
   unsigned workspaces = 0;
+  std::string workspace_prefix = "ws-";
 };
 
 // The path prefix of connection `i`'s workspace.
 std::string base_of(const options& o, std::size_t i) {
   if (o.workspaces == 0) return "/v1";
-  return "/v1/w/ws-" + std::to_string(i % o.workspaces);
+  return "/v1/w/" + o.workspace_prefix + std::to_string(i % o.workspaces);
 }
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -174,6 +176,8 @@ options parse_options(int argc, char** argv) {
       o.timeout_s = number_of<double>(arg, v);
     } else if (arg == "--workspaces") {
       o.workspaces = number_of<unsigned>(arg, v);
+    } else if (arg == "--workspace-prefix") {
+      o.workspace_prefix = v;
     } else if (arg == "--before-measure") {
       o.before_measure = v;
     } else {

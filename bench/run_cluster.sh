@@ -13,10 +13,9 @@
 # node; the cluster's nodes are the next SHARDS ports, their cluster bus 10000 above),
 # TICKETD_PORT (18080). Both set-ups run with AOF everysec, as in production.
 set -euo pipefail
-repo_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build_dir=${BUILD_DIR:-$repo_dir/build}
-ticketd_bin=${TICKETD_BIN:-$build_dir/daemon/ticketd}
-loadgen_bin=$build_dir/bench/loadgen
+# bench_env.sh for the binaries' paths and ready_status (this script starts its own Redis).
+# shellcheck source=bench_env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_env.sh"
 base_port=${BASE_PORT:-17100}
 ticketd_port=${TICKETD_PORT:-18080}
 workspaces=${WORKSPACES:-30}
@@ -25,7 +24,7 @@ shards=${SHARDS:-3}
 # (e.g. 1 and 0: the nodes share one core, as one node has it alone; unset: no pinning).
 redis_cpus=${REDIS_CPUS:-}
 client_cpus=${CLIENT_CPUS:-}
-[[ -x $ticketd_bin && -x $loadgen_bin ]] || { echo "build ticketd and loadgen first" >&2; exit 2; }
+[[ -x $ticketd_bin && -x $loadgen_bin ]] || die "build ticketd and loadgen first"
 
 tmp=$(mktemp -d /tmp/ticketd-cluster.XXXXXX)
 ticketd_pid=
@@ -73,14 +72,7 @@ for ((w = 0; w < workspaces; w++)); do
     >"$tmp/workspaces/ws-$w.yaml"
 done
 
-ready() {
-  local line
-  exec 3<>"/dev/tcp/127.0.0.1/$ticketd_port" 2>/dev/null || return 1
-  printf 'GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
-  IFS= read -r -t 2 line <&3 || true
-  exec 3>&- 3<&-
-  [[ $line == *" 200 "* ]]
-}
+ready() { [[ $(ready_status 2>/dev/null) == 200 ]]; }
 
 # snapshot.sh FILE TICKETD_PID PORTS...: per node "port user-ticks system-ticks commands-run
 # used-memory", then

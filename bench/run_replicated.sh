@@ -9,14 +9,13 @@
 # (17002), TICKETD_PORT (18080). The replica shares the machine's cores with everything else:
 # the figure is the cost of the extra round trip and of the replica's work, not of a network.
 set -euo pipefail
-repo_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build_dir=${BUILD_DIR:-$repo_dir/build}
-ticketd_bin=${TICKETD_BIN:-$build_dir/daemon/ticketd}
-loadgen_bin=$build_dir/bench/loadgen
+# bench_env.sh for the binaries' paths and ready_status (this script starts its own Redis).
+# shellcheck source=bench_env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_env.sh"
 primary_port=${PRIMARY_PORT:-17001}
 replica_port=${REPLICA_PORT:-17002}
 ticketd_port=${TICKETD_PORT:-18080}
-[[ -x $ticketd_bin && -x $loadgen_bin ]] || { echo "build ticketd and loadgen first" >&2; exit 2; }
+[[ -x $ticketd_bin && -x $loadgen_bin ]] || die "build ticketd and loadgen first"
 
 tmp=$(mktemp -d /tmp/ticketd-replicated.XXXXXX)
 pids=()
@@ -35,14 +34,7 @@ redis-server --port "$replica_port" --dir "$tmp/replica" --logfile "$tmp/replica
   --replicaof 127.0.0.1 "$primary_port" "${common[@]}"
 until redis-cli -p "$replica_port" INFO replication | grep -q master_link_status:up; do sleep 0.2; done
 
-ready() {
-  local line
-  exec 3<>"/dev/tcp/127.0.0.1/$ticketd_port" 2>/dev/null || return 1
-  printf 'GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
-  IFS= read -r -t 2 line <&3 || true
-  exec 3>&- 3<&-
-  [[ $line == *" 200 "* ]]
-}
+ready() { [[ $(ready_status 2>/dev/null) == 200 ]]; }
 
 for ((round = 1; round <= ${ROUNDS:-3}; round++)); do
   for wait in 0 1; do

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "tests/support/redis_client.hpp"
+#include "tests/support/redis_server.hpp"
 
 namespace ticketd::testing {
 
@@ -56,20 +57,6 @@ std::uint16_t free_cluster_port(const std::vector<std::uint16_t>& taken) {
     if (bindable(port) && bindable(port + bus_offset)) return port;
   }
   throw std::runtime_error("no free port pair (P, P + 10000) for a Redis Cluster node");
-}
-
-// Until the server started as `p` answers PING on `socket`; false when it exits or never does.
-bool answers(process& p, const std::filesystem::path& socket) {
-  const bool up = eventually([&] {
-    if (!p.running()) return true;
-    try {
-      redis_client c(socket);
-      return c.command({"PING"}).str == "PONG";
-    } catch (const std::exception&) {
-      return false;
-    }
-  });
-  return up && p.running();
 }
 
 std::uint16_t to_port(const routing::resp_value& v) {
@@ -206,7 +193,7 @@ void redis_cluster::start(node& n) {
   argv.insert(argv.end(), {"--repl-diskless-sync-delay", "0"});
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   n.proc = std::make_unique<process>(argv, n.dir.path() / "redis.log");
-  if (!answers(*n.proc, n.socket())) {
+  if (!redis_answers(*n.proc, n.socket())) {
     n.proc->kill9();
     throw std::runtime_error("redis-server (cluster node on port " + std::to_string(n.port) +
                              ") did not start: " + n.proc->log());

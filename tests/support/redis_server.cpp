@@ -27,9 +27,15 @@ std::uint16_t free_tcp_port() {
   return ntohs(addr.sin_port);
 }
 
-// Until the server started as `p` answers PING on `socket`; throws (with its log) when it exits
-// or never answers.
+// Until the server started as `p` answers; throws (with its log) when it exits or never
+// answers.
 void wait_answering(process& p, const std::filesystem::path& socket, const std::string& failed) {
+  if (!redis_answers(p, socket)) throw std::runtime_error(failed + p.log());
+}
+
+}  // namespace
+
+bool redis_answers(process& p, const std::filesystem::path& socket) {
   const bool up = eventually([&] {
     if (!p.running()) return true;
     try {
@@ -39,10 +45,8 @@ void wait_answering(process& p, const std::filesystem::path& socket, const std::
       return false;
     }
   });
-  if (!up || !p.running()) throw std::runtime_error(failed + p.log());
+  return up && p.running();
 }
-
-}  // namespace
 
 redis_server::redis_server(persistence p, transport t, std::vector<std::string> extra)
     : persistence_(p), extra_(std::move(extra)) {

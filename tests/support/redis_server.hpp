@@ -63,6 +63,10 @@ class redis_sentinel {
 // The configuration of a daemon on `url` whose writes wait for one replica (300 ms at most).
 std::string replicated_config(const std::string& workspace, const std::string& url);
 
+// Until the redis-server started as `p` answers PING on `socket`; false when it exits or never
+// does.
+bool redis_answers(process& p, const std::filesystem::path& socket);
+
 // One private redis-server for the whole test binary, started on first use.
 redis_server& shared_redis();
 
