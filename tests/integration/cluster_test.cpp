@@ -378,6 +378,26 @@ TEST(Cluster, AReshardedSlotAnswers503WhileItMigratesAndLosesNothing) {
   EXPECT_EQ(d.terminate(), 0);
 }
 
+TEST(Cluster, TimersFireInEveryWorkspaceOnItsOwnPrimary) {
+  redis_cluster cluster;
+  const auto workspaces = spread_over(cluster, 1);  // one workspace per primary
+  temp_dir dir("ticketd-cluster-ws");
+  daemon_process d(daemon_options{
+      platform(cluster.url(), dir.path(), workspaces, ""), true, "2026-11-23T09:00:00Z", {}});
+  http_client c(d.port());
+  for (const auto& ws : workspaces) {
+    ASSERT_EQ(c.post("/v1/w/" + ws + "/tickets", R"({"id":"T-1"})").status, 201) << ws;
+  }
+  // The default first reply is due in 8 h: past it, each workspace's breach fires, written on
+  // the primary of its own slot.
+  ASSERT_EQ(c.post("/v1/admin/clock", R"({"advance":"9h"})").status, 200);
+  for (const auto& ws : workspaces) {
+    redis_client node(cluster.socket(cluster.node_of_port(cluster.primary_of(slot_of(ws)))));
+    EXPECT_EQ(count_stream_events(node, ws, "sla.breached"), 1u) << ws;
+  }
+  EXPECT_EQ(d.terminate(), 0);
+}
+
 TEST(Cluster, LoadsTheLibraryWhereACallFindsItMissing) {
   redis_cluster cluster;
   temp_dir dir("ticketd-cluster-ws");
