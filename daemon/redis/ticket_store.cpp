@@ -28,13 +28,14 @@ bool function_missing(const std::vector<redis_result>& replies) {
 cluster_reply redirection_in(const std::vector<redis_result>& replies) {
   for (const auto& r : replies) {
     if (!r) continue;
+    if (!r->is_error()) continue;  // the usual case, looked at no further
     if (auto c = cluster_reply_of(*r); c.what != cluster_reply::kind::none) return c;
   }
   return {};
 }
 
 bool redirected(const redis_result& r) {
-  return r && cluster_reply_of(*r).what != cluster_reply::kind::none;
+  return r && r->is_error() && cluster_reply_of(*r).what != cluster_reply::kind::none;
 }
 
 // `batch` sent to the primary of `slot` (`may_write`: on the connection of the writes that wait
@@ -199,7 +200,8 @@ ticket_store::result<resp_value> ticket_store::send(
   }
   auto& r = replies.front();
   if (!r) co_return routing::unavailable({r.error().message()}, false);
-  if (const auto c = cluster_reply_of(*r); c.what != cluster_reply::kind::none) {
+  if (const auto c = r->is_error() ? cluster_reply_of(*r) : cluster_reply{};
+      c.what != cluster_reply::kind::none) {
     co_return routing::unavailable({c.describe()}, false);
   }
   co_return std::move(*r);
