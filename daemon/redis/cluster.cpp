@@ -348,8 +348,17 @@ bool node_pool::reaches_cluster() const {
                      [](const auto& n) { return n && impl::all_ready(*n); });
 }
 
-void node_pool::moved(const cluster_reply& r) {
+void node_pool::moved(cluster_reply r, const redis_connection* from) {
   if (!impl_->map) return;
+  if (r.to.host.empty()) {
+    // "MOVED 3999 :6380": the same host as the node that answered. (The worker's own thread:
+    // `nodes` changes only here.)
+    for (const auto& n : impl_->nodes) {
+      bool answered = false;
+      n->for_each([&](redis_connection& c) { answered = answered || &c == from; });
+      if (answered) r.to.host = n->at.host;
+    }
+  }
   impl_->map->learn(r.slot, r.to);
   impl_->follow_map();
   impl_->ask_refresh();

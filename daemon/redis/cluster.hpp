@@ -120,8 +120,9 @@ class node_pool {
   // Whether some primary's connections answer (the map is read, the cluster reached). Any
   // thread.
   bool reaches_cluster() const;
-  // After a MOVED answer: the map learns it, and is read in full soon.
-  void moved(const cluster_reply& r);
+  // After a MOVED answer from connection `from`: the map learns it (an empty host in it is
+  // `from`'s), and is read in full soon.
+  void moved(cluster_reply r, const redis_connection* from);
   // After a CLUSTERDOWN answer: the map is read again soon (a failover may have named a new
   // primary that the node asked does not know of yet).
   void refresh_soon();

@@ -174,7 +174,7 @@ asio::awaitable<std::optional<std::vector<resp_value>>> ask_once(
   guard.async_wait([socket_ptr](error_code wait_ec) {
     if (!wait_ec) socket_ptr->close();
   });
-  const auto deadline = clock_type::now() + timeout;
+  const auto deadline = guard.expiry();
   asio::ip::tcp::resolver resolver(ex);
   auto [rec, results] =
       co_await resolver.async_resolve(at.host, std::to_string(at.port), use_tuple);

@@ -14,9 +14,6 @@ using routing::resp_value;
 
 namespace {
 
-// How long a kept answer lives (routing/lua/include/idempotency.lua: IDEMPOTENCY_MS).
-constexpr std::int64_t idempotency_ms = 86'400'000;
-
 // Whether Redis answered that the function called is not loaded (FUNCTION FLUSH, a new node).
 bool function_missing(const std::vector<redis_result>& replies) {
   return std::any_of(replies.begin(), replies.end(), [](const redis_result& r) {
@@ -62,7 +59,7 @@ boost::asio::awaitable<redis_connection*> exec_batch(
     const auto r = redirection_in(replies);
     if (r.what == cluster_reply::kind::down) pool_.refresh_soon();
     if (r.what == cluster_reply::kind::moved) {
-      pool_.moved(r);
+      pool_.moved(r, conn);
       // Every command was refused by a node that no longer serves the slot: none ran; again, to
       // the node that does (a few times at most: the map may take a moment to agree).
       if (moves < 3 && std::all_of(replies.begin(), replies.end(), redirected)) continue;
@@ -129,7 +126,8 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op, const run
       }
     }
     if (failed) {
-      failed->written = written;
+      // A call that found no function ran nothing (none of the batch's did).
+      failed->written = written && !function_missing(replies);
       op.fail(*failed);
     } else {
       op.receive(std::move(values));
@@ -138,18 +136,23 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op, const run
   // With redis.wait_replicas, an operation that wrote counts as done once enough replicas have
   // its write: WAIT waits for everything its connection wrote, so it goes on the connection of
   // the write (a connection of its own per primary: WAIT holds it). A repeat answered from what
-  // an earlier attempt kept wrote nothing here, and that attempt's write may not have reached
-  // the replicas yet: the kept answer's expiry is set again first (a write, replicated in a
-  // cluster too, unlike PUBLISH), which moves this connection's offset to the primary's, so the
-  // WAIT covers everything the primary had.
+  // an earlier attempt kept (by a function that then wrote nothing, or by the read of the kept
+  // answer) may come before that attempt's write reached the replicas: the kept answer's expiry
+  // is first written again, unchanged (a write that is replicated, in a cluster too, unlike
+  // PUBLISH), which moves the connection's offset to the primary's, so that the WAIT covers
+  // everything the primary had.
   const bool replayed = op.result().replayed;
   if (waits && !op.failure() && (wrote || replayed)) {
-    redis_connection* conn = wrote ? wrote_on : pool_.write_connection(slot);
+    redis_connection* conn = wrote_on != nullptr ? wrote_on : pool_.write_connection(slot);
     if (conn == nullptr) conn = pool_.connection(slot);
+    static constexpr std::string_view touch_kept =
+        "local at = redis.call('PEXPIRETIME', KEYS[1]) "
+        "if at > 0 then return redis.call('PEXPIREAT', KEYS[1], at) end return 0";
     const std::array<routing::command, 2> confirm{
-        std::move(routing::command{"PEXPIRE"}
-                      .arg(rt.keys.key(routing::key_part::idempotency, op.idempotency_key()))
-                      .arg(idempotency_ms)),
+        std::move(routing::command{"EVAL"}
+                      .arg(touch_kept)
+                      .arg(std::int64_t{1})
+                      .arg(rt.keys.key(routing::key_part::idempotency, op.idempotency_key()))),
         std::move(routing::command{"WAIT"}
                       .arg(static_cast<std::int64_t>(wait_.replicas))
                       .arg(static_cast<std::int64_t>(wait_.timeout.count())))};
@@ -157,12 +160,14 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op, const run
     if (conn == nullptr) {
       acks.emplace_back(make_error_code(redis_errc::unavailable));
     } else {
-      acks = co_await conn->exec_all(wrote ? std::span<const routing::command>{confirm}.subspan(1)
-                                           : std::span<const routing::command>{confirm});
+      acks =
+          co_await conn->exec_all(replayed ? std::span<const routing::command>{confirm}
+                                           : std::span<const routing::command>{confirm}.subspan(1));
     }
-    // A repeat's expiry that did not run (refused: a slot migrating) moved no offset.
+    // A repeat whose kept answer was not written again (refused: a slot migrating; or gone)
+    // moved no offset: its WAIT proves nothing.
     const auto& marked = acks.front();
-    if (acks.size() == 2 && (!marked || marked->is_error())) {
+    if (acks.size() == 2 && (!marked || marked->is_error() || marked->integer != 1)) {
       acks.back() = !marked ? marked : make_error_code(redis_errc::unavailable);
     }
     const auto& acked = acks.back();
