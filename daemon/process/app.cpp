@@ -31,7 +31,6 @@
 #include "daemon/service/timer_loop.hpp"
 #include "daemon/service/workspaces.hpp"
 #include "daemon/transport/http_server.hpp"
-#include "routing/lua_library.hpp"
 
 namespace ticketd::daemon {
 
@@ -248,7 +247,7 @@ class application {
                                                        bool writes) {
         redis_connection_options opts;
         opts.endpoint = node;
-        opts.function_library = std::string{routing::lua::library_source()};
+        opts.load_library = true;
         opts.supervisor = &supervisor_;
         if (writes) opts.client_name = "ticketd-writes";
         auto conn = std::make_unique<redis_connection>(w->io.get_executor(), opts, &metrics_);
@@ -265,14 +264,10 @@ class application {
               const auto rt = workspaces_.main()->snapshot();
               auto reply = co_await raw->exec_during_handshake(
                   routing::configure_call(rt->plan.base(clock().now_ms())));
-              if (!reply && reply.error() == redis_errc::no_replicas) {
-                // A primary short of replicas refuses writes: serve reads; the settings are stored
-                // by the first write that can be made.
-                redis_is_back(raw);
-                co_return boost::system::error_code{};
-              }
-              if (!reply) co_return reply.error();
-              if (reply->is_error()) {
+              // A primary short of replicas refuses writes: serve reads; the settings are stored
+              // by the first write that can be made.
+              if (!reply && reply.error() != redis_errc::no_replicas) co_return reply.error();
+              if (reply && reply->is_error()) {
                 log_error("storing the configuration in Redis failed: {}", reply->str);
                 co_return make_error_code(redis_errc::protocol);
               }
@@ -309,12 +304,12 @@ class application {
   // workspaces of the other primaries), while a daemon starting takes no traffic before it
   // reaches every primary.
   bool ready(std::optional<std::uint16_t> slot = std::nullopt) const {
-    const auto [up, all] = connections_ready();
-    if (!cluster_) return up == all;
-    if (slot) {
+    if (cluster_ && slot) {
       return std::all_of(workers_.begin(), workers_.end(),
                          [&](const auto& w) { return w->pool->serves(*slot); });
     }
+    const auto [up, all] = connections_ready();
+    if (!cluster_) return up == all;
     if (up == all && all > 0 && cluster_->table()->covered()) {
       served_whole_cluster_.store(true);
       return true;

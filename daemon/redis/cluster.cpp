@@ -42,16 +42,13 @@ void cluster_map::install(slot_table t) {
   version_.store(table_->version, std::memory_order_release);
 }
 
-void cluster_map::learn(std::uint16_t slot, const redis_address& given) {
+void cluster_map::learn(const cluster_reply& moved, const std::string& answered_by) {
   const std::lock_guard lock(mutex_);
   slot_table t = *table_;
-  redis_address to = given;
-  if (to.host.empty()) {
-    // "MOVED 3999 :6380": the host of the node that answered, the one the map named.
-    const auto* asked = t.primary_of(slot);
-    if (asked == nullptr) return;
-    to.host = asked->host;
-  }
+  const auto slot = moved.slot;
+  redis_address to = moved.to;
+  // "MOVED 3999 :6380": the same host as the node that answered.
+  if (to.host.empty()) to.host = answered_by;
   auto found = std::find(t.primaries.begin(), t.primaries.end(), to);
   if (found == t.primaries.end()) {
     t.primaries.push_back(to);
@@ -277,12 +274,11 @@ struct node_pool::impl : std::enable_shared_from_this<impl> {
   // or a slot has none (a failover: the map names the promoted replica once the cluster voted).
   asio::awaitable<void> upkeep(std::shared_ptr<impl> /*keeps the pool*/) {
     for (unsigned tick = 0; !stopped; ++tick) {
-      bool all_ready = table != nullptr && table->covered();
-      for (auto* n : by_primary) {
-        n->for_each([&](redis_connection& c) { all_ready = all_ready && c.ready(); });
-      }
-      if (!all_ready || tick % 5 == 0) {
-        co_await map->refresh(ex, std::chrono::milliseconds(all_ready ? 4000 : 900));
+      const bool healthy = table != nullptr && table->covered() &&
+                           std::all_of(by_primary.begin(), by_primary.end(),
+                                       [](const auto* n) { return all_ready(*n); });
+      if (!healthy || tick % 5 == 0) {
+        co_await map->refresh(ex, std::chrono::milliseconds(healthy ? 4000 : 900));
       }
       if (stopped) break;
       follow_map();
@@ -328,8 +324,6 @@ redis_connection* node_pool::write_connection(std::uint16_t slot) {
   return impl_->writes ? impl_->pick(slot, true) : nullptr;
 }
 
-bool node_pool::clustered() const { return impl_->map != nullptr; }
-
 bool node_pool::serves(std::uint16_t slot) const {
   if (!impl_->map) return impl::all_ready(*impl_->nodes.front());
   const auto table = impl_->map->table();
@@ -348,18 +342,9 @@ bool node_pool::reaches_cluster() const {
                      [](const auto& n) { return n && impl::all_ready(*n); });
 }
 
-void node_pool::moved(cluster_reply r, const redis_connection* from) {
+void node_pool::moved(const cluster_reply& r, const redis_connection& from) {
   if (!impl_->map) return;
-  if (r.to.host.empty()) {
-    // "MOVED 3999 :6380": the same host as the node that answered. (The worker's own thread:
-    // `nodes` changes only here.)
-    for (const auto& n : impl_->nodes) {
-      bool answered = false;
-      n->for_each([&](redis_connection& c) { answered = answered || &c == from; });
-      if (answered) r.to.host = n->at.host;
-    }
-  }
-  impl_->map->learn(r.slot, r.to);
+  impl_->map->learn(r, from.host());
   impl_->follow_map();
   impl_->ask_refresh();
 }

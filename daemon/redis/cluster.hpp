@@ -66,10 +66,10 @@ class cluster_map {
   // Any thread.
   std::shared_ptr<const slot_table> table() const;
   std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
-  const config::redis_config& endpoint() const { return endpoint_; }
 
-  // After a MOVED: `slot` is served by `to` now (the next refresh reads the whole map again).
-  void learn(std::uint16_t slot, const config::redis_address& to);
+  // After a MOVED answered by the node at host `answered_by`: its slot is served by its `to`
+  // now (the next refresh reads the whole map again).
+  void learn(const cluster_reply& moved, const std::string& answered_by);
   // Reads the map again from the first node that answers (the primaries known, then the
   // seeds), unless it was read within `fresh`. False when no node answered.
   boost::asio::awaitable<bool> refresh(boost::asio::any_io_executor ex,
@@ -114,7 +114,6 @@ class node_pool {
   redis_connection* connection(std::uint16_t slot);
   // The connection for writes that wait for replicas on that primary (null without them).
   redis_connection* write_connection(std::uint16_t slot);
-  bool clustered() const;
   // Whether the connections to the primary of `slot` answer. Any thread.
   bool serves(std::uint16_t slot) const;
   // Whether some primary's connections answer (the map is read, the cluster reached). Any
@@ -122,7 +121,7 @@ class node_pool {
   bool reaches_cluster() const;
   // After a MOVED answer from connection `from`: the map learns it (an empty host in it is
   // `from`'s), and is read in full soon.
-  void moved(cluster_reply r, const redis_connection* from);
+  void moved(const cluster_reply& r, const redis_connection& from);
   // After a CLUSTERDOWN answer: the map is read again soon (a failover may have named a new
   // primary that the node asked does not know of yet).
   void refresh_soon();

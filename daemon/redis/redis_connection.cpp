@@ -24,6 +24,7 @@
 
 #include "daemon/common/log.hpp"
 #include "daemon/redis/cluster.hpp"
+#include "routing/lua_library.hpp"
 
 namespace ticketd::daemon {
 
@@ -34,7 +35,7 @@ using clock_type = std::chrono::steady_clock;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // The most bytes of queued requests one write offers the kernel.
 constexpr std::size_t write_chunk = 256 * 1024;
-// How long a connection with nothing in flight stays quiet before it checks Redis answers.
+// How long a sentinel has to answer where the primary is (one that hangs costs little).
 constexpr std::chrono::milliseconds sentinel_timeout{500};
 
 namespace {
@@ -204,6 +205,11 @@ asio::awaitable<std::optional<std::vector<resp_value>>> ask_once(
   co_return replies;
 }
 
+routing::command library_load_command() {
+  return std::move(
+      routing::command{"FUNCTION"}.arg("LOAD").arg("REPLACE").arg(routing::lua::library_source()));
+}
+
 bool may_have_run(const error_code& ec) {
   return ec == redis_errc::timeout || ec == redis_errc::dropped;
 }
@@ -278,14 +284,10 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
 
   std::string describe() const {
     const auto& e = opts.endpoint;
-    if (e.kind == config::redis_kind::sentinel) {
-      return "primary '" + e.primary_name + "'" +
-             (primary_host.empty()
-                  ? std::string{}
-                  : " (" + primary_host + ":" + std::to_string(primary_port) + ")");
-    }
-    if (opts.cluster) {
-      return "slot " + std::to_string(opts.slot) + " of the Redis Cluster" +
+    if (opts.cluster || e.kind == config::redis_kind::sentinel) {
+      // Found at each connect: what it follows, then where it was found last.
+      return (opts.cluster ? "slot " + std::to_string(opts.slot) + " of the Redis Cluster"
+                           : "primary '" + e.primary_name + "'") +
              (primary_host.empty()
                   ? std::string{}
                   : " (" + primary_host + ":" + std::to_string(primary_port) + ")");
@@ -419,6 +421,29 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     broken.cancel();
   }
 
+  enum class refused_by { nothing, not_primary, replicas };
+
+  // An error reply by which Redis ran nothing: from a node that is no longer the primary
+  // (demoted by a failover: READONLY, MASTERDOWN; or, for a connection that follows a cluster
+  // slot, MOVED), after which the connection goes to the primary named now; or from a primary
+  // short of the replicas its min-replicas-to-write asks for (NOREPLICAS).
+  refused_by refusal(const resp_value& error) {
+    if (error.str.starts_with("NOREPLICAS")) return refused_by::replicas;
+    if (error.str.starts_with("READONLY") || error.str.starts_with("MASTERDOWN")) {
+      log_warning("Redis at {} is no longer the primary ({}); reconnecting", describe(), error.str);
+      return refused_by::not_primary;
+    }
+    if (opts.cluster) {
+      if (const auto r = cluster_reply_of(error); r.what == cluster_reply::kind::moved) {
+        log_info("Redis Cluster slot {} moved to {}:{}; reconnecting", r.slot, r.to.host,
+                 r.to.port);
+        opts.cluster->learn(r, primary_host);
+        return refused_by::not_primary;
+      }
+    }
+    return refused_by::nothing;
+  }
+
   asio::awaitable<void> read_loop(std::uint64_t gen) {
     auto self = shared_from_this();
     std::vector<char> buf(64 * 1024);
@@ -453,31 +478,17 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
         note_stall();
         if (slot->abandoned) continue;
         if (observer != nullptr) observer->round_trip(clock_type::now() - slot->sent);
-        if (reply->type == resp_value::kind::error &&
-            (reply->str.starts_with("READONLY") || reply->str.starts_with("MASTERDOWN"))) {
-          // No longer the primary (a failover demoted it): nothing ran; connect again, to the
-          // primary the sentinels name now.
-          log_warning("Redis at {} is no longer the primary ({}); reconnecting", describe(),
-                      reply->str);
-          complete(*slot, redis_errc::unavailable);
-          break_connection(gen);
-          co_return;
-        }
-        if (opts.cluster && reply->type == resp_value::kind::error) {
-          if (const auto r = cluster_reply_of(*reply); r.what == cluster_reply::kind::moved) {
-            // The slot this connection follows moved: nothing ran; connect to its new owner.
-            log_info("Redis Cluster slot {} moved to {}:{}; reconnecting", r.slot, r.to.host,
-                     r.to.port);
-            opts.cluster->learn(r.slot, r.to);
+        if (reply->type == resp_value::kind::error) {
+          const auto refused = refusal(*reply);
+          if (refused == refused_by::not_primary) {
             complete(*slot, redis_errc::unavailable);
             break_connection(gen);
             co_return;
           }
-        }
-        if (reply->type == resp_value::kind::error && reply->str.starts_with("NOREPLICAS")) {
-          // The primary lacks the replicas its min-replicas-to-write asks for: nothing ran.
-          complete(*slot, redis_errc::no_replicas);
-          continue;
+          if (refused == refused_by::replicas) {
+            complete(*slot, redis_errc::no_replicas);
+            continue;
+          }
         }
         slot->reply = std::move(*reply);
         complete(*slot, {});
@@ -615,16 +626,11 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     reader = make_reader();
   }
 
-  // Whether Redis has this connection's function library already (by the name its source
-  // declares: "#!lua name=ticketd_vN").
+  // Whether Redis has ticketd's function library already.
   asio::awaitable<bool> library_loaded() {
-    const auto& source = opts.function_library;
-    const auto at = source.find("name=");
-    if (at == std::string::npos) co_return false;
-    const auto end = source.find_first_of(" \n", at);
-    const auto name = source.substr(at + 5, end == std::string::npos ? end : end - at - 5);
-    auto r =
-        co_await exec(routing::command{"FUNCTION"}.arg("LIST").arg("LIBRARYNAME").arg(name), true);
+    auto r = co_await exec(
+        routing::command{"FUNCTION"}.arg("LIST").arg("LIBRARYNAME").arg(routing::lua::library_name),
+        true);
     co_return r && r->type == resp_value::kind::array && !r->elements.empty();
   }
 
@@ -638,10 +644,7 @@ struct redis_connection::impl : std::enable_shared_from_this<impl> {
     }
     if (e.db != 0) steps.push_back(std::move(routing::command{"SELECT"}.arg(e.db)));
     steps.push_back(std::move(routing::command{"CLIENT"}.arg("SETNAME").arg(opts.client_name)));
-    if (!opts.function_library.empty()) {
-      steps.push_back(std::move(
-          routing::command{"FUNCTION"}.arg("LOAD").arg("REPLACE").arg(opts.function_library)));
-    }
+    if (opts.load_library) steps.push_back(library_load_command());
     for (const auto& step : steps) {
       auto r = co_await exec(step, true);
       if (!r && r.error() == redis_errc::no_replicas && step.name() == "FUNCTION") {
@@ -833,6 +836,10 @@ asio::awaitable<redis_result> redis_connection::exec_during_handshake(const rout
 
 bool redis_connection::ready() const {
   return impl_->st == impl::state::ready && !impl_->stalled.load(std::memory_order_relaxed);
+}
+
+std::string redis_connection::host() const {
+  return impl_->primary_host.empty() ? impl_->opts.endpoint.host : impl_->primary_host;
 }
 
 const asio::any_io_executor& redis_connection::executor() const { return impl_->ex; }

@@ -47,9 +47,12 @@ boost::asio::awaitable<std::optional<std::vector<routing::resp_value>>> ask_once
     boost::asio::any_io_executor ex, const config::redis_address& at,
     std::span<const routing::command> cmds, std::chrono::milliseconds timeout);
 
+// FUNCTION LOAD REPLACE of ticketd's function library.
+routing::command library_load_command();
+
 struct redis_connection_options {
   config::redis_config endpoint;
-  std::string function_library;  // FUNCTION LOAD REPLACE'd on every (re)connect (empty: none)
+  bool load_library = false;  // ticketd's function library, loaded at every (re)connect
   std::chrono::milliseconds connect_backoff_min{50};
   std::chrono::milliseconds connect_backoff_max{2000};
   std::string client_name = "ticketd";
@@ -106,6 +109,9 @@ class redis_connection {
 
   // Connected, handshake done, and Redis answering (not stalled). Any thread.
   bool ready() const;
+  // The host it connects to (for a connection that follows a Sentinel primary or a cluster
+  // slot: the one found last). Its own thread.
+  std::string host() const;
   const boost::asio::any_io_executor& executor() const;
 
  private:

@@ -5,7 +5,6 @@
 
 #include "daemon/redis/cluster.hpp"
 #include "daemon/redis/redis_connection.hpp"
-#include "routing/lua_library.hpp"
 
 namespace ticketd::daemon {
 
@@ -14,31 +13,31 @@ using routing::resp_value;
 
 namespace {
 
-// Whether Redis answered that the function called is not loaded (FUNCTION FLUSH, a new node).
-bool function_missing(const std::vector<redis_result>& replies) {
-  return std::any_of(replies.begin(), replies.end(), [](const redis_result& r) {
-    return r && r->is_error() && r->str.find("Function not found") != std::string::npos;
-  });
+// Whether an error reply says Redis lacks the function called (FUNCTION FLUSH, a new node).
+bool function_missing(const resp_value& error) {
+  return error.str.find("Function not found") != std::string::npos;
 }
 
-// The first cluster answer among `replies` (a redirection or refusal: that command did not run).
-cluster_reply redirection_in(const std::vector<redis_result>& replies) {
-  for (const auto& r : replies) {
-    if (!r) continue;
-    if (!r->is_error()) continue;  // the usual case, looked at no further
-    if (auto c = cluster_reply_of(*r); c.what != cluster_reply::kind::none) return c;
-  }
-  return {};
+// Whether Redis ran the command: not when it answered a cluster redirection or refusal, or
+// found no function (a transport failure is judged by may_have_run).
+bool ran(const resp_value& reply) {
+  return !reply.is_error() ||
+         (cluster_reply_of(reply).what == cluster_reply::kind::none && !function_missing(reply));
 }
 
-bool redirected(const redis_result& r) {
-  return r && r->is_error() && cluster_reply_of(*r).what != cluster_reply::kind::none;
-}
+// Where a batch went (null: no primary known for its slot), and, when Redis ran none or only
+// part of it for a reason a retry may clear (a slot migrating, no primary, the library
+// missing), why.
+struct batch_outcome {
+  redis_connection* conn = nullptr;
+  std::string refused;
+};
 
 // `batch` sent to the primary of `slot` (`may_write`: on the connection of the writes that wait
-// for replicas), its replies in `replies`. A MOVED batch goes again to the slot's new owner; one
-// that found the library missing, again once it is loaded.
-boost::asio::awaitable<redis_connection*> exec_batch(
+// for replicas), its replies in `replies`. A batch refused whole with MOVED goes again to the
+// slot's new owner; one that found the library missing, again once it is loaded. ASK, TRYAGAIN
+// and CLUSTERDOWN are never followed (a call must not run while its slot migrates).
+boost::asio::awaitable<batch_outcome> exec_batch(
     node_pool& pool_, std::uint16_t slot, std::span<const routing::command> batch, bool may_write,
     std::vector<redis_result>& replies, std::optional<std::chrono::milliseconds> timeout = {}) {
   bool loaded = false;
@@ -48,7 +47,7 @@ boost::asio::awaitable<redis_connection*> exec_batch(
     if (conn == nullptr) {
       // A cluster with no primary known for the slot (down, or not read yet): nothing sent.
       replies.assign(batch.size(), make_error_code(redis_errc::unavailable));
-      co_return nullptr;
+      co_return batch_outcome{};
     }
     if (batch.size() == 1) {
       replies.clear();
@@ -56,24 +55,42 @@ boost::asio::awaitable<redis_connection*> exec_batch(
     } else {
       replies = co_await conn->exec_all(batch);
     }
-    const auto r = redirection_in(replies);
-    if (r.what == cluster_reply::kind::down) pool_.refresh_soon();
-    if (r.what == cluster_reply::kind::moved) {
-      pool_.moved(r, conn);
-      // Every command was refused by a node that no longer serves the slot: none ran; again, to
-      // the node that does (a few times at most: the map may take a moment to agree).
-      if (moves < 3 && std::all_of(replies.begin(), replies.end(), redirected)) continue;
+    // The replies' errors, looked at once: the usual batch has none.
+    cluster_reply refusal;
+    bool missing = false;
+    bool all_moved = true;
+    for (const auto& r : replies) {
+      if (!r || !r->is_error()) {
+        all_moved = false;
+        continue;
+      }
+      const auto c = cluster_reply_of(*r);
+      if (refusal.what == cluster_reply::kind::none) refusal = c;
+      all_moved = all_moved && c.what == cluster_reply::kind::moved;
+      missing = missing || function_missing(*r);
     }
-    if (!loaded && function_missing(replies)) {
+    if (refusal.what == cluster_reply::kind::moved) {
+      pool_.moved(refusal, *conn);
+      // Refused whole by a node that no longer serves the slot: none ran; again, to the node
+      // that does (a few times at most: the map may take a moment to agree).
+      if (all_moved && moves < 3) continue;
+    }
+    if (refusal.what == cluster_reply::kind::down) pool_.refresh_soon();
+    if (missing && !loaded) {
       // This primary lacks the library (flushed, or a node new to the cluster): load it, then
       // the batch again (the calls that found no function ran nothing).
       loaded = true;
-      const auto source = routing::command{"FUNCTION"}.arg("LOAD").arg("REPLACE").arg(
-          std::string{routing::lua::library_source()});
-      auto load = co_await conn->exec(source);
+      const auto load_cmd = library_load_command();
+      auto load = co_await conn->exec(load_cmd);
       if (load && !load->is_error()) continue;
     }
-    co_return conn;
+    if (refusal.what != cluster_reply::kind::none)
+      co_return batch_outcome{conn, refusal.describe()};
+    if (missing) {
+      co_return batch_outcome{
+          conn, "the function library is missing on this Redis and could not be loaded"};
+    }
+    co_return batch_outcome{conn, {}};
   }
 }
 
@@ -83,27 +100,20 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op, const run
                                                bool replicated) {
   const auto slot = rt.keys.slot();
   const bool waits = replicated && wait_.replicas > 0;
-  bool wrote = false;  // a function call (FCALL; FCALL_RO only reads) answered without an error
-  redis_connection* wrote_on = nullptr;  // where it did: the WAIT must go there
+  // The connection on which a function call (FCALL; FCALL_RO only reads) answered without an
+  // error: the WAIT must go there.
+  redis_connection* wrote_on = nullptr;
   std::vector<redis_result> replies;
   while (!op.done()) {
     const auto batch = op.batch();
     const bool may_write =
         waits && std::any_of(batch.begin(), batch.end(),
                              [](const routing::command& c) { return c.name() == "FCALL"; });
-    auto* conn = co_await exec_batch(pool_, slot, batch, may_write, replies);
+    const auto sent = co_await exec_batch(pool_, slot, batch, may_write, replies);
     std::vector<resp_value> values;
     values.reserve(replies.size());
     std::optional<routing::transport_failure> failed;
-    if (const auto r = redirection_in(replies); r.what != cluster_reply::kind::none) {
-      // ASK, TRYAGAIN, CLUSTERDOWN (or MOVED still, after the retries): never followed, the
-      // client retries after 503 (a call must not run while its slot migrates).
-      failed.emplace(routing::transport_failure{r.describe(), false});
-    } else if (function_missing(replies)) {
-      // Missing, and the load that followed failed: nothing ran.
-      failed.emplace(routing::transport_failure{
-          "the function library is missing on this Redis and could not be loaded", false});
-    }
+    if (!sent.refused.empty()) failed.emplace(routing::transport_failure{sent.refused, false});
     // Whether a write may have run: a function call that Redis ran, or that it may have run
     // before the connection failed (reads around it write nothing).
     bool written = false;
@@ -116,18 +126,12 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op, const run
         written = written || (writes && may_have_run(r.error()));
         continue;
       }
-      written = written || (writes && !redirected(r));
+      written = written || (writes && ran(*r));
+      if (may_write && writes && !r->is_error()) wrote_on = sent.conn;
       values.push_back(std::move(*r));
     }
-    for (std::size_t i = 0; may_write && !failed && i < batch.size(); ++i) {
-      if (batch[i].name() == "FCALL" && !values[i].is_error()) {
-        wrote = true;
-        wrote_on = conn;
-      }
-    }
     if (failed) {
-      // A call that found no function ran nothing (none of the batch's did).
-      failed->written = written && !function_missing(replies);
+      failed->written = written;
       op.fail(*failed);
     } else {
       op.receive(std::move(values));
@@ -142,7 +146,7 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op, const run
   // PUBLISH), which moves the connection's offset to the primary's, so that the WAIT covers
   // everything the primary had.
   const bool replayed = op.result().replayed;
-  if (waits && !op.failure() && (wrote || replayed)) {
+  if (waits && !op.failure() && (wrote_on != nullptr || replayed)) {
     redis_connection* conn = wrote_on != nullptr ? wrote_on : pool_.write_connection(slot);
     if (conn == nullptr) conn = pool_.connection(slot);
     static constexpr std::string_view touch_kept =
@@ -197,18 +201,11 @@ ticket_store::result<resp_value> ticket_store::send(
     std::uint16_t slot, const routing::command& cmd,
     std::optional<std::chrono::milliseconds> timeout) {
   std::vector<redis_result> replies;
-  co_await exec_batch(pool_, slot, std::span<const routing::command>{&cmd, 1}, false, replies,
-                      timeout);
-  if (function_missing(replies)) {
-    co_return routing::unavailable({"the function library is missing and could not be loaded"},
-                                   false);
-  }
+  const auto sent = co_await exec_batch(pool_, slot, std::span<const routing::command>{&cmd, 1},
+                                        false, replies, timeout);
+  if (!sent.refused.empty()) co_return routing::unavailable({sent.refused}, false);
   auto& r = replies.front();
   if (!r) co_return routing::unavailable({r.error().message()}, false);
-  if (const auto c = r->is_error() ? cluster_reply_of(*r) : cluster_reply{};
-      c.what != cluster_reply::kind::none) {
-    co_return routing::unavailable({c.describe()}, false);
-  }
   co_return std::move(*r);
 }
 

@@ -244,7 +244,7 @@ struct event_tail::impl : std::enable_shared_from_this<impl> {
 namespace {
 
 redis_connection_options tail_options(redis_connection_options o) {
-  o.function_library.clear();
+  o.load_library = false;
   o.client_name = "ticketd-events";
   // XREAD blocks up to 1 s; the deadline must leave room for it.
   o.endpoint.timeout = std::max(o.endpoint.timeout, std::chrono::milliseconds(3000));
