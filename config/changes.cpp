@@ -1,6 +1,7 @@
 #include "config/changes.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace ticketd::config {
 namespace {
@@ -71,16 +72,19 @@ config_changes changes_between(const config& running, const config& next) {
     if (next.find_queue(q.name) == nullptr) out.queues_removed.push_back(q.name);
   }
   out.restart_required = restart_only_changes(running, next);
-  const auto named = [](const config& main, const std::string& name) {
-    return std::any_of(main.workspaces.begin(), main.workspaces.end(),
-                       [&](const auto& w) { return w->workspace == name; });
+  // The names of both sorted, then one pass each (thousands of workspaces: no scan per name).
+  const auto names = [](const config& main) {
+    std::vector<std::string> out;
+    for (const auto& w : main.workspaces) out.push_back(w->workspace);
+    std::sort(out.begin(), out.end());
+    return out;
   };
-  for (const auto& w : next.workspaces) {
-    if (!named(running, w->workspace)) out.workspaces_added.push_back(w->workspace);
-  }
-  for (const auto& w : running.workspaces) {
-    if (!named(next, w->workspace)) out.workspaces_removed.push_back(w->workspace);
-  }
+  const auto now = names(running);
+  const auto then = names(next);
+  std::set_difference(then.begin(), then.end(), now.begin(), now.end(),
+                      std::back_inserter(out.workspaces_added));
+  std::set_difference(now.begin(), now.end(), then.begin(), then.end(),
+                      std::back_inserter(out.workspaces_removed));
   return out;
 }
 

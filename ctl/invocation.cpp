@@ -311,7 +311,7 @@ boost::system::result<invocation, usage_error> parse_invocation(
   if (inv.all && !inv.workspace.empty()) {
     return error("verify takes --all or --workspace NAME, not both");
   }
-  if (!inv.workspace.empty() && !routing::is_valid_id(inv.workspace)) {
+  if (!inv.workspace.empty() && !routing::is_valid_workspace(inv.workspace)) {
     return error("--workspace " + quoted(inv.workspace) +
                  " is not a workspace name: 1 to 64 of A-Z a-z 0-9 . _ : @ -");
   }

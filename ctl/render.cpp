@@ -19,11 +19,17 @@ using fields = std::vector<std::pair<std::string, std::string>>;
 
 constexpr std::string_view service_status = "systemctl status ticketd";
 
-std::string target(const invocation& inv, std::string_view path) {
-  if (!inv.workspace.empty() && path.starts_with("/v1/")) {
-    return inv.url.prefix + "/v1/w/" + inv.workspace + std::string{path.substr(3)};
+// The URL of `path` (`/v1/...`) in `workspace` (empty: the main one's, `/v1/...` itself).
+std::string target(const invocation& inv, std::string_view path, std::string_view workspace) {
+  if (!workspace.empty() && path.starts_with("/v1/")) {
+    return inv.url.prefix + "/v1/w/" + std::string{workspace} + std::string{path.substr(3)};
   }
   return inv.url.prefix + std::string{path};
+}
+
+// The URL of `path` in the workspace of --workspace.
+std::string target(const invocation& inv, std::string_view path) {
+  return target(inv, path, inv.workspace);
 }
 
 std::string with_newline(std::string s) {
@@ -659,7 +665,7 @@ report render_purge(const invocation& inv, const request_spec& req, const http_a
 }  // namespace
 
 request_spec workspace_verify_request(const invocation& inv, std::string_view workspace) {
-  return {"GET", inv.url.prefix + "/v1/w/" + std::string{workspace} + "/admin/verify"};
+  return {"GET", target(inv, "/v1/admin/verify", workspace)};
 }
 
 report render_verify_all(const invocation& inv, std::span<const request_spec> reqs,

@@ -1,4 +1,5 @@
-// Identifier rules of API.md: ticket, agent and queue ids match [A-Za-z0-9._:@-]{1,128}.
+// Identifier rules of API.md: ticket, agent and queue ids match [A-Za-z0-9._:@-]{1,128};
+// workspace names the same characters, 1 to 64 (config/loader.cpp checks the files' names).
 #pragma once
 
 #include <string_view>
@@ -18,6 +19,12 @@ constexpr bool is_valid_id(std::string_view id) {
     if (!is_id_char(c)) return false;
   }
   return true;
+}
+
+inline constexpr std::size_t max_workspace_length = 64;
+
+constexpr bool is_valid_workspace(std::string_view name) {
+  return is_valid_id(name) && name.size() <= max_workspace_length;
 }
 
 }  // namespace ticketd::routing

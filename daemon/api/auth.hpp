@@ -9,26 +9,16 @@
 
 #include "config/config.hpp"
 #include "daemon/api/routes.hpp"
+#include "daemon/common/tokens.hpp"
 
 namespace ticketd::daemon::api {
 
-// Equal texts, in time that depends only on the lengths.
-bool constant_time_equal(std::string_view a, std::string_view b);
+using daemon::constant_time_equal;
+using daemon::token_index;
 
-// The configured tokens by a keyed hash of their secrets (the key random per process): finding
-// the one a request carries compares it, in constant time, with only the tokens of its hash,
-// so a platform with a token per tenant pays a lookup per request, not a scan of thousands.
-// Holds pointers into `auth`, which must outlive it.
-class token_index {
- public:
-  explicit token_index(const config::auth_config& auth);
-  // The configured token an `Authorization` header carries; nullptr when the header is
-  // missing, not `Bearer <token>`, or names no configured token.
-  const config::token_config* find(std::string_view authorization) const;
-
- private:
-  std::unordered_multimap<std::uint64_t, const config::token_config*> by_hash_;
-};
+// The admin routes that act on the whole daemon, not on the workspace of their path (a token
+// bound to a workspace may not use them).
+bool is_daemon_wide(route_id route);
 
 // Whether a route needs a token at all under this configuration.
 bool needs_token(const config::auth_config& auth, route_id route);

@@ -7,7 +7,8 @@ runtime::runtime(std::shared_ptr<const config::config> config)
       keys(cfg->workspace),
       settings(routing::make_call_settings(*cfg)),
       sla(*cfg),
-      plan(*cfg, sla, keys, settings) {
+      plan(*cfg, sla, keys, settings),
+      tokens(cfg->auth) {
   for (const auto& q : cfg->queues) queue_names.push_back(q.name);
 }
 

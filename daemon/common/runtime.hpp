@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "daemon/common/tokens.hpp"
 #include "routing/functions.hpp"
 #include "routing/keyspace.hpp"
 #include "routing/planner.hpp"
@@ -26,6 +27,7 @@ struct runtime {
   routing::sla_clock sla;
   routing::planner plan;
   std::vector<std::string> queue_names;
+  token_index tokens;  // cfg's bearer tokens, by the secret a request presents
 };
 
 // Holds the current snapshot; any thread may read or replace it.

@@ -49,20 +49,22 @@ constexpr std::array<const char*, 5> assignment_modes{"pull", "push", "return", 
 constexpr std::array<const char*, 5> offer_outcomes{"made", "accepted", "rejected", "timeout",
                                                     "withdrawn"};
 
-Histogram::BucketBoundaries wait_buckets() {
-  return {1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 14400, 86400};
+const Histogram::BucketBoundaries& wait_buckets() {
+  static const Histogram::BucketBoundaries buckets{1,   5,   15,   30,   60,    120,
+                                                   300, 600, 1800, 3600, 14400, 86400};
+  return buckets;
 }
 
 constexpr std::size_t trim_above_bytes = 1024 * 1024;
 
-// The child of `family` with `labels`, found by `key` in `cache` (Family::Add locks and hashes
-// every label on each call).
+// The child of `family` found by `key` in `cache`, made with the labels `make_labels()` gives
+// on first use only (Family::Add locks and hashes every label on each call).
+template <class MakeLabels>
 Counter& cached_child(std::mutex& mutex, std::map<std::string, Counter*, std::less<>>& cache,
-                      Family<Counter>& family, const prometheus::Labels& labels,
-                      std::string_view key) {
+                      Family<Counter>& family, MakeLabels&& make_labels, std::string_view key) {
   std::lock_guard lock(mutex);
   if (auto it = cache.find(key); it != cache.end()) return *it->second;
-  Counter* c = &family.Add(labels);
+  Counter* c = &family.Add(make_labels());
   cache.emplace(std::string{key}, c);
   return *c;
 }
@@ -285,7 +287,12 @@ struct metrics::impl {
 
   Counter& labelled(std::map<std::string, Counter*, std::less<>>& cache, Family<Counter>& family,
                     const char* label, std::string_view value) {
-    return cached_child(labelled_mutex, cache, family, {{label, std::string{value}}}, value);
+    return cached_child(
+        labelled_mutex, cache, family,
+        [&] {
+          return prometheus::Labels{{label, std::string{value}}};
+        },
+        value);
   }
 };
 
@@ -376,13 +383,20 @@ struct workspace_metrics::impl {
     return out;
   }
 
-  // A child made on first use: Family::Add gives the same one for the same labels, so a race
-  // only makes it twice.
+  // The label a child has beside `workspace` (none: name null).
+  struct extra_label {
+    const char* name = nullptr;
+    std::string_view value;
+  };
+
+  // A child made on first use, its labels built then only: Family::Add gives the same one for
+  // the same labels, so a race only makes it twice.
   template <class T, class... Extra>
-  T& child(std::atomic<T*>& slot, Family<T>& family, const prometheus::Labels& l,
-           Extra&&... extra) {
+  T& child(std::atomic<T*>& slot, Family<T>& family, extra_label more, Extra&&... extra) {
     T* p = slot.load(std::memory_order_acquire);
     if (p == nullptr) {
+      auto l = labels();
+      if (more.name != nullptr) l.emplace(more.name, std::string{more.value});
       p = &family.Add(l, std::forward<Extra>(extra)...);
       slot.store(p, std::memory_order_release);
     }
@@ -391,8 +405,12 @@ struct workspace_metrics::impl {
 
   Counter& labelled(std::map<std::string, Counter*, std::less<>>& cache, Family<Counter>& family,
                     const char* label, std::string_view value) {
-    return cached_child(labelled_mutex, cache, family, labels({{label, std::string{value}}}),
-                        value);
+    return cached_child(
+        labelled_mutex, cache, family,
+        [&] {
+          return labels({{label, std::string{value}}});
+        },
+        value);
   }
 
   void remove_queue_gauges(const std::string& queue) {
@@ -428,19 +446,18 @@ workspace_metrics::~workspace_metrics() = default;
 void workspace_metrics::create_series() {
   auto& f = impl_->f;
   for (std::size_t i = 0; i < assignment_modes.size(); ++i) {
-    impl_->child(impl_->assignments[i], f.assignments,
-                 impl_->labels({{"mode", assignment_modes[i]}}));
+    impl_->child(impl_->assignments[i], f.assignments, {"mode", assignment_modes[i]});
   }
   for (std::size_t i = 0; i < offer_outcomes.size(); ++i) {
-    impl_->child(impl_->offers[i], f.offers, impl_->labels({{"outcome", offer_outcomes[i]}}));
+    impl_->child(impl_->offers[i], f.offers, {"outcome", offer_outcomes[i]});
   }
-  impl_->child(impl_->timers, f.timers, impl_->labels());
-  impl_->child(impl_->overflows, f.overflows, impl_->labels());
-  impl_->child(impl_->connected, f.connected, impl_->labels());
-  impl_->child(impl_->escalations, f.escalations, impl_->labels());
-  impl_->child(impl_->delivered, f.events, impl_->labels({{"result", "delivered"}}));
-  impl_->child(impl_->dropped, f.events, impl_->labels({{"result", "dropped"}}));
-  impl_->child(impl_->waits, f.wait_seconds, impl_->labels(), wait_buckets());
+  impl_->child(impl_->timers, f.timers, {});
+  impl_->child(impl_->overflows, f.overflows, {});
+  impl_->child(impl_->connected, f.connected, {});
+  impl_->child(impl_->escalations, f.escalations, {});
+  impl_->child(impl_->delivered, f.events, {"result", "delivered"});
+  impl_->child(impl_->dropped, f.events, {"result", "dropped"});
+  impl_->child(impl_->waits, f.wait_seconds, {}, wait_buckets());
 }
 
 void workspace_metrics::transition(std::string_view action) {
@@ -453,30 +470,26 @@ void workspace_metrics::enqueued(std::string_view queue) {
 
 void workspace_metrics::assigned(assignment_mode mode) {
   const auto i = static_cast<std::size_t>(mode);
-  impl_
-      ->child(impl_->assignments[i], impl_->f.assignments,
-              impl_->labels({{"mode", assignment_modes[i]}}))
+  impl_->child(impl_->assignments[i], impl_->f.assignments, {"mode", assignment_modes[i]})
       .Increment();
 }
 
 void workspace_metrics::timers_fired(std::int64_t count) {
-  impl_->child(impl_->timers, impl_->f.timers, impl_->labels())
-      .Increment(static_cast<double>(count));
+  impl_->child(impl_->timers, impl_->f.timers, {}).Increment(static_cast<double>(count));
 }
 
 void workspace_metrics::offer(offer_outcome outcome, std::int64_t count) {
   const auto i = static_cast<std::size_t>(outcome);
-  impl_->child(impl_->offers[i], impl_->f.offers, impl_->labels({{"outcome", offer_outcomes[i]}}))
+  impl_->child(impl_->offers[i], impl_->f.offers, {"outcome", offer_outcomes[i]})
       .Increment(static_cast<double>(count));
 }
 
 void workspace_metrics::overflowed(std::int64_t count) {
-  impl_->child(impl_->overflows, impl_->f.overflows, impl_->labels())
-      .Increment(static_cast<double>(count));
+  impl_->child(impl_->overflows, impl_->f.overflows, {}).Increment(static_cast<double>(count));
 }
 
 void workspace_metrics::escalated() {
-  impl_->child(impl_->escalations, impl_->f.escalations, impl_->labels()).Increment();
+  impl_->child(impl_->escalations, impl_->f.escalations, {}).Increment();
 }
 
 void workspace_metrics::timer_fired(const routing::timer_note& note) {
@@ -515,20 +528,17 @@ void workspace_metrics::timer_fired(const routing::timer_note& note) {
 }
 
 void workspace_metrics::waited(std::int64_t queued_at_ms, std::int64_t now_ms) {
-  impl_->child(impl_->waits, impl_->f.wait_seconds, impl_->labels(), wait_buckets())
+  impl_->child(impl_->waits, impl_->f.wait_seconds, {}, wait_buckets())
       .Observe(static_cast<double>(std::max<std::int64_t>(0, now_ms - queued_at_ms)) / 1000.0);
 }
 
 void workspace_metrics::agents_connected(std::int64_t delta) {
-  impl_->child(impl_->connected, impl_->f.connected, impl_->labels())
-      .Increment(static_cast<double>(delta));
+  impl_->child(impl_->connected, impl_->f.connected, {}).Increment(static_cast<double>(delta));
 }
 
 void workspace_metrics::event_delivered(bool dropped) {
   auto& slot = dropped ? impl_->dropped : impl_->delivered;
-  impl_
-      ->child(slot, impl_->f.events, impl_->labels({{"result", dropped ? "dropped" : "delivered"}}))
-      .Increment();
+  impl_->child(slot, impl_->f.events, {"result", dropped ? "dropped" : "delivered"}).Increment();
 }
 
 void workspace_metrics::update_shared_state(const routing::queue_stats& stats,

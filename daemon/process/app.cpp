@@ -4,6 +4,7 @@
 #include <csignal>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -178,14 +179,13 @@ class application {
   workspace_set::list served_workspaces(const config::config& main,
                                         const workspace_set::list& running) {
     workspace_set::list out;
+    std::unordered_map<std::string_view, std::shared_ptr<workspace>> by_name;
+    for (const auto& w : running) by_name.emplace(w->name(), w);
     const auto add = [&](std::shared_ptr<const config::config> cfg) {
       auto rt = std::make_shared<const runtime>(std::move(cfg));
-      const auto kept = std::find_if(running.begin(), running.end(), [&](const auto& w) {
-        return w->name() == rt->cfg->workspace;
-      });
-      if (kept != running.end()) {
-        (*kept)->holder().set(std::move(rt));
-        out.push_back(*kept);
+      if (const auto kept = by_name.find(rt->cfg->workspace); kept != by_name.end()) {
+        kept->second->holder().set(std::move(rt));
+        out.push_back(kept->second);
         return;
       }
       auto m = metrics_.workspace(rt->cfg->workspace);

@@ -115,12 +115,6 @@ http_response replayed(http_response r, bool was_replayed) {
 
 }  // namespace
 
-struct service::token_cache {
-  explicit token_cache(std::shared_ptr<const runtime> r) : rt(std::move(r)), index(rt->cfg->auth) {}
-  std::shared_ptr<const runtime> rt;  // keeps the tokens the index points to
-  token_index index;
-};
-
 struct service::call {
   const http_request& request;
   route_match route;
@@ -147,12 +141,6 @@ routing::error unknown_workspace(std::string_view name) {
   auto e = routing::make_error(errc::not_found, "no workspace named '" + std::string{name} + "'");
   e.details.emplace_back("field", "workspace");
   return e;
-}
-
-// The admin routes that act on the whole daemon, not on the workspace of their path.
-bool is_daemon_wide(route_id r) {
-  return r == route_id::admin_reload || r == route_id::admin_clock ||
-         r == route_id::admin_workspaces || r == route_id::admin_purge;
 }
 
 }  // namespace
@@ -202,14 +190,7 @@ service::reply service::dispatch(call& c) {
       c.route.workspace.empty() ? std::string_view{c.rt->cfg->workspace} : c.route.workspace;
   std::string_view caller;
   if (needs_token(auth, c.route.route)) {
-    auto tokens = tokens_.load(std::memory_order_acquire);
-    if (!tokens || tokens->rt->cfg != c.rt->cfg) {
-      // The first request after a start or a reload indexes the tokens (a race only makes
-      // the same index twice).
-      tokens = std::make_shared<const token_cache>(c.rt);
-      tokens_.store(tokens, std::memory_order_release);
-    }
-    const auto* token = tokens->index.find(c.request.authorization);
+    const auto* token = c.rt->tokens.find(c.request.authorization);
     if (token == nullptr) {
       http_response r = failure(routing::make_error(
           errc::unauthenticated, c.request.authorization.empty()
@@ -646,7 +627,7 @@ http_response service::list_workspaces() {
 }
 
 service::reply service::purge_workspace(call& c) {
-  if (!routing::is_valid_id(c.route.id) || c.route.id.size() > 64) {
+  if (!routing::is_valid_workspace(c.route.id)) {
     co_return failure(
         invalid_argument("workspace", "a workspace name must match [A-Za-z0-9._:@-]{1,64}"));
   }

@@ -90,9 +90,6 @@ class service final : public http_handler {
   workspace_set& workspaces_;
   metrics& metrics_;
   service_hooks hooks_;
-  // The main configuration's tokens, indexed once per configuration loaded.
-  struct token_cache;
-  std::atomic<std::shared_ptr<const token_cache>> tokens_;
 };
 
 }  // namespace ticketd::daemon::api

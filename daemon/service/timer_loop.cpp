@@ -119,14 +119,16 @@ struct timer_loop::impl : std::enable_shared_from_this<impl> {
       for (const auto& ws : *list) {
         if (stopped) co_return;
         if (ws->retired()) continue;  // a reload removed it since this pass began
-        if (next_look(*ws, ws->schedule(), now) <= now) {
+        auto at = next_look(*ws, ws->schedule(), now);
+        if (at <= now) {
           co_await look(*ws, sweep);
           // Let requests waiting on this thread run before the next workspace's batch.
           co_await yield_to_requests();
           now = steady_ms();
+          at = next_look(*ws, ws->schedule(), now);
         }
         more = more || ws->schedule().more;
-        wake = std::min(wake, next_look(*ws, ws->schedule(), now));
+        wake = std::min(wake, at);
       }
       if (stopped) break;
       if (more) continue;

@@ -132,6 +132,12 @@ TEST(CtlInvocation, WorkspacesVerifyAllAndPurge) {
             "purge-workspace needs a workspace name: ticketctl purge-workspace NAME");
   EXPECT_EQ(error_of({"--workspace", "a b", "queues"}),
             "--workspace 'a b' is not a workspace name: 1 to 64 of A-Z a-z 0-9 . _ : @ -");
+  // An id of 65 characters is no workspace name.
+  const std::string long_name(65, 'w');
+  EXPECT_EQ(
+      error_of({"--workspace", long_name, "queues"}),
+      "--workspace '" + long_name + "' is not a workspace name: 1 to 64 of A-Z a-z 0-9 . _ : @ -");
+  EXPECT_TRUE(parse({"--workspace", std::string(64, 'w'), "queues"}));
 }
 
 TEST(CtlInvocation, UsageErrorsSayWhatIsWrong) {
