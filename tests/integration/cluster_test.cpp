@@ -14,18 +14,18 @@
 
 #include <boost/json.hpp>
 
+#include "routing/keyspace.hpp"
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/redis_client.hpp"
 #include "tests/support/redis_cluster.hpp"
+#include "tests/support/redis_server.hpp"
 #include "tests/support/stream_clients.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ticketd::testing {
 namespace {
 
-int slot_of(const std::string& workspace) {
-  return redis_cluster::key_slot("ticketd:{" + workspace + "}:");
-}
+int slot_of(const std::string& workspace) { return routing::keyspace(workspace).slot(); }
 
 // Workspace names until each primary serves at least `per_primary` of them.
 std::vector<std::string> spread_over(redis_cluster& cluster, std::size_t per_primary) {
@@ -49,10 +49,7 @@ std::string platform(const std::string& url, const std::filesystem::path& dir,
     std::ofstream(dir / (ws + ".yaml")) << "queues:\n  desk: {mode: pull}\n"
                                            "defaults: {queue: desk}\n";
   }
-  return "workspace: hq\nworkspaces_dir: " + dir.string() +
-         "\nserver:\n  listen: 127.0.0.1:0\n  threads: 2\nredis:\n  url: " + url +
-         "\n  timeout: 2s\n" + redis_extra +
-         "queues:\n  general: {mode: pull}\ndefaults: {queue: general}\n";
+  return platform_config(url, dir, "  timeout: 2s\n" + redis_extra);
 }
 
 // Creates tickets in every workspace in turn (and has an agent of each pull some). A ticket
@@ -121,15 +118,17 @@ class load {
     const std::vector<std::pair<std::string, std::string>> headers{{"Idempotency-Key", key}};
     const auto r = c.request("POST", "/v1/w/" + ws + path, body, headers);
     if (r.status == 503) {
-      const std::lock_guard lock(mutex_);
-      if (r.header("retry-after").empty()) ADD_FAILURE() << "503 without Retry-After: " << r.body;
-      ++unavailable_[ws];
-      auto& kept = bodies_[ws];
-      if (kept.size() < 500) kept.push_back(r.body);
-      if (unavailable_[ws] % workspaces_.size() == 0) {
-        // A client waits Retry-After; shortened here (the test waits for conditions, not this).
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      bool pause = false;
+      {
+        const std::lock_guard lock(mutex_);
+        if (r.header("retry-after").empty()) ADD_FAILURE() << "503 without Retry-After: " << r.body;
+        ++unavailable_[ws];
+        auto& kept = bodies_[ws];
+        if (kept.size() < 500) kept.push_back(r.body);
+        pause = unavailable_[ws] % workspaces_.size() == 0;
       }
+      // A client waits Retry-After; shortened here (the test waits for conditions, not this).
+      if (pause) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     } else if (r.status >= 300 && r.status != 409) {
       ADD_FAILURE() << ws << path << ": " << r.status << " " << r.body;
     }
@@ -254,7 +253,9 @@ TEST(Cluster, ServesWorkspacesOnEveryShardAndLosesNothingInAFailover) {
   // Connections to the three primaries now (2 workers, each a connection and one for the writes
   // that wait per primary); the dead primary's were stopped and count no more.
   EXPECT_TRUE(eventually([&] {
-    return c.get("/metrics").body.find("\nticketd_redis_connections_up 12\n") != std::string::npos;
+    // 3 primaries x 2 workers x (a connection + one for the writes that wait).
+    const std::string up = "\nticketd_redis_connections_up " + std::to_string(3 * 2 * (1 + 1));
+    return c.get("/metrics").body.find(up + "\n") != std::string::npos;
   })) << c.get("/metrics").body.substr(0, 4000);
   EXPECT_EQ(d.terminate(), 0);
 }

@@ -92,12 +92,14 @@ TEST(Sentinel, AFailoverIsFollowedAndLosesNoAcknowledgedWrite) {
   ASSERT_TRUE(eventually([&] { return count() >= 50; }));
 
   // The primary dies: the sentinels promote the replica, and the daemon follows.
+  const int unavailable_before = unavailable.load();
   first.kill9();
   ASSERT_TRUE(eventually([&] { return primary_port(*sentinels[0], name) == second.port(); },
                          std::chrono::seconds(30)))
       << d.log();
   // The new primary has no replica yet: writes are refused (503) until the old one is back.
-  ASSERT_TRUE(eventually([&] { return unavailable.load() > 0; }, std::chrono::seconds(20)));
+  ASSERT_TRUE(eventually([&] { return unavailable.load() > unavailable_before; },
+                         std::chrono::seconds(20)));
   // The old one comes back; the sentinels make it a replica of the new primary.
   first.start();
   const auto before = count();

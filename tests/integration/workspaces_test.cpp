@@ -23,24 +23,6 @@ namespace {
 
 namespace json = boost::json;
 
-// A platform: the main file's workspace `hq` and the files of `dir`.
-std::string platform_config(const std::string& url, const std::filesystem::path& dir) {
-  return "workspace: hq\n"
-         "workspaces_dir: " +
-         dir.string() +
-         "\n"
-         "server:\n"
-         "  listen: 127.0.0.1:0\n"
-         "  threads: 2\n"
-         "redis:\n"
-         "  url: " +
-         url +
-         "\n"
-         "queues:\n"
-         "  general: {mode: pull}\n"
-         "defaults: {queue: general}\n";
-}
-
 void write_file(const std::filesystem::path& file, const std::string& text) {
   std::ofstream(file) << text;
 }
@@ -52,11 +34,6 @@ std::string tenant(const std::string& first_reply, const std::string& extra_queu
          "queues:\n"
          "  desk: {mode: push}\n" +
          extra_queues + "defaults: {queue: desk, priority: normal}\n";
-}
-
-std::size_t count_events(redis_client& redis, const std::string& workspace,
-                         const std::string& type) {
-  return count_stream_events(redis, workspace, type);
 }
 
 TEST(Workspaces, EachHasItsOwnConfigurationDataTimersAndStreams) {
@@ -92,7 +69,6 @@ TEST(Workspaces, EachHasItsOwnConfigurationDataTimersAndStreams) {
   // beta's T-1 was waiting when ada came online; B-2 comes next. Never alpha's A-2.
   const auto first = pushed->as_object().at("ticket").as_string();
   EXPECT_TRUE(first == "T-1" || first == "B-2") << json::serialize(*pushed);
-  EXPECT_NE(first, "A-2");
   // No agent named ada exists elsewhere.
   EXPECT_EQ(c.get("/v1/w/alpha/agents/ada").status, 404);
   // alpha's event feed: alpha's tickets only.
@@ -109,10 +85,11 @@ TEST(Workspaces, EachHasItsOwnConfigurationDataTimersAndStreams) {
   // Each workspace's clock: alpha's first reply (1 h) breaches, beta's (4 h) does not yet, and
   // hq's default priority is its own.
   ASSERT_EQ(c.post("/v1/admin/clock", R"({"advance":"90m"})").status, 200);
-  EXPECT_EQ(count_events(check, "alpha", "sla.breached"), 2u);
-  EXPECT_EQ(count_events(check, "beta", "sla.breached"), 0u);
+  EXPECT_EQ(count_stream_events(check, "alpha", "sla.breached"), 2u);
+  EXPECT_EQ(count_stream_events(check, "beta", "sla.breached"), 0u);
   ASSERT_EQ(c.post("/v1/admin/clock", R"({"advance":"3h"})").status, 200);
-  EXPECT_GE(count_events(check, "beta", "sla.breached"), 1u);
+  EXPECT_EQ(count_stream_events(check, "beta", "sla.breached"), 2u);
+  EXPECT_EQ(count_stream_events(check, "hq", "sla.breached"), 0u);  // its first reply: 8 h
 
   // Invariants per workspace, and metrics under each workspace's label.
   for (const std::string ws : {"hq", "alpha", "beta"}) {
@@ -191,8 +168,8 @@ TEST(Workspaces, ReloadAddsChangesAndRemovesThemAndPurgeDeletesARemovedOne) {
   EXPECT_EQ(gone.status, 404);
   EXPECT_NE(gone.body.find(R"("field":"workspace")"), std::string::npos) << gone.body;
   ASSERT_EQ(c.post("/v1/admin/clock", R"({"advance":"3h"})").status, 200);
-  EXPECT_EQ(count_events(check, "alpha", "sla.breached"), 0u);
-  EXPECT_EQ(count_events(check, "gamma", "sla.breached"), 1u);
+  EXPECT_EQ(count_stream_events(check, "alpha", "sla.breached"), 0u);
+  EXPECT_EQ(count_stream_events(check, "gamma", "sla.breached"), 1u);
   EXPECT_EQ(check.command({"EXISTS", "ticketd:{alpha}:t:A-1"}).integer, 1);
   // Purging a served workspace is refused.
   const auto served = c.del("/v1/admin/workspaces/gamma");
@@ -202,7 +179,7 @@ TEST(Workspaces, ReloadAddsChangesAndRemovesThemAndPurgeDeletesARemovedOne) {
   write_file(dir.path() / "alpha.yaml", tenant("1h"));
   ASSERT_EQ(c.post("/v1/admin/reload").status, 200);
   ASSERT_EQ(c.post("/v1/admin/clock", R"({"advance":"1s"})").status, 200);
-  EXPECT_EQ(count_events(check, "alpha", "sla.breached"), 1u);
+  EXPECT_EQ(count_stream_events(check, "alpha", "sla.breached"), 1u);
   EXPECT_EQ(c.get("/v1/w/alpha/tickets/A-1").status, 200);
 
   // Removed for good, then purged: every key of alpha goes, gamma's stay.
@@ -222,8 +199,8 @@ TEST(Workspaces, ReloadAddsChangesAndRemovesThemAndPurgeDeletesARemovedOne) {
   EXPECT_EQ(d.terminate(), 0);
 }
 
-// A backlog of due timers in one workspace: another's due timer fires in the first round, while
-// the backlog is still being worked off, and within 2 s.
+// A backlog of due timers in one workspace: another's due timer fires while the backlog is
+// still being worked off, not after it (how soon is bench/'s to measure).
 TEST(Workspaces, ABurstOfTimersInOneWorkspaceDoesNotHoldBackAnother) {
   constexpr int backlog = 6000;
   redis_server redis;
@@ -243,19 +220,20 @@ TEST(Workspaces, ABurstOfTimersInOneWorkspaceDoesNotHoldBackAnother) {
     EXPECT_EQ(writer.terminate(), 0);
   }
   // A daemon whose clock stands three hours later: everything is due at its start.
-  const auto started = std::chrono::steady_clock::now();
   daemon_process late(daemon_options{config, true, "2026-11-23T12:00:00Z", {}, false});
-  ASSERT_TRUE(eventually([&] { return count_events(check, "calm", "sla.breached") == 1; },
-                         std::chrono::seconds(20)))
+  ASSERT_TRUE(eventually(
+      [&] {
+        return count_stream_events(check, "busy", "sla.breached") ==
+               static_cast<std::size_t>(backlog);
+      },
+      std::chrono::seconds(60)))
       << late.log();
-  const auto waited = std::chrono::steady_clock::now() - started;
-  const auto busy_fired = count_events(check, "busy", "sla.breached");
-  EXPECT_LT(busy_fired, static_cast<std::size_t>(backlog))
-      << busy_fired << ": the burst was over before calm's timer fired: make the backlog larger";
-  EXPECT_LT(waited, std::chrono::seconds(2) + std::chrono::seconds(1))
-      << "from the daemon's start (which takes well under a second)";
-  ASSERT_TRUE(eventually([&] { return count_events(check, "busy", "sla.breached") == backlog; },
-                         std::chrono::seconds(60)));
+  const auto calm = stream_event_times(check, "calm", "sla.breached");
+  const auto busy = stream_event_times(check, "busy", "sla.breached");
+  ASSERT_EQ(calm.size(), 1u);
+  // Calm's breach was written before the busy workspace's backlog was done.
+  EXPECT_LT(calm.front(), busy.back())
+      << "calm at " << calm.front() << " ms, busy from " << busy.front() << " to " << busy.back();
   EXPECT_EQ(late.terminate(), 0);
 }
 
@@ -316,7 +294,8 @@ TEST(Workspaces, TwoDaemonsServeTheSameWorkspaces) {
   for (const auto& ws : names) {
     if (ws == "hq") continue;  // hq's default priority has no first-reply target in 70 min
     // ada holds one of alpha's: its clock runs on the agent's reply, breached all the same.
-    EXPECT_EQ(count_events(check, ws, "sla.breached"), static_cast<std::size_t>(per_workspace))
+    EXPECT_EQ(count_stream_events(check, ws, "sla.breached"),
+              static_cast<std::size_t>(per_workspace))
         << ws;
   }
   for (const auto& ws : names) {

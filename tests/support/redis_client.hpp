@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "simulate/sync_redis.hpp"
 
@@ -10,18 +12,28 @@ namespace ticketd::testing {
 
 using redis_client = simulate::sync_redis;
 
-// How many events of `type` the stream of `workspace` holds.
-inline std::size_t count_stream_events(redis_client& redis, const std::string& workspace,
-                                       const std::string& type) {
+// The milliseconds of the stream ids of the events of `type` that the stream of `workspace`
+// holds, oldest first (the streams of one Redis share its clock).
+inline std::vector<std::int64_t> stream_event_times(redis_client& redis,
+                                                    const std::string& workspace,
+                                                    const std::string& type) {
+  std::vector<std::int64_t> out;
   auto r = redis.command({"XRANGE", "ticketd:{" + workspace + "}:events", "-", "+"});
-  std::size_t n = 0;
   for (const auto& entry : r.elements) {
     const auto& fields = entry.elements[1].elements;
     for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-      if (fields[i].str == "type" && fields[i + 1].str == type) ++n;
+      if (fields[i].str == "type" && fields[i + 1].str == type) {
+        out.push_back(std::stoll(entry.elements[0].str));
+      }
     }
   }
-  return n;
+  return out;
+}
+
+// How many events of `type` the stream of `workspace` holds.
+inline std::size_t count_stream_events(redis_client& redis, const std::string& workspace,
+                                       const std::string& type) {
+  return stream_event_times(redis, workspace, type).size();
 }
 
 }  // namespace ticketd::testing

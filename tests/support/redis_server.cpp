@@ -125,6 +125,13 @@ std::string replicated_config(const std::string& workspace, const std::string& u
          "\n  timeout: 2s\n  wait_replicas: 1\n  wait_timeout: 300ms\n";
 }
 
+std::string platform_config(const std::string& url, const std::filesystem::path& dir,
+                            const std::string& redis_extra) {
+  return "workspace: hq\nworkspaces_dir: " + dir.string() +
+         "\nserver:\n  listen: 127.0.0.1:0\n  threads: 2\nredis:\n  url: " + url + "\n" +
+         redis_extra + "queues:\n  general: {mode: pull}\ndefaults: {queue: general}\n";
+}
+
 redis_server& shared_redis() {
   static redis_server server;
   return server;

@@ -67,6 +67,11 @@ std::string replicated_config(const std::string& workspace, const std::string& u
 // does.
 bool redis_answers(process& p, const std::filesystem::path& socket);
 
+// A platform on `url`: the main file's workspace `hq` (a pull queue `general`), the workspace
+// files of `dir`, two worker threads; `redis_extra`: more lines of its `redis:` section.
+std::string platform_config(const std::string& url, const std::filesystem::path& dir,
+                            const std::string& redis_extra = "");
+
 // One private redis-server for the whole test binary, started on first use.
 redis_server& shared_redis();
 

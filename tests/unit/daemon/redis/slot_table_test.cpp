@@ -1,36 +1,20 @@
 #include <gtest/gtest.h>
 
 #include "daemon/redis/cluster.hpp"
+#include "tests/unit/routing/test_support.hpp"
 
 namespace ticketd::daemon {
 namespace {
 
 using config::redis_address;
 using routing::resp_value;
-
-resp_value integer(std::int64_t v) {
-  resp_value r;
-  r.type = resp_value::kind::integer;
-  r.integer = v;
-  return r;
-}
-
-resp_value text(std::string s, resp_value::kind k = resp_value::kind::string) {
-  resp_value r;
-  r.type = k;
-  r.str = std::move(s);
-  return r;
-}
-
-resp_value array(std::vector<resp_value> items) {
-  resp_value r;
-  r.type = resp_value::kind::array;
-  r.elements = std::move(items);
-  return r;
-}
+using test::array;
+using test::bulk;
+using test::error_reply;
+using test::integer;
 
 resp_value node(const std::string& host, std::int64_t port) {
-  return array({text(host), integer(port), text("0123abcd"), array({})});
+  return array({bulk(host), integer(port), bulk("0123abcd"), array({})});
 }
 
 TEST(ClusterSlots, MapsEachRangeToItsPrimary) {
@@ -63,8 +47,8 @@ TEST(ClusterSlots, ASlotWithoutAPrimaryIsUncovered) {
 }
 
 TEST(ClusterSlots, RejectsWhatIsNotASlotsReply) {
-  EXPECT_FALSE(parse_cluster_slots(
-      text("ERR This instance has cluster support disabled", resp_value::kind::error), {"h", 1}));
+  EXPECT_FALSE(
+      parse_cluster_slots(error_reply("ERR This instance has cluster support disabled"), {"h", 1}));
   EXPECT_FALSE(
       parse_cluster_slots(array({array({integer(0), integer(16384), node("h", 1)})}), {"h", 1}));
   EXPECT_FALSE(
@@ -72,26 +56,23 @@ TEST(ClusterSlots, RejectsWhatIsNotASlotsReply) {
 }
 
 TEST(ClusterReplies, ReadsRedirectionsAndRefusals) {
-  const auto moved = cluster_reply_of(text("MOVED 3999 127.0.0.1:6381", resp_value::kind::error));
+  const auto moved = cluster_reply_of(error_reply("MOVED 3999 127.0.0.1:6381"));
   EXPECT_EQ(moved.what, cluster_reply::kind::moved);
   EXPECT_EQ(moved.slot, 3999);
   EXPECT_EQ(moved.to, (redis_address{"127.0.0.1", 6381}));
-  const auto ask = cluster_reply_of(text("ASK 12 ::1:7000", resp_value::kind::error));
+  const auto ask = cluster_reply_of(error_reply("ASK 12 ::1:7000"));
   EXPECT_EQ(ask.what, cluster_reply::kind::ask);
   EXPECT_EQ(ask.to, (redis_address{"::1", 7000}));
   EXPECT_NE(ask.describe().find("migrating"), std::string::npos);
-  EXPECT_EQ(cluster_reply_of(text("TRYAGAIN Multiple keys request during rehashing of slot",
-                                  resp_value::kind::error))
-                .what,
-            cluster_reply::kind::try_again);
-  EXPECT_EQ(cluster_reply_of(text("CLUSTERDOWN The cluster is down", resp_value::kind::error)).what,
+  EXPECT_EQ(
+      cluster_reply_of(error_reply("TRYAGAIN Multiple keys request during rehashing of slot")).what,
+      cluster_reply::kind::try_again);
+  EXPECT_EQ(cluster_reply_of(error_reply("CLUSTERDOWN The cluster is down")).what,
             cluster_reply::kind::down);
   // Not cluster answers: other errors, and a string that merely reads like one.
-  EXPECT_EQ(cluster_reply_of(text("ERR unknown command", resp_value::kind::error)).what,
-            cluster_reply::kind::none);
-  EXPECT_EQ(cluster_reply_of(text("MOVED 1 h:2")).what, cluster_reply::kind::none);
-  EXPECT_EQ(cluster_reply_of(text("MOVED 99999 h:2", resp_value::kind::error)).what,
-            cluster_reply::kind::none);
+  EXPECT_EQ(cluster_reply_of(error_reply("ERR unknown command")).what, cluster_reply::kind::none);
+  EXPECT_EQ(cluster_reply_of(bulk("MOVED 1 h:2")).what, cluster_reply::kind::none);
+  EXPECT_EQ(cluster_reply_of(error_reply("MOVED 99999 h:2")).what, cluster_reply::kind::none);
 }
 
 }  // namespace
