@@ -30,6 +30,8 @@ workspace=bench
 
 bench_pids=()
 bench_tmp=
+# More directories a script made (workspace files, cluster nodes), removed with bench_tmp.
+bench_extra_dirs=()
 
 die() {
   echo "$(basename "$0"): $*" >&2
@@ -55,6 +57,9 @@ bench_stop() {
 
 bench_cleanup() {
   bench_stop
+  if ((${#bench_extra_dirs[@]} > 0)) && [[ ${KEEP_TMP:-0} != 1 ]]; then
+    rm -rf "${bench_extra_dirs[@]}"
+  fi
   if [[ -n $bench_tmp && -d $bench_tmp ]]; then
     if [[ ${KEEP_TMP:-0} == 1 ]]; then
       echo "kept $bench_tmp" >&2
@@ -63,6 +68,30 @@ bench_cleanup() {
     fi
   fi
 }
+
+# bench_wait SECONDS WHAT COMMAND...: until COMMAND succeeds, at most SECONDS (then dies
+# saying WHAT did not happen).
+bench_wait() {
+  local seconds=$1 what=$2 i
+  shift 2
+  for ((i = 0; i < seconds * 10; i++)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  die "$what within ${seconds} s"
+}
+
+# Dies unless nothing listens on TCP port $1 (a script that starts servers on fixed ports must
+# not flush or stop somebody else's).
+bench_port_free() {
+  if { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null; then
+    exec 3>&- 3<&-
+    die "port $1 is in use: set BASE_PORT (or TICKETD_PORT) to free ones"
+  fi
+}
+
+# A field of ticketd's /proc status in kB (VmRSS, VmHWM).
+ticketd_status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$ticketd_pid/status"; }
 
 # redis-cli on the private socket.
 rcli() {
@@ -101,6 +130,76 @@ bench_require() {
   command -v redis-cli >/dev/null || die "no redis-cli on PATH (apt-get install redis-tools)"
 }
 
+# bench_ticketd_start CONFIG DIR: ticketd on CONFIG (which listens on 127.0.0.1:0), its output
+# and log in DIR; returns once /readyz answers 200. Sets ticketd_pid and ticketd_port.
+bench_ticketd_start() {
+  local config=$1 dir=$2
+  # shellcheck disable=SC2086 # TICKETD_ARGS splits into several arguments
+  ${ticketd_launcher:-} "$ticketd_bin" --config "$config" ${TICKETD_ARGS:-} \
+    >"$dir/ticketd.out" 2>"$dir/ticketd.log" &
+  ticketd_pid=$!
+  bench_pids+=("$ticketd_pid")
+  ticketd_port=
+  for _ in $(seq 200); do
+    ticketd_port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' \
+      "$dir/ticketd.log" | head -n 1)
+    [[ -n $ticketd_port ]] && break
+    kill -0 "$ticketd_pid" 2>/dev/null || { cat "$dir/ticketd.log" >&2; die "ticketd exited"; }
+    sleep 0.1
+  done
+  [[ -n $ticketd_port ]] || { cat "$dir/ticketd.log" >&2; die "ticketd did not log its port"; }
+  local status=
+  for _ in $(seq 100); do
+    status=$(ready_status) && [[ $status == 200 ]] && break
+    sleep 0.1
+  done
+  [[ $status == 200 ]] || { cat "$dir/ticketd.log" >&2; die "ticketd not ready (/readyz: $status)"; }
+}
+
+# Stops the ticketd bench_ticketd_start started (SIGTERM, waited for), leaving the rest running.
+bench_ticketd_stop() {
+  local i
+  kill -TERM "$ticketd_pid" 2>/dev/null || true
+  wait "$ticketd_pid" 2>/dev/null || true
+  for i in "${!bench_pids[@]}"; do
+    [[ ${bench_pids[i]} == "$ticketd_pid" ]] && unset 'bench_pids[i]'
+  done
+  bench_pids=("${bench_pids[@]}")
+}
+
+# bench_node DIR PORT [redis-server args...]: a Redis on TCP PORT (AOF everysec, as the embedded
+# default), data and log in DIR, pid in DIR/pid (and bench_pids); returns once it answers.
+# node_launcher, when set, prefixes the command (e.g. taskset).
+bench_node() {
+  local dir=$1 port=$2
+  shift 2
+  bench_port_free "$port"
+  mkdir -p "$dir"
+  # shellcheck disable=SC2086 # node_launcher may be empty or several words
+  ${node_launcher:-} "$redis_server" --port "$port" --bind 127.0.0.1 --dir "$dir" \
+    --appendonly yes --appendfsync everysec --save "" --daemonize no --loglevel warning "$@" \
+    >"$dir/log" 2>&1 &
+  bench_pids+=("$!")
+  echo "$!" >"$dir/pid"
+  bench_wait 30 "redis-server on port $port did not answer (log: $dir/log)" \
+    eval "[[ \$(redis-cli -p $port ping 2>/dev/null) == PONG ]]"
+}
+
+# bench_cluster PORTS...: nodes started with --cluster-enabled made one cluster without
+# replicas (one node: it holds every slot); returns once each says cluster_state:ok.
+bench_cluster() {
+  local port
+  if (($# == 1)); then
+    redis-cli -p "$1" cluster addslotsrange 0 16383 >/dev/null
+  else
+    redis-cli --cluster create "${@/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes >/dev/null
+  fi
+  for port in "$@"; do
+    bench_wait 30 "the cluster node on port $port did not say cluster_state:ok" \
+      eval "redis-cli -p $port cluster info | grep -q cluster_state:ok"
+  done
+}
+
 bench_start() {
   bench_require
 
@@ -125,26 +224,7 @@ ${BENCH_QUEUES:-  general: {mode: pull, wait_weight: 0.5\}}
 defaults: {queue: ${BENCH_DEFAULT_QUEUE:-general}, priority: normal}
 ${BENCH_EXTRA_YAML:-}
 EOF
-  # shellcheck disable=SC2086 # TICKETD_ARGS splits into several arguments
-  ${ticketd_launcher:-} "$ticketd_bin" --config "$bench_tmp/ticketd.yaml" ${TICKETD_ARGS:-} \
-    >"$bench_tmp/ticketd.out" 2>"$bench_tmp/ticketd.log" &
-  ticketd_pid=$!
-  bench_pids+=("$ticketd_pid")
-  ticketd_port=
-  for _ in $(seq 200); do
-    ticketd_port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' \
-      "$bench_tmp/ticketd.log" | head -n 1)
-    [[ -n $ticketd_port ]] && break
-    kill -0 "$ticketd_pid" 2>/dev/null || { cat "$bench_tmp/ticketd.log" >&2; die "ticketd exited"; }
-    sleep 0.1
-  done
-  [[ -n $ticketd_port ]] || { cat "$bench_tmp/ticketd.log" >&2; die "ticketd did not log its port"; }
-  local status=
-  for _ in $(seq 100); do
-    status=$(ready_status) && [[ $status == 200 ]] && break
-    sleep 0.1
-  done
-  [[ $status == 200 ]] || { cat "$bench_tmp/ticketd.log" >&2; die "ticketd not ready (/readyz: $status)"; }
+  bench_ticketd_start "$bench_tmp/ticketd.yaml" "$bench_tmp"
   echo "redis-server pid $redis_pid on $bench_tmp/redis.sock (appendonly yes, appendfsync" \
     "everysec${REDIS_EXTRA_ARGS:+, then $REDIS_EXTRA_ARGS}); ticketd pid $ticketd_pid on" \
     "127.0.0.1:$ticketd_port" >&2

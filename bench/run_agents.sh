@@ -21,7 +21,6 @@ BENCH_QUEUES='  general: {mode: pull}
 bench_start
 
 used() { rcli INFO memory | info_field used_memory; }
-rss_kb() { awk "/^$1:/ {print \$2}" "/proc/$ticketd_pid/status"; }
 
 before=$(used)
 # loadgen registers its agents (online, in the pull queue) before its cycles: one cycle.
@@ -31,16 +30,17 @@ after=$(used)
 awk -v a="$after" -v b="$before" -v n="$agents" \
   'BEGIN { printf "%d agents registered: Redis +%.0f B per agent\n", n, (a - b) / n }'
 
-rss_before=$(rss_kb VmRSS)
+rss_before=$(ticketd_status_kb VmRSS)
 used_before=$(used)
 peak_used=$used_before
 # pushgen connects its agents over WebSocket, then creates tickets at a low rate.
 "$pushgen_bin" --port "$ticketd_port" --agents "$streams" --max 5 --creators 2 --rate 20 \
   --duration 8 --warmup 2 >"$bench_tmp/pushgen.out" 2>&1 &
 pushgen_pid=$!
+bench_pids+=("$pushgen_pid")
 peak_rss=$rss_before
 while kill -0 "$pushgen_pid" 2>/dev/null; do
-  rss=$(rss_kb VmRSS)
+  rss=$(ticketd_status_kb VmRSS)
   ((rss > peak_rss)) && peak_rss=$rss
   u=$(used)
   ((u > peak_used)) && peak_used=$u

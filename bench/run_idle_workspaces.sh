@@ -24,6 +24,8 @@ command -v curl >/dev/null || die "no curl on PATH (apt-get install curl)"
 
 # Each tenant: two queues, an SLA of its own, a routing rule.
 workspaces_dir=$(mktemp -d /tmp/ticketd-workspaces.XXXXXX)
+bench_extra_dirs+=("$workspaces_dir")
+trap bench_cleanup EXIT
 for ((i = 0; i < count; i++)); do
   cat >"$workspaces_dir/tenant-$i.yaml" <<'EOF'
 priorities:
@@ -41,11 +43,9 @@ done
 BENCH_EXTRA_YAML="workspaces_dir: $workspaces_dir"
 started=$(date +%s.%N)
 bench_start
-trap 'bench_cleanup; rm -rf "$workspaces_dir"' EXIT
 ready=$(date +%s.%N)
 
 commands() { rcli INFO stats | info_field total_commands_processed; }
-rss_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$ticketd_pid/status"; }
 scrape() {
   curl -s -o "$bench_tmp/metrics.txt" -w '%{http_code} %{time_total} %{size_download}\n' \
     "http://127.0.0.1:$ticketd_port/metrics"
@@ -91,7 +91,7 @@ rcli INFO commandstats | tr -d '\r' | awk -F'[:=,]' -v t0="$t0" -v t1="$t1" \
   '/^cmdstat_/ { sub("cmdstat_", "", $1); printf "  %-12s %8.1f/s\n", $1, $3 / (t1 - t0) }'
 echo
 echo "== ticketd"
-awk -v kb="$(rss_kb VmRSS)" -v peak="$(rss_kb VmHWM)" 'BEGIN {
+awk -v kb="$(ticketd_status_kb VmRSS)" -v peak="$(ticketd_status_kb VmHWM)" 'BEGIN {
   printf "resident memory: %.1f MB, at its peak %.1f MB (target: at most 200)\n", kb / 1024, peak / 1024
 }'
 echo "scrapes (status, seconds, bytes):"

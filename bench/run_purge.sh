@@ -14,10 +14,11 @@ count=${1:-1000000}
 [[ $count =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number, got '$count'"
 command -v curl >/dev/null || die "no curl on PATH (apt-get install curl)"
 workspaces_dir=$(mktemp -d /tmp/ticketd-workspaces.XXXXXX)
+bench_extra_dirs+=("$workspaces_dir")
+trap bench_cleanup EXIT
 echo "{}" >"$workspaces_dir/kept.yaml"
 BENCH_EXTRA_YAML="workspaces_dir: $workspaces_dir"
 bench_start
-trap 'bench_cleanup; rm -rf "$workspaces_dir"' EXIT
 
 # KEYS, FROM, TO: hashes PREFIX..i for i in [FROM, TO).
 fill='for i = tonumber(ARGV[2]), tonumber(ARGV[3]) - 1 do

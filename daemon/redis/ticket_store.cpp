@@ -110,32 +110,28 @@ boost::asio::awaitable<void> ticket_store::run(routing::operation& op, const run
         waits && std::any_of(batch.begin(), batch.end(),
                              [](const routing::command& c) { return c.name() == "FCALL"; });
     const auto sent = co_await exec_batch(pool_, slot, batch, may_write, replies);
+    const auto is_call = [&](std::size_t i) { return batch[i].name() == "FCALL"; };
+    if (!sent.refused.empty() ||
+        std::any_of(replies.begin(), replies.end(), [](const auto& r) { return !r; })) {
+      // One failure fails the batch. Whether a write may have run: a function call that Redis
+      // ran, or that it may have run before the connection failed (reads write nothing).
+      routing::transport_failure failed{sent.refused, false};
+      for (std::size_t i = 0; i < replies.size(); ++i) {
+        const auto& r = replies[i];
+        if (!r && failed.message.empty()) failed.message = r.error().message();
+        failed.written = failed.written || (is_call(i) && (r ? ran(*r) : may_have_run(r.error())));
+      }
+      op.fail(failed);
+      continue;
+    }
     std::vector<resp_value> values;
     values.reserve(replies.size());
-    std::optional<routing::transport_failure> failed;
-    if (!sent.refused.empty()) failed.emplace(routing::transport_failure{sent.refused, false});
-    // Whether a write may have run: a function call that Redis ran, or that it may have run
-    // before the connection failed (reads around it write nothing).
-    bool written = false;
     for (std::size_t i = 0; i < replies.size(); ++i) {
-      auto& r = replies[i];
-      const bool writes = batch[i].name() == "FCALL";
-      if (!r) {
-        // One failure fails the batch.
-        if (!failed) failed.emplace(routing::transport_failure{r.error().message(), false});
-        written = written || (writes && may_have_run(r.error()));
-        continue;
-      }
-      written = written || (writes && ran(*r));
-      if (may_write && writes && !r->is_error()) wrote_on = sent.conn;
-      values.push_back(std::move(*r));
+      auto& r = *replies[i];
+      if (may_write && !r.is_error() && is_call(i)) wrote_on = sent.conn;
+      values.push_back(std::move(r));
     }
-    if (failed) {
-      failed->written = written;
-      op.fail(*failed);
-    } else {
-      op.receive(std::move(values));
-    }
+    op.receive(std::move(values));
   }
   // With redis.wait_replicas, an operation that wrote counts as done once enough replicas have
   // its write: WAIT waits for everything its connection wrote, so it goes on the connection of
