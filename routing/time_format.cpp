@@ -1,6 +1,8 @@
 #include "routing/time_format.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <limits>
 
 namespace ticketd::routing {
 namespace {
@@ -50,13 +52,25 @@ char* write_rfc3339(char* out, std::int64_t epoch_ms) {
     --days;
   }
   const auto ms_of_day = static_cast<unsigned>(ms);
-  const civil_day c = civil_from_days(days);
-  out = write_digits(out, static_cast<unsigned>(c.year), 4);
-  *out++ = '-';
-  out = write_digits(out, c.month, 2);
-  *out++ = '-';
-  out = write_digits(out, c.day, 2);
-  *out++ = 'T';
+  // The timestamps of a response mostly fall on one day or a few: each thread keeps the text of
+  // the last date it wrote.
+  struct date_text {
+    std::int64_t days = std::numeric_limits<std::int64_t>::min();
+    char text[11];  // YYYY-MM-DDT
+  };
+  thread_local date_text last;
+  if (days != last.days) {
+    const civil_day c = civil_from_days(days);
+    char* d = write_digits(last.text, static_cast<unsigned>(c.year), 4);
+    *d++ = '-';
+    d = write_digits(d, c.month, 2);
+    *d++ = '-';
+    d = write_digits(d, c.day, 2);
+    *d = 'T';
+    last.days = days;
+  }
+  std::memcpy(out, last.text, sizeof last.text);
+  out += sizeof last.text;
   out = write_digits(out, ms_of_day / 3'600'000, 2);
   *out++ = ':';
   out = write_digits(out, ms_of_day / 60'000 % 60, 2);

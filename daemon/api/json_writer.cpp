@@ -1,5 +1,6 @@
 #include "daemon/api/json_writer.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -38,84 +39,74 @@ char* copy(std::string_view text, char* out) {
   return out + text.size();
 }
 
-// Appends text[from..] escaped, and the closing quote.
-void append_escaped_tail(std::string& out, std::string_view text, std::size_t from) {
+// Writes text escaped, from its first character that needs it; returns the end. `out` has room
+// for 6 characters per character of text (\u00XX).
+char* write_escaped(std::string_view text, char* out) {
   static constexpr char hex[] = "0123456789abcdef";
-  std::size_t run = from;  // start of the current run of characters needing no escape
-  for (std::size_t i = from; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (plain(c)) continue;
-    out.append(text.substr(run, i - run));
-    run = i + 1;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (plain(c)) {
+      *out++ = ch;
+      continue;
+    }
+    *out++ = '\\';
     switch (c) {
       case '"':
-        out.append("\\\"");
+        *out++ = '"';
         break;
       case '\\':
-        out.append("\\\\");
+        *out++ = '\\';
         break;
       case '\n':
-        out.append("\\n");
+        *out++ = 'n';
         break;
       case '\r':
-        out.append("\\r");
+        *out++ = 'r';
         break;
       case '\t':
-        out.append("\\t");
+        *out++ = 't';
         break;
-      default: {
-        const char u[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
-        out.append(u, sizeof u);
-      }
+      default:
+        *out++ = 'u';
+        *out++ = '0';
+        *out++ = '0';
+        *out++ = hex[c >> 4];
+        *out++ = hex[c & 0xf];
     }
   }
-  out.append(text.substr(run));
-  out.push_back('"');
-}
-
-// Writes prefix, then `"text"`, then suffix: one resize when nothing needs escaping, which is
-// every key and almost every value.
-void write_string(std::string& out, std::string_view prefix, std::string_view text,
-                  std::string_view suffix) {
-  const std::size_t clean = first_escape(text);
-  const bool whole = clean == text.size();
-  const std::size_t start = out.size();
-  out.resize(start + prefix.size() + 1 + clean + (whole ? 1 + suffix.size() : 0));
-  char* p = copy(prefix, out.data() + start);
-  *p++ = '"';
-  p = copy(text.substr(0, clean), p);
-  if (whole) {
-    *p++ = '"';
-    copy(suffix, p);
-    return;
-  }
-  append_escaped_tail(out, text, clean);
-  out.append(suffix);
+  return out;
 }
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view text) {
-  write_string(out, {}, text, {});
-}
-
-std::string_view json_writer::separator() {
-  if (after_key_) {
-    after_key_ = false;
-    return {};
+// One item() when nothing needs escaping, which is every key and almost every value; otherwise
+// room for the worst case, and what the escapes did not use is given back.
+void json_writer::write_string(std::string_view text, std::string_view suffix) {
+  const std::size_t clean = first_escape(text);
+  if (clean == text.size()) {
+    char* p = item(text.size() + 2 + suffix.size());
+    *p++ = '"';
+    p = copy(text, p);
+    *p++ = '"';
+    copy(suffix, p);
+    return;
   }
-  const std::uint64_t bit = std::uint64_t{1} << depth_;
-  const bool comma = (has_items_ & bit) != 0;
-  has_items_ |= bit;
-  return comma ? std::string_view{","} : std::string_view{};
+  const std::string_view tail = text.substr(clean);
+  char* p = item(1 + clean + tail.size() * 6 + 1 + suffix.size());
+  *p++ = '"';
+  p = copy(text.substr(0, clean), p);
+  p = write_escaped(tail, p);
+  *p++ = '"';
+  give_back(copy(suffix, p));
 }
 
-char* json_writer::item(std::size_t size) {
-  const std::string_view comma = separator();
-  const std::size_t start = out_.size();
-  out_.resize(start + comma.size() + size);
-  return copy(comma, out_.data() + start);
+void json_writer::grow(std::size_t size) {
+  // Doubling keeps the resizes (and the zeroing each does) to a few per response; a string
+  // reserved ahead is used whole from the start.
+  out_.resize(std::max({length_ + size, out_.capacity(), out_.size() * 2, std::size_t{64}}));
 }
+
+void append_json_string(std::string& out, std::string_view text) { json_writer(out).string(text); }
 
 json_writer& json_writer::open(char bracket) {
   *item(1) = bracket;
@@ -126,19 +117,19 @@ json_writer& json_writer::open(char bracket) {
 
 json_writer& json_writer::close(char bracket) {
   --depth_;
-  out_.push_back(bracket);
-  return *this;
+  *take(1) = bracket;
+  return settled();
 }
 
 json_writer& json_writer::key(std::string_view name) {
-  write_string(out_, separator(), name, ":");
+  write_string(name, ":");
   after_key_ = true;
   return *this;
 }
 
 json_writer& json_writer::string(std::string_view text) {
-  write_string(out_, separator(), text, {});
-  return *this;
+  write_string(text, {});
+  return settled();
 }
 
 json_writer& json_writer::number(std::int64_t value) {
@@ -159,7 +150,7 @@ json_writer& json_writer::null() { return raw("null"); }
 
 json_writer& json_writer::raw(std::string_view json) {
   copy(json, item(json.size()));
-  return *this;
+  return settled();
 }
 
 json_writer& json_writer::timestamp(std::int64_t epoch_ms) {
@@ -167,7 +158,7 @@ json_writer& json_writer::timestamp(std::int64_t epoch_ms) {
   *p++ = '"';
   p = routing::write_rfc3339(p, epoch_ms);
   *p = '"';
-  return *this;
+  return settled();
 }
 
 json_writer& json_writer::optional_timestamp(const std::optional<std::int64_t>& epoch_ms) {

@@ -1,6 +1,9 @@
 // A small append-only JSON writer for responses and events: no tree, no allocation beyond the
-// output string. Commas are tracked per nesting level, and each item (comma included) is
-// written in one resize of the output: rendering tickets is a large share of the daemon's work.
+// output string. Commas are tracked per nesting level. Rendering tickets is a large share of
+// the daemon's work, so items are written through a cursor: while a container is open the
+// output string is kept longer than the text (grown by doubling, never shrunk), and each item
+// is copied where the cursor is. The string holds exactly the text again once the outermost
+// value is complete (or the writer goes away): read it then, not in between.
 #pragma once
 
 #include <cassert>
@@ -16,7 +19,10 @@ namespace ticketd::daemon::api {
 
 class json_writer {
  public:
-  explicit json_writer(std::string& out) : out_(out) {}
+  explicit json_writer(std::string& out) : out_(out), length_(out.size()) {}
+  json_writer(const json_writer&) = delete;
+  json_writer& operator=(const json_writer&) = delete;
+  ~json_writer() { finish(); }
 
   json_writer& begin_object() { return open('{'); }
   json_writer& end_object() { return close('}'); }
@@ -83,13 +89,46 @@ class json_writer {
   }
   json_writer& open(char bracket);
   json_writer& close(char bracket);
-  // "," when an item precedes the next one at this level ("" after a key); records the item.
-  std::string_view separator();
-  // Makes room for the next item of `size` characters after its separator; returns where the
-  // item goes.
-  char* item(std::size_t size);
+  // Makes room for the next item of `size` characters after its separator (a comma when an
+  // item precedes it at this level, nothing after a key); records the item and returns where it
+  // goes.
+  char* item(std::size_t size) {
+    if (after_key_) {
+      after_key_ = false;
+      return take(size);
+    }
+    const std::uint64_t bit = std::uint64_t{1} << depth_;
+    if ((has_items_ & bit) == 0) {
+      has_items_ |= bit;
+      return take(size);
+    }
+    char* p = take(size + 1);
+    *p = ',';
+    return p + 1;
+  }
+  // Takes the next `size` characters of the output; returns where they start.
+  char* take(std::size_t size) {
+    if (size > out_.size() - length_) grow(size);
+    char* p = out_.data() + length_;
+    length_ += size;
+    return p;
+  }
+  void grow(std::size_t size);
+  // Gives back what take() reserved beyond `end` (an escaped string that came out shorter).
+  void give_back(const char* end) { length_ = static_cast<std::size_t>(end - out_.data()); }
+  // Writes the item `"text"suffix`, text escaped as JSON needs.
+  void write_string(std::string_view text, std::string_view suffix);
+  // Outside every container, the output is trimmed to the text.
+  json_writer& settled() {
+    if (depth_ == 0) finish();
+    return *this;
+  }
+  void finish() {
+    if (out_.size() != length_) out_.resize(length_);
+  }
 
   std::string& out_;
+  std::size_t length_;           // of the text; out_ may be longer while a container is open
   std::uint64_t has_items_ = 0;  // bit per nesting level: something written at this level
   int depth_ = 0;
   bool after_key_ = false;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -216,6 +217,48 @@ TEST(JsonWriter, WritesNullRawTimestampsAndStringLists) {
   EXPECT_EQ(out, R"({"n":null,"raw":{"x":[1,2]},"at":"2026-11-22T10:00:00.000Z","maybe":null,)"
                  R"("when":"1969-12-31T23:59:59.999Z","who":null,"name":"Ada","list":["a","b\"c"],)"
                  R"("empty":[]})");
+}
+
+// The output grows while containers are open and holds exactly the text once the outermost
+// one is closed: long and escaped strings across many growths read back as written.
+TEST(JsonWriter, HoldsExactlyTheTextOnceTheOutermostValueIsComplete) {
+  std::string out;
+  std::vector<std::string> written;
+  {
+    json_writer w(out);
+    w.begin_array();
+    for (int i = 0; i < 300; ++i) {
+      std::string text(static_cast<std::size_t>(i % 97), 'a');
+      if (i % 3 == 0) text += "\"\n\x01\\";
+      written.push_back(text);
+      w.begin_object().field("i", i).field("text", text).end_object();
+    }
+    w.end_array();
+    EXPECT_EQ(out.size(), std::strlen(out.c_str()));
+    EXPECT_EQ(out.back(), ']');
+  }
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(out, ec);
+  ASSERT_FALSE(ec) << out;
+  const auto& items = v.as_array();
+  ASSERT_EQ(items.size(), written.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    EXPECT_EQ(items[i].at("text").as_string(), written[i]) << i;
+  }
+}
+
+// Top-level values one after another (an SSE frame, a quoted string) each leave the output
+// exact; a writer that goes away mid-document leaves only what it wrote.
+TEST(JsonWriter, EveryTopLevelValueAndAnAbandonedWriterLeaveTheOutputExact) {
+  std::string out;
+  json_writer w(out);
+  w.string("a\tb");
+  EXPECT_EQ(out, R"("a\tb")");
+  w.number(std::int64_t{7});
+  EXPECT_EQ(out, R"("a\tb",7)");
+  std::string partial;
+  json_writer(partial).begin_object().field("x", 1);
+  EXPECT_EQ(partial, R"({"x":1)");
 }
 
 TEST(JsonWriter, AppendsToExistingOutput) {
