@@ -239,6 +239,26 @@ bench_push_queues() {
   BENCH_DEFAULT_QUEUE=sales
 }
 
+# bench_bullmq_install DIR: BullMQ (npm bullmq@$BULLMQ_VERSION, default 6.7) and ioredis 5, which
+# BullMQ 6 lists as an optional peer and so does not install by itself, into DIR/node with
+# npm's cache in DIR, and bullmq_yardstick.mjs beside them (an ES module resolves its imports
+# from its own directory). Sets bullmq_installed and ioredis_installed to the versions.
+bench_bullmq_install() {
+  local dir=$1
+  command -v node >/dev/null || die "no node on PATH"
+  command -v npm >/dev/null || die "no npm on PATH"
+  (($(node -p 'process.versions.node.split(".")[0]') >= 18)) ||
+    die "node 18 or later needed (util.parseArgs)"
+  echo "== installing bullmq@${BULLMQ_VERSION:-6.7} and ioredis@5 into $dir/node" >&2
+  mkdir -p "$dir/node"
+  npm install --prefix "$dir/node" --cache "$dir/npm-cache" "bullmq@${BULLMQ_VERSION:-6.7}" \
+    ioredis@5 --no-audit --no-fund --loglevel=error >"$dir/npm.log" 2>&1 ||
+    { cat "$dir/npm.log" >&2; die "npm install failed"; }
+  cp "$bench_dir/bullmq_yardstick.mjs" "$dir/node/"
+  bullmq_installed=$(node -p "require('$dir/node/node_modules/bullmq/package.json').version")
+  ioredis_installed=$(node -p "require('$dir/node/node_modules/ioredis/package.json').version")
+}
+
 # Stops the script unless valgrind and callgrind's tools are installed.
 require_callgrind() {
   command -v valgrind >/dev/null || die "no valgrind on PATH (apt-get install valgrind)"

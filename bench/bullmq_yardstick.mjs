@@ -3,7 +3,7 @@
 //
 //   node bullmq_yardstick.mjs --socket PATH [--jobs 60000] [--warmup-jobs 5000]
 //        [--in-flight 50] [--concurrency 50] [--max-priority 1000] [--mode concurrent|phased]
-//        [--remove-on-complete]
+//        [--remove-on-complete] [--before-measure CMD] [--after-measure CMD]
 //
 // run_vs_bullmq.sh copies this file next to the node_modules it installs in a temp dir: an ES
 // module resolves `bullmq` from its own directory, and nothing is installed anywhere else.
@@ -17,6 +17,9 @@
 //   phased      the worker is paused while the producer adds every job, then drains them: the
 //               two sides never compete for the cores (and the queue holds every job at once).
 // Warmup jobs go through first (the same way) and are not measured: JIT, connections, scripts.
+// --before-measure and --after-measure run a shell command right before the measured jobs and
+// right after the last of them completes (run_redis_cost.sh zeroes and dumps callgrind's
+// counters of Redis with them).
 //
 // Prints what it does on stderr and one line on stdout:
 //   RESULT lifecycles=N seconds=S rate=R redis_cpu_s=C redis_us_per_lifecycle=U
@@ -27,7 +30,7 @@
 // machine_busy_pct is how much of one core the whole machine was busy (as run_load.sh reports
 // it), others_pct how much of that was neither Redis nor these three processes: when it is more
 // than a few percent, something else was running and the numbers are tainted.
-import { fork } from 'node:child_process';
+import { execSync, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Queue, Worker } from 'bullmq';
@@ -46,6 +49,8 @@ const { values: opt } = parseArgs({
     'max-priority': { type: 'string', default: '1000' },
     mode: { type: 'string', default: 'concurrent' },
     'remove-on-complete': { type: 'boolean', default: false },
+    'before-measure': { type: 'string' },
+    'after-measure': { type: 'string' },
   },
 });
 const num = (name, min) => {
@@ -231,6 +236,8 @@ async function main() {
     await batch(o.warmup);
   }
   if (o.mode === 'phased') await work.call('pause');
+  const hook = (cmd) => { if (cmd) execSync(cmd, { stdio: 'inherit' }); };
+  hook(opt['before-measure']);
   const p0 = (await prod.call('ready')).cpu;
   const w0 = (await work.call('ready')).cpu;
   const c0 = await redisCpu();
@@ -241,6 +248,7 @@ async function main() {
     `${o.concurrency}, priorities 1..${o.maxPriority}, ${o.mode}`);
   const added = await batch(o.jobs);
   const seconds = (performance.now() - t0) / 1000;
+  hook(opt['after-measure']);
   const m1 = machineBusy();
   const self1 = cpuSeconds();
   const c1 = await redisCpu();

@@ -5,6 +5,7 @@
 #
 #   bench/run_redis_cost.sh [cycle] [N=3000] [loadgen options]
 #   bench/run_redis_cost.sh push [N=2000]
+#   bench/run_redis_cost.sh bullmq [N=20000]
 #
 # Redis runs under callgrind (about 50x slower), started as bench_env.sh starts it; ticketd
 # loads its functions and configuration as always. Counters are zeroed before the measured
@@ -25,6 +26,14 @@
 # pull queue, then N into a push queue whose 200 online agents take them (assigned; the
 # difference is the decision), then N into a push queue with accept_timeout (offered).
 #
+# bullmq: the yardstick of run_vs_bullmq.sh counted the same way: BullMQ's jobs added, taken and
+# completed (2,000 warmup jobs, then N measured; 50 adds in flight, concurrency 50, random
+# priorities, as run_vs_bullmq.sh runs it), on a Redis started as bench_env.sh starts it (plus
+# maxmemory-policy noeviction, which BullMQ needs) with no ticketd. Per lifecycle: everything
+# Redis ran, its scripts (EVALSHA, with the commands they call), those commands, and the AOF
+# writing of their effects: issue 17's Redis CPU target, free of the VM's drift (and of the
+# kernel's part, which callgrind does not see). Needs node and npm (run_vs_bullmq.sh).
+#
 # Instructions are not microseconds (how many run per microsecond depends on cache misses),
 # so this compares builds and finds where the work is; run_load.sh and run_push.sh measure
 # the time.
@@ -32,7 +41,7 @@
 # Environment: see bench/bench_env.sh; CALLGRIND_KEEP=1 keeps the dumps (callgrind_annotate).
 set -euo pipefail
 scenario=cycle
-if [[ ${1:-} == cycle || ${1:-} == push ]]; then
+if [[ ${1:-} == cycle || ${1:-} == push || ${1:-} == bullmq ]]; then
   scenario=$1
   shift
 fi
@@ -42,6 +51,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench_env.sh"
 
 default_n=3000
 [[ $scenario == push ]] && default_n=2000
+[[ $scenario == bullmq ]] && default_n=20000
 n=${1:-$default_n}
 [[ $# -gt 0 ]] && shift
 [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number, got '$n'"
@@ -51,24 +61,37 @@ under_callgrind() {
   exec valgrind --tool=callgrind --callgrind-out-file="$bench_tmp/callgrind.%p" "$@"
 }
 redis_launcher=under_callgrind
-bench_start
+if [[ $scenario == bullmq ]]; then
+  # Redis alone: no ticketd (its timer loop would count too).
+  bench_tmp=$(mktemp -d /tmp/ticketd-bench.XXXXXX)
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  bench_bullmq_install "$bench_tmp"
+  bench_redis_start --maxmemory-policy noeviction
+else
+  bench_start
+fi
 
 zero() { callgrind_control -z "$redis_pid" >/dev/null 2>&1; }
 
-# Dumps the counters since the last zero as $bench_tmp/<label>.cg and prints the inclusive
-# counts "total fcall commands aof hgetall xread".
-dump() {
-  local label=$1
-  callgrind_dump "$redis_pid" "$bench_tmp/$label.cg"
-  callgrind_annotate --inclusive=yes --threshold=100 "$bench_tmp/$label.cg" 2>/dev/null |
-    awk 'BEGIN { split("fcallCommand scriptCall propagatePendingCommands hgetallCommand xreadCommand", w)
+# The inclusive counts of callgrind dump $1: "total fcall commands aof hgetall xread" (fcall:
+# FCALL, or EVALSHA for BullMQ's scripts).
+annotate() {
+  callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+    awk 'BEGIN { split("fcallCommand evalShaCommand scriptCall propagatePendingCommands hgetallCommand xreadCommand", w)
                  for (i in w) want[w[i]] = 1 }
          { count = $1; gsub(",", "", count) }
          /PROGRAM TOTALS/ { v["total"] = count }
          / \?\?\?:[a-zA-Z]+ / { for (k in want) if (index($0, "???:" k " ")) v[k] = count }
-         END { print v["total"] + 0, v["fcallCommand"] + 0, v["scriptCall"] + 0,
+         END { print v["total"] + 0, v["fcallCommand"] + v["evalShaCommand"], v["scriptCall"] + 0,
                      v["propagatePendingCommands"] + 0, v["hgetallCommand"] + 0,
                      v["xreadCommand"] + 0 }'
+}
+
+# Dumps the counters since the last zero as $bench_tmp/<label>.cg and annotates them.
+dump() {
+  callgrind_dump "$redis_pid" "$bench_tmp/$1.cg"
+  annotate "$bench_tmp/$1.cg"
 }
 
 cycle_cost() {
@@ -143,8 +166,43 @@ push_cost() {
   [[ $waiting == 0 ]] || die "$waiting tickets waited in queue direct: the agents took too few"
 }
 
+bullmq_cost() {
+  echo "BullMQ $bullmq_installed (ioredis $ioredis_installed): 2000 warmup jobs, then $n under" \
+    "callgrind" >&2
+  node "$bench_tmp/node/bullmq_yardstick.mjs" --socket "$bench_tmp/redis.sock" --jobs "$n" \
+    --warmup-jobs 2000 --before-measure "callgrind_control -z $redis_pid >/dev/null 2>&1" \
+    --after-measure "callgrind_control -d $redis_pid >/dev/null 2>&1" \
+    >"$bench_tmp/yardstick.out" 2>"$bench_tmp/yardstick.log" ||
+    { cat "$bench_tmp/yardstick.log" "$bench_tmp/yardstick.out" >&2; die "the yardstick failed"; }
+  grep -q '^RESULT .* failed=0$' "$bench_tmp/yardstick.out" ||
+    { cat "$bench_tmp/yardstick.out" >&2; die "BullMQ failed jobs"; }
+  # The after-measure hook asked for the dump; take it as callgrind_dump would.
+  local file=
+  for _ in $(seq 100); do
+    file=$(compgen -G "$bench_tmp/callgrind.$redis_pid.[0-9]*" | head -n 1 || true)
+    [[ -n $file && $(tail -n 1 "$file") == totals:* ]] && break
+    sleep 0.1
+  done
+  [[ -n $file && $(tail -n 1 "$file") == totals:* ]] || die "callgrind wrote no whole dump"
+  mv "$file" "$bench_tmp/bullmq.cg"
+  local total scripts commands aof
+  read -r total scripts commands aof _ < <(annotate "$bench_tmp/bullmq.cg")
+  echo
+  echo "== Redis instructions per BullMQ lifecycle ($n jobs, callgrind)"
+  awk -v n="$n" -v t="$total" -v f="$scripts" -v c="$commands" -v a="$aof" 'BEGIN {
+    printf "redis        %8.0f  everything Redis ran\n", t / n
+    printf "evalsha      %8.0f  the scripts (the INFO commandstats scope)\n", f / n
+    printf "  commands   %8.0f  Redis commands they call\n", c / n
+    printf "  lua        %8.0f  interpreter, conversions, GC\n", (f - c) / n
+    printf "aof          %8.0f  writing their effects to the AOF buffer\n", a / n
+    printf "REDIS_COST lifecycles=%d redis=%.0f evalsha=%.0f commands=%.0f lua=%.0f aof=%.0f\n",
+           n, t / n, f / n, c / n, (f - c) / n, a / n
+  }'
+}
+
 case $scenario in
   cycle) cycle_cost "$@" ;;
   push) push_cost ;;
+  bullmq) bullmq_cost ;;
 esac
 keep_callgrind_dumps

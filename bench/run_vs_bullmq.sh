@@ -71,9 +71,6 @@ done
 [[ $remove_on_complete == 0 || $remove_on_complete == 1 ]] || die "BULLMQ_REMOVE_ON_COMPLETE is 0 or 1"
 bench_require
 [[ -z $ticketd_bin_b || -x $ticketd_bin_b ]] || die "TICKETD_BIN_B: no executable $ticketd_bin_b"
-command -v node >/dev/null || die "no node on PATH"
-command -v npm >/dev/null || die "no npm on PATH"
-(($(node -p 'process.versions.node.split(".")[0]') >= 18)) || die "node 18 or later needed (util.parseArgs)"
 
 # A short path: the rounds' unix sockets live under it (107 bytes at most).
 yard_tmp=$(mktemp -d /tmp/ticketd-yard.XXXXXX)
@@ -95,16 +92,7 @@ yard_cleanup() {
 trap yard_cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "== installing bullmq@$bullmq_version and ioredis@5 into $yard_tmp/node"
-mkdir "$yard_tmp/node"
-npm install --prefix "$yard_tmp/node" --cache "$yard_tmp/npm-cache" "bullmq@$bullmq_version" \
-  ioredis@5 --no-audit --no-fund --loglevel=error >"$yard_tmp/npm.log" 2>&1 ||
-  { cat "$yard_tmp/npm.log" >&2; die "npm install failed"; }
-# An ES module resolves its imports from its own directory: this copy sees node_modules.
-cp "$bench_dir/bullmq_yardstick.mjs" "$yard_tmp/node/"
-pkg_version() { node -p "require('$yard_tmp/node/node_modules/$1/package.json').version"; }
-bullmq_installed=$(pkg_version bullmq)
-ioredis_installed=$(pkg_version ioredis)
+BULLMQ_VERSION=$bullmq_version bench_bullmq_install "$yard_tmp"
 
 legs=(bullmq ticketd)
 declare -A leg_bin=([ticketd]=$ticketd_bin)
