@@ -39,8 +39,23 @@ char* copy(std::string_view text, char* out) {
   return out + text.size();
 }
 
-// Writes text escaped, from its first character that needs it; returns the end. `out` has room
-// for 6 characters per character of text (\u00XX).
+// The length of text once escaped as JSON needs.
+std::size_t escaped_size(std::string_view text) {
+  std::size_t size = 0;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (plain(c)) {
+      size += 1;
+    } else if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t') {
+      size += 2;
+    } else {
+      size += 6;  // \u00XX
+    }
+  }
+  return size;
+}
+
+// Writes text escaped as JSON needs (escaped_size(text) characters); returns the end.
 char* write_escaped(std::string_view text, char* out) {
   static constexpr char hex[] = "0123456789abcdef";
   for (const char ch : text) {
@@ -80,30 +95,24 @@ char* write_escaped(std::string_view text, char* out) {
 }  // namespace
 
 // One item() when nothing needs escaping, which is every key and almost every value; otherwise
-// room for the worst case, and what the escapes did not use is given back.
+// the escaped part is measured first, and written in one item() too.
 void json_writer::write_string(std::string_view text, std::string_view suffix) {
   const std::size_t clean = first_escape(text);
-  if (clean == text.size()) {
-    char* p = item(text.size() + 2 + suffix.size());
-    *p++ = '"';
-    p = copy(text, p);
-    *p++ = '"';
-    copy(suffix, p);
-    return;
-  }
   const std::string_view tail = text.substr(clean);
-  char* p = item(1 + clean + tail.size() * 6 + 1 + suffix.size());
+  const std::size_t tail_size = tail.empty() ? 0 : escaped_size(tail);
+  char* p = item(1 + clean + tail_size + 1 + suffix.size());
   *p++ = '"';
   p = copy(text.substr(0, clean), p);
-  p = write_escaped(tail, p);
+  if (!tail.empty()) p = write_escaped(tail, p);
   *p++ = '"';
-  give_back(copy(suffix, p));
+  copy(suffix, p);
 }
 
 void json_writer::grow(std::size_t size) {
   // Doubling keeps the resizes (and the zeroing each does) to a few per response; a string
   // reserved ahead is used whole from the start.
   out_.resize(std::max({length_ + size, out_.capacity(), out_.size() * 2, std::size_t{64}}));
+  room_ = true;
 }
 
 void append_json_string(std::string& out, std::string_view text) { json_writer(out).string(text); }

@@ -1,9 +1,11 @@
 // A small append-only JSON writer for responses and events: no tree, no allocation beyond the
 // output string. Commas are tracked per nesting level. Rendering tickets is a large share of
-// the daemon's work, so items are written through a cursor: while a container is open the
-// output string is kept longer than the text (grown by doubling, never shrunk), and each item
-// is copied where the cursor is. The string holds exactly the text again once the outermost
-// value is complete (or the writer goes away): read it then, not in between.
+// the daemon's work, so items are written through a cursor: while a value is being written the
+// output string is kept longer than the text (grown by doubling), and each item is copied where
+// the cursor is. The string holds exactly the text again once the outermost value is complete
+// (or the writer goes away). Read or change the string then, not while a container is open:
+// once a value is complete, the string may be read, appended to, cleared or moved away, and the
+// writer carries on after whatever it then holds.
 #pragma once
 
 #include <cassert>
@@ -108,27 +110,34 @@ class json_writer {
   }
   // Takes the next `size` characters of the output; returns where they start.
   char* take(std::size_t size) {
+    // Without room kept, the string is exactly the text: whatever the caller made of it since.
+    if (!room_) length_ = out_.size();
     if (size > out_.size() - length_) grow(size);
     char* p = out_.data() + length_;
     length_ += size;
     return p;
   }
   void grow(std::size_t size);
-  // Gives back what take() reserved beyond `end` (an escaped string that came out shorter).
-  void give_back(const char* end) { length_ = static_cast<std::size_t>(end - out_.data()); }
   // Writes the item `"text"suffix`, text escaped as JSON needs.
   void write_string(std::string_view text, std::string_view suffix);
-  // Outside every container, the output is trimmed to the text.
+  // Outside every container, the value is complete: the output is trimmed to the text, and a
+  // next value starts afresh (no comma before it).
   json_writer& settled() {
-    if (depth_ == 0) finish();
+    if (depth_ == 0) {
+      has_items_ = 0;
+      finish();
+    }
     return *this;
   }
   void finish() {
-    if (out_.size() != length_) out_.resize(length_);
+    if (!room_) return;
+    out_.resize(length_);
+    room_ = false;
   }
 
   std::string& out_;
-  std::size_t length_;           // of the text; out_ may be longer while a container is open
+  std::size_t length_;           // of the text, while room_
+  bool room_ = false;            // out_ is longer than the text (grow() made room)
   std::uint64_t has_items_ = 0;  // bit per nesting level: something written at this level
   int depth_ = 0;
   bool after_key_ = false;

@@ -247,18 +247,51 @@ TEST(JsonWriter, HoldsExactlyTheTextOnceTheOutermostValueIsComplete) {
   }
 }
 
-// Top-level values one after another (an SSE frame, a quoted string) each leave the output
-// exact; a writer that goes away mid-document leaves only what it wrote.
-TEST(JsonWriter, EveryTopLevelValueAndAnAbandonedWriterLeaveTheOutputExact) {
+// A complete value leaves the output exact; a writer that goes away mid-document leaves only
+// what it wrote.
+TEST(JsonWriter, ACompleteValueAndAnAbandonedWriterLeaveTheOutputExact) {
   std::string out;
   json_writer w(out);
-  w.string("a\tb");
-  EXPECT_EQ(out, R"("a\tb")");
-  w.number(std::int64_t{7});
-  EXPECT_EQ(out, R"("a\tb",7)");
+  w.begin_object().field("s", "a\tb");
+  EXPECT_GT(out.size(), std::string_view{R"({"s":"a\tb")"}.size());  // room kept while open
+  w.end_object();
+  EXPECT_EQ(out, R"({"s":"a\tb"})");
   std::string partial;
   json_writer(partial).begin_object().field("x", 1);
   EXPECT_EQ(partial, R"({"x":1)");
+}
+
+// Once a value is complete the string is the caller's again: what it appends stays, a string
+// moved away is not written to when the writer goes, and a cleared one is written from its
+// start. Each value starts afresh: no comma joins two top-level values.
+TEST(JsonWriter, TheCallersChangesAfterACompleteValueStand) {
+  std::string out;
+  {
+    json_writer w(out);
+    w.begin_object().field("a", 1).end_object();
+    out += "\n";
+    w.begin_object().field("b", 2).end_object();
+    out += "\n";
+  }
+  EXPECT_EQ(out, "{\"a\":1}\n{\"b\":2}\n");
+
+  std::string moved;
+  std::string body;
+  {
+    json_writer w(body);
+    w.begin_object().field("id", "T-1").end_object();
+    moved = std::move(body);
+    body.clear();
+  }
+  EXPECT_EQ(moved, R"({"id":"T-1"})");
+  EXPECT_TRUE(body.empty());
+
+  std::string again;
+  json_writer w(again);
+  w.begin_array().string(std::string(200, 'x')).end_array();
+  again.clear();
+  w.begin_array().end_array();
+  EXPECT_EQ(again, "[]");
 }
 
 TEST(JsonWriter, AppendsToExistingOutput) {
