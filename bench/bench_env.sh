@@ -104,8 +104,10 @@ info_field() {
 }
 
 
-# Starts redis-server on $bench_tmp/redis.sock with the embedded mode's arguments, then the
-# arguments given (later ones win), and waits until it answers. Sets redis_pid.
+# Starts redis-server on $bench_tmp/redis.sock with the embedded mode's arguments but
+# `appendfsync everysec` where it uses `always` (everysec is what issue 17's comparison with
+# BullMQ specifies; REDIS_EXTRA_ARGS='--appendfsync always' runs Redis as the embedded server
+# does), then the arguments given (later ones win), and waits until it answers. Sets redis_pid.
 bench_redis_start() {
   # shellcheck disable=SC2086 # redis_launcher may be empty
   ${redis_launcher:-} "$redis_server" --port 0 --unixsocket "$bench_tmp/redis.sock" --unixsocketperm 700 \
@@ -167,8 +169,8 @@ bench_ticketd_stop() {
   bench_pids=("${bench_pids[@]}")
 }
 
-# bench_node DIR PORT [redis-server args...]: a Redis on TCP PORT (AOF everysec, as the embedded
-# default), data and log in DIR, pid in DIR/pid (and bench_pids); returns once it answers.
+# bench_node DIR PORT [redis-server args...]: a Redis on TCP PORT (AOF everysec, as
+# bench_redis_start), data and log in DIR, pid in DIR/pid (and bench_pids); returns once it answers.
 # node_launcher, when set, prefixes the command (e.g. taskset).
 bench_node() {
   local dir=$1 port=$2

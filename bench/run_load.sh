@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Load test of the built ticketd against a private Redis persisting like the embedded default
-# (AOF, appendfsync everysec), then Redis CPU per cycle (INFO commandstats, INFO cpu), daemon
-# CPU per cycle and Redis memory. Usage:
+# Load test of the built ticketd against a private Redis persisting with AOF, appendfsync
+# everysec (the embedded server's arguments but for its `always`:
+# REDIS_EXTRA_ARGS='--appendfsync always' runs it as the embedded server does), then Redis CPU
+# per cycle (INFO commandstats, INFO cpu), daemon CPU per cycle and Redis memory. Usage:
 #
 #   bench/run_load.sh [loadgen options]        e.g. --duration 20 --connections 64
 #   bench/run_load.sh --rate 5000 --duration 20

@@ -99,7 +99,12 @@ struct embedded_redis::impl : std::enable_shared_from_this<impl> {
   std::vector<std::string> arguments() const {
     return {server_binary.string(), "--port", "0", "--unixsocket", socket().string(),
             "--unixsocketperm", "700", "--dir", state_dir.string(), "--appendonly", "yes",
-            "--appendfsync", "everysec",
+            // Every change written and fsynced before Redis answers it: nothing acknowledged
+            // is lost, whatever stops Redis or its machine. With everysec, Redis holds its AOF
+            // write back while its once-a-second background fsync is still running, and
+            // answers meanwhile: a kill -9 then loses acknowledged writes (docs/operations.md,
+            // "Durability").
+            "--appendfsync", "always",
             // Rewrite the AOF when it has doubled and passed 1 GiB. Redis's default (64 MB)
             // suits small read-mostly datasets; a busy queue appends ~2 KB per ticket cycle and
             // would fork and rewrite its whole dataset every few seconds.

@@ -101,6 +101,14 @@ TEST_F(Durability, EmbeddedRedisIsRestartedWhenItDies) {
   daemon_process d(daemon_options{embedded_config(state_.path()), false, {}, {}});
   http_client c(d.port());
   ASSERT_EQ(c.post("/v1/tickets", R"({"id":"T-before"})").status, 201);
+  {
+    // The server answers a change only once it is in the AOF and fsynced (everysec would answer
+    // while a slow background fsync holds the AOF write back).
+    redis_client embedded(state_.path() / "redis.sock");
+    const auto fsync = embedded.command({"CONFIG", "GET", "appendfsync"});
+    ASSERT_EQ(fsync.elements.size(), 2u);
+    EXPECT_EQ(fsync.elements[1].str, "always");
+  }
   pid_t redis_pid = 0;
   std::ifstream(state_.path() / "redis.pid") >> redis_pid;
   ASSERT_GT(redis_pid, 0);

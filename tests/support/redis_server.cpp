@@ -79,8 +79,8 @@ void redis_server::start() {
                                 "no",
                                 "--loglevel",
                                 "warning"};
-  if (persistence_ == persistence::aof_everysec) {
-    argv.insert(argv.end(), {"--appendonly", "yes", "--appendfsync", "everysec"});
+  if (persistence_ == persistence::aof_always) {
+    argv.insert(argv.end(), {"--appendonly", "yes", "--appendfsync", "always"});
   } else {
     argv.insert(argv.end(), {"--appendonly", "no"});
   }

@@ -12,7 +12,10 @@
 
 namespace ticketd::testing {
 
-enum class persistence { none, aof_everysec };
+// aof_always: every change is in the AOF, fsynced, before Redis answers it (the embedded
+// server's setting), so a kill -9 loses nothing acknowledged. With everysec Redis may answer
+// before its AOF write while a background fsync is still running.
+enum class persistence { none, aof_always };
 enum class transport { unix_socket, tcp };
 
 class redis_server {
