@@ -39,54 +39,52 @@ char* copy(std::string_view text, char* out) {
   return out + text.size();
 }
 
+// The escape of a character that needs one (not plain): a two-character escape, or \u00XX
+// written into `buf`.
+std::string_view escape_of(unsigned char c, char (&buf)[6]) {
+  static constexpr char hex[] = "0123456789abcdef";
+  switch (c) {
+    case '"':
+      return "\\\"";
+    case '\\':
+      return "\\\\";
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    default:
+      buf[0] = '\\';
+      buf[1] = 'u';
+      buf[2] = '0';
+      buf[3] = '0';
+      buf[4] = hex[c >> 4];
+      buf[5] = hex[c & 0xf];
+      return {buf, sizeof buf};
+  }
+}
+
 // The length of text once escaped as JSON needs.
 std::size_t escaped_size(std::string_view text) {
   std::size_t size = 0;
+  char buf[6];
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    if (plain(c)) {
-      size += 1;
-    } else if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t') {
-      size += 2;
-    } else {
-      size += 6;  // \u00XX
-    }
+    size += plain(c) ? 1 : escape_of(c, buf).size();
   }
   return size;
 }
 
 // Writes text escaped as JSON needs (escaped_size(text) characters); returns the end.
 char* write_escaped(std::string_view text, char* out) {
-  static constexpr char hex[] = "0123456789abcdef";
+  char buf[6];
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     if (plain(c)) {
       *out++ = ch;
-      continue;
-    }
-    *out++ = '\\';
-    switch (c) {
-      case '"':
-        *out++ = '"';
-        break;
-      case '\\':
-        *out++ = '\\';
-        break;
-      case '\n':
-        *out++ = 'n';
-        break;
-      case '\r':
-        *out++ = 'r';
-        break;
-      case '\t':
-        *out++ = 't';
-        break;
-      default:
-        *out++ = 'u';
-        *out++ = '0';
-        *out++ = '0';
-        *out++ = hex[c >> 4];
-        *out++ = hex[c & 0xf];
+    } else {
+      out = copy(escape_of(c, buf), out);
     }
   }
   return out;
