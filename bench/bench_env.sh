@@ -187,6 +187,27 @@ bench_node() {
     eval "[[ \$(redis-cli -p $port ping 2>/dev/null) == PONG ]]"
 }
 
+# bench_workspaces_yaml DIR URL NAME...: DIR/ticketd.yaml, a daemon on Redis URL serving
+# workspace hq and those of DIR/workspaces, and there a file per NAME (each workspace's queue
+# `general`, pulled).
+bench_workspaces_yaml() {
+  local dir=$1 url=$2 name
+  shift 2
+  mkdir -p "$dir/workspaces"
+  for name in "$@"; do
+    printf 'queues: {general: {mode: pull}}\ndefaults: {queue: general}\n' \
+      >"$dir/workspaces/$name.yaml"
+  done
+  cat >"$dir/ticketd.yaml" <<YAML
+workspace: hq
+workspaces_dir: $dir/workspaces
+server: {listen: "127.0.0.1:0", threads: 2, state_dir: $dir/state}
+redis: {url: "$url"}
+queues: {general: {mode: pull}}
+defaults: {queue: general}
+YAML
+}
+
 # bench_cluster PORTS...: nodes started with --cluster-enabled made one cluster without
 # replicas (one node: it holds every slot); returns once each says cluster_state:ok.
 bench_cluster() {
@@ -202,13 +223,17 @@ bench_cluster() {
   done
 }
 
-bench_start() {
-  bench_require
-
-  # A short path: unix socket paths are limited to 107 bytes.
+# A fresh $bench_tmp, removed (with every process started) when the script exits. A short path:
+# unix socket paths are limited to 107 bytes.
+bench_tmp_start() {
   bench_tmp=$(mktemp -d /tmp/ticketd-bench.XXXXXX)
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
+}
+
+bench_start() {
+  bench_require
+  bench_tmp_start
 
   # shellcheck disable=SC2086 # REDIS_EXTRA_ARGS splits into several arguments
   bench_redis_start ${REDIS_EXTRA_ARGS:-}
@@ -272,9 +297,15 @@ require_callgrind() {
 # --callgrind-out-file=$bench_tmp/callgrind.%p) to dump its counts, waits until the dump is
 # whole and moves it to $2.
 callgrind_dump() {
+  rm -f "$bench_tmp/callgrind.$1".[0-9]*
+  callgrind_control -d "$1" >/dev/null 2>&1
+  callgrind_take_dump "$1" "$2"
+}
+
+# Waits until the dump process $1 was asked for (callgrind_control -d, e.g. from a hook) is
+# whole and moves it to $2.
+callgrind_take_dump() {
   local pid=$1 to=$2 file=
-  rm -f "$bench_tmp/callgrind.$pid".[0-9]*
-  callgrind_control -d "$pid" >/dev/null 2>&1
   for _ in $(seq 100); do
     file=$(compgen -G "$bench_tmp/callgrind.$pid.[0-9]*" | head -n 1 || true)
     [[ -n $file ]] && break

@@ -39,11 +39,8 @@ for ((i = 1; i <= shards; i++)); do
 done
 bench_cluster "${cluster_ports[@]}"
 
-mkdir -p "$tmp/workspaces"
-for ((w = 0; w < workspaces; w++)); do
-  printf 'queues: {general: {mode: pull}}\ndefaults: {queue: general}\n' \
-    >"$tmp/workspaces/ws-$w.yaml"
-done
+names=()
+for ((w = 0; w < workspaces; w++)); do names+=("ws-$w"); done
 
 hz=$(getconf CLK_TCK)
 for ((round = 1; round <= ${ROUNDS:-3}; round++)); do
@@ -56,14 +53,7 @@ for ((round = 1; round <= ${ROUNDS:-3}; round++)); do
       url="redis+cluster://127.0.0.1:${cluster_ports[0]}"
     fi
     for port in "${ports[@]}"; do redis-cli -p "$port" flushall >/dev/null; done
-    cat >"$tmp/ticketd.yaml" <<YAML
-workspace: hq
-workspaces_dir: $tmp/workspaces
-server: {listen: "127.0.0.1:0", threads: 2, state_dir: $tmp/state}
-redis: {url: "$url"}
-queues: {general: {mode: pull}}
-defaults: {queue: general}
-YAML
+    bench_workspaces_yaml "$tmp" "$url" "${names[@]}"
     ticketd_launcher=$client bench_ticketd_start "$tmp/ticketd.yaml" "$tmp"
     # shellcheck disable=SC2086 # $client may be empty or several words
     $client "$loadgen_bin" --port "$ticketd_port" --workspaces "$workspaces" --connections 60 \

@@ -16,9 +16,7 @@ command -v "$redis_server" >/dev/null || die "no $redis_server on PATH"
 command -v redis-cli >/dev/null || die "no redis-cli on PATH (apt-get install redis-tools)"
 require_callgrind
 
-bench_tmp=$(mktemp -d /tmp/ticketd-bench.XXXXXX)
-trap bench_cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp_start
 under_callgrind() {
   exec valgrind --tool=callgrind --callgrind-out-file="$bench_tmp/callgrind.%p" "$@"
 }

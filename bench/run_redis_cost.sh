@@ -63,9 +63,7 @@ under_callgrind() {
 redis_launcher=under_callgrind
 if [[ $scenario == bullmq ]]; then
   # Redis alone: no ticketd (its timer loop would count too).
-  bench_tmp=$(mktemp -d /tmp/ticketd-bench.XXXXXX)
-  trap bench_cleanup EXIT
-  trap 'exit 130' INT TERM
+  bench_tmp_start
   bench_bullmq_install "$bench_tmp"
   bench_redis_start --maxmemory-policy noeviction
 else
@@ -76,7 +74,7 @@ zero() { callgrind_control -z "$redis_pid" >/dev/null 2>&1; }
 
 # The inclusive counts of callgrind dump $1: "total fcall commands aof hgetall xread" (fcall:
 # FCALL, or EVALSHA for BullMQ's scripts).
-annotate() {
+counts() {
   callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
     awk 'BEGIN { split("fcallCommand evalShaCommand scriptCall propagatePendingCommands hgetallCommand xreadCommand", w)
                  for (i in w) want[w[i]] = 1 }
@@ -88,10 +86,10 @@ annotate() {
                      v["xreadCommand"] + 0 }'
 }
 
-# Dumps the counters since the last zero as $bench_tmp/<label>.cg and annotates them.
+# Dumps the counters since the last zero as $bench_tmp/<label>.cg and prints their counts.
 dump() {
   callgrind_dump "$redis_pid" "$bench_tmp/$1.cg"
-  annotate "$bench_tmp/$1.cg"
+  counts "$bench_tmp/$1.cg"
 }
 
 cycle_cost() {
@@ -176,17 +174,10 @@ bullmq_cost() {
     { cat "$bench_tmp/yardstick.log" "$bench_tmp/yardstick.out" >&2; die "the yardstick failed"; }
   grep -q '^RESULT .* failed=0$' "$bench_tmp/yardstick.out" ||
     { cat "$bench_tmp/yardstick.out" >&2; die "BullMQ failed jobs"; }
-  # The after-measure hook asked for the dump; take it as callgrind_dump would.
-  local file=
-  for _ in $(seq 100); do
-    file=$(compgen -G "$bench_tmp/callgrind.$redis_pid.[0-9]*" | head -n 1 || true)
-    [[ -n $file && $(tail -n 1 "$file") == totals:* ]] && break
-    sleep 0.1
-  done
-  [[ -n $file && $(tail -n 1 "$file") == totals:* ]] || die "callgrind wrote no whole dump"
-  mv "$file" "$bench_tmp/bullmq.cg"
+  # The after-measure hook asked for the dump: the counts end with the last job.
+  callgrind_take_dump "$redis_pid" "$bench_tmp/bullmq.cg"
   local total scripts commands aof
-  read -r total scripts commands aof _ < <(annotate "$bench_tmp/bullmq.cg")
+  read -r total scripts commands aof _ < <(counts "$bench_tmp/bullmq.cg")
   echo
   echo "== Redis instructions per BullMQ lifecycle ($n jobs, callgrind)"
   awk -v n="$n" -v t="$total" -v f="$scripts" -v c="$commands" -v a="$aof" 'BEGIN {

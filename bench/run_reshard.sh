@@ -34,17 +34,7 @@ bench_cluster "${ports[@]}"
 
 prefix=r442-
 workspace=${prefix}0
-mkdir -p "$tmp/workspaces"
-printf 'queues: {general: {mode: pull}}\ndefaults: {queue: general}\n' \
-  >"$tmp/workspaces/$workspace.yaml"
-cat >"$tmp/ticketd.yaml" <<YAML
-workspace: hq
-workspaces_dir: $tmp/workspaces
-server: {listen: "127.0.0.1:0", threads: 2, state_dir: $tmp/state}
-redis: {url: "redis+cluster://127.0.0.1:${ports[0]}"}
-queues: {general: {mode: pull}}
-defaults: {queue: general}
-YAML
+bench_workspaces_yaml "$tmp" "redis+cluster://127.0.0.1:${ports[0]}" "$workspace"
 bench_ticketd_start "$tmp/ticketd.yaml" "$tmp"
 "$loadgen_bin" --port "$ticketd_port" --scenario prefill --workspaces 1 \
   --workspace-prefix "$prefix" --count "$tickets" --connections 32 >"$tmp/prefill.out" ||
