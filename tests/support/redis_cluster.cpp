@@ -166,27 +166,10 @@ redis_cluster::~redis_cluster() {
 
 void redis_cluster::start(node& n) {
   const auto dir = n.dir.path().string();
-  std::vector<std::string> argv{"/usr/bin/redis-server",
-                                "--port",
-                                std::to_string(n.port),
-                                "--bind",
-                                "127.0.0.1",
-                                "--unixsocket",
-                                n.socket().string(),
-                                "--unixsocketperm",
-                                "700",
-                                "--dir",
-                                dir,
-                                "--save",
-                                "",
-                                "--appendonly",
-                                "no",
-                                "--daemonize",
-                                "no",
-                                "--loglevel",
-                                "warning"};
-  argv.insert(argv.end(), {"--cluster-enabled", "yes", "--cluster-config-file", dir + "/nodes.conf",
-                           "--cluster-node-timeout", "1000"});
+  auto argv = redis_server_arguments(n.port, n.socket(), n.dir.path());
+  argv.insert(argv.end(),
+              {"--appendonly", "no", "--cluster-enabled", "yes", "--cluster-config-file",
+               dir + "/nodes.conf", "--cluster-node-timeout", "1000"});
   // A replica stays with the primary it was given: tests know which node backs which.
   argv.insert(argv.end(), {"--cluster-allow-replica-migration", "no"});
   // A full sync starts at once, not after the default 5 s wait for more replicas to share it.

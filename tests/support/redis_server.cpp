@@ -59,26 +59,32 @@ std::string redis_server::url() const {
   return "unix://" + socket().string();
 }
 
+std::vector<std::string> redis_server_arguments(std::uint16_t port,
+                                                const std::filesystem::path& socket,
+                                                const std::filesystem::path& dir) {
+  return {"/usr/bin/redis-server",
+          "--port",
+          std::to_string(port),
+          "--bind",
+          "127.0.0.1",
+          "--unixsocket",
+          socket.string(),
+          "--unixsocketperm",
+          "700",
+          "--dir",
+          dir.string(),
+          "--save",
+          "",
+          "--daemonize",
+          "no",
+          "--loglevel",
+          "warning"};
+}
+
 redis_server::~redis_server() { stop(); }
 
 void redis_server::start() {
-  std::vector<std::string> argv{"/usr/bin/redis-server",
-                                "--port",
-                                std::to_string(tcp_port_),
-                                "--bind",
-                                "127.0.0.1",
-                                "--unixsocket",
-                                socket().string(),
-                                "--unixsocketperm",
-                                "700",
-                                "--dir",
-                                dir_.path().string(),
-                                "--save",
-                                "",
-                                "--daemonize",
-                                "no",
-                                "--loglevel",
-                                "warning"};
+  auto argv = redis_server_arguments(tcp_port_, socket(), dir_.path());
   if (persistence_ == persistence::aof_always) {
     argv.insert(argv.end(), {"--appendonly", "yes", "--appendfsync", "always"});
   } else {

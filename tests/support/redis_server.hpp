@@ -66,6 +66,12 @@ class redis_sentinel {
 // The configuration of a daemon on `url` whose writes wait for one replica (300 ms at most).
 std::string replicated_config(const std::string& workspace, const std::string& url);
 
+// The arguments every test redis-server starts with: TCP `port` on loopback, unix `socket`,
+// data in `dir`, no RDB snapshots, in the foreground, quiet (persistence and roles follow).
+std::vector<std::string> redis_server_arguments(std::uint16_t port,
+                                                const std::filesystem::path& socket,
+                                                const std::filesystem::path& dir);
+
 // Until the redis-server started as `p` answers PING on `socket`; false when it exits or never
 // does.
 bool redis_answers(process& p, const std::filesystem::path& socket);
