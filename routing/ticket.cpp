@@ -39,6 +39,7 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
   t.id = id;
   bool has_status = false;
   bool has_updated = false;
+  bool has_created = false;
   std::string shared_queues;
   for (std::size_t i = 0; i < fields.elements.size(); i += 2) {
     const std::string_view name = fields.elements[i].str;
@@ -124,6 +125,7 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
         break;
       case field_code(ticket_field::created_at):
         t.created_at = to_int(value);
+        has_created = true;
         break;
       case field_code(ticket_field::updated_at):
         t.updated_at = to_int(value);
@@ -194,8 +196,10 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
     }
   }
   if (!has_status) return std::nullopt;
-  // Create does not write `ua` (one field less per waiting ticket): until the first change,
-  // the ticket was last updated when it was queued, at creation.
+  // Create writes neither `ca` nor `ua` (two fields less per waiting ticket): until its wait
+  // first begins again (which keeps `ca`), the ticket was created when it was queued, and until
+  // the first change it was last updated then.
+  if (!has_created) t.created_at = t.queued_at;
   if (!has_updated) t.updated_at = t.queued_at;
   // The assignee is not stored: while an agent holds the ticket it is the last agent.
   if (is_held(t.status)) t.assignee = t.last_agent;

@@ -676,6 +676,33 @@ TEST_F(Wait, BeginsAgainWithTheCustomersMessage) {
   EXPECT_EQ(back->rank(), routing::compute_rank(*back->next_due(), t0 + 2 * hour, 1000.0, 0));
 }
 
+// A new ticket's hash keeps no creation time apart from its wait's start (one field less per
+// waiting ticket); the first new wait keeps it, and later ones leave it as it is.
+TEST_F(Wait, TheCreationTimeOutlivesEveryNewWait) {
+  ASSERT_OK(put_agent("ada", {"general"}));
+  const std::int64_t created_at = now() - 10 * minute;
+  ASSERT_OK(create_at("T-1", created_at));
+  EXPECT_EQ(redis({"HEXISTS", key(routing::key_part::ticket, "T-1"), "ca"}).integer, 0);
+  for (int round = 1; round <= 2; ++round) {
+    SCOPED_TRACE(round);
+    ASSERT_OK(next("ada"));
+    ASSERT_OK(act(ticket_action::reply, "T-1", with_agent("ada")));
+    ASSERT_OK(set_status("ada", agent_status::offline));
+    clock_.advance(std::chrono::hours(1));
+    auto back = act(ticket_action::customer_reply, "T-1");
+    ASSERT_OK(back);
+    EXPECT_EQ(back->status, ticket_status::queued);
+    EXPECT_EQ(back->queued_at, now());
+    EXPECT_EQ(back->created_at, created_at);
+    EXPECT_EQ(redis({"HGET", key(routing::key_part::ticket, "T-1"), "ca"}).str,
+              std::to_string(created_at));
+    ASSERT_OK(set_status("ada", agent_status::online));
+  }
+  auto read = get("T-1");
+  ASSERT_OK(read);
+  EXPECT_EQ(read->created_at, created_at);
+}
+
 // Forced excess --------------------------------------------------------------------------------
 
 // A forced reassign may leave an agent above its maximum, and verify lists that as forced; once

@@ -84,8 +84,9 @@ local function create(keys, argv)
   end
   arm_overflow(c, t, 1)
   -- No 'ua' yet: the first change writes it; until then the ticket was updated when created.
+  -- No 'ca' either: the ticket was created when its wait began (wait_from keeps it).
   local fields = {'s', 'queued', 'q', queue, 'p', priority, 'r', score, 'v', '1',
-                  'ca', created_at, 'qa', created_at, 'd1', first_reply_due,
+                  'qa', created_at, 'd1', first_reply_due,
                   'd3', resolution_due, 'fp', fingerprint}
   if channel ~= '' then
     fields[#fields + 1] = 'ch'

@@ -24,7 +24,7 @@ local function fire_lifecycle(c, id)
     if t.f.z2 then set_due(t, 2, t.f.z2) end
     end_pause(t, status)
     -- Snoozed work is work again from now: its wait begins (its rank counted from the wake-up).
-    put(t, 'qa', c.now_ms)
+    wait_from(t, c.now_ms)
     local now_status = return_to_agent(c, t, agent, rank, now_of(c) + c.cfg.affinity_ms)
     commit(c, t)
     emit_returned(c, t, now_status, 'wake')

@@ -60,7 +60,7 @@ local function customer_returns(c, t, dues, rank, affinity_until)
   drop(t, 'fc')
   put(t, 'cr', c.now_ms)
   -- The customer waits again from this message.
-  put(t, 'qa', c.now_ms)
+  wait_from(t, c.now_ms)
   return return_to_agent(c, t, t.f.la, rank, affinity_until)
 end
 

@@ -55,6 +55,14 @@ local function put(t, field, value)
   t.dirty[field] = true
 end
 
+-- The ticket waits from `since` on. A new ticket's hash holds no `ca` (one field less per
+-- waiting ticket): it was created when its first wait began, `qa`. The first time `qa` moves,
+-- write_fields keeps that time as `ca` (HSETNX: a ticket that already has one keeps it).
+local function wait_from(t, since)
+  if t.f.qa and t.f.qa ~= since and not t.created_at then t.created_at = t.f.qa end
+  put(t, 'qa', since)
+end
+
 -- Removes a field; a field the action did not read is removed blindly.
 local function drop(t, field)
   t.f[field] = nil

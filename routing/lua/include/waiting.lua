@@ -218,7 +218,7 @@ local function enqueue(c, t, queue, score, since)
   since = since or c.now_ms
   put(t, 'q', queue)
   put(t, 'r', score)
-  put(t, 'qa', since)
+  wait_from(t, since)
   if wait_for_preferred(c, t, score) then return end
   take_requirement_set(c, t)
   join_queue(c, t, queue, score)

@@ -24,6 +24,10 @@ local function write_fields(c, t)
       ns = ns + 2
     end
   end
+  if t.created_at then
+    redis.call('HSETNX', t.key, 'ca', t.created_at)
+    t.created_at = nil
+  end
   if nd > 0 then redis.call('HDEL', t.key, unpack(del_args, 1, nd)) end
   if ns > 0 then redis.call('HSET', t.key, unpack(set_args, 1, ns)) end
   t.dirty = {}

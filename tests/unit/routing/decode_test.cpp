@@ -188,6 +188,22 @@ TEST(DecodeTicket, ANeverChangedTicketWasUpdatedWhenQueued) {
   EXPECT_EQ(changed->updated_at, 1'795'341'700'000);
 }
 
+TEST(DecodeTicket, ATicketWithoutCreationTimeWasCreatedWhenItsWaitBegan) {
+  // Create writes no `ca`: until its wait begins again, `qa` is the creation time.
+  const auto fresh = decode_ticket("T-3", hash({{"s", "queued"}, {"qa", "1795341600000"}}));
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_EQ(fresh->created_at, 1'795'341'600'000);
+  EXPECT_EQ(fresh->queued_at, 1'795'341'600'000);
+  EXPECT_EQ(fresh->updated_at, 1'795'341'600'000);
+  const auto waiting_again = decode_ticket("T-3", hash({{"s", "queued"},
+                                                        {"qa", "1795345200000"},
+                                                        {"ca", "1795341600000"},
+                                                        {"ua", "1795345200000"}}));
+  ASSERT_TRUE(waiting_again.has_value());
+  EXPECT_EQ(waiting_again->created_at, 1'795'341'600'000);
+  EXPECT_EQ(waiting_again->queued_at, 1'795'345'200'000);
+}
+
 TEST(DecodeTicket, TheAssigneeIsTheLastAgentWhileHeld) {
   for (const char* status : {"offered", "assigned", "pending", "postponed"}) {
     const auto t = decode_ticket("T-1", hash({{"s", status}, {"q", "general"}, {"la", "ada"}}));
