@@ -306,16 +306,20 @@ const resp_value* reply_result(const resp_value& reply) {
 }
 
 outcome<create_result> decode_create(const resp_value& reply) {
-  if (auto e = reply_error(reply)) return std::move(*e);
+  // Every return names `out`: GCC elides the copy of a named result only then, and a result
+  // holds a ticket, whose moves add up.
+  outcome<create_result> out;
   const resp_value* word = reply_result(reply);
-  if (!word || !word->is_string() ||
-      (word->str != "created" && word->str != "routed" && word->str != "existing")) {
-    return bad_reply("bad create reply");
+  if (auto e = reply_error(reply)) {
+    out = std::move(*e);
+  } else if (!word || !word->is_string() ||
+             (word->str != "created" && word->str != "routed" && word->str != "existing")) {
+    out = bad_reply("bad create reply");
+  } else {
+    out->created = word->str != "existing";
+    out->assignments = decode_assignments(reply);
   }
-  create_result r;
-  r.created = word->str != "existing";
-  r.assignments = decode_assignments(reply);
-  return r;
+  return out;
 }
 
 outcome<action_result> decode_action(const resp_value& reply) {
@@ -341,15 +345,21 @@ outcome<next_result> decode_next(const resp_value& reply) {
 }
 
 outcome<ticket> decode_ticket_reply(std::string_view id, const resp_value& reply) {
-  if (auto e = reply_error(reply)) return std::move(*e);
+  outcome<ticket> t;
+  if (auto e = decode_ticket_reply_into(*t, id, reply)) return std::move(*e);
+  return t;
+}
+
+std::optional<error> decode_ticket_reply_into(ticket& t, std::string_view id,
+                                              const resp_value& reply) {
+  if (auto e = reply_error(reply)) return e;
   if (reply.is_array() && reply.elements.empty()) {
     error e = make_error(errc::not_found, "no ticket '" + std::string{id} + "'");
     e.details.emplace_back("ticket", std::string{id});
     return e;
   }
-  auto t = decode_ticket(id, reply);
-  if (!t) return bad_reply("bad ticket reply");
-  return std::move(*t);
+  if (!decode_ticket_into(t, id, reply)) return bad_reply("bad ticket reply");
+  return std::nullopt;
 }
 
 outcome<agent_result> decode_agent_reply(std::string_view id, const resp_value& reply) {

@@ -258,6 +258,10 @@ outcome<next_result> decode_next(const resp_value& reply);
 
 // A ticket read with ticket_get_command (HGETALL); not_found when it does not exist.
 outcome<ticket> decode_ticket_reply(std::string_view id, const resp_value& reply);
+// The same into `t`, a default-constructed ticket of the caller's (decode_ticket_into); the
+// error when there is one.
+std::optional<error> decode_ticket_reply_into(ticket& t, std::string_view id,
+                                              const resp_value& reply);
 
 struct agent_result {
   agent value;

@@ -108,6 +108,9 @@ class operation {
   void on_call(std::vector<resp_value> replies);
   // Reads ticket `id` after the call (done_ holds what it came to).
   void read_back(std::string id);
+  // Decodes ticket `id`, read with ticket_get_command, into `into` in place (moves of a ticket
+  // add up); false, having finished with the error, when it is not there or not a ticket.
+  bool take_ticket(std::optional<ticket>& into, std::string_view id, const resp_value& reply);
   // The id of the ticket the reply picked (next), if any.
   static std::optional<std::string> picked_id(const resp_value& reply);
 

@@ -32,10 +32,15 @@ std::vector<std::string> ticket::paused() const {
 }
 
 std::optional<ticket> decode_ticket(std::string_view id, const resp_value& fields) {
+  std::optional<ticket> t{std::in_place};
+  if (!decode_ticket_into(*t, id, fields)) t.reset();
+  return t;
+}
+
+bool decode_ticket_into(ticket& t, std::string_view id, const resp_value& fields) {
   if (!fields.is_array() || fields.elements.empty() || fields.elements.size() % 2 != 0) {
-    return std::nullopt;
+    return false;
   }
-  ticket t;
   t.id = id;
   bool has_status = false;
   bool has_updated = false;
@@ -49,7 +54,7 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
     switch (field_code(name)) {
       case field_code(ticket_field::status): {
         const auto s = parse_ticket_status(text);
-        if (!s) return std::nullopt;
+        if (!s) return false;
         t.status = *s;
         has_status = true;
         break;
@@ -195,7 +200,7 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
         break;  // fields C++ does not read (timer kinds, offers, cooldowns, ...)
     }
   }
-  if (!has_status) return std::nullopt;
+  if (!has_status) return false;
   // Create writes neither `ca` nor `ua` (two fields less per waiting ticket): until its wait
   // first begins again (which keeps `ca`), the ticket was created when it was queued, and until
   // the first change it was last updated then.
@@ -208,7 +213,7 @@ std::optional<ticket> decode_ticket(std::string_view id, const resp_value& field
   } else if (t.status != ticket_status::queued || t.personal_queue.empty()) {
     t.queues = {t.queue};
   }
-  return t;
+  return true;
 }
 
 }  // namespace ticketd::routing

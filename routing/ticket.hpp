@@ -86,5 +86,8 @@ struct ticket {
 
 // Decodes a HGETALL-form reply (field, value, field, value...).
 std::optional<ticket> decode_ticket(std::string_view id, const resp_value& fields);
+// The same into `t`, a default-constructed ticket of the caller's (a ticket is large, and each
+// move of one costs about as much as decoding a few of its fields); false: not a ticket.
+bool decode_ticket_into(ticket& t, std::string_view id, const resp_value& fields);
 
 }  // namespace ticketd::routing

@@ -161,6 +161,36 @@ TEST_F(Operation, NextReadsBackTheTicketItsReplyNames) {
   EXPECT_FALSE(empty->ticket.has_value());
 }
 
+// The tickets an operation reads are decoded where it keeps them: what is not a ticket leaves
+// nothing behind, and the operation ends with the reason.
+TEST_F(Operation, ATicketReadThatFindsNoTicketEndsTheOperationWithNothingShown) {
+  request_.agent = "ada";
+  auto gone = action_operation(plan_, ticket_action::release, "T-1", std::nullopt, request_, t0);
+  gone.receive({test::array({})});
+  ASSERT_TRUE(gone.done());
+  ASSERT_TRUE(gone.failure());
+  EXPECT_EQ(gone.failure()->code, errc::not_found);
+  EXPECT_EQ(gone.failure()->detail("ticket"), "T-1");
+
+  auto action = action_operation(plan_, ticket_action::close, "T-1", std::nullopt, request_, t0);
+  action.receive({test::integer(3), hash({{"v", "3"}})});  // no status: not a ticket
+  ASSERT_TRUE(action.done());
+  ASSERT_TRUE(action.failure());
+  EXPECT_FALSE(action.result().value.has_value());
+  EXPECT_FALSE(ticket_result_of(action).has_value());
+
+  auto next = next_operation(plan_, "ada", t0);
+  next.receive({bulk("T-9")});
+  next.receive({test::array({})});  // deleted between the call and the read
+  ASSERT_TRUE(next.done());
+  ASSERT_TRUE(next.failure());
+  EXPECT_EQ(next.failure()->code, errc::not_found);
+  EXPECT_FALSE(next.result().value.has_value());
+  auto pulled = next_result_of(next);
+  ASSERT_FALSE(pulled.has_value());
+  EXPECT_EQ(pulled.error().code, errc::not_found);
+}
+
 TEST_F(Operation, UnderAnIdempotencyKeyTheFunctionAnswersTheTicketItself) {
   const idempotency key{"k1", "POST /v1/agents/ada/next 00"};
   auto op = next_operation(plan_, "ada", t0, key);
