@@ -624,6 +624,17 @@ class Wait : public EngineTest {
     r.created_at = created_at;
     return create(r);
   }
+
+  // ada takes ticket `id` and answers it, then goes offline; `later` on, the customer writes
+  // back, and the ticket waits in the shared queue again.
+  routing::outcome<routing::ticket> customer_writes_back(const std::string& id,
+                                                         std::chrono::milliseconds later) {
+    EXPECT_TRUE(next("ada").has_value());
+    EXPECT_TRUE(act(ticket_action::reply, id, with_agent("ada")).has_value());
+    EXPECT_TRUE(set_status("ada", agent_status::offline).has_value());
+    clock_.advance(later);
+    return act(ticket_action::customer_reply, id);
+  }
 };
 
 TEST_F(Wait, StartsWhenTheTicketWasCreatedNotWhenTicketdHeardOfIt) {
@@ -665,11 +676,7 @@ TEST_F(Wait, GoesOnWhenTheTicketIsGivenBackToTheQueue) {
 TEST_F(Wait, BeginsAgainWithTheCustomersMessage) {
   ASSERT_OK(put_agent("ada", {"general"}));
   created("T-1");
-  ASSERT_OK(next("ada"));
-  ASSERT_OK(act(ticket_action::reply, "T-1", with_agent("ada")));
-  ASSERT_OK(set_status("ada", agent_status::offline));
-  clock_.advance(std::chrono::hours(2));
-  auto back = act(ticket_action::customer_reply, "T-1");
+  auto back = customer_writes_back("T-1", std::chrono::hours(2));
   ASSERT_OK(back);
   EXPECT_EQ(back->status, ticket_status::queued);
   EXPECT_EQ(back->queued_at, t0 + 2 * hour);
@@ -685,11 +692,7 @@ TEST_F(Wait, TheCreationTimeOutlivesEveryNewWait) {
   EXPECT_EQ(redis({"HEXISTS", key(routing::key_part::ticket, "T-1"), "ca"}).integer, 0);
   for (int round = 1; round <= 2; ++round) {
     SCOPED_TRACE(round);
-    ASSERT_OK(next("ada"));
-    ASSERT_OK(act(ticket_action::reply, "T-1", with_agent("ada")));
-    ASSERT_OK(set_status("ada", agent_status::offline));
-    clock_.advance(std::chrono::hours(1));
-    auto back = act(ticket_action::customer_reply, "T-1");
+    auto back = customer_writes_back("T-1", std::chrono::hours(1));
     ASSERT_OK(back);
     EXPECT_EQ(back->status, ticket_status::queued);
     EXPECT_EQ(back->queued_at, now());
