@@ -5,7 +5,7 @@
 -- ticket stored two ways. Not ticketd's functions: no rules, no checks beyond what picks the
 -- ticket, no push, no age index. KEYS[1] is a prefix; ARGV[1] the time, ms.
 --
--- h_*: the ticket as a hash of fields (ticketd's layout, 11 fields on create); the caller reads
+-- h_*: the ticket as a hash of fields (ticketd's layout, 10 fields on create); the caller reads
 --      it back with HGETALL after next and resolve, as ticketd does.
 -- p_*: the ticket as one string value. The fields a step reads and writes lead it, one '|'
 --      after each: status|version|agent|updated|first reply due|resolution due|rest. The
@@ -20,7 +20,7 @@ end
 redis.register_function('h_create', function(keys, argv)
   local P, now, id = keys[1], argv[1], argv[2]
   redis.call('HSET', P .. 't:' .. id, 's', 'queued', 'q', 'general', 'p', 'normal', 'r', argv[3],
-             'v', '1', 'ca', now, 'qa', now, 'd1', argv[4], 'd3', argv[5], 'fp', argv[6],
+             'v', '1', 'qa', now, 'd1', argv[4], 'd3', argv[5], 'fp', argv[6],
              'ch', 'email')
   redis.call('ZADD', P .. 'timers', argv[4], 's|' .. id)
   redis.call('ZADD', P .. 'q:general', argv[3], id)

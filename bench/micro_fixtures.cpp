@@ -35,15 +35,13 @@ resp_value hash(const std::vector<std::pair<std::string, std::string>>& fields) 
 
 std::string ms(std::int64_t offset) { return std::to_string(bench_now_ms + offset); }
 
-// Fields create.lua writes, in its order.
+// Fields create.lua writes, in its order (a ticket with skills and attributes).
 std::vector<std::pair<std::string, std::string>> queued_fields() {
   return {{"s", "queued"},
           {"q", "general"},
           {"p", "normal"},
           {"r", "1795360800000.0009766"},
           {"v", "1"},
-          {"ca", ms(0)},
-          {"ua", ms(0)},
           {"qa", ms(0)},
           {"d1", ms(8 * 3600'000)},
           {"d3", ms(3 * 86'400'000)},

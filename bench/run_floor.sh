@@ -46,8 +46,8 @@ cycles() {
           t = now + i; id = "T-" i
           if (model == "m") {
             send("MULTI")
-            send("HSET " P "t:" id " s queued q general p normal r " t * 1000 " v 1 ca " t \
-                 " qa " t " d1 " d1 " d3 " d3 " fp 4f2a9c7e1b3d5a60 ch email")
+            send("HSET " P "t:" id " s queued q general p normal r " t * 1000 " v 1 qa " t \
+                 " d1 " d1 " d3 " d3 " fp 4f2a9c7e1b3d5a60 ch email")
             send("ZADD " P "timers " d1 " s|" id)
             send("ZADD " P "q:general " t * 1000 " " id)
             event("ticket.queued", id, "queue", "general")
@@ -56,7 +56,7 @@ cycles() {
             send("FCALL h_create 1 " P " " t " " id " " t * 1000 " " d1 " " d3 " 4f2a9c7e1b3d5a60")
           } else {
             send("FCALL p_create 1 " P " " t " " id " " t * 1000 " " d1 " queued|1||" t "|" d1 \
-                 "|" d3 "|q=general,p=normal,r=" t * 1000 ",ca=" t ",qa=" t \
+                 "|" d3 "|q=general,p=normal,r=" t * 1000 ",qa=" t \
                  ",fp=4f2a9c7e1b3d5a60,ch=email")
           }
         }

@@ -176,8 +176,8 @@ TEST(DecodeTicket, LeavesAbsentFieldsEmpty) {
 }
 
 TEST(DecodeTicket, ANeverChangedTicketWasUpdatedWhenQueued) {
-  // Create writes no `ua`: the ticket was last updated at creation, when it was queued, which
-  // is not its created_at when the backend gave one from the past.
+  // Create writes no `ua`: the ticket was last updated when its wait began (`qa`), at creation;
+  // this hash's `ca` differs, so the test tells the two apart.
   const auto fresh = decode_ticket("T-2", minimal_ticket());
   ASSERT_TRUE(fresh.has_value());
   EXPECT_EQ(fresh->created_at, 1'795'338'000'000);
