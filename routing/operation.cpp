@@ -360,7 +360,11 @@ outcome<pulled> next_result_of(operation& op) {
   } else {
     out->replayed = r.replayed;
     if (picked->id) {
-      out->ticket.emplace(std::move(*r.value), std::move(picked->assignments), r.replayed);
+      // Member by member: clang 14 (the fuzz build) has no aggregate init from parentheses.
+      auto& t = out->ticket.emplace();
+      t.value = std::move(*r.value);
+      t.assignments = std::move(picked->assignments);
+      t.replayed = r.replayed;
     }
   }
   return out;
