@@ -339,6 +339,17 @@ bench_epoch() {
   echo "$epoch"
 }
 
+# Dies when a function call failed since the last CONFIG RESETSTAT (INFO commandstats'
+# failed_calls): redis-benchmark does not say, and an error reply costs a fraction of a call,
+# so the figures would look fine. Arguments out of step with the library's are the usual cause.
+bench_no_failed_calls() {
+  local failed
+  failed=$(rcli INFO commandstats | info_field cmdstat_fcall |
+    sed -n 's/.*failed_calls=\([0-9]*\).*/\1/p')
+  [[ ${failed:-0} == 0 ]] ||
+    die "$failed function calls failed: do the benchmark's arguments match the library's?"
+}
+
 # Puts 200 agents cost-0..199 online in the comma list of queues $2 with room for any number
 # of tickets, through the agent_put function at ms time $1.
 bench_agents_online() {
@@ -348,7 +359,9 @@ bench_agents_online() {
     # The header: now, epoch, then no Idempotency-Key and no fingerprint.
     echo "FCALL ticketd_v1_agent_put 1 ticketd:{$workspace}: $now $epoch \"\" \"\" cost-$i \"\"" \
       "$queues \"\" $queues 1000000 online"
-  done | rcli --pipe >/dev/null
+  done | rcli --pipe >"$bench_tmp/agents_online.out" 2>&1
+  grep -q 'errors: 0,' "$bench_tmp/agents_online.out" ||
+    die "putting the agents online failed: $(cat "$bench_tmp/agents_online.out")"
 }
 
 # The HTTP status of GET /readyz, through bash's /dev/tcp (no curl needed).

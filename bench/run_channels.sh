@@ -42,7 +42,8 @@ create_cost() {  # queue, id prefix, channel
   redis-benchmark -s "$bench_tmp/redis.sock" -n "$calls" -P 16 -c 4 -r 100000000 -q \
     FCALL ticketd_v1_create 1 "$P" "$now" "$epoch" "" "" "$2-__rand_int__" fp "$1" normal "$3" \
     "" "" "$now" $((now + 28800000)) $((now + 259200000)) $((now + 28800000)) \
-    $((now + 27900000)) "" "" "" >/dev/null 2>&1
+    $((now + 27900000)) "" "" "" "" >/dev/null 2>&1
+  bench_no_failed_calls
   usec fcall
 }
 for channel in email chat phone; do

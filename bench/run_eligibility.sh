@@ -72,12 +72,12 @@ creates() {
         k = i % 20; a = "s" k; b = "s" ((k + 1) % 20)
         if (a < b) req = a ":2:," b ":1:"; else req = b ":1:," a ":2:"
         if (plain == 1) req = ""
-        printf "*23\r\n"; bulk("FCALL"); bulk("ticketd_v1_create"); bulk("1"); bulk(P)
+        printf "*24\r\n"; bulk("FCALL"); bulk("ticketd_v1_create"); bulk("1"); bulk(P)
         bulk(now); bulk(e); bulk(""); bulk("")
         bulk(pre "-" i); bulk("fp"); bulk(q); bulk("normal"); bulk("email")
         bulk(""); bulk(""); bulk(now); bulk(sprintf("%.0f", now + 28800000))
         bulk(sprintf("%.0f", now + 259200000)); bulk(sprintf("%.0f", now + 28800000 + i))
-        bulk(sprintf("%.0f", now + 27900000)); bulk(req); bulk(""); bulk("")
+        bulk(sprintf("%.0f", now + 27900000)); bulk(req); bulk(""); bulk(""); bulk("")
       }
     }' | rcli --pipe 2>&1
 }

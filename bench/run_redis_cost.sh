@@ -132,13 +132,13 @@ push_cost() {
       function bulk(s) { printf "$%d\r\n%s\r\n", length(s), s }
       BEGIN {
         for (i = 0; i < n; i++) {
-          printf "*23\r\n"; bulk("FCALL"); bulk("ticketd_v1_create"); bulk("1"); bulk(P)
+          printf "*24\r\n"; bulk("FCALL"); bulk("ticketd_v1_create"); bulk("1"); bulk(P)
           bulk(now); bulk(e); bulk(""); bulk("")  # no Idempotency-Key, no fingerprint
           bulk(pre "-" i); bulk("fp"); bulk(q); bulk("normal"); bulk("")
           bulk(""); bulk(""); bulk(now); bulk(sprintf("%.0f", now + 28800000))
           bulk(sprintf("%.0f", now + 259200000)); bulk(sprintf("%.0f", now + 28800000))
           bulk(sprintf("%.0f", now + 27900000))  # the SLA timer: first reply due - warn_before
-          bulk(""); bulk(""); bulk("")  # no requirements, customer or preference
+          bulk(""); bulk(""); bulk(""); bulk("")  # no requirements, customer, preference, body
         }
       }' | rcli --pipe 2>&1
   }

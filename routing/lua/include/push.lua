@@ -85,7 +85,9 @@ do
     local scores = redis.call('ZMSCORE', zkey, unpack(runners))
     local listed = {}
     for k = 2, #runners do listed[k - 1] = runners[k] .. ':' .. (scores[k] or '') end
-    return {mode = 'push', score = scores[1] or '', candidates = redis.call('ZCARD', zkey),
+    -- The count as text once: a Lua number is formatted again wherever it is written.
+    return {mode = 'push', score = scores[1] or '',
+            candidates = count_text(redis.call('ZCARD', zkey)),
             runners = table.concat(listed, ',')}
   end
 
