@@ -28,17 +28,34 @@ local function requirement_set(c, t)
   return table.concat(parts, ','), next_relax
 end
 
--- Agent record a's skills (read with the record) as name -> level, parsed once per call.
-local function agent_levels(a)
-  local levels = a.levels
-  if not levels then
-    levels = {}
-    for name, level in string.gmatch(a.sk or '', '([^,:]+):?(%d*)') do
-      levels[name] = tonumber(level) or 1
+-- Agent record a's skills (read with the record) as name -> level. Each skills text is parsed
+-- once for the life of the loaded library: agents share a few skill lists, and a push with
+-- requirements asks about the same agents call after call (parsing was most of a push
+-- decision's cost). The tables are only read; the cache starts over past a bound.
+-- (In a block of its own: the library's main chunk has a limit of 200 locals.)
+local agent_levels
+do
+  local parsed_skills, parsed_count = {}, 0
+  agent_levels = function(a)
+    local levels = a.levels
+    if not levels then
+      local sk = a.sk or ''
+      levels = parsed_skills[sk]
+      if not levels then
+        if parsed_count >= 4096 then
+          parsed_skills, parsed_count = {}, 0
+        end
+        levels = {}
+        for name, level in string.gmatch(sk, '([^,:]+):?(%d*)') do
+          levels[name] = tonumber(level) or 1
+        end
+        parsed_skills[sk] = levels
+        parsed_count = parsed_count + 1
+      end
+      a.levels = levels
     end
-    a.levels = levels
+    return levels
   end
-  return levels
 end
 
 -- Requirement sets parsed into {skill, level, skill, level, ...}, kept for the life of the loaded

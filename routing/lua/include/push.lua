@@ -50,6 +50,11 @@ local COOLDOWN_FIELDS = {'cd'}
 
 local pick_agent
 do
+  -- How many of the agents after a push's winner its decision record looks at for runners-up:
+  -- with requirements in force each is a read of its skills, and a rare set in a wide list would
+  -- otherwise read up to AGENT_SCAN_WIDE of them.
+  local RUNNERS_SCAN = 10
+
   -- The first of `candidates` that may take t: not cooling down for it, available, and meeting
   -- the requirements it waits under; and its place in the list.
   local function first_able(c, candidates, t)
@@ -69,12 +74,12 @@ do
 
   -- The decision of a push that picked candidates[i] of availability index `zkey` for ticket t:
   -- the winner's score in it, how many agents it held (available, with room for the ticket's
-  -- channel), and the runners-up: up to 3 of the agents after the winner in the list that could
-  -- have taken the ticket too (agent:score,...), for the event.
+  -- channel), and the runners-up: up to 3 of the RUNNERS_SCAN agents after the winner in the
+  -- list that could have taken the ticket too (agent:score,...), for the event.
   local function decision(c, t, candidates, i, zkey)
     local sg = t.f.sg
     local runners = {candidates[i]}
-    for j = i + 1, #candidates do
+    for j = i + 1, math.min(#candidates, i + RUNNERS_SCAN) do
       if #runners == 4 then break end
       local id = candidates[j]
       if not cooling(t, id, now_of(c)) and
