@@ -136,6 +136,35 @@ TEST_F(Explain, AHeldTicketListsNoQueuePositionAndAnUnknownOneIsNotFound) {
   EXPECT_EQ(x->agents.size(), 2u);
 }
 
+// A push's runners-up are looked for among the 10 agents after its winner: with requirements in
+// force each is a read of the agent's skills, and the list a push falls back to holds up to 100.
+TEST_F(Explain, RunnersUpAreLookedForAmongTheTenAgentsAfterTheWinner) {
+  // In the push order (equal scores: by name): a00-a09 (the head) and a11-a20 have spanish 1,
+  // a10 and a21 spanish 3. None of the head meets spanish 3, so the push looks down the agents
+  // having spanish: a10 wins, and a21, the eleventh after it, is past the runners-up's reach.
+  for (int i = 0; i <= 21; ++i) {
+    const std::string id = (i < 10 ? "a0" : "a") + std::to_string(i);
+    agent_with(id, {"desk"}, {{"spanish", i == 10 || i == 21 ? 3u : 1u}}, agent_status::online);
+  }
+  ticket("T-1", "desk", "email", {need("spanish", 3)});
+  auto x = get("T-1");
+  ASSERT_OK(x);
+  EXPECT_EQ(x->assignee, "a10");
+  auto assigned = events("ticket.assigned");
+  ASSERT_EQ(assigned.size(), 1u);
+  EXPECT_EQ(assigned[0].at("runners_up"), "");
+  // a15 now meets it too and wins (a10 holds a ticket: it comes last); a21, sixth after it,
+  // and a10, seventh, are within reach: the runners-up, in the push order.
+  agent_with("a15", {"desk"}, {{"spanish", 3}}, agent_status::online);
+  ticket("T-2", "desk", "email", {need("spanish", 3)});
+  assigned = events("ticket.assigned");
+  ASSERT_EQ(assigned.size(), 2u);
+  EXPECT_EQ(assigned[1].at("agent"), "a15");
+  const std::string runners = assigned[1].at("runners_up");
+  EXPECT_EQ(runners.rfind("a21:", 0), 0u) << runners;
+  EXPECT_NE(runners.find(",a10:"), std::string::npos) << runners;
+}
+
 TEST_F(Explain, EveryHandOutRecordsHowItsAgentGotIt) {
   configure(replaced(explain_yaml(), "  desk: {mode: push}\n",
                      "  desk: {mode: push}\n  offers: {mode: push, accept_timeout: 30s}\n"));
