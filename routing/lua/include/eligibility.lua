@@ -28,59 +28,58 @@ local function requirement_set(c, t)
   return table.concat(parts, ','), next_relax
 end
 
--- Agent record a's skills (read with the record) as name -> level. Each skills text is parsed
--- once for the life of the loaded library: agents share a few skill lists, and a push with
--- requirements asks about the same agents call after call (parsing was most of a push
--- decision's cost). The tables are only read; the cache starts over past a bound.
+-- Skills and requirement sets as text are parsed once each for the life of the loaded library:
+-- agents share a few skill lists, a push with requirements asks about the same agents call
+-- after call, and a `next` checks every set of a queue against the agent; parsing again cost
+-- more than the checks (most of a push decision's, with requirements). The parsed tables are
+-- only read. Each cache starts over past a bound, so texts long gone do not pile up.
 -- (In a block of its own: the library's main chunk has a limit of 200 locals.)
-local agent_levels
+local agent_levels, levels_meet
 do
-  local parsed_skills, parsed_count = {}, 0
+  -- `parse` memoized by its text argument.
+  local function parsed_once(parse)
+    local parsed, count = {}, 0
+    return function(text)
+      local p = parsed[text]
+      if not p then
+        if count >= 4096 then
+          parsed, count = {}, 0
+        end
+        p = parse(text)
+        parsed[text] = p
+        count = count + 1
+      end
+      return p
+    end
+  end
+
+  -- A skills text (skill:level list, a level absent: 1) as name -> level.
+  local levels_of = parsed_once(function(sk)
+    local levels = {}
+    for name, level in string.gmatch(sk, '([^,:]+):?(%d*)') do
+      levels[name] = tonumber(level) or 1
+    end
+    return levels
+  end)
+
+  -- A requirement set (skill:level list) as {skill, level, skill, level, ...}.
+  local parsed_set = parsed_once(function(sg)
+    local p = {}
+    for skill, level in string.gmatch(sg, '([^:,]+):(%d+)') do
+      p[#p + 1] = skill
+      p[#p + 1] = tonumber(level)
+    end
+    return p
+  end)
+
+  -- Agent record a's skills (read with the record) as name -> level.
   agent_levels = function(a)
     local levels = a.levels
     if not levels then
-      local sk = a.sk or ''
-      levels = parsed_skills[sk]
-      if not levels then
-        if parsed_count >= 4096 then
-          parsed_skills, parsed_count = {}, 0
-        end
-        levels = {}
-        for name, level in string.gmatch(sk, '([^,:]+):?(%d*)') do
-          levels[name] = tonumber(level) or 1
-        end
-        parsed_skills[sk] = levels
-        parsed_count = parsed_count + 1
-      end
+      levels = levels_of(a.sk or '')
       a.levels = levels
     end
     return levels
-  end
-end
-
--- Requirement sets parsed into {skill, level, skill, level, ...}, kept for the life of the loaded
--- library: a `next` checks every set of a queue against the agent, and parsing each again cost
--- more than the check. A queue holds at most MAX_SETS at once; the cache starts over past a
--- bound so sets long gone do not pile up.
--- (In a block of its own: the library's main chunk has a limit of 200 locals.)
-local levels_meet
-do
-  local parsed_sets, parsed_count = {}, 0
-  local function parsed_set(sg)
-    local p = parsed_sets[sg]
-    if not p then
-      if parsed_count >= 4096 then
-        parsed_sets, parsed_count = {}, 0
-      end
-      p = {}
-      for skill, level in string.gmatch(sg, '([^:,]+):(%d+)') do
-        p[#p + 1] = skill
-        p[#p + 1] = tonumber(level)
-      end
-      parsed_sets[sg] = p
-      parsed_count = parsed_count + 1
-    end
-    return p
   end
 
   -- Whether skills `levels` (name -> level) meet every requirement of set `sg`.
