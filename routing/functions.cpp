@@ -345,8 +345,8 @@ outcome<next_result> decode_next(const resp_value& reply) {
 }
 
 outcome<ticket> decode_ticket_reply(std::string_view id, const resp_value& reply) {
-  outcome<ticket> t;
-  if (auto e = decode_ticket_reply_into(*t, id, reply)) return std::move(*e);
+  outcome<ticket> t;  // the one return value: see decode_create
+  if (auto e = decode_ticket_reply_into(*t, id, reply)) t = std::move(*e);
   return t;
 }
 

@@ -5,7 +5,10 @@
 -- 'name=value,name=value' lists (cooldowns, round-robin turns). Names are ids, which may hold
 -- pattern characters ('-', '.'): they are compared as text, never put into a pattern.
 local function listed(list, name)
-  for n, v in string.gmatch(list or '', '([^,=]+)=([^,]*)') do
+  -- Most lists are absent (a ticket without cooldowns, asked once per push candidate): no
+  -- pattern scan for those.
+  if not list then return nil end
+  for n, v in string.gmatch(list, '([^,=]+)=([^,]*)') do
     if n == name then return v end
   end
   return nil

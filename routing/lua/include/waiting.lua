@@ -271,7 +271,6 @@ end
 -- Cooldowns: agents that rejected or missed a ticket's offer are not offered it again until a
 -- time; kept in the ticket's `cd` field as agent=ms pairs.
 local function cooling(t, agent, now)
-  if not t.f.cd then return false end  -- most tickets: no list to scan for each candidate
   local untl = tonumber(listed(t.f.cd, agent))
   return untl ~= nil and untl > now
 end
