@@ -103,6 +103,8 @@ void redis_server::stop() {
   if (process_) process_->terminate();
 }
 
+std::string redis_server::log() const { return process_ ? process_->log() : std::string{}; }
+
 void redis_server::pause() { process_->signal(SIGSTOP); }
 
 void redis_server::resume() { process_->signal(SIGCONT); }
@@ -121,6 +123,8 @@ redis_sentinel::redis_sentinel(std::uint16_t primary_port, const std::string& na
       dir_.path() / "sentinel.log");
   wait_answering(*process_, socket(), "redis-server --sentinel did not start: ");
 }
+
+std::string redis_sentinel::log() const { return process_->log(); }
 
 redis_sentinel::~redis_sentinel() {
   if (process_) process_->terminate();

@@ -37,6 +37,8 @@ class redis_server {
   std::string url() const;
   std::uint16_t port() const { return tcp_port_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
+  // What the server has logged, across restarts (warnings and up).
+  std::string log() const;
 
  private:
   persistence persistence_;
@@ -56,6 +58,8 @@ class redis_sentinel {
 
   std::uint16_t port() const { return port_; }
   std::filesystem::path socket() const { return dir_.path() / "sentinel.sock"; }
+  // Its log: every +sdown, +odown, +failover and +switch-master it saw.
+  std::string log() const;
 
  private:
   std::uint16_t port_ = 0;
