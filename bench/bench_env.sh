@@ -15,6 +15,8 @@
 #   KEEP_TMP=1     keep the temp dir (logs, config, AOF) for inspection
 #   BENCH_QUEUES   the YAML lines of the `queues:` section (default: one pull queue, general)
 #   TICKETD_ARGS   extra ticketd arguments, e.g. "--manual-clock --clock-start 2026-11-23T09:00:00Z"
+#   ONLINE_AGENTS  how many agents bench_agents_online puts online (default 200), e.g. 8 for the
+#                  push decision of a small team
 # A script may set redis_launcher (ticketd_launcher) to the name of a function that starts
 # redis-server (ticketd) from the arguments it is given (run_redis_cost.sh and
 # run_daemon_cost.sh run them under callgrind); the function must `exec`, so that redis_pid
@@ -355,7 +357,8 @@ bench_no_failed_calls() {
 bench_agents_online() {
   local now=$1 queues=$2 epoch i
   epoch=$(bench_epoch)
-  for i in $(seq 0 199); do
+  [[ ${ONLINE_AGENTS:-200} =~ ^[1-9][0-9]*$ ]] || die "ONLINE_AGENTS must be a positive number"
+  for i in $(seq 0 $((${ONLINE_AGENTS:-200} - 1))); do
     # The header: now, epoch, then no Idempotency-Key and no fingerprint.
     echo "FCALL ticketd_v1_agent_put 1 ticketd:{$workspace}: $now $epoch \"\" \"\" cost-$i \"\"" \
       "$queues \"\" $queues 1000000 online"

@@ -25,7 +25,7 @@ epoch=$(bench_epoch)
 now=$(date +%s%3N)
 usec() { rcli INFO commandstats | info_field "cmdstat_$1" | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/'; }
 
-echo "== push decision cost (200 agents online in the push queue)"
+echo "== push decision cost (${ONLINE_AGENTS:-200} agents online in the push queue)"
 bench_agents_online "$now" direct
 create_cost() {  # queue, id prefix
   rcli CONFIG RESETSTAT >/dev/null

@@ -23,8 +23,9 @@
 #   hgetall, xread   ticketd's ticket reads behind a call, and its event tail.
 #
 # push: the push decision as run_push.sh measures it in microseconds: N FCALL creates into a
-# pull queue, then N into a push queue whose 200 online agents take them (assigned; the
-# difference is the decision), then N into a push queue with accept_timeout (offered).
+# pull queue, then N into a push queue whose 200 online agents (ONLINE_AGENTS) take them
+# (assigned; the difference is the decision), then N into a push queue with accept_timeout
+# (offered).
 #
 # bullmq: the yardstick of run_vs_bullmq.sh counted the same way: BullMQ's jobs added, taken and
 # completed (2,000 warmup jobs, then N measured; 50 adds in flight, concurrency 50, random
@@ -144,7 +145,7 @@ push_cost() {
   }
   local label queue fcall pull=0
   echo
-  echo "== Redis instructions per FCALL create ($n calls each, callgrind; 200 agents online)"
+  echo "== Redis instructions per FCALL create ($n calls each, callgrind; ${ONLINE_AGENTS:-200} agents online)"
   for label in pull:desk assigned:direct offered:sales; do
     queue=${label#*:}
     label=${label%%:*}

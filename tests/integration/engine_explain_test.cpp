@@ -153,6 +153,9 @@ TEST_F(Explain, RunnersUpAreLookedForAmongTheTenAgentsAfterTheWinner) {
   auto assigned = events("ticket.assigned");
   ASSERT_EQ(assigned.size(), 1u);
   EXPECT_EQ(assigned[0].at("runners_up"), "");
+  // The candidates: the 22 agents having spanish, every one read (fewer than the wide scan's
+  // reach), and counted as read.
+  EXPECT_EQ(assigned[0].at("candidates"), "22");
   // a15 now meets it too and wins (a10 holds a ticket: it comes last); a21, sixth after it,
   // and a10, seventh, are within reach: the runners-up, in the push order.
   agent_with("a15", {"desk"}, {{"spanish", 3}}, agent_status::online);
@@ -163,6 +166,29 @@ TEST_F(Explain, RunnersUpAreLookedForAmongTheTenAgentsAfterTheWinner) {
   const std::string runners = assigned[1].at("runners_up");
   EXPECT_EQ(runners.rfind("a21:", 0), 0u) << runners;
   EXPECT_NE(runners.find(",a10:"), std::string::npos) << runners;
+}
+
+TEST_F(Explain, TheCandidatesAreTheWholeAvailabilityIndexNotTheHeadAPushReads) {
+  // A push reads the first ten of the index: with twelve agents there, the count is the
+  // index's, not the head's; with nine (one goes offline, two away), the head is all of it.
+  for (int i = 0; i < 12; ++i) {
+    agent_with("a" + std::to_string(10 + i), {"desk"}, {}, agent_status::online);
+  }
+  ticket("T-1", "desk", "email");
+  auto assigned = events("ticket.assigned");
+  ASSERT_EQ(assigned.size(), 1u);
+  EXPECT_EQ(assigned[0].at("candidates"), "12");
+  agent_with("a21", {"desk"}, {}, agent_status::offline);
+  agent_with("a20", {"desk"}, {}, agent_status::away);
+  agent_with("a19", {"desk"}, {}, agent_status::away);
+  ticket("T-2", "desk", "email");
+  assigned = events("ticket.assigned");
+  ASSERT_EQ(assigned.size(), 2u);
+  EXPECT_EQ(assigned[1].at("candidates"), "9");
+  auto x = explain("T-2");
+  ASSERT_OK(x);
+  ASSERT_TRUE(x->value.decision.has_value());
+  EXPECT_EQ(x->value.decision->candidates, 9);
 }
 
 TEST_F(Explain, EveryHandOutRecordsHowItsAgentGotIt) {
