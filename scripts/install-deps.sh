@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config mold
   libboost1.81-dev libboost-json1.81-dev libhiredis-dev libyaml-cpp-dev prometheus-cpp-dev
-  libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev
+  libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev libjemalloc-dev
   redis-server redis-tools curl
   clang-14 clang-format-14 libclang-rt-14-dev prometheus systemd dpkg-dev
 )

@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include <dlfcn.h>
 #include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -56,6 +57,20 @@ const Histogram::BucketBoundaries& wait_buckets() {
 }
 
 constexpr std::size_t trim_above_bytes = 1024 * 1024;
+
+// Gives the allocator's free pages back to the system. The daemon allocates through jemalloc
+// (daemon/CMakeLists.txt), whose pages go back through mallctl; it is looked up at run time, so
+// that a process without it (the tests, the sanitizer builds) trims glibc's heap instead.
+void release_free_memory() {
+  using mallctl_fn = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
+  static const auto mallctl = reinterpret_cast<mallctl_fn>(::dlsym(RTLD_DEFAULT, "mallctl"));
+  if (mallctl == nullptr) {
+    ::malloc_trim(0);
+    return;
+  }
+  // 4096 is MALLCTL_ARENAS_ALL: every arena.
+  mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
+}
 
 // The child of `family` found by `key` in `cache`, made with the labels `make_labels()` gives
 // on first use only (Family::Add locks and hashes every label on each call).
@@ -353,7 +368,7 @@ std::string metrics::render() {
   impl_->last_scrape_bytes = text.size();
   // The copy of every series a scrape makes goes back to the system at once: with thousands of
   // workspaces it is tens of megabytes the allocator would otherwise keep.
-  if (text.size() > trim_above_bytes) ::malloc_trim(0);
+  if (text.size() > trim_above_bytes) release_free_memory();
   return text;
 }
 

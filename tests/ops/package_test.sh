@@ -19,6 +19,10 @@ depends="$(dpkg-deb -f "$deb" Depends)"
 for dep in redis-server libhiredis libyaml-cpp libsystemd0 libc6; do
   grep -q "$dep" <<<"$depends" || fail "Depends lacks $dep: $depends"
 done
+# A daemon linked with jemalloc (every build but the sanitizers') needs its library too.
+if ldd "$build_dir/daemon/ticketd" | grep -q libjemalloc; then
+  grep -q libjemalloc2 <<<"$depends" || fail "Depends lacks libjemalloc2: $depends"
+fi
 dpkg-deb -e "$deb" "$work/control"
 grep -qx /etc/ticketd/ticketd.yaml "$work/control/conffiles" || fail "ticketd.yaml is not a conffile"
 for script in postinst prerm postrm; do
