@@ -352,13 +352,13 @@ bench_no_failed_calls() {
     die "$failed function calls failed: do the benchmark's arguments match the library's?"
 }
 
-# Puts 200 agents cost-0..199 online in the comma list of queues $2 with room for any number
-# of tickets, through the agent_put function at ms time $1.
+# Puts ONLINE_AGENTS (default 200) agents cost-0, cost-1... online in the comma list of queues
+# $2 with room for any number of tickets, through the agent_put function at ms time $1.
 bench_agents_online() {
-  local now=$1 queues=$2 epoch i
+  local now=$1 queues=$2 n=${ONLINE_AGENTS:-200} epoch i
   epoch=$(bench_epoch)
-  [[ ${ONLINE_AGENTS:-200} =~ ^[1-9][0-9]*$ ]] || die "ONLINE_AGENTS must be a positive number"
-  for i in $(seq 0 $((${ONLINE_AGENTS:-200} - 1))); do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || die "ONLINE_AGENTS must be a positive number, got '$n'"
+  for i in $(seq 0 $((n - 1))); do
     # The header: now, epoch, then no Idempotency-Key and no fingerprint.
     echo "FCALL ticketd_v1_agent_put 1 ticketd:{$workspace}: $now $epoch \"\" \"\" cost-$i \"\"" \
       "$queues \"\" $queues 1000000 online"

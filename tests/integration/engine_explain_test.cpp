@@ -153,8 +153,7 @@ TEST_F(Explain, RunnersUpAreLookedForAmongTheTenAgentsAfterTheWinner) {
   auto assigned = events("ticket.assigned");
   ASSERT_EQ(assigned.size(), 1u);
   EXPECT_EQ(assigned[0].at("runners_up"), "");
-  // The candidates: the 22 agents having spanish, every one read (fewer than the wide scan's
-  // reach), and counted as read.
+  // The candidates: the 22 agents having spanish, the index the push looked down.
   EXPECT_EQ(assigned[0].at("candidates"), "22");
   // a15 now meets it too and wins (a10 holds a ticket: it comes last); a21, sixth after it,
   // and a10, seventh, are within reach: the runners-up, in the push order.
