@@ -12,8 +12,10 @@
 --      caller packs the rest on create; next and resolve answer the new value, so nothing is
 --      read back.
 
+-- One event as ticketd writes it (routing/lua/include/events.lua): one field named by the type.
 local function emit(P, etype, id, now, name, value)
-  redis.call('XADD', P .. 'events', '*', 'type', etype, 'ticket', id, 'at', now, name, value)
+  redis.call('XADD', P .. 'events', '*', etype,
+             id .. '\31' .. now .. '\31' .. name .. '\31' .. value)
 end
 
 -- ARGV: now, id, score, first reply due, resolution due, fingerprint

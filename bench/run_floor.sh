@@ -35,8 +35,11 @@ cycles() {
     }
     # Sends the words of `line` (split on spaces) as one command.
     function send(line,   a, n) { n = split(line, a, " "); cmd(n, a) }
-    function event(type, id, name, value) {
-      send("XADD " P "events * type " type " ticket " id " at " t " " name " " value)
+    # As ticketd writes an event: one field named by the type (routing/lua/include/events.lua).
+    function event(type, id, name, value,   a) {
+      a[1] = "XADD"; a[2] = P "events"; a[3] = "*"; a[4] = type
+      a[5] = id "\037" t "\037" name "\037" value
+      cmd(5, a)
     }
     BEGIN {
       P = "floor:{" model "}:"; now = 1796000000000; d1 = now + 28800000; d3 = now + 86400000

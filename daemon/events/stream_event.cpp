@@ -27,6 +27,29 @@ std::optional<std::int64_t> to_int(std::string_view text) {
   return v;
 }
 
+// An entry of one field (routing/lua/include/events.lua, emit): named by the event's type, its
+// value the subject's id, the time and the pairs, separated by 0x1f. The subject is the agent
+// for the `agent.*` types, else the ticket. Fills e as the entry of separate fields would; false
+// when the parts are too few or a name lacks its value.
+bool unpack(std::string_view type, std::string_view packed, stream_event& e) {
+  constexpr char sep = '\x1f';
+  std::vector<std::string_view> parts;
+  parts.reserve(16);
+  for (std::size_t start = 0;;) {
+    const auto end = packed.find(sep, start);
+    parts.push_back(packed.substr(start, end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  if (parts.size() < 2 || parts.size() % 2 != 0) return false;
+  e.type = type;
+  e.fields.reserve(parts.size() / 2 + 1);
+  e.fields.emplace_back(type.starts_with("agent.") ? "agent" : "ticket", parts[0]);
+  e.fields.emplace_back("at", parts[1]);
+  for (std::size_t i = 2; i < parts.size(); i += 2) e.fields.emplace_back(parts[i], parts[i + 1]);
+  return true;
+}
+
 }  // namespace
 
 std::string_view stream_event::field(std::string_view name) const {
@@ -45,11 +68,15 @@ std::vector<stream_event> decode_entries(const routing::resp_value& entries) {
     stream_event e;
     e.id = entry.elements[0].str;
     const auto& kv = entry.elements[1].elements;
-    for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
-      if (kv[i].str == "type") {
-        e.type = kv[i + 1].str;
-      } else {
-        e.fields.emplace_back(kv[i].str, kv[i + 1].str);
+    if (kv.size() == 2 && kv[0].str != "type") {
+      if (!unpack(kv[0].str, kv[1].str, e)) continue;
+    } else {
+      for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
+        if (kv[i].str == "type") {
+          e.type = kv[i + 1].str;
+        } else {
+          e.fields.emplace_back(kv[i].str, kv[i + 1].str);
+        }
       }
     }
     out.push_back(std::move(e));

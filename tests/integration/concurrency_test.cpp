@@ -429,9 +429,8 @@ TEST(Concurrency, TwoDaemonsKeepUnitsChannelLimitsWrapUpsAndReturnsUnderLoad) {
   int wrap_ups = 0;
   const auto stream =
       redis_client(redis.socket()).command({"XRANGE", "ticketd:{race}:events", "-", "+"});
-  for (const auto& entry : stream.elements) {
-    const auto& fields = entry.elements.at(1).elements;
-    if (fields.size() >= 2 && fields[1].str == "agent.wrap_up") ++wrap_ups;
+  for (const auto& e : daemon::decode_entries(stream)) {
+    if (e.type == "agent.wrap_up") ++wrap_ups;
   }
   EXPECT_GT(wrap_ups, 0);
   EXPECT_EQ(a.terminate(), 0);

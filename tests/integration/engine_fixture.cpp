@@ -1,5 +1,6 @@
 #include "tests/integration/engine_fixture.hpp"
 
+#include "daemon/events/stream_event.hpp"
 #include "routing/lua_library.hpp"
 
 namespace ticketd::testing {
@@ -237,24 +238,21 @@ void EngineTest::run_until(std::int64_t when) {
 
 std::vector<std::map<std::string, std::string>> EngineTest::events(const std::string& type) {
   std::vector<std::map<std::string, std::string>> out;
-  auto r = redis({"XRANGE", key(routing::key_part::events), "-", "+"});
-  for (const auto& entry : r.elements) {
-    std::map<std::string, std::string> fields;
-    const auto& flat = entry.elements[1].elements;
-    for (std::size_t i = 0; i + 1 < flat.size(); i += 2) fields[flat[i].str] = flat[i + 1].str;
-    if (fields["type"] == type) out.push_back(std::move(fields));
+  for (auto& e :
+       daemon::decode_entries(redis({"XRANGE", key(routing::key_part::events), "-", "+"}))) {
+    if (e.type != type) continue;
+    std::map<std::string, std::string> fields(e.fields.begin(), e.fields.end());
+    fields["type"] = e.type;
+    out.push_back(std::move(fields));
   }
   return out;
 }
 
 std::vector<std::string> EngineTest::event_types() {
   std::vector<std::string> out;
-  auto r = redis({"XRANGE", key(routing::key_part::events), "-", "+"});
-  for (const auto& entry : r.elements) {
-    const auto& fields = entry.elements[1].elements;
-    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-      if (fields[i].str == "type") out.push_back(fields[i + 1].str);
-    }
+  for (auto& e :
+       daemon::decode_entries(redis({"XRANGE", key(routing::key_part::events), "-", "+"}))) {
+    out.push_back(std::move(e.type));
   }
   return out;
 }

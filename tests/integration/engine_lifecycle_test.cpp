@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "daemon/api/render.hpp"
+#include "daemon/events/stream_event.hpp"
 #include "routing/rank.hpp"
 #include "tests/support/text.hpp"
 
@@ -554,17 +555,52 @@ TEST_F(Integrity, TheEventStreamIsCappedByTheTickNotByEachAppend) {
   EXPECT_GE(length(), 1000);
   EXPECT_LT(length(), 1000 + node);
   // The newest survive.
-  const auto newest = redis({"XREVRANGE", events, "+", "-", "COUNT", "1"});
-  ASSERT_EQ(newest.elements.size(), 1u);
-  const auto& fields = newest.elements[0].elements[1].elements;
-  EXPECT_NE(
-      std::find_if(fields.begin(), fields.end(), [](const auto& v) { return v.str == "C-1249"; }),
-      fields.end());
+  const auto newest = daemon::decode_entries(redis({"XREVRANGE", events, "+", "-", "COUNT", "1"}));
+  ASSERT_EQ(newest.size(), 1u);
+  EXPECT_EQ(newest[0].field("ticket"), "C-1249");
 }
 
 // Every create answers the ticket as Redis holds it after the call: the planned ticket when the
 // call left it as planned (no read), the ticket read back when push routing or an overflow due
 // at once changed it. Rendered as the API renders it, the answer and a later GET agree.
+// An event is stored as one field named by its type (include/events.lua); a free-text value holding
+// the packing's separator makes its event one of separate fields instead. Either way it reads back
+// whole, on the fast path (a held ticket) and the general one (escalate, a rejected offer).
+TEST_F(Integrity, EventsKeepFreeTextWholeAndAreStoredPacked) {
+  const auto events_key = key(routing::key_part::events);
+  const auto newest_fields = [&] {
+    const auto newest = redis({"XREVRANGE", events_key, "+", "-", "COUNT", "1"});
+    return newest.elements.at(0).elements.at(1).elements.size();
+  };
+  ASSERT_OK(put_agent("ada", {"general", "billing"}));
+  const std::string odd = "late\x1f|reply;\n\"quoted\"";
+  int n = 0;
+  for (const std::string& reason : {std::string{"solved"}, odd}) {
+    const auto id = "T-" + std::to_string(++n);
+    created(id);
+    ASSERT_OK(next("ada"));
+    routing::action_request r;
+    r.reason = reason;
+    ASSERT_OK(act(ticket_action::resolve, id, r));
+    EXPECT_EQ(events("ticket.resolved").back().at("reason"), reason);
+    EXPECT_EQ(events("ticket.resolved").back().at("ticket"), id);
+    EXPECT_EQ(events("ticket.resolved").back().at("agent"), "ada");
+    // Packed: one name and one value; separate: type, ticket, at, reason and agent.
+    EXPECT_EQ(newest_fields(), reason == odd ? 10u : 2u);
+  }
+  created("T-9", "billing", "low");
+  ASSERT_OK(next("ada"));
+  routing::action_request esc;
+  esc.priority = "urgent";
+  esc.reason = odd;
+  ASSERT_OK(act(ticket_action::escalate, "T-9", esc));
+  const auto escalated = events("ticket.escalated").back();
+  EXPECT_EQ(escalated.at("reason"), odd);
+  EXPECT_EQ(escalated.at("queue"), "supervisors");
+  EXPECT_EQ(escalated.at("priority"), "urgent");
+  EXPECT_TRUE(verify()->violations.empty());
+}
+
 TEST_F(Lifecycle, CreateAnswersWhatAReadOfTheTicketShows) {
   configure(replaced(with_push_vip(engine_config_yaml()),
                      "  billing: {mode: pull, wait_weight: 0, escalate_to: supervisors}",

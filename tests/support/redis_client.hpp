@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/events/stream_event.hpp"
 #include "simulate/sync_redis.hpp"
 
 namespace ticketd::testing {
@@ -18,14 +19,9 @@ inline std::vector<std::int64_t> stream_event_times(redis_client& redis,
                                                     const std::string& workspace,
                                                     const std::string& type) {
   std::vector<std::int64_t> out;
-  auto r = redis.command({"XRANGE", "ticketd:{" + workspace + "}:events", "-", "+"});
-  for (const auto& entry : r.elements) {
-    const auto& fields = entry.elements[1].elements;
-    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-      if (fields[i].str == "type" && fields[i + 1].str == type) {
-        out.push_back(std::stoll(entry.elements[0].str));
-      }
-    }
+  const auto r = redis.command({"XRANGE", "ticketd:{" + workspace + "}:events", "-", "+"});
+  for (const auto& e : daemon::decode_entries(r)) {
+    if (e.type == type) out.push_back(std::stoll(e.id));
   }
   return out;
 }

@@ -26,7 +26,7 @@ local function accept(keys, argv)
   drop(t, 'ot')
   drop(t, 'oq')
   local v = commit(c, t)
-  emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', agent, 'via', 'accept')
+  emit(c, 'ticket.assigned', t.id, 'agent', agent, 'via', 'accept')
   return settle(c, v)
 end
 register('accept', accept, 'ticket')

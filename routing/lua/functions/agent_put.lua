@@ -39,7 +39,7 @@ local function agent_put(keys, argv)
     c.agents[id] = nil
     redis.call('HSET', key(c.P, 'agent', id), 'st', status, 'ss', c.now_ms, 'l', 0)
     a = agent_rec(c, id)
-    emit(c, 'agent.status', 'agent', id, 'status', status)
+    emit(c, 'agent.status', id, 'status', status)
   else
     -- Leaving a push queue takes the agent out of its availability indexes; its skills'
     -- indexes are left for those it has now (settle_agent puts them back).
@@ -84,7 +84,7 @@ local function agent_put(keys, argv)
     end
     if a.st ~= status then
       set_status(c, a, status)
-      emit(c, 'agent.status', 'agent', id, 'status', status)
+      emit(c, 'agent.status', id, 'status', status)
     end
   end
   touch(a, 'l')

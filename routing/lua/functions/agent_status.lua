@@ -30,7 +30,7 @@ local function agent_status(keys, argv)
         end
       end
       touch(a, 'ch')
-      emit(c, 'agent.status', 'agent', a.id, 'status', status, 'channel', channel)
+      emit(c, 'agent.status', a.id, 'status', status, 'channel', channel)
     end
     return settle_agent(c, a.id)
   end
@@ -42,7 +42,7 @@ local function agent_status(keys, argv)
   end
   if status ~= '' and a.st ~= status then
     set_status(c, a, status)
-    emit(c, 'agent.status', 'agent', a.id, 'status', status)
+    emit(c, 'agent.status', a.id, 'status', status)
     if status == 'offline' then
       for _, held in ipairs(redis.call('SMEMBERS', key(c.P, 'held', a.id))) do
         local t = find_ticket(c, held, OFFER_FIELDS)

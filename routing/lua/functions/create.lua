@@ -40,7 +40,7 @@ local function to_customer_agent(c, t, score)
     t.unlisted = nil
     enqueue_personal(c, t, agent, score, tostring(now_of(c) + c.cfg.customer_wait_ms))
     commit(c, t)
-    emit(c, 'ticket.queued', 'ticket', t.id, 'agent', agent, 'via', 'customer_affinity')
+    emit(c, 'ticket.queued', t.id, 'agent', agent, 'via', 'customer_affinity')
     return true
   end
   -- Its own agent: assigned, not offered.
@@ -117,15 +117,15 @@ local function create(keys, argv)
   t.dirty = {}
   c.created = t
   if request ~= '' then
-    emit(c, 'ticket.queued', 'ticket', id, 'queue', queue, 'request', request)
+    emit(c, 'ticket.queued', id, 'queue', queue, 'request', request)
   else
-    emit(c, 'ticket.queued', 'ticket', id, 'queue', queue)
+    emit(c, 'ticket.queued', id, 'queue', queue)
   end
   -- An explicit preference first, then the customer's own agent: both win over push routing.
   if t.f.pf and not t.f.qs and wait_for_preferred(c, t, score) then
     if t.f.sg then drop(t, 'sg') end  -- written above; it waits in no requirement set
     write_fields(c, t)
-    emit(c, 'ticket.queued', 'ticket', id, 'agent', t.f.pq, 'via', 'preferred')
+    emit(c, 'ticket.queued', id, 'agent', t.f.pq, 'via', 'preferred')
     return settle(c, 'routed')
   end
   if not t.f.qs and to_customer_agent(c, t, score) then return settle(c, 'routed') end

@@ -24,7 +24,7 @@ local function customer_reply(keys, argv)
   local status = customer_returns(c, t, dues, rank, affinity_until)
   local v = commit(c, t)
   if reopening then
-    emit(c, 'ticket.reopened', 'ticket', t.id, 'status', status, 'via', 'customer_reply')
+    emit(c, 'ticket.reopened', t.id, 'status', status, 'via', 'customer_reply')
   end
   emit_returned(c, t, status, 'customer_reply')
   return settle(c, v)

@@ -12,7 +12,7 @@ local function delete_ticket(keys, argv)
   move(c, t, 'deleted', nil)
   redis.call('ZREM', key(c.P, 'timers'), 's|' .. t.id, 'c|' .. t.id, 'l|' .. t.id, 'x|' .. t.id)
   redis.call('DEL', t.key)
-  emit(c, 'ticket.deleted', 'ticket', t.id, 'status', status, 'holder', holder or '')
+  emit(c, 'ticket.deleted', t.id, 'status', status, 'holder', holder or '')
   return settle(c, 1)
 end
 register('delete_ticket', delete_ticket)

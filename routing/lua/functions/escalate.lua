@@ -30,9 +30,9 @@ local function escalate(keys, argv)
   end
   put(t, 'es', 1)
   local v = commit(c, t)
-  emit(c, 'ticket.escalated', 'ticket', t.id,
-       'queue', queue, 'from', from, 'priority', priority, 'reason', reason,
-       'holder', holder or '')
+  emit_text(c, reason, 'ticket.escalated', t.id,
+            'queue', queue, 'from', from, 'priority', priority, 'reason', reason,
+            'holder', holder or '')
   return settle(c, v)
 end
 register('escalate', escalate, 'ticket')

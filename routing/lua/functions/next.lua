@@ -155,7 +155,7 @@ local function next_ticket(keys, argv)
     put(t, 'dr', PULL_DECISION .. c.now_ms)
     commit(c, t)
   end
-  emit(c, 'ticket.assigned', 'ticket', best, 'agent', agent_id, 'via', 'pull')
+  emit(c, 'ticket.assigned', best, 'agent', agent_id, 'via', 'pull')
   return settle(c, best)
 end
 register('next', next_ticket, 'picked')

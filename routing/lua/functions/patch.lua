@@ -107,10 +107,10 @@ local function patch(keys, argv)
     v = commit(c, t)
   end
   if priority ~= '' then
-    emit(c, 'ticket.updated', 'ticket', id, 'changed', table.concat(changed, ','),
+    emit(c, 'ticket.updated', id, 'changed', table.concat(changed, ','),
          'priority', priority)
   else
-    emit(c, 'ticket.updated', 'ticket', id, 'changed', table.concat(changed, ','))
+    emit(c, 'ticket.updated', id, 'changed', table.concat(changed, ','))
   end
   return settle(c, v)
 end

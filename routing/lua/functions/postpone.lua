@@ -22,7 +22,7 @@ local function postpone(keys, argv)
   if wake_next_reply ~= '' then put(t, 'z2', wake_next_reply) end
   set_lifecycle_timer(c, t, 'wake', until_ms)
   local v = commit(c, t)
-  emit(c, 'ticket.postponed', 'ticket', t.id, 'agent', agent, 'until', until_ms)
+  emit(c, 'ticket.postponed', t.id, 'agent', agent, 'until', until_ms)
   return settle(c, v)
 end
 register('postpone', postpone, 'ticket')

@@ -33,7 +33,7 @@ local function reassign(keys, argv)
   put(t, 'dr', 'reassign|||1|' .. c.now_ms)
   local v = commit(c, t)
   if not room then mark_forced(c, a) end
-  emit(c, 'ticket.assigned', 'ticket', t.id,
+  emit(c, 'ticket.assigned', t.id,
        'agent', a.id, 'via', 'reassign', 'from', from or '')
   return settle(c, v)
 end

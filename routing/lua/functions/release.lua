@@ -20,7 +20,7 @@ local function release(keys, argv)
   cool_down(c, t, agent, t.f.q)
   enqueue(c, t, t.f.q, score_of(rank), t.f.qa)
   local v = commit(c, t)
-  emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q, 'via', 'release', 'agent', agent)
+  emit(c, 'ticket.queued', t.id, 'queue', t.f.q, 'via', 'release', 'agent', agent)
   return settle(c, v)
 end
 register('release', release, 'ticket')

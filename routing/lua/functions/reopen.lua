@@ -16,7 +16,7 @@ local function reopen(keys, argv)
   check_and_count_reopen(c, t)
   local status = customer_returns(c, t, dues, rank, affinity_until)
   local v = commit(c, t)
-  emit(c, 'ticket.reopened', 'ticket', t.id, 'status', status, 'via', 'reopen')
+  emit(c, 'ticket.reopened', t.id, 'status', status, 'via', 'reopen')
   emit_returned(c, t, status, 'reopen')
   return settle(c, v)
 end

@@ -26,7 +26,7 @@ local function reply(keys, argv)
   end
   arm_cadence(c, t)
   local v = commit(c, t)
-  emit(c, 'ticket.pending', 'ticket', t.id, 'agent', agent)
+  emit(c, 'ticket.pending', t.id, 'agent', agent)
   return settle(c, v)
 end
 register('reply', reply, 'ticket')

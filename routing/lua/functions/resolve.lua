@@ -49,7 +49,7 @@ local function resolve_held(c, id, if_match, expect, reason, reopen_until, close
     redis.call('HSET', tk, 's', 'resolved', 'v', after, 'ua', now, 'rr', reason, 'rz', now,
                'rw', reopen_until, 'lk', 'close')
   end
-  emit(c, 'ticket.resolved', 'ticket', id, 'reason', reason, 'agent', agent)
+  emit_text(c, reason, 'ticket.resolved', id, 'reason', reason, 'agent', agent)
   return after
 end
 

@@ -43,7 +43,7 @@ local function fire_lifecycle(c, id)
       arm_overflow(c, t, (tonumber(t.f.os) or 0) + 1)
       commit(c, t)
       c.overflows = c.overflows + 1
-      emit(c, 'ticket.overflowed', 'ticket', t.id, 'queue', step.to, 'from', t.f.q)
+      emit(c, 'ticket.overflowed', t.id, 'queue', step.to, 'from', t.f.q)
     else
       redis.call('HDEL', t.key, 'lk', 'os')
     end
@@ -55,7 +55,7 @@ local function fire_lifecycle(c, id)
     local n = (tonumber(t.f.fa) or 0) + 1
     put(t, 'fa', tostring(n))
     local agent = t.f.la
-    emit(c, 'ticket.followup_due', 'ticket', t.id, 'attempt', n, 'of', #list, 'agent', agent or '')
+    emit(c, 'ticket.followup_due', t.id, 'attempt', n, 'of', #list, 'agent', agent or '')
     c.notes[#c.notes + 1] = 'followup'
     if status == 'pending' then
       -- Back to the agent's inbox so the agent follows up (or waiting for it, like a customer
@@ -93,7 +93,7 @@ function fire.relax(c, id)
     for skill in string.gmatch(sg or '', '([^:,]+):%d+') do kept[skill] = true end
     for skill, level in string.gmatch(was, '([^:,]+):(%d+)') do
       if not kept[skill] then
-        emit(c, 'ticket.relaxed', 'ticket', t.id, 'skill', skill, 'level', level)
+        emit(c, 'ticket.relaxed', t.id, 'skill', skill, 'level', level)
       end
     end
     write_fields(c, t)
@@ -109,7 +109,7 @@ function fire.give_back(c, t, reason)
   if reason == 'no_reply' then cool_down(c, t, agent, t.f.q) end
   enqueue(c, t, t.f.q, t.f.r or score_of(c.now_ms), t.f.qa)
   commit(c, t)
-  emit(c, 'ticket.returned', 'ticket', t.id, 'agent', agent, 'queue', t.f.q, 'reason', reason)
+  emit(c, 'ticket.returned', t.id, 'agent', agent, 'queue', t.f.q, 'reason', reason)
   c.notes[#c.notes + 1] = 'returned|' .. reason
 end
 
@@ -154,7 +154,7 @@ do
           etype = 'sla.warning'
         end
         if etype then
-          emit(c, etype, 'ticket', t.id, 'target', target, 'due', t.f[DUE[n]], 'queue', t.f.q,
+          emit(c, etype, t.id, 'target', target, 'due', t.f[DUE[n]], 'queue', t.f.q,
                'priority', t.f.p or '', 'agent', holder)
           c.notes[#c.notes + 1] = etype .. '|' .. t.f.q .. '|' .. target
         end
@@ -194,7 +194,11 @@ local function tick(keys, argv)
     end
   end
   local out = settle_list(c, 0)
-  cap_events(c)
+  -- The event stream trimmed to about `maxlen` entries (whole nodes, so a little over). Every
+  -- daemon's timer loop ticks at least once a second, so the stream passes its cap by at most
+  -- that second's events. Up to 100,000 entries go per call (Redis's default for `~` is 10,000,
+  -- fewer than a busy second writes); a cap lowered by a reload is reached over a few ticks.
+  redis.call('XTRIM', key(c.P, 'events'), 'MAXLEN', '~', c.cfg.maxlen, 'LIMIT', '100000')
   local nxt = redis.call('ZRANGE', tkey, 0, 0, 'WITHSCORES')
   out[1] = {#due, tonumber(nxt[2]) or -1, c.timeouts, c.overflows, c.notes}
   return out

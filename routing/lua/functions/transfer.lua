@@ -17,7 +17,7 @@ local function transfer(keys, argv)
   unqueue(c, t)
   enqueue(c, t, queue, score_of(rank), t.f.qa)
   local v = commit(c, t)
-  emit(c, 'ticket.transferred', 'ticket', t.id, 'queue', queue, 'from', from,
+  emit(c, 'ticket.transferred', t.id, 'queue', queue, 'from', from,
        'holder', holder or '')
   return settle(c, v)
 end

@@ -89,7 +89,7 @@ function units.start_wrap_up(c, a, t, name, cost, ms)
   a.wu = a.wu and (a.wu .. ',' .. entry) or entry
   touch(a, 'wu')
   redis.call('ZADD', key(c.P, 'timers'), 'LT', ends, 'w|' .. a.id)
-  emit(c, 'agent.wrap_up', 'agent', a.id, 'until', ends, 'ticket', t.id, 'channel', name)
+  emit(c, 'agent.wrap_up', a.id, 'until', ends, 'ticket', t.id, 'channel', name)
 end
 
 -- Ends agent record a's wrap-ups that are over (`all`: every one, POST .../ready): their units
@@ -120,7 +120,7 @@ function units.end_wrap_ups(c, a, all)
   touch(a, 'wu', 'u')
   if ended then
     owe(c, 'freed', a.id)
-    if not a.wu then emit(c, 'agent.ready', 'agent', a.id, 'via', all and 'ready' or 'timer') end
+    if not a.wu then emit(c, 'agent.ready', a.id, 'via', all and 'ready' or 'timer') end
   end
   return ended
 end

@@ -10,7 +10,7 @@ local function close_ticket(c, t, via)
   for n = 1, 3 do set_due(t, n, nil) end
   local v = commit(c, t)
   redis.call('PEXPIRE', t.key, c.cfg.retention)
-  emit(c, 'ticket.closed', 'ticket', t.id, 'via', via, 'holder', holder or '')
+  emit(c, 'ticket.closed', t.id, 'via', via, 'holder', holder or '')
   return v
 end
 
@@ -31,6 +31,7 @@ local function resolve_ticket(c, t, reason, reopen_until, close_at)
   set_due(t, 2, nil)
   pause_due(c, t, 3)
   local v = commit(c, t)
-  emit(c, 'ticket.resolved', 'ticket', t.id, 'reason', reason, 'agent', t.f.la or '')
+  emit_text(c, reason, 'ticket.resolved', t.id, 'reason', reason, 'agent',
+            t.f.la or '')
   return v
 end

@@ -25,7 +25,7 @@ local function withdraw_offer(c, t, outcome, reason)
     local a = agent_rec(c, agent)
     if a and a.st == 'online' then
       set_status(c, a, 'away')
-      emit(c, 'agent.status', 'agent', agent, 'status', 'away', 'via', 'offer_timeout')
+      emit(c, 'agent.status', agent, 'status', 'away', 'via', 'offer_timeout')
     end
   end
   -- agents.missed_offers_away consecutive timeouts (any queue) set the agent away.
@@ -37,14 +37,15 @@ local function withdraw_offer(c, t, outcome, reason)
       if c.notes then c.notes[#c.notes + 1] = 'missed_offer' end
       if a.mo >= c.cfg.missed_n and a.st == 'online' then
         set_status(c, a, 'away')
-        emit(c, 'agent.status', 'agent', agent, 'status', 'away', 'reason', 'missed_offers',
+        emit(c, 'agent.status', agent, 'status', 'away', 'reason', 'missed_offers',
              'missed_offers', a.mo)
         if c.notes then c.notes[#c.notes + 1] = 'missed_offers_away' end
       end
     end
   end
   local v = commit(c, t)
-  emit(c, 'offer.' .. outcome, 'ticket', t.id, 'agent', agent, 'reason', reason or '')
-  emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q, 'via', outcome)
+  emit_text(c, reason or '', 'offer.' .. outcome, t.id, 'agent', agent, 'reason',
+            reason or '')
+  emit(c, 'ticket.queued', t.id, 'queue', t.f.q, 'via', outcome)
   return v
 end

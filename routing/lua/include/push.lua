@@ -27,15 +27,15 @@ local function hand_to(c, t, a, q, pol, via, d)
   write_agent(c, a)
   commit(c, t)
   if status == 'offered' then
-    emit(c, 'ticket.offered', 'ticket', t.id, 'agent', a.id, 'token', token, 'expires', expires,
+    emit(c, 'ticket.offered', t.id, 'agent', a.id, 'token', token, 'expires', expires,
          'queue', q, 'strategy', strategy, 'score', d.score or '', 'candidates',
          d.candidates or '1', 'runners_up', d.runners or '')
   elseif d.score then
-    emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', a.id, 'via', via or 'push',
+    emit(c, 'ticket.assigned', t.id, 'agent', a.id, 'via', via or 'push',
          'queue', q or t.f.q, 'strategy', strategy, 'score', d.score, 'candidates', d.candidates,
          'runners_up', d.runners or '')
   else
-    emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', a.id, 'via', via or 'push',
+    emit(c, 'ticket.assigned', t.id, 'agent', a.id, 'via', via or 'push',
          'queue', q or t.f.q)
   end
   local made = c.assignments

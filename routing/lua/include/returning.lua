@@ -67,10 +67,10 @@ end
 -- The event of a ticket handed back (customer_returns, wake-up): where it went.
 local function emit_returned(c, t, status, via)
   if status == 'assigned' then
-    emit(c, 'ticket.assigned', 'ticket', t.id, 'agent', t.f.la, 'via', via)
+    emit(c, 'ticket.assigned', t.id, 'agent', t.f.la, 'via', via)
   elseif t.f.pq then
-    emit(c, 'ticket.queued', 'ticket', t.id, 'agent', t.f.pq, 'via', via)
+    emit(c, 'ticket.queued', t.id, 'agent', t.f.pq, 'via', via)
   else
-    emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q, 'via', via)
+    emit(c, 'ticket.queued', t.id, 'queue', t.f.q, 'via', via)
   end
 end

@@ -264,7 +264,7 @@ local function leave_personal(c, t, a, via)
   arm_overflow(c, t, 1)
   owe(c, 'requeued', t.f.q)
   commit(c, t)
-  emit(c, 'ticket.queued', 'ticket', t.id, 'queue', t.f.q, 'via', via,
+  emit(c, 'ticket.queued', t.id, 'queue', t.f.q, 'via', via,
        'agent', a and a.id or waited_for)
 end
 

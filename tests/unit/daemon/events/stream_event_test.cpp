@@ -36,6 +36,73 @@ TEST(StreamEvents, DecodeXrangeEntriesSkippingMalformedOnes) {
   EXPECT_EQ(events[1].field("status"), "away");
 }
 
+// The library writes an event as one field named by its type (include/events.lua); separate
+// fields only when a free-text value holds the separator, and entries written before the packing
+// are separate too.
+TEST(StreamEvents, DecodePackedEntriesAsTheSeparateFieldsTheyStandFor) {
+  const auto events = decode_entries(array({
+      entry("1-0", {"ticket.resolved",
+                    "T-1\x1f"
+                    "1795424400000\x1freason\x1f"
+                    "agent\x1f"
+                    "agent\x1f"
+                    "ada"}),
+      entry("2-0", {"agent.ready",
+                    "bob\x1f"
+                    "1795424400001"}),
+      entry("3-0", {"ticket.queued",
+                    "T-2\x1f"
+                    "1795424400002\x1fqueue\x1f"}),
+      entry("4-0", {"type", "ticket.resolved", "ticket", "T-3", "at", "1795424400003", "reason",
+                    "a\x1f"
+                    "b",
+                    "agent", "ada"}),
+      entry("5-0", {"agent.wrap_up",
+                    "ada\x1f"
+                    "1795424400004\x1fticket\x1fT-4"}),
+  }));
+  ASSERT_EQ(events.size(), 5u);
+  const std::vector<std::pair<std::string, std::string>> resolved{
+      {"ticket", "T-1"}, {"at", "1795424400000"}, {"reason", "agent"}, {"agent", "ada"}};
+  EXPECT_EQ(events[0].type, "ticket.resolved");
+  EXPECT_EQ(events[0].fields, resolved);
+  // The subject of an agent.* event is the agent.
+  EXPECT_EQ(events[1].type, "agent.ready");
+  EXPECT_EQ(events[1].field("agent"), "bob");
+  EXPECT_EQ(events[1].field("at"), "1795424400001");
+  EXPECT_EQ(events[1].fields.size(), 2u);
+  // An empty value is a value.
+  EXPECT_EQ(events[2].field("queue"), "");
+  EXPECT_EQ(events[2].fields.size(), 3u);
+  EXPECT_EQ(events[3].field("reason"),
+            "a\x1f"
+            "b");
+  EXPECT_EQ(events[4].field("agent"), "ada");
+  EXPECT_EQ(events[4].field("ticket"), "T-4");
+  EXPECT_EQ(agents_of(events[4]), std::vector<std::string_view>{"ada"});
+  // Both forms give the same JSON.
+  EXPECT_EQ(event_data_json(events[0], true),
+            event_data_json(decode_entries(array({entry(
+                                "1-0", {"type", "ticket.resolved", "ticket", "T-1", "at",
+                                        "1795424400000", "reason", "agent", "agent", "ada"})}))[0],
+                            true));
+}
+
+TEST(StreamEvents, PackedEntriesMissingPartsAreSkipped) {
+  const auto events = decode_entries(array({
+      entry("1-0", {"ticket.queued", "T-1"}),  // no time
+      entry("2-0", {"ticket.queued",
+                    "T-1\x1f"
+                    "1795424400000\x1fqueue"}),
+      entry("3-0", {"ticket.queued", ""}),
+      entry("4-0", {"agent.ready",
+                    "bob\x1f"
+                    "1795424400001"}),
+  }));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].id, "4-0");
+}
+
 TEST(StreamEvents, DecodeXreadOfOneStream) {
   const auto reply =
       array({array({bulk("ticketd:{w}:events"), array({entry("5-0", {"type", "x"})})})});
