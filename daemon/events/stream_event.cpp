@@ -29,25 +29,31 @@ std::optional<std::int64_t> to_int(std::string_view text) {
 
 // An entry of one field (routing/lua/include/events.lua, emit): named by the event's type, its
 // value the subject's id, the time and the pairs, separated by 0x1f. The subject is the agent
-// for the `agent.*` types, else the ticket. Fills e as the entry of separate fields would; false
-// when the parts are too few or a name lacks its value.
-bool unpack(std::string_view type, std::string_view packed, stream_event& e) {
+// for the `agent.*` types, else the ticket. Fills e as the entry of separate fields would. A
+// value short of parts (which the library does not write) still makes an event, with what it
+// holds: a reader moves past every entry, and one it skipped could look like the stream's end.
+void unpack(std::string_view type, std::string_view packed, stream_event& e) {
   constexpr char sep = '\x1f';
-  std::vector<std::string_view> parts;
-  parts.reserve(16);
-  for (std::size_t start = 0;;) {
+  e.type = type;
+  e.fields.reserve(6);
+  std::size_t n = 0;
+  std::string_view name;
+  for (std::size_t start = 0;; ++n) {
     const auto end = packed.find(sep, start);
-    parts.push_back(packed.substr(start, end - start));
+    const auto part = packed.substr(start, end - start);
+    if (n == 0) {
+      e.fields.emplace_back(type.starts_with("agent.") ? "agent" : "ticket", part);
+    } else if (n == 1) {
+      e.fields.emplace_back("at", part);
+    } else if (n % 2 == 0) {
+      name = part;
+    } else {
+      e.fields.emplace_back(name, part);
+    }
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
-  if (parts.size() < 2 || parts.size() % 2 != 0) return false;
-  e.type = type;
-  e.fields.reserve(parts.size() / 2 + 1);
-  e.fields.emplace_back(type.starts_with("agent.") ? "agent" : "ticket", parts[0]);
-  e.fields.emplace_back("at", parts[1]);
-  for (std::size_t i = 2; i < parts.size(); i += 2) e.fields.emplace_back(parts[i], parts[i + 1]);
-  return true;
+  if (n >= 2 && n % 2 == 0) e.fields.emplace_back(name, "");  // a name without its value
 }
 
 }  // namespace
@@ -69,7 +75,7 @@ std::vector<stream_event> decode_entries(const routing::resp_value& entries) {
     e.id = entry.elements[0].str;
     const auto& kv = entry.elements[1].elements;
     if (kv.size() == 2 && kv[0].str != "type") {
-      if (!unpack(kv[0].str, kv[1].str, e)) continue;
+      unpack(kv[0].str, kv[1].str, e);
     } else {
       for (std::size_t i = 0; i + 1 < kv.size(); i += 2) {
         if (kv[i].str == "type") {

@@ -21,7 +21,8 @@ struct stream_event {
   std::string_view field(std::string_view name) const;
 };
 
-// The entries of an XRANGE reply ([[id, [field, value, ...]], ...]); malformed entries are skipped.
+// The entries of an XRANGE reply ([[id, [field, value, ...]], ...]), in either form the library
+// writes (routing/lua/include/events.lua); entries of another shape are skipped.
 std::vector<stream_event> decode_entries(const routing::resp_value& entries);
 // The entries of an XREAD reply for one stream ([[key, entries]] or nil).
 std::vector<stream_event> decode_xread(const routing::resp_value& reply);

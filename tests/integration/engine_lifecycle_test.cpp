@@ -560,12 +560,10 @@ TEST_F(Integrity, TheEventStreamIsCappedByTheTickNotByEachAppend) {
   EXPECT_EQ(newest[0].field("ticket"), "C-1249");
 }
 
-// Every create answers the ticket as Redis holds it after the call: the planned ticket when the
-// call left it as planned (no read), the ticket read back when push routing or an overflow due
-// at once changed it. Rendered as the API renders it, the answer and a later GET agree.
 // An event is stored as one field named by its type (include/events.lua); a free-text value holding
 // the packing's separator makes its event one of separate fields instead. Either way it reads back
-// whole, on the fast path (a held ticket) and the general one (escalate, a rejected offer).
+// whole, on the fast path (a held ticket) and the general one (escalate; a rejected offer in
+// engine_push_test.cpp).
 TEST_F(Integrity, EventsKeepFreeTextWholeAndAreStoredPacked) {
   const auto events_key = key(routing::key_part::events);
   const auto newest_fields = [&] {
@@ -601,6 +599,9 @@ TEST_F(Integrity, EventsKeepFreeTextWholeAndAreStoredPacked) {
   EXPECT_TRUE(verify()->violations.empty());
 }
 
+// Every create answers the ticket as Redis holds it after the call: the planned ticket when the
+// call left it as planned (no read), the ticket read back when push routing or an overflow due
+// at once changed it. Rendered as the API renders it, the answer and a later GET agree.
 TEST_F(Lifecycle, CreateAnswersWhatAReadOfTheTicketShows) {
   configure(replaced(with_push_vip(engine_config_yaml()),
                      "  billing: {mode: pull, wait_weight: 0, escalate_to: supervisors}",
