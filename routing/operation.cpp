@@ -72,7 +72,8 @@ void operation::call() {
   batch_.push_back(std::move(*cmd));
   // The named ticket rides behind the call in the same write: nothing of this connection runs
   // in between, and no round trip is added.
-  if (opts_.show == shows::named && opts_.idem.empty() && !opts_.known) {
+  if (opts_.show == shows::named && opts_.idem.empty() &&
+      (!opts_.known || (opts_.read_along && opts_.read_along()))) {
     batch_.push_back(ticket_get_command(planner_.keys(), opts_.id));
   }
 }
@@ -203,8 +204,11 @@ void operation::on_call(std::vector<resp_value> replies) {
   } else if (opts_.show == shows::named) {
     done_.value = opts_.known(done_.reply);
     if (!done_.value) {
-      read_back(std::string{opts_.id});
-      return;
+      if (replies.size() < 2) {
+        read_back(std::string{opts_.id});
+        return;
+      }
+      if (!take_ticket(done_.value, opts_.id, replies[1])) return;
     }
   } else if (opts_.show == shows::picked) {
     if (auto id = picked_id(done_.reply)) {
@@ -248,6 +252,7 @@ operation create_operation(const planner& p, const create_request& r, std::int64
     // Used once, after the call: the planned ticket moves into the answer.
     return std::move((*planned)->value);
   };
+  o.read_along = [planned] { return *planned && (*planned)->moves_on; };
   return operation(
       p, now,
       [&p, &r, now, idem, planned](const ticket*) -> outcome<command> {

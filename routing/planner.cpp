@@ -142,6 +142,8 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   // The ticket as create.lua writes it (tests/integration/engine_lifecycle_test.cpp holds the
   // two to the same rendering).
   planned_create out{create_call(base(now, idem), a), {}};
+  // A push queue usually hands the ticket out in the call; a preferred agent takes or keeps it.
+  out.moves_on = chosen.queue->mode == config::queue_mode::push || r.preferred.has_value();
   ticket& t = out.value;
   t.id = r.id;
   t.status = ticket_status::queued;

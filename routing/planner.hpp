@@ -32,6 +32,9 @@ class planner {
   struct planned_create {
     command call;
     ticket value;
+    // The call will likely move the ticket on at once (its queue pushes, or it has a preferred
+    // agent): `value` is then probably not what Redis holds after it.
+    bool moves_on = false;
   };
   // `idem`: the request's Idempotency-Key, if any (every writing call takes one).
   outcome<planned_create> create(const create_request& r, std::int64_t now,

@@ -105,6 +105,39 @@ TEST_F(Operation, ACreateReadsBackOnlyWhatTheCallMovedFurther) {
   EXPECT_EQ(routed->assignments.size(), 1u);
 }
 
+// Into a push queue a create is usually handed out at once: its read rides behind the call,
+// and is left unread when the call stored the ticket as planned after all (no one was free).
+TEST_F(Operation, ACreateIntoAPushQueueReadsAlongAndUsesTheReadOnlyWhenItMoved) {
+  cfg_.queues[0].mode = config::queue_mode::push;  // general, the default queue
+  create_request r;
+  r.id = "T-8";
+  r.fingerprint = "fp-8";
+  auto moved = create_operation(plan_, r, t0);
+  ASSERT_EQ(sent(moved), (std::vector<std::string>{fn(lua::fn::create), hgetall("T-8")}));
+  moved.receive(
+      {test::array({bulk("routed"),
+                    test::array({bulk("T-8"), bulk("ada"), bulk("offered"), bulk("2"),
+                                 bulk(std::to_string(t0 + 30'000)), bulk(std::to_string(t0))})}),
+       ticket_fields(2, "offered")});
+  ASSERT_TRUE(moved.done());  // no round trip after the call
+  auto routed = create_result_of(moved);
+  ASSERT_TRUE(routed.has_value()) << routed.error().message;
+  EXPECT_EQ(routed->value.status, ticket_status::offered);
+  EXPECT_EQ(routed->value.version, 2);
+  EXPECT_EQ(routed->assignments.size(), 1u);
+
+  auto kept = create_operation(plan_, r, t0);
+  ASSERT_EQ(sent(kept).size(), 2u);
+  // A read that disagrees with the plan: `created` says the plan is what Redis holds.
+  kept.receive({bulk("created"), ticket_fields(9, "assigned")});
+  ASSERT_TRUE(kept.done());
+  auto created = create_result_of(kept);
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  EXPECT_EQ(created->value.status, ticket_status::queued);
+  EXPECT_EQ(created->value.version, 1);
+  EXPECT_EQ(created->value.queue, "general");
+}
+
 TEST_F(Operation, AStaleSnapshotIsReadAndPlannedAgainAFewTimesThenConflicts) {
   request_.agent = "ada";
   auto op = action_operation(plan_, ticket_action::release, "T-1", std::nullopt, request_, t0);
