@@ -2,7 +2,8 @@
 // WebSocket and accept every offer they receive, then resolve the ticket over HTTP; creators
 // post tickets to a push queue, paced open-loop (--rate) or as fast as they can. Prints tickets
 // routed per second (created, offered, accepted and resolved) and the time from sending the
-// create to the offer arriving on the agent's socket. One thread, one io_context.
+// create to the offer arriving on the agent's socket, and its own CPU per ticket routed in the
+// measured window. One thread, one io_context; the window's hooks run on a thread of their own.
 
 #include <algorithm>
 #include <charconv>
@@ -15,7 +16,10 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
+
+#include <sys/resource.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -54,6 +58,8 @@ constexpr std::string_view usage = R"(usage: pushgen [options]
   --duration S      measured seconds (default 10)
   --warmup S        unmeasured seconds first (default 2)
   --prefix S        ticket id prefix (default random)
+  --before-measure CMD  a shell command run as the measured window opens (on its own thread)
+  --after-measure CMD   and one run as it closes (run_push.sh reads the servers' CPU with them)
 )";
 
 struct options {
@@ -66,6 +72,8 @@ struct options {
   double duration = 10;
   double warmup = 2;
   std::string prefix;
+  std::string before_measure;
+  std::string after_measure;
 };
 
 options parse(int argc, char** argv) {
@@ -93,6 +101,10 @@ options parse(int argc, char** argv) {
       o.warmup = std::stod(v);
     else if (k == "--prefix")
       o.prefix = v;
+    else if (k == "--before-measure")
+      o.before_measure = v;
+    else if (k == "--after-measure")
+      o.after_measure = v;
     else {
       std::fputs(usage.data(), stderr);
       std::exit(2);
@@ -115,6 +127,8 @@ struct state {
   std::uint64_t resolved_measured = 0;
   std::uint64_t errors = 0;
   steady::time_point measure_from, measure_to;
+  double window_cpu_s = 0;         // pushgen's own CPU in the measured window
+  std::vector<std::thread> hooks;  // --before-measure and --after-measure, joined at the end
   bool stop = false;
   bool in_window(steady::time_point t) const { return t >= measure_from && t < measure_to; }
 };
@@ -304,6 +318,35 @@ double percentile_ms(std::vector<std::uint64_t> v, double p) {
   return static_cast<double>(v[i]) / 1e6;
 }
 
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// Runs a hook without holding up the event loop (a shell and redis-cli take milliseconds).
+void run_hook(state& s, const std::string& cmd) {
+  if (cmd.empty()) return;
+  s.hooks.emplace_back([cmd] {
+    if (std::system(cmd.c_str()) != 0)
+      std::fprintf(stderr, "pushgen: hook failed: %s\n", cmd.c_str());
+  });
+}
+
+// Notes pushgen's CPU and runs the hooks as the measured window opens and closes.
+asio::awaitable<void> window(state& s, asio::io_context& io) {
+  asio::steady_timer t(io);
+  t.expires_at(s.measure_from);
+  co_await t.async_wait(use_tuple);
+  const double cpu0 = cpu_seconds();
+  run_hook(s, s.opt.before_measure);
+  t.expires_at(s.measure_to);
+  co_await t.async_wait(use_tuple);
+  s.window_cpu_s = cpu_seconds() - cpu0;
+  run_hook(s, s.opt.after_measure);
+}
+
 asio::awaitable<void> run(state& s, asio::io_context& io) {
   http setup(io);
   if (!co_await setup.connect(s.opt.port)) {
@@ -333,6 +376,7 @@ asio::awaitable<void> run(state& s, asio::io_context& io) {
                                std::chrono::duration<double>(s.opt.warmup));
   s.measure_to = s.measure_from + std::chrono::duration_cast<steady::duration>(
                                       std::chrono::duration<double>(s.opt.duration));
+  asio::co_spawn(io, window(s, io), asio::detached);
   for (unsigned i = 0; i < s.opt.creators; ++i)
     asio::co_spawn(io, creator(s, io, i), asio::detached);
   wait.expires_at(s.measure_to + std::chrono::seconds(1));  // the last offers drain
@@ -356,6 +400,7 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   asio::co_spawn(io, run(s, io), asio::detached);
   io.run();
+  for (auto& h : s.hooks) h.join();
   std::printf(
       "push scenario: %u agents (max %u) on queue %s, %u creators, rate %s, %.0f s measured\n",
       s.opt.agents, s.opt.max, s.opt.queue.c_str(), s.opt.creators,
@@ -370,6 +415,13 @@ int main(int argc, char** argv) {
   std::printf("create call:                   p50 %.2f ms  p99 %.2f ms  p999 %.2f ms\n",
               percentile_ms(s.create_ns, 0.50), percentile_ms(s.create_ns, 0.99),
               percentile_ms(s.create_ns, 0.999));
+  std::printf(
+      "pushgen cpu: %.2f s in the measured window, %.1f us per ticket routed\n", s.window_cpu_s,
+      s.resolved_measured > 0 ? s.window_cpu_s * 1e6 / static_cast<double>(s.resolved_measured)
+                              : 0.0);
   std::printf("errors: %llu\n", static_cast<unsigned long long>(s.errors));
+  std::printf("RESULT routed=%llu duration=%.3f pushgen_cpu=%.4f errors=%llu\n",
+              static_cast<unsigned long long>(s.resolved_measured), s.opt.duration, s.window_cpu_s,
+              static_cast<unsigned long long>(s.errors));
   return s.errors == 0 ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 #   2. pushgen at RATE tickets/s: create -> offer on the agent's socket, p50/p99;
 #   3. pushgen at saturation: tickets routed per second (created, offered over WebSocket,
 #      accepted, resolved);
+#   after 2 and 3, the CPU Redis, ticketd and pushgen spent per ticket routed in the window;
 # Environment: as bench_env.sh, plus DURATION (default 10), RATE (default 2000), AGENTS (pushgen
 # agents, default 100), CREATORS (connections creating at saturation, default 16).
 set -euo pipefail
@@ -43,9 +44,30 @@ echo "create into a pull queue:              $pull us/call"
 echo "create into a push queue, assigned:    $push us/call ($assigned agents still available)"
 awk -v a="$push" -v b="$pull" 'BEGIN { printf "push decision (difference):            %.1f us\n", a - b }'
 
+# pushgen [options]: its report, then the CPU each process spent per ticket routed in the
+# measured window: Redis's main thread (INFO cpu), ticketd (/proc/<pid>/stat) and pushgen's own.
+cpu_snapshot() {  # label: "redis_user redis_sys ticketd_ticks" into $bench_tmp/cpu.<label>
+  printf '%s' "redis-cli -s '$bench_tmp/redis.sock' INFO cpu | tr -d '\\r' |
+    awk -F: '/^used_cpu_user_main_thread:/ { u = \$2 } /^used_cpu_sys_main_thread:/ { s = \$2 }
+      END { printf \"%s %s \", u, s }' >'$bench_tmp/cpu.$1' &&
+    awk '{ print \$14 + \$15 }' /proc/$ticketd_pid/stat >>'$bench_tmp/cpu.$1'"
+}
+pushgen_measured() {
+  "$pushgen_bin" --port "$ticketd_port" --queue sales --agents "${AGENTS:-100}" --max 20 \
+    --duration "$duration" --before-measure "$(cpu_snapshot before)" \
+    --after-measure "$(cpu_snapshot after)" "$@" | tee "$bench_tmp/pushgen.out" | grep -v '^RESULT'
+  local routed pg
+  routed=$(sed -n 's/^RESULT routed=\([0-9]*\) .*/\1/p' "$bench_tmp/pushgen.out")
+  pg=$(sed -n 's/^RESULT .*pushgen_cpu=\([0-9.]*\) .*/\1/p' "$bench_tmp/pushgen.out")
+  ((routed > 0)) || die "pushgen routed no ticket"
+  cat "$bench_tmp/cpu.before" "$bench_tmp/cpu.after" | awk -v n="$routed" -v pg="$pg" \
+    -v hz="$(getconf CLK_TCK)" 'NR == 1 { u = $1; s = $2; t = $3 }
+    NR == 2 { printf "CPU per ticket routed: Redis %.1f us (user %.1f), ticketd %.1f us, pushgen %.1f us\n",
+                     ($1 - u + $2 - s) * 1e6 / n, ($1 - u) * 1e6 / n, ($3 - t) / hz * 1e6 / n,
+                     pg * 1e6 / n }'
+}
+
 echo "== at ${RATE:-2000} tickets/s"
-"$pushgen_bin" --port "$ticketd_port" --queue sales --agents "${AGENTS:-100}" --max 20 \
-  --creators 16 --rate "${RATE:-2000}" --duration "$duration"
+pushgen_measured --creators 16 --rate "${RATE:-2000}"
 echo "== saturation: ${AGENTS:-100} agents accepting every offer"
-"$pushgen_bin" --port "$ticketd_port" --queue sales --agents "${AGENTS:-100}" --max 20 \
-  --creators "${CREATORS:-16}" --duration "$duration"
+pushgen_measured --creators "${CREATORS:-16}"
