@@ -6,6 +6,7 @@
 // measured window. One thread, one io_context; the window's hooks run on a thread of their own.
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -129,6 +130,7 @@ struct state {
   steady::time_point measure_from, measure_to;
   double window_cpu_s = 0;         // pushgen's own CPU in the measured window
   std::vector<std::thread> hooks;  // --before-measure and --after-measure, joined at the end
+  std::atomic<unsigned> hooks_failed{0};
   bool stop = false;
   bool in_window(steady::time_point t) const { return t >= measure_from && t < measure_to; }
 };
@@ -328,9 +330,10 @@ double cpu_seconds() {
 // Runs a hook without holding up the event loop (a shell and redis-cli take milliseconds).
 void run_hook(state& s, const std::string& cmd) {
   if (cmd.empty()) return;
-  s.hooks.emplace_back([cmd] {
-    if (std::system(cmd.c_str()) != 0)
-      std::fprintf(stderr, "pushgen: hook failed: %s\n", cmd.c_str());
+  s.hooks.emplace_back([cmd, &failed = s.hooks_failed] {
+    if (std::system(cmd.c_str()) == 0) return;
+    std::fprintf(stderr, "pushgen: hook failed: %s\n", cmd.c_str());
+    ++failed;
   });
 }
 
@@ -401,6 +404,7 @@ int main(int argc, char** argv) {
   asio::co_spawn(io, run(s, io), asio::detached);
   io.run();
   for (auto& h : s.hooks) h.join();
+  s.errors += s.hooks_failed;  // a failed hook makes the window's figures wrong
   std::printf(
       "push scenario: %u agents (max %u) on queue %s, %u creators, rate %s, %.0f s measured\n",
       s.opt.agents, s.opt.max, s.opt.queue.c_str(), s.opt.creators,

@@ -49,10 +49,11 @@ awk -v a="$push" -v b="$pull" 'BEGIN { printf "push decision (difference):      
 cpu_snapshot() {  # label: "redis_user redis_sys ticketd_ticks" into $bench_tmp/cpu.<label>
   printf '%s' "redis-cli -s '$bench_tmp/redis.sock' INFO cpu | tr -d '\\r' |
     awk -F: '/^used_cpu_user_main_thread:/ { u = \$2 } /^used_cpu_sys_main_thread:/ { s = \$2 }
-      END { printf \"%s %s \", u, s }' >'$bench_tmp/cpu.$1' &&
+      END { if (u == \"\" || s == \"\") exit 1; printf \"%s %s \", u, s }' >'$bench_tmp/cpu.$1' &&
     awk '{ print \$14 + \$15 }' /proc/$ticketd_pid/stat >>'$bench_tmp/cpu.$1'"
 }
 pushgen_measured() {
+  rm -f "$bench_tmp/cpu.before" "$bench_tmp/cpu.after"
   "$pushgen_bin" --port "$ticketd_port" --queue sales --agents "${AGENTS:-100}" --max 20 \
     --duration "$duration" --before-measure "$(cpu_snapshot before)" \
     --after-measure "$(cpu_snapshot after)" "$@" | tee "$bench_tmp/pushgen.out" | grep -v '^RESULT'
@@ -60,6 +61,10 @@ pushgen_measured() {
   routed=$(sed -n 's/^RESULT routed=\([0-9]*\) .*/\1/p' "$bench_tmp/pushgen.out")
   pg=$(sed -n 's/^RESULT .*pushgen_cpu=\([0-9.]*\) .*/\1/p' "$bench_tmp/pushgen.out")
   ((routed > 0)) || die "pushgen routed no ticket"
+  local f
+  for f in before after; do
+    [[ $(wc -w <"$bench_tmp/cpu.$f" 2>/dev/null) == 3 ]] || die "no CPU snapshot as the window ${f/before/opened}"
+  done
   cat "$bench_tmp/cpu.before" "$bench_tmp/cpu.after" | awk -v n="$routed" -v pg="$pg" \
     -v hz="$(getconf CLK_TCK)" 'NR == 1 { u = $1; s = $2; t = $3 }
     NR == 2 { printf "CPU per ticket routed: Redis %.1f us (user %.1f), ticketd %.1f us, pushgen %.1f us\n",

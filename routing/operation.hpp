@@ -74,13 +74,15 @@ class operation {
     std::optional<std::int64_t> if_match;  // answered from that read
     shows show = shows::nothing;
     idempotency idem;  // the call's Idempotency-Key, if any
-    // For `named`: the ticket as the call left it when the reply says so without a read (then
-    // no read rides behind the call; when it answers nullopt, the ticket is read after it).
+    // For `named`: the ticket as the call left it when the reply says so without a read (then,
+    // unless `read_along` says otherwise, no read rides behind the call; when it answers
+    // nullopt, the ticket is read after it).
     std::function<std::optional<ticket>(const resp_value& reply)> known;
     // With `known`, asked once the call is planned: true when the call will likely move the
     // ticket further than planned (a create into a push queue), so that the read rides behind
     // the call instead of costing a round trip after it. Its reply goes unread when `known`
-    // answers after all.
+    // answers after all: a push queue whose agents are all full pays for that read on each
+    // create (a command, not a round trip).
     std::function<bool()> read_along;
   };
 
