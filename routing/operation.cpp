@@ -245,9 +245,12 @@ operation create_operation(const planner& p, const create_request& r, std::int64
   o.id = r.id;
   o.show = operation::shows::named;
   o.idem = idem;
-  o.known = [planned](const resp_value& reply) -> std::optional<ticket> {
+  o.known = [&p, planned](const resp_value& reply) -> std::optional<ticket> {
     // `created`: stored as planned ('routed' moved it further, 'existing' found another).
     const resp_value* word = reply_result(reply);
+    if (*planned && word != nullptr && word->str != "existing") {
+      p.note_handed_out((*planned)->queue, word->str == "routed");
+    }
     if (!*planned || word == nullptr || word->str != "created") return std::nullopt;
     // Used once, after the call: the planned ticket moves into the answer.
     return std::move((*planned)->value);

@@ -7,7 +7,10 @@
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -25,20 +28,37 @@ class planner {
  public:
   planner(const config::config& cfg, const sla_clock& sla, const keyspace& keys,
           const call_settings& settings)
-      : cfg_(cfg), sla_(sla), keys_(keys), settings_(settings) {}
+      : cfg_(cfg),
+        sla_(sla),
+        keys_(keys),
+        settings_(settings),
+        queues_(cfg.queues.size()),
+        handed_out_(std::make_unique<std::atomic<bool>[]>(queues_)) {
+    for (std::size_t i = 0; i < queues_; ++i) handed_out_[i].store(true, std::memory_order_relaxed);
+  }
 
   // The call, and the ticket as the call stores it: what Redis holds after the call when its
   // reply says `created` (create.lua answers `routed` when it moved the ticket further).
   struct planned_create {
     command call;
     ticket value;
-    // The call will likely move the ticket on at once (its queue pushes, or it has a preferred
-    // agent): `value` is then probably not what Redis holds after it.
+    // The call will likely move the ticket on at once (its queue pushes and handed out the
+    // last ticket created into it, or it has a preferred agent): `value` is then probably not
+    // what Redis holds after it.
     bool moves_on = false;
+    std::size_t queue = 0;  // the index of its queue in the configuration
   };
   // `idem`: the request's Idempotency-Key, if any (every writing call takes one).
   outcome<planned_create> create(const create_request& r, std::int64_t now,
                                  idempotency idem = {}) const;
+
+  // Notes what a create into queue `queue` (planned_create::queue) came to: handed out at once,
+  // or left waiting. A hint for the next create's moves_on, shared by the threads planning: a
+  // push queue whose agents are all full keeps its new tickets waiting, and reading each one
+  // along with its call would cost Redis a command for nothing.
+  void note_handed_out(std::size_t queue, bool handed) const {
+    if (queue < queues_) handed_out_[queue].store(handed, std::memory_order_relaxed);
+  }
 
   // True when action() needs the ticket as it is now.
   static bool needs_snapshot(ticket_action a);
@@ -90,6 +110,9 @@ class planner {
   const sla_clock& sla_;
   const keyspace& keys_;
   const call_settings& settings_;
+  // By queue index: whether the last create into it was handed out at once (note_handed_out).
+  std::size_t queues_;
+  std::unique_ptr<std::atomic<bool>[]> handed_out_;
 };
 
 }  // namespace ticketd::routing

@@ -105,8 +105,9 @@ TEST_F(Operation, ACreateReadsBackOnlyWhatTheCallMovedFurther) {
   EXPECT_EQ(routed->assignments.size(), 1u);
 }
 
-// Into a push queue a create is usually handed out at once: its read rides behind the call,
+// Into a push queue with room a create is handed out at once: its read rides behind the call,
 // and is left unread when the call stored the ticket as planned after all (no one was free).
+// The queue's last create says which to expect.
 TEST_F(Operation, ACreateIntoAPushQueueReadsAlongAndUsesTheReadOnlyWhenItMoved) {
   cfg_.queues[0].mode = config::queue_mode::push;  // general, the default queue
   create_request r;
@@ -136,6 +137,25 @@ TEST_F(Operation, ACreateIntoAPushQueueReadsAlongAndUsesTheReadOnlyWhenItMoved) 
   EXPECT_EQ(created->value.status, ticket_status::queued);
   EXPECT_EQ(created->value.version, 1);
   EXPECT_EQ(created->value.queue, "general");
+
+  // Its agents were full: the next create into the queue sends its call alone, and one that
+  // is handed out after all is read in a round trip after it; the one after reads along again.
+  auto waits = create_operation(plan_, r, t0);
+  ASSERT_EQ(sent(waits), std::vector<std::string>{fn(lua::fn::create)});
+  waits.receive(
+      {test::array({bulk("routed"), test::array({bulk("T-8"), bulk("ada"), bulk("assigned"),
+                                                 bulk(""), bulk(""), bulk(std::to_string(t0))})})});
+  ASSERT_EQ(sent(waits), std::vector<std::string>{hgetall("T-8")});
+  waits.receive({ticket_fields(2)});
+  ASSERT_TRUE(waits.done());
+  EXPECT_EQ(create_result_of(waits)->value.status, ticket_status::assigned);
+  auto again = create_operation(plan_, r, t0);
+  EXPECT_EQ(sent(again).size(), 2u);
+
+  // A pull queue never reads along.
+  r.queue = "billing";
+  auto pulled = create_operation(plan_, r, t0);
+  EXPECT_EQ(sent(pulled), std::vector<std::string>{fn(lua::fn::create)});
 }
 
 TEST_F(Operation, AStaleSnapshotIsReadAndPlannedAgainAFewTimesThenConflicts) {
