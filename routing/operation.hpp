@@ -15,10 +15,10 @@
 // response shows it as Redis holds it once the call is done: pipelined behind the call when its
 // id is known, after it when the reply names it (next) or says the ticket is not as planned
 // (create: pushed or overflowed at once; otherwise the planned ticket is what Redis holds, and
-// costs Redis no read; a create into a push queue has its read ride behind the call, as it is
-// usually pushed). Under an Idempotency-Key the function answers the ticket itself, kept
-// with its change (routing/lua/include/idempotency.lua), and an operation that plans from the
-// ticket asks the key first, with its read.
+// costs Redis no read; a create into a push queue has its read ride behind the call while the
+// queue's last create was pushed, planner::note_handed_out). Under an Idempotency-Key the function
+// answers the ticket itself, kept with its change (routing/lua/include/idempotency.lua), and an
+// operation that plans from the ticket asks the key first, with its read.
 //
 // An operation refers to the planner and request it was made from: they must outlive it.
 #pragma once
@@ -79,10 +79,9 @@ class operation {
     // nullopt, the ticket is read after it).
     std::function<std::optional<ticket>(const resp_value& reply)> known;
     // With `known`, asked once the call is planned: true when the call will likely move the
-    // ticket further than planned (a create into a push queue), so that the read rides behind
-    // the call instead of costing a round trip after it. Its reply goes unread when `known`
-    // answers after all: a push queue whose agents are all full pays for that read on each
-    // create (a command, not a round trip).
+    // ticket further than planned (a create into a push queue that handed out its last new
+    // ticket), so that the read rides behind the call instead of costing a round trip after
+    // it. Its reply goes unread when `known` answers after all.
     std::function<bool()> read_along;
   };
 
