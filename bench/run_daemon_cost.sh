@@ -4,6 +4,7 @@
 # so two builds compare with one run each. Usage:
 #
 #   bench/run_daemon_cost.sh [N=3000] [loadgen options]
+#   bench/run_daemon_cost.sh push [SECONDS=10]
 #
 # ticketd runs under callgrind (about 50x slower) with one thread (THREADS, default 1 here)
 # against a Redis started as bench_env.sh starts it. Counting starts in loadgen's
@@ -11,6 +12,11 @@
 # resolve cycles over 16 connections (warmup 1 s, then N measured), and the counts are dumped.
 # Prints the instructions per cycle (all cycles counted, warmup included) and the functions
 # that ran the most of them, per cycle, inclusive and exclusive.
+#
+# push: pushgen instead of loadgen, at RATE tickets/s (default 150) into the push queue `sales`
+# (offers, 50 agents over WebSocket accepting every offer and resolving over HTTP) for SECONDS.
+# Counting is on only in pushgen's measured window (its --before-measure and --after-measure
+# hooks), and the figures are per ticket routed in it: created, offered, accepted, resolved.
 #
 # Callgrind sees user space only: the kernel's share of ticketd's CPU (its TCP and unix socket
 # I/O, about a third) is not in these counts. Instructions are not microseconds either: use this
@@ -21,7 +27,14 @@ set -euo pipefail
 # shellcheck source=bench_env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_env.sh"
 
+scenario=cycle
+if [[ ${1:-} == push ]]; then
+  scenario=push
+  shift
+  bench_push_queues
+fi
 n=${1:-3000}
+[[ $scenario == push ]] && n=${1:-10}
 [[ $# -gt 0 ]] && shift
 [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number, got '$n'"
 require_callgrind
@@ -34,23 +47,37 @@ ticketd_launcher=under_callgrind
 THREADS=${THREADS:-1}
 bench_start
 
-"$loadgen_bin" --host 127.0.0.1 --port "$ticketd_port" --connections 16 --agents 16 \
-  --warmup 1 --duration 600 --cycles "$n" \
-  --before-measure "callgrind_control -i on $ticketd_pid >/dev/null" "$@" \
-  >"$bench_tmp/loadgen.out" 2>&1 ||
-  { cat "$bench_tmp/loadgen.out" >&2; die "loadgen failed"; }
-grep -E '^(cycles|RESULT|errors)' "$bench_tmp/loadgen.out" >&2
-cycles=$(sed -n 's/^RESULT .*cycles_total=\([0-9]*\).*/\1/p' "$bench_tmp/loadgen.out")
-[[ -n $cycles && $cycles -gt 0 ]] || die "loadgen reported no cycles"
+if [[ $scenario == push ]]; then
+  # The window's close stops counting (callgrind_dump below dumps what was counted).
+  "$build_dir/bench/pushgen" --port "$ticketd_port" --queue sales --agents 50 --max 20 \
+    --creators 8 --rate "${RATE:-150}" --duration "$n" \
+    --before-measure "callgrind_control -i on $ticketd_pid >/dev/null" \
+    --after-measure "callgrind_control -i off $ticketd_pid >/dev/null" \
+    >"$bench_tmp/pushgen.out" 2>&1 || { cat "$bench_tmp/pushgen.out" >&2; die "pushgen failed"; }
+  grep -E '^(tickets routed|errors)' "$bench_tmp/pushgen.out" >&2
+  cycles=$(sed -n 's/^RESULT routed=\([0-9]*\) .*/\1/p' "$bench_tmp/pushgen.out")
+  unit="ticket routed"
+else
+  "$loadgen_bin" --host 127.0.0.1 --port "$ticketd_port" --connections 16 --agents 16 \
+    --warmup 1 --duration 600 --cycles "$n" \
+    --before-measure "callgrind_control -i on $ticketd_pid >/dev/null" "$@" \
+    >"$bench_tmp/loadgen.out" 2>&1 ||
+    { cat "$bench_tmp/loadgen.out" >&2; die "loadgen failed"; }
+  grep -E '^(cycles|RESULT|errors)' "$bench_tmp/loadgen.out" >&2
+  cycles=$(sed -n 's/^RESULT .*cycles_total=\([0-9]*\).*/\1/p' "$bench_tmp/loadgen.out")
+  unit=cycle
+fi
+[[ -n $cycles && $cycles -gt 0 ]] || die "no cycles or tickets measured"
 
 file=$bench_tmp/daemon.cg
 callgrind_dump "$ticketd_pid" "$file"
 
 total=$(awk '$1 == "totals:" { print $2 }' "$file")
 echo
-echo "== ticketd, instructions per cycle (user space; $cycles cycles counted)"
+echo "== ticketd, instructions per $unit (user space; $cycles counted)"
 echo "total $((total / cycles))"
-# The top functions, per cycle: "count (share) file:function [object]" -> "per-cycle function".
+# The top functions, per cycle (or ticket): "count (share) file:function [object]" -> "per-cycle
+# function".
 per_cycle() {
   awk -v c="$cycles" '/^ *[0-9,]+ \(/ {
       v = $1; gsub(",", "", v); $1 = ""; $2 = ""
@@ -59,9 +86,9 @@ per_cycle() {
     }' | sed -n "2,${1}p"
 }
 echo
-echo "== inclusive (a function with everything it calls), per cycle"
+echo "== inclusive (a function with everything it calls), per $unit"
 callgrind_annotate --inclusive=yes --threshold=100 "$file" 2>/dev/null | per_cycle 30
 echo
-echo "== exclusive (the function's own instructions), per cycle"
+echo "== exclusive (the function's own instructions), per $unit"
 callgrind_annotate --threshold=100 "$file" 2>/dev/null | per_cycle 25
 keep_callgrind_dumps
