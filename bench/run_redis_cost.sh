@@ -5,6 +5,7 @@
 #
 #   bench/run_redis_cost.sh [cycle] [N=3000] [loadgen options]
 #   bench/run_redis_cost.sh push [N=2000]
+#   bench/run_redis_cost.sh routed [SECONDS=10]
 #   bench/run_redis_cost.sh bullmq [N=20000]
 #
 # Redis runs under callgrind (about 50x slower), started as bench_env.sh starts it; ticketd
@@ -27,6 +28,12 @@
 # (assigned; the difference is the decision), then N into a push queue with accept_timeout
 # (offered).
 #
+# routed: a pushed ticket's whole life as Redis sees it: pushgen at RATE tickets/s (default 40)
+# into the push queue `sales` (offers, 20 agents over WebSocket accepting every offer and
+# resolving over HTTP) for SECONDS, counted only in pushgen's measured window (its hooks zero the
+# counters and dump them), per ticket routed in it: the three calls, ticketd's reads and event
+# tail, and at this rate an event-loop round for nearly every message.
+#
 # bullmq: the yardstick of run_vs_bullmq.sh counted the same way: BullMQ's jobs added, taken and
 # completed (2,000 warmup jobs, then N measured; 50 adds in flight, concurrency 50, random
 # priorities, as run_vs_bullmq.sh runs it), on a Redis started as bench_env.sh starts it (plus
@@ -42,16 +49,17 @@
 # Environment: see bench/bench_env.sh; CALLGRIND_KEEP=1 keeps the dumps (callgrind_annotate).
 set -euo pipefail
 scenario=cycle
-if [[ ${1:-} == cycle || ${1:-} == push || ${1:-} == bullmq ]]; then
+if [[ ${1:-} == cycle || ${1:-} == push || ${1:-} == routed || ${1:-} == bullmq ]]; then
   scenario=$1
   shift
 fi
 # shellcheck source=bench_env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_env.sh"
-[[ $scenario == push ]] && bench_push_queues
+[[ $scenario == push || $scenario == routed ]] && bench_push_queues
 
 default_n=3000
 [[ $scenario == push ]] && default_n=2000
+[[ $scenario == routed ]] && default_n=10
 [[ $scenario == bullmq ]] && default_n=20000
 n=${1:-$default_n}
 [[ $# -gt 0 ]] && shift
@@ -165,6 +173,35 @@ push_cost() {
   [[ $waiting == 0 ]] || die "$waiting tickets waited in queue direct: the agents took too few"
 }
 
+routed_cost() {
+  "$build_dir/bench/pushgen" --port "$ticketd_port" --queue sales --agents 20 --max 20 \
+    --creators 4 --rate "${RATE:-40}" --duration "$n" \
+    --before-measure "callgrind_control -z $redis_pid >/dev/null 2>&1" \
+    --after-measure "callgrind_control -d $redis_pid >/dev/null 2>&1" \
+    >"$bench_tmp/pushgen.out" 2>&1 || { cat "$bench_tmp/pushgen.out" >&2; die "pushgen failed"; }
+  grep -E '^(tickets routed|errors)' "$bench_tmp/pushgen.out" >&2
+  local routed total fcall commands aof hgetall xread
+  routed=$(sed -n 's/^RESULT routed=\([0-9]*\) .*/\1/p' "$bench_tmp/pushgen.out")
+  [[ -n $routed && $routed -gt 0 ]] || die "pushgen routed no ticket"
+  # The after-measure hook asked for the dump: the counts end with the window.
+  callgrind_take_dump "$redis_pid" "$bench_tmp/routed.cg"
+  read -r total fcall commands aof hgetall xread < <(counts "$bench_tmp/routed.cg")
+  echo
+  echo "== Redis instructions per ticket routed ($routed in $n s at ${RATE:-40}/s, callgrind)"
+  awk -v n="$routed" -v t="$total" -v f="$fcall" -v c="$commands" -v a="$aof" -v h="$hgetall" \
+      -v x="$xread" 'BEGIN {
+    printf "redis        %8.0f  everything Redis ran\n", t / n
+    printf "fcall        %8.0f  create, accept, resolve, and the timer loop\n", f / n
+    printf "  commands   %8.0f  Redis commands they call\n", c / n
+    printf "  lua        %8.0f  interpreter, conversions, GC\n", (f - c) / n
+    printf "aof          %8.0f  writing their effects to the AOF buffer\n", a / n
+    printf "hgetall      %8.0f  ticketd reading tickets behind calls\n", h / n
+    printf "xread        %8.0f  the event tail\n", x / n
+    printf "REDIS_COST routed=%d redis=%.0f fcall=%.0f commands=%.0f lua=%.0f aof=%.0f\n",
+           n, t / n, f / n, c / n, (f - c) / n, a / n
+  }'
+}
+
 bullmq_cost() {
   echo "BullMQ $bullmq_installed (ioredis $ioredis_installed): 2000 warmup jobs, then $n under" \
     "callgrind" >&2
@@ -195,6 +232,7 @@ bullmq_cost() {
 case $scenario in
   cycle) cycle_cost "$@" ;;
   push) push_cost ;;
+  routed) routed_cost ;;
   bullmq) bullmq_cost ;;
 esac
 keep_callgrind_dumps
