@@ -259,6 +259,21 @@ EOF
     "127.0.0.1:$ticketd_port" >&2
 }
 
+# bench_pushgen BEFORE AFTER [pushgen options]: pushgen against the bench's ticketd into the
+# push queue `sales`, running shell commands BEFORE and AFTER as its measured window opens and
+# closes; its report goes to $bench_tmp/pushgen.out. Sets `routed`, the tickets routed in the
+# window. Stops the script when pushgen fails or routes nothing.
+bench_pushgen() {
+  local before=$1 after=$2 bin=$build_dir/bench/pushgen
+  shift 2
+  [[ -x $bin ]] || die "no $bin: build the pushgen target"
+  "$bin" --port "$ticketd_port" --queue sales --before-measure "$before" \
+    --after-measure "$after" "$@" >"$bench_tmp/pushgen.out" 2>&1 ||
+    { cat "$bench_tmp/pushgen.out" >&2; die "pushgen failed"; }
+  routed=$(sed -n 's/^RESULT routed=\([0-9]*\) .*/\1/p' "$bench_tmp/pushgen.out")
+  [[ -n $routed && $routed -gt 0 ]] || die "pushgen routed no ticket"
+}
+
 # The queues of the push scenarios (run_push.sh, run_redis_cost.sh push): `sales` pushes with
 # offers, `direct` assigns at once, `desk` is pulled. Call before bench_start.
 bench_push_queues() {

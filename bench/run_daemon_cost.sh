@@ -49,13 +49,11 @@ bench_start
 
 if [[ $scenario == push ]]; then
   # The window's close stops counting (callgrind_dump below dumps what was counted).
-  "$build_dir/bench/pushgen" --port "$ticketd_port" --queue sales --agents 50 --max 20 \
-    --creators 8 --rate "${RATE:-150}" --duration "$n" \
-    --before-measure "callgrind_control -i on $ticketd_pid >/dev/null" \
-    --after-measure "callgrind_control -i off $ticketd_pid >/dev/null" \
-    >"$bench_tmp/pushgen.out" 2>&1 || { cat "$bench_tmp/pushgen.out" >&2; die "pushgen failed"; }
+  bench_pushgen "callgrind_control -i on $ticketd_pid >/dev/null" \
+    "callgrind_control -i off $ticketd_pid >/dev/null" \
+    --agents 50 --max 20 --creators 8 --rate "${RATE:-150}" --duration "$n"
   grep -E '^(tickets routed|errors)' "$bench_tmp/pushgen.out" >&2
-  cycles=$(sed -n 's/^RESULT routed=\([0-9]*\) .*/\1/p' "$bench_tmp/pushgen.out")
+  cycles=$routed
   unit="ticket routed"
 else
   "$loadgen_bin" --host 127.0.0.1 --port "$ticketd_port" --connections 16 --agents 16 \

@@ -14,8 +14,6 @@ set -euo pipefail
 # shellcheck source=bench_env.sh
 source "$(dirname "$0")/bench_env.sh"
 bench_push_queues
-pushgen_bin=$build_dir/bench/pushgen
-[[ -x $pushgen_bin ]] || die "no $pushgen_bin: build the pushgen target"
 bench_start
 
 duration=${DURATION:-10}
@@ -54,13 +52,11 @@ cpu_snapshot() {  # label: "redis_user redis_sys ticketd_ticks" into $bench_tmp/
 }
 pushgen_measured() {
   rm -f "$bench_tmp/cpu.before" "$bench_tmp/cpu.after"
-  "$pushgen_bin" --port "$ticketd_port" --queue sales --agents "${AGENTS:-100}" --max 20 \
-    --duration "$duration" --before-measure "$(cpu_snapshot before)" \
-    --after-measure "$(cpu_snapshot after)" "$@" | tee "$bench_tmp/pushgen.out" | grep -v '^RESULT'
   local routed pg
-  routed=$(sed -n 's/^RESULT routed=\([0-9]*\) .*/\1/p' "$bench_tmp/pushgen.out")
+  bench_pushgen "$(cpu_snapshot before)" "$(cpu_snapshot after)" --agents "${AGENTS:-100}" \
+    --max 20 --duration "$duration" "$@"
+  grep -v '^RESULT' "$bench_tmp/pushgen.out"
   pg=$(sed -n 's/^RESULT .*pushgen_cpu=\([0-9.]*\) .*/\1/p' "$bench_tmp/pushgen.out")
-  ((routed > 0)) || die "pushgen routed no ticket"
   local f
   for f in before after; do
     [[ $(wc -w <"$bench_tmp/cpu.$f" 2>/dev/null) == 3 ]] || die "no CPU snapshot as the window ${f/before/opened}"

@@ -109,14 +109,21 @@ cycle_cost() {
     >"$bench_tmp/loadgen.out" 2>&1 || { cat "$bench_tmp/loadgen.out" >&2; die "loadgen failed"; }
   grep -q '^RESULT .* errors=0' "$bench_tmp/loadgen.out" ||
     { cat "$bench_tmp/loadgen.out" >&2; die "loadgen saw errors"; }
-  local total fcall commands aof hgetall xread cycles
-  read -r total fcall commands aof hgetall xread < <(dump cycle)
+  local cycles
+  callgrind_dump "$redis_pid" "$bench_tmp/cycle.cg"
   # Every cycle after the hook (warmup 0: all of them).
   cycles=$(sed -n 's/^RESULT .*cycles_total=\([0-9]*\) .*/\1/p' "$bench_tmp/loadgen.out")
   echo
   echo "== Redis instructions per cycle ($cycles cycles, callgrind)"
-  awk -v n="$cycles" -v t="$total" -v f="$fcall" -v c="$commands" -v a="$aof" -v h="$hgetall" \
-      -v x="$xread" 'BEGIN {
+  per_unit cycles "$cycles" "$bench_tmp/cycle.cg"
+}
+
+# Prints the counts of dump $3 divided by $2 units, and a `REDIS_COST $1=$2 ...` line for scripts.
+per_unit() {
+  local total fcall commands aof hgetall xread
+  read -r total fcall commands aof hgetall xread < <(counts "$3")
+  awk -v u="$1" -v n="$2" -v t="$total" -v f="$fcall" -v c="$commands" -v a="$aof" \
+      -v h="$hgetall" -v x="$xread" 'BEGIN {
     printf "redis        %8.0f  everything Redis ran\n", t / n
     printf "fcall        %8.0f  the functions (the INFO commandstats scope)\n", f / n
     printf "  commands   %8.0f  Redis commands they call\n", c / n
@@ -124,8 +131,8 @@ cycle_cost() {
     printf "aof          %8.0f  writing their effects to the AOF buffer\n", a / n
     printf "hgetall      %8.0f  ticketd reading tickets behind calls\n", h / n
     printf "xread        %8.0f  the event tail\n", x / n
-    printf "REDIS_COST cycles=%d redis=%.0f fcall=%.0f commands=%.0f lua=%.0f aof=%.0f\n",
-           n, t / n, f / n, c / n, (f - c) / n, a / n
+    printf "REDIS_COST %s=%d redis=%.0f fcall=%.0f commands=%.0f lua=%.0f aof=%.0f\n",
+           u, n, t / n, f / n, c / n, (f - c) / n, a / n
   }'
 }
 
@@ -174,32 +181,17 @@ push_cost() {
 }
 
 routed_cost() {
-  "$build_dir/bench/pushgen" --port "$ticketd_port" --queue sales --agents 20 --max 20 \
-    --creators 4 --rate "${RATE:-40}" --duration "$n" \
-    --before-measure "callgrind_control -z $redis_pid >/dev/null 2>&1" \
-    --after-measure "callgrind_control -d $redis_pid >/dev/null 2>&1" \
-    >"$bench_tmp/pushgen.out" 2>&1 || { cat "$bench_tmp/pushgen.out" >&2; die "pushgen failed"; }
+  local routed
+  bench_pushgen "callgrind_control -z $redis_pid >/dev/null 2>&1" \
+    "callgrind_control -d $redis_pid >/dev/null 2>&1" \
+    --agents 20 --max 20 --creators 4 --rate "${RATE:-40}" --duration "$n"
   grep -E '^(tickets routed|errors)' "$bench_tmp/pushgen.out" >&2
-  local routed total fcall commands aof hgetall xread
-  routed=$(sed -n 's/^RESULT routed=\([0-9]*\) .*/\1/p' "$bench_tmp/pushgen.out")
-  [[ -n $routed && $routed -gt 0 ]] || die "pushgen routed no ticket"
-  # The after-measure hook asked for the dump: the counts end with the window.
+  # The after-measure hook asked for the dump: the counts end with the window. The functions
+  # are create, accept and resolve, and the timer loop's calls.
   callgrind_take_dump "$redis_pid" "$bench_tmp/routed.cg"
-  read -r total fcall commands aof hgetall xread < <(counts "$bench_tmp/routed.cg")
   echo
   echo "== Redis instructions per ticket routed ($routed in $n s at ${RATE:-40}/s, callgrind)"
-  awk -v n="$routed" -v t="$total" -v f="$fcall" -v c="$commands" -v a="$aof" -v h="$hgetall" \
-      -v x="$xread" 'BEGIN {
-    printf "redis        %8.0f  everything Redis ran\n", t / n
-    printf "fcall        %8.0f  create, accept, resolve, and the timer loop\n", f / n
-    printf "  commands   %8.0f  Redis commands they call\n", c / n
-    printf "  lua        %8.0f  interpreter, conversions, GC\n", (f - c) / n
-    printf "aof          %8.0f  writing their effects to the AOF buffer\n", a / n
-    printf "hgetall      %8.0f  ticketd reading tickets behind calls\n", h / n
-    printf "xread        %8.0f  the event tail\n", x / n
-    printf "REDIS_COST routed=%d redis=%.0f fcall=%.0f commands=%.0f lua=%.0f aof=%.0f\n",
-           n, t / n, f / n, c / n, (f - c) / n, a / n
-  }'
+  per_unit routed "$routed" "$bench_tmp/routed.cg"
 }
 
 bullmq_cost() {
