@@ -144,10 +144,9 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   planned_create out{create_call(base(now, idem), a), {}};
   // A push queue with room hands the ticket out in the call; a preferred agent takes or keeps it.
   out.queue = static_cast<std::size_t>(chosen.queue - cfg_.queues.data());
-  const bool pushes =
-      chosen.queue->mode == config::queue_mode::push &&
-      (out.queue >= queues_ || handed_out_[out.queue].load(std::memory_order_relaxed));
-  out.moves_on = pushes || r.preferred.has_value();
+  out.moves_on =
+      (chosen.queue->mode == config::queue_mode::push && !last_left_waiting(out.queue)) ||
+      r.preferred.has_value();
   ticket& t = out.value;
   t.id = r.id;
   t.status = ticket_status::queued;

@@ -10,9 +10,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "config/config.hpp"
 #include "routing/errors.hpp"
@@ -28,14 +28,7 @@ class planner {
  public:
   planner(const config::config& cfg, const sla_clock& sla, const keyspace& keys,
           const call_settings& settings)
-      : cfg_(cfg),
-        sla_(sla),
-        keys_(keys),
-        settings_(settings),
-        queues_(cfg.queues.size()),
-        handed_out_(std::make_unique<std::atomic<bool>[]>(queues_)) {
-    for (std::size_t i = 0; i < queues_; ++i) handed_out_[i].store(true, std::memory_order_relaxed);
-  }
+      : cfg_(cfg), sla_(sla), keys_(keys), settings_(settings), left_waiting_(cfg.queues.size()) {}
 
   // The call, and the ticket as the call stores it: what Redis holds after the call when its
   // reply says `created` (create.lua answers `routed` when it moved the ticket further).
@@ -57,7 +50,8 @@ class planner {
   // push queue whose agents are all full keeps its new tickets waiting, and reading each one
   // along with its call would cost Redis a command for nothing.
   void note_handed_out(std::size_t queue, bool handed) const {
-    if (queue < queues_) handed_out_[queue].store(handed, std::memory_order_relaxed);
+    if (queue >= left_waiting_.size()) return;  // not a queue this planner was made with
+    left_waiting_[queue].store(!handed, std::memory_order_relaxed);
   }
 
   // True when action() needs the ticket as it is now.
@@ -110,9 +104,11 @@ class planner {
   const sla_clock& sla_;
   const keyspace& keys_;
   const call_settings& settings_;
-  // By queue index: whether the last create into it was handed out at once (note_handed_out).
-  std::size_t queues_;
-  std::unique_ptr<std::atomic<bool>[]> handed_out_;
+  bool last_left_waiting(std::size_t queue) const {
+    return queue < left_waiting_.size() && left_waiting_[queue].load(std::memory_order_relaxed);
+  }
+  // By queue index: whether the last create into it was left waiting (note_handed_out).
+  mutable std::vector<std::atomic<bool>> left_waiting_;
 };
 
 }  // namespace ticketd::routing
