@@ -269,13 +269,28 @@ operation create_operation(const planner& p, const create_request& r, std::int64
 
 operation action_operation(const planner& p, ticket_action a, std::string_view id,
                            std::optional<std::int64_t> if_match, const action_request& r,
-                           std::int64_t now, idempotency idem) {
+                           std::int64_t now, idempotency idem, action_view view) {
   operation::options o;
   o.id = id;
   o.read_first = planner::needs_snapshot(a);
   o.if_match = if_match;
   o.show = operation::shows::named;
   o.idem = idem;
+  if (view == action_view::brief && a == ticket_action::accept && idem.empty()) {
+    // The accepting agent holds it, assigned, at the version the function answers: what a
+    // brief answer shows, without Redis reading the ticket's hash out for it.
+    o.known = [id, agent = r.agent](const resp_value& reply) -> std::optional<ticket> {
+      auto done = decode_action(reply);
+      if (!done) return std::nullopt;  // read back, as a full answer is
+      std::optional<ticket> t{std::in_place};
+      t->id = id;
+      t->status = ticket_status::assigned;
+      t->version = done->version;
+      t->assignee = agent;
+      t->last_agent = agent;
+      return t;
+    };
+  }
   return operation(
       p, now,
       [&p, a, id, if_match, &r, now, idem](const ticket* snapshot) {

@@ -16,9 +16,11 @@
 // id is known, after it when the reply names it (next) or says the ticket is not as planned
 // (create: pushed or overflowed at once; otherwise the planned ticket is what Redis holds, and
 // costs Redis no read; a create into a push queue has its read ride behind the call while the
-// queue's last create was pushed, planner::note_handed_out). Under an Idempotency-Key the function
-// answers the ticket itself, kept with its change (routing/lua/include/idempotency.lua), and an
-// operation that plans from the ticket asks the key first, with its read.
+// queue's last create was pushed, planner::note_handed_out; an accept whose answer shows only
+// the ticket's status and version, an agent stream's, reads nothing: action_view). Under an
+// Idempotency-Key the function answers the ticket itself, kept with its change
+// (routing/lua/include/idempotency.lua), and an operation that plans from the ticket asks the key
+// first, with its read.
 //
 // An operation refers to the planner and request it was made from: they must outlive it.
 #pragma once
@@ -137,13 +139,20 @@ class operation {
   std::optional<error> error_;
 };
 
+// How much of the ticket an action's answer shows: all of it (the HTTP API), or only its id,
+// status, version and holder (an agent's stream, whose reply frame carries its status and
+// version). Brief, an accept (offered -> assigned, always) is answered from the function's reply,
+// the new version, without reading the ticket back; any other action reads it as `full` does.
+enum class action_view { full, brief };
+
 // The operations of the API, from validated requests. `idem` is the request's
 // Idempotency-Key (empty: none).
 operation create_operation(const planner& p, const create_request& r, std::int64_t now,
                            idempotency idem = {});
 operation action_operation(const planner& p, ticket_action a, std::string_view id,
                            std::optional<std::int64_t> if_match, const action_request& r,
-                           std::int64_t now, idempotency idem = {});
+                           std::int64_t now, idempotency idem = {},
+                           action_view view = action_view::full);
 // PATCH: planned from the ticket as it is, answered with the ticket as the call left it.
 operation patch_operation(const planner& p, std::string_view id,
                           std::optional<std::int64_t> if_match, const patch_request& r,

@@ -229,13 +229,11 @@ ticket_store::result<routing::action_result> ticket_store::remove(const runtime&
   co_return done;
 }
 
-ticket_store::result<routing::ticket_result> ticket_store::act(const runtime& rt,
-                                                               routing::ticket_action a,
-                                                               std::string_view id,
-                                                               std::optional<std::int64_t> if_match,
-                                                               const routing::action_request& r,
-                                                               routing::idempotency idem) {
-  auto op = routing::action_operation(rt.plan, a, id, if_match, r, now(), idem);
+ticket_store::result<routing::ticket_result> ticket_store::act(
+    const runtime& rt, routing::ticket_action a, std::string_view id,
+    std::optional<std::int64_t> if_match, const routing::action_request& r,
+    routing::idempotency idem, routing::action_view view) {
+  auto op = routing::action_operation(rt.plan, a, id, if_match, r, now(), idem, view);
   co_await run(op, rt);
   co_return routing::ticket_result_of(op);
 }

@@ -48,7 +48,8 @@ class ticket_store {
   result<routing::ticket_result> act(const runtime& rt, routing::ticket_action a,
                                      std::string_view id, std::optional<std::int64_t> if_match,
                                      const routing::action_request& r,
-                                     routing::idempotency idem = {});
+                                     routing::idempotency idem = {},
+                                     routing::action_view view = routing::action_view::full);
   result<routing::ticket_result> patch(const runtime& rt, std::string_view id,
                                        std::optional<std::int64_t> if_match,
                                        const routing::patch_request& r,

@@ -110,7 +110,9 @@ class agent_session final : public agent_channel,
       co_return error_frame(action, frame->ticket, e);
     }
     frame->request.agent = agent_;
-    auto t = co_await store_.act(*rt, frame->action, frame->ticket, std::nullopt, frame->request);
+    // The reply frame shows the ticket's status and version only.
+    auto t = co_await store_.act(*rt, frame->action, frame->ticket, std::nullopt, frame->request,
+                                 {}, routing::action_view::brief);
     if (!t) co_return error_frame(action, frame->ticket, t.error());
     record_action(metrics_, frame->action, *t, store_.now());
     std::string out;

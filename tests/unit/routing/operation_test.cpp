@@ -77,6 +77,45 @@ TEST_F(Operation, AnActionThatNeedsTheTicketReadsItCallsAndReadsItBack) {
   EXPECT_EQ(r->value.status, ticket_status::queued);
 }
 
+// An agent's stream shows only the ticket's status and version: an accept there is answered
+// from the function's reply, with no read of the ticket; the HTTP API's accept, and a reject
+// (queued, or waiting for a preferred agent), still read it.
+TEST_F(Operation, ABriefAcceptIsAnsweredFromTheReplyWithoutReadingTheTicket) {
+  request_.agent = "ada";
+  auto brief = action_operation(plan_, ticket_action::accept, "T-2", std::nullopt, request_, t0, {},
+                                action_view::brief);
+  ASSERT_EQ(sent(brief), std::vector<std::string>{fn(lua::fn::accept)});
+  brief.receive({bulk("4")});
+  ASSERT_TRUE(brief.done());
+  auto r = ticket_result_of(brief);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->value.id, "T-2");
+  EXPECT_EQ(r->value.status, ticket_status::assigned);
+  EXPECT_EQ(r->value.version, 4);
+  EXPECT_EQ(r->value.assignee, "ada");
+  EXPECT_TRUE(r->assignments.empty());
+
+  // Its errors are the call's, as for any action.
+  auto refused = action_operation(plan_, ticket_action::accept, "T-2", std::nullopt, request_, t0,
+                                  {}, action_view::brief);
+  refused.receive({error_reply("TICKETD_CONFLICT reason=offer offered_to=bob")});
+  ASSERT_TRUE(refused.done());
+  ASSERT_TRUE(refused.failure());
+  EXPECT_EQ(refused.failure()->code, errc::conflict);
+
+  // A reply that is not a version: the ticket is read after the call, as a full answer reads it.
+  auto odd = action_operation(plan_, ticket_action::accept, "T-2", std::nullopt, request_, t0, {},
+                              action_view::brief);
+  odd.receive({test::array({})});
+  ASSERT_EQ(sent(odd), std::vector<std::string>{hgetall("T-2")});
+
+  auto full = action_operation(plan_, ticket_action::accept, "T-2", std::nullopt, request_, t0);
+  EXPECT_EQ(sent(full), (std::vector<std::string>{fn(lua::fn::accept), hgetall("T-2")}));
+  auto reject = action_operation(plan_, ticket_action::reject, "T-2", std::nullopt, request_, t0,
+                                 {}, action_view::brief);
+  EXPECT_EQ(sent(reject), (std::vector<std::string>{fn(lua::fn::reject), hgetall("T-2")}));
+}
+
 // create.lua says whether it stored the ticket as planned (`created`: the planned ticket is the
 // answer, no read) or moved it further (`routed`: read back).
 TEST_F(Operation, ACreateReadsBackOnlyWhatTheCallMovedFurther) {
