@@ -305,6 +305,27 @@ const resp_value* reply_result(const resp_value& reply) {
   return reply.elements.empty() ? nullptr : &reply.elements[0];
 }
 
+bool apply_handed(ticket& planned, const resp_value& reply, std::int64_t now) {
+  const auto& e = reply.elements;
+  if (!reply.is_array() || e.size() < 4 || !e[0].is_string() || e[0].str != "handed" ||
+      !e[2].is_string()) {
+    return false;
+  }
+  auto decision = parse_decision(e[2].str);
+  if (!decision) return false;
+  for (auto& a : decode_assignments(reply, 3)) {
+    if (a.ticket != planned.id) continue;
+    planned.status = a.status;
+    planned.last_agent = a.agent;
+    planned.assignee = std::move(a.agent);
+    planned.version = to_int(e[1]);
+    planned.updated_at = now;
+    planned.decision = std::move(*decision);
+    return true;
+  }
+  return false;
+}
+
 outcome<create_result> decode_create(const resp_value& reply) {
   // Every return names `out`: GCC elides the copy of a named result only then, and a result
   // holds a ticket, whose moves add up.
@@ -313,7 +334,8 @@ outcome<create_result> decode_create(const resp_value& reply) {
   if (auto e = reply_error(reply)) {
     out = std::move(*e);
   } else if (!word || !word->is_string() ||
-             (word->str != "created" && word->str != "routed" && word->str != "existing")) {
+             (word->str != "created" && word->str != "routed" && word->str != "handed" &&
+              word->str != "existing")) {
     out = bad_reply("bad create reply");
   } else {
     out->created = word->str != "existing";

@@ -223,6 +223,13 @@ struct assignment {
 // start at index 1; the agent functions' at 2).
 std::vector<assignment> decode_assignments(const resp_value& reply, std::size_t first = 1);
 
+// A create's 'handed' reply ({'handed', version, decision record, assignments...}: push routing
+// handed the new ticket out as it was created, create.lua) applied to `planned`, the ticket as
+// the call stored it, at `now`, the call's time: its status and holder from its assignment, that
+// version, updated then, that decision. False, leaving it as it was, when the reply is not one
+// or holds no assignment of that ticket.
+bool apply_handed(ticket& planned, const resp_value& reply, std::int64_t now);
+
 struct create_result {
   bool created = false;  // false: the same request was repeated (idempotent)
   ticket value;

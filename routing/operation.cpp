@@ -245,15 +245,17 @@ operation create_operation(const planner& p, const create_request& r, std::int64
   o.id = r.id;
   o.show = operation::shows::named;
   o.idem = idem;
-  o.known = [&p, planned](const resp_value& reply) -> std::optional<ticket> {
-    // `created`: stored as planned ('routed' moved it further, 'existing' found another).
+  o.known = [planned, now](const resp_value& reply) -> std::optional<ticket> {
+    // `created`: stored as planned; `handed`: so, and handed out as the reply describes
+    // ('routed' moved it further, 'existing' found another: they are read). Used once, after the
+    // call: the planned ticket moves into the answer.
     const resp_value* word = reply_result(reply);
-    if (*planned && word != nullptr && word->str != "existing") {
-      p.note_handed_out((*planned)->queue, word->str == "routed");
+    if (!*planned || word == nullptr) return std::nullopt;
+    ticket& t = (*planned)->value;
+    if (word->str == "created" || (word->str == "handed" && apply_handed(t, reply, now))) {
+      return std::move(t);
     }
-    if (!*planned || word == nullptr || word->str != "created") return std::nullopt;
-    // Used once, after the call: the planned ticket moves into the answer.
-    return std::move((*planned)->value);
+    return std::nullopt;
   };
   o.read_along = [planned] { return *planned && (*planned)->moves_on; };
   return operation(

@@ -14,10 +14,11 @@
 // again when Redis lost it (TICKETD_UNCONFIGURED, once), and reads the ticket back so that the
 // response shows it as Redis holds it once the call is done: pipelined behind the call when its
 // id is known, after it when the reply names it (next) or says the ticket is not as planned
-// (create: pushed or overflowed at once; otherwise the planned ticket is what Redis holds, and
-// costs Redis no read; a create into a push queue has its read ride behind the call while the
-// queue's last create was pushed, planner::note_handed_out; an accept whose answer shows only
-// the ticket's status and version, an agent stream's, reads nothing: action_view). Under an
+// (create: overflowed at once, or taken by the customer's agent; otherwise the planned ticket is
+// what Redis holds, handed out as the reply describes when push routing handed it out at once,
+// and costs Redis no read; a create with a preferred agent has its read ride behind the call; an
+// accept whose answer shows only the ticket's status and version, an agent stream's, reads
+// nothing: action_view). Under an
 // Idempotency-Key the function answers the ticket itself, kept with its change
 // (routing/lua/include/idempotency.lua), and an operation that plans from the ticket asks the key
 // first, with its read.
@@ -81,9 +82,9 @@ class operation {
     // nullopt, the ticket is read after it).
     std::function<std::optional<ticket>(const resp_value& reply)> known;
     // With `known`, asked once the call is planned: true when the call will likely move the
-    // ticket further than planned (a create into a push queue that handed out its last new
-    // ticket), so that the read rides behind the call instead of costing a round trip after
-    // it. Its reply goes unread when `known` answers after all.
+    // ticket further than planned in a way its reply does not describe (a create with a
+    // preferred agent), so that the read rides behind the call instead of costing a round trip
+    // after it. Its reply goes unread when `known` answers after all.
     std::function<bool()> read_along;
   };
 

@@ -142,11 +142,9 @@ outcome<planner::planned_create> planner::create(const create_request& r, std::i
   // The ticket as create.lua writes it (tests/integration/engine_lifecycle_test.cpp holds the
   // two to the same rendering).
   planned_create out{create_call(base(now, idem), a), {}};
-  // A push queue with room hands the ticket out in the call; a preferred agent takes or keeps it.
-  out.queue = static_cast<std::size_t>(chosen.queue - cfg_.queues.data());
-  out.moves_on =
-      (chosen.queue->mode == config::queue_mode::push && !last_left_waiting(out.queue)) ||
-      r.preferred.has_value();
+  // A preferred agent takes it or keeps it waiting. (A push queue with room hands it out in the
+  // call, which the reply describes: apply_handed.)
+  out.moves_on = r.preferred.has_value();
   ticket& t = out.value;
   t.id = r.id;
   t.status = ticket_status::queued;

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -28,31 +27,22 @@ class planner {
  public:
   planner(const config::config& cfg, const sla_clock& sla, const keyspace& keys,
           const call_settings& settings)
-      : cfg_(cfg), sla_(sla), keys_(keys), settings_(settings), left_waiting_(cfg.queues.size()) {}
+      : cfg_(cfg), sla_(sla), keys_(keys), settings_(settings) {}
 
   // The call, and the ticket as the call stores it: what Redis holds after the call when its
-  // reply says `created` (create.lua answers `routed` when it moved the ticket further).
+  // reply says `created`, and with the hand-out applied when it says `handed` (apply_handed;
+  // create.lua answers `routed` when it moved the ticket further in another way).
   struct planned_create {
     command call;
     ticket value;
-    // The call will likely move the ticket on at once (its queue pushes and handed out the
-    // last ticket created into it, or it has a preferred agent): `value` is then probably not
-    // what Redis holds after it.
+    // The call will likely move the ticket on in a way its reply does not describe (it has a
+    // preferred agent, who takes it or keeps it waiting): `value` is then probably not what
+    // Redis holds after it.
     bool moves_on = false;
-    std::size_t queue = 0;  // the index of its queue in the configuration
   };
   // `idem`: the request's Idempotency-Key, if any (every writing call takes one).
   outcome<planned_create> create(const create_request& r, std::int64_t now,
                                  idempotency idem = {}) const;
-
-  // Notes what a create into queue `queue` (planned_create::queue) came to: handed out at once,
-  // or left waiting. A hint for the next create's moves_on, shared by the threads planning: a
-  // push queue whose agents are all full keeps its new tickets waiting, and reading each one
-  // along with its call would cost Redis a command for nothing.
-  void note_handed_out(std::size_t queue, bool handed) const {
-    if (queue >= left_waiting_.size()) return;  // not a queue this planner was made with
-    left_waiting_[queue].store(!handed, std::memory_order_relaxed);
-  }
 
   // True when action() needs the ticket as it is now.
   static bool needs_snapshot(ticket_action a);
@@ -104,11 +94,6 @@ class planner {
   const sla_clock& sla_;
   const keyspace& keys_;
   const call_settings& settings_;
-  bool last_left_waiting(std::size_t queue) const {
-    return queue < left_waiting_.size() && left_waiting_[queue].load(std::memory_order_relaxed);
-  }
-  // By queue index: whether the last create into it was left waiting (note_handed_out).
-  mutable std::vector<std::atomic<bool>> left_waiting_;
 };
 
 }  // namespace ticketd::routing

@@ -31,6 +31,23 @@ std::vector<std::string> ticket::paused() const {
   return out;
 }
 
+std::optional<decision_record> parse_decision(std::string_view text) {
+  std::array<std::string_view, 5> part{};
+  std::size_t n = 0;
+  std::string_view rest = text;
+  while (n < part.size()) {
+    const auto bar = rest.find('|');
+    part[n++] = rest.substr(0, bar);
+    if (bar == std::string_view::npos) break;
+    rest.remove_prefix(bar + 1);
+  }
+  if (n != part.size()) return std::nullopt;
+  decision_record d{std::string{part[0]}, std::string{part[1]}, std::string{part[2]}, 1, 0};
+  std::from_chars(part[3].data(), part[3].data() + part[3].size(), d.candidates);
+  std::from_chars(part[4].data(), part[4].data() + part[4].size(), d.at);
+  return d;
+}
+
 std::optional<ticket> decode_ticket(std::string_view id, const resp_value& fields) {
   std::optional<ticket> t{std::in_place};
   if (!decode_ticket_into(*t, id, fields)) t.reset();
@@ -145,24 +162,9 @@ bool decode_ticket_into(ticket& t, std::string_view id, const resp_value& fields
       case field_code(ticket_field::customer):
         t.customer = text;
         break;
-      case field_code(ticket_field::decision): {
-        // mode|strategy|score|candidates|at_ms
-        std::array<std::string_view, 5> part{};
-        std::size_t n = 0;
-        std::string_view rest = text;
-        while (n < part.size()) {
-          const auto bar = rest.find('|');
-          part[n++] = rest.substr(0, bar);
-          if (bar == std::string_view::npos) break;
-          rest.remove_prefix(bar + 1);
-        }
-        if (n != part.size()) break;
-        decision_record d{std::string{part[0]}, std::string{part[1]}, std::string{part[2]}, 1, 0};
-        std::from_chars(part[3].data(), part[3].data() + part[3].size(), d.candidates);
-        std::from_chars(part[4].data(), part[4].data() + part[4].size(), d.at);
-        t.decision = std::move(d);
+      case field_code(ticket_field::decision):
+        if (auto d = parse_decision(text)) t.decision = std::move(*d);
         break;
-      }
       case field_code(ticket_field::preference): {
         const auto bar = text.find('|');
         if (bar == std::string_view::npos) break;

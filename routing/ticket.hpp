@@ -84,6 +84,10 @@ struct ticket {
   std::vector<std::string> paused() const;
 };
 
+// A decision record as the ticket's `dr` field holds it (mode|strategy|score|candidates|at_ms);
+// nullopt when it has fewer parts.
+std::optional<decision_record> parse_decision(std::string_view text);
+
 // Decodes a HGETALL-form reply (field, value, field, value...).
 std::optional<ticket> decode_ticket(std::string_view id, const resp_value& fields);
 // The same into `t`, a default-constructed ticket of the caller's (a ticket is large, and each

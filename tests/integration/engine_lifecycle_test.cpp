@@ -641,6 +641,23 @@ TEST_F(Lifecycle, CreateAnswersWhatAReadOfTheTicketShows) {
   EXPECT_EQ(p->value.status, ticket_status::assigned);
   clock_.advance(std::chrono::minutes(1));
   same("T-plain", create(plain));  // the same create again
+
+  // Offered (the queue waits for an accept), with a channel and attributes: handed out in the
+  // call, answered from the plan and the reply's hand-out, with no read.
+  configure(replaced(with_push_vip(engine_config_yaml()), "  vip: {mode: push, rank_offset: -1h}",
+                     "  vip: {mode: push, rank_offset: -1h, accept_timeout: 30s}"));
+  ASSERT_OK(put_agent("bob", {"vip"}));
+  routing::create_request offered = plain;
+  offered.id = "T-offered";
+  offered.queue = "vip";
+  auto q = create(offered);
+  same("T-offered", q);
+  EXPECT_EQ(q->value.status, ticket_status::offered);
+  EXPECT_EQ(q->value.assignee, "bob");
+  ASSERT_TRUE(q->value.decision.has_value());
+  EXPECT_EQ(q->value.decision->mode, "push");
+  EXPECT_EQ(q->value.decision, get("T-offered")->decision);  // not in the ticket's JSON
+  EXPECT_EQ(p->value.decision, get("T-pushed")->decision);
 }
 
 // The wait ------------------------------------------------------------------------------------

@@ -11,7 +11,11 @@
 -- Returns  'created' when the ticket is stored as the arguments describe it, 'routed' when this
 --          call also moved it further (an overflow step due at once, push routing or customer
 --          affinity handed it out: the caller reads it back); {word, assignments...} when push
---          routing handed tickets out; 'existing' when the same payload was created before
+--          routing handed tickets out; 'existing' when the same payload was created before;
+--          {'handed', version, decision record, assignments...} when push routing handed the new
+--          ticket out as it was created (hand_new): it is then as the arguments describe it but
+--          for the hand-out (status and holder from its assignment, that version, `ua` the call's
+--          time, that `dr`), and the caller needs no read of it
 -- Errors   TICKETD_CONFLICT reason=payload  (the id exists with another payload);
 --          TICKETD_CONFLICT field=requires  (its requirement set would be the queue's 65th)
 -- The agent of `customer` (note_customer_agent), or nil when none or its window has passed.
@@ -130,7 +134,12 @@ local function create(keys, argv)
   end
   if not t.f.qs and to_customer_agent(c, t, score) then return settle(c, 'routed') end
   local pol = push_queue_policy(c, queue)
-  if pol and not t.f.qs and hand_new(c, t, queue, pol) then return settle(c, 'routed') end
+  if pol and not t.f.qs and hand_new(c, t, queue, pol) then
+    local reply = settle(c, 'handed')  -- a table: it holds the new ticket's assignment
+    table.insert(reply, 2, t.f.dr)
+    table.insert(reply, 2, t.f.v)
+    return reply
+  end
   if relax_at then redis.call('ZADD', key(c.P, 'timers'), relax_at, 'x|' .. id) end
   join_queue(c, t, queue, score)
   if pol then owe(c, 'requeued', queue) end

@@ -366,7 +366,7 @@ resp_value assign_entry(std::string ticket, std::string agent) {
                 bulk(""), bulk(std::to_string(t0))});
 }
 
-TEST(DecodeCreate, ReadsCreatedRoutedAndExisting) {
+TEST(DecodeCreate, ReadsCreatedRoutedHandedAndExisting) {
   const auto created = decode_create(array({bulk("created")}));
   ASSERT_TRUE(created.has_value()) << created.error().message;
   EXPECT_TRUE(created->created);
@@ -375,6 +375,13 @@ TEST(DecodeCreate, ReadsCreatedRoutedAndExisting) {
   ASSERT_TRUE(routed.has_value()) << routed.error().message;
   EXPECT_TRUE(routed->created);
   EXPECT_EQ(routed->assignments.size(), 1u);
+  // Handed out as created: its version and decision record come before the assignments.
+  const auto handed = decode_create(array(
+      {bulk("handed"), bulk("2"), bulk("push|longest_idle|5|3|9"), offer_entry("T-1", "ada")}));
+  ASSERT_TRUE(handed.has_value()) << handed.error().message;
+  EXPECT_TRUE(handed->created);
+  ASSERT_EQ(handed->assignments.size(), 1u);
+  EXPECT_EQ(handed->assignments[0].agent, "ada");
   const auto existing = decode_create(array({bulk("existing")}));
   ASSERT_TRUE(existing.has_value()) << existing.error().message;
   EXPECT_FALSE(existing->created);

@@ -144,57 +144,72 @@ TEST_F(Operation, ACreateReadsBackOnlyWhatTheCallMovedFurther) {
   EXPECT_EQ(routed->assignments.size(), 1u);
 }
 
-// Into a push queue with room a create is handed out at once: its read rides behind the call,
-// and is left unread when the call stored the ticket as planned after all (no one was free).
-// The queue's last create says which to expect.
-TEST_F(Operation, ACreateIntoAPushQueueReadsAlongAndUsesTheReadOnlyWhenItMoved) {
+// Into a push queue with room a create is handed out at once, and create.lua says how
+// (`handed`: its version and decision record, and the assignment): the answer is the plan with
+// that hand-out, with no read. A create with a preferred agent has its read ride behind the call,
+// left unread when the call stored the ticket as planned after all.
+TEST_F(Operation, ACreateHandedOutAtOnceIsAnsweredFromThePlanAndTheReply) {
   cfg_.queues[0].mode = config::queue_mode::push;  // general, the default queue
   create_request r;
   r.id = "T-8";
   r.fingerprint = "fp-8";
-  auto moved = create_operation(plan_, r, t0);
-  ASSERT_EQ(sent(moved), (std::vector<std::string>{fn(lua::fn::create), hgetall("T-8")}));
-  moved.receive(
-      {test::array({bulk("routed"),
-                    test::array({bulk("T-8"), bulk("ada"), bulk("offered"), bulk("2"),
-                                 bulk(std::to_string(t0 + 30'000)), bulk(std::to_string(t0))})}),
-       ticket_fields(2, "offered")});
-  ASSERT_TRUE(moved.done());  // no round trip after the call
-  auto routed = create_result_of(moved);
-  ASSERT_TRUE(routed.has_value()) << routed.error().message;
-  EXPECT_EQ(routed->value.status, ticket_status::offered);
-  EXPECT_EQ(routed->value.version, 2);
-  EXPECT_EQ(routed->assignments.size(), 1u);
+  r.priority = "urgent";
+  auto handed = create_operation(plan_, r, t0 + 5);
+  ASSERT_EQ(sent(handed), std::vector<std::string>{fn(lua::fn::create)});
+  handed.receive({test::array(
+      {bulk("handed"), bulk("2"), bulk("push|least_loaded|01733520000|7|" + std::to_string(t0 + 5)),
+       test::array({bulk("T-8"), bulk("ada"), bulk("offered"), bulk("2"),
+                    bulk(std::to_string(t0 + 30'000)), bulk(std::to_string(t0))})})});
+  ASSERT_TRUE(handed.done());  // no read
+  auto out = create_result_of(handed);
+  ASSERT_TRUE(out.has_value()) << out.error().message;
+  EXPECT_TRUE(out->created);
+  EXPECT_EQ(out->value.id, "T-8");
+  EXPECT_EQ(out->value.status, ticket_status::offered);
+  EXPECT_EQ(out->value.assignee, "ada");
+  EXPECT_EQ(out->value.last_agent, "ada");
+  EXPECT_EQ(out->value.version, 2);
+  EXPECT_EQ(out->value.updated_at, t0 + 5);
+  EXPECT_EQ(out->value.priority, "urgent");  // the rest is the plan's
+  EXPECT_EQ(out->value.queue, "general");
+  ASSERT_TRUE(out->value.decision.has_value());
+  EXPECT_EQ(out->value.decision->mode, "push");
+  EXPECT_EQ(out->value.decision->strategy, "least_loaded");
+  EXPECT_EQ(out->value.decision->score, "01733520000");
+  EXPECT_EQ(out->value.decision->candidates, 7);
+  EXPECT_EQ(out->value.decision->at, t0 + 5);
+  ASSERT_EQ(out->assignments.size(), 1u);
+  EXPECT_EQ(out->assignments[0].token, "2");
 
-  auto kept = create_operation(plan_, r, t0);
-  ASSERT_EQ(sent(kept).size(), 2u);
-  // A read that disagrees with the plan: `created` says the plan is what Redis holds.
-  kept.receive({bulk("created"), ticket_fields(9, "assigned")});
-  ASSERT_TRUE(kept.done());
-  auto created = create_result_of(kept);
-  ASSERT_TRUE(created.has_value()) << created.error().message;
-  EXPECT_EQ(created->value.status, ticket_status::queued);
-  EXPECT_EQ(created->value.version, 1);
-  EXPECT_EQ(created->value.queue, "general");
+  // A `handed` reply without the new ticket's assignment: read after the call.
+  auto odd = create_operation(plan_, r, t0);
+  odd.receive({test::array({bulk("handed"), bulk("2"), bulk("push||1|1|0")})});
+  ASSERT_EQ(sent(odd), std::vector<std::string>{hgetall("T-8")});
+  odd.receive({ticket_fields(2, "offered")});
+  ASSERT_TRUE(odd.done());
+  EXPECT_EQ(create_result_of(odd)->value.status, ticket_status::offered);
 
-  // Its agents were full: the next create into the queue sends its call alone, and one that
-  // is handed out after all is read in a round trip after it; the one after reads along again.
-  auto waits = create_operation(plan_, r, t0);
-  ASSERT_EQ(sent(waits), std::vector<std::string>{fn(lua::fn::create)});
-  waits.receive(
+  // Taken by the customer's agent, or handed out by the queue's push after joining it: `routed`,
+  // read in a round trip after the call.
+  auto routed = create_operation(plan_, r, t0);
+  routed.receive(
       {test::array({bulk("routed"), test::array({bulk("T-8"), bulk("ada"), bulk("assigned"),
                                                  bulk(""), bulk(""), bulk(std::to_string(t0))})})});
-  ASSERT_EQ(sent(waits), std::vector<std::string>{hgetall("T-8")});
-  waits.receive({ticket_fields(2)});
-  ASSERT_TRUE(waits.done());
-  EXPECT_EQ(create_result_of(waits)->value.status, ticket_status::assigned);
-  auto again = create_operation(plan_, r, t0);
-  EXPECT_EQ(sent(again).size(), 2u);
+  ASSERT_EQ(sent(routed), std::vector<std::string>{hgetall("T-8")});
+  routed.receive({ticket_fields(2)});
+  ASSERT_TRUE(routed.done());
+  EXPECT_EQ(create_result_of(routed)->value.status, ticket_status::assigned);
 
-  // A pull queue never reads along.
-  r.queue = "billing";
-  auto pulled = create_operation(plan_, r, t0);
-  EXPECT_EQ(sent(pulled), std::vector<std::string>{fn(lua::fn::create)});
+  // A preferred agent: the read rides along, and `created` leaves it unread.
+  r.preferred = preference{{"ada"}, 60'000};
+  auto preferred = create_operation(plan_, r, t0);
+  ASSERT_EQ(sent(preferred), (std::vector<std::string>{fn(lua::fn::create), hgetall("T-8")}));
+  preferred.receive({bulk("created"), ticket_fields(9, "assigned")});
+  ASSERT_TRUE(preferred.done());
+  auto kept = create_result_of(preferred);
+  ASSERT_TRUE(kept.has_value()) << kept.error().message;
+  EXPECT_EQ(kept->value.status, ticket_status::queued);
+  EXPECT_EQ(kept->value.version, 1);
 }
 
 TEST_F(Operation, AStaleSnapshotIsReadAndPlannedAgainAFewTimesThenConflicts) {
