@@ -311,14 +311,26 @@ bool apply_handed(ticket& planned, const resp_value& reply, std::int64_t now) {
       !e[2].is_string()) {
     return false;
   }
+  std::int64_t version = 0;
+  const std::string_view v = e[1].str;
+  if (std::from_chars(v.data(), v.data() + v.size(), version).ptr != v.data() + v.size() ||
+      version <= 0) {
+    return false;
+  }
   auto decision = parse_decision(e[2].str);
   if (!decision) return false;
-  for (auto& a : decode_assignments(reply, 3)) {
-    if (a.ticket != planned.id) continue;
-    planned.status = a.status;
-    planned.last_agent = a.agent;
-    planned.assignee = std::move(a.agent);
-    planned.version = to_int(e[1]);
+  for (std::size_t i = 3; i < e.size(); ++i) {
+    // {ticket, agent, status, token, expires, queued_at}: decode_assignments' form, whose
+    // status must be one a hand-out gives.
+    if (!e[i].is_array() || e[i].elements.size() != 6 || e[i].elements[0].str != planned.id) {
+      continue;
+    }
+    const auto status = parse_ticket_status(e[i].elements[2].str);
+    if (status != ticket_status::offered && status != ticket_status::assigned) return false;
+    planned.status = *status;
+    planned.last_agent = e[i].elements[1].str;
+    planned.assignee = e[i].elements[1].str;
+    planned.version = version;
     planned.updated_at = now;
     planned.decision = std::move(*decision);
     return true;

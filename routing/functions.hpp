@@ -240,7 +240,8 @@ struct create_result {
 // assignments...} when push routing handed tickets out in the same call (settle in
 // routing/lua/include/push.lua). nullptr for an empty list.
 const resp_value* reply_result(const resp_value& reply);
-// create: {'created'|'routed'|'existing', assignments...}; `value` is left for the caller.
+// create: {'created'|'routed'|'existing', assignments...}, or {'handed', version, decision record,
+// assignments...} (apply_handed); `value` is left for the caller.
 outcome<create_result> decode_create(const resp_value& reply);
 
 // A ticket after an action, with what push routing did in the same call.

@@ -238,8 +238,9 @@ std::optional<std::string> operation::picked_id(const resp_value& reply) {
 
 operation create_operation(const planner& p, const create_request& r, std::int64_t now,
                            idempotency idem) {
-  // The planned ticket, kept for after the call: unless the call changed it further (a push, an
-  // overflow due at once) or found it there already, it is what Redis holds.
+  // The planned ticket, kept for after the call: unless the call changed it further (the
+  // customer's agent, a preferred agent, an overflow due at once) or found it there already, it
+  // is what Redis holds, with the hand-out the reply describes when a push handed it out at once.
   auto planned = std::make_shared<std::optional<planner::planned_create>>();
   operation::options o;
   o.id = r.id;
@@ -283,7 +284,7 @@ operation action_operation(const planner& p, ticket_action a, std::string_view i
     // brief answer shows, without Redis reading the ticket's hash out for it.
     o.known = [id, agent = r.agent](const resp_value& reply) -> std::optional<ticket> {
       auto done = decode_action(reply);
-      if (!done) return std::nullopt;  // read back, as a full answer is
+      if (!done || done->version <= 0) return std::nullopt;  // read back, as a full answer is
       std::optional<ticket> t{std::in_place};
       t->id = id;
       t->status = ticket_status::assigned;

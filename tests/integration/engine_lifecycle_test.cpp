@@ -600,8 +600,9 @@ TEST_F(Integrity, EventsKeepFreeTextWholeAndAreStoredPacked) {
 }
 
 // Every create answers the ticket as Redis holds it after the call: the planned ticket when the
-// call left it as planned (no read), the ticket read back when push routing or an overflow due
-// at once changed it. Rendered as the API renders it, the answer and a later GET agree.
+// call left it as planned (no read), with the hand-out the reply describes when push routing
+// handed it out at once (no read either), the ticket read back when an overflow due at once
+// changed it. Rendered as the API renders it, the answer and a later GET agree.
 TEST_F(Lifecycle, CreateAnswersWhatAReadOfTheTicketShows) {
   configure(replaced(with_push_vip(engine_config_yaml()),
                      "  billing: {mode: pull, wait_weight: 0, escalate_to: supervisors}",

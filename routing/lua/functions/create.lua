@@ -9,9 +9,10 @@
 --          create body as the client sent it without its id, compact JSON, for the new ticket's
 --          `ticket.queued` ('' when the body was only the id)
 -- Returns  'created' when the ticket is stored as the arguments describe it, 'routed' when this
---          call also moved it further (an overflow step due at once, push routing or customer
---          affinity handed it out: the caller reads it back); {word, assignments...} when push
---          routing handed tickets out; 'existing' when the same payload was created before;
+--          call also moved it further (an overflow step due at once, a preferred agent took it
+--          or keeps it waiting, customer affinity, the queue's push after it joined the queue:
+--          the caller reads it back); {word, assignments...} when push routing handed tickets
+--          out; 'existing' when the same payload was created before;
 --          {'handed', version, decision record, assignments...} when push routing handed the new
 --          ticket out as it was created (hand_new): it is then as the arguments describe it but
 --          for the hand-out (status and holder from its assignment, that version, `ua` the call's

@@ -104,10 +104,12 @@ TEST_F(Operation, ABriefAcceptIsAnsweredFromTheReplyWithoutReadingTheTicket) {
   EXPECT_EQ(refused.failure()->code, errc::conflict);
 
   // A reply that is not a version: the ticket is read after the call, as a full answer reads it.
-  auto odd = action_operation(plan_, ticket_action::accept, "T-2", std::nullopt, request_, t0, {},
-                              action_view::brief);
-  odd.receive({test::array({})});
-  ASSERT_EQ(sent(odd), std::vector<std::string>{hgetall("T-2")});
+  for (const auto& reply : {test::array({}), bulk("none")}) {
+    auto odd = action_operation(plan_, ticket_action::accept, "T-2", std::nullopt, request_, t0, {},
+                                action_view::brief);
+    odd.receive({reply});
+    ASSERT_EQ(sent(odd), std::vector<std::string>{hgetall("T-2")});
+  }
 
   auto full = action_operation(plan_, ticket_action::accept, "T-2", std::nullopt, request_, t0);
   EXPECT_EQ(sent(full), (std::vector<std::string>{fn(lua::fn::accept), hgetall("T-2")}));
@@ -181,13 +183,26 @@ TEST_F(Operation, ACreateHandedOutAtOnceIsAnsweredFromThePlanAndTheReply) {
   ASSERT_EQ(out->assignments.size(), 1u);
   EXPECT_EQ(out->assignments[0].token, "2");
 
-  // A `handed` reply without the new ticket's assignment: read after the call.
-  auto odd = create_operation(plan_, r, t0);
-  odd.receive({test::array({bulk("handed"), bulk("2"), bulk("push||1|1|0")})});
-  ASSERT_EQ(sent(odd), std::vector<std::string>{hgetall("T-8")});
-  odd.receive({ticket_fields(2, "offered")});
-  ASSERT_TRUE(odd.done());
-  EXPECT_EQ(create_result_of(odd)->value.status, ticket_status::offered);
+  // A `handed` reply without the new ticket's assignment, or with a version, decision record or
+  // status no hand-out gives: read after the call.
+  auto entry = [](std::string status) {
+    return test::array({bulk("T-8"), bulk("ada"), bulk(std::move(status)), bulk(""), bulk(""),
+                        bulk(std::to_string(t0))});
+  };
+  const std::vector<resp_value> odd_replies{
+      test::array({bulk("handed"), bulk("2"), bulk("push||1|1|0")}),
+      test::array({bulk("handed"), bulk("2x"), bulk("push||1|1|0"), entry("assigned")}),
+      test::array({bulk("handed"), bulk("0"), bulk("push||1|1|0"), entry("assigned")}),
+      test::array({bulk("handed"), bulk("2"), bulk("push|1|0"), entry("assigned")}),
+      test::array({bulk("handed"), bulk("2"), bulk("push||1|1|0"), entry("queued")})};
+  for (const auto& reply : odd_replies) {
+    auto odd = create_operation(plan_, r, t0);
+    odd.receive({reply});
+    ASSERT_EQ(sent(odd), std::vector<std::string>{hgetall("T-8")});
+    odd.receive({ticket_fields(2, "offered")});
+    ASSERT_TRUE(odd.done());
+    EXPECT_EQ(create_result_of(odd)->value.status, ticket_status::offered);
+  }
 
   // Taken by the customer's agent, or handed out by the queue's push after joining it: `routed`,
   // read in a round trip after the call.
