@@ -239,8 +239,9 @@ std::optional<std::string> operation::picked_id(const resp_value& reply) {
 operation create_operation(const planner& p, const create_request& r, std::int64_t now,
                            idempotency idem) {
   // The planned ticket, kept for after the call: unless the call changed it further (the
-  // customer's agent, a preferred agent, an overflow due at once) or found it there already, it
-  // is what Redis holds, with the hand-out the reply describes when a push handed it out at once.
+  // customer's agent or a preferred agent keeps it waiting, an overflow due at once) or found it
+  // there already, it is what Redis holds, with the hand-out the reply describes when push
+  // routing or the customer's agent took it at once.
   auto planned = std::make_shared<std::optional<planner::planned_create>>();
   operation::options o;
   o.id = r.id;

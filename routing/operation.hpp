@@ -14,8 +14,9 @@
 // again when Redis lost it (TICKETD_UNCONFIGURED, once), and reads the ticket back so that the
 // response shows it as Redis holds it once the call is done: pipelined behind the call when its
 // id is known, after it when the reply names it (next) or says the ticket is not as planned
-// (create: overflowed at once, or taken by the customer's agent; otherwise the planned ticket is
-// what Redis holds, handed out as the reply describes when push routing handed it out at once,
+// (create: overflowed at once, or kept waiting by the customer's agent; otherwise the planned
+// ticket is what Redis holds, handed out as the reply describes when push routing or the
+// customer's agent took it at once,
 // and costs Redis no read; a create with a preferred agent has its read ride behind the call; an
 // accept whose answer shows only the ticket's status and version, an agent stream's, reads
 // nothing: action_view). Under an

@@ -4,6 +4,7 @@
 // queue's requirement sets kept logarithmic and counted.
 #include <gtest/gtest.h>
 
+#include "daemon/api/render.hpp"
 #include "tests/integration/engine_fixture.hpp"
 #include "tests/support/text.hpp"
 
@@ -399,6 +400,12 @@ TEST_F(CustomerAffinity, ANewTicketOfTheCustomerGoesToItsLastAgentAtOnce) {
   EXPECT_EQ(events("ticket.assigned").back().at("via"), "customer_affinity");
   ASSERT_TRUE(t->value.decision.has_value());
   EXPECT_EQ(t->value.decision->mode, "affinity");
+  // Answered from the call's reply, not read (create.lua's 'handed'): as a read shows it.
+  auto read = get("T-2");
+  ASSERT_OK(read);
+  EXPECT_EQ(daemon::api::ticket_json(t->value, *rt_->cfg, now()),
+            daemon::api::ticket_json(*read, *rt_->cfg, now()));
+  EXPECT_EQ(t->value.decision, read->decision);
   // Another customer, or none: the queue as usual.
   ASSERT_OK(create_for("T-3", "c-2"));
   EXPECT_EQ(get("T-3")->status, ticket_status::queued);

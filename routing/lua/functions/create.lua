@@ -10,13 +10,13 @@
 --          `ticket.queued` ('' when the body was only the id)
 -- Returns  'created' when the ticket is stored as the arguments describe it, 'routed' when this
 --          call also moved it further (an overflow step due at once, a preferred agent took it
---          or keeps it waiting, customer affinity, the queue's push after it joined the queue:
---          the caller reads it back); {word, assignments...} when push routing handed tickets
---          out; 'existing' when the same payload was created before;
---          {'handed', version, decision record, assignments...} when push routing handed the new
---          ticket out as it was created (hand_new): it is then as the arguments describe it but
---          for the hand-out (status and holder from its assignment, that version, `ua` the call's
---          time, that `dr`), and the caller needs no read of it
+--          or keeps it waiting, its customer's agent keeps it waiting, the queue's push after it
+--          joined the queue: the caller reads it back); {word, assignments...} when push routing
+--          handed tickets out; 'existing' when the same payload was created before;
+--          {'handed', version, decision record, assignments...} when push routing (hand_new) or
+--          its customer's agent took the new ticket as it was created: it is then as the
+--          arguments describe it but for the hand-out (status and holder from its assignment,
+--          that version, `ua` the call's time, that `dr`), and the caller needs no read of it
 -- Errors   TICKETD_CONFLICT reason=payload  (the id exists with another payload);
 --          TICKETD_CONFLICT field=requires  (its requirement set would be the queue's 65th)
 -- The agent of `customer` (note_customer_agent), or nil when none or its window has passed.
@@ -52,6 +52,15 @@ local function to_customer_agent(c, t, score)
   hand_to(c, t, a, nil, PERSONAL, 'customer_affinity', {mode = 'affinity'})
   t.unlisted = nil
   return true
+end
+
+-- The reply of a create whose new ticket a hand-out took as it was created: settle's, with the
+-- ticket's version and decision record after the word (see Returns above).
+local function handed(c, t)
+  local reply = settle(c, 'handed')  -- a table: it holds the new ticket's assignment
+  table.insert(reply, 2, t.f.dr)
+  table.insert(reply, 2, t.f.v)
+  return reply
 end
 
 local function create(keys, argv)
@@ -133,14 +142,12 @@ local function create(keys, argv)
     emit(c, 'ticket.queued', id, 'agent', t.f.pq, 'via', 'preferred')
     return settle(c, 'routed')
   end
-  if not t.f.qs and to_customer_agent(c, t, score) then return settle(c, 'routed') end
-  local pol = push_queue_policy(c, queue)
-  if pol and not t.f.qs and hand_new(c, t, queue, pol) then
-    local reply = settle(c, 'handed')  -- a table: it holds the new ticket's assignment
-    table.insert(reply, 2, t.f.dr)
-    table.insert(reply, 2, t.f.v)
-    return reply
+  if not t.f.qs and to_customer_agent(c, t, score) then
+    if t.f.s == 'queued' then return settle(c, 'routed') end  -- waits for its agent
+    return handed(c, t)
   end
+  local pol = push_queue_policy(c, queue)
+  if pol and not t.f.qs and hand_new(c, t, queue, pol) then return handed(c, t) end
   if relax_at then redis.call('ZADD', key(c.P, 'timers'), relax_at, 'x|' .. id) end
   join_queue(c, t, queue, score)
   if pol then owe(c, 'requeued', queue) end
