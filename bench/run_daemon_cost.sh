@@ -27,14 +27,13 @@ set -euo pipefail
 # shellcheck source=bench_env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_env.sh"
 
-scenario=cycle
+scenario=cycle default_n=3000
 if [[ ${1:-} == push ]]; then
-  scenario=push
+  scenario=push default_n=10
   shift
   bench_push_queues
 fi
-n=${1:-3000}
-[[ $scenario == push ]] && n=${1:-10}
+n=${1:-$default_n}
 [[ $# -gt 0 ]] && shift
 [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number, got '$n'"
 require_callgrind

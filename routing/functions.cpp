@@ -322,9 +322,7 @@ bool apply_handed(ticket& planned, const resp_value& reply, std::int64_t now) {
   for (std::size_t i = 3; i < e.size(); ++i) {
     // {ticket, agent, status, token, expires, queued_at}: decode_assignments' form, whose
     // status must be one a hand-out gives.
-    if (!e[i].is_array() || e[i].elements.size() != 6 || e[i].elements[0].str != planned.id) {
-      continue;
-    }
+    if (!is_array_of(e[i], 6) || e[i].elements[0].str != planned.id) continue;
     const auto status = parse_ticket_status(e[i].elements[2].str);
     if (status != ticket_status::offered && status != ticket_status::assigned) return false;
     planned.status = *status;

@@ -254,9 +254,7 @@ operation create_operation(const planner& p, const create_request& r, std::int64
     const resp_value* word = reply_result(reply);
     if (!*planned || word == nullptr) return std::nullopt;
     ticket& t = (*planned)->value;
-    if (word->str == "created" || (word->str == "handed" && apply_handed(t, reply, now))) {
-      return std::move(t);
-    }
+    if (word->str == "created" || apply_handed(t, reply, now)) return std::move(t);
     return std::nullopt;
   };
   o.read_along = [planned] { return *planned && (*planned)->moves_on; };

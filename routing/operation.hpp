@@ -16,13 +16,11 @@
 // id is known, after it when the reply names it (next) or says the ticket is not as planned
 // (create: overflowed at once, or kept waiting by the customer's agent; otherwise the planned
 // ticket is what Redis holds, handed out as the reply describes when push routing or the
-// customer's agent took it at once,
-// and costs Redis no read; a create with a preferred agent has its read ride behind the call; an
-// accept whose answer shows only the ticket's status and version, an agent stream's, reads
-// nothing: action_view). Under an
-// Idempotency-Key the function answers the ticket itself, kept with its change
-// (routing/lua/include/idempotency.lua), and an operation that plans from the ticket asks the key
-// first, with its read.
+// customer's agent took it at once, and costs Redis no read; a create with a preferred agent has
+// its read ride behind the call; an accept whose answer shows only the ticket's status and
+// version, an agent stream's, reads nothing: action_view). Under an Idempotency-Key the function
+// answers the ticket itself, kept with its change (routing/lua/include/idempotency.lua), and an
+// operation that plans from the ticket asks the key first, with its read.
 //
 // An operation refers to the planner and request it was made from: they must outlive it.
 #pragma once

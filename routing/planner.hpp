@@ -7,11 +7,9 @@
 #pragma once
 
 #include <array>
-#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <vector>
 
 #include "config/config.hpp"
 #include "routing/errors.hpp"
