@@ -5,6 +5,7 @@
 
 #include "daemon/api/render.hpp"
 #include "daemon/events/stream_event.hpp"
+#include "routing/lua_library.hpp"
 #include "routing/rank.hpp"
 #include "tests/support/text.hpp"
 
@@ -464,6 +465,29 @@ TEST_F(Supervision, ReassignEnforcesCapacityUnlessForced) {
   EXPECT_TRUE(report->violations.empty());
   ASSERT_EQ(report->forced.size(), 1U);
   EXPECT_NE(report->forced[0].find("ada"), std::string::npos);
+}
+
+// The library paces Lua's garbage collector (include/configuration.lua) with the first call
+// after it loads. Every library of a Redis shares one Lua engine, so a probe library reads the
+// pace the call left (setstepmul answers the one it replaces).
+TEST_F(Integrity, TheFirstCallAfterALoadPacesLuasGarbageCollector) {
+  const std::string probe =
+      "#!lua name=gc_probe\n"
+      "redis.register_function('gc_probe_pace', function(keys, args)\n"
+      "  return collectgarbage('setstepmul', tonumber(args[1]))\n"
+      "end)\n";
+  const std::string library{routing::lua::library_source()};
+  ASSERT_FALSE(redis({"FUNCTION", "LOAD", "REPLACE", probe}).is_error());
+  // Lua's default pace, then the library loaded anew, as a daemon's connect loads it.
+  ASSERT_FALSE(redis({"FCALL", "gc_probe_pace", "0", "200"}).is_error());
+  ASSERT_FALSE(redis({"FUNCTION", "LOAD", "REPLACE", library}).is_error());
+  EXPECT_EQ(redis({"FCALL", "gc_probe_pace", "0", "200"}).integer, 200);  // loading sets nothing
+  ASSERT_OK(create("T-1"));
+  EXPECT_EQ(redis({"FCALL", "gc_probe_pace", "0", "200"}).integer, 5);
+  // Later tests run where a daemon leaves the engine: paced by the library.
+  redis({"FUNCTION", "DELETE", "gc_probe"});
+  ASSERT_FALSE(redis({"FUNCTION", "LOAD", "REPLACE", library}).is_error());
+  ASSERT_OK(create("T-2"));
 }
 
 TEST_F(Integrity, VerifyReportsLoadThatDisagreesWithHeldTickets) {
