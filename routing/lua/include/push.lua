@@ -75,8 +75,10 @@ do
   -- The decision of a push that picked candidates[i] of availability index `zkey` for ticket t:
   -- the winner's score in it, how many agents it held (available, with room for the ticket's
   -- channel), and the runners-up: up to 3 of the RUNNERS_SCAN agents after the winner in the
-  -- list that could have taken the ticket too (agent:score,...), for the event.
-  local function decision(c, t, candidates, i, zkey)
+  -- list that could have taken the ticket too (agent:score,...), for the event. `candidates`
+  -- is the index's head as ZRANGE 0 `last` read it in this call, before any hand-out changed
+  -- the index: shorter than that range, it is the whole index, and its length the count.
+  local function decision(c, t, candidates, i, zkey, last)
     local sg = t.f.sg
     local runners = {candidates[i]}
     for j = i + 1, math.min(#candidates, i + RUNNERS_SCAN) do
@@ -90,9 +92,11 @@ do
     local scores = redis.call('ZMSCORE', zkey, unpack(runners))
     local listed = {}
     for k = 2, #runners do listed[k - 1] = runners[k] .. ':' .. (scores[k] or '') end
+    local count = #candidates
+    if count > tonumber(last) then count = redis.call('ZCARD', zkey) end
     -- The count as text once: a Lua number is formatted again wherever it is written.
     return {mode = 'push', score = scores[1] or '',
-            candidates = count_text(redis.call('ZCARD', zkey)),
+            candidates = count_text(count),
             runners = table.concat(listed, ',')}
   end
 
@@ -114,7 +118,7 @@ do
       end
     end
     local a, i = first_able(c, few, t)
-    if a then return a, decision(c, t, few, i, zkey) end
+    if a then return a, decision(c, t, few, i, zkey, AGENT_SCAN_LAST) end
     local sg = t.f.sg
     if not sg or #few <= tonumber(AGENT_SCAN_LAST) then return nil end
     local wide = round[sg]
@@ -131,7 +135,7 @@ do
     end
     if not wide.ids then return nil end
     a, i = first_able(c, wide.ids, t)
-    if a then return a, decision(c, t, wide.ids, i, wide.key) end
+    if a then return a, decision(c, t, wide.ids, i, wide.key, AGENT_SCAN_WIDE) end
     return nil
   end
 end
