@@ -58,8 +58,8 @@ end
 -- ticket's version and decision record after the word (see Returns above).
 local function handed(c, t)
   local reply = settle(c, 'handed')  -- a table: it holds the new ticket's assignment
-  table.insert(reply, 2, t.f.dr)
   table.insert(reply, 2, t.f.v)
+  table.insert(reply, 3, t.f.dr)
   return reply
 end
 

@@ -23,6 +23,14 @@ end
 local function configuration(P, epoch)
   local cfg = configs[epoch]
   if cfg then return cfg end
+  -- The pace of Lua's garbage collector in Redis's function engine, set here because a loaded
+  -- library parses a configuration before anything else (so off every call's path): at Lua's
+  -- default step multiplier (200, twice as much collector work as memory allocated) it cost a
+  -- cycle about 22 k Redis instructions (3 %) more than at 5, which finishes each collection over
+  -- more calls: the Lua heap then peaked at 1.7 MB instead of 0.5 MB over 20,000 cycles
+  -- (bench/HISTORY.md, "2026-12-07, 17:40"). A Redis whose sandbox lacks collectgarbage keeps
+  -- its own pace.
+  pcall(function() collectgarbage('setstepmul', 5) end)
   local flat = redis.call('HGETALL', P .. KEY.config .. epoch)
   if #flat == 0 then fail('UNCONFIGURED', 'epoch=' .. epoch) end
   cfg = {queues = {}}
@@ -80,32 +88,16 @@ end
 -- (freed agents, requeued queues) and the assignments start as false and become tables on
 -- first use (owe, push.lua): most calls owe nothing, and each table made for nothing cost a
 -- call about 0.9 k instructions.
-local context
-do
-  -- The pace of Lua's garbage collector in Redis's function engine: at Lua's default step
-  -- multiplier (200, twice as much collector work as memory allocated) it cost a cycle about
-  -- 22 k Redis instructions (3 %) more than at 5, which finishes each collection over more
-  -- calls: the Lua heap then peaked at 1.7 MB instead of 0.5 MB over 20,000 cycles
-  -- (bench/HISTORY.md, "2026-12-07, 17:40"). The first call after the library loads sets the
-  -- pace; a Redis whose sandbox lacks collectgarbage keeps its own.
-  local GC_STEP_MULTIPLIER = 5
-  local paced = false
-
-  context = function(keys, argv)
-    if not paced then
-      paced = true
-      pcall(function() collectgarbage('setstepmul', GC_STEP_MULTIPLIER) end)
-    end
-    return {
-      P = keys[1],
-      now_ms = argv[1],
-      cfg = configuration(keys[1], argv[2]),
-      agents = {},
-      freed = false,
-      requeued = false,
-      assignments = false,
-    }
-  end
+local function context(keys, argv)
+  return {
+    P = keys[1],
+    now_ms = argv[1],
+    cfg = configuration(keys[1], argv[2]),
+    agents = {},
+    freed = false,
+    requeued = false,
+    assignments = false,
+  }
 end
 
 -- Notes what push routing is owed, for settle: `kind` 'freed', an agent whose load dropped or
