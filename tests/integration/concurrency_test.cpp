@@ -4,11 +4,14 @@
 // levels, random requirements and requirements relaxing under load: no ticket handed to an
 // agent who does not meet a requirement in force. Then channels: costs in units, a per-agent
 // channel limit, presence by channel changing, wrap-ups and absent-assignee returns under load:
-// no agent ever above its units or its channel limit, verify clean.
+// no agent ever above its units or its channel limit, verify clean. The timers of the last two
+// (a requirement relaxing, wrap-ups, returns) run on the daemons' manual clocks, moved by the
+// agents' progress (work_clock).
 #include <gtest/gtest.h>
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -81,6 +84,82 @@ void expect_clean(std::uint16_t port) {
   EXPECT_TRUE(verify.json().at("ok").as_bool()) << verify.body;
   EXPECT_EQ(check.get("/v1/queues/general").json().at("depth").as_int64(), 0);
 }
+
+// Both daemons' time, on manual clocks started at the same instant and moved together by the
+// test: every `rounds_per_step` agent rounds move both `step_ms` forward (and fire what falls
+// due). The timers so fall due with the work done, however fast or slow the machine, and no
+// thread waits on wall time for them. A round that must see one time on both daemons runs as a
+// `visit`: the clocks move only while no visit is under way, so between the two daemons' moves
+// nobody asks either of them anything.
+class work_clock {
+ public:
+  static constexpr const char* start = "2026-11-23T09:00:00Z";
+
+  class visit {
+   public:
+    explicit visit(work_clock& clock) : clock_(clock) {
+      std::unique_lock lock(clock_.gate_);
+      clock_.turn_.wait(lock, [this] { return !clock_.moving_; });
+      ++clock_.visits_;
+    }
+    ~visit() {
+      std::lock_guard lock(clock_.gate_);
+      if (--clock_.visits_ == 0) clock_.turn_.notify_all();
+    }
+    visit(const visit&) = delete;
+    visit& operator=(const visit&) = delete;
+
+   private:
+    work_clock& clock_;
+  };
+
+  work_clock(const std::array<std::uint16_t, 2>& ports, int rounds_per_step, int step_ms)
+      : clients_{http_client(ports[0]), http_client(ports[1])},
+        rounds_per_step_(rounds_per_step),
+        advance_(R"({"advance":")" + std::to_string(step_ms) + R"(ms"})"),
+        step_ms_(step_ms) {}
+
+  // One agent round done (called outside a visit).
+  void round() {
+    if (++rounds_ % rounds_per_step_ == 0) advance();
+  }
+  // Milliseconds the clocks have moved since the start.
+  std::int64_t elapsed_ms() const { return elapsed_.load(); }
+  // Waits until the agents' rounds have moved the clocks `ms` further.
+  bool wait(std::int64_t ms) const {
+    const auto until = elapsed_ms() + ms;
+    return eventually([&] { return elapsed_ms() >= until; }, std::chrono::seconds(60));
+  }
+  int failures() const { return failures_.load(); }
+
+ private:
+  void advance() {
+    std::unique_lock lock(gate_);
+    turn_.wait(lock, [this] { return !moving_; });
+    moving_ = true;
+    turn_.wait(lock, [this] { return visits_ == 0; });
+    lock.unlock();
+    for (auto& c : clients_) {
+      if (c.post("/v1/admin/clock", advance_).status != 200) ++failures_;
+    }
+    elapsed_ += step_ms_;
+    lock.lock();
+    moving_ = false;
+    turn_.notify_all();
+  }
+
+  std::mutex gate_;
+  std::condition_variable turn_;
+  bool moving_ = false;
+  int visits_ = 0;
+  std::array<http_client, 2> clients_;
+  const int rounds_per_step_;
+  const std::string advance_;
+  const int step_ms_;
+  std::atomic<int> rounds_{0};
+  std::atomic<std::int64_t> elapsed_{0};
+  std::atomic<int> failures_{0};
+};
 
 std::string ticket_id_of(const std::string& body) {
   const auto at = body.find(R"("id":")");
@@ -175,9 +254,12 @@ TEST(Concurrency, TwoDaemonsHandOutOnlyToAgentsMeetingTheRequirementsInForce) {
   constexpr int requiring_tickets = 1200;
   constexpr int skills = 4;
   redis_server redis;
-  daemon_process a(daemon_options{shared_config(redis.url()), false, {}, {}});
-  daemon_process b(daemon_options{shared_config(redis.url()), false, {}, {}});
+  const daemon_options options{shared_config(redis.url()), true, work_clock::start, {}};
+  daemon_process a(options);
+  daemon_process b(options);
   const std::array<std::uint16_t, 2> ports{a.port(), b.port()};
+  // 100 ms of clock per 32 rounds (one of each client): a requirement relaxes after about 320.
+  work_clock clock(ports, 32, 100);
   std::mt19937 rng(20261206);
   // Agent g's level of each skill (0: does not have it); every skill is had by someone at 5.
   std::array<std::array<int, skills>, agents> level{};
@@ -198,7 +280,8 @@ TEST(Concurrency, TwoDaemonsHandOutOnlyToAgentsMeetingTheRequirementsInForce) {
   }
   // Half the tickets require a skill at level 2 or 4 of an agent that has it (so someone may
   // take it); one in four asks for another skill at level 6, which nobody has, relaxing after a
-  // second. That makes at most 36 requirement sets, within the queue's 64.
+  // second of the clock: only that lets them be taken. That makes at most 36 requirement sets,
+  // within the queue's 64.
   std::vector<std::string> bodies;
   for (int i = 0; i < requiring_tickets; ++i) {
     const auto& target = level[rng() % agents];
@@ -241,6 +324,9 @@ TEST(Concurrency, TwoDaemonsHandOutOnlyToAgentsMeetingTheRequirementsInForce) {
         for (int round = 0;
              resolved.load() < requiring_tickets && std::chrono::steady_clock::now() < deadline;
              ++round) {
+          clock.round();
+          // The hand-out and the answer's in_force on one time, whichever daemon answers.
+          const work_clock::visit on_one_time(clock);
           auto r = c[(round + k) % 2].post("/v1/agents/" + agent + "/next");
           if (r.status == 204 || (r.status == 409 && r.error_code() == "capacity_exceeded")) {
             std::this_thread::yield();
@@ -276,6 +362,7 @@ TEST(Concurrency, TwoDaemonsHandOutOnlyToAgentsMeetingTheRequirementsInForce) {
   for (auto& t : threads) t.join();
 
   EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(clock.failures(), 0) << "a daemon refused to move its clock";
   EXPECT_EQ(resolved.load(), requiring_tickets) << "tickets left waiting after 60 s";
   EXPECT_GT(checked_requirements.load(), requiring_tickets / 4)
       << "few requirements were in force at hand-out: the test proves little";
@@ -302,10 +389,13 @@ TEST(Concurrency, TwoDaemonsKeepUnitsChannelLimitsWrapUpsAndReturnsUnderLoad) {
       "lifecycle:\n  assigned: {return_after: 400ms}\n";
   // shared_config names agents: once (max_concurrent 3): the second block is this test's.
   const std::string yaml = replaced(config, "agents:\n  max_concurrent: 3\n", "");
-  daemon_process a(daemon_options{yaml, false, {}, {}});
-  daemon_process b(daemon_options{yaml, false, {}, {}});
+  const daemon_options options{yaml, true, work_clock::start, {}};
+  daemon_process a(options);
+  daemon_process b(options);
   const std::array<std::uint16_t, 2> ports{a.port(), b.port()};
   put_agents_online(a.port(), R"({"queues":["general","desk"],"status":"online"})");
+  // 50 ms of clock per 4 agent rounds: a no-reply return (400 ms) after about 32.
+  work_clock clock(ports, 4, 50);
   const std::array<std::string, 3> channel_names{"email", "chat", "phone"};
   std::atomic<int> failures{0};
   std::atomic<int> over_units{0};
@@ -337,8 +427,9 @@ TEST(Concurrency, TwoDaemonsKeepUnitsChannelLimitsWrapUpsAndReturnsUnderLoad) {
       const std::string agent = "agent-" + std::to_string(g);
       std::array<http_client, 2> c{http_client(ports[0]), http_client(ports[1])};
       std::mt19937 rng(static_cast<unsigned>(g));
-      std::map<std::string, std::chrono::steady_clock::time_point> first_seen;
+      std::map<std::string, std::int64_t> first_seen;  // clock ms
       for (int round = 0; !done.load() && std::chrono::steady_clock::now() < deadline; ++round) {
+        clock.round();
         auto& via = c[round % 2];
         auto n = via.post("/v1/agents/" + agent + "/next");
         if (n.status != 200 && n.status != 204 &&
@@ -360,11 +451,10 @@ TEST(Concurrency, TwoDaemonsKeepUnitsChannelLimitsWrapUpsAndReturnsUnderLoad) {
           const auto tv = t.json();
           if (tv.at("status").as_string() != "assigned") continue;
           ++held[std::string{tv.at("channel").as_string()}];
-          // One ticket in eight sits 600 ms with its first agent: the no-reply return (400 ms)
-          // takes it back first.
-          const auto seen = first_seen.try_emplace(tid, std::chrono::steady_clock::now()).first;
-          if (std::stoi(tid.substr(2)) % 8 == 0 &&
-              std::chrono::steady_clock::now() - seen->second < std::chrono::milliseconds(600)) {
+          // One ticket in eight sits 600 ms of the clock with its first agent: the no-reply
+          // return (400 ms) takes it back first.
+          const auto seen = first_seen.try_emplace(tid, clock.elapsed_ms()).first;
+          if (std::stoi(tid.substr(2)) % 8 == 0 && clock.elapsed_ms() - seen->second < 600) {
             continue;
           }
           auto r = c[(round + 1) % 2].post("/v1/tickets/" + tid + "/resolve");
@@ -378,27 +468,32 @@ TEST(Concurrency, TwoDaemonsKeepUnitsChannelLimitsWrapUpsAndReturnsUnderLoad) {
       }
     });
   }
-  // Presence changing under load: a channel away and back, the agent offline for a while.
+  // Presence changing under load: a channel away and back, the agent offline for a while (past
+  // offline_return_after, 300 ms, one time in two). Each absence lasts while the agents' rounds
+  // move the clock.
   threads.emplace_back([&] {
     http_client c(ports[1]);
     std::mt19937 rng(7);
+    const auto absent = [&](int ms) {
+      if (!clock.wait(ms)) ++failures;  // the agents stopped moving the clock
+    };
     while (!done.load() && std::chrono::steady_clock::now() < deadline) {
       const std::string agent = "/v1/agents/agent-" + std::to_string(rng() % agents);
       const std::string channel = channel_names[rng() % 3];
       switch (rng() % 3) {
         case 0:
           c.post(agent + "/status", R"({"status":"away","channel":")" + channel + R"("})");
-          std::this_thread::sleep_for(std::chrono::milliseconds(30));
+          absent(50);
           c.post(agent + "/status", R"({"status":"online","channel":")" + channel + R"("})");
           break;
         case 1:
           c.post(agent + "/status", R"({"status":"offline"})");
-          std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 2 ? 50 : 400));
+          absent(rng() % 2 ? 50 : 400);
           c.post(agent + "/status", R"({"status":"online"})");
           break;
         default:
           c.post(agent + "/status", R"({"status":"away"})");
-          std::this_thread::sleep_for(std::chrono::milliseconds(30));
+          absent(50);
           c.post(agent + "/status", R"({"status":"online"})");
           break;
       }
@@ -411,6 +506,7 @@ TEST(Concurrency, TwoDaemonsKeepUnitsChannelLimitsWrapUpsAndReturnsUnderLoad) {
   for (auto& t : threads) t.join();
 
   EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(clock.failures(), 0) << "a daemon refused to move its clock";
   EXPECT_EQ(resolved.size(), static_cast<std::size_t>(channel_tickets))
       << "tickets left unresolved after 90 s";
   EXPECT_EQ(over_units.load(), 0) << "an agent used more units than its capacity";

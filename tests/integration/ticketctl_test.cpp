@@ -123,12 +123,10 @@ std::string config_for(const std::string& redis_url, const std::string& extra = 
          extra;
 }
 
-// A TCP port on 127.0.0.1 held by a socket that never accepts: with `listen` false nothing
-// listens (connections are refused); with `listen` true connections complete and then hear
-// nothing.
+// A TCP port on 127.0.0.1 held by a socket that does not listen: connections to it are refused.
 class silent_port {
  public:
-  explicit silent_port(bool listen) {
+  silent_port() {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -138,7 +136,6 @@ class silent_port {
     socklen_t len = sizeof addr;
     ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
-    if (listen && ::listen(fd_, 8) != 0) throw std::runtime_error("listen");
   }
   ~silent_port() { ::close(fd_); }
   silent_port(const silent_port&) = delete;
@@ -471,7 +468,7 @@ TEST_F(Ticketctl, UsageErrorsExitTwoWithTheHelp) {
 }
 
 TEST(TicketctlUnreachable, NothingListeningIsExitThreeWithTheHint) {
-  const silent_port nobody(false);
+  const silent_port nobody;
   // The address from the environment, as an operator's shell would set it.
   const auto r = ticketctl({"queues"}, {"TICKETD_URL=" + nobody.url()});
   EXPECT_EQ(r.code, 3) << r;
@@ -483,17 +480,22 @@ TEST(TicketctlUnreachable, NothingListeningIsExitThreeWithTheHint) {
                        "? see `systemctl status ticketd`; --url or TICKETD_URL sets the address\n");
 }
 
-TEST(TicketctlUnreachable, SilentServerIsExitThreeAfterTheTimeout) {
-  const silent_port mute(true);
-  const auto r = ticketctl({"--url", mute.url(), "--timeout", "300ms", "ticket", "T-1"});
+TEST(TicketctlUnreachable, HungDaemonIsExitThreeAfterTheTimeout) {
+  daemon_process daemon(daemon_options{config_for(shared_redis().url()), false, {}, {}});
+  const std::string url = "http://127.0.0.1:" + std::to_string(daemon.port());
+  // Stopped (SIGSTOP): the kernel still completes connections to its port; nothing answers.
+  daemon.signal(SIGSTOP);
+  const auto r = ticketctl({"--url", url, "--timeout", "300ms", "ticket", "T-1"});
+  daemon.signal(SIGCONT);
   EXPECT_EQ(r.code, 3) << r;
   EXPECT_EQ(
       r.err,
-      "ticketctl: ticketd at " + mute.url() +
+      "ticketctl: ticketd at " + url +
           " did not answer GET /v1/tickets/T-1 within 300ms\n"
           "hint: is ticketd running and listening at " +
-          mute.url() +
+          url +
           "? see `systemctl status ticketd`; when it is only slow, a longer --timeout helps\n");
+  EXPECT_EQ(daemon.terminate(), 0);
 }
 
 TEST(TicketctlUnreachable, StoppedDaemonIsExitThree) {
