@@ -6,7 +6,6 @@
 #include <csignal>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "config/loader.hpp"
 #include "daemon/common/runtime.hpp"
@@ -312,10 +311,7 @@ TEST(SimulateCommand, AnInterruptedRunLeavesNothingBehind) {
     }
     return false;
   };
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!socket_exists() && run.running() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  eventually([&] { return socket_exists() || !run.running(); }, std::chrono::seconds(30));
   ASSERT_TRUE(socket_exists()) << run.log();
   run.signal(SIGINT);
   EXPECT_EQ(run.wait_exit(std::chrono::seconds(30)), 130) << run.log();
