@@ -125,10 +125,11 @@ class work_clock {
   }
   // Milliseconds the clocks have moved since the start.
   std::int64_t elapsed_ms() const { return elapsed_.load(); }
-  // Waits until the agents' rounds have moved the clocks `ms` further.
-  bool wait(std::int64_t ms) const {
+  // Waits until the agents' rounds have moved the clocks `ms` further (each move wakes it).
+  bool wait(std::int64_t ms) {
     const auto until = elapsed_ms() + ms;
-    return eventually([&] { return elapsed_ms() >= until; }, std::chrono::seconds(60));
+    std::unique_lock lock(gate_);
+    return turn_.wait_for(lock, std::chrono::seconds(60), [&] { return elapsed_ms() >= until; });
   }
   int failures() const { return failures_.load(); }
 
@@ -142,8 +143,8 @@ class work_clock {
     for (auto& c : clients_) {
       if (c.post("/v1/admin/clock", advance_).status != 200) ++failures_;
     }
-    elapsed_ += step_ms_;
     lock.lock();
+    elapsed_ += step_ms_;
     moving_ = false;
     turn_.notify_all();
   }
