@@ -145,10 +145,13 @@ class load {
   std::thread thread_;
 };
 
+// Each workspace's agent (sent again while answered 503: with wait_replicas, a busy machine's
+// replica may be slow to confirm).
 void add_pullers(http_client& c, const std::vector<std::string>& workspaces) {
   for (const auto& ws : workspaces) {
-    const auto r = c.put("/v1/w/" + ws + "/agents/puller",
-                         R"({"queues":["desk"],"status":"online","max_concurrent":10000})");
+    const auto r =
+        until_confirmed(c, "PUT", "/v1/w/" + ws + "/agents/puller",
+                        R"({"queues":["desk"],"status":"online","max_concurrent":10000})", ws);
     ASSERT_EQ(r.status, 200) << ws << " " << r.body;
   }
 }

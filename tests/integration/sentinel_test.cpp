@@ -79,7 +79,9 @@ TEST(Sentinel, AFailoverIsFollowedAndLosesNoAcknowledgedWrite) {
   url += "/" + name;
   daemon_process d(daemon_options{replicated_config("sentinel", url), false, {}, {}});
   http_client c(d.port());
-  const auto first_write = c.post("/v1/tickets", R"({"id":"T-first"})");
+  // (Sent again while answered 503: a busy machine's replica may be slow to confirm it.)
+  const auto first_write =
+      until_confirmed(c, "POST", "/v1/tickets", R"({"id":"T-first"})", "create-T-first");
   ASSERT_EQ(first_write.status, 201) << first_write.body << d.log();
 
   // A writer creates tickets all along; a ticket counts once answered 201 (or 200: a retry

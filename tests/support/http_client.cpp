@@ -13,6 +13,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "tests/support/temp_dir.hpp"
+
 namespace ticketd::testing {
 namespace {
 
@@ -184,6 +186,17 @@ std::string http_client::raw(std::string_view bytes) {
   }
   close();
   return out;
+}
+
+http_reply until_confirmed(http_client& c, std::string_view method, std::string_view target,
+                           std::string_view body, const std::string& key) {
+  const std::vector<std::pair<std::string, std::string>> headers{{"Idempotency-Key", key}};
+  http_reply r;
+  eventually([&] {
+    r = c.request(method, target, body, headers);
+    return r.status != 503;
+  });
+  return r;
 }
 
 std::string json_str(const boost::json::value& v, std::string_view key) {

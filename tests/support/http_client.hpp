@@ -62,6 +62,12 @@ class http_client {
   std::string buffer_;
 };
 
+// A write sent with Idempotency-Key `key` again while it is answered 503 (for at most 10 s), as
+// a client following Retry-After does: with redis.wait_replicas a replica slow to confirm (a busy
+// machine) holds the answer back. Returns the first other answer, or the last 503.
+http_reply until_confirmed(http_client& c, std::string_view method, std::string_view target,
+                           std::string_view body, const std::string& key);
+
 // The string member `key` of a JSON object, or "" when it is absent or not a string.
 std::string json_str(const boost::json::value& v, std::string_view key);
 
