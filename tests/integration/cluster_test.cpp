@@ -301,13 +301,10 @@ TEST(Cluster, ARepeatIsConfirmedOnlyOnceAReplicaHasTheWrite) {
     EXPECT_EQ(again.status, 503) << again.body;
   }
   cluster.resume(replica);
-  http_reply confirmed;
-  ASSERT_TRUE(eventually([&] {
-    confirmed =
-        http_client(d.port()).request("POST", "/v1/w/alpha/tickets", R"({"id":"T-1"})", key);
-    return confirmed.status != 503;
-  }));
-  EXPECT_EQ(confirmed.status, 201) << confirmed.body;
+  http_client after(d.port());
+  const auto confirmed =
+      until_confirmed(after, "POST", "/v1/w/alpha/tickets", R"({"id":"T-1"})", key.front().second);
+  ASSERT_EQ(confirmed.status, 201) << confirmed.body;
   EXPECT_EQ(confirmed.header("idempotent-replayed"), "true");
   redis_client on_replica(cluster.socket(replica));
   ASSERT_EQ(on_replica.command({"READONLY"}).str, "OK");  // a replica's keys, read there
