@@ -47,6 +47,7 @@ std::vector<std::string> restart_only_changes(const config& now, const config& n
   changed(a.max_connections != b.max_connections, "server.max_connections");
   changed(a.state_dir != b.state_dir, "server.state_dir");
   changed(a.shutdown_grace != b.shutdown_grace, "server.shutdown_grace");
+  changed(a.cors_origins != b.cors_origins, "server.cors");
   const auto& r = now.redis;
   const auto& q = next.redis;
   changed(r.url != q.url || r.connections != q.connections || r.timeout != q.timeout ||

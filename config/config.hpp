@@ -48,6 +48,10 @@ struct server_config {
   std::filesystem::path state_dir = "/var/lib/ticketd";
   millis shutdown_grace{10'000};  // SIGTERM: in-flight requests get this long to finish
   bool access_log = false;        // one log line per request (errors are always logged)
+  // server.cors.allowed_origins: the browser origins (scheme://host[:port], lower case, as a
+  // browser sends them) whose requests get CORS headers and whose preflights are answered; a
+  // WebSocket upgrade from an origin neither listed nor ticketd's own is refused.
+  std::vector<std::string> cors_origins;
 };
 
 // sentinel: the primary is asked of the sentinels (redis+sentinel://s1:26379,s2/NAME), and asked

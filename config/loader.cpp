@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -506,6 +507,38 @@ std::variant<host_port, std::string> split_host_port(std::string_view s, bool po
   return out;
 }
 
+// What is wrong with `origin` (in lower case) as a browser origin, as CORS compares them:
+// `http` or `https`, `://`, a host and an optional port, nothing after; "" when nothing is.
+std::string origin_problem(std::string_view origin) {
+  if (origin == "*") {
+    return "list each origin: a wildcard would let every web page use ticketd with a token it "
+           "finds in a browser";
+  }
+  std::string_view default_port;
+  std::string_view authority;
+  if (origin.starts_with("https://")) {
+    default_port = ":443";
+    authority = origin.substr(8);
+  } else if (origin.starts_with("http://")) {
+    default_port = ":80";
+    authority = origin.substr(7);
+  } else {
+    return "an origin starts with https:// or http://";
+  }
+  if (authority.find_first_of("/?#") != std::string_view::npos) {
+    return "an origin is scheme://host[:port], with no path (not even a final /)";
+  }
+  auto parsed = split_host_port(authority, false);
+  if (const auto* message = std::get_if<std::string>(&parsed)) return *message;
+  const auto& port = std::get<host_port>(parsed).port;
+  if (port && *port == 0) return "the port must be a number from 1 to 65535";
+  if (port && authority.ends_with(default_port)) {
+    return "leave out the default port " + std::string(default_port) +
+           ": a browser sends the origin without it";
+  }
+  return {};
+}
+
 auto listen_address_value() {
   return [](context& cx, const field& f) -> std::optional<listen_address> {
     auto s = scalar(cx, f, "host:port");
@@ -900,7 +933,7 @@ class loader {
     const object o(
         cx_, f,
         {"listen", "threads", "body_limit", "header_limit", "read_timeout", "idle_timeout",
-         "max_connections", "state_dir", "shutdown_grace", "access_log"});
+         "max_connections", "state_dir", "shutdown_grace", "access_log", "cors"});
     auto& s = cfg_.server;
     o.read("listen", s.listen, listen_address_value());
     if (o.read("threads", s.threads, integer<unsigned>(0, 256)) && s.threads == 0) {
@@ -914,6 +947,29 @@ class loader {
     o.read("state_dir", s.state_dir, path_value());
     o.read("shutdown_grace", s.shutdown_grace, duration());
     o.read("access_log", s.access_log, boolean());
+    if (auto cors = o.get("cors")) read_cors(*cors);
+  }
+
+  void read_cors(const field& f) {
+    const object o(cx_, f, {"allowed_origins"});
+    const auto list = o.get("allowed_origins");
+    if (!list) return;
+    auto& origins = cfg_.server.cors_origins;
+    for_each_item(cx_, *list, [&](const field& item) {
+      auto s = scalar(cx_, item, "an origin such as https://desk.example.com");
+      if (!s) return;
+      // Scheme and host are compared without regard to case; browsers send them in lower case.
+      std::string origin = *s;
+      std::transform(origin.begin(), origin.end(), origin.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (auto problem = origin_problem(origin); !problem.empty()) {
+        cx_.error(item, problem + ", got " + in_quotes(*s));
+        return;
+      }
+      if (std::find(origins.begin(), origins.end(), origin) == origins.end()) {
+        origins.push_back(std::move(origin));
+      }
+    });
   }
 
   void read_redis(const field& f) {

@@ -6,12 +6,15 @@ namespace ticketd::daemon::api {
 namespace {
 
 constexpr std::array<std::string_view, route_count> labels{
-    "healthz",           "readyz",       "metrics",          "ticket_create",  "ticket_get",
-    "ticket_delete",     "ticket_patch", "ticket_action",    "ticket_explain", "agent_put",
-    "agent_get",         "agents_list",  "agent_status",     "agent_next",     "agent_ready",
-    "agent_stream",      "queues_list",  "queue_get",        "events",         "admin_reload",
-    "admin_verify",      "admin_clock",  "admin_workspaces", "admin_purge",    "not_found",
-    "method_not_allowed"};
+    "healthz",       "readyz",           "metrics",
+    "ticket_create", "ticket_get",       "ticket_delete",
+    "ticket_patch",  "ticket_action",    "ticket_explain",
+    "agent_put",     "agent_get",        "agents_list",
+    "agent_status",  "agent_next",       "agent_ready",
+    "agent_stream",  "queues_list",      "queue_get",
+    "events",        "admin_reload",     "admin_verify",
+    "admin_clock",   "admin_workspaces", "admin_purge",
+    "preflight",     "not_found",        "method_not_allowed"};
 
 // Splits "/a/b/c" into at most 5 segments; returns the count, or 6 when there are more.
 std::size_t segments(std::string_view path, std::array<std::string_view, 5>& out) {

@@ -7,6 +7,7 @@
 #include <boost/system/result.hpp>
 
 #include "daemon/api/auth.hpp"
+#include "daemon/api/cors.hpp"
 #include "daemon/api/error_response.hpp"
 #include "daemon/api/render.hpp"
 #include "daemon/api/requests.hpp"
@@ -151,7 +152,8 @@ boost::asio::awaitable<http_response> service::handle(const http_request& reques
                                ? std::string{request.request_id}
                                : make_request_id();
   const auto target = split_target(request.target);
-  const auto route = match_route(request.method, target.path);
+  auto route = match_route(request.method, target.path);
+  if (!request.preflight_method.empty()) route.route = route_id::preflight;
   auto found = workspaces_.resolve(route.workspace);
   call c{request,
          route,
@@ -184,7 +186,42 @@ boost::asio::awaitable<http_response> service::handle(const http_request& reques
   co_return response;
 }
 
+namespace {
+
+// A browser's request the CORS settings decide before anything else (api/cors.hpp): its
+// preflight, answered without a token (browsers send none with it), or a WebSocket upgrade from
+// an origin neither listed nor ticketd's own, refused. nullopt: served as any request.
+std::optional<http_response> browser_answer(const http_request& request,
+                                            const std::vector<std::string>& allowed) {
+  if (!request.preflight_method.empty()) {
+    if (!origin_listed(allowed, request.origin)) {
+      return failure(routing::make_error(
+          errc::forbidden,
+          "origin '" + std::string{request.origin} + "' is not in server.cors.allowed_origins"));
+    }
+    http_response r = json(204, {});
+    r.headers.emplace_back("Access-Control-Allow-Methods", std::string{cors_methods});
+    r.headers.emplace_back("Access-Control-Allow-Headers", std::string{cors_request_headers});
+    r.headers.emplace_back("Access-Control-Max-Age", std::string{cors_max_age});
+    return r;
+  }
+  if (request.websocket_upgrade && !upgrade_allowed(allowed, request.origin, request.host)) {
+    return failure(routing::make_error(errc::forbidden,
+                                       "a WebSocket from origin '" + std::string{request.origin} +
+                                           "' is refused: it is neither ticketd's own nor in "
+                                           "server.cors.allowed_origins"));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 service::reply service::dispatch(call& c) {
+  if (!c.request.origin.empty()) {
+    if (auto answer = browser_answer(c.request, c.rt->cfg->server.cors_origins)) {
+      co_return std::move(*answer);
+    }
+  }
   const auto& auth = c.rt->cfg->auth;
   const std::string_view workspace =
       c.route.workspace.empty() ? std::string_view{c.rt->cfg->workspace} : c.route.workspace;
@@ -311,6 +348,7 @@ service::reply service::dispatch(call& c) {
       co_return co_await agent_stream(c);
     case route_id::events:
       co_return co_await events(c);
+    case route_id::preflight:  // answered by browser_answer()
     case route_id::not_found:
       break;
   }

@@ -21,6 +21,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "daemon/api/cors.hpp"
 #include "daemon/api/error_response.hpp"
 #include "daemon/api/http_rules.hpp"
 #include "daemon/common/log.hpp"
@@ -196,6 +197,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       auto refused = co_await read_request(stream, buffer, parser, request);
       if (refused) {
         if (refused->status != 0) {
+          add_cors_headers(*refused, request.origin);
           co_await write(stream, *refused, 11, false);
           // The connection closes after a refusal, with the rest of the request (a body sent
           // regardless of a 413 or 417, what follows a malformed head) maybe unread: a close
@@ -215,6 +217,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       ++in_handler;
       http_response response = co_await handler.handle(request);
       --in_handler;
+      add_cors_headers(response, request.origin);
       if ((response.websocket || response.sse) && stopping.load()) {
         // No new streams once stopping: the client reconnects, to another daemon if need be.
         http_response refused =
@@ -250,7 +253,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
           co_await run_agent_websocket(stream, std::move(upgrade), std::move(channel),
                                        agent_outbox_limit, state->on_stop, state);
         } else {
-          co_await serve_events(*state, *response.sse);
+          co_await serve_events(*state, response);
         }
         --streams;
         break;
@@ -296,11 +299,19 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     api::request_head head;
     head.version = req.version();
     std::string_view expect;
+    std::string_view preflight_method;
     for (const auto& f : req) {
       const std::string_view value{f.value().data(), f.value().size()};
       switch (f.name()) {
         case http::field::host:
           ++head.host_fields;
+          request.host = value;
+          break;
+        case http::field::origin:
+          request.origin = value;
+          break;
+        case http::field::access_control_request_method:
+          preflight_method = value;
           break;
         case http::field::transfer_encoding:
           ++head.transfer_encoding_fields;
@@ -332,6 +343,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         default:
           break;
       }
+    }
+    if (req.method() == http::verb::options && !request.origin.empty()) {
+      request.preflight_method = preflight_method;
     }
     if (auto problem = api::framing_error(head)) {
       co_return error_response(routing::errc::invalid_argument, std::move(*problem));
@@ -450,15 +464,31 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     co_return !wec;
   }
 
-  // Server-Sent Events: the head, then whatever the stream yields until it ends or the client
-  // leaves. The body runs until the connection closes (no length, no chunking).
-  asio::awaitable<void> serve_events(session_state& state, event_stream& events) {
+  // A browser's request (it sent Origin) when CORS is configured: its answer varies with the
+  // origin, and a listed origin may read it (api/cors.hpp).
+  void add_cors_headers(http_response& r, std::string_view origin) const {
+    if (origin.empty() || settings.cors_origins.empty()) return;
+    r.headers.emplace_back("Vary", "Origin");
+    if (!api::origin_listed(settings.cors_origins, origin)) return;
+    r.headers.emplace_back("Access-Control-Allow-Origin", std::string{origin});
+    r.headers.emplace_back("Access-Control-Expose-Headers", std::string{api::cors_exposed_headers});
+  }
+
+  // Server-Sent Events: the head (with the response's headers), then whatever the stream yields
+  // until it ends or the client leaves. The body runs until the connection closes (no length, no
+  // chunking).
+  asio::awaitable<void> serve_events(session_state& state, const http_response& response) {
+    auto& events = *response.sse;
     auto& stream = state.stream;
     state.on_stop = [&events] { events.stop(); };
     stream.expires_never();
     std::string head =
         "HTTP/1.1 200 OK\r\nServer: ticketd\r\nContent-Type: text/event-stream\r\n"
-        "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
+        "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close";
+    for (const auto& [name, value] : response.headers) {
+      head.append("\r\n").append(name).append(": ").append(value);
+    }
+    head.append("\r\n\r\n");
     auto [hec, hn] = co_await asio::async_write(stream, asio::buffer(head), use_tuple);
     if (hec) {
       state.on_stop = nullptr;

@@ -24,7 +24,11 @@ struct http_request {
   std::string_view if_match;
   std::string_view last_event_id;
   std::string_view idempotency_key;
-  std::string_view request_id;     // X-Request-Id as sent (the service checks it)
+  std::string_view request_id;  // X-Request-Id as sent (the service checks it)
+  std::string_view origin;      // Origin: sent by browsers (api/cors.hpp)
+  std::string_view host;        // Host
+  // A CORS preflight's Access-Control-Request-Method; set only for OPTIONS with an Origin.
+  std::string_view preflight_method;
   bool websocket_upgrade = false;  // a WebSocket handshake request
   std::size_t worker = 0;          // index of the worker thread serving the connection
 };

@@ -16,6 +16,7 @@
 #include "tests/support/daemon_process.hpp"
 #include "tests/support/redis_client.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/stream_clients.hpp"
 #include "tests/support/text.hpp"
 
 namespace ticketd::testing {
@@ -561,6 +562,89 @@ TEST_F(DaemonHttp, AnIdempotencyKeyThatIsNotOneTo128VisibleCharactersIsRefused) 
   EXPECT_EQ(bad_key.status, 400) << bad_key.body;
   EXPECT_EQ(json_str(bad_key.json().at("error"), "field"), "Idempotency-Key");
   EXPECT_EQ(client_->get("/v1/tickets/T-1").status, 404);
+}
+
+bool has_item(const std::string& list, const std::string& item) {
+  return (", " + list + ",").find(" " + item + ",") != std::string::npos;
+}
+
+// server.cors: a listed origin's calls get the headers a page needs to read their answers and
+// its preflights are answered; another origin's calls are served without them (the browser
+// keeps the answer from the page) and its preflights and WebSocket upgrades are refused; a
+// request without Origin (not a browser) is served as it always was.
+TEST(DaemonCors, AListedOriginMayCallAndConnectAndAnotherMayNot) {
+  redis_client(shared_redis().socket()).command({"FLUSHALL"});
+  const std::string desk = "https://desk.example.com";
+  const std::string stranger = "https://elsewhere.example";
+  daemon_process d(daemon_options{
+      replaced(config_for(shared_redis().url()), "  body_limit: 4KiB\n",
+               "  body_limit: 4KiB\n  cors: {allowed_origins: [\"" + desk + "\"]}\n"),
+      false,
+      {},
+      {}});
+  auto c = d.client();
+
+  // A preflight is answered without a token and acts on nothing.
+  const auto pre = c.request("OPTIONS", "/v1/tickets", {},
+                             {{"Origin", desk},
+                              {"Access-Control-Request-Method", "POST"},
+                              {"Access-Control-Request-Headers", "authorization,idempotency-key"}});
+  EXPECT_EQ(pre.status, 204) << pre.body;
+  EXPECT_EQ(pre.header("access-control-allow-origin"), desk);
+  EXPECT_TRUE(has_item(pre.header("access-control-allow-methods"), "POST"));
+  EXPECT_TRUE(has_item(pre.header("access-control-allow-headers"), "Authorization"));
+  EXPECT_TRUE(has_item(pre.header("access-control-allow-headers"), "Idempotency-Key"));
+  EXPECT_EQ(pre.header("vary"), "Origin");
+  EXPECT_EQ(c.get("/v1/tickets/T-1").status, 404);
+  EXPECT_EQ(metric_value(c.get("/metrics").body,
+                         R"(ticketd_http_requests_total{code="204",route="preflight"})"),
+            1);
+  const auto refused = c.request("OPTIONS", "/v1/tickets", {},
+                                 {{"Origin", stranger}, {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_EQ(refused.error_code(), "forbidden");
+  EXPECT_EQ(refused.header("access-control-allow-origin"), "");
+  // OPTIONS without Origin is no preflight: the route's answer, as before.
+  EXPECT_EQ(c.request("OPTIONS", "/v1/tickets").status, 405);
+
+  // Calls, errors included.
+  const auto made = c.request("POST", "/v1/tickets", R"({"id":"T-1"})", {{"Origin", desk}});
+  EXPECT_EQ(made.status, 201) << made.body;
+  EXPECT_EQ(made.header("access-control-allow-origin"), desk);
+  EXPECT_TRUE(has_item(made.header("access-control-expose-headers"), "X-Request-Id"));
+  EXPECT_TRUE(has_item(made.header("access-control-expose-headers"), "Retry-After"));
+  const auto missing = c.request("GET", "/v1/tickets/T-none", {}, {{"Origin", desk}});
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.header("access-control-allow-origin"), desk);
+  const auto other = c.request("GET", "/v1/tickets/T-1", {}, {{"Origin", stranger}});
+  EXPECT_EQ(other.status, 200) << other.body;
+  EXPECT_EQ(other.header("access-control-allow-origin"), "");
+  EXPECT_EQ(other.header("vary"), "Origin");
+  const auto plain = c.get("/v1/tickets/T-1");
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.header("access-control-allow-origin"), "");
+  EXPECT_EQ(plain.header("vary"), "");
+
+  // The event feed's head.
+  sse_client feed(d.port(), "/v1/events", {{"Origin", desk}});
+  EXPECT_EQ(feed.status(), 200);
+  EXPECT_EQ(feed.header("access-control-allow-origin"), desk);
+  EXPECT_FALSE(feed.header("x-request-id").empty());
+
+  // An agent's WebSocket: from the listed origin, from ticketd's own (a page it served), or
+  // from no browser; never from another origin.
+  ASSERT_EQ(c.put("/v1/agents/ada", R"({"name":"Ada","queues":["general"]})").status, 200);
+  ws_client from_desk(d.port(), "/v1/agents/ada/stream", {{"Origin", desk}});
+  EXPECT_TRUE(from_desk.ok());
+  ws_client from_own(d.port(), "/v1/agents/ada/stream",
+                     {{"Origin", "http://127.0.0.1:" + std::to_string(d.port())}});
+  EXPECT_TRUE(from_own.ok());
+  ws_client from_no_browser(d.port(), "/v1/agents/ada/stream");
+  EXPECT_TRUE(from_no_browser.ok());
+  ws_client from_stranger(d.port(), "/v1/agents/ada/stream", {{"Origin", stranger}});
+  EXPECT_FALSE(from_stranger.ok());
+  EXPECT_EQ(from_stranger.refused_status(), 403);
+  EXPECT_EQ(d.terminate(), 0) << d.log();
 }
 
 TEST(DaemonAccessLog, WritesOneLineForEachRequestWithItsId) {

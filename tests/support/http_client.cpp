@@ -14,6 +14,7 @@
 #include <boost/json/parse.hpp>
 
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/text.hpp"
 
 namespace ticketd::testing {
 namespace {
@@ -146,9 +147,7 @@ http_reply http_client::request(std::string_view method, std::string_view target
         head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
     const auto colon = line.find(':');
     if (colon != std::string::npos) {
-      std::string name = line.substr(0, colon);
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return std::tolower(c); });
+      const std::string name = lower_case(line.substr(0, colon));
       std::string value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));
       reply.headers[name] = value;

@@ -1,6 +1,7 @@
 #include "tests/support/stream_clients.hpp"
 
 #include <deque>
+#include <map>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,6 +15,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json/parse.hpp>
+
+#include "tests/support/text.hpp"
 
 namespace ticketd::testing {
 
@@ -171,7 +174,8 @@ struct sse_client::impl {
   tcp::socket socket{io};
   asio::streambuf buffer;
   int status = 0;
-  bool ended = false;  // the server closed the response
+  std::map<std::string, std::string> headers;  // lower-case names
+  bool ended = false;                          // the server closed the response
 };
 
 sse_client::sse_client(std::uint16_t port, const std::string& target, const headers_list& headers)
@@ -199,12 +203,23 @@ sse_client::sse_client(std::uint16_t port, const std::string& target, const head
   std::getline(in, line);  // HTTP/1.1 200 OK
   if (line.size() > 12) s.status = std::stoi(line.substr(9, 3));
   while (std::getline(in, line) && line != "\r") {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    auto value = line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    if (!value.empty() && value.back() == '\r') value.pop_back();
+    s.headers[lower_case(line.substr(0, colon))] = value;
   }
 }
 
 sse_client::~sse_client() = default;
 
 int sse_client::status() const { return impl_->status; }
+
+std::string sse_client::header(const std::string& name) const {
+  const auto found = impl_->headers.find(lower_case(name));
+  return found == impl_->headers.end() ? std::string{} : found->second;
+}
 
 std::optional<sse_event> sse_client::next(std::chrono::milliseconds timeout) {
   auto& s = *impl_;

@@ -63,6 +63,8 @@ class sse_client {
   sse_client& operator=(const sse_client&) = delete;
 
   int status() const;  // of the response head
+  // A header of the response head (name in any case); "" when absent.
+  std::string header(const std::string& name) const;
   // The next event (comments skipped); nullopt on timeout or close.
   std::optional<sse_event> next(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Reads on (skipping events) until the server ends the response: false when `timeout` passes

@@ -1,6 +1,8 @@
 // Editing a test's configuration text.
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -15,6 +17,13 @@ inline std::string replaced(std::string text, std::string_view from, std::string
     throw std::invalid_argument("no \"" + std::string{from} + "\" in the text to edit");
   }
   return text.replace(at, from.size(), to);
+}
+
+// `text` in lower case (ASCII): header names as the test clients keep them.
+inline std::string lower_case(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
 }
 
 }  // namespace ticketd::testing

@@ -37,6 +37,12 @@ TEST(ConfigChanges, NamesQueuesAddedRemovedAndTheKeysThatDiffer) {
   EXPECT_EQ(c.restart_required, std::vector<std::string>{"server.listen"});
 }
 
+TEST(ConfigChanges, CorsOriginsNeedARestart) {
+  const auto next = parsed(base + "server: {cors: {allowed_origins: [\"https://a.test\"]}}\n");
+  EXPECT_EQ(changes_between(parsed(base), next).restart_required,
+            std::vector<std::string>{"server.cors"});
+}
+
 TEST(ConfigChanges, TheSameFileChangesNothing) {
   const auto c = changes_between(parsed(base), parsed(base));
   EXPECT_TRUE(c.queues_added.empty());

@@ -249,7 +249,7 @@ TEST(ConfigLoader, ReportsUnknownKeysAtEveryDepthWithLineAndColumn) {
   EXPECT_EQ(lines[0],
             "test.yaml:3:3: server.lisen: unknown key (expected one of: listen, threads, "
             "body_limit, header_limit, read_timeout, idle_timeout, max_connections, state_dir, "
-            "shutdown_grace, access_log)");
+            "shutdown_grace, access_log, cors)");
   EXPECT_TRUE(lines[1].starts_with(
       "test.yaml:7:5: queues.billing.stratgy: unknown key (expected one of: mode, strategy, "))
       << lines[1];
@@ -449,6 +449,46 @@ TEST(ConfigLoader, ParsesListenAddresses) {
   EXPECT_TRUE(has_error(load("server: {listen: \"::1:8080\"}\n"), "in brackets"));
   // A name would pass here and fail when the daemon binds it.
   EXPECT_TRUE(has_error(load("server: {listen: localhost:8080}\n"), "must be an IP address"));
+}
+
+TEST(ConfigLoader, ReadsCorsOriginsInLowerCaseOnceEach) {
+  const config& c = loaded(
+      load("server:\n"
+           "  cors: {allowed_origins: [\"https://Desk.Example.com\", \"http://localhost:3000\",\n"
+           "                           \"https://desk.example.com\", \"http://[::1]:8080\"]}\n"));
+  EXPECT_EQ(c.server.cors_origins,
+            (std::vector<std::string>{"https://desk.example.com", "http://localhost:3000",
+                                      "http://[::1]:8080"}));
+  EXPECT_TRUE(loaded(load("server: {cors: {}}\n")).server.cors_origins.empty());
+}
+
+TEST(ConfigLoader, RefusesWhatIsNotABrowserOrigin) {
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"\"*\"", "list each origin"},
+      {"desk.example.com", "starts with https:// or http://"},
+      {"ftp://desk.example.com", "starts with https:// or http://"},
+      {"https://desk.example.com/", "no path"},
+      {"https://desk.example.com/app", "no path"},
+      {"https://desk.example.com:443", "leave out the default port :443"},
+      {"http://desk.example.com:80", "leave out the default port :80"},
+      {"https://desk.example.com:0", "from 1 to 65535"},
+      {"https://desk.example.com:99999", "from 0 to 65535"},
+      {"https://user@desk.example.com", "invalid host"},
+      {"\"https://\"", "missing host"},
+      {"[a, b]", "expected an origin such as https://desk.example.com"},
+  };
+  for (const auto& [text, message] : bad) {
+    const auto result = load("server: {cors: {allowed_origins: [" + text + "]}}\n");
+    EXPECT_TRUE(has_error(result, "server.cors.allowed_origins[0]: ")) << text << describe(result);
+    EXPECT_TRUE(has_error(result, message)) << text << describe(result);
+  }
+  EXPECT_TRUE(has_error(load("server: {cors: {origins: [\"https://a.test\"]}}\n"),
+                        "server.cors.origins: unknown key (expected one of: allowed_origins)"));
+  // A port other than the scheme's default is part of the origin.
+  EXPECT_EQ(loaded(load("server: {cors: {allowed_origins: [\"http://a.test:443\", "
+                        "\"https://a.test:80\"]}}\n"))
+                .server.cors_origins.size(),
+            2u);
 }
 
 TEST(ConfigLoader, ValidatesServerLimitsAndTimeouts) {

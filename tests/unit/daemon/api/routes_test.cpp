@@ -158,6 +158,7 @@ TEST(RouteLabel, IsDistinctForEveryRoute) {
   EXPECT_EQ(route_label(route_id::ticket_action), "ticket_action");
   EXPECT_EQ(route_label(route_id::method_not_allowed), "method_not_allowed");
   EXPECT_EQ(route_label(route_id::not_found), "not_found");
+  EXPECT_EQ(route_label(route_id::preflight), "preflight");
 }
 
 TEST(SplitTarget, SeparatesPathAndQuery) {

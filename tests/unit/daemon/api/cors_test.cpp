@@ -1,0 +1,35 @@
+#include "daemon/api/cors.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ticketd::daemon::api {
+namespace {
+
+const std::vector<std::string> listed{"https://desk.example.com", "http://localhost:3000"};
+
+TEST(Cors, AListedOriginMatchesWithoutRegardToCaseAndNothingElseDoes) {
+  EXPECT_TRUE(origin_listed(listed, "https://desk.example.com"));
+  EXPECT_TRUE(origin_listed(listed, "HTTPS://Desk.Example.com"));
+  EXPECT_TRUE(origin_listed(listed, "http://localhost:3000"));
+  for (const auto* other : {"http://desk.example.com", "https://desk.example.com:8443",
+                            "https://desk.example.com.evil.test", "https://example.com",
+                            "http://localhost:3001", "null", ""}) {
+    EXPECT_FALSE(origin_listed(listed, other)) << other;
+  }
+  EXPECT_FALSE(origin_listed({}, "https://desk.example.com"));
+}
+
+TEST(Cors, AnUpgradeGoesOnWithoutOriginFromAListedOneOrFromTicketdsOwn) {
+  EXPECT_TRUE(upgrade_allowed(listed, "", "127.0.0.1:8080"));
+  EXPECT_TRUE(upgrade_allowed(listed, "https://desk.example.com", "127.0.0.1:8080"));
+  // A page ticketd served (the console) sends its own origin: host and port are the Host.
+  EXPECT_TRUE(upgrade_allowed({}, "http://127.0.0.1:8080", "127.0.0.1:8080"));
+  EXPECT_TRUE(upgrade_allowed({}, "https://Tickets.Example.com", "tickets.example.com"));
+  EXPECT_FALSE(upgrade_allowed({}, "http://127.0.0.1:8081", "127.0.0.1:8080"));
+  EXPECT_FALSE(upgrade_allowed(listed, "https://evil.test", "127.0.0.1:8080"));
+  EXPECT_FALSE(upgrade_allowed(listed, "https://evil.test", ""));
+  EXPECT_FALSE(upgrade_allowed(listed, "null", "null"));
+}
+
+}  // namespace
+}  // namespace ticketd::daemon::api
