@@ -5,7 +5,7 @@
 namespace ticketd::routing {
 namespace {
 
-constexpr std::array<std::pair<key_part, std::string_view>, 19> parts{{
+constexpr std::array<std::pair<key_part, std::string_view>, 20> parts{{
     {key_part::ticket, "t:"},
     {key_part::queue, "q:"},
     {key_part::queue_age, "qo:"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<key_part, std::string_view>, 19> parts{{
     {key_part::queue_sets, "qg:"},
     {key_part::customer, "cu:"},
     {key_part::queue_departures, "qd:"},
+    {key_part::stream_token, "st:"},
 }};
 
 std::string_view suffix(key_part part) { return parts[static_cast<std::size_t>(part)].second; }

@@ -35,6 +35,7 @@ enum class key_part {
                      // expiring lifecycle.customer_affinity after the ticket left that agent
   queue_departures,  // hash: tickets that left a queue's waiting sets per 100 s (qd:<queue>),
                      // the last few periods (the at-risk gauge's hand-out rate)
+  stream_token,      // string: what a single-use stream token opens (st:<token>), expiring
 };
 
 // The suffix each part adds to the prefix; parts with an id end in ':'.

@@ -1,7 +1,13 @@
 #include "daemon/api/auth.hpp"
 
+#include <sys/random.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
 #include <random>
+#include <system_error>
 
 namespace ticketd::daemon::api {
 
@@ -46,6 +52,7 @@ access authorize(const config::token_config& token, route_id route, std::string_
     case route_id::agent_next:
     case route_id::agent_ready:
     case route_id::agent_stream:
+    case route_id::agent_stream_token:
     case route_id::agent_status:
     case route_id::agent_get:
       return path_agent == token.agent ? access::allowed : access::forbidden;
@@ -59,6 +66,51 @@ access authorize(const config::token_config& token, route_id route, std::string_
     default:
       return access::forbidden;
   }
+}
+
+std::string new_stream_token() {
+  std::array<unsigned char, 32> bytes{};
+  std::size_t got = 0;
+  while (got < bytes.size()) {
+    const auto n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::system_error(errno, std::generic_category(), "getrandom");
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out = "st_";
+  out.reserve(3 + 2 * bytes.size());
+  for (const auto b : bytes) {
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 0xf]);
+  }
+  return out;
+}
+
+std::string stream_grant(std::string_view agent, std::int64_t expires_ms) {
+  std::string out = std::to_string(expires_ms);
+  if (agent.empty()) return out.append("|events");
+  return out.append("|agent|").append(agent);
+}
+
+grant_check check_grant(std::string_view grant, route_id route, std::string_view path_agent,
+                        std::int64_t now_ms) {
+  const auto bar = grant.find('|');
+  std::int64_t expires = 0;
+  const auto [end, ec] =
+      std::from_chars(grant.data(), grant.data() + std::min(bar, grant.size()), expires);
+  if (bar == std::string_view::npos || ec != std::errc{} || end != grant.data() + bar) {
+    return grant_check::elsewhere;
+  }
+  const auto opens = grant.substr(bar + 1);
+  const bool same = route == route_id::events
+                        ? opens == "events"
+                        : route == route_id::agent_stream && opens.starts_with("agent|") &&
+                              opens.substr(6) == path_agent;
+  if (!same) return grant_check::elsewhere;
+  return now_ms < expires ? grant_check::opens : grant_check::expired;
 }
 
 }  // namespace ticketd::daemon::api

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 
@@ -35,5 +36,25 @@ enum class access {
 // routes, `action` the ticket action segment.
 access authorize(const config::token_config& token, route_id route, std::string_view path_agent,
                  std::string_view action);
+
+// Stream tokens (API.md "Stream tokens"): single-use and short-lived, a browser passes one as
+// `?access_token=` to an agent's stream or to the event feed, where it cannot set a header.
+inline constexpr std::int64_t stream_token_lifetime_s = 60;
+
+// A new stream token: `st_` and 32 bytes from the system's random source, in hex.
+std::string new_stream_token();
+
+// What a stream token opens, as Redis keeps it: `<expires_ms>|agent|<id>` (one agent's stream)
+// or `<expires_ms>|events` (agent empty: the event feed).
+std::string stream_grant(std::string_view agent, std::int64_t expires_ms);
+
+enum class grant_check {
+  opens,      // the stream asked for, in time
+  expired,    // past its lifetime on ticketd's clock
+  elsewhere,  // another stream's (another agent's, or the feed's)
+};
+// Whether `grant` opens `route` (agent_stream of `path_agent`, or events) at `now_ms`.
+grant_check check_grant(std::string_view grant, route_id route, std::string_view path_agent,
+                        std::int64_t now_ms);
 
 }  // namespace ticketd::daemon::api

@@ -627,6 +627,22 @@ routing::outcome<clock_request> parse_clock(std::string_view body) {
   return r;
 }
 
+std::optional<error> check_stream_token_body(std::string_view body, bool events) {
+  auto parsed = parse_object(body);
+  if (!parsed) return parsed.error();
+  fields f(parsed->get_object());
+  std::string scope;
+  if (auto e = read_string(f, "scope", scope, events)) return *e;
+  if (auto e = check_unknown(f)) return *e;
+  const std::string_view wanted = events ? "events" : "agent";
+  if (f.find("scope") != nullptr && scope != wanted) {
+    return invalid_argument("scope", events ? "scope must be events (an agent's stream has its "
+                                              "own route: POST /v1/agents/{id}/stream-token)"
+                                            : "scope must be agent, or left out");
+  }
+  return std::nullopt;
+}
+
 std::optional<std::int64_t> parse_if_match(std::string_view header) {
   if (header.substr(0, 2) == "W/") header.remove_prefix(2);
   if (header.size() >= 2 && header.front() == '"' && header.back() == '"') {

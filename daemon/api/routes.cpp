@@ -5,16 +5,35 @@
 namespace ticketd::daemon::api {
 namespace {
 
-constexpr std::array<std::string_view, route_count> labels{
-    "healthz",       "readyz",           "metrics",
-    "ticket_create", "ticket_get",       "ticket_delete",
-    "ticket_patch",  "ticket_action",    "ticket_explain",
-    "agent_put",     "agent_get",        "agents_list",
-    "agent_status",  "agent_next",       "agent_ready",
-    "agent_stream",  "queues_list",      "queue_get",
-    "events",        "admin_reload",     "admin_verify",
-    "admin_clock",   "admin_workspaces", "admin_purge",
-    "preflight",     "not_found",        "method_not_allowed"};
+constexpr std::array<std::string_view, route_count> labels{"healthz",
+                                                           "readyz",
+                                                           "metrics",
+                                                           "ticket_create",
+                                                           "ticket_get",
+                                                           "ticket_delete",
+                                                           "ticket_patch",
+                                                           "ticket_action",
+                                                           "ticket_explain",
+                                                           "agent_put",
+                                                           "agent_get",
+                                                           "agents_list",
+                                                           "agent_status",
+                                                           "agent_next",
+                                                           "agent_ready",
+                                                           "agent_stream",
+                                                           "agent_stream_token",
+                                                           "queues_list",
+                                                           "queue_get",
+                                                           "events",
+                                                           "stream_token",
+                                                           "admin_reload",
+                                                           "admin_verify",
+                                                           "admin_clock",
+                                                           "admin_workspaces",
+                                                           "admin_purge",
+                                                           "preflight",
+                                                           "not_found",
+                                                           "method_not_allowed"};
 
 // Splits "/a/b/c" into at most 5 segments; returns the count, or 6 when there are more.
 std::size_t segments(std::string_view path, std::array<std::string_view, 5>& out) {
@@ -61,6 +80,14 @@ std::optional<std::string_view> query_param(std::string_view query, std::string_
   return std::nullopt;
 }
 
+std::string loggable_target(std::string_view target) {
+  const auto [path, query] = split_target(target);
+  const auto value = query_param(query, "access_token");
+  if (!value || value->empty()) return std::string{target};
+  const auto at = static_cast<std::size_t>(value->data() - target.data());
+  return std::string{target.substr(0, at)} + "***" + std::string{target.substr(at + value->size())};
+}
+
 // The /v1 routes, from `path` after its "/v1" (`s[0]` is "v1" below, as in the path).
 route_match match_v1(http_method m, std::string_view rest) {
   using enum http_method;
@@ -98,6 +125,9 @@ route_match match_v1(http_method m, std::string_view rest) {
       if (s[3] == "next") return only(m, post, route_id::agent_next, "POST", s[2]);
       if (s[3] == "ready") return only(m, post, route_id::agent_ready, "POST", s[2]);
       if (s[3] == "stream") return only(m, get, route_id::agent_stream, "GET", s[2]);
+      if (s[3] == "stream-token") {
+        return only(m, post, route_id::agent_stream_token, "POST", s[2]);
+      }
     }
     return {};
   }
@@ -107,6 +137,7 @@ route_match match_v1(http_method m, std::string_view rest) {
     return {};
   }
   if (area == "events" && n == 2) return only(m, get, route_id::events, "GET");
+  if (area == "stream-token" && n == 2) return only(m, post, route_id::stream_token, "POST");
   if (area == "admin" && n == 3) {
     if (s[2] == "reload") return only(m, post, route_id::admin_reload, "POST");
     if (s[2] == "verify") return only(m, get, route_id::admin_verify, "GET");

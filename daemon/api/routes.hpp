@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace ticketd::daemon::api {
@@ -26,9 +27,11 @@ enum class route_id {
   agent_next,
   agent_ready,
   agent_stream,
+  agent_stream_token,  // POST /v1/agents/{id}/stream-token: a single-use token for its stream
   queues_list,
   queue_get,
   events,
+  stream_token,  // POST /v1/stream-token: a single-use token for GET /v1/events
   admin_reload,
   admin_verify,
   admin_clock,
@@ -62,5 +65,9 @@ target_parts split_target(std::string_view target);
 
 // The raw value of `name` in a query string, if present.
 std::optional<std::string_view> query_param(std::string_view query, std::string_view name);
+
+// A request target as the log shows it: the value of an `access_token` parameter (a stream
+// token: single-use, but a secret until used) replaced by `***`.
+std::string loggable_target(std::string_view target);
 
 }  // namespace ticketd::daemon::api

@@ -344,6 +344,30 @@ ticket_store::result<std::string> ticket_store::last_event_id(const runtime& rt)
   co_return newest_stream_id(*reply);
 }
 
+ticket_store::result<bool> ticket_store::put_stream_token(const runtime& rt, std::string_view token,
+                                                          std::string_view grant,
+                                                          std::chrono::milliseconds ttl) {
+  auto reply = co_await send(rt.keys.slot(),
+                             std::move(routing::command{"SET"}
+                                           .arg(rt.keys.key(routing::key_part::stream_token, token))
+                                           .arg(grant)
+                                           .arg("PX")
+                                           .arg(static_cast<std::int64_t>(ttl.count()))
+                                           .arg("NX")));
+  if (!reply) co_return reply.error();
+  if (reply->is_error()) co_return routing::make_error(errc::internal, reply->str);
+  co_return !reply->is_nil();
+}
+
+ticket_store::result<std::string> ticket_store::take_stream_token(const runtime& rt,
+                                                                  std::string_view token) {
+  auto reply = co_await send(rt.keys.slot(), std::move(routing::command{"GETDEL"}.arg(rt.keys.key(
+                                                 routing::key_part::stream_token, token))));
+  if (!reply) co_return reply.error();
+  if (reply->is_error()) co_return routing::make_error(errc::internal, reply->str);
+  co_return reply->is_string() ? std::move(reply->str) : std::string{};
+}
+
 ticket_store::result<routing::queue_stats> ticket_store::queue_stats_of(
     const runtime& rt, const std::vector<std::string>& names) {
   auto out = co_await call(rt, routing::queue_stats_call(rt.plan.base(now()), names));

@@ -82,6 +82,14 @@ class ticket_store {
   // The id of the newest event ("0-0" when the stream is empty).
   result<std::string> last_event_id(const runtime& rt);
 
+  // A single-use stream token (API.md "Stream tokens"): `grant` (what it opens) kept under the
+  // token for `ttl`, in the workspace's keyspace. False when the token was already there.
+  result<bool> put_stream_token(const runtime& rt, std::string_view token, std::string_view grant,
+                                std::chrono::milliseconds ttl);
+  // Takes a stream token out (GETDEL: it opens one stream over every daemon): its grant, or ""
+  // when the workspace holds no such token (unknown, used, or past Redis's expiry).
+  result<std::string> take_stream_token(const runtime& rt, std::string_view token);
+
   // `timeout`: a deadline shorter than the connection's (the metrics scrape uses one).
   // The same figures for the queues `names` (configured or not: a removed queue's data stays).
   result<routing::queue_stats> queue_stats_of(const runtime& rt,

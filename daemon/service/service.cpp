@@ -170,16 +170,16 @@ boost::asio::awaitable<http_response> service::handle(const http_request& reques
     // Nothing on the request path throws by design; if a library does, the client gets a 500
     // and the daemon lives on.
     log_error("request {} {} {} failed: {}", request_id, method_name(request.method),
-              request.target, e.what());
+              loggable_target(request.target), e.what());
     response = failure(routing::make_error(errc::internal, "internal error"));
   }
   const auto elapsed = std::chrono::steady_clock::now() - started;
   metrics_.http_request(c.route.route, response.status, elapsed);
   if (c.rt->cfg->server.access_log || response.status >= 500) {
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
-    const auto line =
-        format_message("request {} {} {} {} {}.{}ms", request_id, method_name(request.method),
-                       request.target, response.status, us / 1000, (us % 1000) / 100);
+    const auto line = format_message("request {} {} {} {} {}.{}ms", request_id,
+                                     method_name(request.method), loggable_target(request.target),
+                                     response.status, us / 1000, (us % 1000) / 100);
     write_log(response.status >= 500 ? log_level::warning : log_level::info, line);
   }
   response.headers.emplace_back("X-Request-Id", std::move(request_id));
@@ -214,6 +214,17 @@ std::optional<http_response> browser_answer(const http_request& request,
   return std::nullopt;
 }
 
+// 401 with the challenge a client answers with a token.
+http_response unauthenticated(std::string message) {
+  http_response r = failure(routing::make_error(errc::unauthenticated, std::move(message)));
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+// The streams a browser opens with a stream token in the URL (`?access_token=`), where it
+// cannot set Authorization.
+bool takes_stream_token(route_id r) { return r == route_id::agent_stream || r == route_id::events; }
+
 }  // namespace
 
 service::reply service::dispatch(call& c) {
@@ -226,15 +237,29 @@ service::reply service::dispatch(call& c) {
   const std::string_view workspace =
       c.route.workspace.empty() ? std::string_view{c.rt->cfg->workspace} : c.route.workspace;
   std::string_view caller;
-  if (needs_token(auth, c.route.route)) {
+  // A stream token in place of Authorization, redeemed once the workspace is known.
+  std::optional<std::string_view> stream_token;
+  if (needs_token(auth, c.route.route) && c.request.authorization.empty() &&
+      takes_stream_token(c.route.route)) {
+    stream_token = query_param(c.target.query, "access_token");
+  }
+  if (stream_token) {
+    if (!is_valid_header_token(*stream_token)) {
+      co_return unauthenticated("access_token is not a stream token");
+    }
+    if (c.rt->tokens.find("Bearer " + std::string{*stream_token}) != nullptr) {
+      log_warning("a configured token was sent in a URL ({} {}) and refused: rotate it",
+                  method_name(c.request.method), c.target.path);
+      co_return unauthenticated(
+          "a long-lived token is never accepted in a URL: ask POST "
+          "/v1/agents/{id}/stream-token or POST /v1/stream-token for a single-use one");
+    }
+  } else if (needs_token(auth, c.route.route)) {
     const auto* token = c.rt->tokens.find(c.request.authorization);
     if (token == nullptr) {
-      http_response r = failure(routing::make_error(
-          errc::unauthenticated, c.request.authorization.empty()
-                                     ? "send Authorization: Bearer <token>"
-                                     : "the bearer token is not one this server knows"));
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      co_return r;
+      co_return unauthenticated(c.request.authorization.empty()
+                                    ? "send Authorization: Bearer <token>"
+                                    : "the bearer token is not one this server knows");
     }
     caller = token->name;
     if (!token->workspace.empty() && is_daemon_wide(c.route.route)) {
@@ -262,6 +287,25 @@ service::reply service::dispatch(call& c) {
   }
   if (!c.ws) co_return failure(unknown_workspace(workspace));
   if (c.ws->name() != c.rt->cfg->workspace) c.rt = c.ws->snapshot();
+  if (stream_token) {
+    auto grant = co_await c.store.take_stream_token(*c.rt, *stream_token);
+    if (!grant) co_return failure(grant.error());
+    if (grant->empty()) {
+      co_return unauthenticated(
+          "the stream token is unknown, used or expired: ask for a new one (each opens one "
+          "stream, within " +
+          std::to_string(stream_token_lifetime_s) + " s)");
+    }
+    switch (check_grant(*grant, c.route.route, c.route.id, c.store.now())) {
+      case grant_check::opens:
+        break;
+      case grant_check::expired:
+        co_return unauthenticated("the stream token expired: ask for a new one");
+      case grant_check::elsewhere:
+        co_return failure(
+            routing::make_error(errc::forbidden, "the stream token opens another stream"));
+    }
+  }
   // A change may set a timer: the workspace's timers are looked at every second for a while
   // (reads, operations and admin routes set none).
   if (c.request.method != http_method::get && !is_daemon_wide(c.route.route)) {
@@ -346,6 +390,9 @@ service::reply service::dispatch(call& c) {
     }
     case route_id::agent_stream:
       co_return co_await agent_stream(c);
+    case route_id::agent_stream_token:
+    case route_id::stream_token:
+      co_return co_await issue_stream_token(c);
     case route_id::events:
       co_return co_await events(c);
     case route_id::preflight:  // answered by browser_answer()
@@ -552,6 +599,29 @@ service::reply service::agent_stream(call& c) {
   http_response r;
   if (hooks_.watching) hooks_.watching(*c.ws);
   r.websocket = make_agent_channel(std::string{c.route.id}, c.store, c.ws);
+  co_return r;
+}
+
+service::reply service::issue_stream_token(call& c) {
+  const bool events = c.route.route == route_id::stream_token;
+  if (!events) {
+    if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
+  }
+  if (auto e = check_stream_token_body(c.request.body, events)) co_return failure(*e);
+  // Never kept for an Idempotency-Key: a replay would hand out a token that may be used.
+  const auto token = new_stream_token();
+  const auto lifetime = std::chrono::seconds(stream_token_lifetime_s);
+  const auto grant = stream_grant(events ? std::string_view{} : c.route.id,
+                                  c.store.now() + stream_token_lifetime_s * 1000);
+  auto kept = co_await c.store.put_stream_token(*c.rt, token, grant, lifetime);
+  if (!kept) co_return failure(kept.error());
+  if (!*kept) {
+    co_return failure(
+        routing::make_error(errc::internal, "a new stream token was taken; ask again"));
+  }
+  http_response r = json(200, R"({"token":")" + token + R"(","expires_in":)" +
+                                  std::to_string(stream_token_lifetime_s) + "}");
+  r.headers.emplace_back("Cache-Control", "no-store");
   co_return r;
 }
 

@@ -75,6 +75,7 @@ class service final : public http_handler {
   reply agent_next(call& c);
   reply agent_ready(call& c);
   reply agent_stream(call& c);
+  reply issue_stream_token(call& c);
   reply events(call& c);
   reply list_queues(call& c);
   reply get_queue(call& c);

@@ -17,6 +17,7 @@
 #include "tests/support/redis_client.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/stream_clients.hpp"
+#include "tests/support/text.hpp"
 
 namespace ticketd::testing {
 namespace {
@@ -499,6 +500,95 @@ TEST_F(DaemonAuth, RolesAreEnforcedAsApiMdSays) {
   // Tokens never reach the log.
   for (const auto& secret : {backend, admin, ada, bob}) {
     EXPECT_EQ(daemon_->log().find(secret), std::string::npos);
+  }
+}
+
+// Stream tokens (API.md "Stream tokens"): a browser cannot set Authorization on a WebSocket or
+// an EventSource, so it asks for a single-use token and passes it in the URL.
+TEST_F(DaemonAuth, AStreamTokenOpensOneStreamFromAUrlInPlaceOfAuthorization) {
+  const auto port = daemon_->port();
+  const auto token_of = [](const http_reply& r) { return json_str(r.json(), "token"); };
+  ASSERT_EQ(call("PUT", "/v1/agents/ada", backend, R"({"queues":["direct"]})").status, 200);
+  // The agent asks for its own stream's; a backend for any agent's; no one for another's.
+  const auto mine = call("POST", "/v1/agents/ada/stream-token", ada);
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(mine.json().at("expires_in").as_int64(), 60);
+  EXPECT_EQ(mine.header("cache-control"), "no-store");
+  EXPECT_EQ(call("POST", "/v1/agents/bob/stream-token", ada).status, 403);
+  EXPECT_EQ(call("POST", "/v1/agents/ada/stream-token", "").status, 401);
+  {
+    ws_client first(port, "/v1/agents/ada/stream?access_token=" + token_of(mine));
+    EXPECT_TRUE(first.ok());
+    ws_client again(port, "/v1/agents/ada/stream?access_token=" + token_of(mine));
+    EXPECT_EQ(again.refused_status(), 401);
+  }
+  const auto for_ada = call("POST", "/v1/agents/ada/stream-token", backend);
+  ASSERT_EQ(for_ada.status, 200) << for_ada.body;
+  ws_client elsewhere(port, "/v1/agents/bob/stream?access_token=" + token_of(for_ada));
+  EXPECT_EQ(elsewhere.refused_status(), 403);
+  sse_client not_the_feed(port, "/v1/events?access_token=" + token_of(for_ada));
+  EXPECT_EQ(not_the_feed.status(), 401);  // spent by the refused upgrade above
+
+  // The event feed: a backend or admin asks with scope events; an agent may not.
+  const auto feed = call("POST", "/v1/stream-token", backend, R"({"scope":"events"})");
+  ASSERT_EQ(feed.status, 200) << feed.body;
+  EXPECT_EQ(call("POST", "/v1/stream-token", ada, R"({"scope":"events"})").status, 403);
+  const auto no_scope = call("POST", "/v1/stream-token", admin, R"({"scope":"tickets"})");
+  EXPECT_EQ(no_scope.status, 400);
+  EXPECT_EQ(no_scope.error_field(), "scope");
+  {
+    sse_client events(port, "/v1/events?access_token=" + token_of(feed));
+    EXPECT_EQ(events.status(), 200);
+    sse_client again(port, "/v1/events?access_token=" + token_of(feed));
+    EXPECT_EQ(again.status(), 401);
+  }
+  const auto agents_token = call("POST", "/v1/agents/ada/stream-token", ada);
+  sse_client agent_on_feed(port, "/v1/events?access_token=" + token_of(agents_token));
+  EXPECT_EQ(agent_on_feed.status(), 403);
+
+  // A long-lived token is never taken from a URL; a stream token opens nothing but streams.
+  ws_client leaked(port, "/v1/agents/ada/stream?access_token=" + ada);
+  EXPECT_EQ(leaked.refused_status(), 401);
+  sse_client leaked_feed(port, "/v1/events?access_token=" + backend);
+  EXPECT_EQ(leaked_feed.status(), 401);
+  const auto spare = call("POST", "/v1/stream-token", backend, R"({"scope":"events"})");
+  EXPECT_EQ(call("GET", "/v1/queues?access_token=" + token_of(spare), "").status, 401);
+  sse_client spare_feed(port, "/v1/events?access_token=" + token_of(spare));
+  EXPECT_EQ(spare_feed.status(), 200);  // the refused call above did not spend it
+
+  // An Idempotency-Key never replays a token: each answer is a new one.
+  const auto first = call("POST", "/v1/agents/ada/stream-token", ada, "", "token-1");
+  const auto second = call("POST", "/v1/agents/ada/stream-token", ada, "", "token-1");
+  ASSERT_EQ(first.status, 200);
+  ASSERT_EQ(second.status, 200);
+  EXPECT_NE(token_of(first), token_of(second));
+  EXPECT_EQ(second.header("idempotent-replayed"), "");
+}
+
+// A stream token lives a minute on ticketd's clock, and the access log never shows one.
+TEST_F(DaemonAuth, AStreamTokenExpiresAfterAMinuteAndTheLogNeverShowsIt) {
+  EXPECT_EQ(daemon_->terminate(), 0);
+  daemon_ = std::make_unique<daemon_process>(daemon_options{
+      replaced(auth_config(), "  threads: 2\n", "  threads: 2\n  access_log: true\n"),
+      true,
+      "2026-12-07T10:00:00Z",
+      {"T_BACKEND=backend-secret-0123456789", "T_ADMIN=admin-secret-0123456789",
+       "T_ADA=agent-secret-ada-0123456789", "T_BOB=agent-secret-bob-0123456789"}});
+  ASSERT_EQ(call("PUT", "/v1/agents/ada", backend, R"({"queues":["direct"]})").status, 200);
+  const auto late = json_str(call("POST", "/v1/agents/ada/stream-token", ada).json(), "token");
+  const auto on_time = json_str(call("POST", "/v1/agents/ada/stream-token", ada).json(), "token");
+  ASSERT_EQ(call("POST", "/v1/admin/clock", admin, R"({"advance":"59s"})").status, 200);
+  ws_client in_time(daemon_->port(), "/v1/agents/ada/stream?access_token=" + on_time);
+  EXPECT_TRUE(in_time.ok());
+  ASSERT_EQ(call("POST", "/v1/admin/clock", admin, R"({"advance":"1s"})").status, 200);
+  ws_client too_late(daemon_->port(), "/v1/agents/ada/stream?access_token=" + late);
+  EXPECT_EQ(too_late.refused_status(), 401);
+  EXPECT_TRUE(eventually([&] {
+    return daemon_->log().find("GET /v1/agents/ada/stream?access_token=*** 401") !=
+           std::string::npos;
+  })) << daemon_->log();
+  for (const auto& secret : {late, on_time}) {
+    EXPECT_EQ(daemon_->log().find(secret), std::string::npos) << daemon_->log();
   }
 }
 

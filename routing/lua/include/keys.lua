@@ -21,6 +21,7 @@ local KEY = {
   queue_sets = 'qg:',
   customer = 'cu:',
   queue_departures = 'qd:',
+  stream_token = 'st:',
 }
 
 local function key(P, part, id)

@@ -34,6 +34,7 @@ const std::map<std::string, key_part>& lua_names() {
       {"queue_sets", key_part::queue_sets},
       {"customer", key_part::customer},
       {"queue_departures", key_part::queue_departures},
+      {"stream_token", key_part::stream_token},
   };
   return names;
 }

@@ -108,7 +108,7 @@ TEST(Authorize, AnAgentActsOnlyForItself) {
   const auto all = tokens();
   const auto& ada = all.tokens[2];
   for (auto r : {route_id::agent_next, route_id::agent_stream, route_id::agent_status,
-                 route_id::agent_get, route_id::agent_ready}) {
+                 route_id::agent_get, route_id::agent_ready, route_id::agent_stream_token}) {
     EXPECT_EQ(authorize(ada, r, "ada", ""), access::allowed);
     EXPECT_EQ(authorize(ada, r, "bob", ""), access::forbidden);
   }
@@ -119,11 +119,36 @@ TEST(Authorize, AnAgentActsOnlyForItself) {
     EXPECT_EQ(authorize(ada, route_id::ticket_action, "", action), access::forbidden) << action;
   }
   EXPECT_EQ(authorize(ada, route_id::ticket_get, "", ""), access::as_agent);
-  for (auto r :
-       {route_id::ticket_create, route_id::ticket_delete, route_id::agent_put,
-        route_id::agents_list, route_id::queues_list, route_id::events, route_id::admin_verify}) {
+  for (auto r : {route_id::ticket_create, route_id::ticket_delete, route_id::agent_put,
+                 route_id::agents_list, route_id::queues_list, route_id::events,
+                 route_id::stream_token, route_id::admin_verify}) {
     EXPECT_EQ(authorize(ada, r, "ada", ""), access::forbidden);
   }
+}
+
+TEST(StreamToken, IsLongRandomAndHex) {
+  const auto a = new_stream_token();
+  const auto b = new_stream_token();
+  EXPECT_EQ(a.size(), 67u) << a;
+  EXPECT_TRUE(a.starts_with("st_")) << a;
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef", 3), std::string::npos) << a;
+  EXPECT_NE(a, b);
+}
+
+TEST(StreamToken, AGrantOpensItsOwnStreamUntilItExpires) {
+  const auto ada = stream_grant("ada", 61'000);
+  const auto feed = stream_grant("", 61'000);
+  EXPECT_EQ(ada, "61000|agent|ada");
+  EXPECT_EQ(feed, "61000|events");
+  EXPECT_EQ(check_grant(ada, route_id::agent_stream, "ada", 60'999), grant_check::opens);
+  EXPECT_EQ(check_grant(ada, route_id::agent_stream, "ada", 61'000), grant_check::expired);
+  EXPECT_EQ(check_grant(ada, route_id::agent_stream, "bob", 1'000), grant_check::elsewhere);
+  EXPECT_EQ(check_grant(ada, route_id::agent_stream, "ad", 1'000), grant_check::elsewhere);
+  EXPECT_EQ(check_grant(ada, route_id::events, "", 1'000), grant_check::elsewhere);
+  EXPECT_EQ(check_grant(feed, route_id::events, "", 1'000), grant_check::opens);
+  EXPECT_EQ(check_grant(feed, route_id::agent_stream, "events", 1'000), grant_check::elsewhere);
+  EXPECT_EQ(check_grant("garbage", route_id::events, "", 1'000), grant_check::elsewhere);
+  EXPECT_EQ(check_grant("x|events", route_id::events, "", 1'000), grant_check::elsewhere);
 }
 
 }  // namespace

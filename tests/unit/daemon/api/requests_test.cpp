@@ -519,6 +519,27 @@ TEST(ParseClock, TakesExactlyOneOfNowOrAdvance) {
   expect_invalid(parse_clock(R"({"advance": "1m", "speed": 2})"), "speed", "extra");
 }
 
+TEST(StreamTokenBody, EventsNeedTheirScopeAndAnAgentsTokenNone) {
+  EXPECT_FALSE(check_stream_token_body(R"({"scope": "events"})", true));
+  EXPECT_FALSE(check_stream_token_body("", false));
+  EXPECT_FALSE(check_stream_token_body("{}", false));
+  EXPECT_FALSE(check_stream_token_body(R"({"scope": "agent"})", false));
+  const auto refused = [](std::string_view body, bool events, std::string_view field) {
+    const auto e = check_stream_token_body(body, events);
+    ASSERT_TRUE(e.has_value()) << "accepted: " << body;
+    EXPECT_EQ(e->code, errc::invalid_argument) << body;
+    EXPECT_EQ(e->detail("field"), field) << body << ": " << e->message;
+  };
+  refused("", true, "scope");
+  refused("{}", true, "scope");
+  refused(R"({"scope": "agent"})", true, "scope");
+  refused(R"({"scope": 1})", true, "scope");
+  refused(R"({"scope": "events"})", false, "scope");
+  refused(R"({"scope": "events", "ttl": 600})", true, "ttl");
+  refused("[]", true, "body");
+  refused("{", false, "body");
+}
+
 TEST(ParseIfMatch, ReadsPlainQuotedAndWeakVersions) {
   EXPECT_EQ(parse_if_match("3"), 3);
   EXPECT_EQ(parse_if_match("\"3\""), 3);

@@ -58,6 +58,8 @@ TEST(MatchRoute, FindsEveryRouteOfTheApi) {
       {post, "/v1/agents/ada/ready", route_id::agent_ready, "ada"},
       {get, "/v1/tickets/T-1/explain", route_id::ticket_explain, "T-1"},
       {get, "/v1/agents/ada/stream", route_id::agent_stream, "ada"},
+      {post, "/v1/agents/ada/stream-token", route_id::agent_stream_token, "ada"},
+      {post, "/v1/stream-token", route_id::stream_token},
       {get, "/v1/queues", route_id::queues_list},
       {get, "/v1/queues/billing", route_id::queue_get, "billing"},
       {get, "/v1/events", route_id::events},
@@ -207,6 +209,18 @@ TEST(QueryParam, FindsRawValuesByExactName) {
   EXPECT_FALSE(query_param("", "limit").has_value());
   EXPECT_EQ(query_param("a=1&&b=2", "b"), "2");
   EXPECT_EQ(query_param("x=%20y", "x"), "%20y");
+}
+
+TEST(LoggableTarget, HidesAnAccessTokensValueAndKeepsTheRest) {
+  EXPECT_EQ(loggable_target("/v1/events?access_token=st_abc&follow=false"),
+            "/v1/events?access_token=***&follow=false");
+  EXPECT_EQ(loggable_target("/v1/agents/ada/stream?access_token=st_abc"),
+            "/v1/agents/ada/stream?access_token=***");
+  EXPECT_EQ(loggable_target("/v1/events?after=1-0&access_token=x"),
+            "/v1/events?after=1-0&access_token=***");
+  EXPECT_EQ(loggable_target("/v1/events?my_access_token=x"), "/v1/events?my_access_token=x");
+  EXPECT_EQ(loggable_target("/v1/events?access_token="), "/v1/events?access_token=");
+  EXPECT_EQ(loggable_target("/v1/tickets/T-1"), "/v1/tickets/T-1");
 }
 
 }  // namespace
