@@ -528,10 +528,13 @@ std::string origin_problem(std::string_view origin) {
   if (authority.find_first_of("/?#") != std::string_view::npos) {
     return "an origin is scheme://host[:port], with no path (not even a final /)";
   }
+  constexpr std::string_view port_rule = "the port must be a number from 1 to 65535";
   auto parsed = split_host_port(authority, false);
-  if (const auto* message = std::get_if<std::string>(&parsed)) return *message;
+  if (const auto* message = std::get_if<std::string>(&parsed)) {
+    return message->starts_with("the port") ? std::string{port_rule} : *message;
+  }
   const auto& port = std::get<host_port>(parsed).port;
-  if (port && *port == 0) return "the port must be a number from 1 to 65535";
+  if (port && *port == 0) return std::string{port_rule};
   if (port && authority.ends_with(default_port)) {
     return "leave out the default port " + std::string(default_port) +
            ": a browser sends the origin without it";

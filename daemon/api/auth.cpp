@@ -68,14 +68,16 @@ access authorize(const config::token_config& token, route_id route, std::string_
   }
 }
 
-std::string new_stream_token() {
+routing::outcome<std::string> new_stream_token() {
   std::array<unsigned char, 32> bytes{};
   std::size_t got = 0;
   while (got < bytes.size()) {
     const auto n = ::getrandom(bytes.data() + got, bytes.size() - got, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw std::system_error(errno, std::generic_category(), "getrandom");
+      return routing::make_error(
+          routing::errc::internal,
+          "no random bytes for a stream token: " + std::system_category().message(errno));
     }
     got += static_cast<std::size_t>(n);
   }
@@ -89,9 +91,9 @@ std::string new_stream_token() {
   return out;
 }
 
-std::string stream_grant(std::string_view agent, std::int64_t expires_ms) {
+std::string stream_grant(stream_scope scope, std::string_view agent, std::int64_t expires_ms) {
   std::string out = std::to_string(expires_ms);
-  if (agent.empty()) return out.append("|events");
+  if (scope == stream_scope::events) return out.append("|events");
   return out.append("|agent|").append(agent);
 }
 

@@ -11,6 +11,7 @@
 #include "config/config.hpp"
 #include "daemon/api/routes.hpp"
 #include "daemon/common/tokens.hpp"
+#include "routing/errors.hpp"
 
 namespace ticketd::daemon::api {
 
@@ -42,11 +43,11 @@ access authorize(const config::token_config& token, route_id route, std::string_
 inline constexpr std::int64_t stream_token_lifetime_s = 60;
 
 // A new stream token: `st_` and 32 bytes from the system's random source, in hex.
-std::string new_stream_token();
+routing::outcome<std::string> new_stream_token();
 
-// What a stream token opens, as Redis keeps it: `<expires_ms>|agent|<id>` (one agent's stream)
-// or `<expires_ms>|events` (agent empty: the event feed).
-std::string stream_grant(std::string_view agent, std::int64_t expires_ms);
+// What a stream token opens, as Redis keeps it: `<expires_ms>|agent|<id>` (that agent's stream)
+// or `<expires_ms>|events` (the event feed; `agent` unused).
+std::string stream_grant(stream_scope scope, std::string_view agent, std::int64_t expires_ms);
 
 enum class grant_check {
   opens,      // the stream asked for, in time

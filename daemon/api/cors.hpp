@@ -1,8 +1,6 @@
-// CORS (server.cors.allowed_origins): which browser origins get CORS headers on their answers,
-// what a preflight is allowed, and which WebSocket upgrades are refused for their Origin.
-// Sans-io: transport/http_server.cpp adds the headers, service/service.cpp answers preflights
-// and refuses upgrades. A request without Origin (not a browser) is served as if CORS were not
-// configured.
+// CORS (server.cors.allowed_origins), sans-io: which browser origins get CORS headers, what a
+// preflight allows, and which origins may act. transport/http_server.cpp adds the headers and
+// service/service.cpp answers; a request without Origin (not a browser) is not affected.
 #pragma once
 
 #include <string>
@@ -15,11 +13,11 @@ namespace ticketd::daemon::api {
 // case.
 bool origin_listed(const std::vector<std::string>& allowed, std::string_view origin);
 
-// An upgrade to a WebSocket with this Origin and Host may go on: no Origin (not a browser), a
-// listed origin, or ticketd's own (an origin whose host[:port] is the request's Host: a page
-// that ticketd itself served).
-bool upgrade_allowed(const std::vector<std::string>& allowed, std::string_view origin,
-                     std::string_view host);
+// A request with this Origin and Host may open a WebSocket or change anything (any method but
+// GET): no Origin (not a browser), a listed origin, or ticketd's own (an origin whose host and
+// port are the request's Host, a default port written or not: a page ticketd itself served).
+bool origin_may_act(const std::vector<std::string>& allowed, std::string_view origin,
+                    std::string_view host);
 
 // What a preflight is allowed: the methods the API serves and the request headers it reads.
 inline constexpr std::string_view cors_methods = "GET, POST, PUT, PATCH, DELETE";

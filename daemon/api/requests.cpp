@@ -627,15 +627,16 @@ routing::outcome<clock_request> parse_clock(std::string_view body) {
   return r;
 }
 
-std::optional<error> check_stream_token_body(std::string_view body, bool events) {
+std::optional<error> check_stream_token_body(std::string_view body, stream_scope scope) {
+  const bool events = scope == stream_scope::events;
   auto parsed = parse_object(body);
   if (!parsed) return parsed.error();
   fields f(parsed->get_object());
-  std::string scope;
-  if (auto e = read_string(f, "scope", scope, events)) return *e;
+  std::string given;
+  if (auto e = read_string(f, "scope", given, events)) return *e;
   if (auto e = check_unknown(f)) return *e;
   const std::string_view wanted = events ? "events" : "agent";
-  if (f.find("scope") != nullptr && scope != wanted) {
+  if (f.find("scope") != nullptr && given != wanted) {
     return invalid_argument("scope", events ? "scope must be events (an agent's stream has its "
                                               "own route: POST /v1/agents/{id}/stream-token)"
                                             : "scope must be agent, or left out");

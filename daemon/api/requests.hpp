@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "daemon/api/routes.hpp"
 #include "routing/errors.hpp"
 #include "routing/requests.hpp"
 #include "routing/status.hpp"
@@ -29,10 +30,10 @@ routing::outcome<routing::action_request> parse_action(routing::ticket_action ac
 routing::outcome<routing::agent_request> parse_agent(std::string_view body);
 routing::outcome<routing::status_request> parse_status(std::string_view body);
 routing::outcome<clock_request> parse_clock(std::string_view body);
-// The body of POST /v1/stream-token (events: true): {"scope": "events"}, the one scope it
-// issues; of POST /v1/agents/{id}/stream-token (events: false): none, {}, or {"scope": "agent"}.
+// The body of POST /v1/stream-token (scope events): {"scope": "events"}, the one scope it
+// issues; of POST /v1/agents/{id}/stream-token (scope agent): none, {}, or {"scope": "agent"}.
 // What is wrong with it; nullopt when nothing.
-std::optional<routing::error> check_stream_token_body(std::string_view body, bool events);
+std::optional<routing::error> check_stream_token_body(std::string_view body, stream_scope scope);
 
 // A frame an agent sends on its stream: {"action": "accept"|"reject", "ticket", "token",
 // "reason"}; the request acts as the stream's agent (an "agent" field is refused).

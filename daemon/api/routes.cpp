@@ -81,11 +81,27 @@ std::optional<std::string_view> query_param(std::string_view query, std::string_
 }
 
 std::string loggable_target(std::string_view target) {
-  const auto [path, query] = split_target(target);
-  const auto value = query_param(query, "access_token");
-  if (!value || value->empty()) return std::string{target};
-  const auto at = static_cast<std::size_t>(value->data() - target.data());
-  return std::string{target.substr(0, at)} + "***" + std::string{target.substr(at + value->size())};
+  constexpr std::string_view name = "access_token=";
+  const auto query_at = target.find('?');
+  if (query_at == std::string_view::npos || target.find(name) == std::string_view::npos) {
+    return std::string{target};
+  }
+  std::string out{target.substr(0, query_at + 1)};
+  auto query = target.substr(query_at + 1);
+  // Every such parameter: a client may send it twice.
+  for (;;) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    if (pair.starts_with(name) && pair.size() > name.size()) {
+      out.append(name).append("***");
+    } else {
+      out.append(pair);
+    }
+    if (amp == std::string_view::npos) break;
+    out.push_back('&');
+    query.remove_prefix(amp + 1);
+  }
+  return out;
 }
 
 // The /v1 routes, from `path` after its "/v1" (`s[0]` is "v1" below, as in the path).

@@ -56,6 +56,9 @@ struct route_match {
 
 route_match match_route(http_method method, std::string_view path);
 
+// The stream a stream token opens: an agent's (GET /v1/agents/{id}/stream) or the event feed.
+enum class stream_scope { agent, events };
+
 // Splits a request target into path and query (without the '?').
 struct target_parts {
   std::string_view path;

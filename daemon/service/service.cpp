@@ -189,8 +189,9 @@ boost::asio::awaitable<http_response> service::handle(const http_request& reques
 namespace {
 
 // A browser's request the CORS settings decide before anything else (api/cors.hpp): its
-// preflight, answered without a token (browsers send none with it), or a WebSocket upgrade from
-// an origin neither listed nor ticketd's own, refused. nullopt: served as any request.
+// preflight, answered without a token (browsers send none with it), or a WebSocket upgrade or a
+// change (any method but GET) from an origin neither listed nor ticketd's own, refused: a page
+// elsewhere may not act through its visitor's browser. nullopt: served as any request.
 std::optional<http_response> browser_answer(const http_request& request,
                                             const std::vector<std::string>& allowed) {
   if (!request.preflight_method.empty()) {
@@ -205,11 +206,13 @@ std::optional<http_response> browser_answer(const http_request& request,
     r.headers.emplace_back("Access-Control-Max-Age", std::string{cors_max_age});
     return r;
   }
-  if (request.websocket_upgrade && !upgrade_allowed(allowed, request.origin, request.host)) {
-    return failure(routing::make_error(errc::forbidden,
-                                       "a WebSocket from origin '" + std::string{request.origin} +
-                                           "' is refused: it is neither ticketd's own nor in "
-                                           "server.cors.allowed_origins"));
+  if ((request.websocket_upgrade || request.method != http_method::get) &&
+      !origin_may_act(allowed, request.origin, request.host)) {
+    return failure(routing::make_error(
+        errc::forbidden, std::string{request.websocket_upgrade ? "a WebSocket" : "a change"} +
+                             " from origin '" + std::string{request.origin} +
+                             "' is refused: it is neither ticketd's own nor in "
+                             "server.cors.allowed_origins"));
   }
   return std::nullopt;
 }
@@ -603,23 +606,25 @@ service::reply service::agent_stream(call& c) {
 }
 
 service::reply service::issue_stream_token(call& c) {
-  const bool events = c.route.route == route_id::stream_token;
-  if (!events) {
+  const auto scope =
+      c.route.route == route_id::stream_token ? stream_scope::events : stream_scope::agent;
+  if (scope == stream_scope::agent) {
     if (auto e = check_id("agent", c.route.id)) co_return failure(*e);
   }
-  if (auto e = check_stream_token_body(c.request.body, events)) co_return failure(*e);
+  if (auto e = check_stream_token_body(c.request.body, scope)) co_return failure(*e);
   // Never kept for an Idempotency-Key: a replay would hand out a token that may be used.
-  const auto token = new_stream_token();
+  auto token = new_stream_token();
+  if (!token) co_return failure(token.error());
   const auto lifetime = std::chrono::seconds(stream_token_lifetime_s);
-  const auto grant = stream_grant(events ? std::string_view{} : c.route.id,
-                                  c.store.now() + stream_token_lifetime_s * 1000);
-  auto kept = co_await c.store.put_stream_token(*c.rt, token, grant, lifetime);
+  const auto grant =
+      stream_grant(scope, c.route.id, c.store.now() + stream_token_lifetime_s * 1000);
+  auto kept = co_await c.store.put_stream_token(*c.rt, *token, grant, lifetime);
   if (!kept) co_return failure(kept.error());
   if (!*kept) {
     co_return failure(
         routing::make_error(errc::internal, "a new stream token was taken; ask again"));
   }
-  http_response r = json(200, R"({"token":")" + token + R"(","expires_in":)" +
+  http_response r = json(200, R"({"token":")" + *token + R"(","expires_in":)" +
                                   std::to_string(stream_token_lifetime_s) + "}");
   r.headers.emplace_back("Cache-Control", "no-store");
   co_return r;

@@ -222,6 +222,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         // No new streams once stopping: the client reconnects, to another daemon if need be.
         http_response refused =
             error_response(routing::errc::unavailable, "the server is stopping");
+        add_cors_headers(refused, request.origin);
         co_await write(stream, refused, req.version(), false);
         --in_flight;
         break;
@@ -234,6 +235,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         state->busy = false;
         if (response.websocket) {
           // Named, not temporaries in the co_await (GCC 12 coroutine pitfall, TOOLCHAIN.md).
+          // The origin is copied first: `request` points into the parser's fields.
+          const std::string origin{request.origin};
           auto upgrade = parser.release();
           auto channel = std::move(response.websocket);
           const bool prepared = co_await channel->prepare();
@@ -246,6 +249,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                 prepared ? "the server is stopping"
                          : "the agent stream cannot start: the event stream cannot be read from "
                            "Redis");
+            add_cors_headers(refused, origin);
             co_await write(stream, refused, upgrade.version(), false);
             --streams;
             break;

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/json/serialize.hpp>
 
@@ -551,6 +552,10 @@ TEST_F(DaemonAuth, AStreamTokenOpensOneStreamFromAUrlInPlaceOfAuthorization) {
   EXPECT_EQ(leaked.refused_status(), 401);
   sse_client leaked_feed(port, "/v1/events?access_token=" + backend);
   EXPECT_EQ(leaked_feed.status(), 401);
+  EXPECT_NE(leaked_feed.error_body().find("never accepted in a URL"), std::string::npos);
+  EXPECT_TRUE(eventually([&] {
+    return daemon_->log().find("a configured token was sent in a URL") != std::string::npos;
+  })) << daemon_->log();
   const auto spare = call("POST", "/v1/stream-token", backend, R"({"scope":"events"})");
   EXPECT_EQ(call("GET", "/v1/queues?access_token=" + token_of(spare), "").status, 401);
   sse_client spare_feed(port, "/v1/events?access_token=" + token_of(spare));
@@ -565,6 +570,58 @@ TEST_F(DaemonAuth, AStreamTokenOpensOneStreamFromAUrlInPlaceOfAuthorization) {
   EXPECT_EQ(second.header("idempotent-replayed"), "");
 }
 
+// However many clients present one stream token at once, one stream opens.
+TEST_F(DaemonAuth, OneStreamTokenOpensOneStreamWhateverTheRace) {
+  ASSERT_EQ(call("PUT", "/v1/agents/ada", backend, R"({"queues":["direct"]})").status, 200);
+  const auto token = json_str(call("POST", "/v1/agents/ada/stream-token", ada).json(), "token");
+  ASSERT_FALSE(token.empty());
+  constexpr int racers = 8;
+  std::vector<std::unique_ptr<ws_client>> clients(racers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < racers; ++i) {
+    threads.emplace_back([&, i] {
+      clients[i] = std::make_unique<ws_client>(daemon_->port(),
+                                               "/v1/agents/ada/stream?access_token=" + token);
+    });
+  }
+  for (auto& t : threads) t.join();
+  int opened = 0;
+  for (const auto& c : clients) {
+    if (c->ok()) {
+      ++opened;
+    } else {
+      EXPECT_EQ(c->refused_status(), 401);
+    }
+  }
+  EXPECT_EQ(opened, 1);
+}
+
+// A browser's preflight needs no token (browsers send none with it), and a page elsewhere cannot
+// spend a stream token: its upgrade is refused before the token is looked at.
+TEST_F(DaemonAuth, APreflightNeedsNoTokenAndAForeignPageCannotSpendAStreamToken) {
+  const std::string desk = "https://desk.example.com";
+  EXPECT_EQ(daemon_->terminate(), 0);
+  daemon_ = std::make_unique<daemon_process>(
+      daemon_options{replaced(auth_config(), "  threads: 2\n",
+                              "  threads: 2\n  cors: {allowed_origins: [\"" + desk + "\"]}\n"),
+                     false,
+                     {},
+                     {"T_BACKEND=backend-secret-0123456789", "T_ADMIN=admin-secret-0123456789",
+                      "T_ADA=agent-secret-ada-0123456789", "T_BOB=agent-secret-bob-0123456789"}});
+  auto c = daemon_->client();
+  const auto pre = c.request("OPTIONS", "/v1/agents/ada/stream-token", {},
+                             {{"Origin", desk}, {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(pre.status, 204) << pre.body;
+  EXPECT_EQ(pre.header("access-control-allow-origin"), desk);
+  ASSERT_EQ(call("PUT", "/v1/agents/ada", backend, R"({"queues":["direct"]})").status, 200);
+  const auto token = json_str(call("POST", "/v1/agents/ada/stream-token", ada).json(), "token");
+  const auto target = "/v1/agents/ada/stream?access_token=" + token;
+  ws_client foreign(daemon_->port(), target, {{"Origin", "https://elsewhere.example"}});
+  EXPECT_EQ(foreign.refused_status(), 403);
+  ws_client from_desk(daemon_->port(), target, {{"Origin", desk}});
+  EXPECT_TRUE(from_desk.ok());
+}
+
 // A stream token lives a minute on ticketd's clock, and the access log never shows one.
 TEST_F(DaemonAuth, AStreamTokenExpiresAfterAMinuteAndTheLogNeverShowsIt) {
   EXPECT_EQ(daemon_->terminate(), 0);
@@ -577,12 +634,17 @@ TEST_F(DaemonAuth, AStreamTokenExpiresAfterAMinuteAndTheLogNeverShowsIt) {
   ASSERT_EQ(call("PUT", "/v1/agents/ada", backend, R"({"queues":["direct"]})").status, 200);
   const auto late = json_str(call("POST", "/v1/agents/ada/stream-token", ada).json(), "token");
   const auto on_time = json_str(call("POST", "/v1/agents/ada/stream-token", ada).json(), "token");
+  const auto feed_late =
+      json_str(call("POST", "/v1/stream-token", backend, R"({"scope":"events"})").json(), "token");
   ASSERT_EQ(call("POST", "/v1/admin/clock", admin, R"({"advance":"59s"})").status, 200);
   ws_client in_time(daemon_->port(), "/v1/agents/ada/stream?access_token=" + on_time);
   EXPECT_TRUE(in_time.ok());
   ASSERT_EQ(call("POST", "/v1/admin/clock", admin, R"({"advance":"1s"})").status, 200);
   ws_client too_late(daemon_->port(), "/v1/agents/ada/stream?access_token=" + late);
   EXPECT_EQ(too_late.refused_status(), 401);
+  sse_client feed_too_late(daemon_->port(), "/v1/events?access_token=" + feed_late);
+  EXPECT_EQ(feed_too_late.status(), 401);
+  EXPECT_NE(feed_too_late.error_body().find("expired"), std::string::npos);
   EXPECT_TRUE(eventually([&] {
     return daemon_->log().find("GET /v1/agents/ada/stream?access_token=*** 401") !=
            std::string::npos;

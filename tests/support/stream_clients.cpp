@@ -270,13 +270,19 @@ bool sse_client::ended_by_server(std::chrono::milliseconds timeout) {
 
 std::string sse_client::error_body(std::chrono::milliseconds timeout) {
   auto& s = *impl_;
-  run_with_timeout(
-      s.io, timeout,
-      [&](bool& done) {
-        asio::async_read(s.socket, s.buffer, asio::transfer_at_least(1),
-                         [&](error_code, std::size_t) { done = true; });
-      },
-      [&] { s.socket.cancel(); });
+  // The body is Content-Length bytes (the connection may stay open after it); what the head's
+  // read brought along counts.
+  const auto length = header("content-length");
+  const std::size_t wanted = length.empty() ? 1 : std::stoul(length);
+  if (s.buffer.size() < wanted) {
+    run_with_timeout(
+        s.io, timeout,
+        [&](bool& done) {
+          asio::async_read(s.socket, s.buffer, asio::transfer_at_least(wanted - s.buffer.size()),
+                           [&](error_code, std::size_t) { done = true; });
+        },
+        [&] { s.socket.cancel(); });
+  }
   return std::string(asio::buffers_begin(s.buffer.data()), asio::buffers_end(s.buffer.data()));
 }
 

@@ -472,7 +472,7 @@ TEST(ConfigLoader, RefusesWhatIsNotABrowserOrigin) {
       {"https://desk.example.com:443", "leave out the default port :443"},
       {"http://desk.example.com:80", "leave out the default port :80"},
       {"https://desk.example.com:0", "from 1 to 65535"},
-      {"https://desk.example.com:99999", "from 0 to 65535"},
+      {"https://desk.example.com:99999", "from 1 to 65535"},
       {"https://user@desk.example.com", "invalid host"},
       {"\"https://\"", "missing host"},
       {"[a, b]", "expected an origin such as https://desk.example.com"},

@@ -127,8 +127,12 @@ TEST(Authorize, AnAgentActsOnlyForItself) {
 }
 
 TEST(StreamToken, IsLongRandomAndHex) {
-  const auto a = new_stream_token();
-  const auto b = new_stream_token();
+  const auto made_a = new_stream_token();
+  const auto made_b = new_stream_token();
+  ASSERT_TRUE(made_a.has_value());
+  ASSERT_TRUE(made_b.has_value());
+  const auto& a = *made_a;
+  const auto& b = *made_b;
   EXPECT_EQ(a.size(), 67u) << a;
   EXPECT_TRUE(a.starts_with("st_")) << a;
   EXPECT_EQ(a.find_first_not_of("0123456789abcdef", 3), std::string::npos) << a;
@@ -136,8 +140,8 @@ TEST(StreamToken, IsLongRandomAndHex) {
 }
 
 TEST(StreamToken, AGrantOpensItsOwnStreamUntilItExpires) {
-  const auto ada = stream_grant("ada", 61'000);
-  const auto feed = stream_grant("", 61'000);
+  const auto ada = stream_grant(stream_scope::agent, "ada", 61'000);
+  const auto feed = stream_grant(stream_scope::events, "", 61'000);
   EXPECT_EQ(ada, "61000|agent|ada");
   EXPECT_EQ(feed, "61000|events");
   EXPECT_EQ(check_grant(ada, route_id::agent_stream, "ada", 60'999), grant_check::opens);

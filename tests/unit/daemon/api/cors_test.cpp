@@ -19,16 +19,21 @@ TEST(Cors, AListedOriginMatchesWithoutRegardToCaseAndNothingElseDoes) {
   EXPECT_FALSE(origin_listed({}, "https://desk.example.com"));
 }
 
-TEST(Cors, AnUpgradeGoesOnWithoutOriginFromAListedOneOrFromTicketdsOwn) {
-  EXPECT_TRUE(upgrade_allowed(listed, "", "127.0.0.1:8080"));
-  EXPECT_TRUE(upgrade_allowed(listed, "https://desk.example.com", "127.0.0.1:8080"));
-  // A page ticketd served (the console) sends its own origin: host and port are the Host.
-  EXPECT_TRUE(upgrade_allowed({}, "http://127.0.0.1:8080", "127.0.0.1:8080"));
-  EXPECT_TRUE(upgrade_allowed({}, "https://Tickets.Example.com", "tickets.example.com"));
-  EXPECT_FALSE(upgrade_allowed({}, "http://127.0.0.1:8081", "127.0.0.1:8080"));
-  EXPECT_FALSE(upgrade_allowed(listed, "https://evil.test", "127.0.0.1:8080"));
-  EXPECT_FALSE(upgrade_allowed(listed, "https://evil.test", ""));
-  EXPECT_FALSE(upgrade_allowed(listed, "null", "null"));
+TEST(Cors, AnOriginMayActWhenAbsentListedOrTicketdsOwn) {
+  EXPECT_TRUE(origin_may_act(listed, "", "127.0.0.1:8080"));
+  EXPECT_TRUE(origin_may_act(listed, "https://desk.example.com", "127.0.0.1:8080"));
+  // A page ticketd served sends its own origin: its host and port are the Host.
+  EXPECT_TRUE(origin_may_act({}, "http://127.0.0.1:8080", "127.0.0.1:8080"));
+  EXPECT_TRUE(origin_may_act({}, "https://Tickets.Example.com", "tickets.example.com"));
+  EXPECT_TRUE(origin_may_act({}, "https://tickets.example.com", "tickets.example.com:443"));
+  EXPECT_TRUE(origin_may_act({}, "http://tickets.example.com", "tickets.example.com:80"));
+  EXPECT_TRUE(origin_may_act({}, "http://[::1]:8080", "[::1]:8080"));
+  EXPECT_FALSE(origin_may_act({}, "http://tickets.example.com", "tickets.example.com:443"));
+  EXPECT_FALSE(origin_may_act({}, "http://127.0.0.1:8081", "127.0.0.1:8080"));
+  EXPECT_FALSE(origin_may_act({}, "http://127.0.0.1", "127.0.0.1:8080"));
+  EXPECT_FALSE(origin_may_act(listed, "https://evil.test", "127.0.0.1:8080"));
+  EXPECT_FALSE(origin_may_act(listed, "https://evil.test", ""));
+  EXPECT_FALSE(origin_may_act(listed, "null", "null"));
 }
 
 }  // namespace

@@ -520,24 +520,26 @@ TEST(ParseClock, TakesExactlyOneOfNowOrAdvance) {
 }
 
 TEST(StreamTokenBody, EventsNeedTheirScopeAndAnAgentsTokenNone) {
-  EXPECT_FALSE(check_stream_token_body(R"({"scope": "events"})", true));
-  EXPECT_FALSE(check_stream_token_body("", false));
-  EXPECT_FALSE(check_stream_token_body("{}", false));
-  EXPECT_FALSE(check_stream_token_body(R"({"scope": "agent"})", false));
-  const auto refused = [](std::string_view body, bool events, std::string_view field) {
-    const auto e = check_stream_token_body(body, events);
+  constexpr auto events = stream_scope::events;
+  constexpr auto agent = stream_scope::agent;
+  EXPECT_FALSE(check_stream_token_body(R"({"scope": "events"})", events));
+  EXPECT_FALSE(check_stream_token_body("", agent));
+  EXPECT_FALSE(check_stream_token_body("{}", agent));
+  EXPECT_FALSE(check_stream_token_body(R"({"scope": "agent"})", agent));
+  const auto refused = [](std::string_view body, stream_scope scope, std::string_view field) {
+    const auto e = check_stream_token_body(body, scope);
     ASSERT_TRUE(e.has_value()) << "accepted: " << body;
     EXPECT_EQ(e->code, errc::invalid_argument) << body;
     EXPECT_EQ(e->detail("field"), field) << body << ": " << e->message;
   };
-  refused("", true, "scope");
-  refused("{}", true, "scope");
-  refused(R"({"scope": "agent"})", true, "scope");
-  refused(R"({"scope": 1})", true, "scope");
-  refused(R"({"scope": "events"})", false, "scope");
-  refused(R"({"scope": "events", "ttl": 600})", true, "ttl");
-  refused("[]", true, "body");
-  refused("{", false, "body");
+  refused("", events, "scope");
+  refused("{}", events, "scope");
+  refused(R"({"scope": "agent"})", events, "scope");
+  refused(R"({"scope": 1})", events, "scope");
+  refused(R"({"scope": "events"})", agent, "scope");
+  refused(R"({"scope": "events", "ttl": 600})", events, "ttl");
+  refused("[]", events, "body");
+  refused("{", agent, "body");
 }
 
 TEST(ParseIfMatch, ReadsPlainQuotedAndWeakVersions) {

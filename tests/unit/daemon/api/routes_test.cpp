@@ -221,6 +221,9 @@ TEST(LoggableTarget, HidesAnAccessTokensValueAndKeepsTheRest) {
   EXPECT_EQ(loggable_target("/v1/events?my_access_token=x"), "/v1/events?my_access_token=x");
   EXPECT_EQ(loggable_target("/v1/events?access_token="), "/v1/events?access_token=");
   EXPECT_EQ(loggable_target("/v1/tickets/T-1"), "/v1/tickets/T-1");
+  EXPECT_EQ(loggable_target("/v1/events?access_token=&access_token=st_b&x=1&access_token=c"),
+            "/v1/events?access_token=&access_token=***&x=1&access_token=***");
+  EXPECT_EQ(loggable_target("/v1/events?x=&&access_token=a&"), "/v1/events?x=&&access_token=***&");
 }
 
 }  // namespace
