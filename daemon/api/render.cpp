@@ -326,6 +326,7 @@ std::string queues_json(const routing::queue_stats& stats, const config::config&
                         : std::nullopt);
     w.field("agents_online", q.agents_online);
     w.field("agents_available", q.agents_available);
+    w.field("at_risk", q.at_risk);
     w.field("mode", mode_name(qc != nullptr ? qc->mode : config::queue_mode::pull));
     w.end_object();
   }

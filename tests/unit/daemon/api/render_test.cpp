@@ -296,6 +296,7 @@ TEST_F(Render, QueuesListShowsWaitRankAgentsAndMode) {
   billing.head_score = 1795345200000500.0;
   billing.agents_online = 2;
   billing.agents_available = 1;
+  billing.at_risk = 2;
   routing::queue_stat general;
   general.name = "general";
   stats.queues = {billing, general};
@@ -310,6 +311,7 @@ TEST_F(Render, QueuesListShowsWaitRankAgentsAndMode) {
                  {"next_rank", kind::number},
                  {"agents_online", kind::number},
                  {"agents_available", kind::number},
+                 {"at_risk", kind::number},
                  {"mode", kind::string}},
                 "queue");
   EXPECT_EQ(b.at("name").as_string(), "billing");
@@ -318,6 +320,7 @@ TEST_F(Render, QueuesListShowsWaitRankAgentsAndMode) {
   EXPECT_EQ(b.at("next_rank").as_int64(), 1'795'345'200'000);
   EXPECT_EQ(b.at("agents_online").as_int64(), 2);
   EXPECT_EQ(b.at("agents_available").as_int64(), 1);
+  EXPECT_EQ(b.at("at_risk").as_int64(), 2);
   EXPECT_EQ(b.at("mode").as_string(), "push");
   const auto& g = list[1].as_object();
   EXPECT_TRUE(g.at("oldest_wait_s").is_null());
