@@ -9,6 +9,7 @@ packages=(
   libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev libhowardhinnant-date-dev libjemalloc-dev
   redis-server redis-tools curl
   clang-14 clang-format-14 libclang-rt-14-dev prometheus systemd dpkg-dev
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -31,6 +31,7 @@ constexpr std::array<std::string_view, route_count> labels{"healthz",
                                                            "admin_clock",
                                                            "admin_workspaces",
                                                            "admin_purge",
+                                                           "console",
                                                            "preflight",
                                                            "not_found",
                                                            "method_not_allowed"};
@@ -174,8 +175,10 @@ route_match match_route(http_method m, std::string_view path) {
     if (s[0] == "healthz") return only(m, get, route_id::healthz, "GET");
     if (s[0] == "readyz") return only(m, get, route_id::readyz, "GET");
     if (s[0] == "metrics") return only(m, get, route_id::metrics, "GET");
+    if (s[0] == "console") return only(m, get, route_id::console, "GET");
     return {};
   }
+  if (n == 2 && s[0] == "console") return only(m, get, route_id::console, "GET", s[1]);
   constexpr std::string_view scoped = "/v1/w/";
   if (path.starts_with(scoped)) {
     // /v1/w/{workspace}/...: the same routes, in one workspace.

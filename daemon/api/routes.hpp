@@ -37,6 +37,7 @@ enum class route_id {
   admin_clock,
   admin_workspaces,    // GET /v1/admin/workspaces: the workspaces served
   admin_purge,         // DELETE /v1/admin/workspaces/{name}: a workspace no longer served
+  console,             // GET /console and its files (/console/{name})
   preflight,           // OPTIONS from a browser asking what it may send (api/cors.hpp)
   not_found,           // no such path
   method_not_allowed,  // the path exists, with other methods

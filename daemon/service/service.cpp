@@ -12,6 +12,7 @@
 #include "daemon/api/render.hpp"
 #include "daemon/api/requests.hpp"
 #include "daemon/common/log.hpp"
+#include "daemon/console/console_files.hpp"
 #include "daemon/service/streams.hpp"
 #include "routing/ids.hpp"
 #include "routing/time_format.hpp"
@@ -224,6 +225,26 @@ http_response unauthenticated(std::string message) {
   return r;
 }
 
+// GET /console and its files (daemon/console/): the page may run only its own script and talk
+// only to ticketd, and is never cached across a daemon's upgrade.
+http_response console_file(std::string_view name) {
+  const auto* f = console::find(name);
+  if (f == nullptr) {
+    return failure(routing::make_error(errc::not_found, "no console file '" + std::string{name} +
+                                                            "': the console is GET /console"));
+  }
+  http_response r;
+  r.body = std::string{f->body};
+  r.content_type = f->content_type;
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; style-src 'self'; script-src 'self'; "
+                         "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  return r;
+}
+
 // The streams a browser opens with a stream token in the URL (`?access_token=`), where it
 // cannot set Authorization.
 bool takes_stream_token(route_id r) { return r == route_id::agent_stream || r == route_id::events; }
@@ -330,6 +351,8 @@ service::reply service::dispatch(call& c) {
   switch (c.route.route) {
     case route_id::healthz:
       co_return json(200, R"({"status":"ok"})");
+    case route_id::console:
+      co_return console_file(c.route.id);
     case route_id::readyz:
       // One workspace's readiness (its Redis answers), or every one's; a name not served is
       // 404.

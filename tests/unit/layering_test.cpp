@@ -88,6 +88,7 @@ struct layer {
 const std::map<std::string, layer>& daemon_layers() {
   static const std::map<std::string, layer> layers{
       {"common", {{}, R"(^(routing|config|daemon/common)/)"}},
+      {"console", {{}, R"(^daemon/console/)"}},
       {"api", {{"json"}, R"(^(routing|config|daemon/(common|api))/)"}},
       {"events", {{"json"}, R"(^(routing|config|daemon/(common|api|events))/)"}},
       {"async", {{"asio"}, R"(^(routing|config|daemon/(common|async))/)"}},
@@ -99,7 +100,7 @@ const std::map<std::string, layer>& daemon_layers() {
         R"(^(routing/|config/|daemon/(common|api|metrics)/|daemon/redis/redis_observer\.hpp$))"}},
       {"service",
        {{"asio", "json"},
-        R"(^(routing/|config/|daemon/(common|api|async|events|redis|metrics|service)/|daemon/transport/http_types\.hpp$))"}},
+        R"(^(routing/|config/|daemon/(common|api|async|console|events|redis|metrics|service)/|daemon/transport/http_types\.hpp$))"}},
       {"process",
        {{"asio", "systemd"},
         R"(^(routing|config|daemon/(common|api|async|events|redis|transport|metrics|service|process))/)"}},

@@ -80,6 +80,8 @@ TEST(NeedsToken, OnlyWhenTokensAreConfigured) {
   a.protect_operations = true;
   EXPECT_TRUE(needs_token(a, route_id::metrics));
   EXPECT_TRUE(needs_token(a, route_id::readyz));
+  // The console's files hold no data: the page asks for a token for what it reads.
+  EXPECT_FALSE(needs_token(a, route_id::console));
 }
 
 TEST(Authorize, AdminMayDoEverything) {
