@@ -87,11 +87,16 @@ function setToken(token) {
   } catch { /* storage disabled */ }
 }
 
-// A 401 (or "Forget token"): stop polling and the feed, and show the token form.
+// A 401 (or "Forget token"): stop polling and the feed, clear what the last token showed (a
+// shared screen keeps nothing of it), and show the token form.
 function askForToken() {
   state.needToken = true;
   setPolling(false);
   stopFeed();
+  for (const id of ['queues', 'agents', 'explain-agents']) $(id).tBodies[0].replaceChildren();
+  for (const id of ['events', 'explain-summary', 'explain-queues']) $(id).replaceChildren();
+  $('ticket').hidden = $('explain').hidden = true;
+  state.lookupId = null;
   setFeedStatus('waiting for a token');
   $('token-form').hidden = false;
   $('token-input').focus();
@@ -118,7 +123,8 @@ async function api(path, body) {
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
   if (res.ok) return data;
-  if (res.status === 401) askForToken();
+  // A 401 for a token since replaced says nothing about the new one.
+  if (res.status === 401 && token === getToken()) askForToken();
   throw fail(res.status, (data && data.error && data.error.message) || `HTTP ${res.status}`);
 }
 
@@ -135,7 +141,10 @@ function showError(part, message) {
 // the part's own status text, anything else to #error.
 function partFailed(part, err, statusEl, forbiddenText) {
   if (err.status === 401) return;
-  statusEl.textContent = err.status === 403 ? forbiddenText : 'error';
+  // A 403 for the token's role says what the part needs; any other 403 (a token bound to
+  // another workspace, a proxy that changes Host) says what ticketd said.
+  const role = err.status === 403 && /may not use/.test(err.message);
+  statusEl.textContent = err.status === 403 ? (role ? forbiddenText : err.message) : 'error';
   showError(part, err.status === 403 ? '' : err.message);
 }
 
@@ -236,9 +245,10 @@ async function refresh() {
   if (state.refreshAgain) { state.refreshAgain = false; refresh(); }
 }
 
-// Refresh after an event, at most once per EVENT_REFRESH_MS.
+// Refresh after an event, at most once per EVENT_REFRESH_MS, and never while one runs (a
+// slow refresh under a stream of events would otherwise run back to back).
 function refreshSoon() {
-  if (state.soonTimer) return;
+  if (state.soonTimer || state.refreshing) return;
   const wait = Math.max(0, state.lastRefresh + EVENT_REFRESH_MS - Date.now());
   state.soonTimer = setTimeout(() => { state.soonTimer = null; refresh(); }, wait);
 }
@@ -284,7 +294,10 @@ async function connectFeed() {
     if (gen !== feed.gen || err.status === 401) return;  // 401: the token form is shown
     feed.stopped = err.status === 403;
     showError('feed', feed.stopped ? '' : err.message);
-    if (feed.stopped) setFeedStatus('the event feed needs a backend or admin token');
+    if (feed.stopped) {
+      setFeedStatus(/may not use/.test(err.message)
+        ? 'the event feed needs a backend or admin token' : err.message);
+    }
     else scheduleReconnect();
     return;
   }
@@ -295,7 +308,13 @@ async function connectFeed() {
   if (feed.lastId) url += '&after=' + encodeURIComponent(feed.lastId);
   const es = new EventSource(url);
   feed.es = es;
-  es.onopen = () => { feed.delay = FEED_RETRY_MIN_MS; setFeedStatus('live'); };
+  // The wait before a reconnect starts again from 1 s once the feed has stayed up 10 s (a
+  // feed that opens and drops at once keeps backing off).
+  es.onopen = () => {
+    setFeedStatus('live');
+    clearTimeout(feed.upTimer);
+    feed.upTimer = setTimeout(() => { if (feed.es === es) feed.delay = FEED_RETRY_MIN_MS; }, 10000);
+  };
   // The token is spent: never let EventSource retry with it; ask for a new one.
   es.onerror = () => {
     if (feed.es === es) { es.close(); feed.es = null; scheduleReconnect(); }
@@ -448,7 +467,7 @@ async function lookup(id, quiet = false) {
   const status = $('lookup-status');
   if (!quiet) status.textContent = `looking up ${id}\u2026`;
   const path = '/tickets/' + encodeURIComponent(id);
-  const [t, x] = await Promise.allSettled([api(path), api(path + '/explain')]);
+  const [t, x] = await Promise.allSettled([api(path), api(path + '/explain?limit=1000')]);
   if (seq !== state.lookupSeq) return;  // a newer lookup took over
   if (t.status === 'rejected') {
     const err = t.reason;

@@ -238,7 +238,8 @@ http_response console_file(std::string_view name) {
   r.content_type = f->content_type;
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'self'; style-src 'self'; script-src 'self'; "
-                         "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+                         "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                         "form-action 'none'; base-uri 'none'");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("Cache-Control", "no-cache");
   r.headers.emplace_back("Referrer-Policy", "no-referrer");
