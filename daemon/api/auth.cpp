@@ -101,12 +101,10 @@ std::string stream_grant(stream_scope scope, std::string_view agent, std::int64_
 grant_check check_grant(std::string_view grant, route_id route, std::string_view path_agent,
                         std::int64_t now_ms) {
   const auto bar = grant.find('|');
+  if (bar == std::string_view::npos) return grant_check::elsewhere;
   std::int64_t expires = 0;
-  const auto [end, ec] =
-      std::from_chars(grant.data(), grant.data() + std::min(bar, grant.size()), expires);
-  if (bar == std::string_view::npos || ec != std::errc{} || end != grant.data() + bar) {
-    return grant_check::elsewhere;
-  }
+  const auto [end, ec] = std::from_chars(grant.data(), grant.data() + bar, expires);
+  if (ec != std::errc{} || end != grant.data() + bar) return grant_check::elsewhere;
   const auto opens = grant.substr(bar + 1);
   const bool same = route == route_id::events
                         ? opens == "events"

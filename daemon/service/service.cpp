@@ -264,8 +264,8 @@ service::reply service::dispatch(call& c) {
   std::string_view caller;
   // A stream token in place of Authorization, redeemed once the workspace is known.
   std::optional<std::string_view> stream_token;
-  if (needs_token(auth, c.route.route) && c.request.authorization.empty() &&
-      takes_stream_token(c.route.route)) {
+  const bool token_needed = needs_token(auth, c.route.route);
+  if (token_needed && c.request.authorization.empty() && takes_stream_token(c.route.route)) {
     stream_token = query_param(c.target.query, "access_token");
   }
   if (stream_token) {
@@ -279,7 +279,7 @@ service::reply service::dispatch(call& c) {
           "a long-lived token is never accepted in a URL: ask POST "
           "/v1/agents/{id}/stream-token or POST /v1/stream-token for a single-use one");
     }
-  } else if (needs_token(auth, c.route.route)) {
+  } else if (token_needed) {
     const auto* token = c.rt->tokens.find(c.request.authorization);
     if (token == nullptr) {
       co_return unauthenticated(c.request.authorization.empty()

@@ -197,8 +197,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       auto refused = co_await read_request(stream, buffer, parser, request);
       if (refused) {
         if (refused->status != 0) {
-          add_cors_headers(*refused, request.origin);
-          co_await write(stream, *refused, 11, false);
+          co_await write(stream, *refused, 11, false, request.origin);
           // The connection closes after a refusal, with the rest of the request (a body sent
           // regardless of a 413 or 417, what follows a malformed head) maybe unread: a close
           // with unread data would reset the connection under the answer.
@@ -217,13 +216,11 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       ++in_handler;
       http_response response = co_await handler.handle(request);
       --in_handler;
-      add_cors_headers(response, request.origin);
       if ((response.websocket || response.sse) && stopping.load()) {
         // No new streams once stopping: the client reconnects, to another daemon if need be.
         http_response refused =
             error_response(routing::errc::unavailable, "the server is stopping");
-        add_cors_headers(refused, request.origin);
-        co_await write(stream, refused, req.version(), false);
+        co_await write(stream, refused, req.version(), false, request.origin);
         --in_flight;
         break;
       }
@@ -249,22 +246,22 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
                 prepared ? "the server is stopping"
                          : "the agent stream cannot start: the event stream cannot be read from "
                            "Redis");
-            add_cors_headers(refused, origin);
-            co_await write(stream, refused, upgrade.version(), false);
+            co_await write(stream, refused, upgrade.version(), false, origin);
             --streams;
             break;
           }
           co_await run_agent_websocket(stream, std::move(upgrade), std::move(channel),
                                        agent_outbox_limit, state->on_stop, state);
         } else {
-          co_await serve_events(*state, response);
+          co_await serve_events(*state, response, request.origin);
         }
         --streams;
         break;
       }
       const bool keep_alive = req.keep_alive() && !stopping.load();
       stream.expires_after(settings.read_timeout);
-      const bool written = co_await write(stream, response, req.version(), keep_alive);
+      const bool written =
+          co_await write(stream, response, req.version(), keep_alive, request.origin);
       --in_flight;
       if (!written || !keep_alive) break;
       state->busy = false;
@@ -441,17 +438,23 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     } else if (version < 11) {
       head.append("\r\nConnection: keep-alive");
     }
+    end_head(head, r);
+    return head;
+  }
+
+  // The response's own headers and the blank line that ends a head.
+  static void end_head(std::string& head, const http_response& r) {
     for (const auto& [name, value] : r.headers) {
       head.append("\r\n").append(name).append(": ").append(value);
     }
     head.append("\r\n\r\n");
-    return head;
   }
 
   // Writes the head and the body in one gather write: every response has a known length, so
-  // Beast's general serializer would only add work.
-  static asio::awaitable<bool> write(beast::tcp_stream& stream, http_response& r, unsigned version,
-                                     bool keep_alive) {
+  // Beast's general serializer would only add work. `origin`: the request's (CORS headers).
+  asio::awaitable<bool> write(beast::tcp_stream& stream, http_response& r, unsigned version,
+                              bool keep_alive, std::string_view origin) {
+    add_cors_headers(r, origin);
     const std::string head = response_head(r, version, keep_alive);
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(r.body)};
     // Most answers fit the socket's send buffer: written now (the session's socket does not
@@ -481,7 +484,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   // Server-Sent Events: the head (with the response's headers), then whatever the stream yields
   // until it ends or the client leaves. The body runs until the connection closes (no length, no
   // chunking).
-  asio::awaitable<void> serve_events(session_state& state, const http_response& response) {
+  asio::awaitable<void> serve_events(session_state& state, http_response& response,
+                                     std::string_view origin) {
+    add_cors_headers(response, origin);
     auto& events = *response.sse;
     auto& stream = state.stream;
     state.on_stop = [&events] { events.stop(); };
@@ -489,10 +494,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     std::string head =
         "HTTP/1.1 200 OK\r\nServer: ticketd\r\nContent-Type: text/event-stream\r\n"
         "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close";
-    for (const auto& [name, value] : response.headers) {
-      head.append("\r\n").append(name).append(": ").append(value);
-    }
-    head.append("\r\n\r\n");
+    end_head(head, response);
     auto [hec, hn] = co_await asio::async_write(stream, asio::buffer(head), use_tuple);
     if (hec) {
       state.on_stop = nullptr;
